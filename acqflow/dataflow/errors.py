@@ -1,0 +1,15 @@
+"""Exceptions raised by the dataflow layer."""
+
+__all__ = ["StreamError", "StreamClosed", "OverrunError"]
+
+
+class StreamError(RuntimeError):
+    """A stream was used in a way its state does not allow."""
+
+
+class StreamClosed(StreamError):
+    """The output at the other end of the stream was closed."""
+
+
+class OverrunError(IndexError):
+    """Data asked for was overwritten (or was being overwritten) by the writer."""

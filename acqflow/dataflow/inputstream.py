@@ -1,0 +1,267 @@
+"""InputStream: the receiving end of a stream (pyacq's API)."""
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import msgpack
+import numpy as np
+
+from . import clock
+from .errors import OverrunError, StreamClosed, StreamError
+from .ringbuffer import RingBuffer
+from .sharedmem import ReaderSlots
+from .spec import check_compatible, check_filters, make_dtype
+from .transport import Subscriber
+from .wire import CLOSED, SHARED, unpack_header
+
+__all__ = ["InputStream"]
+
+
+def _params_of(output) -> dict:
+    """Params of an OutputStream, of a proxy to one, or a params dict itself."""
+    if isinstance(output, dict):
+        return dict(output)
+    params = output.params
+    if not isinstance(params, dict) and hasattr(params, "_get_value"):
+        params = params._get_value()
+    if not isinstance(params, dict) or "url" not in params:
+        raise StreamError(f"cannot connect to {output!r}: it has no configured stream params")
+    return dict(params)
+
+
+class InputStream:
+    """Receives the chunks of one OutputStream, in order, and reports any loss.
+
+    ``recv()`` returns ``(index, data)``: ``index`` is the absolute count after the
+    chunk.  ``dropped`` counts samples lost in transport (slow reader in 'drop'
+    mode, ring overrun); ``gaps`` counts index discontinuities of any cause, listed
+    in ``gap_log`` as ``(start, stop, cause)`` with cause 'dropped', 'overrun',
+    'source' (the sender skipped) or 'disconnected' (sent while this input was
+    closed, before a reconnect).  Timeouts are in milliseconds.
+    """
+
+    def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
+        self.spec = dict(spec or {})
+        self.node = node
+        self.name = name
+        self.params: dict[str, Any] = {}
+        self.filters: list = []
+        self.connected = False
+        self.dropped = 0
+        self.gaps = 0
+        self.gap_log: collections.deque = collections.deque(maxlen=1000)
+        self.received_chunks = 0
+        self.received_samples = 0
+        self.last_latency: float | None = None
+        self.last_send_time: float | None = None   # sender's clock.now() for the last chunk
+        self.latencies: collections.deque = collections.deque(maxlen=1000)
+        self._sub: Subscriber | None = None
+        self._shm: RingBuffer | None = None
+        self._slot: int | None = None
+        self._slots: ReaderSlots | None = None
+        self._buffer: RingBuffer | None = None
+        self._last_seq: int | None = None
+        self._last_index: int | None = None
+
+    def connect(self, output, timeout: float = 5.0) -> None:
+        """Connect to an OutputStream, a proxy to one, or its params dict.
+
+        Refuses (ValueError naming both sides) an output this input's spec does
+        not accept; returns once the output has acknowledged the connection.
+        """
+        if self.connected:
+            raise StreamError(f"{self._label()} is already connected; close() it first")
+        params = _params_of(output)
+        out_name = ".".join(str(p) for p in (params.get("node"), params.get("name")) if p)
+        check_compatible(params, self.spec, output_name=f"output {out_name or params['url']}",
+                         input_name=self._label())
+        self._dtype = make_dtype(params["dtype"])
+        # The dtype as it arrives in headers (msgpack turns the tuples of a descr into lists).
+        self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
+        self._shape = None if params["shape"] is None else tuple(params["shape"])
+        if params["transfermode"] == "sharedmem":
+            self._shm = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
+                                   double=params["double"], shmem=params["shm_name"],
+                                   axisorder=params["axisorder"])
+            if params["backpressure"] == "block":
+                self._slots = ReaderSlots(self._shm.segment)
+                self._slot = self._slots.register(self._shm.index())
+        try:
+            self._sub = Subscriber(params["url"], hwm=params.get("hwm") or 1000, timeout=timeout)
+        except Exception:
+            self._release_shm()
+            raise
+        self.params = params
+        self.connected = True
+        if self.node is not None and hasattr(self.node, "after_input_connect"):
+            try:
+                self.node.after_input_connect(self.name)
+            except BaseException:
+                self.close()      # a refused connection leaves the input unconnected
+                raise
+
+    def _label(self) -> str:
+        """'input node.name' (or as much of it as is known) for messages."""
+        parts = [str(p) for p in (getattr(self.node, "name", None), self.name) if p]
+        return f"input {'.'.join(parts)}" if parts else "input"
+
+    def set_buffer(self, size: int, double: bool = True, axisorder=None, fill=None) -> None:
+        """Keep the last ``size`` received samples in a local ring for get_data()."""
+        if not self.connected:
+            raise StreamError("connect() before set_buffer()")
+        if self._shape is None:
+            raise StreamError("set_buffer() needs a stream with a fixed shape (configure shape=...)")
+        self._buffer = RingBuffer((int(size),) + self._shape[1:], self._dtype, double=double,
+                                  fill=fill, axisorder=axisorder)
+        if self._last_index is not None:
+            self._buffer.reset_index(self._last_index)
+
+    def set_filters(self, filters) -> None:
+        """Post-receive callables applied to each chunk's data, in order."""
+        self.filters = check_filters(filters)
+
+    # -- receiving -----------------------------------------------------------
+    def poll(self, timeout: float | None = None) -> bool:
+        """True when a chunk is ready; waits up to ``timeout`` ms (None: forever)."""
+        self._check_connected()
+        return self._sub.poll(None if timeout is None else int(timeout))
+
+    def recv(self, timeout: float | None = None, return_data: bool | None = None):
+        """Next chunk as ``(index, data)``; waits up to ``timeout`` ms (None: forever).
+
+        For sharedmem streams data is returned only with ``return_data=True`` (a
+        copy checked against overwrites); use get_array_slice() for zero-copy views.
+        Raises TimeoutError when nothing arrives, StreamClosed when the output closed.
+        """
+        self._check_connected()
+        sharedmem = self._shm is not None
+        if return_data is None:
+            return_data = not sharedmem
+        if self._slot is not None and self._last_index is not None:
+            self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
+        while True:
+            frames = self._sub.recv(None if timeout is None else int(timeout))
+            if frames is None:
+                raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
+            head = unpack_header(frames[0].bytes)
+            if head.kind == CLOSED:
+                self._sub.acknowledge_close()
+                raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
+                                   f"at index {head.index}")
+            start = head.index - head.nsamples
+            self._account(head.seq, start, head.index)
+            data = None
+            if sharedmem:
+                if head.kind != SHARED:
+                    raise StreamError("plain data message on a sharedmem stream")
+                if start < self._shm.first_index():
+                    self._lost(start, head.index, "overrun")
+                    continue
+                if return_data or self._buffer is not None:
+                    try:
+                        data = self._shm.read(start, head.index)
+                    except OverrunError:
+                        self._lost(start, head.index, "overrun")
+                        continue
+            else:
+                if head.dtype != self._header_dtype or \
+                        (self._shape is not None and head.shape[1:] != self._shape[1:]):
+                    raise StreamError(f"received a chunk of dtype {head.dtype} shape {head.shape}; "
+                                      f"stream is {self.params['dtype']} {self._shape}")
+                data = np.frombuffer(frames[1].buffer, self._dtype).reshape(head.shape)
+                data.flags.writeable = False   # may be the sender's (or another input's) memory
+            self._last_seq = head.seq
+            self._last_index = head.index
+            self.received_chunks += 1
+            self.received_samples += head.nsamples
+            self.last_send_time = head.send_time
+            self.last_latency = clock.now() - head.send_time
+            self.latencies.append(self.last_latency)
+            if data is not None:
+                for f in self.filters:
+                    data = f(data)
+                if self._buffer is not None:
+                    self._buffer.new_chunk(data, head.index)
+            return head.index, (data if return_data else None)
+
+    def _account(self, seq: int, start: int, stop: int) -> None:
+        if self._last_index is None:
+            return
+        if start > self._last_index:
+            if self._last_seq is None:
+                cause = "disconnected"      # what was sent while this input was not connected
+            else:
+                cause = "dropped" if seq != self._last_seq + 1 else "source"
+            self._gap(self._last_index, start, cause)
+            if cause == "dropped":
+                self.dropped += start - self._last_index
+
+    def _lost(self, start: int, stop: int, cause: str) -> None:
+        """A chunk that arrived but whose data is gone (shared ring overrun)."""
+        self.dropped += stop - start
+        self._gap(start, stop, cause)
+        self._last_index = stop
+        if self._buffer is not None:
+            self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), stop)
+
+    def _gap(self, start: int, stop: int, cause: str) -> None:
+        if self.gap_log and self.gap_log[-1][1] == start and self.gap_log[-1][2] == cause:
+            start = self.gap_log.pop()[0]
+        else:
+            self.gaps += 1
+        self.gap_log.append((start, stop, cause))
+
+    # -- buffered access -----------------------------------------------------
+    def _ring(self) -> RingBuffer:
+        if self._buffer is not None:
+            return self._buffer
+        if self._shm is not None:
+            return self._shm
+        raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
+
+    def get_data(self, start: int, stop: int, copy: bool = False) -> np.ndarray:
+        """Samples [start, stop) by absolute index, from the local or shared ring."""
+        return self._ring().get_data(start, stop, copy=copy)
+
+    def get_array_slice(self, index: int, length: int) -> np.ndarray:
+        """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
+        return self._ring()[index - length:index]
+
+    @property
+    def buffer(self) -> RingBuffer | None:
+        return self._buffer if self._buffer is not None else self._shm
+
+    # -- state ---------------------------------------------------------------
+    def stats(self) -> dict:
+        lat = sorted(self.latencies)
+        pick = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else (lambda q: None)
+        return {"chunks": self.received_chunks, "samples": self.received_samples,
+                "dropped": self.dropped, "gaps": self.gaps, "index": self._last_index,
+                "latency_p50": pick(0.5), "latency_p99": pick(0.99)}
+
+    def _check_connected(self) -> None:
+        if not self.connected:
+            raise StreamError(f"{self._label()} is not connected; call connect() first")
+
+    def _release_shm(self) -> None:
+        if self._slot is not None:
+            self._slots.release(self._slot)
+            self._slot = self._slots = None
+        if self._shm is not None:
+            self._shm.close()
+            self._shm = None
+
+    def close(self) -> None:
+        """Disconnect; the stream may be connected again afterwards."""
+        if not self.connected:
+            return
+        self.connected = False
+        self._sub.close()
+        self._sub = None
+        self._release_shm()
+        self._last_seq = None
+
+    def __repr__(self) -> str:
+        where = self.params.get("url", "not connected")
+        return f"<InputStream {self.name or ''} {where} received={self.received_samples}>"

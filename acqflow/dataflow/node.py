@@ -1,0 +1,188 @@
+"""Node: the unit of an acquisition graph, with an explicit life-cycle.
+
+States: new -> configured -> initialized -> running <-> stopped -> closed, and
+``error`` from any of them.  Subclasses declare ``_input_specs`` /
+``_output_specs`` and override the ``_configure``, ``_initialize``, ``_start``,
+``_stop`` and ``_close`` hooks; the public methods check the state first, so a
+call out of order raises NodeStateError naming the state.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from .errors import StreamError
+from .inputstream import InputStream
+from .outputstream import OutputStream
+
+__all__ = ["Node", "NodeStateError", "STATES"]
+
+log = logging.getLogger(__name__)
+
+STATES = ("new", "configured", "initialized", "running", "stopped", "closed", "error")
+
+# method: (states it may be called in, state it leads to, hint when refused)
+_TRANSITIONS = {
+    "configure": (("new", "configured"), "configured", "configure() comes before initialize()"),
+    "initialize": (("configured",), "initialized", "call configure() first"),
+    "start": (("initialized", "stopped"), "running", "call initialize() first"),
+    "stop": (("running",), "stopped", "the node is not running"),
+}
+
+
+class NodeStateError(StreamError):
+    """A node method was called in a state that does not allow it."""
+
+
+class Node:
+    """Base class of devices, filters, recorders and viewers.
+
+    ``inputs`` / ``outputs`` map names to streams built from the specs;
+    ``input`` / ``output`` are shortcuts when there is exactly one.
+    """
+
+    _input_specs: dict[str, dict] = {}
+    _output_specs: dict[str, dict] = {}
+
+    def __init__(self, name: str | None = None):
+        self.name = name or type(self).__name__
+        self.state = "new"
+        self.error_reason: str | None = None
+        self.config: dict[str, Any] = {}       # what configure() was given, for rebuilding
+        self._state_lock = threading.RLock()
+        self.inputs = {k: InputStream(spec=dict(v), node=self, name=k) for k, v in self._input_specs.items()}
+        self.outputs = {k: OutputStream(spec=dict(v), node=self, name=k) for k, v in self._output_specs.items()}
+
+    # -- shortcuts -----------------------------------------------------------
+    @property
+    def input(self) -> InputStream:
+        return self._only_stream(self.inputs, "input")
+
+    @property
+    def output(self) -> OutputStream:
+        return self._only_stream(self.outputs, "output")
+
+    def _only_stream(self, streams: dict, kind: str):
+        if len(streams) != 1:
+            raise AttributeError(f"node {self.name!r} has {len(streams)} {kind}s "
+                                 f"({', '.join(streams) or 'none'}); use .{kind}s[name]")
+        return next(iter(streams.values()))
+
+    # -- life-cycle ----------------------------------------------------------
+    def _lifecycle_check(self, method: str) -> None:
+        allowed, _, hint = _TRANSITIONS[method]
+        if self.state not in allowed:
+            reason = f" ({self.error_reason})" if self.state == "error" else ""
+            raise NodeStateError(f"cannot {method}() node {self.name!r} in state "
+                                 f"{self.state!r}{reason}: {hint}")
+
+    def _lifecycle_call(self, method: str, hook, *args, **kwargs) -> None:
+        with self._state_lock:
+            self._lifecycle_check(method)
+            try:
+                hook(*args, **kwargs)
+            except Exception as exc:
+                if method != "configure":     # a bad parameter leaves the node as it was
+                    self.set_error(f"{method}() failed: {exc!r}")
+                raise
+            self.state = _TRANSITIONS[method][1]
+
+    def configure(self, **kwargs) -> None:
+        """Set parameters; may be called again until initialize()."""
+        self._lifecycle_call("configure", self._configure, **kwargs)
+        self.config = dict(kwargs)
+
+    def initialize(self) -> None:
+        """Check connections, configure unconfigured outputs, allocate resources."""
+        with self._state_lock:
+            self._lifecycle_check("initialize")
+            missing = [k for k, i in self.inputs.items() if not i.connected]
+            if missing:
+                raise NodeStateError(f"node {self.name!r}: input(s) {', '.join(missing)} not "
+                                     f"connected; connect them before initialize()")
+            for out in self.outputs.values():
+                if not out.configured:
+                    out.configure()
+        self._lifecycle_call("initialize", self._initialize)
+
+    def start(self) -> None:
+        """Begin producing/consuming data (again, after stop())."""
+        self._lifecycle_call("start", self._start)
+
+    def stop(self) -> None:
+        self._lifecycle_call("stop", self._stop)
+
+    def close(self) -> None:
+        """Stop if running, release resources and close every stream."""
+        with self._state_lock:
+            if self.state == "closed":
+                return
+            try:
+                if self.state == "running":
+                    self._stop()
+                self._close()
+            finally:
+                for stream in list(self.inputs.values()) + list(self.outputs.values()):
+                    stream.close()
+                self.state = "closed"
+
+    def reconnect_input(self, name: str, output) -> None:
+        """Connect input ``name`` to another output (e.g. a restarted node's),
+        pausing the node meanwhile if it runs."""
+        with self._state_lock:
+            was_running = self.state == "running"
+            if was_running:
+                self.stop()
+            self.inputs[name].close()
+            self.inputs[name].connect(output)
+            if was_running:
+                self.start()
+
+    def set_error(self, reason: str) -> None:
+        """Move to the ``error`` state, keeping why (e.g. from a worker thread)."""
+        with self._state_lock:
+            if self.state == "closed":
+                return
+            self.state = "error"
+            self.error_reason = reason
+        log.error("node %r entered error state: %s", self.name, reason)
+
+    # pyacq-style state queries
+    def configured(self) -> bool:
+        return self.state in ("configured", "initialized", "running", "stopped")
+
+    def initialized(self) -> bool:
+        return self.state in ("initialized", "running", "stopped")
+
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def closed(self) -> bool:
+        return self.state == "closed"
+
+    # -- hooks for subclasses ------------------------------------------------
+    def _configure(self, **kwargs) -> None:
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} takes no parameter {', '.join(map(repr, kwargs))}")
+
+    def _initialize(self) -> None:
+        pass
+
+    def _start(self) -> None:
+        pass
+
+    def _stop(self) -> None:
+        pass
+
+    def _close(self) -> None:
+        pass
+
+    def after_input_connect(self, inputname: str) -> None:
+        """Called once an input is connected (e.g. to derive output specs)."""
+
+    def after_output_configure(self, outputname: str) -> None:
+        """Called once an output is configured."""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r} {self.state}>"

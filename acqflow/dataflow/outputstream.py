@@ -1,0 +1,216 @@
+"""OutputStream: the sending end of a stream (pyacq's API)."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import clock
+from .errors import StreamError
+from .ringbuffer import RingBuffer
+from .sharedmem import ReaderSlots
+from .spec import check_filters, make_dtype, normalize_params
+from .transport import CLOSE_TIMEOUT, Publisher, bind_address
+from .wire import CLOSED, DATA, SHARED, pack_header
+
+__all__ = ["OutputStream"]
+
+_QUEUE_BYTES = 64 * 1024 * 1024   # default per-input queue budget used to pick a HWM
+_SHM_BYTES = 64 * 1024 * 1024     # default shared ring size
+
+
+def _default_hwm(params: dict, sample_bytes: int) -> int:
+    chunk = params["chunksize"] or (1 if sample_bytes >= 4096 else 256)
+    return int(min(1000, max(8, _QUEUE_BYTES // max(1, chunk * sample_bytes))))
+
+
+class OutputStream:
+    """Sends chunks of an array stream to any number of connected InputStreams.
+
+    ``configure(**params)`` binds the socket (and creates the shared ring for
+    ``transfermode='sharedmem'``); ``send(data, index=None)`` sends a chunk whose
+    last sample has absolute index ``index - 1``.  Arrays are sent without a copy:
+    do not modify an array after passing it to ``send``.
+    """
+
+    def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
+        self.spec = dict(spec or {})
+        self.node = node
+        self.name = name
+        self.params: dict[str, Any] = {}
+        self.filters: list = []
+        self.configured = False
+        self.configure_kwargs: dict[str, Any] = {}   # as given, for rebuilding a graph
+        self.sent_chunks = 0
+        self.sent_samples = 0
+        self._index = 0
+        self._seq = 0
+        self._publisher: Publisher | None = None
+        self._ring: RingBuffer | None = None
+        self._slots: ReaderSlots | None = None
+        self._pending: list[np.ndarray] = []
+        self._pending_n = 0
+
+    # -- set-up --------------------------------------------------------------
+    def configure(self, **kwargs) -> None:
+        """Set stream params (see DESIGN.md), bind, and publish them in ``params``."""
+        if self.configured:
+            raise StreamError(f"output {self.name or ''} is already configured; close() it first")
+        merged = {**self.spec, **kwargs}
+        filters = check_filters(merged.pop("filters", []))
+        params = normalize_params(merged)
+        # who sends this stream: never inherited from an upstream stream's params
+        params["name"] = self.name if self.name is not None else params.get("name")
+        params["node"] = getattr(self.node, "name", None) if self.node is not None else None
+        dtype = make_dtype(params["dtype"])
+        sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
+        sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
+        if params["hwm"] is None:
+            params["hwm"] = _default_hwm(params, sample_bytes)
+        ring = None
+        if params["transfermode"] == "sharedmem":
+            if params["buffer_size"] is None:
+                params["buffer_size"] = max(params["chunksize"] or 1, _SHM_BYTES // max(1, sample_bytes))
+            ring = RingBuffer((params["buffer_size"],) + sample_shape, dtype, double=params["double"],
+                              shmem="create", axisorder=params["axisorder"])
+            ring.reset_index(self._index)
+            params["shm_name"] = ring.shm_id
+        try:
+            publisher = Publisher(bind_address(params["protocol"], params["interface"], params["port"]),
+                                  block=params["backpressure"] == "block", hwm=params["hwm"])
+        except Exception:
+            if ring is not None:
+                ring.close()
+            raise
+        params["url"] = publisher.url
+        self._publisher, self._ring = publisher, ring
+        self._slots = ReaderSlots(ring.segment) if ring is not None else None
+        self._dtype, self._dtype_spec, self._sample_shape = dtype, params["dtype"], sample_shape
+        self._chunksize = params["chunksize"] or 0
+        self._video = params["streamtype"] == "video"
+        self._ndim = {"analogsignal": 2, "event": 1}.get(params["streamtype"]) if sample_shape is None \
+            else len(sample_shape) + 1
+        self.filters = filters
+        self.params = params
+        self.configure_kwargs = {k: v for k, v in kwargs.items() if k != "filters"}
+        self.configured = True
+        if self.node is not None and hasattr(self.node, "after_output_configure"):
+            self.node.after_output_configure(self.name)
+
+    # -- sending -------------------------------------------------------------
+    @property
+    def index(self) -> int:
+        """Absolute count of samples sent so far (including any pending chunk)."""
+        return self._index
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of inputs currently connected."""
+        return self._publisher.n_inputs if self._publisher else 0
+
+    def send(self, data, index: int | None = None) -> None:
+        """Send a chunk (time on axis 0); ``index`` is the absolute count after it.
+
+        ``index`` larger than the running count leaves a gap that inputs report.
+        A dtype or sample-shape mismatch raises ValueError.
+        """
+        if not self.configured:
+            raise StreamError(f"output {self.name or ''} is not configured; call configure() first")
+        for f in self.filters:
+            data = f(data)
+        data = np.asarray(data)
+        if self._video and self._sample_shape is not None and data.ndim == len(self._sample_shape):
+            data = data[np.newaxis]
+        if data.dtype != self._dtype:
+            raise ValueError(f"output {self.name or ''}: chunk dtype {data.dtype} does not match the "
+                             f"stream dtype {self._dtype} (cast it, or add a filter)")
+        if (self._sample_shape is not None and data.shape[1:] != self._sample_shape) or \
+                data.ndim == 0 or (self._ndim is not None and data.ndim != self._ndim):
+            raise ValueError(f"output {self.name or ''}: chunk shape {data.shape} does not match the "
+                             f"stream shape {self.params['shape']} (time axis first)")
+        n = data.shape[0]
+        end = self._index + self._pending_n + n if index is None else int(index)
+        if end < self._index + self._pending_n + n:
+            raise ValueError(f"output {self.name or ''}: index {end} goes backwards (already sent "
+                             f"{self._index + self._pending_n} samples, this chunk has {n})")
+        if not self._chunksize:
+            self._send_chunk(data, end)
+            return
+        if self._pending and end - n != self._index + self._pending_n:
+            self._flush()               # a gap: send what came before it on its own
+        if not self._pending:
+            self._index = end - n
+        self._pending.append(data)
+        self._pending_n += n
+        if self._pending_n >= self._chunksize:
+            self._flush()
+
+    def advance_to(self, index: int) -> None:
+        """Continue counting from absolute ``index`` (never backwards), e.g. when a
+        rebuilt node takes over from one that crashed: inputs see a gap, not a rewind."""
+        index = int(index)
+        if index < self._index + self._pending_n:
+            raise ValueError(f"output {self.name or ''}: cannot move back from index "
+                             f"{self._index + self._pending_n} to {index}")
+        self.flush()
+        self._index = index
+        if self._ring is not None and self._ring.index() < index:
+            self._ring.reset_index(index)
+
+    def flush(self) -> None:
+        """Send what chunking holds back, even if shorter than ``chunksize``."""
+        if self._pending:
+            self._flush()
+
+    def _flush(self) -> None:
+        chunk = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending)
+        end = self._index + self._pending_n
+        self._pending, self._pending_n = [], 0
+        self._send_chunk(chunk, end)
+
+    def _send_chunk(self, data: np.ndarray, end: int) -> None:
+        n = data.shape[0]
+        self._seq += 1
+        if self._ring is None:
+            data = np.ascontiguousarray(data)
+            header = pack_header(DATA, self._seq, end, n, clock.now(), self._dtype_spec, data.shape)
+            self._publisher.send(header, data)
+        else:
+            if n > self._ring.size:
+                raise ValueError(f"chunk of {n} samples does not fit the shared ring "
+                                 f"(buffer_size={self._ring.size})")
+            if self._publisher.block:
+                self._slots.wait_until(end - self._ring.size, lambda: not self.configured)
+            self._ring.new_chunk(data, end)
+            header = pack_header(SHARED, self._seq, end, n, clock.now(), self._dtype_spec, data.shape)
+            self._publisher.send(header)
+        self._index = end
+        self.sent_chunks += 1
+        self.sent_samples += n
+
+    # -- teardown ------------------------------------------------------------
+    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Tell inputs the stream ended, close the socket and free shared memory.
+
+        Waits up to ``timeout`` s for connected inputs to acknowledge the end of
+        the stream (an input that is not reading cannot).  The absolute index is
+        kept, so configure() + send() continue from it.
+        """
+        if not self.configured:
+            return
+        self.flush()
+        self.configured = False
+        self._publisher.close(pack_header(CLOSED, self._seq + 1, self._index, 0, clock.now(), None, ()),
+                              timeout)
+        self._publisher = None
+        if self._ring is not None:
+            self._ring.close()
+            self._ring = self._slots = None
+
+    def reset_buffer_index(self) -> None:
+        """pyacq compatibility: no-op, indexes stay absolute across restarts."""
+
+    def __repr__(self) -> str:
+        state = self.params.get("url", "not configured")
+        return f"<OutputStream {self.name or ''} {state} sent={self.sent_samples}>"
+

@@ -1,0 +1,55 @@
+"""ProcessingNode: one input, one output, and a function from chunk to chunk.
+
+A new filter is a subclass with ``process(index, data)`` (and optionally
+``_configure`` and ``output_params``); a worker thread does the rest.  The
+output keeps the input's absolute indexes, so gaps stay gaps.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .node import Node
+from .relays import inherited_params
+from .threadpoll import ThreadPollInput
+
+__all__ = ["ProcessingNode"]
+
+
+class ProcessingNode(Node):
+    """Reads ``input`` in a thread, sends ``process(index, data)`` on ``output``."""
+
+    _input_specs = {"input": {}}
+    _output_specs = {"output": {}}
+
+    def output_params(self, input_params: dict) -> dict:
+        """Params of the output for a given input (default: the same signal)."""
+        return inherited_params(input_params)
+
+    def after_input_connect(self, inputname: str) -> None:
+        spec = self.outputs["output"].spec
+        spec.update(self.output_params(self.inputs["input"].params))
+
+    def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
+        """Return the chunk to send for input chunk ``data`` (None sends nothing)."""
+        raise NotImplementedError
+
+    def _handle(self, index: int, data: np.ndarray) -> None:
+        out = self.process(index, data)
+        if out is not None:
+            self.outputs["output"].send(out, index=index)
+
+    def _initialize(self) -> None:
+        self._poller = None
+
+    def _start(self) -> None:
+        self._poller = ThreadPollInput(self.inputs["input"], return_data=True,
+                                       name=f"{self.name} worker")
+        self._poller.process_data = self._handle
+        self._poller.on_error = self.set_error
+        self._poller.start()
+
+    def _stop(self) -> None:
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller.join()
+            self._poller = None

@@ -1,0 +1,213 @@
+"""A ring buffer addressed by absolute sample index, in local or shared memory."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .errors import OverrunError
+from .sharedmem import Segment
+
+__all__ = ["RingBuffer"]
+
+_HEAD, _PENDING, _START, _SIZE, _DOUBLE, _SAMPLE_BYTES = 1, 2, 3, 4, 5, 6
+
+
+def default_fill(dtype: np.dtype) -> Any:
+    """NaN for floating dtypes, 0 otherwise."""
+    return np.nan if dtype.kind in "fc" else 0
+
+
+class RingBuffer:
+    """Fixed-size ring of samples; axis 0 is time, addressed by absolute index.
+
+    ``buf[i:j]`` reads absolute samples i..j-1 (negative = counted back from the
+    head); anything outside the readable window ``[first_index(), index())`` raises
+    IndexError.  With ``double=True`` the memory holds two copies so every window
+    is a contiguous view.  ``shmem='create'`` puts the ring in shared memory
+    (name in ``shm_id``); ``shmem=<name>`` attaches read-only to an existing one.
+    """
+
+    def __init__(self, shape, dtype, double: bool = True, shmem: str | None = None,
+                 fill: Any = None, axisorder=None):
+        shape = tuple(int(s) for s in shape)
+        if not shape or shape[0] < 1:
+            raise ValueError(f"ring shape must start with a positive length, got {shape}")
+        self.shape = shape
+        self.size = shape[0]
+        self.dtype = np.dtype(dtype)
+        self.double = bool(double)
+        self.fill = default_fill(self.dtype) if fill is None else fill
+        ndim = len(shape)
+        self.axisorder = tuple(range(ndim)) if axisorder is None else tuple(axisorder)
+        if sorted(self.axisorder) != list(range(ndim)):
+            raise ValueError(f"axisorder {axisorder} is not a permutation of {ndim} axes")
+        logical = ((2 if self.double else 1) * self.size,) + shape[1:]
+        memory_shape = tuple(logical[a] for a in self.axisorder)
+        sample_bytes = int(np.prod(shape[1:], dtype=np.int64)) * self.dtype.itemsize
+        self._segment: Segment | None = None
+        if shmem is None:
+            self._meta = np.zeros(8, np.int64)
+        elif shmem == "create":
+            self._segment = Segment.create(int(np.prod(memory_shape)) * self.dtype.itemsize)
+            self._meta = self._segment.header
+        else:
+            self._segment = Segment.attach(shmem)
+            self._meta = self._segment.header
+            found = (int(self._meta[_SIZE]), bool(self._meta[_DOUBLE]), int(self._meta[_SAMPLE_BYTES]))
+            if found != (self.size, self.double, sample_bytes):
+                self._meta = None
+                self._segment.close()
+                raise ValueError(f"shared ring {shmem!r} has (size, double, bytes/sample)={found}, "
+                                 f"expected {(self.size, self.double, sample_bytes)}")
+        if shmem is None or shmem == "create":
+            self._meta[_SIZE], self._meta[_DOUBLE] = self.size, self.double
+            self._meta[_SAMPLE_BYTES] = sample_bytes
+        if shmem is None:
+            raw = np.empty(memory_shape, self.dtype)
+        else:
+            raw = np.ndarray(memory_shape, self.dtype, buffer=self._segment.data)
+        self._buffer = raw.transpose(np.argsort(self.axisorder))
+        self.writable = shmem is None or shmem == "create"
+        if not self.writable:
+            self._buffer.flags.writeable = False
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def shm_id(self) -> str | None:
+        """Name of the shared-memory segment, or None for a local ring."""
+        return None if self._segment is None else self._segment.name
+
+    @property
+    def segment(self) -> Segment | None:
+        return self._segment
+
+    def index(self) -> int:
+        """Absolute index one past the newest written sample."""
+        return int(self._meta[_HEAD])
+
+    def first_index(self) -> int:
+        """Absolute index of the oldest sample still readable (writes in progress count)."""
+        return max(int(self._meta[_START]), int(self._meta[_PENDING]) - self.size)
+
+    def reset_index(self, index: int) -> None:
+        """Start an empty ring at absolute ``index`` (nothing before it is readable)."""
+        self._meta[_HEAD] = self._meta[_PENDING] = self._meta[_START] = int(index)
+
+    # -- writing -------------------------------------------------------------
+    def new_chunk(self, data, index: int | None = None) -> None:
+        """Append ``data``; ``index`` is the absolute count after it (default: head+len).
+
+        A jump forward leaves a gap filled with ``fill``; going backwards is refused.
+        """
+        if not self.writable:
+            raise PermissionError("this ring is attached read-only; only its creator writes")
+        data = np.asarray(data)
+        if data.dtype != self.dtype:
+            raise TypeError(f"chunk dtype {data.dtype} does not match ring dtype {self.dtype}")
+        if data.shape[1:] != self.shape[1:]:
+            raise ValueError(f"chunk shape {data.shape} does not match ring sample shape "
+                             f"{self.shape[1:]} (time axis first)")
+        n = data.shape[0]
+        if n > self.size:
+            raise ValueError(f"chunk of {n} samples is longer than the ring ({self.size})")
+        head = self.index()
+        index = head + n if index is None else int(index)
+        start = index - n
+        if start < head:
+            raise ValueError(f"chunk ending at index {index} overlaps data already written "
+                             f"(head is {head})")
+        if head == self._meta[_START] and start > head:
+            self._meta[_START] = start        # nothing written yet: no gap to fill
+            head = start
+        self._meta[_PENDING] = index
+        fill_from = max(head, index - self.size)
+        if fill_from < start:
+            self._write(fill_from, np.full((start - fill_from,) + self.shape[1:], self.fill, self.dtype))
+        if n:
+            self._write(start, data)
+        self._meta[_HEAD] = index
+
+    def _write(self, start: int, data: np.ndarray) -> None:
+        size, n = self.size, data.shape[0]
+        p = start % size
+        buf = self._buffer
+        if self.double:
+            buf[p:p + n] = data
+            first = min(n, size - p)
+            buf[p + size:p + size + first] = data[:first]
+            if n > first:
+                buf[:n - first] = data[first:]
+        elif p + n <= size:
+            buf[p:p + n] = data
+        else:
+            first = size - p
+            buf[p:] = data[:first]
+            buf[:n - first] = data[first:]
+
+    # -- reading -------------------------------------------------------------
+    def _bounds(self, start, stop) -> tuple[int, int]:
+        head = self.index()
+        start = self.first_index() if start is None else int(start)
+        stop = head if stop is None else int(stop)
+        if start < 0:
+            start += head
+        if stop < 0:
+            stop += head
+        first = self.first_index()
+        if start < first and start <= stop <= head and self._segment is not None:
+            raise OverrunError(f"samples [{start}:{stop}] were overwritten (readable window is "
+                               f"[{first}:{head}])")
+        if start < first or stop > head or start > stop:
+            raise IndexError(f"samples [{start}:{stop}] are outside the readable window "
+                             f"[{first}:{head}]")
+        return start, stop
+
+    def __getitem__(self, key):
+        if isinstance(key, (int, np.integer)):
+            i = int(key) + self.index() if key < 0 else int(key)
+            self._bounds(i, i + 1)
+            return self._buffer[i % self.size]
+        if not isinstance(key, slice):
+            raise TypeError(f"ring indices must be ints or slices, not {type(key).__name__}")
+        if key.step is not None and key.step < 1:
+            raise ValueError(f"slice step must be positive, got {key.step}")
+        start, stop = self._bounds(key.start, key.stop)
+        out = self._view(start, stop)
+        return out if key.step in (None, 1) else out[::key.step]
+
+    def _view(self, start: int, stop: int) -> np.ndarray:
+        p, n = start % self.size, stop - start
+        if self.double or p + n <= self.size:
+            return self._buffer[p:p + n]
+        return np.concatenate([self._buffer[p:], self._buffer[:n - (self.size - p)]])
+
+    def get_data(self, start, stop, copy: bool = False) -> np.ndarray:
+        """Samples [start, stop) as a view when possible (``copy=True`` for a safe copy)."""
+        out = self[start:stop]
+        return out.copy() if copy and out.base is not None else out
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """A copy of [start, stop), checked after copying against concurrent writes.
+
+        Raises OverrunError when the writer overwrote (part of) the range, so torn
+        or stale data is never returned as valid.
+        """
+        data = np.array(self[start:stop], copy=True)
+        if start < self.first_index():
+            raise OverrunError(f"samples [{start}:{stop}] were overwritten while being read "
+                               f"(readable window now starts at {self.first_index()})")
+        return data
+
+    def close(self) -> None:
+        """Release the shared segment (the creator also unlinks it)."""
+        if self._segment is not None:
+            self._buffer = None
+            self._meta = self._meta.copy()
+            self._segment.close()
+            self._segment = None
+
+    def __repr__(self) -> str:
+        where = f" shm={self.shm_id}" if self._segment else ""
+        return (f"<RingBuffer shape={self.shape} dtype={self.dtype} "
+                f"window=[{self.first_index()}:{self.index()}]{where}>")

@@ -1,0 +1,230 @@
+"""ZeroMQ fan-out with acknowledged subscriptions and optional blocking.
+
+The output side binds an XPUB socket.  A small keeper thread watches it and,
+when an input subscribes to its private ``ACK + token`` topic, answers on that
+topic.  Subscriptions travel in order, so when the answer reaches the input its
+data subscription is live too: whatever is sent after ``connect()`` returns is
+either delivered or counted as dropped, never silently missed.
+
+``block=True`` sets XPUB_NODROP: a full subscriber queue makes ``send`` wait
+instead of dropping (a slow reader slows the writer and loses nothing).
+
+End-of-stream is acknowledged too: ZeroMQ silently skips an input whose queue
+is full, so ``close()`` repeats the message until each input has subscribed to
+``CLOSE_ACK + token`` (or left, or CLOSE_TIMEOUT passed).
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import select
+import tempfile
+import threading
+import time
+
+import zmq
+
+from .errors import StreamClosed
+from .wire import ACK, CLOSE_ACK, TOPIC
+
+__all__ = ["Publisher", "Subscriber", "bind_address"]
+
+log = logging.getLogger(__name__)
+_ids = iter(range(1 << 62))
+CLOSE_TIMEOUT = 0.5   # seconds close() waits for inputs to acknowledge end-of-stream
+# Plain ints: pyzmq's enum arithmetic costs microseconds per message.
+_NOBLOCK, _SNDMORE, _POLLIN = int(zmq.NOBLOCK), int(zmq.SNDMORE), int(zmq.POLLIN)
+
+
+def bind_address(protocol: str, interface: str, port) -> str:
+    """The address an output binds to for the given protocol."""
+    if protocol == "tcp":
+        return f"tcp://{interface}:{port}"
+    tag = f"acqflow-{os.getpid()}-{next(_ids)}-{os.urandom(3).hex()}"
+    if protocol == "inproc":
+        return f"inproc://{tag}"
+    return f"ipc://{os.path.join(tempfile.gettempdir(), tag)}.ipc"
+
+
+class Publisher:
+    """The sending end: one XPUB socket shared by a caller thread and a keeper thread."""
+
+    def __init__(self, address: str, block: bool, hwm: int):
+        self.block = block
+        self._lock = threading.Lock()
+        self._closing = False
+        self._inputs: dict[bytes, bool] = {}     # token -> has acknowledged end-of-stream
+        self._acked = threading.Event()
+        sock = zmq.Context.instance().socket(zmq.XPUB)
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.SNDHWM, hwm)
+        sock.setsockopt(zmq.RCVHWM, 0)
+        if block:
+            sock.setsockopt(zmq.XPUB_NODROP, 1)
+            sock.setsockopt(zmq.SNDTIMEO, 100)   # lets a blocked send notice close()
+        try:
+            sock.bind(address)
+        except zmq.ZMQError as exc:
+            sock.close(0)
+            raise OSError(f"cannot bind output stream to {address}: {exc}") from None
+        self.url = sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        self._ipc_path = self.url[len("ipc://"):] if self.url.startswith("ipc://") else None
+        self._sock = sock
+        self._fd = sock.getsockopt(zmq.FD)
+        self._wake_r, self._wake_w = os.pipe()
+        self._keeper = threading.Thread(target=self._keep, name=f"acqflow-keeper {self.url}",
+                                        daemon=True)
+        self._keeper.start()
+
+    def _keep(self) -> None:
+        # poll(), not select(): select() cannot watch descriptors numbered >= 1024.
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN)
+        poller.register(self._wake_r, select.POLLIN)
+        try:
+            while not self._closing:
+                poller.poll(50)
+                if self._closing:
+                    break
+                with self._lock:
+                    self._drain()
+        except Exception:
+            log.exception("output %s: subscription keeper failed; new inputs cannot connect",
+                          self.url)
+
+    @property
+    def n_inputs(self) -> int:
+        return len(self._inputs)
+
+    def _drain(self) -> None:
+        """Read subscription changes: new inputs, departures, end-of-stream acks."""
+        sock = self._sock
+        while sock.getsockopt(zmq.EVENTS) & _POLLIN:
+            msg = sock.recv(zmq.NOBLOCK)
+            subscribe, topic, token = msg[:1] == b"\x01", msg[1:2], msg[2:]
+            if topic == ACK and subscribe:
+                self._inputs[token] = False
+                try:
+                    sock.send(msg[1:], zmq.NOBLOCK)
+                except zmq.Again:
+                    pass   # the input times out and reports it
+            elif topic == ACK:
+                self._inputs.pop(token, None)
+            elif topic == CLOSE_ACK and subscribe and token in self._inputs:
+                self._inputs[token] = True
+                self._acked.set()
+
+    def send(self, header: bytes, payload=None) -> None:
+        """Send one message (header frame, optional payload frame) to every input.
+
+        In blocking mode a full input queue makes this wait (re-checking close());
+        a refused first frame leaves nothing half-sent.
+        """
+        while True:
+            with self._lock:
+                if self._closing:
+                    raise StreamClosed("output stream is closed")
+                try:
+                    if payload is None:
+                        self._sock.send(header, 0, copy=False)
+                    else:
+                        self._sock.send(header, _SNDMORE, copy=False)
+                        self._sock.send(payload, 0, copy=False)
+                    return
+                except zmq.Again:
+                    if not self.block:
+                        raise
+
+    def close(self, last_message: bytes | None = None, timeout: float = CLOSE_TIMEOUT) -> None:
+        """Deliver ``last_message`` to every input (acknowledged, up to ``timeout`` s), then close."""
+        if self._closing:
+            return
+        if last_message is not None:
+            self._deliver_last(last_message, timeout)
+        with self._lock:
+            self._closing = True
+        os.write(self._wake_w, b"x")
+        self._keeper.join()
+        self._sock.close()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        if self._ipc_path:
+            try:
+                os.unlink(self._ipc_path)
+            except FileNotFoundError:
+                pass
+
+    def _deliver_last(self, message: bytes, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                self._drain()
+                waiting = [t for t, acked in self._inputs.items() if not acked]
+                if not waiting:
+                    return
+                self._acked.clear()
+                try:
+                    self._sock.send(message, zmq.NOBLOCK)
+                except zmq.Again:
+                    pass
+            if time.monotonic() > deadline:
+                log.info("output %s: %d input(s) did not acknowledge end-of-stream within %s s "
+                         "(not reading?)", self.url, len(waiting), timeout)
+                return
+            self._acked.wait(0.01)
+
+
+class Subscriber:
+    """The receiving end: a SUB socket that waits for the output's acknowledgement."""
+
+    def __init__(self, url: str, hwm: int, timeout: float = 5.0):
+        sock = zmq.Context.instance().socket(zmq.SUB)
+        sock.setsockopt(zmq.LINGER, 0)
+        sock.setsockopt(zmq.RCVHWM, hwm)
+        sock.connect(url)
+        sock.setsockopt(zmq.SUBSCRIBE, TOPIC)
+        self._token = os.urandom(12)
+        token = ACK + self._token
+        sock.setsockopt(zmq.SUBSCRIBE, token)
+        self._sock = sock
+        self.pending: collections.deque = collections.deque()
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not sock.poll(int(remaining * 1000) + 1):
+                sock.close(0)
+                raise TimeoutError(f"no output stream answered at {url} within {timeout} s "
+                                   f"(is it configured and its process alive?)")
+            frames = sock.recv_multipart(copy=False)
+            if frames[0].bytes == token:
+                break
+            self.pending.append(frames)   # data that raced ahead of the answer
+
+    def poll(self, timeout_ms: int | None) -> bool:
+        if self.pending:
+            return True
+        return bool(zmq.zmq_poll([(self._sock, _POLLIN)], -1 if timeout_ms is None else timeout_ms))
+
+    def recv(self, timeout_ms: int | None) -> list | None:
+        """The next message's frames, or None after ``timeout_ms`` (None: wait forever)."""
+        if self.pending:
+            return self.pending.popleft()
+        sock = self._sock
+        try:
+            first = sock.recv(_NOBLOCK, copy=False)
+        except zmq.Again:
+            if timeout_ms == 0 or not self.poll(timeout_ms):
+                return None
+            first = sock.recv(0, copy=False)
+        frames = [first]
+        while frames[-1].more:
+            frames.append(sock.recv(0, copy=False))
+        return frames
+
+    def acknowledge_close(self) -> None:
+        """Tell the output its end-of-stream message arrived."""
+        self._sock.setsockopt(zmq.SUBSCRIBE, CLOSE_ACK + self._token)
+
+    def close(self) -> None:
+        self._sock.close(0)

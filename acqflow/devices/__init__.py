@@ -1,0 +1,14 @@
+"""Source nodes: synthetic signals, audio, cameras, LSL inlets and event markers.
+
+Importing this package never imports sounddevice, cv2 or pylsl: each device
+imports its library when configured, and names the pip extra if it is missing.
+"""
+from .audio import AUDIO_DTYPES, AudioDevice, list_audio_devices
+from .camera import PIXEL_FORMATS, Camera
+from .events import EventSource, event_dtype
+from .lsl_inlet import LSLInlet
+from .synthetic import WAVEFORMS, SyntheticSignal
+from .player import Player  # noqa: F401
+
+__all__ = ["SyntheticSignal", "AudioDevice", "Camera", "LSLInlet", "EventSource",
+           "list_audio_devices", "event_dtype", "AUDIO_DTYPES", "PIXEL_FORMATS", "WAVEFORMS"]

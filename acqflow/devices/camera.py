@@ -1,0 +1,177 @@
+"""Camera: video frames from OpenCV ``VideoCapture`` (a camera index, a file or a URL)."""
+from __future__ import annotations
+
+import glob
+import os
+import threading
+import time
+
+import numpy as np
+
+from ..dataflow import clock
+from ..dataflow.registry import register_node_type
+from ._base import DeviceNode, current_worker, require
+
+__all__ = ["Camera", "PIXEL_FORMATS"]
+
+PIXEL_FORMATS = ("bgr", "rgb", "gray")
+
+
+def _cv2():
+    return require("cv2", "video", "Camera")
+
+
+def _is_url(source: str) -> bool:
+    return "://" in source
+
+
+class Camera(DeviceNode):
+    """Sends frames on output ``video`` and their time stamps on output ``timestamps``.
+
+    ``video`` is a 'video' stream of uint8 frames ``(-1, h, w, 3)`` (``(-1, h, w)``
+    for gray).  ``timestamps`` is a float64 'analogsignal' ``(-1, 2)`` with the same
+    absolute indexes: row ``i`` holds frame ``i``'s capture time on acqflow's clock
+    (taken when ``grab()`` returns) and its media time (position in a file, or the
+    driver's stamp, in s).  A file plays at its frame rate (``realtime=True``) or
+    as fast as the readers take it; at its end it loops (``loop=True``) or the node
+    goes to ``error`` with reason 'end of file' and closes its outputs.
+    """
+
+    _output_specs = {"video": {"streamtype": "video"}, "timestamps": {"streamtype": "analogsignal"}}
+
+    def __init__(self, name: str | None = None):
+        super().__init__(name=name)
+        self._cap = None
+        self.end_of_file = threading.Event()
+
+    def _configure(self, device: int | str = 0, width: int | None = None, height: int | None = None,
+                   fps: float | None = None, pixel_format: str = "bgr", loop: bool = False,
+                   realtime: bool = True, api_preference: int | None = None) -> None:
+        """Parameters:
+
+        device: camera index, video file path or stream URL.
+        width / height: frame size; a camera is asked for it, and frames of another
+            size (a camera that cannot, or a file) are resized.  Default: native.
+        fps: camera: requested rate; file: playback rate (default: the file's).
+        pixel_format: 'bgr' (OpenCV's), 'rgb' or 'gray'.
+        loop: restart a file at its end.  realtime: pace a file at ``fps``.
+        api_preference: an OpenCV ``cv2.CAP_*`` backend (default: any).
+        """
+        cv2 = _cv2()
+        if pixel_format not in PIXEL_FORMATS:
+            raise ValueError(f"{self.name}: unknown pixel_format {pixel_format!r}; available: "
+                             f"{', '.join(PIXEL_FORMATS)}")
+        for key, value in (("width", width), ("height", height)):
+            if value is not None and not (isinstance(value, (int, np.integer)) and 0 < value <= 16384):
+                raise ValueError(f"{self.name}: {key} must be an int in 1..16384 or None, got {value!r}")
+        if fps is not None and not (isinstance(fps, (int, float)) and fps > 0):
+            raise ValueError(f"{self.name}: fps must be > 0 or None, got {fps!r}")
+        self._release()
+        is_file = isinstance(device, str) and not _is_url(device)
+        if isinstance(device, str) and device.isdigit():
+            device, is_file = int(device), False
+        if is_file and not os.path.exists(device):
+            raise ValueError(f"{self.name}: video file {device!r} does not exist")
+        if not isinstance(device, (str, int, np.integer)):
+            raise ValueError(f"{self.name}: device must be a camera index, a file or a URL, "
+                             f"got {device!r}")
+        api = cv2.CAP_ANY if api_preference is None else api_preference
+        cap = cv2.VideoCapture(device if isinstance(device, str) else int(device), api)
+        if not cap.isOpened():
+            cap.release()
+            if is_file or isinstance(device, str):
+                raise ValueError(f"{self.name}: OpenCV cannot open {device!r} (not a video it can "
+                                 f"decode, or unreachable)")
+            cams = sorted(glob.glob("/dev/video*")) or ["none found"]
+            raise ValueError(f"{self.name}: cannot open camera {device!r}; video devices: "
+                             f"{', '.join(cams)}")
+        if not is_file:
+            if width:
+                cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+            if height:
+                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+            if fps:
+                cap.set(cv2.CAP_PROP_FPS, fps)
+        native_w = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH))
+        native_h = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        native_fps = float(cap.get(cv2.CAP_PROP_FPS) or 0)
+        if native_w <= 0 or native_h <= 0:
+            cap.release()
+            raise ValueError(f"{self.name}: {device!r} reports no frame size")
+        w, h = int(width or native_w), int(height or native_h)
+        if width and not height:
+            h = max(1, round(native_h * w / native_w))
+        if height and not width:
+            w = max(1, round(native_w * h / native_h))
+        rate = float(fps or native_fps or 30.0)
+        self._cap, self.device, self.is_file = cap, device, is_file
+        self.size, self.native_size, self.fps = (w, h), (native_w, native_h), rate
+        self.pixel_format, self.loop, self.realtime = pixel_format, bool(loop), bool(realtime)
+        self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else None
+        shape = (-1, h, w) if pixel_format == "gray" else (-1, h, w, 3)
+        self._set_output_spec("video", streamtype="video", dtype="uint8", shape=shape,
+                              sample_rate=rate, pixel_format=pixel_format, source=str(device))
+        self._set_output_spec("timestamps", streamtype="analogsignal", dtype="float64",
+                              shape=(-1, 2), sample_rate=rate,
+                              channel_info=[{"name": "capture_time", "units": "s", "clock": "acqflow"},
+                                            {"name": "media_time", "units": "s"}])
+
+    # -- life-cycle ----------------------------------------------------------
+    def _initialize(self) -> None:
+        self._check_outputs()
+        self.frames = 0
+        self.loops = 0
+
+    def _start(self) -> None:
+        self._t0 = time.monotonic()
+        self._since_start = 0
+        self.add_worker(self._step, "capture")
+
+    def _step(self) -> bool | None:
+        cv2 = _cv2()
+        if self.is_file and self.realtime:
+            delay = self._t0 + self._since_start / self.fps - time.monotonic()
+            if delay > 0 and current_worker().stopping.wait(delay):
+                return False
+        if not self._cap.grab():
+            if self.is_file and self.loop and self.frames > 0:
+                self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                self.loops += 1
+                if self._cap.grab():
+                    return self._send(cv2)
+            self.end_of_file.set()
+            what = "end of file" if self.is_file else "camera stopped delivering frames"
+            self.device_lost(f"{what} {self.device!r} after {self.frames} frames")
+            return False
+        return self._send(cv2)
+
+    def _send(self, cv2) -> None:
+        stamp = clock.now()
+        media = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        ok, frame = self._cap.retrieve()
+        if not ok or frame is None:
+            raise RuntimeError(f"{self.device!r}: frame {self.frames} could not be decoded")
+        if frame.ndim == 2:
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+        if (frame.shape[1], frame.shape[0]) != self.size:
+            frame = cv2.resize(frame, self.size, interpolation=cv2.INTER_AREA)
+        if self.pixel_format == "rgb":
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+        elif self.pixel_format == "gray":
+            frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        frame = np.ascontiguousarray(frame)
+        self.outputs["video"].send(frame[np.newaxis])
+        self.outputs["timestamps"].send(np.array([[stamp, media]], dtype=np.float64))
+        self.frames += 1
+        self._since_start += 1
+
+    def _release(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def _close_device(self) -> None:
+        self._release()
+
+
+register_node_type(Camera)

@@ -1,0 +1,129 @@
+"""GroupHandle: one node-group process as the Manager sees it."""
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Any
+
+from ..rpc import ProcessSpawner
+
+__all__ = ["GroupHandle", "exit_reason"]
+
+log = logging.getLogger("acqflow.manager")
+
+
+def exit_reason(code: int | None) -> str:
+    """'exit code 3' or 'killed by SIGKILL' for a process exit status."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+class GroupHandle:
+    """A node group: its process, a proxy to its NodeGroup, its nodes' proxies.
+
+    ``state`` is 'running' (process alive), 'dead', 'restarting' (until its
+    nodes are re-created, reconnected and restarted) or 'closed'.  ``snapshot`` is
+    the group's last ``describe()``, used to rebuild it after a crash.
+    """
+
+    def __init__(self, manager, name: str, host: str | None, qt: bool, restart: bool):
+        self.manager = manager
+        self.name = name
+        self.host = host
+        self.qt = qt
+        self.restart = restart
+        self.state = "new"
+        self.reason: str | None = None
+        self.snapshot: dict[str, Any] = {"nodes": {}}
+        self.nodes: dict[str, Any] = {}
+        self.restarts = 0
+        self._spawn()
+
+    def _spawn(self) -> None:
+        if self.host not in (None, "localhost"):
+            self.spawner = self.manager._spawn_remote(self.name, self.host, self.qt)
+        else:
+            self.spawner = ProcessSpawner(name=self.name, qt=self.qt)
+        rdataflow = self.spawner.client._import("acqflow.dataflow")
+        self.proxy = rdataflow.NodeGroup(self.name)
+        self.pid = self.spawner.pid
+        self.nodes = {}
+        self.state = "running"
+        self.reason = None
+
+    def import_module(self, module: str) -> None:
+        """Import a module in the group's process (e.g. to register node types)."""
+        self.proxy.import_module(module)
+
+    def create_node(self, type_name: str, name: str | None = None):
+        """Create a node of a registered type in this group; returns its proxy."""
+        name = name or f"{type_name}{len(self.manager._node_groups)}"
+        if name in self.manager._node_groups:
+            raise ValueError(f"a node named {name!r} already exists (in group "
+                             f"{self.manager._node_groups[name]!r}); node names are unique")
+        node = self.proxy.create_node(type_name, name)
+        self.nodes[name] = node
+        self.manager._node_groups[name] = self.name
+        return node
+
+    def refresh(self) -> None:
+        """Take a new snapshot of the group (heartbeat)."""
+        self.snapshot = self.proxy.describe(_timeout=self.manager.heartbeat * 4)
+
+    def died(self, reason: str) -> None:
+        self.state = "dead"
+        self.reason = reason
+        names = ", ".join(self.snapshot["nodes"]) or "none"
+        for node in self.snapshot["nodes"].values():
+            node["last_state"] = node["state"]
+            node["state"] = "error"
+            node["error"] = f"process died: {reason}"
+        log.error("node group %r (pid %s) died: %s; its nodes (%s) are now in error",
+                  self.name, self.pid, reason, names)
+
+    def rebuild(self, resume: dict[tuple[str, str], int] | None = None) -> list[str]:
+        """Spawn a new process and re-create the snapshot's nodes, configured as before.
+
+        Outputs continue from their last index, or from ``resume[(node, output)]``
+        when consumers have seen further.  Returns the node names, for the
+        Manager to reconnect and restart.
+        """
+        resume = resume or {}
+        old = self.snapshot
+        self.spawner.kill()
+        self._spawn()
+        self.state = "restarting"
+        for module in old.get("modules", []):
+            self.proxy.import_module(module)
+        for name, desc in old["nodes"].items():
+            node = self.proxy.create_node(desc["type"], name)
+            self.nodes[name] = node
+            if desc.get("last_state", desc["state"]) != "new":
+                node.configure(**desc["config"])
+            for out_name, out in desc["outputs"].items():
+                if out["configured"]:
+                    node.outputs[out_name].configure(**out["kwargs"])
+                # indexes never rewind, even past what the (stale) snapshot saw
+                node.outputs[out_name].advance_to(max(out["index"], resume.get((name, out_name), 0)))
+        self.snapshot = old
+        return list(old["nodes"])
+
+    def close(self) -> None:
+        if self.state in ("running", "restarting"):
+            try:
+                self.proxy.close(_timeout=30)
+            except Exception as exc:
+                log.warning("closing node group %r: %s", self.name, exc)
+            self.spawner.stop()
+        elif self.state == "dead":
+            self.spawner.kill()
+        self.state = "closed"
+
+    def __repr__(self) -> str:
+        return f"<GroupHandle {self.name!r} pid={self.pid} {self.state}>"

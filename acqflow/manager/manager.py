@@ -1,0 +1,255 @@
+"""Manager: node groups in their own processes, their nodes, and their health.
+
+``create_nodegroup(name)`` spawns a process holding a NodeGroup;
+``group.create_node('Type', name=...)`` returns a proxy to a node in it.  A
+heartbeat thread notices a dead group process within ``2 * heartbeat`` s,
+marks its nodes ``error``, logs who died and why, keeps the other groups
+running, and (with ``restart=True``) rebuilds the group: nodes re-created and
+configured as before, re-connected on both sides, restarted if they ran.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+from .groups import GroupHandle, exit_reason
+
+__all__ = ["Manager", "create_manager"]
+
+log = logging.getLogger("acqflow.manager")
+
+
+def create_manager(**kwargs) -> "Manager":
+    """pyacq's entry point: a Manager in this process."""
+    return Manager(**kwargs)
+
+
+class Manager:
+    """Keeps the hosts, node groups, nodes and connections of a running graph."""
+
+    def __init__(self, heartbeat: float = 0.5, restart: bool = False):
+        self.heartbeat = heartbeat
+        self.restart = restart
+        self.hosts: dict[str, Any] = {"localhost": None}
+        self.groups: dict[str, GroupHandle] = {}
+        self._node_groups: dict[str, str] = {}      # node name -> group name
+        self._lock = threading.RLock()
+        self._closing = threading.Event()
+        self.on_group_death: list[Callable[[str, str], None]] = []
+        self._monitor = threading.Thread(target=self._watch, name="acqflow-manager-heartbeat", daemon=True)
+        self._monitor.start()
+
+    # -- building ------------------------------------------------------------
+    def add_host(self, name: str, address: str, keys_dir: str | None = None) -> None:
+        """Register a host daemon (``acqflow host``) that node groups can be placed on;
+        ``keys_dir`` holds the Curve keys (``acqflow keys``) for a non-loopback one."""
+        self.hosts[name] = {"address": address, "keys_dir": keys_dir}
+
+    def _spawn_remote(self, group: str, host: str, qt: bool):
+        if host not in self.hosts:
+            raise KeyError(f"unknown host {host!r}; add_host() it first (hosts: {', '.join(self.hosts)})")
+        from .remote import spawn_on_host
+        return spawn_on_host(self.hosts[host], name=group, qt=qt)
+
+    def create_nodegroup(self, name: str | None = None, host: str | None = None, qt: bool = False,
+                         restart: bool | None = None) -> GroupHandle:
+        """Spawn a process (locally or on ``host``) holding a new NodeGroup."""
+        with self._lock:
+            name = name or f"nodegroup{len(self.groups)}"
+            if name in self.groups:
+                raise ValueError(f"a node group named {name!r} already exists")
+            group = GroupHandle(self, name, host, qt, self.restart if restart is None else restart)
+            self.groups[name] = group
+            return group
+
+    def node(self, name: str):
+        """The current proxy of node ``name`` (new after a group restart)."""
+        try:
+            return self.groups[self._node_groups[name]].nodes[name]
+        except KeyError:
+            raise KeyError(f"no node named {name!r} (nodes: {', '.join(self._node_groups) or 'none'})") from None
+
+    def list_nodegroups(self) -> list[str]:
+        return list(self.groups)
+
+    def list_nodes(self) -> list[str]:
+        return list(self._node_groups)
+
+    def refresh(self) -> None:
+        """Update every live group's snapshot now.
+
+        The heartbeat does it every ``heartbeat`` s; a restart rebuilds what the
+        last snapshot shows, so changes made directly on node proxies count
+        once a heartbeat (or this call) has seen them.
+        """
+        for group in list(self.groups.values()):
+            if group.state == "running":
+                group.refresh()
+
+    def connections(self) -> list[tuple[str, str, str, str]]:
+        """(source node, output, target node, input) for every connected input."""
+        links = []
+        for group in self.groups.values():
+            for name, node in group.snapshot["nodes"].items():
+                for inp, desc in node["inputs"].items():
+                    if desc.get("source") and desc["source"][0]:
+                        links.append((desc["source"][0], desc["source"][1], name, inp))
+        return links
+
+    def order(self) -> list[str]:
+        """Node names, sources before the nodes they feed."""
+        deps = {n: set() for n in self._node_groups}
+        for src, _, dst, _ in self.connections():
+            if dst in deps and src in deps:
+                deps[dst].add(src)
+        done: list[str] = []
+        while len(done) < len(deps):
+            ready = [n for n in deps if n not in done and deps[n] - {n} <= set(done)]
+            done.extend(sorted(ready) or sorted(set(deps) - set(done)))   # cycles: any order
+        return done
+
+    # -- running -------------------------------------------------------------
+    def _live_nodes(self, names: list[str]) -> list:
+        return [self.node(n) for n in names
+                if self.groups[self._node_groups[n]].state in ("running", "restarting")]
+
+    def start_all(self) -> None:
+        """Start every initialized or stopped node, sinks first so sources lose nothing."""
+        self.refresh()
+        for node in self._live_nodes(self.order()[::-1]):
+            if node.state._get_value() in ("initialized", "stopped"):
+                node.start()
+        self.refresh()     # snapshots (used to rebuild a crashed group) show the new states
+
+    def stop_all(self) -> None:
+        """Stop running nodes, sources first."""
+        for node in self._live_nodes(self.order()):
+            if node.state._get_value() == "running":
+                node.stop()
+        self.refresh()
+
+    def stats(self) -> dict[str, Any]:
+        """Per group and node: state, process/CPU counters, per-input stream counters."""
+        out = {"time": time.time(), "groups": {}}
+        for name, group in list(self.groups.items()):
+            entry = {"state": group.state, "pid": group.pid, "reason": group.reason,
+                     "restarts": group.restarts, "nodes": {}}
+            if group.state == "running":
+                try:
+                    entry.update(group.proxy.stats(_timeout=max(2.0, 4 * self.heartbeat)))
+                except Exception as exc:
+                    entry["reason"] = f"unresponsive: {exc}"
+            else:
+                entry["nodes"] = {n: {"state": d["state"], "error": d.get("error"), "inputs": {},
+                                      "outputs": {}, "cpu_s": None}
+                                  for n, d in group.snapshot["nodes"].items()}
+            out["groups"][name] = entry
+        return out
+
+    # -- liveness ------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._closing.wait(self.heartbeat):
+            for group in list(self.groups.values()):
+                if self._closing.is_set():
+                    return
+                with self._lock:
+                    if group.state != "running":
+                        continue
+                    code = group.spawner.exit_code
+                    if code is None:
+                        try:
+                            group.refresh()
+                        except Exception as exc:
+                            log.debug("heartbeat to %r failed: %s", group.name, exc)
+                        code = group.spawner.exit_code
+                    if code is None:
+                        continue
+                    group.died(exit_reason(code))
+                    for callback in self.on_group_death:
+                        callback(group.name, group.reason)
+                    if group.restart:
+                        try:
+                            self.restart_group(group.name)
+                        except Exception:
+                            log.exception("restarting node group %r failed", group.name)
+
+    def restart_group(self, name: str) -> None:
+        """Rebuild a dead group: same nodes, configuration, connections and states."""
+        with self._lock:
+            group = self.groups[name]
+            if group.state in ("running", "restarting"):
+                raise RuntimeError(f"node group {name!r} is {group.state}; nothing to restart")
+            names = group.rebuild(self._consumer_indexes(group))
+            before = {n: group.snapshot["nodes"][n] for n in names}
+            for n, desc in before.items():                  # inputs of the rebuilt nodes
+                for inp, d in desc["inputs"].items():
+                    if d.get("source") and d["source"][0]:
+                        src, out = d["source"]
+                        self.node(n).inputs[inp].connect(self.node(src).outputs[out])
+            for n in self.order():
+                if n in before and before[n].get("last_state") in ("initialized", "running", "stopped"):
+                    self.node(n).initialize()
+            for n in self.order()[::-1]:
+                if n in before and before[n].get("last_state") == "running":
+                    self.node(n).start()
+            for other in self.groups.values():              # inputs fed by the rebuilt nodes
+                if other is group or other.state != "running":
+                    continue
+                for n, desc in other.snapshot["nodes"].items():
+                    for inp, d in desc["inputs"].items():
+                        if d.get("source") and d["source"][0] in before:
+                            src, out = d["source"]
+                            self.node(n).reconnect_input(inp, self.node(src).outputs[out])
+            group.refresh()
+            group.restarts += 1
+            group.state = "running"
+            log.warning("node group %r restarted (pid %s) with nodes %s", name, group.pid, ", ".join(names))
+
+    def _consumer_indexes(self, group: GroupHandle) -> dict[tuple[str, str], int]:
+        """Highest index each output of ``group`` got to, as its live consumers saw it."""
+        seen: dict[tuple[str, str], int] = {}
+        for other in self.groups.values():
+            if other is group or other.state != "running":
+                continue
+            for n, desc in other.snapshot["nodes"].items():
+                for inp, d in desc["inputs"].items():
+                    source = tuple(d.get("source") or ())
+                    if source and source[0] in group.snapshot["nodes"]:
+                        try:
+                            index = self.node(n).inputs[inp].stats()["index"]
+                        except Exception as exc:
+                            log.warning("could not ask %s.%s how far it read: %s", n, inp, exc)
+                            continue
+                        if index is not None:
+                            seen[source] = max(seen.get(source, 0), index)
+        return seen
+
+    # -- teardown ------------------------------------------------------------
+    def close(self) -> None:
+        """Stop everything, then close nodes (sinks first) and every process."""
+        if self._closing.is_set():
+            return
+        try:
+            self.stop_all()
+        except Exception as exc:
+            log.warning("stopping nodes: %s", exc)
+        self._closing.set()
+        self._monitor.join()
+        order = self.order()[::-1]
+        for name in order:
+            group = self.groups[self._node_groups[name]]
+            if group.state == "running":
+                try:
+                    self.node(name).close(_timeout=30)
+                except Exception as exc:
+                    log.warning("closing node %r: %s", name, exc)
+        for group in self.groups.values():
+            group.close()
+
+    def __enter__(self) -> "Manager":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

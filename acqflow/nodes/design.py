@@ -1,0 +1,69 @@
+"""IIR filter design as second-order sections, shared by the filter nodes."""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy import signal
+
+__all__ = ["design_sos", "impulse_length", "BTYPES", "FTYPES"]
+
+BTYPES = ("lowpass", "highpass", "bandpass", "bandstop", "notch")
+FTYPES = ("butter", "cheby1", "cheby2", "ellip", "bessel")
+
+
+def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, order: int = 4,
+               ftype: str = "butter", rp: float = 1.0, rs: float = 40.0, Q: float = 30.0,
+               sos: Any = None) -> np.ndarray:
+    """Second-order sections (float64, shape (n, 6)) for the given parameters.
+
+    ``sos`` given explicitly wins; ``notch`` uses ``scipy.signal.iirnotch(freq, Q)``;
+    the rest ``scipy.signal.iirfilter`` (``freq`` in Hz: a number, or [low, high]
+    for band filters).  Bad values raise ValueError naming the parameter.
+    """
+    if sos is not None:
+        sos = np.array(sos, dtype=np.float64)
+        if sos.ndim != 2 or sos.shape[1] != 6 or len(sos) == 0:
+            raise ValueError(f"sos must have shape (n_sections, 6), got {sos.shape}")
+        if not np.allclose(sos[:, 3], 1.0):
+            raise ValueError(f"sos must have a0 == 1 in every section (column 3), got {sos[:, 3]}")
+        return sos
+    nyq = sample_rate / 2.0
+    if btype not in BTYPES:
+        raise ValueError(f"btype={btype!r} is not one of {', '.join(BTYPES)}")
+    if freq is None:
+        raise ValueError(f"btype={btype!r} needs freq (Hz)")
+    freqs = np.atleast_1d(np.asarray(freq, dtype=np.float64))
+    need = 2 if btype in ("bandpass", "bandstop") else 1
+    if freqs.shape != (need,):
+        raise ValueError(f"btype={btype!r} needs {need} frequency(ies), got freq={freq!r}")
+    if np.any(freqs <= 0) or np.any(freqs >= nyq) or (need == 2 and freqs[0] >= freqs[1]):
+        raise ValueError(f"freq={freq!r} must be increasing and within (0, {nyq:g}) Hz "
+                         f"(the Nyquist frequency of sample_rate={sample_rate:g})")
+    if btype == "notch":
+        b, a = signal.iirnotch(freqs[0], Q, fs=sample_rate)
+        return signal.tf2sos(b, a)
+    if ftype not in FTYPES:
+        raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}")
+    if not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"order must be a positive int, got {order!r}")
+    wn = freqs if need == 2 else freqs[0]
+    return signal.iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
+                            output="sos", fs=sample_rate)
+
+
+def impulse_length(sos: np.ndarray, tol: float = 1e-7, max_samples: int = 10_000_000) -> int:
+    """Samples after which the impulse response (both directions of filtfilt) stays below ``tol``.
+
+    ``tol`` is relative to the response's peak; computed from the poles' decay.
+    """
+    poles = np.concatenate([np.roots(s[3:]) for s in sos])
+    radius = float(np.max(np.abs(poles))) if len(poles) else 0.0
+    if radius >= 1.0:
+        raise ValueError(f"filter is unstable (pole radius {radius:.6f} >= 1)")
+    if radius <= 0.0:
+        return 2 * len(sos) + 1
+    # |h[n]| ~ C n^(m-1) r^n for m coincident poles: add a margin for the polynomial term
+    n = int(np.ceil(np.log(tol) / np.log(radius)))
+    n = int(n * 1.5) + 4 * len(sos)
+    return min(n, max_samples)

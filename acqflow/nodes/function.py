@@ -1,0 +1,101 @@
+"""Function / Expression: a node from a user function (or numpy expression) array -> array."""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from ..dataflow.registry import register_node_type
+from ..dataflow.relays import inherited_params
+from ..dataflow.spec import dtype_to_spec, make_dtype
+from .base import StreamNode
+
+__all__ = ["Function", "Expression"]
+
+
+class Function(StreamNode):
+    """Sends ``func(chunk)`` for each chunk; the function must keep the number of samples.
+
+    Parameters: ``func`` (callable (time, ...) array -> (time, ...) array),
+    ``output_params`` (dict of output params to force; by default dtype and
+    shape come from calling ``func`` on two zero samples at connect time, and
+    the stream type follows: 'video' for uint8 frames from a video input, else
+    'analogsignal').  Gap policy: the function sees chunks as they come (gaps
+    pass through as gaps); a stateful function should look at the indexes
+    itself.  Delay: none.
+    """
+
+    _input_specs = {"input": {}}
+    _output_specs = {"output": {}}
+    _accepts = {"streamtypes": ("analogsignal", "digitalsignal", "video"), "ndim": (2, 3, 4)}
+
+    def _configure(self, func: Callable[[np.ndarray], np.ndarray] | None = None,
+                   output_params: dict | None = None) -> None:
+        if not callable(func):
+            raise TypeError(f"func must be a callable array -> array, got {func!r}")
+        self.func, self._forced = func, dict(output_params or {})
+
+    def validate(self, input_params: dict) -> None:
+        self._probe(input_params)
+
+    def _probe(self, input_params: dict) -> dict:
+        shape = tuple(input_params["shape"])
+        zeros = np.zeros((2,) + shape[1:], make_dtype(input_params["dtype"]))
+        try:
+            out = np.asarray(self.func(zeros))
+        except Exception as exc:
+            raise ValueError(f"func raised {exc!r} on a chunk of shape {zeros.shape} "
+                             f"dtype {zeros.dtype}") from None
+        if out.ndim < 1 or out.shape[0] != 2:
+            raise ValueError(f"func must keep the number of samples: 2 samples gave shape {out.shape}")
+        kind = "video" if (input_params["streamtype"] == "video" and out.dtype == np.uint8
+                           and out.ndim in (3, 4)) else "analogsignal"
+        if kind == "analogsignal" and out.ndim != 2:
+            raise ValueError(f"func output of shape {out.shape[1:]} per sample is neither a "
+                             f"video frame nor a channel vector")
+        return {"streamtype": kind, "dtype": dtype_to_spec(out.dtype), "shape": (-1,) + out.shape[1:]}
+
+    def output_params(self, input_params: dict) -> dict:
+        probed = self._probe(input_params)
+        params = inherited_params(input_params, **probed)
+        if probed["shape"] != tuple(input_params["shape"]):
+            params.pop("channel_info", None)
+        params.update(self._forced)
+        return params
+
+    def _initialize(self) -> None:
+        params = self.outputs["output"].params
+        self._out_dtype = make_dtype(params["dtype"])
+        super()._initialize()
+
+    def process(self, index: int, data: np.ndarray) -> np.ndarray:
+        out = np.asarray(self.func(data))
+        if out.shape[0] != data.shape[0]:
+            raise ValueError(f"node {self.name!r}: func returned {out.shape[0]} samples for a chunk "
+                             f"of {data.shape[0]}")
+        return out if out.dtype == self._out_dtype else out.astype(self._out_dtype)
+
+
+class Expression(Function):
+    """Function given as a numpy expression of ``x`` (e.g. ``"np.abs(x) * 2"``).
+
+    A string travels to another process where a callable cannot.  Evaluated
+    with ``np`` and ``x`` only (no builtins): it is the graph author's code.
+    """
+
+    def _configure(self, expr: str = "x", output_params: dict | None = None) -> None:
+        if not isinstance(expr, str):
+            raise TypeError(f"expr must be a string expression of x, got {expr!r}")
+        try:
+            code = compile(expr, f"<{self.name} expr>", "eval")
+        except SyntaxError as exc:
+            raise ValueError(f"expr {expr!r} is not a valid expression: {exc.msg}") from None
+        self.expr = expr
+
+        def func(x: np.ndarray) -> np.ndarray:
+            return eval(code, {"__builtins__": {}, "np": np}, {"x": x})
+        super()._configure(func=func, output_params=output_params)
+
+
+register_node_type(Function)
+register_node_type(Expression)

@@ -1,0 +1,236 @@
+"""Recorder: a node that writes any number of input streams into a crash-safe recording.
+
+pyacq's RawRecorder shape: ``configure(streams=[...], dirname=...)`` creates one
+input per stream, connect them, ``initialize()`` opens the recording (stream
+params go into its manifest), ``start()`` records, ``stop()`` seals what is
+queued, ``close()`` commits.  Writing never blocks the inputs: chunks go to the
+storage engine's bounded queue (:class:`acqflow.storage.RecordingWriter`), and
+a full queue drops them, counted in ``stats()`` and read back as gaps.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+from ..dataflow import clock
+from ..dataflow.errors import StreamClosed
+from ..dataflow.inputstream import InputStream
+from ..dataflow.node import Node
+from ..dataflow.registry import register_node_type
+from ..dataflow.threadpoll import ThreadPollInput
+from ..storage import RecordingExistsError, RecordingWriter
+from ..storage.backends import local_path
+from ..storage.writer import MODES
+
+__all__ = ["Recorder", "recorded_params"]
+
+log = logging.getLogger(__name__)
+
+# Stream params that describe one connection, not the data: never recorded.
+_TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
+                   "buffer_size", "hwm", "double", "axisorder", "chunksize", "backpressure",
+                   "filters", "name", "node"}
+
+
+def recorded_params(params: dict[str, Any]) -> dict[str, Any]:
+    """What of a live stream's params goes into the manifest (transport keys dropped;
+    the source node/output names are kept under ``source``)."""
+    out = {k: v for k, v in params.items() if k not in _TRANSPORT_KEYS}
+    source = {k: params[k] for k in ("node", "name") if params.get(k) is not None}
+    if source:
+        out["source"] = source
+    return out
+
+
+def _is_output(obj: Any) -> bool:
+    """An OutputStream, a proxy to one, or a connectable params dict (has 'url')."""
+    return (isinstance(obj, dict) and "url" in obj) or \
+        (not isinstance(obj, (dict, str)) and hasattr(obj, "params"))
+
+
+def _output_name(obj: Any, default: str) -> str:
+    params = obj if isinstance(obj, dict) else getattr(obj, "params", None)
+    if isinstance(params, dict) and params.get("name"):
+        return str(params["name"])
+    return str(getattr(obj, "name", None) or default)
+
+
+class Recorder(Node):
+    """Records every input into one recording directory (see docs/recording.md)."""
+
+    _input_specs: dict[str, dict] = {}
+
+    def __init__(self, name: str | None = None):
+        super().__init__(name=name)
+        self.writer: RecordingWriter | None = None
+        self._pollers: dict[str, ThreadPollInput] = {}
+        self._to_connect: dict[str, Any] = {}
+        self._ended: set[str] = set()
+
+    def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
+                   mode: str = "create", block_s: float = 1.0, block_bytes: int = 4 << 20,
+                   fsync: str = "block", fsync_interval: float = 1.0,
+                   segment_bytes: int = 256 << 20, queue_chunks: int = 4096,
+                   queue_bytes: int = 256 << 20, codecs: dict[str, Any] | None = None,
+                   metadata: dict[str, Any] | None = None,
+                   on_seal: Callable | None = None) -> None:
+        """Parameters:
+
+        streams: input names (``['sig', 'events']``), a dict name -> input spec or
+            name -> output to connect now, or a list of outputs (named after them).
+        dirname: recording directory.  mode: 'create' (refuses an existing path),
+            'overwrite' or 'append' (continues a recording, streams must match).
+        block_s / block_bytes: seal a block after this time or size.
+        fsync: 'block', 'interval' (every ``fsync_interval`` s) or 'none'.
+        queue_chunks / queue_bytes: bound of the writer queue (overflow drops, counted).
+        codecs: per-stream video codec, e.g. ``{'cam': 'png'}`` or ``{'cam':
+            {'name': 'jpg', 'quality': 85}}`` (default: raw frames).
+        metadata: free JSON metadata for the manifest.  on_seal: callback(BlockInfo)
+            from the writer thread after each sealed block (same process only).
+        """
+        if not dirname:
+            raise ValueError(f"{self.name}: dirname is required")
+        if mode not in MODES:
+            raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
+        path = local_path(dirname).absolute()
+        if mode == "create" and path.exists():
+            raise RecordingExistsError(f"{path} exists; use mode='overwrite' or 'append'")
+        entries = self._stream_entries(streams)
+        codecs = dict(codecs or {})
+        unknown = set(codecs) - {name for name, _, _ in entries}
+        if unknown:
+            raise ValueError(f"{self.name}: codecs for unknown streams {sorted(unknown)}")
+        for inp in self.inputs.values():
+            inp.close()
+        self.inputs = {name: InputStream(spec=spec, node=self, name=name)
+                       for name, spec, _ in entries}
+        self._to_connect = {name: out for name, _, out in entries if out is not None}
+        self.path: Path = path
+        self.codecs = codecs
+        self._writer_kw = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
+                               fsync=fsync, fsync_interval=fsync_interval,
+                               segment_bytes=segment_bytes, queue_chunks=queue_chunks,
+                               queue_bytes=queue_bytes, metadata=metadata, on_seal=on_seal)
+        for name, out in self._to_connect.items():
+            self.inputs[name].connect(out)
+
+    def _stream_entries(self, streams: Any) -> list[tuple[str, dict, Any]]:
+        """(input name, spec, output to connect or None) for each stream."""
+        if isinstance(streams, dict):
+            items = list(streams.items())
+        elif isinstance(streams, (list, tuple)):
+            items = []
+            for i, s in enumerate(streams):
+                items.append((s, None) if isinstance(s, str) else (_output_name(s, f"in{i}"), s))
+        else:
+            raise TypeError(f"{self.name}: streams must be a list of names/outputs or a dict, "
+                            f"got {streams!r}")
+        if not items:
+            raise ValueError(f"{self.name}: nothing to record (streams is empty)")
+        out = []
+        for name, value in items:
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"{self.name}: stream names must be non-empty str, got {name!r}")
+            if value is None or (isinstance(value, dict) and not _is_output(value)):
+                out.append((name, dict(value or {}), None))
+            elif _is_output(value):
+                out.append((name, {}, value))
+            else:
+                raise TypeError(f"{self.name}: stream {name!r}: expected a spec dict or an "
+                                f"output, got {value!r}")
+        if len({n for n, _, _ in out}) != len(out):
+            raise ValueError(f"{self.name}: duplicate stream names in {[n for n, _, _ in out]}")
+        return out
+
+    # -- life-cycle ------------------------------------------------------------
+    def _initialize(self) -> None:
+        for name, inp in self.inputs.items():
+            if inp.params.get("shape") is None:
+                raise ValueError(f"{self.name}: input {name!r} is connected to an output "
+                                 "without a fixed shape; configure it with shape=(-1, ...)")
+        self.writer = RecordingWriter(self.path, **self._writer_kw)
+        try:
+            for name, inp in self.inputs.items():
+                self.writer.add_stream(name, recorded_params(inp.params),
+                                       codec=self.codecs.get(name))
+        except BaseException:
+            self.writer.close()
+            self.writer = None
+            raise
+
+    def _start(self) -> None:
+        for name, inp in self.inputs.items():
+            poller = ThreadPollInput(inp, timeout=100, return_data=True,
+                                     name=f"{self.name} {name}")
+            poller.process_data = self._writer_for(name, inp)
+            poller.on_error = self.set_error
+            self._pollers[name] = poller
+            poller.start()
+
+    def _writer_for(self, name: str, inp: InputStream) -> Callable[[int, Any], None]:
+        writer = self.writer
+
+        def process_data(index: int, data: Any) -> None:
+            # The chunk's send time (its timestamp upstream).
+            t = inp.last_send_time if inp.last_send_time is not None else clock.now()
+            writer.write(name, data, index, t)
+        return process_data
+
+    def _stop_pollers(self) -> None:
+        pollers, self._pollers = self._pollers, {}
+        for p in pollers.values():
+            p.stop()
+        for name, p in pollers.items():
+            p.join()
+            if p.closed:
+                self._ended.add(name)
+
+    def _drain(self) -> None:
+        """Record what has already arrived at the inputs (after the pollers ended)."""
+        for name, inp in self.inputs.items():
+            if name in self._ended or not inp.connected:
+                continue
+            write = self._writer_for(name, inp)
+            try:
+                while inp.poll(0):
+                    write(*inp.recv(timeout=0, return_data=True))
+            except StreamClosed:
+                self._ended.add(name)
+            except TimeoutError:
+                pass
+
+    def _stop(self) -> None:
+        self._stop_pollers()
+        if self.writer is not None and not self.writer.closed:
+            self._drain()
+            self.writer.flush()
+
+    def _close(self) -> None:
+        self._stop_pollers()
+        if self.writer is not None:
+            self.writer.close()
+
+    # -- reporting -------------------------------------------------------------
+    def flush(self, timeout: float | None = None) -> None:
+        """Seal what is queued now and wait until it is written."""
+        if self.writer is not None:
+            self.writer.flush(timeout)
+
+    def stats(self) -> dict[str, Any]:
+        """Writer counters (blocks, bytes, overflows, per-stream gaps and drops) and,
+        per input, transport counters and whether its output has ended."""
+        inputs = {}
+        for name, inp in self.inputs.items():
+            st = inp.stats()
+            poller = self._pollers.get(name)
+            st.update(gap_log=list(inp.gap_log),
+                      ended=name in self._ended or bool(poller and poller.closed))
+            inputs[name] = st
+        writer = self.writer.stats if self.writer is not None else {}
+        return {"path": str(getattr(self, "path", "")), "overflows": writer.get("overflows", 0),
+                "writer": writer, "inputs": inputs}
+
+
+register_node_type(Recorder)

@@ -1,0 +1,327 @@
+"""RPCClient: sends requests to one RPCServer; one client per (thread, address)."""
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import threading
+from typing import Any, Callable
+
+import zmq
+
+from . import refs, wire
+from .errors import RemoteCallError, RPCDisconnected
+from .futures import Future
+from .keys import KeyPair
+from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy
+from .reactor import Reactor
+from .security import secure_client
+
+__all__ = ["RPCClient"]
+
+logger = logging.getLogger("acqflow.rpc.client")
+_local = threading.local()
+_NOBLOCK, _EVENTS, _POLLIN = int(zmq.NOBLOCK), int(zmq.EVENTS), int(zmq.POLLIN)
+
+
+class _Pending:
+    """Reply slot of a sync call (lighter than a Future)."""
+
+    __slots__ = ("req_id", "action", "done", "result", "error")
+
+    def __init__(self, req_id: int, action: str):
+        self.req_id, self.action = req_id, action
+        self.done, self.result, self.error = False, None, None
+
+    def is_done(self) -> bool:
+        return self.done
+
+    def _resolve(self, result: Any, error: BaseException | None) -> None:
+        self.result, self.error, self.done = result, error, True
+
+
+def client_for(address: str, server_key: str | None = None) -> "RPCClient":
+    """The calling thread's client for ``address`` (fast path used by proxies)."""
+    clients = getattr(_local, "clients", None)
+    if clients is not None:
+        client = clients.get(address)
+        if client is not None and not client._closed:
+            return client
+    return RPCClient(address, server_key=server_key)
+
+
+def _thread_clients() -> dict[str, "RPCClient"]:
+    clients = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    return clients
+
+
+class RPCClient:
+    """Connection from the current thread to the RPCServer at ``address``.
+
+    ``RPCClient(address)`` returns the thread's existing client for that address
+    if there is one.  Calls wait at most ``timeout`` seconds (default
+    ``RPCClient.default_timeout``); a server that closed raises RPCDisconnected.
+    """
+
+    default_timeout: float = 30.0
+
+    def __new__(cls, address: str, **kwargs: Any) -> "RPCClient":
+        existing = _thread_clients().get(address)
+        keys = kwargs.get("client_keys")
+        if existing is not None and not existing._closed and \
+                (keys is None or keys == existing._client_keys):
+            return existing
+        self = super().__new__(cls)
+        self._initialized = False
+        return self
+
+    def __init__(self, address: str, *, serializer: str = "msgpack",
+                 server_key: str | bytes | None = None, client_keys: KeyPair | None = None,
+                 timeout: float | None = None):
+        if self._initialized:
+            return
+        self.address = address
+        self.serializer = wire.get_serializer(serializer)
+        self._ser_name = self.serializer.name.encode()
+        self.timeout = self.default_timeout if timeout is None else timeout
+        self._socket = zmq.Context.instance().socket(zmq.DEALER)
+        self._socket.linger = 1000
+        self._socket.sndhwm = 0      # pipelined async calls must never be dropped or block
+        self._socket.rcvhwm = 0
+        self._client_keys = client_keys
+        if server_key:
+            secure_client(self._socket, server_key, client_keys)
+        self._socket.connect(address)
+        self._ids = itertools.count(1)
+        self._futures: dict[int, Future] = {}
+        self._closed = False
+        self._disconnect_reason: str | None = None
+        self._thread = threading.get_ident()
+        self.liveness: Callable[[], str | None] | None = None  # returns a reason once dead
+        self._reactor = Reactor.current()
+        self._reactor.add(self._socket, self._drain)
+        self._reactor.idle_hooks.append(self._flush_releases)
+        _thread_clients()[address] = self
+        self._initialized = True
+
+    @classmethod
+    def get_client(cls, address: str, **kwargs: Any) -> "RPCClient":
+        """The calling thread's client for ``address`` (created on first use)."""
+        existing = _thread_clients().get(address)
+        keys = kwargs.get("client_keys")
+        if existing is not None and not existing._closed and \
+                (keys is None or keys == existing._client_keys):
+            return existing
+        return cls(address, **kwargs)
+
+    def __repr__(self) -> str:
+        state = " closed" if self._closed else (" disconnected" if self._disconnect_reason else "")
+        return f"<RPCClient {self.address}{state}>"
+
+    # -- public API ------------------------------------------------------------
+    def call(self, target: str | ObjectProxy, *args: Any, _sync: str = "sync",
+             _timeout: float | None = None, _return_type: str = "auto", **kwargs: Any) -> Any:
+        """Call a published object (``'name'`` or ``'name.attr.attr'``) or a proxy."""
+        if isinstance(target, ObjectProxy):
+            if target._address != self.address:
+                raise ValueError(f"{target!r} does not live at {self.address}")
+            return self.call_obj(target._obj_id, target._attrs, args, kwargs, _sync, _timeout,
+                                 _return_type)
+        name, *attrs = target.split(".")
+        return self._request("call", {"name": name, "attrs": attrs, "args": list(args),
+                                      "kwargs": kwargs}, _sync, _timeout, _return_type)
+
+    def get(self, name: str, _return_type: str = "proxy", _timeout: float | None = None) -> Any:
+        """The object published as ``name`` (a proxy unless ``_return_type='auto'``)."""
+        return self._request("get", {"name": name}, "sync", _timeout, _return_type)
+
+    __getitem__ = get
+
+    def _import(self, module: str, _timeout: float | None = None) -> ObjectProxy:
+        """Import ``module`` in the server process; return a proxy to it."""
+        return self._request("import", {"module": module}, "sync", _timeout, "proxy")
+
+    def transfer(self, value: Any, _timeout: float | None = None) -> ObjectProxy:
+        """Send ``value`` to the server by value; return a proxy to the copy there."""
+        return self._request("transfer", {"value": value}, "sync", _timeout, "proxy")
+
+    def ping(self, timeout: float | None = None) -> str:
+        """Round trip to the server; raises TimeoutError if it does not answer in time."""
+        return self._request("ping", {}, "sync", timeout, "auto")
+
+    def close_server(self, timeout: float | None = None) -> None:
+        """Ask the server to close (it tells all its clients)."""
+        self._request("close", {}, "sync", timeout, "auto")
+
+    def server_stats(self, timeout: float | None = None) -> dict:
+        """Object counts of the server (to check that released proxies free objects)."""
+        self._flush_releases()
+        return self._request("stats", {}, "sync", timeout, "auto")
+
+    def disconnected(self) -> bool:
+        """True once the server said it closed (or its process died, or we closed)."""
+        if not self._closed:
+            self._drain()
+        return self._closed or self._disconnect_reason is not None
+
+    def process(self, timeout: float = 0.0) -> None:
+        """Handle replies (and local server requests) waiting in this thread."""
+        self._reactor.process(timeout)
+
+    def close(self) -> None:
+        """Close the connection; pending calls fail with RPCDisconnected."""
+        if self._closed:
+            return
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("close a client from the thread that made it")
+        self._flush_releases()
+        self._closed = True
+        self._fail_all(RPCDisconnected(f"client for {self.address} was closed"))
+        self._reactor.remove(self._socket)
+        if self._flush_releases in self._reactor.idle_hooks:
+            self._reactor.idle_hooks.remove(self._flush_releases)
+        if _thread_clients().get(self.address) is self:
+            del _thread_clients()[self.address]
+        self._socket.close()
+
+    # -- used by proxies ---------------------------------------------------------
+    def call_obj(self, obj_id: int, attrs: tuple, args: tuple, kwargs: dict, sync: str = "sync",
+                 timeout: float | None = None, return_type: str = "auto") -> Any:
+        """Call the remote object ``obj_id`` (attribute path ``attrs``)."""
+        return self._request("call", {"obj": obj_id, "attrs": list(attrs), "args": list(args),
+                                      "kwargs": kwargs}, sync, timeout, return_type)
+
+    def get_attr(self, obj_id: int, attrs: tuple, return_type: str = "auto",
+                 timeout: float | None = None) -> Any:
+        """Fetch the remote object ``obj_id`` (attribute path ``attrs``)."""
+        return self._request("getattr", {"obj": obj_id, "attrs": list(attrs)}, "sync", timeout,
+                             return_type)
+
+    def set_attr(self, obj_id: int, attrs: tuple, value: Any, timeout: float | None = None) -> None:
+        """Set the last attribute of ``attrs`` on the remote object ``obj_id``."""
+        self._request("setattr", {"obj": obj_id, "attrs": list(attrs), "value": value}, "sync",
+                      timeout, "auto")
+
+    def incref(self, obj_id: int) -> int:
+        """Ask the owner for more weight for ``obj_id`` (rarely needed)."""
+        return self._request("incref", {"obj": obj_id}, "sync", None, "auto")
+
+    # -- machinery -------------------------------------------------------------
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise RPCDisconnected(f"client for {self.address} is closed")
+        if self._disconnect_reason is not None:
+            raise RPCDisconnected(self._disconnect_reason)
+        if threading.get_ident() != self._thread:
+            raise RuntimeError("an RPCClient is used only by the thread that made it; "
+                               "use RPCClient.get_client(address) in each thread")
+
+    def _flush_releases(self) -> None:
+        if self._closed or self._disconnect_reason is not None:
+            return
+        items = refs.take_releases(self.address)
+        if items:
+            frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": items})
+            try:
+                self._socket.send_multipart([self._ser_name, *frames], _NOBLOCK)
+            except zmq.ZMQError:
+                logger.debug("could not send releases to %s", self.address)
+
+    def _request(self, action: str, payload: dict, sync: str, timeout: float | None,
+                 return_type: str) -> Any:
+        self._check_usable()
+        if sync not in SYNC_MODES:
+            raise ValueError(f"_sync must be one of {SYNC_MODES}, not {sync!r}")
+        if return_type not in RETURN_TYPES:
+            raise ValueError(f"_return_type must be one of {RETURN_TYPES}, not {return_type!r}")
+        self._flush_releases()
+        req_id = next(self._ids)
+        payload["action"] = action
+        payload["req_id"] = req_id
+        payload["sync"] = sync
+        payload["return_type"] = return_type
+        frames = self.serializer.dumps(payload)
+        if timeout is None:
+            timeout = self.timeout
+        if sync == "sync":
+            pending = self._futures[req_id] = _Pending(req_id, action)
+            self._socket.send_multipart([self._ser_name, *frames], copy=len(frames) == 1)
+            self._wait_for(pending, timeout, forget=True)
+            if pending.error is not None:
+                raise pending.error
+            return pending.result
+        fut = None
+        if sync == "async":
+            fut = self._futures[req_id] = Future(self, req_id, action, timeout)
+        self._socket.send_multipart([self._ser_name, *frames], copy=len(frames) == 1)
+        return fut
+
+    def _wait_for(self, fut: Any, timeout: float | None, forget: bool = False) -> None:
+        """Process this thread's sockets until ``fut`` is done; TimeoutError after ``timeout``
+        (``forget``: stop expecting the reply then, as a sync call does)."""
+        if timeout is not None and math.isinf(timeout):
+            timeout = None
+        done = fut.is_done if isinstance(fut, _Pending) else fut.done
+        if not self._reactor.wait(done, timeout, self._check_alive):
+            if forget:
+                self._futures.pop(fut.req_id, None)
+            raise TimeoutError(f"no reply from {self.address} to {fut.action!r} "
+                               f"(request {fut.req_id}) within {timeout} s")
+
+    def _check_alive(self) -> None:
+        if self.liveness is not None and self._disconnect_reason is None:
+            reason = self.liveness()
+            if reason:
+                self._mark_disconnected(reason)
+
+    def _mark_disconnected(self, reason: str) -> None:
+        if self._disconnect_reason is None:
+            self._disconnect_reason = reason
+        self._fail_all(RPCDisconnected(reason))
+
+    def _fail_all(self, exc: Exception) -> None:
+        futures, self._futures = self._futures, {}
+        for fut in futures.values():
+            fut._resolve(None, exc)
+
+    def _drain(self) -> None:
+        """Receive and dispatch every reply waiting on the socket."""
+        sock = self._socket
+        while not self._closed and sock.getsockopt(_EVENTS) & _POLLIN:
+            try:
+                frames = wire.recv_message(sock, 2)
+            except zmq.Again:
+                return
+            try:
+                self._dispatch(frames)
+            except Exception:
+                logger.exception("dropping a bad message from %s", self.address)
+
+    def _dispatch(self, frames: list) -> None:
+        if len(frames) < 2:
+            raise ValueError("short reply")
+        serializer = wire.get_serializer(frames[0])
+        errors: list = []
+        msg = serializer.loads(frames[1], frames[2:], errors)
+        action = msg.get("action")
+        if action == "disconnect":
+            self._mark_disconnected(f"server {self.address} closed")
+            return
+        fut = self._futures.pop(msg.get("req_id"), None)
+        error = msg.get("error")
+        if fut is None:
+            if error and action == "error":
+                logger.warning("server %s could not read a request: %s", self.address,
+                               error.get("message") if isinstance(error, dict) else error)
+            return
+        if error:
+            if not isinstance(error, dict):
+                error = {"type": "Error", "message": str(error)}
+            fut._resolve(None, RemoteCallError(str(error.get("type")), str(error.get("message")),
+                                               str(error.get("traceback", ""))))
+        elif errors:
+            fut._resolve(None, errors[0])
+        else:
+            fut._resolve(msg.get("rval"), None)

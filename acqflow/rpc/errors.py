@@ -1,0 +1,32 @@
+"""Exceptions raised by the RPC layer."""
+from __future__ import annotations
+
+__all__ = ["RemoteCallError", "RPCDisconnected", "SpawnError", "SerializationError"]
+
+
+class RemoteCallError(Exception):
+    """An exception raised on the remote side; carries its type name and full traceback."""
+
+    def __init__(self, remote_type: str, message: str, remote_traceback: str = ""):
+        super().__init__(remote_type, message, remote_traceback)
+        self.remote_type = remote_type
+        self.remote_message = message
+        self.remote_traceback = remote_traceback
+
+    def __str__(self) -> str:
+        text = f"{self.remote_type}: {self.remote_message}"
+        if self.remote_traceback:
+            text += "\n===== remote traceback =====\n" + self.remote_traceback.rstrip()
+        return text
+
+
+class RPCDisconnected(ConnectionError):
+    """The server closed, its process exited, or the client was closed."""
+
+
+class SpawnError(RuntimeError):
+    """A child process failed to start its RPC server; the message holds its traceback."""
+
+
+class SerializationError(TypeError):
+    """A value cannot be encoded or a message cannot be decoded."""

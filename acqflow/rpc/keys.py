@@ -1,0 +1,116 @@
+"""CurveZMQ key files: ``acqflow keys DIR`` and helpers to load them.
+
+Layout of a keys directory (copy it to every host of a deployment)::
+
+    DIR/server.key, DIR/server.key_secret     the servers' key pair
+    DIR/<client>.key, DIR/<client>.key_secret a client (manager) key pair
+    DIR/authorized/<client>.key               public keys allowed to connect
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import zmq
+import zmq.auth
+
+__all__ = ["KeyPair", "generate", "load_server_keys", "load_client_keys", "authorized_dir",
+           "set_default_client_keys", "default_client_keys", "main"]
+
+ENV_KEYS = "ACQFLOW_KEYS"
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """A Curve key pair, both halves z85-encoded bytes (secret may be None)."""
+    public: bytes
+    secret: bytes | None
+
+
+def authorized_dir(keys_dir: str | os.PathLike) -> Path:
+    """Directory holding the public keys of authorised clients."""
+    return Path(keys_dir) / "authorized"
+
+
+def _create_pair(keys_dir: Path, name: str) -> None:
+    public, secret = zmq.auth.create_certificates(str(keys_dir), name)
+    os.chmod(secret, 0o600)
+
+
+def generate(keys_dir: str | os.PathLike, client: str = "client", force: bool = False) -> Path:
+    """Create the server pair (if missing) and an authorised client pair named ``client``."""
+    if not zmq.has("curve"):
+        raise RuntimeError("this libzmq has no CURVE support")
+    d = Path(keys_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    os.chmod(d, 0o700)
+    if force or not (d / "server.key_secret").exists():
+        _create_pair(d, "server")
+    if client == "server" or "/" in client:
+        raise ValueError(f"bad client key name {client!r}")
+    if force or not (d / f"{client}.key_secret").exists():
+        _create_pair(d, client)
+    auth = authorized_dir(d)
+    auth.mkdir(exist_ok=True)
+    shutil.copyfile(d / f"{client}.key", auth / f"{client}.key")
+    return d
+
+
+def _load(path: Path) -> KeyPair:
+    if not path.exists():
+        raise FileNotFoundError(f"no Curve key file {path} (create keys with `acqflow keys DIR`)")
+    public, secret = zmq.auth.load_certificate(str(path))
+    return KeyPair(public, secret)
+
+
+def load_server_keys(keys_dir: str | os.PathLike) -> KeyPair:
+    """The server key pair of a keys directory."""
+    return _load(Path(keys_dir) / "server.key_secret")
+
+
+def server_public_key(keys_dir: str | os.PathLike) -> bytes:
+    """The server public key of a keys directory (all a client needs of the server)."""
+    return _load(Path(keys_dir) / "server.key").public
+
+
+def load_client_keys(keys_dir: str | os.PathLike, name: str = "client") -> KeyPair:
+    """A client key pair of a keys directory."""
+    return _load(Path(keys_dir) / f"{name}.key_secret")
+
+
+_default: KeyPair | None = None
+
+
+def set_default_client_keys(keys: KeyPair | str | os.PathLike | None, name: str = "client") -> None:
+    """Client keys used when a proxy or address names a Curve server (a pair or a keys dir)."""
+    global _default
+    _default = keys if isinstance(keys, KeyPair) or keys is None else load_client_keys(keys, name)
+
+
+def default_client_keys() -> KeyPair | None:
+    """The default client keys: set_default_client_keys(), else $ACQFLOW_KEYS/client.*."""
+    if _default is None and os.environ.get(ENV_KEYS):
+        set_default_client_keys(os.environ[ENV_KEYS])
+    return _default
+
+
+def main(argv: list[str]) -> int:
+    """`acqflow keys DIR [--client NAME] [--force]`."""
+    p = argparse.ArgumentParser(prog="acqflow keys",
+                                description="Create CurveZMQ server and client key pairs.")
+    p.add_argument("dir", help="keys directory (created if missing)")
+    p.add_argument("--client", default="client", help="name of the client key pair to add")
+    p.add_argument("--force", action="store_true", help="replace existing key pairs")
+    args = p.parse_args(argv)
+    d = generate(args.dir, client=args.client, force=args.force)
+    print(f"server keys: {d / 'server.key'} (+ secret)")
+    print(f"client keys: {d / (args.client + '.key')} (+ secret), authorised in {authorized_dir(d)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

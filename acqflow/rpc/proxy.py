@@ -1,0 +1,165 @@
+"""ObjectProxy: a local stand-in for an object living in another process."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import refs
+
+__all__ = ["ObjectProxy", "SYNC_MODES", "RETURN_TYPES"]
+
+_client_for = None
+SYNC_MODES = ("sync", "async", "off")
+RETURN_TYPES = ("auto", "proxy", "value")
+_OWN = frozenset(("_ref", "_attrs", "_opts"))
+
+
+class ObjectProxy:
+    """Proxy to a remote object (or to an attribute path of it).
+
+    Attribute access is deferred: ``proxy.a.b`` builds a new proxy without any
+    network traffic.  Calling sends the request: ``proxy.f(x, _sync='async')``
+    returns a Future, ``_sync='off'`` returns None and asks for no reply.
+    ``_get_value()`` fetches the value.  Proxies are equal when they name the
+    same remote object and attribute path; they can be sent to other processes,
+    which then talk to the owner directly.
+    """
+
+    __slots__ = ("_ref", "_attrs", "_opts", "__weakref__")
+
+    def __init__(self, ref: refs.RemoteRef, attrs: tuple[str, ...] = (),
+                 opts: dict | None = None):
+        object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_attrs", tuple(attrs))
+        object.__setattr__(self, "_opts", dict(opts) if opts else {})
+
+    # -- wire ----------------------------------------------------------------
+    @classmethod
+    def _from_wire(cls, d: dict) -> "ObjectProxy":
+        """Proxy from a (validated) wire dict, taking over its weight."""
+        ref = refs.acquire(d["address"], d["obj_id"], d.get("weight", 0), d.get("type", ""),
+                           d.get("server_key"))
+        return cls(ref, tuple(d.get("attrs", ())))
+
+    def _wire(self) -> dict:
+        """Wire dict for sending this proxy on; gives away part of our weight."""
+        ref = self._ref
+        weight = ref.split()
+        if weight == 0:
+            ref.add(self._client().incref(ref.obj_id))
+            weight = ref.split()
+        d = {"address": ref.address, "obj_id": ref.obj_id, "weight": weight,
+             "attrs": list(self._attrs), "type": ref.type_name}
+        if ref.server_key:
+            d["server_key"] = ref.server_key
+        return d
+
+    # -- plumbing ------------------------------------------------------------
+    @property
+    def _address(self) -> str:
+        return self._ref.address
+
+    @property
+    def _obj_id(self) -> int:
+        return self._ref.obj_id
+
+    def _client(self):
+        """The RPCClient for this thread and the owner's address."""
+        global _client_for
+        if _client_for is None:
+            from .client import client_for as _cf
+            _client_for = _cf
+        return _client_for(self._ref.address, self._ref.server_key)
+
+    def _set_proxy_options(self, sync: str | None = None, timeout: float | None = None,
+                           return_type: str | None = None) -> "ObjectProxy":
+        """Default ``_sync``/``_timeout``/``_return_type`` for calls through this proxy
+        (and proxies derived from it later)."""
+        if sync is not None:
+            if sync not in SYNC_MODES:
+                raise ValueError(f"sync must be one of {SYNC_MODES}")
+            self._opts["sync"] = sync
+        if timeout is not None:
+            self._opts["timeout"] = timeout
+        if return_type is not None:
+            if return_type not in RETURN_TYPES:
+                raise ValueError(f"return_type must be one of {RETURN_TYPES}")
+            self._opts["return_type"] = return_type
+        return self
+
+    def _derive(self, *names: str) -> "ObjectProxy":
+        return ObjectProxy(self._ref, self._attrs + names, self._opts)
+
+    # -- remote operations ---------------------------------------------------
+    def __getattr__(self, name: str) -> "ObjectProxy":
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return self._derive(name)
+
+    def __call__(self, *args: Any, _sync: str | None = None, _timeout: float | None = None,
+                 _return_type: str | None = None, **kwargs: Any) -> Any:
+        opts = self._opts
+        return self._client().call_obj(
+            self._ref.obj_id, self._attrs, args, kwargs,
+            sync=_sync or opts.get("sync", "sync"),
+            timeout=_timeout if _timeout is not None else opts.get("timeout"),
+            return_type=_return_type or opts.get("return_type", "auto"))
+
+    def _get_value(self, _timeout: float | None = None) -> Any:
+        """Fetch the remote object (or attribute) by value."""
+        return self._client().get_attr(self._ref.obj_id, self._attrs, return_type="value",
+                                       timeout=_timeout if _timeout is not None
+                                       else self._opts.get("timeout"))
+
+    def _get_proxy(self, _timeout: float | None = None) -> "ObjectProxy":
+        """Resolve the deferred attribute path into a proxy to the object it names."""
+        return self._client().get_attr(self._ref.obj_id, self._attrs, return_type="proxy",
+                                       timeout=_timeout)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _OWN:
+            raise AttributeError(f"cannot set {name} on an ObjectProxy")
+        self._client().set_attr(self._ref.obj_id, self._attrs + (name,), value,
+                                timeout=self._opts.get("timeout"))
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._derive("__getitem__")(key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._derive("__setitem__")(key, value, _sync="sync", _return_type="auto")
+
+    def __delitem__(self, key: Any) -> None:
+        self._derive("__delitem__")(key, _sync="sync")
+
+    def __len__(self) -> int:
+        return self._derive("__len__")(_sync="sync", _return_type="auto")
+
+    def __contains__(self, item: Any) -> bool:
+        return self._derive("__contains__")(item, _sync="sync", _return_type="auto")
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self):
+        raise TypeError("an ObjectProxy is not iterable; iterate over proxy._get_value()")
+
+    # -- identity ------------------------------------------------------------
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, ObjectProxy):
+            return NotImplemented
+        return (self._ref.address, self._ref.obj_id, self._attrs) == \
+            (other._ref.address, other._ref.obj_id, other._attrs)
+
+    def __ne__(self, other: Any) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __hash__(self) -> int:
+        return hash((self._ref.address, self._ref.obj_id, self._attrs))
+
+    def __repr__(self) -> str:
+        path = "".join("." + a for a in self._attrs)
+        return f"<ObjectProxy {self._ref.type_name or 'object'} #{self._ref.obj_id}{path} " \
+               f"at {self._ref.address}>"
+
+    def __reduce__(self):
+        raise TypeError("ObjectProxy cannot be pickled; send it through RPC instead")

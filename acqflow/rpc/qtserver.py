@@ -1,0 +1,88 @@
+"""QtRPCServer: an RPCServer whose requests run in the Qt GUI thread.
+
+Imported lazily (``acqflow.rpc.QtRPCServer``) so that acqflow.rpc never imports
+Qt otherwise.  The zmq socket lives in the GUI thread; a QSocketNotifier on its
+file descriptor (plus a slow safety timer, since that descriptor is
+edge-triggered) makes the Qt event loop handle requests.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import zmq
+from PyQt5 import QtCore
+
+from .server import RPCServer
+
+__all__ = ["QtRPCServer", "in_gui_thread"]
+
+_EVENTS, _POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)
+
+
+def in_gui_thread() -> bool:
+    """True when called from the Qt application's GUI thread (handy to check remotely)."""
+    app = QtCore.QCoreApplication.instance()
+    return app is not None and QtCore.QThread.currentThread() is app.thread()
+
+
+class QtRPCServer(RPCServer):
+    """RPC server served by the Qt event loop of the GUI thread (create it there,
+    after the QApplication).  ``run_forever()`` runs ``app.exec_()`` until close()."""
+
+    def __init__(self, address: str = "tcp://127.0.0.1:*", *,
+                 keys_dir: str | os.PathLike | None = None, **kwargs: Any):
+        app = QtCore.QCoreApplication.instance()
+        if app is None:
+            raise RuntimeError("create a QApplication before a QtRPCServer")
+        if QtCore.QThread.currentThread() is not app.thread():
+            raise RuntimeError("create a QtRPCServer in the Qt GUI thread")
+        super().__init__(address, keys_dir=keys_dir, **kwargs)
+        self._app = app
+        self._exec_running = False
+        self.run_lazy()   # sync calls made from the GUI thread keep serving requests
+        self._notifier = QtCore.QSocketNotifier(self._socket.getsockopt(zmq.FD),
+                                                QtCore.QSocketNotifier.Read)
+        self._notifier.activated.connect(self._on_activity)
+        self._timer = QtCore.QTimer()
+        self._timer.timeout.connect(self._on_activity)
+        self._timer.start(50)
+        QtCore.QTimer.singleShot(0, self._on_activity)
+
+    def _on_activity(self, *_: Any) -> None:
+        if self._closed:
+            return
+        if self._close_requested:
+            self._close_now()
+            return
+        if self._socket.getsockopt(_EVENTS) & _POLLIN:
+            self._process()
+            if not self._closed and self._socket.getsockopt(_EVENTS) & _POLLIN:
+                QtCore.QTimer.singleShot(0, self._on_activity)
+
+    def run_forever(self) -> None:
+        """Run the Qt event loop until the server closes."""
+        if self._closed:
+            return
+        self._exec_running = True
+        try:
+            self._app.exec_()
+        finally:
+            self._exec_running = False
+
+    def close(self) -> None:
+        """Close; from another thread the GUI thread closes it within ~50 ms."""
+        if self._closed:
+            return
+        self._close_requested = True
+        if QtCore.QThread.currentThread() is self._app.thread():
+            self._close_now()
+
+    def _close_now(self) -> None:
+        if self._closed:
+            return
+        self._notifier.setEnabled(False)
+        self._timer.stop()
+        super()._close_now()
+        if self._exec_running:
+            self._app.quit()

@@ -1,0 +1,58 @@
+"""Message framing shared by client and server (documented in docs/rpc.md).
+
+Request  (client DEALER -> server ROUTER): ``[serializer, body, *buffers]``
+Reply    (server -> client):                ``[serializer, body, *buffers]``
+``serializer`` is ``b"msgpack"`` or ``b"json"``; ``body`` is a map with at least
+``action`` and ``req_id``; ``buffers`` hold large arrays (msgpack only).
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import zmq
+
+from .jsonser import JsonSerializer
+from .serializer import MsgpackSerializer, Serializer
+
+__all__ = ["SERIALIZERS", "get_serializer", "ACTIONS", "format_error", "recv_message"]
+
+SERIALIZERS: dict[bytes, Serializer] = {b"msgpack": MsgpackSerializer(), b"json": JsonSerializer()}
+
+ACTIONS = ("call", "getattr", "setattr", "import", "get", "transfer", "ping", "incref",
+           "release", "stats", "close")
+
+
+def get_serializer(name: str | bytes) -> Serializer:
+    """The serializer called ``name``; ValueError for an unknown name."""
+    key = name.encode() if isinstance(name, str) else bytes(name)
+    try:
+        return SERIALIZERS[key]
+    except KeyError:
+        raise ValueError(f"unknown serializer {name!r}; use one of "
+                         f"{[k.decode() for k in SERIALIZERS]}") from None
+
+
+def format_error(exc: BaseException) -> dict:
+    """The wire form of an exception: type name, message and full traceback."""
+    return {"type": type(exc).__name__, "module": type(exc).__module__,
+            "message": str(exc),
+            "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))}
+
+
+_NOBLOCK, _RCVMORE = int(zmq.NOBLOCK), int(zmq.RCVMORE)
+
+
+def recv_message(sock: zmq.Socket, n_small: int) -> list:
+    """Receive one multipart message without blocking (zmq.Again if none).
+
+    The first ``n_small`` frames (identity, serializer, body) come as bytes; the
+    rest (large array buffers) as zero-copy memoryviews of the zmq messages.
+    """
+    frames: list = [sock.recv(_NOBLOCK)]
+    while sock.getsockopt(_RCVMORE):
+        if len(frames) < n_small:
+            frames.append(sock.recv(_NOBLOCK))
+        else:
+            frames.append(sock.recv(_NOBLOCK, copy=False).buffer)
+    return frames

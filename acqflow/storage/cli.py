@@ -1,0 +1,217 @@
+"""``acqflow rec``: inspect, export, verify and upload recordings from the command line.
+
+``main(argv)`` takes the words after ``acqflow rec`` (a leading ``rec`` is accepted
+too) and returns the exit status: 0 fine, 1 damaged / failed, 2 usage error.
+Remote URLs take ``--storage-options JSON`` (fsspec keyword arguments) and read
+through a LocalCache (``--cache-dir``, default ``$ACQFLOW_CACHE_DIR``).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from typing import Any
+
+from .backends import is_local
+from .errors import GapError, StorageError
+from .export import to_csv, to_npy, to_wav
+from .reader import Recording, open_recording
+
+__all__ = ["main", "describe"]
+
+FORMATS = ("npy", "csv", "wav")
+
+
+def _iso(t: float) -> str:
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat(
+        timespec="milliseconds")
+
+
+def _options(text: str | None) -> dict[str, Any] | None:
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--storage-options is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("--storage-options must be a JSON object")
+    return value
+
+
+def _open(args: argparse.Namespace, verify: bool = False) -> Recording:
+    cache = None
+    if not is_local(args.path):
+        cache = {"cache_dir": args.cache_dir} if args.cache_dir else True
+    return open_recording(args.path, verify=verify, cache=cache,
+                          storage_options=_options(args.storage_options))
+
+
+def describe(rec: Recording) -> dict[str, Any]:
+    """Plain summary of a recording: state, damage and, per stream, extent and gaps."""
+    streams = {}
+    for name, s in rec.streams.items():
+        tr = s.time_range
+        gaps = s.gaps
+        streams[name] = {
+            "streamtype": s.streamtype, "dtype": str(s.dtype) if not s.dtype.names else
+            [list(f) for f in s.dtype.descr], "shape": list(s.shape),
+            "sample_rate": s.sample_rate, "units": s.units, "codec": s.codec,
+            "first_index": s.first_index, "stop_index": s.stop_index, "length": len(s),
+            "n_samples": s.n_samples, "records": s.n_records,
+            "expected_stop": s.expected_stop,
+            "time_range": list(tr) if tr else None,
+            "duration_s": (tr[1] - tr[0]) if tr else 0.0,
+            "gaps": len(gaps), "gap_samples": sum(b - a for a, b in gaps),
+            "first_gaps": [list(g) for g in gaps[:5]],
+        }
+    return {"url": rec.url, "uuid": rec.uuid, "committed": rec.committed, "intact": rec.intact,
+            "state": rec.manifest.get("state"), "created": rec.manifest.get("created"),
+            "blocks": rec.n_blocks, "torn_bytes": rec.torn_bytes,
+            "damage": [{"segment": d.segment, "offset": d.offset, "reason": d.reason,
+                        "lost": d.lost} for d in rec.damage],
+            "metadata": rec.manifest.get("metadata", {}), "streams": streams}
+
+
+def _print_info(info: dict[str, Any]) -> None:
+    state = "committed" if info["committed"] else "NOT committed (writer did not close)"
+    print(f"{info['url']}  [{state}; {'intact' if info['intact'] else 'DAMAGED'}; "
+          f"{info['blocks']} blocks]")
+    if info["created"]:
+        print(f"  created {_iso(info['created'])}")
+    if info["torn_bytes"]:
+        print(f"  torn tail: {info['torn_bytes']} bytes dropped")
+    for d in info["damage"]:
+        print(f"  damage: segment {d['segment']} @ {d['offset']}: {d['reason']}")
+    for name, s in info["streams"].items():
+        print(f"  {name}: {s['streamtype']} {s['dtype']} shape {tuple(s['shape'])} "
+              f"at {s['sample_rate']:g} Hz" + (f", codec {s['codec']['name']}" if s["codec"]
+                                               else ""))
+        print(f"    samples [{s['first_index']}:{s['stop_index']}] ({s['n_samples']} stored, "
+              f"{s['records']} chunks)")
+        if s["time_range"]:
+            t0, t1 = s["time_range"]
+            print(f"    time {_iso(t0)} .. {_iso(t1)} ({s['duration_s']:.3f} s)")
+        if s["gaps"]:
+            print(f"    gaps: {s['gaps']} ({s['gap_samples']} samples), first "
+                  + ", ".join(f"[{a}:{b}]" for a, b in s["first_gaps"]))
+        if s["expected_stop"] and s["expected_stop"] > s["stop_index"]:
+            print(f"    lost at the end: [{s['stop_index']}:{s['expected_stop']}]")
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    rec = _open(args)
+    info = describe(rec)
+    if args.json:
+        print(json.dumps(info, indent=1))
+    else:
+        _print_info(info)
+    return 0 if info["intact"] else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    rec = _open(args)
+    stream = rec[args.stream]
+    fmt = args.format or args.out.rsplit(".", 1)[-1].lower()
+    if fmt not in FORMATS:
+        print(f"acqflow rec export: unknown format {fmt!r}; use --format "
+              f"{'|'.join(FORMATS)}", file=sys.stderr)
+        return 2
+    fill = args.fill
+    if fill not in (None, "auto"):
+        fill = float(fill)
+    if fmt == "npy":
+        to_npy(stream, args.out, args.start, args.stop, fill=fill)
+    elif fmt == "csv":
+        to_csv(stream, args.out, args.start, args.stop)
+    else:
+        to_wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
+               full_scale=args.full_scale)
+    print(f"wrote {args.out} ({fmt}, stream {args.stream!r})")
+    return 0
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    rec = _open(args, verify=True)
+    checked = 0
+    for stream in rec.streams.values():   # every record's payload CRC, and decoding
+        if len(stream):
+            for _, data in stream.chunks():
+                checked += len(data)
+    info = describe(rec)
+    ok = info["intact"]
+    state = "committed" if info["committed"] else "not committed (writer did not close)"
+    print(f"{info['url']}: {'OK' if ok else 'DAMAGED'}, {state}, {info['blocks']} blocks, "
+          f"{checked} samples checked" + (f", torn tail {info['torn_bytes']} bytes dropped"
+                                          if info["torn_bytes"] else ""))
+    for d in info["damage"]:
+        print(f"  damage: segment {d['segment']} @ {d['offset']}: {d['reason']}"
+              + (" (data lost)" if d["lost"] else ""))
+    return 0 if ok else 1
+
+
+def _cmd_upload(args: argparse.Namespace) -> int:
+    from .backends import upload
+    if not is_local(args.path):
+        print("acqflow rec upload: PATH must be a local recording", file=sys.stderr)
+        return 2
+    open_recording(args.path).close()     # refuses what is not a recording
+    upload(args.path, args.url, _options(args.storage_options))
+    print(f"uploaded {args.path} -> {args.url}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="acqflow rec",
+                                     description="inspect, export, verify and upload recordings")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, text: str, func) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=text, description=text)
+        p.set_defaults(func=func)
+        p.add_argument("path", metavar="PATH" if name == "upload" else "PATH|URL")
+        p.add_argument("--storage-options", metavar="JSON",
+                       help="fsspec options, e.g. '{\"anon\": true}'")
+        p.add_argument("--cache-dir", help="local cache of remote reads")
+        return p
+
+    p = add("info", "streams, lengths, time range, gaps, committed/damage", _cmd_info)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = add("export", "write one stream to .npy, .csv or .wav", _cmd_export)
+    p.add_argument("stream")
+    p.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    p.add_argument("--out", required=True)
+    p.add_argument("--start", type=int)
+    p.add_argument("--stop", type=int)
+    p.add_argument("--fill", help="value for gaps ('auto': NaN/0); npy refuses gaps without")
+    p.add_argument("--full-scale", type=float, default=1.0, help="wav: float value of full scale")
+    add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
+    p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
+    p.add_argument("url")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``acqflow rec ...``; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["rec"]:
+        argv = argv[1:]
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:       # argparse exits on --help (0) and usage errors (2)
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except argparse.ArgumentTypeError as exc:
+        print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except (StorageError, KeyError, GapError, ValueError, IndexError, FileNotFoundError,
+            OSError) as exc:
+        print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

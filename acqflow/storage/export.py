@@ -1,0 +1,98 @@
+"""Export a stored stream to .npy, .csv or .wav, streaming chunk by chunk.
+
+``.npy`` holds ``[start, stop)`` exactly (gaps need ``fill``); ``.csv`` has one
+row per stored sample with its absolute index and time (gaps show as jumps in
+the index column); ``.wav`` (standard-library ``wave``) is for audio-like analog
+streams with an integer sample rate.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import GapError
+from .stored import StoredStream, default_fill
+
+__all__ = ["to_npy", "to_csv", "to_wav"]
+
+
+def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
+           stop: int | None = None, fill: Any = None) -> Path:
+    """Write samples ``[start, stop)`` to a .npy file without loading them all."""
+    start, stop = stream._bounds(start, stop)
+    gaps = stream.gaps_in(start, stop)
+    if gaps and fill is None:
+        raise GapError(f"{stream.name!r} [{start}:{stop}] has gaps; pass fill=", gaps)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=stream.dtype,
+                                    shape=(stop - start,) + stream.shape[1:])
+    value = default_fill(stream.dtype) if fill == "auto" else fill
+    for g0, g1 in gaps:
+        out[g0 - start:g1 - start] = value
+    for s, data in stream.chunks(start, stop):
+        out[s - start:s - start + len(data)] = data
+    out.flush()
+    del out
+    return Path(path)
+
+
+def _columns(stream: StoredStream) -> list[str]:
+    if stream.dtype.names:
+        return list(stream.dtype.names)
+    if len(stream.shape) != 2:
+        raise ValueError(f"CSV export needs 2-D or event streams; {stream.name!r} has "
+                         f"shape {stream.shape}")
+    info = stream.channel_info or []
+    return [str(info[c].get("name", f"ch{c}")) if c < len(info) and isinstance(info[c], dict)
+            else f"ch{c}" for c in range(stream.shape[1])]
+
+
+def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
+           stop: int | None = None) -> Path:
+    """Write ``index, time, <channels or event fields>`` rows for the stored samples."""
+    columns = _columns(stream)
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["index", "time"] + columns)
+        for s, data in stream.chunks(start, stop):
+            times = stream.times(s, s + len(data))
+            for k, row in enumerate(data):
+                values = ([v.decode(errors="replace") if isinstance(v, bytes) else v
+                           for v in row.tolist()] if stream.dtype.names else row.tolist())
+                out.writerow([s + k, repr(float(times[k]))] + values)
+    return Path(path)
+
+
+def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
+           stop: int | None = None, fill: Any = 0, full_scale: float = 1.0) -> Path:
+    """Write an analog stream as PCM WAV (int16; floats map ``±full_scale`` to full range)."""
+    if stream.streamtype != "analogsignal":
+        raise ValueError(f"WAV export is for analog streams, {stream.name!r} is "
+                         f"{stream.streamtype}")
+    rate = stream.sample_rate
+    if rate != int(rate):
+        raise ValueError(f"WAV needs an integer sample rate, {stream.name!r} has {rate}")
+    kind, width = stream.dtype.kind, stream.dtype.itemsize
+    native = (kind == "i" and width in (2, 4)) or (kind == "u" and width == 1)
+    if kind != "f" and not native:
+        raise ValueError(f"cannot write dtype {stream.dtype} to WAV (use float, int16, "
+                         "int32 or uint8)")
+    start, stop = stream._bounds(start, stop)
+    with wave.open(os.fspath(path), "wb") as wav:
+        wav.setnchannels(stream.shape[1])
+        wav.setsampwidth(width if native else 2)
+        wav.setframerate(int(rate))
+        step = max(1, int(rate))
+        for s in range(start, stop, step):
+            data = stream.read(s, min(stop, s + step), fill=fill)
+            if kind == "f":
+                data = np.clip(data / full_scale, -1, 1) * 32767
+                data = np.round(data).astype("<i2")
+            else:
+                data = data.astype(stream.dtype.newbyteorder("<"))
+            wav.writeframes(np.ascontiguousarray(data).tobytes())
+    return Path(path)

@@ -1,0 +1,40 @@
+"""merge: the chunks of several stored streams as one time-ordered sequence.
+
+Like stream2py's MergedStreams: ``(name, item)`` pairs ordered by time, where
+each item is a stored chunk ``(stop index, data, timestamp)`` clipped to the
+query interval; ties keep the order in which the streams were given.
+"""
+from __future__ import annotations
+
+import heapq
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .stored import StoredStream
+
+__all__ = ["merge"]
+
+
+def _pieces(order: int, stream: StoredStream, t0: float | None, t1: float | None
+            ) -> Iterator[tuple[float, int, str, int, np.ndarray]]:
+    if stream.n_records == 0:
+        return
+    i0 = stream.first_index if t0 is None else stream.index_at(t0)
+    i1 = stream.stop_index if t1 is None else max(i0, stream.index_at(t1))
+    if i1 <= i0:
+        return
+    for start, data in stream.chunks(i0, i1):
+        stop = start + len(data)
+        yield stream.time_at(stop - 1), order, stream.name, stop, data
+
+
+def merge(streams: Iterable[StoredStream], t0: float | None = None, t1: float | None = None
+          ) -> Iterator[tuple[str, tuple[int, np.ndarray, float]]]:
+    """Yield ``(stream name, (stop index, data, time of last sample))`` in time order.
+
+    Streams may come from different recordings; data is read lazily.
+    """
+    iters = [_pieces(k, s, t0, t1) for k, s in enumerate(streams)]
+    for t, _order, name, stop, data in heapq.merge(*iters, key=lambda x: (x[0], x[1])):
+        yield name, (stop, data, t)

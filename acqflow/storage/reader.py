@@ -1,0 +1,248 @@
+"""open_recording: a Recording with its stored streams, from a path or any fsspec URL."""
+from __future__ import annotations
+
+import os
+import threading
+import zlib
+from collections import OrderedDict
+from typing import Any, Iterator
+
+import numpy as np
+
+from .backends import Backend, make_backend
+from .cache import LocalCache
+from .codec import decode_frames
+from .errors import DamagedBlockError, NotARecordingError
+from .format import HEADER_SIZE
+from .index import BlockIndex, Damage
+from .manifest import MANIFEST, dumps, loads, segment_name
+from .merge import merge
+from .stored import StoredStream
+
+__all__ = ["Recording", "open_recording", "delete_recording"]
+
+_RANGE_CACHE = 32  # decoded (stream, block) byte ranges kept per recording
+
+
+class Recording:
+    """A recording opened for reading (possibly while it is still being written)."""
+
+    def __init__(self, backend: Backend, verify: bool = False):
+        self.backend = backend
+        self.url = backend.url
+        self._lock = threading.RLock()
+        self._ranges: OrderedDict[tuple[int, int], tuple[bytes, int]] = OrderedDict()
+        self._read_damage: list[Damage] = []
+        self._streams: dict[str, StoredStream] = {}
+        self.manifest = self._load_manifest()
+        backend.namespace = self.manifest["uuid"]
+        self._sync_streams()
+        self._index = BlockIndex(backend, verify)
+        self._index.refresh()
+
+    def __repr__(self) -> str:
+        state = "committed" if self.committed else "open/uncommitted"
+        return f"<Recording {self.url} {state} streams={list(self.streams)}>"
+
+    def _load_manifest(self) -> dict[str, Any]:
+        try:
+            data = self.backend.read(MANIFEST)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            raise NotARecordingError(f"{self.url}: no {MANIFEST} (not a recording)") from None
+        return loads(data, self.url)
+
+    def _sync_streams(self) -> None:
+        for entry in self.manifest["streams"]:
+            if entry["name"] not in self._streams:
+                self._streams[entry["name"]] = StoredStream(self, entry)
+            else:
+                self._streams[entry["name"]].entry = entry
+
+    def _write_manifest(self) -> None:
+        self.backend.write_manifest(dumps(self.manifest))
+
+    # -- state -----------------------------------------------------------------------
+    @property
+    def uuid(self) -> str:
+        """Identity of this recording (changes when it is overwritten)."""
+        return self.manifest["uuid"]
+
+    @property
+    def committed(self) -> bool:
+        """True when the writer closed the recording cleanly."""
+        return self.manifest.get("state") == "closed"
+
+    @property
+    def damage(self) -> list[Damage]:
+        """Problems found so far (at open, on refresh, or by reads failing their CRC)."""
+        found = self._index.damage + self._read_damage
+        if self.committed:  # a closed recording must hold everything its writer sealed
+            stats = self.manifest.get("stats", {}).get("streams", {})
+            for name, stream in self._streams.items():
+                sealed = (stats.get(name) or {}).get("sealed_stop") or 0
+                if sealed > stream.stop_index:
+                    found.append(Damage(-1, -1, f"stream {name!r}: sealed samples "
+                                        f"[{stream.stop_index}:{sealed}] are missing"))
+        return found
+
+    @property
+    def intact(self) -> bool:
+        """False when damage lost data (a torn tail of an uncommitted recording is normal)."""
+        return not any(d.lost for d in self.damage)
+
+    @property
+    def torn_bytes(self) -> int:
+        """Bytes after the last valid block (a block being written, or a torn tail)."""
+        return self._index.torn_bytes
+
+    @property
+    def n_blocks(self) -> int:
+        """Valid sealed blocks."""
+        return len(self._index.blocks)
+
+    @property
+    def streams(self) -> dict[str, StoredStream]:
+        """Stored streams by name (deleted ones hidden)."""
+        return {n: s for n, s in self._streams.items() if not s.entry.get("deleted")}
+
+    def __getitem__(self, name: str) -> StoredStream:
+        try:
+            return self.streams[name]
+        except KeyError:
+            raise KeyError(f"{self.url} has no stream {name!r} "
+                           f"(streams: {', '.join(self.streams)})") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.streams
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.streams)
+
+    def refresh(self) -> int:
+        """Re-read the manifest, then pick up newly sealed blocks; returns how many."""
+        with self._lock:
+            try:
+                self.manifest = self._load_manifest()
+            except (NotARecordingError, OSError):
+                pass  # keep the last good manifest (e.g. mid-upload)
+            self._sync_streams()
+            return self._index.refresh()
+
+    def merge(self, names: list[str] | None = None, t0: float | None = None,
+              t1: float | None = None) -> Iterator[tuple[str, tuple[int, np.ndarray, float]]]:
+        """Chunks of several streams (default: all) in time order; see :func:`merge`."""
+        return merge([self[n] for n in (names or list(self.streams))], t0, t1)
+
+    # -- data access -----------------------------------------------------------------
+    def _stream_range(self, sid: int, block_no: int, table: Any,
+                      span: tuple[int, int] | None = None) -> tuple[bytes, int]:
+        """CRC-checked payload bytes of one stream in one block (only of its records
+        ``span`` when given, uncached), and their payload offset."""
+        key = (sid, block_no)
+        with self._lock:
+            hit = self._ranges.get(key)
+            if hit is not None:
+                self._ranges.move_to_end(key)
+                return hit
+        a = table.arrays
+        if span is not None:
+            k0, k1 = span
+        else:
+            k0 = int(np.searchsorted(a["block"], block_no, "left"))
+            k1 = int(np.searchsorted(a["block"], block_no, "right"))
+        lo = int(a["poff"][k0:k1].min())
+        hi = int((a["poff"][k0:k1] + a["nbytes"][k0:k1]).max())
+        block = self._index.blocks[block_no]
+        try:
+            data = self.backend.read(segment_name(block.segment),
+                                     block.offset + HEADER_SIZE + lo, hi - lo, immutable=True)
+        except FileNotFoundError:
+            data = b""
+        view = memoryview(data)
+        for k in range(k0, k1):
+            p, n = int(a["poff"][k]) - lo, int(a["nbytes"][k])
+            if p + n > len(view) or zlib.crc32(view[p:p + n]) != int(a["crc"][k]):
+                reason = (f"stream {sid} samples {int(a['start'][k])}:{int(a['stop'][k])}: "
+                          + ("payload missing" if p + n > len(view) else "payload CRC mismatch"))
+                self.backend.discard(segment_name(block.segment),
+                                     block.offset + HEADER_SIZE + lo, hi - lo)
+                with self._lock:
+                    self._read_damage.append(Damage(block.segment, block.offset, reason))
+                raise DamagedBlockError(f"{self.url}: block {block.seq} "
+                                        f"({segment_name(block.segment)} @ {block.offset}) "
+                                        f"is damaged: {reason}")
+        if span is None:
+            with self._lock:
+                self._ranges[key] = (data, lo)
+                while len(self._ranges) > _RANGE_CACHE:
+                    self._ranges.popitem(last=False)
+        return data, lo
+
+    def _records(self, stream: StoredStream, k0: int, k1: int) -> Iterator[np.ndarray]:
+        """Decoded samples of records ``k0..k1-1`` of ``stream``, one array per record
+        (read-only views when not decoded); one read per block touched."""
+        table = stream._table
+        a = table.arrays
+        k = k0
+        while k < k1:
+            block_no = int(a["block"][k])
+            end = min(k1, int(np.searchsorted(a["block"], block_no, "right")))
+            span = None if self.backend.whole_ranges else (k, end)
+            data, lo = self._stream_range(stream.sid, block_no, table, span)
+            for j in range(k, end):
+                p, nbytes, n = int(a["poff"][j]) - lo, int(a["nbytes"][j]), int(a["n"][j])
+                raw = memoryview(data)[p:p + nbytes]
+                if stream.codec:
+                    yield decode_frames(raw, table.frames[j], stream.shape)
+                else:
+                    yield np.frombuffer(raw, stream.dtype).reshape((n,) + stream.shape[1:])
+            k = end
+
+    # -- lifetime --------------------------------------------------------------------
+    def close(self) -> None:
+        """Release open files and caches."""
+        self.backend.close()
+        self._ranges.clear()
+
+    def delete(self) -> None:
+        """Delete the whole recording (all files under its URL)."""
+        self.backend.delete()
+
+    def __enter__(self) -> "Recording":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def _make_cache(cache: LocalCache | bool | dict | None) -> LocalCache | None:
+    if cache is None or cache is False:
+        return None
+    if cache is True:
+        return LocalCache()
+    if isinstance(cache, dict):
+        return LocalCache(**cache)
+    return cache
+
+
+def open_recording(url: str | os.PathLike, *, verify: bool = False,
+                   cache: LocalCache | bool | dict | None = None,
+                   storage_options: dict[str, Any] | None = None) -> Recording:
+    """Open a recording (path or fsspec URL) for reading.
+
+    ``verify=True`` CRC-checks every block now and keeps the valid prefix;
+    otherwise blocks are checked when read.  ``cache`` (a LocalCache, True for
+    the default one, or LocalCache kwargs) caches remote block ranges locally.
+    """
+    return Recording(make_backend(url, storage_options, _make_cache(cache)), verify)
+
+
+def delete_recording(url: str | os.PathLike,
+                     storage_options: dict[str, Any] | None = None) -> None:
+    """Delete a recording; refuses URLs that hold no recording manifest."""
+    backend = make_backend(url, storage_options)
+    try:
+        loads(backend.read(MANIFEST), str(url))
+    except FileNotFoundError:
+        raise NotARecordingError(f"{url}: no {MANIFEST}; refusing to delete") from None
+    backend.delete()

@@ -1,0 +1,412 @@
+"""RecordingWriter: the engine the Recorder node drives.
+
+``write()`` never blocks: it validates and copies the chunk, then hands it to a
+bounded queue drained by one writer thread that encodes video frames, builds
+blocks, seals one every ``block_s`` seconds or ``block_bytes`` bytes and appends
+it to the segment files.  A full queue drops the chunk, counts it and logs it;
+the dropped samples then read back as a gap.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from acqflow.dataflow import clock
+
+from .backends import (fsync_dir, is_being_written, is_local, local_path, lock_writer,
+                       write_atomic)
+from .codec import encode_frames, normalize_codec
+from .errors import NotARecordingError, RecordingExistsError, WriterError
+from .format import BlockInfo
+from .manifest import (MANIFEST, SEGMENTS, dumps, loads, new_manifest, same_stream,
+                       stream_dtype, stream_entry, stream_shape)
+from .segments import FSYNC_POLICIES, SegmentWriter, recover_for_append
+
+__all__ = ["RecordingWriter", "MODES"]
+
+log = logging.getLogger("acqflow.storage")
+MODES = ("create", "overwrite", "append")
+
+
+@dataclass
+class _Stream:
+    sid: int
+    entry: dict[str, Any]
+    dtype: np.dtype
+    shape: tuple[int, ...]
+    codec: dict[str, Any] | None
+    expected: int = 0           # stop index claimed by the last write() (caller side)
+    first: int | None = None
+    chunks: int = 0
+    samples: int = 0
+    gaps: int = 0               # index jumps in the source
+    gap_samples: int = 0
+    dropped_chunks: int = 0     # lost to queue overflow
+    dropped_samples: int = 0
+    sealed_stop: int = 0        # writer-thread side: stop index of the last sealed record
+
+    def stats(self) -> dict[str, Any]:
+        """Plain counters for the manifest and for callers."""
+        return {"first_index": self.first, "expected_stop": self.expected,
+                "sealed_stop": self.sealed_stop, "chunks": self.chunks,
+                "samples": self.samples, "gaps": self.gaps, "gap_samples": self.gap_samples,
+                "dropped_chunks": self.dropped_chunks, "dropped_samples": self.dropped_samples}
+
+
+@dataclass
+class _Control:
+    kind: str
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class RecordingWriter:
+    """Write streams into a local recording directory (see docs/recording.md).
+
+    ``fsync``: 'block' (every sealed block is durable before it is indexed),
+    'interval' (at most every ``fsync_interval`` s) or 'none' (OS decides; still
+    safe against process kills, not against power loss).
+    """
+
+    def __init__(self, url: str | os.PathLike, mode: str = "create", *, block_s: float = 1.0,
+                 block_bytes: int = 4 << 20, segment_bytes: int = 256 << 20,
+                 fsync: str = "block", fsync_interval: float = 1.0,
+                 queue_chunks: int = 4096, queue_bytes: int = 256 << 20,
+                 metadata: dict[str, Any] | None = None,
+                 on_seal: Callable[[BlockInfo], None] | None = None):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if fsync not in FSYNC_POLICIES:
+            raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, got {fsync!r}")
+        if not block_s > 0 or block_bytes < 1 or segment_bytes < 1:
+            raise ValueError("block_s, block_bytes and segment_bytes must be positive")
+        if not is_local(url):
+            raise ValueError(f"{url}: RecordingWriter writes local recordings; write locally "
+                             "and copy with acqflow.storage.upload()")
+        self.path = local_path(url).absolute()
+        self.block_s, self.block_bytes = float(block_s), int(block_bytes)
+        self.on_seal = on_seal
+        self._streams: dict[str, _Stream] = {}
+        self._by_id: list[_Stream] = []
+        self._queue: queue.Queue = queue.Queue(maxsize=max(1, int(queue_chunks)))
+        self._queue_bytes_max = int(queue_bytes)
+        self._queued_bytes = 0
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        self._closed = False
+        self.overflows = 0
+        self.blocks_sealed = 0
+        self.queue_high_water = 0
+        self._last_warning = 0.0
+        settings = {"block_s": self.block_s, "block_bytes": self.block_bytes,
+                    "segment_bytes": int(segment_bytes), "fsync": fsync,
+                    "fsync_interval": float(fsync_interval)}
+        self._lock_fd: int | None = None
+        try:
+            start = self._prepare(mode, settings, metadata)
+        except BaseException:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+            raise
+        self._segments = SegmentWriter(self.path, fsync, fsync_interval, segment_bytes, *start)
+        self._thread = threading.Thread(target=self._run, name=f"acqflow-writer:{self.path.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    # -- creation --------------------------------------------------------------
+    def _prepare(self, mode: str, settings: dict, metadata: dict | None) -> tuple[int, int, int]:
+        root = self.path
+        if root.exists():
+            is_rec = (root / MANIFEST).exists()
+            if is_rec and mode != "create" and is_being_written(root):
+                raise RecordingExistsError(f"{root} is being written by another writer")
+            if mode == "create":
+                raise RecordingExistsError(f"{root} exists; use mode='overwrite' or 'append'")
+            if mode == "overwrite":
+                if not is_rec and any(root.iterdir()):
+                    raise RecordingExistsError(f"{root} is a non-empty directory that is not "
+                                               "a recording; refusing to delete it")
+                shutil.rmtree(root)
+            elif not is_rec:
+                raise NotARecordingError(f"{root}: nothing to append to (no {MANIFEST})")
+            else:
+                return self._prepare_append(settings, metadata)
+        self.manifest = new_manifest(settings, metadata)
+        tmp = root.with_name(f".{root.name}.creating-{os.getpid()}")
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        (tmp / SEGMENTS).mkdir(parents=True)
+        self._lock_fd = lock_writer(tmp)  # flock follows the inode through the rename
+        write_atomic(tmp / MANIFEST, dumps(self.manifest))
+        try:
+            os.rename(tmp, root)  # the recording appears complete with its manifest, or not
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise RecordingExistsError(f"{root} appeared while creating it") from None
+        fsync_dir(root.parent)
+        return 0, 0, 0
+
+    def _prepare_append(self, settings: dict, metadata: dict | None) -> tuple[int, int, int]:
+        self._lock_fd = lock_writer(self.path)
+        if self._lock_fd is None:
+            raise RecordingExistsError(f"{self.path} is being written by another writer")
+        self.manifest = loads((self.path / MANIFEST).read_bytes(), str(self.path))
+        idx, segment, offset, seq = recover_for_append(self.path)
+        for entry in self.manifest["streams"]:
+            st = self._add_state(entry)
+            table = idx.streams.get(st.sid)
+            stats = self.manifest.get("stats", {}).get("streams", {}).get(entry["name"], {})
+            if table is not None and len(table):
+                a = table.arrays
+                st.first, st.expected = int(a["start"][0]), int(a["stop"][-1])
+            st.sealed_stop = st.expected
+            st.expected = max(st.expected, int(stats.get("expected_stop") or 0))
+        self.manifest.update(state="open", closed=None, writer=settings)
+        self.manifest.setdefault("appended", []).append(time.time())
+        if metadata:
+            self.manifest["metadata"].update(metadata)
+        write_atomic(self.path / MANIFEST, dumps(self.manifest))
+        self.blocks_sealed = len(idx.blocks)
+        return segment, offset, seq
+
+    def _add_state(self, entry: dict[str, Any]) -> _Stream:
+        st = _Stream(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
+                     entry.get("codec"))
+        self._streams[entry["name"]] = st
+        self._by_id.append(st)
+        return st
+
+    # -- public API ------------------------------------------------------------
+    def add_stream(self, name: str, params: dict[str, Any] | None = None,
+                   codec: str | dict[str, Any] | None = None, **kw: Any) -> int:
+        """Declare a stream from acqflow stream params; returns its id.
+
+        In append mode an existing stream of the same name must match and is reused.
+        ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}) applies to video.
+        """
+        self._check_open()
+        p = dict(params or {}, **kw)
+        entry = stream_entry(len(self._by_id), name, p)
+        entry["codec"] = normalize_codec(codec, entry["streamtype"], stream_shape(entry))
+        if name in self._streams:
+            old = self._streams[name]
+            if not same_stream(old.entry, entry):
+                raise ValueError(f"stream {name!r} already exists with different params")
+            return old.sid
+        self.manifest["streams"].append(entry)
+        write_atomic(self.path / MANIFEST, dumps(self.manifest))
+        return self._add_state(entry).sid
+
+    @property
+    def streams(self) -> dict[str, dict[str, Any]]:
+        """Manifest entries of the streams, by name."""
+        return {name: st.entry for name, st in self._streams.items()}
+
+    def stream_stop(self, stream: str | int) -> int:
+        """Absolute index after the last sample written (or recovered, in append mode)."""
+        return self._stream(stream).expected
+
+    def _stream(self, stream: str | int) -> _Stream:
+        try:
+            if isinstance(stream, int):
+                if stream < 0:
+                    raise IndexError(stream)
+                return self._by_id[stream]
+            return self._streams[stream]
+        except (KeyError, IndexError):
+            raise KeyError(f"no stream {stream!r} in {self.path}") from None
+
+    def _check_open(self) -> None:
+        if self._error is not None:
+            raise WriterError(f"writer thread failed: {self._error!r}") from self._error
+        if self._closed:
+            raise WriterError(f"{self.path}: writer is closed")
+
+    def write(self, stream: str | int, data: Any, index: int | None = None,
+              timestamp: float | None = None) -> bool:
+        """Queue one chunk; ``index`` is the absolute count after it.
+
+        Returns False when the queue was full and the chunk was dropped (counted
+        in ``stats`` and read back as a gap).  Never blocks.
+        """
+        self._check_open()
+        st = self._stream(stream)
+        arr = np.asarray(data)
+        if arr.dtype != st.dtype:
+            if not np.can_cast(arr.dtype, st.dtype, "same_kind"):
+                raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got "
+                                f"{arr.dtype}")
+            arr = arr.astype(st.dtype)
+        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
+            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
+                             f"{st.shape}, got {arr.shape}")
+        n = arr.shape[0]
+        stop = st.expected + n if index is None else int(index)
+        start = stop - n
+        if start < st.expected:
+            raise ValueError(f"stream {st.entry['name']!r}: chunk [{start}:{stop}] overlaps "
+                             f"samples already written (up to {st.expected})")
+        if start > st.expected and (st.first is not None or st.expected > 0):
+            st.gaps += 1
+            st.gap_samples += start - st.expected
+        st.expected = stop
+        if n == 0:
+            return True
+        if st.first is None:
+            st.first = start
+        t = clock.now() if timestamp is None else float(timestamp)
+        payload = arr.copy() if st.codec else np.ascontiguousarray(arr).tobytes()
+        size = arr.nbytes
+        with self._lock:
+            full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
+            if not full:
+                try:
+                    self._queue.put_nowait((st.sid, start, n, t, payload, size))
+                except queue.Full:
+                    full = True
+                else:
+                    self._queued_bytes += size
+                    self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
+            if full:
+                st.dropped_chunks += 1
+                st.dropped_samples += n
+                self.overflows += 1
+        if full:
+            now = time.monotonic()
+            if now - self._last_warning > 1.0:
+                self._last_warning = now
+                log.warning("%s: writer queue full, dropped chunk [%d:%d] of %r "
+                            "(%d overflows so far)", self.path, start, stop,
+                            st.entry["name"], self.overflows)
+            return False
+        st.chunks += 1
+        st.samples += n
+        return True
+
+    def _control(self, kind: str, timeout: float | None) -> None:
+        ctl = _Control(kind)
+        self._queue.put(ctl, timeout=timeout)
+        if not ctl.done.wait(timeout):
+            raise TimeoutError(f"{self.path}: writer did not {kind} within {timeout} s")
+        if self._error is not None:
+            raise WriterError(f"writer thread failed: {self._error!r}") from self._error
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Seal what is queued now into a block and wait until it is written."""
+        self._check_open()
+        self._control("flush", timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Drain the queue, seal, fsync and mark the recording closed (committed)."""
+        if self._closed:
+            return
+        failure: BaseException | None = None
+        try:
+            self._control("close", timeout)
+        except BaseException as exc:
+            failure = exc
+        self._closed = True
+        self._thread.join(timeout)
+        try:
+            if failure is None:  # a failed writer leaves the recording uncommitted
+                self.manifest.update(state="closed", closed=time.time())
+                self.manifest["stats"] = self.stats
+                write_atomic(self.path / MANIFEST, dumps(self.manifest))
+        finally:
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
+                self._lock_fd = None
+        if failure is not None:
+            raise failure
+
+    def __enter__(self) -> "RecordingWriter":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        """True after close()."""
+        return self._closed
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Counters: blocks sealed, bytes, overflows, queue use, and per-stream counts."""
+        return {"blocks": self.blocks_sealed, "bytes": self._segments.bytes_written,
+                "overflows": self.overflows, "queue_high_water": self.queue_high_water,
+                "queued_bytes": self._queued_bytes,
+                "streams": {name: st.stats() for name, st in self._streams.items()}}
+
+    # -- writer thread -----------------------------------------------------------
+    def _run(self) -> None:
+        items: list[tuple] = []
+        size = 0
+        deadline = 0.0
+        while True:
+            timeout = None if not items else max(0.0, deadline - time.monotonic())
+            try:
+                item = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                item = None
+            if isinstance(item, _Control) or item is None or self._error is not None:
+                if self._error is None and items:
+                    items, size = self._seal(items), 0
+                if isinstance(item, _Control):
+                    if item.kind == "close":
+                        self._finish()
+                        item.done.set()
+                        return
+                    item.done.set()
+                continue
+            sid, start, n, t, payload, nbytes = item
+            with self._lock:
+                self._queued_bytes -= nbytes
+            try:
+                st = self._by_id[sid]
+                frames = None
+                if st.codec:
+                    payload, frames = encode_frames(payload, st.codec)
+                if not items:
+                    deadline = time.monotonic() + self.block_s
+                items.append((sid, start, n, t, payload, frames))
+                size += len(payload)
+                if size >= self.block_bytes:
+                    items, size = self._seal(items), 0
+            except BaseException as exc:  # keep serving flush/close so callers never hang
+                self._fail(exc)
+
+    def _seal(self, items: list[tuple]) -> list[tuple]:
+        try:
+            info = self._segments.append(items)
+        except BaseException as exc:
+            self._fail(exc)
+            return []
+        self.blocks_sealed += 1
+        for rec in info.records:
+            st = self._by_id[rec.stream]
+            st.sealed_stop = max(st.sealed_stop, rec.stop)
+        if self.on_seal is not None:
+            try:
+                self.on_seal(info)
+            except Exception:
+                log.exception("%s: on_seal callback failed", self.path)
+        return []
+
+    def _finish(self) -> None:
+        try:
+            self._segments.close(durable=True)
+        except BaseException as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._error is None:
+            self._error = exc
+            log.error("%s: writer thread failed: %r", self.path, exc)

@@ -1,0 +1,18 @@
+"""Live Qt viewers (pyqtgraph) and the graph monitor; the only Qt importer besides rpc's Qt server.
+
+Importing this package registers the viewer node types: Oscilloscope,
+DigitalOscilloscope, TimeFrequencyViewer, ImageViewer, EpochViewer, EventRaster.
+"""
+from .base import InputReader, ViewerNode, get_app, grab_array, process_events_until, save_png
+from .digital import DigitalOscilloscope
+from .epochs import EpochViewer
+from .events import EventRaster
+from .image import ImageViewer
+from .monitor import GraphMonitor, run_graph_with_monitor, run_monitor
+from .oscilloscope import Oscilloscope
+from .panel import ViewerPanel
+from .timefreq import TimeFrequencyViewer
+
+__all__ = ["ViewerNode", "InputReader", "Oscilloscope", "DigitalOscilloscope", "TimeFrequencyViewer",
+           "ImageViewer", "EpochViewer", "EventRaster", "ViewerPanel", "GraphMonitor", "run_monitor",
+           "run_graph_with_monitor", "get_app", "grab_array", "save_png", "process_events_until"]

@@ -1,0 +1,129 @@
+"""TimeFrequencyViewer: a live spectrogram image per channel, with colormap and frequency axis."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtWidgets
+
+from ..dataflow.errors import OverrunError
+from ..dataflow.registry import register_node_type
+from .base import ViewerNode, channel_names
+
+__all__ = ["TimeFrequencyViewer"]
+
+
+class TimeFrequencyViewer(ViewerNode):
+    """Scrolling time-frequency images of input ``signals`` (the TimeFrequency node's output).
+
+    The input is analogsignal (time, n_channels * n_freqs), channel-major, with
+    params ``freqs`` (Hz) and ``tf_channels``; a stream without ``freqs`` is shown
+    as one image whose rows are its columns (``freqs = 0, 1, ...``).
+    Parameters: ``xsize`` (s shown, 5), ``colormap`` (a pyqtgraph/matplotlib
+    name, 'viridis'), ``levels`` ((lo, hi) or None: fitted on the visible data
+    at each frame, 1st-99.5th percentile), ``channels`` (which image rows to show,
+    default all), ``show_colorbar`` (True).
+    """
+
+    _input_specs = {"signals": {"streamtype": "analogsignal"}}
+
+    def _configure_viewer(self, xsize: float = 5.0, colormap: str = "viridis",
+                          levels: Sequence[float] | None = None, channels: Sequence[int] | None = None,
+                          show_colorbar: bool = True) -> None:
+        if not float(xsize) > 0:
+            raise ValueError(f"{self.name}: xsize must be > 0 s, got {xsize!r}")
+        self.cmap = pg.colormap.get(colormap) if isinstance(colormap, str) else colormap
+        self.xsize, self.levels = float(xsize), None if levels is None else tuple(map(float, levels))
+        self.channels, self.show_colorbar = channels, bool(show_colorbar)
+
+    def check_params(self, inputname: str, params: dict) -> None:
+        shape = params.get("shape")
+        if shape is None or len(shape) != 2:
+            raise ValueError(f"node {self.name!r} input {inputname!r}: needs a fixed (-1, columns) shape, "
+                             f"got {shape!r}")
+        freqs = params.get("freqs")
+        if freqs is not None and shape[1] % len(freqs):
+            raise ValueError(f"node {self.name!r} input {inputname!r}: {shape[1]} columns are not a "
+                             f"multiple of {len(freqs)} frequencies")
+
+    @property
+    def params(self) -> dict:
+        return self.inputs["signals"].params
+
+    def window_samples(self) -> int:
+        return max(2, int(round(self.xsize * float(self.params["sample_rate"]))))
+
+    def ring_size(self, inputname: str) -> int:
+        return 2 * self.window_samples() + 64
+
+    def make_widget(self) -> QtWidgets.QWidget:
+        ncols = int(self.params["shape"][1])
+        self.freqs = np.asarray(self.params.get("freqs") or np.arange(ncols), float)
+        nrows = ncols // len(self.freqs)
+        names = [n.rsplit(" ", 1)[0] for n in channel_names(self.params, ncols)[::len(self.freqs)]]
+        tf = self.params.get("tf_channels")
+        if tf is not None and names == [f"ch{i * len(self.freqs)}" for i in range(nrows)]:
+            names = [f"ch{c}" for c in tf]
+        self.rows = list(range(nrows)) if self.channels is None else [int(c) for c in self.channels]
+        widget = pg.GraphicsLayoutWidget()
+        widget.setBackground("k")
+        f = self.freqs
+        df = (f[-1] - f[0]) / (len(f) - 1) if len(f) > 1 else 1.0
+        self._frect = (f[0] - df / 2, (f[-1] - f[0]) + df)
+        self.plots, self.images, self.bars = [], [], []
+        for j, row in enumerate(self.rows):
+            plot = widget.addPlot(row=j, col=0)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setMouseEnabled(x=False, y=False)
+            plot.setLabel("left", names[row] if row < len(names) else f"row{row}", units="Hz")
+            if j == len(self.rows) - 1:
+                plot.setLabel("bottom", "time", units="s")
+            image = pg.ImageItem(axisOrder="col-major")
+            image.setColorMap(self.cmap)
+            plot.addItem(image)
+            plot.setXRange(-self.xsize, 0, padding=0)
+            plot.setYRange(self._frect[0], self._frect[0] + self._frect[1], padding=0)
+            if self.show_colorbar:
+                self.bars.append(plot.addColorBar(image, colorMap=self.cmap, values=self.levels or (0, 1),
+                                                  interactive=False, width=12))
+            self.plots.append(plot)
+            self.images.append(image)
+        self._drawn_head = None
+        return widget
+
+    def refresh(self) -> bool:
+        reader = self.readers["signals"]
+        chunks, head = reader.snapshot()
+        if head is None or head == self._drawn_head:
+            return False
+        ring = reader.ring
+        n = self.window_samples()
+        try:
+            start = max(head - n, ring.first_index())
+            data = np.asarray(ring[start:head], np.float32)
+        except (IndexError, OverrunError):
+            return False
+        if self._drawn_head is not None and start > self._drawn_head:
+            self.skipped += start - self._drawn_head
+        self._drawn_head, self.drawn_chunks = head, chunks
+        nf = len(self.freqs)
+        cube = data.reshape(len(data), -1, nf)
+        sr = float(self.params["sample_rate"])
+        t0 = -len(data) / sr
+        for image, row, plot in zip(self.images, self.rows, self.plots):
+            img = cube[:, row, :]
+            levels = self.levels
+            if levels is None:
+                finite = img[np.isfinite(img)]
+                lo, hi = (np.percentile(finite, [1, 99.5]) if finite.size else (0.0, 1.0))
+                levels = (float(lo), float(hi) if hi > lo else float(lo) + 1.0)
+            image.setImage(img, levels=levels, autoLevels=False)
+            image.setRect(QtCore.QRectF(t0, self._frect[0], len(data) / sr, self._frect[1]))
+            if self.bars:
+                self.bars[self.images.index(image)].setLevels(levels)
+        return True
+
+
+register_node_type(TimeFrequencyViewer)

@@ -1,0 +1,160 @@
+"""Graph files: validation with clear errors, `acqflow run`, clean shutdown."""
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import yaml
+
+from acqflow.dataflow.graph import GraphError, GraphSpec, load_graph
+from tests.conftest import wait_for
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GOOD = {
+    "imports": ["tests.manager.testnodes"],
+    "groups": {"acq": {}, "proc": {}},
+    "nodes": {
+        "src": {"type": "Ramp", "group": "acq", "params": {"rate": 1000, "chunk": 10}},
+        "gain": {"type": "TestGain", "group": "proc", "params": {"gain": 3}},
+    },
+    "connections": [{"from": "src.signals", "to": "gain.input"}],
+}
+
+
+def graph(**changes):
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+def problems(data):
+    with pytest.raises(GraphError) as err:
+        GraphSpec.from_dict(data, source="test.yaml")
+    return err.value.problems
+
+
+def test_good_graph_validates():
+    spec = GraphSpec.from_dict(graph())
+    assert spec.order() == ["src", "gain"]
+    assert spec.nodes["gain"].params == {"gain": 3}
+
+
+@pytest.mark.parametrize("changes, expected", [
+    (dict(nodes={"src": {"type": "Rampp"}}), "nodes.src.type: unknown node type 'Rampp'; known types:"),
+    (dict(connections=[{"from": "src.sigs", "to": "gain.input"}]),
+     "connections[0].from: Ramp node 'src' has no output 'sigs' (outputs: signals)"),
+    (dict(connections=[{"from": "src.signals", "to": "gain.in"}]),
+     "connections[0].to: TestGain node 'gain' has no input 'in' (inputs: input)"),
+    (dict(connections=[{"from": "nope.signals", "to": "gain.input"}]), "unknown node 'nope'"),
+    (dict(connections=[]), "nodes.gain: input 'input' is not connected"),
+    (dict(connections=[{"from": "src.signals", "to": "gain.input", "params": {"protocol": "udp"}}]),
+     "stream src.signals: protocol='udp' is not one of tcp, inproc, ipc"),
+    (dict(groups={"acq": {"host": "rig"}}), "groups.acq.host: unknown host 'rig'"),
+    (dict(hosts={"rig": "10.0.0.2"}), "hosts.rig: expected an address like tcp://"),
+    (dict(colour="blue"), "graph: unknown key 'colour'"),
+    (dict(imports=["no.such.module"]), "imports: cannot import 'no.such.module'"),
+    (dict(nodes={}), "nodes: the graph has no nodes"),
+])
+def test_invalid_graphs_name_the_problem(changes, expected):
+    found = problems(graph(**changes))
+    assert any(expected in p for p in found), found
+
+
+def test_incompatible_dtype_and_cycle():
+    data = graph()
+    data["nodes"]["sink"] = {"type": "Sink64", "group": "proc"}
+    data["connections"].append({"from": "gain.output", "to": "sink.input",
+                                "params": {"dtype": "float32"}})
+    found = problems(data)
+    assert any("dtype: input sink.input requires 'float64', output gain.output gives '<f4'" in p
+               for p in found), found
+    data = graph()
+    data["nodes"]["gain2"] = {"type": "TestGain", "group": "proc"}
+    data["connections"] = [{"from": "src.signals", "to": "gain.input"},
+                           {"from": "gain.output", "to": "gain2.input"}]
+    data["nodes"]["mix"] = {"type": "TestGain", "group": "proc"}
+    data["connections"][1] = {"from": "mix.output", "to": "gain2.input"}
+    data["connections"].append({"from": "gain2.output", "to": "mix.input"})
+    found = problems(data)
+    assert any("cycle gain2 -> mix -> gain2" in p for p in found), found
+    data["connections"][-1]["feedback"] = True
+    order = GraphSpec.from_dict(data).order()
+    assert order.index("src") < order.index("gain") and order.index("mix") < order.index("gain2")
+
+
+def test_all_problems_reported_at_once():
+    data = graph(colour=1, connections=[{"from": "src.x", "to": "gain.y"}])
+    assert len(problems(data)) >= 4
+
+
+def test_bad_yaml_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("nodes: [unclosed\n")
+    with pytest.raises(GraphError, match="not valid YAML"):
+        load_graph(str(path))
+
+
+def run_cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "acqflow.cli", "run", *args], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_run_rejects_invalid_graph_before_starting(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(graph(connections=[])))
+    proc = run_cli(str(path))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "input 'input' is not connected" in err
+
+
+def test_run_shows_table_and_stops_cleanly_on_sigterm(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(graph()))
+    before = {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")}
+    proc = run_cli(str(path), "--interval", "0.3")
+    lines = []
+    wait_for(lambda: lines.append(proc.stdout.readline()) or "src.signals -> gain.input" in lines[-1],
+             timeout=60, message="the stream row of the live table")
+    pids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(pids) >= 2                                 # one process per group
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "stopped: every node and process closed" in out
+    for pid in pids:
+        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), timeout=10, message=f"group process {pid} to exit")
+    after = {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")}
+    assert after <= before
+
+
+def test_run_with_sharedmem_streams_releases_segments(tmp_path):
+    data = graph()
+    data["connections"][0]["params"] = {"transfermode": "sharedmem", "buffer_size": 10000}
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(data))
+    before = {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")}
+    proc = run_cli(str(path), "--duration", "1.5", "--interval", "0.5")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    rows = [line.split() for line in out.splitlines() if line.startswith("src.signals -> gain.input")]
+    assert rows and all(r[-2:] == ["0", "0"] for r in rows)     # no gaps, no drops
+    assert float(rows[-1][3]) > 500                              # about 1000 samples/s
+    after = {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")}
+    assert after <= before
+
+
+def test_run_with_monitor_window_runs_and_stops(tmp_path):
+    """`acqflow run --monitor` shows the GraphMonitor (offscreen here) while the graph runs."""
+    pytest.importorskip("PyQt5")
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(graph()))
+    proc = run_cli(str(path), "--monitor", "--duration", "2", "--interval", "0.5",
+                   env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    rows = [line.split() for line in out.splitlines() if line.startswith("src.signals -> gain.input")]
+    assert rows and float(rows[-1][3]) > 500
+    assert "stopped: every node and process closed" in out

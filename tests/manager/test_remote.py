@@ -1,0 +1,47 @@
+"""Node groups placed on a host daemon (`acqflow host`), here on loopback."""
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from acqflow import InputStream
+from acqflow.manager import Manager
+from tests.conftest import wait_for
+
+pytestmark = pytest.mark.timeout(120)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def host_daemon():
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind", "tcp://127.0.0.1:*"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    assert "listening on" in line, line
+    yield line.split("listening on ")[1].split()[0]
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+
+
+def test_group_on_a_host_daemon_streams_and_its_death_is_noticed(host_daemon):
+    with Manager(heartbeat=0.25) as manager:
+        manager.add_host("rig", host_daemon)
+        remote = manager.create_nodegroup("rig-acq", host="rig")
+        remote.import_module("tests.manager.testnodes")
+        src = remote.create_node("Ramp", "src")
+        src.configure(rate=2000, chunk=20)
+        src.outputs["signals"].configure(protocol="tcp")
+        src.initialize()
+        sink = InputStream()
+        sink.connect(src.outputs["signals"])
+        manager.start_all()
+        index, data = sink.recv(timeout=10000)
+        assert np.array(data)[:, 0].tolist() == list(range(index - len(data), index))
+        assert remote.pid != os.getpid()
+        os.kill(remote.pid, signal.SIGKILL)          # same machine here, so we can
+        wait_for(lambda: remote.state == "dead", timeout=2.0, message="the remote death to be noticed")
+        assert "SIGKILL" in remote.reason
+        sink.close()

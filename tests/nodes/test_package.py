@@ -1,0 +1,83 @@
+"""Package rules: registration, layering, module size; the benchmark runs and writes JSON."""
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import acqflow
+import acqflow.nodes
+from acqflow.nodes import bench
+
+NODES_DIR = os.path.dirname(acqflow.nodes.__file__)
+MINE = ["base", "bench", "decimate", "design", "epochs", "filters", "function", "imageops",
+        "overlap", "relay_nodes", "timefreq", "triggers"]
+TYPES = {"SosFilter", "OverlapFiltfilt", "Decimate", "Resample", "AnalogTrigger", "DigitalTrigger",
+         "Epocher", "TimeFrequency", "ChannelSplitter", "StreamConverter", "ChunkResizer", "Function",
+         "Expression", "ColorConvert", "Resize", "Crop", "Blur", "FrameDiff", "MotionEnergy"}
+
+
+def test_every_node_type_is_registered_and_exported():
+    types = acqflow.node_types()
+    assert TYPES <= set(types)
+    for name in TYPES:
+        cls = types[name]
+        assert cls.__module__.startswith("acqflow.nodes.")
+        assert getattr(acqflow.nodes, cls.__name__) is cls
+        assert cls.__doc__ and cls.__doc__.strip()
+
+
+def test_layering_and_module_size():
+    for mod in MINE:
+        path = os.path.join(NODES_DIR, mod + ".py")
+        src = open(path).read()
+        assert len(src.splitlines()) <= 500, f"{mod}.py is over 500 lines"
+        imported = set()
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Import):
+                imported |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                imported.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add("." * node.level + node.module)
+        bad = {m for m in imported if m.startswith(("PyQt", "pyqtgraph", "..rpc", "..viewers"))
+               or m in ("PyQt5", "pyqtgraph")}
+        assert not bad, f"{mod}.py imports {bad}"
+        if mod != "imageops":
+            assert "cv2" not in imported, f"{mod}.py imports cv2"
+    code = ("import sys, acqflow.nodes; bad = [m for m in ('cv2', 'PyQt5', 'pyqtgraph', 'acqflow.viewers') "
+            "if m in sys.modules]; assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_bench_runs_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert bench.main(["--seconds", "0.03", "--channels", "4", "--rate", "10000", "--budget", "2",
+                       "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "SosFilter" in table and "RTF" in table and "MotionEnergy" in table
+    data = json.loads(out.read_text())
+    assert {r["node"] for r in data["results"]} == set(bench.CASES)
+    assert all(r["samples_per_s"] > 0 and r["rtf"] > 0 for r in data["results"])
+
+
+def test_graph_files_check_node_ports_and_stream_types():
+    from acqflow.dataflow.graph import GraphError, GraphSpec
+    good = {"nodes": {"src": {"type": "SyntheticSignal"},
+                      "filt": {"type": "SosFilter", "params": {"btype": "lowpass", "freq": 40}},
+                      "trig": {"type": "AnalogTrigger", "params": {"threshold": 0.5}},
+                      "epo": {"type": "Epocher"}},
+            "connections": [{"from": "src.signals", "to": "filt.input"},
+                            {"from": "filt.output", "to": "trig.input"},
+                            {"from": "filt.output", "to": "epo.signal"},
+                            {"from": "trig.output", "to": "epo.events"}]}
+    assert GraphSpec.from_dict(good).order()[-1] == "epo"
+    bad = {"nodes": {"src": {"type": "SyntheticSignal"},
+                     "trig": {"type": "AnalogTrigger"}, "filt": {"type": "SosFilter"}},
+           "connections": [{"from": "src.signals", "to": "trig.input"},
+                           {"from": "trig.output", "to": "filt.input"}]}
+    with pytest.raises(GraphError, match=r"input filt.input requires 'analogsignal', output trig.output "
+                                         r"gives 'event'"):
+        GraphSpec.from_dict(bad)

@@ -1,0 +1,63 @@
+"""Host daemon on loopback: spawn through it with Curve keys; unauthorised keys refused."""
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from acqflow.rpc import keys
+from acqflow.rpc.hostdaemon import HostClient
+
+pytestmark = pytest.mark.timeout(90)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def start_daemon(*args):
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        proc.kill()
+        raise AssertionError(f"daemon did not start: {line!r} {proc.stderr.read()}")
+    return proc, line.split()[4]
+
+
+@pytest.fixture(autouse=True)
+def reset_default_keys():
+    keys.set_default_client_keys(None)
+    yield
+    keys.set_default_client_keys(None)
+
+
+def test_daemon_refuses_public_bind_without_keys():
+    out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind",
+                          "tcp://0.0.0.0:*"], capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert out.returncode == 2 and "CurveZMQ" in out.stderr
+
+
+def test_spawn_through_daemon_with_keys_and_refuse_rogue(tmp_path):
+    keydir = tmp_path / "keys"
+    keys.generate(keydir)
+    daemon, address = start_daemon("--bind", "tcp://127.0.0.1:*", "--keys", str(keydir))
+    try:
+        host = HostClient(address, keydir)
+        remote = host.spawn("worker")
+        assert remote.server_key                      # the child is a Curve server too
+        os_ = remote.client._import("os")
+        assert os_.getpid() == remote.pid != os.getpid()
+        assert [p["name"] for p in host.list()] == ["worker"]
+        assert remote.stop() == 0
+        assert host.list() == []
+        # a manager whose key is not authorised is refused and nothing runs for it
+        rogue = tmp_path / "rogue"
+        keys.generate(rogue)
+        shutil.copy(keydir / "server.key", rogue / "server.key")   # knows the server key only
+        with pytest.raises(TimeoutError):
+            HostClient(address, rogue, timeout=1.0)
+        assert HostClient(address, keydir).list() == []
+    finally:
+        daemon.terminate()
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0
+    assert "refused CURVE client key" in err

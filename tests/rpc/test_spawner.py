@@ -1,0 +1,122 @@
+"""ProcessSpawner: lifetime, exit codes, log forwarding, start failures, orphans, dead servers."""
+import logging
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from acqflow.rpc import ProcessSpawner, RPCDisconnected, SpawnError
+
+from .util import pid_gone, wait_for
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_stop_wait_exit_code_and_kill():
+    p = ProcessSpawner(name="lifetime")
+    assert p.alive and p.exit_code is None
+    assert p.client._import("os").getpid() == p.pid
+    assert p.stop() == 0
+    assert not p.alive and p.exit_code == 0
+    q = ProcessSpawner(name="killed")
+    with pytest.raises(TimeoutError):
+        q.wait(timeout=0.1)
+    assert q.kill() == -signal.SIGKILL
+    assert q.wait() == -signal.SIGKILL
+    r = ProcessSpawner(name="exits")
+    r.client._import("os")._exit(7, _sync="off")
+    assert r.wait(10) == 7
+
+
+def test_child_stdout_stderr_and_logging_reach_parent(caplog):
+    caplog.set_level(logging.INFO)
+    with ProcessSpawner(name="chatty") as p:
+        builtins = p.client._import("builtins")
+        builtins.print("hello on stdout")
+        sys_ = p.client._import("sys")
+        sys_.stderr.write("trouble on stderr\n")
+        sys_.stderr.flush()
+        logger = p.client._import("logging").getLogger("chatty.module")
+        logger.info("info record %s", 42)
+        logger.error("error record")
+        p.client.ping()
+
+        def records(text):
+            return [r for r in caplog.records if text in r.getMessage()]
+        out = wait_for(lambda: records("hello on stdout"), message="stdout line")
+        assert out[0].processName == "chatty" and out[0].levelno == logging.INFO
+        err = wait_for(lambda: records("trouble on stderr"), message="stderr line")
+        assert err[0].processName == "chatty" and err[0].levelno == logging.WARNING
+        assert "chatty" in err[0].name
+        info = wait_for(lambda: records("info record 42"), message="log record")
+        assert info[0].processName == "chatty" and info[0].name == "chatty.module"
+        assert info[0].process == p.pid
+        assert wait_for(lambda: records("error record"))[0].levelno == logging.ERROR
+
+
+def test_failed_start_reports_traceback():
+    with pytest.raises(SpawnError) as info:
+        ProcessSpawner(name="broken", imports=["tests.rpc.no_such_module_here"])
+    assert "ModuleNotFoundError" in str(info.value) and "Traceback" in str(info.value)
+    with pytest.raises(SpawnError, match="bind|Address|address|resolve|Invalid"):
+        ProcessSpawner(name="badaddr", address="tcp://127.0.0.1:notaport")
+
+
+def test_crash_before_reporting_is_detected(tmp_path):
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'cannot run' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(SpawnError) as info:
+        ProcessSpawner(name="nopython", python=str(fake))
+    assert "code 3" in str(info.value) and "cannot run" in str(info.value)
+
+
+def test_dead_server_detected():
+    p = ProcessSpawner(name="stopped")
+    client = p.client
+    os.kill(p.pid, signal.SIGSTOP)          # a hung server: ping times out
+    try:
+        with pytest.raises(TimeoutError):
+            client.ping(timeout=0.3)
+    finally:
+        os.kill(p.pid, signal.SIGCONT)
+    assert client.ping(timeout=10) == "pong"
+    ro = client._import("tests.rpc.remote_objects")
+    thing = ro.Thing()
+    fut = thing.sleep(30, _sync="async")
+    p.kill()                                # a dead process: pending and new calls fail fast
+    with pytest.raises(RPCDisconnected, match="exited"):
+        fut.result(timeout=20)
+    with pytest.raises(RPCDisconnected):
+        thing.add(1, 2)
+    assert client.disconnected()
+
+
+PARENT = textwrap.dedent("""
+    import sys, threading
+    from acqflow.rpc import ProcessSpawner
+    a = ProcessSpawner(name="orphan-a")
+    holder = []
+    t = threading.Thread(target=lambda: holder.append(ProcessSpawner(name="orphan-b")))
+    t.start(); t.join()
+    print(a.pid, holder[0].pid, flush=True)
+    threading.Event().wait(120)
+""")
+
+
+@pytest.mark.timeout(90)
+def test_children_die_with_parent_killed_by_sigkill():
+    parent = subprocess.Popen([sys.executable, "-c", PARENT], stdout=subprocess.PIPE, text=True,
+                              cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    try:
+        line = parent.stdout.readline()
+        pids = [int(x) for x in line.split()]
+        assert len(pids) == 2 and not any(pid_gone(p) for p in pids)
+    finally:
+        parent.kill()          # SIGKILL: no cleanup code runs in the parent
+        parent.wait()
+    # orphan-a: PR_SET_PDEATHSIG; orphan-b (spawned from a thread): the stdin/ppid watchdog
+    wait_for(lambda: all(pid_gone(p) for p in pids), timeout=20, message="orphans to exit")

@@ -1,0 +1,54 @@
+"""Package rules: Qt stays under acqflow.viewers, node types registered, small modules; the bench runs."""
+import ast
+import json
+import os
+import subprocess
+import sys
+
+import acqflow
+import acqflow.viewers
+from acqflow.viewers import bench
+
+VIEWERS_DIR = os.path.dirname(acqflow.viewers.__file__)
+TYPES = {"Oscilloscope": "oscilloscope", "DigitalOscilloscope": "digital",
+         "TimeFrequencyViewer": "timefreq", "ImageViewer": "image", "EpochViewer": "epochs",
+         "EventRaster": "events"}
+
+
+def test_import_acqflow_never_imports_qt():
+    code = ("import sys, acqflow, acqflow.dataflow, acqflow.nodes, acqflow.devices, acqflow.manager; "
+            "bad = [m for m in ('PyQt5', 'pyqtgraph', 'acqflow.viewers') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_viewer_types_are_registered_nodes_with_docs():
+    types = acqflow.node_types()
+    for name, module in TYPES.items():
+        cls = types[name]
+        assert cls.__module__ == f"acqflow.viewers.{module}"
+        assert issubclass(cls, acqflow.Node) and cls.__doc__.strip()
+        assert getattr(acqflow.viewers, name) is cls
+
+
+def test_modules_are_small_and_import_only_downward():
+    for fname in sorted(os.listdir(VIEWERS_DIR)):
+        if not fname.endswith(".py"):
+            continue
+        src = open(os.path.join(VIEWERS_DIR, fname)).read()
+        assert len(src.splitlines()) <= 500, f"{fname} is over 500 lines"
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                assert (node.module or "").split(".")[0] in ("dataflow", "rpc"), \
+                    f"{fname} imports ..{node.module}"
+
+
+def test_bench_runs_and_writes_json(tmp_path, capsys):
+    out = tmp_path / "viewers.json"
+    assert bench.main(["--channels", "4", "--rate", "2000", "--seconds", "0.3", "--size", "400x300",
+                       "--json", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "fps" in table and "paint ms" in table
+    data = json.loads(out.read_text())
+    (result,) = data["results"]
+    assert result["channels"] == 4 and result["fps"] > 0 and result["dropped"] == 0
