@@ -124,7 +124,7 @@ def test_wrong_inputs_are_refused_at_connect_time_naming_node_input_and_value():
     node.configure(btype="bandpass", freq=[10, 100])
     video = source(streamtype="video", shape=(-1, 4, 4), protocol="inproc")
     # the stream type is in the node's input spec (also checked in graph files)
-    with pytest.raises(ValueError, match=r"input input requires 'analogsignal', output src gives 'video'"):
+    with pytest.raises(ValueError, match=r"input bp.input requires 'analogsignal', output src gives 'video'"):
         node.input.connect(video)
     assert not node.input.connected
     slow = source(dtype="float32", shape=(-1, 2), sample_rate=150.0)
