@@ -10,7 +10,7 @@ import numpy as np
 from . import clock
 from .errors import OverrunError, StreamClosed, StreamError
 from .ringbuffer import RingBuffer
-from .sharedmem import ReaderSlots
+from .sharedmem import NONCE_WORD, ReaderSlots
 from .spec import check_compatible, check_filters, make_dtype
 from .transport import Subscriber
 from .wire import CLOSED, SHARED, unpack_header
@@ -63,6 +63,7 @@ class InputStream:
         self._buffer: RingBuffer | None = None
         self._last_seq: int | None = None
         self._last_index: int | None = None
+        self._foreign_clock: str | None = None
 
     def connect(self, output, timeout: float = 5.0) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
@@ -81,9 +82,7 @@ class InputStream:
         self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
         self._shape = None if params["shape"] is None else tuple(params["shape"])
         if params["transfermode"] == "sharedmem":
-            self._shm = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
-                                   double=params["double"], shmem=params["shm_name"],
-                                   axisorder=params["axisorder"])
+            self._attach_shm(params)
             if params["backpressure"] == "block":
                 self._slots = ReaderSlots(self._shm.segment)
                 self._slot = self._slots.register(self._shm.index())
@@ -93,6 +92,8 @@ class InputStream:
             self._release_shm()
             raise
         self.params = params
+        cid = params.get("clock_id")
+        self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
             try:
@@ -100,6 +101,25 @@ class InputStream:
             except BaseException:
                 self.close()      # a refused connection leaves the input unconnected
                 raise
+
+    def _attach_shm(self, params: dict) -> None:
+        """Attach the output's shared ring and prove it is the output's (nonce check)."""
+        name = params["shm_name"]
+        hint = ("sharedmem only works when both ends share a machine; configure the output "
+                "with transfermode='plaindata'")
+        try:
+            ring = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
+                              double=params["double"], shmem=name, axisorder=params["axisorder"])
+        except FileNotFoundError as exc:
+            raise StreamError(f"{self._label()}: cannot attach shared memory segment {name!r} "
+                              f"({exc}); {hint}") from None
+        found = int(ring.segment.header[NONCE_WORD])
+        if not params.get("shm_nonce") or found != int(params["shm_nonce"]):
+            ring.close()
+            raise StreamError(f"{self._label()}: shared memory segment {name!r} found here is not "
+                              f"the output's (nonce {found} != {params.get('shm_nonce')}): the "
+                              f"output is on another machine; {hint}")
+        self._shm = ring
 
     def _label(self) -> str:
         """'input node.name' (or as much of it as is known) for messages."""
@@ -176,7 +196,12 @@ class InputStream:
             self.received_chunks += 1
             self.received_samples += head.nsamples
             self.last_send_time = head.send_time
-            self.last_latency = clock.now() - head.send_time
+            sent = head.send_time
+            if self._foreign_clock is not None:    # latency on one clock: the receiver's
+                est = clock.offset_to(self._foreign_clock, sent)
+                if est is not None:
+                    sent -= est[0]
+            self.last_latency = clock.now() - sent
             self.latencies.append(self.last_latency)
             if data is not None:
                 for f in self.filters:
@@ -227,6 +252,33 @@ class InputStream:
     def get_array_slice(self, index: int, length: int) -> np.ndarray:
         """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
         return self._ring()[index - length:index]
+
+    # -- clocks --------------------------------------------------------------
+    @property
+    def clock_id(self) -> str | None:
+        """Id of the sender's clock (``params['clock_id']``), None for old senders."""
+        return self.params.get("clock_id")
+
+    def clock_offset(self) -> tuple[float, float] | None:
+        """``(offset, uncertainty)`` in s of the sender's clock relative to this process's
+        (sender - receiver), as estimated by the Manager's clock sync; None if unknown."""
+        cid = self.clock_id
+        return (0.0, 0.0) if cid is None else clock.offset_to(cid)
+
+    def to_local(self, t: float) -> float | None:
+        """A timestamp on the sender's clock converted to this process's clock (None
+        while no estimate is known for the sender's clock)."""
+        cid = self.clock_id
+        if cid is None:
+            return t
+        est = clock.offset_to(cid, t)
+        return None if est is None else t - est[0]
+
+    @property
+    def last_send_time_local(self) -> float | None:
+        """``last_send_time`` converted to this process's clock (see :meth:`to_local`)."""
+        t = self.last_send_time
+        return None if t is None else self.to_local(t)
 
     @property
     def buffer(self) -> RingBuffer | None:

@@ -8,7 +8,7 @@ import numpy as np
 from . import clock
 from .errors import StreamError
 from .ringbuffer import RingBuffer
-from .sharedmem import ReaderSlots
+from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce
 from .spec import check_filters, make_dtype, normalize_params
 from .transport import CLOSE_TIMEOUT, Publisher, bind_address
 from .wire import CLOSED, DATA, SHARED, pack_header
@@ -62,6 +62,9 @@ class OutputStream:
         # who sends this stream: never inherited from an upstream stream's params
         params["name"] = self.name if self.name is not None else params.get("name")
         params["node"] = getattr(self.node, "name", None) if self.node is not None else None
+        params["clock_id"] = clock.clock_id()   # the clock of the chunks' send times
+        params.pop("shm_name", None)
+        params.pop("shm_nonce", None)
         dtype = make_dtype(params["dtype"])
         sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
         sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
@@ -75,6 +78,8 @@ class OutputStream:
                               shmem="create", axisorder=params["axisorder"])
             ring.reset_index(self._index)
             params["shm_name"] = ring.shm_id
+            # Inputs check it, so a same-named segment elsewhere is never mistaken for ours.
+            params["shm_nonce"] = ring.segment.header[NONCE_WORD] = new_nonce()
         try:
             publisher = Publisher(bind_address(params["protocol"], params["interface"], params["port"]),
                                   block=params["backpressure"] == "block", hwm=params["hwm"])

@@ -19,7 +19,7 @@ __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer", "inherited_para
 # Transport details belong to one output and are never inherited.
 _TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
                    "buffer_size", "hwm", "name", "node", "double", "axisorder", "chunksize",
-                   "backpressure"}
+                   "backpressure", "shm_nonce", "clock_id"}
 
 
 def inherited_params(input_params: dict, **overrides) -> dict:

@@ -7,7 +7,10 @@ a segment it does not own.
 
 Header layout (int64 words): 0 magic, 1 head (samples written), 2 pending head
 (set before a write starts: the seqlock readers check), 3 start index, 4 ring
-size, 5 double flag, 6 bytes per sample; 64.. reader slots as (pid, cursor) pairs.
+size, 5 double flag, 6 bytes per sample, 7 nonce (a random number the output also
+publishes in its params, so an input can prove it attached the very segment the
+output wrote and not a same-named one on another machine); 64.. reader slots as
+(pid, cursor) pairs.
 """
 from __future__ import annotations
 
@@ -21,13 +24,15 @@ from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
 
-__all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX"]
+__all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WORD", "new_nonce",
+           "probe_segment"]
 
 SEGMENT_PREFIX = "acqflow_"
 HEADER_BYTES = 4096
 HEADER_WORDS = HEADER_BYTES // 8
 MAGIC = 0x61637166_6c6f7731  # 'acqflow1'
 MAX_READERS = 64
+NONCE_WORD = 7
 _SLOT0 = 64
 _register_lock = threading.Lock()
 _unclosed: list[shared_memory.SharedMemory] = []   # mappings with views still alive
@@ -125,6 +130,33 @@ class Segment:
             self.close()
         except Exception:
             pass
+
+
+def new_nonce() -> int:
+    """A random non-zero int64 identifying one segment (written at NONCE_WORD)."""
+    return secrets.randbits(62) + 1
+
+
+def probe_segment(name: str, nonce: int | None) -> str | None:
+    """Check that segment ``name`` can be attached here and carries ``nonce``.
+
+    Returns None when it does, else the reason it does not (missing, not an
+    acqflow ring, other nonce: the output lives on another machine).
+    """
+    if not nonce:
+        return f"the output published no nonce for segment {name!r}"
+    try:
+        seg = Segment.attach(name)
+    except (FileNotFoundError, ValueError, OSError) as exc:
+        return str(exc)
+    try:
+        found = int(seg.header[NONCE_WORD])
+    finally:
+        seg.close()
+    if found != int(nonce):
+        return (f"shared memory segment {name!r} here is not the output's (nonce {found} != "
+                f"{nonce}): the output lives on another machine")
+    return None
 
 
 class _FileLock:

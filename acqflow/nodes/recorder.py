@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,14 +25,16 @@ from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
 from ..storage.writer import MODES
 
-__all__ = ["Recorder", "recorded_params"]
+__all__ = ["Recorder", "recorded_params", "stream_clock_info"]
 
 log = logging.getLogger(__name__)
 
 # Stream params that describe one connection, not the data: never recorded.
 _TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
                    "buffer_size", "hwm", "double", "axisorder", "chunksize", "backpressure",
-                   "filters", "name", "node"}
+                   "filters", "name", "node", "shm_nonce", "clock_id"}
+CLOCK_UPDATE_S = 5.0      # how often the stored clock offset of each stream is refreshed
+_HISTORY_MAX = 20000
 
 
 def recorded_params(params: dict[str, Any]) -> dict[str, Any]:
@@ -42,6 +45,25 @@ def recorded_params(params: dict[str, Any]) -> dict[str, Any]:
     if source:
         out["source"] = source
     return out
+
+
+def stream_clock_info(params: dict[str, Any], history: list | None = None) -> dict[str, Any]:
+    """The manifest ``clock_sync`` entry of a stream: which clock stamped it (``id``), the
+    recorder's (``recorder_id``), and the estimated ``offset`` (source - recorder, s),
+    ``uncertainty``, ``drift`` at ``t_ref``, plus the ``history`` of estimates as
+    ``[t, offset, uncertainty]`` rows.  Offsets are None while unknown."""
+    source = params.get("clock_id")
+    info = dict(id=source, recorder_id=clock.clock_id(), offset=None,
+                uncertainty=None, drift=None, t_ref=None)
+    est = clock.relative(source) if source else clock.relative(clock.clock_id())
+    if est is not None:
+        info.update(offset=est.offset, uncertainty=est.uncertainty, drift=est.drift,
+                    t_ref=est.t_ref)
+        if history is not None and source and source != clock.clock_id():
+            history.append([est.t_ref, est.offset, est.uncertainty])
+            del history[:-_HISTORY_MAX]
+    info["history"] = list(history or [])
+    return info
 
 
 def _is_output(obj: Any) -> bool:
@@ -68,6 +90,9 @@ class Recorder(Node):
         self._pollers: dict[str, ThreadPollInput] = {}
         self._to_connect: dict[str, Any] = {}
         self._ended: set[str] = set()
+        self._clock_history: dict[str, list] = {}
+        self._clock_updated = 0.0
+        self._clock_lock = threading.Lock()
 
     def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
                    mode: str = "create", block_s: float = 1.0, block_bytes: int = 4 << 20,
@@ -155,6 +180,8 @@ class Recorder(Node):
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
                                        codec=self.codecs.get(name))
+            self._clock_history = {name: [] for name in self.inputs}
+            self._update_clocks()
         except BaseException:
             self.writer.close()
             self.writer = None
@@ -169,13 +196,34 @@ class Recorder(Node):
             self._pollers[name] = poller
             poller.start()
 
+    def _update_clocks(self) -> None:
+        """Store each stream's current clock offset estimate in the manifest."""
+        if not self._clock_lock.acquire(blocking=False):
+            return                      # another input's thread is doing it
+        try:
+            self._clock_updated = clock.now()
+            if self.writer is None or self.writer.closed:
+                return
+            for name, inp in self.inputs.items():
+                try:
+                    self.writer.set_stream_clock(name, stream_clock_info(
+                        inp.params, self._clock_history.setdefault(name, [])))
+                except Exception as exc:
+                    log.warning("%s: could not store the clock offset of %r: %s",
+                                self.name, name, exc)
+        finally:
+            self._clock_lock.release()
+
     def _writer_for(self, name: str, inp: InputStream) -> Callable[[int, Any], None]:
         writer = self.writer
 
         def process_data(index: int, data: Any) -> None:
-            # The chunk's send time (its timestamp upstream).
+            # The chunk's send time (its timestamp upstream, on the source's clock:
+            # the manifest holds the offset to the recorder's clock).
             t = inp.last_send_time if inp.last_send_time is not None else clock.now()
             writer.write(name, data, index, t)
+            if clock.now() - self._clock_updated > CLOCK_UPDATE_S:
+                self._update_clocks()
         return process_data
 
     def _stop_pollers(self) -> None:
@@ -205,11 +253,14 @@ class Recorder(Node):
         self._stop_pollers()
         if self.writer is not None and not self.writer.closed:
             self._drain()
+            self._update_clocks()
             self.writer.flush()
 
     def _close(self) -> None:
         self._stop_pollers()
         if self.writer is not None:
+            if not self.writer.closed:
+                self._update_clocks()
             self.writer.close()
 
     # -- reporting -------------------------------------------------------------

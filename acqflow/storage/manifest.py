@@ -25,7 +25,8 @@ SEGMENT_SUFFIX = ".afseg"
 
 # Keys of stream params that describe transport, not the data: never stored.
 _TRANSPORT_KEYS = {"protocol", "interface", "port", "transfermode", "buffer_size", "double",
-                   "axisorder", "chunksize", "backpressure", "hwm", "filters"}
+                   "axisorder", "chunksize", "backpressure", "hwm", "filters", "shm_nonce",
+                 "clock_id"}
 _CORE_KEYS = {"streamtype", "dtype", "shape", "sample_rate", "units", "channel_info", "clock"}
 
 DEFAULT_CLOCK: dict[str, Any] = {

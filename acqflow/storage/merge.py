@@ -16,8 +16,8 @@ from .stored import StoredStream
 __all__ = ["merge"]
 
 
-def _pieces(order: int, stream: StoredStream, t0: float | None, t1: float | None
-            ) -> Iterator[tuple[float, int, str, int, np.ndarray]]:
+def _pieces(order: int, stream: StoredStream, t0: float | None, t1: float | None,
+            aligned: bool = False) -> Iterator[tuple[float, int, str, int, np.ndarray]]:
     if stream.n_records == 0:
         return
     i0 = stream.first_index if t0 is None else stream.index_at(t0)
@@ -26,15 +26,19 @@ def _pieces(order: int, stream: StoredStream, t0: float | None, t1: float | None
         return
     for start, data in stream.chunks(i0, i1):
         stop = start + len(data)
-        yield stream.time_at(stop - 1), order, stream.name, stop, data
+        t = stream.time_at(stop - 1)
+        yield (stream.to_recorder_clock(t) if aligned else t), order, stream.name, stop, data
 
 
-def merge(streams: Iterable[StoredStream], t0: float | None = None, t1: float | None = None
-          ) -> Iterator[tuple[str, tuple[int, np.ndarray, float]]]:
+def merge(streams: Iterable[StoredStream], t0: float | None = None, t1: float | None = None,
+          aligned: bool = False) -> Iterator[tuple[str, tuple[int, np.ndarray, float]]]:
     """Yield ``(stream name, (stop index, data, time of last sample))`` in time order.
 
-    Streams may come from different recordings; data is read lazily.
+    Streams may come from different recordings; data is read lazily.  With
+    ``aligned=True`` times are on the recorder's clock (each stream's stored clock
+    offset applied: see ``StoredStream.to_recorder_clock``), which is what orders
+    streams from several hosts correctly; ``t0``/``t1`` stay on each source's clock.
     """
-    iters = [_pieces(k, s, t0, t1) for k, s in enumerate(streams)]
+    iters = [_pieces(k, s, t0, t1, aligned) for k, s in enumerate(streams)]
     for t, _order, name, stop, data in heapq.merge(*iters, key=lambda x: (x[0], x[1])):
         yield name, (stop, data, t)

@@ -129,9 +129,11 @@ class Recording:
             return self._index.refresh()
 
     def merge(self, names: list[str] | None = None, t0: float | None = None,
-              t1: float | None = None) -> Iterator[tuple[str, tuple[int, np.ndarray, float]]]:
-        """Chunks of several streams (default: all) in time order; see :func:`merge`."""
-        return merge([self[n] for n in (names or list(self.streams))], t0, t1)
+              t1: float | None = None, aligned: bool = False
+              ) -> Iterator[tuple[str, tuple[int, np.ndarray, float]]]:
+        """Chunks of several streams (default: all) in time order; see :func:`merge`
+        (``aligned=True``: on the recorder's clock, for streams from several hosts)."""
+        return merge([self[n] for n in (names or list(self.streams))], t0, t1, aligned)
 
     # -- data access -----------------------------------------------------------------
     def _stream_range(self, sid: int, block_no: int, table: Any,

@@ -231,6 +231,50 @@ class StoredStream:
             i += 1
         return i
 
+    # -- clocks (multi-host) -------------------------------------------------------
+    @property
+    def clock_sync(self) -> dict[str, Any]:
+        """The manifest's ``clock_sync`` entry: source clock ``id``, ``recorder_id``, estimated
+        ``offset`` (source - recorder, s), ``uncertainty``, ``drift``, ``history``."""
+        return dict(self.entry.get("clock_sync") or {})
+
+    @property
+    def clock_offset(self) -> tuple[float, float] | None:
+        """``(offset, uncertainty)`` of the source's clock to the recorder's, in s
+        ((0, 0) when the recorder shared the source's clock; None if never estimated)."""
+        info = self.clock_sync
+        if info.get("id") is None or info.get("id") == info.get("recorder_id"):
+            return 0.0, 0.0
+        if info.get("offset") is None:
+            return None
+        return float(info["offset"]), float(info["uncertainty"])
+
+    def to_recorder_clock(self, t: Any) -> Any:
+        """Stored timestamps (the source's clock) converted to the recorder's clock,
+        with the offsets estimated while recording (interpolated over their history,
+        else extrapolated with the drift).  Streams of several hosts recorded by one
+        recorder are on one time base after this."""
+        info = self.clock_sync
+        if info.get("id") is None or info.get("id") == info.get("recorder_id"):
+            return t
+        if info.get("offset") is None:
+            raise StorageError(f"stream {self.name!r}: the offset of its source clock "
+                               f"{info.get('id')!r} to the recorder's ({info.get('recorder_id')!r}) "
+                               "was never estimated (no Manager clock sync while recording)")
+        ts = np.asarray(t, float)
+        tl = ts - float(info["offset"])
+        off = float(info["offset"]) + float(info.get("drift") or 0.0) * (tl - float(info["t_ref"]))
+        hist = np.asarray(info.get("history") or [], float).reshape(-1, 3)
+        if len(hist) >= 2:
+            inside = (tl >= hist[0, 0]) & (tl <= hist[-1, 0])
+            off = np.where(inside, np.interp(tl, hist[:, 0], hist[:, 1]), off)
+        out = ts - off
+        return float(out) if np.ndim(out) == 0 else out
+
+    def local_times(self, start: int | None = None, stop: int | None = None) -> np.ndarray:
+        """:meth:`times` converted to the recorder's clock (see :meth:`to_recorder_clock`)."""
+        return self.to_recorder_clock(self.times(start, stop))
+
     def time_to_indexes(self, t0: float, t1: float) -> tuple[int, int]:
         """Index range of the samples with ``t0 <= time < t1``."""
         i0, i1 = self.index_at(t0), self.index_at(t1)

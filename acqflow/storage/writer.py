@@ -99,6 +99,7 @@ class RecordingWriter:
         self._queue_bytes_max = int(queue_bytes)
         self._queued_bytes = 0
         self._lock = threading.Lock()
+        self._manifest_lock = threading.Lock()
         self._error: BaseException | None = None
         self._closed = False
         self.overflows = 0
@@ -203,6 +204,15 @@ class RecordingWriter:
         self.manifest["streams"].append(entry)
         write_atomic(self.path / MANIFEST, dumps(self.manifest))
         return self._add_state(entry).sid
+
+    def set_stream_clock(self, stream: str | int, info: dict[str, Any]) -> None:
+        """Replace a stream's ``clock_sync`` entry in the manifest (the estimated offset
+        of its source's clock to the recorder's) and write the manifest now."""
+        self._check_open()
+        st = self._stream(stream)
+        with self._manifest_lock:
+            st.entry["clock_sync"] = {k: v for k, v in info.items()}
+            write_atomic(self.path / MANIFEST, dumps(self.manifest))
 
     @property
     def streams(self) -> dict[str, dict[str, Any]]:
@@ -316,9 +326,10 @@ class RecordingWriter:
         self._thread.join(timeout)
         try:
             if failure is None:  # a failed writer leaves the recording uncommitted
-                self.manifest.update(state="closed", closed=time.time())
-                self.manifest["stats"] = self.stats
-                write_atomic(self.path / MANIFEST, dumps(self.manifest))
+                with self._manifest_lock:
+                    self.manifest.update(state="closed", closed=time.time())
+                    self.manifest["stats"] = self.stats
+                    write_atomic(self.path / MANIFEST, dumps(self.manifest))
         finally:
             if self._lock_fd is not None:
                 os.close(self._lock_fd)
