@@ -238,8 +238,11 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
         if not ok:
             continue
         declared = dict(outs.get(out, {})) if outs is not None else {}
+        params = {**declared, **graph.output_params(src, out)}
+        if "shape" not in params and params.get("transfermode") == "sharedmem":
+            params["shape"] = (-1, 1)   # set by the node at configure time; checked then
         try:
-            offered = normalize_params({**declared, **graph.output_params(src, out)})
+            offered = normalize_params(params)
         except (ValueError, TypeError) as exc:
             problems.append(f"stream {src}.{out}: {exc}")
             continue
