@@ -104,13 +104,6 @@ class Epocher(Node):
                 spec[key] = params[key]
         self.outputs["output"].spec.update(spec)
 
-    def after_output_configure(self, outputname: str) -> None:
-        # Work-around: a subarray field's shape must travel as a list, as the wire
-        # header carries it, or inputs refuse the chunks (see docs/nodes.md).
-        for field in self.outputs[outputname].params["dtype"]:
-            if isinstance(field, list) and len(field) == 3 and isinstance(field[2], tuple):
-                field[2] = list(field[2])
-
     # -- life-cycle ----------------------------------------------------------
     def _initialize(self) -> None:
         params = self.inputs["signal"].params
