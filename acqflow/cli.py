@@ -11,14 +11,15 @@ __all__ = ["main"]
 COMMANDS = {
     "demo": ("acqflow.demo", "stream a synthetic signal between two processes, live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": (None, "measure stream (default), --rpc, --storage, --nodes or --viewers speed"),
+    "bench": (None, "measure stream (default), --rpc, --storage, --nodes, --viewers speed; --soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
 }
 
 BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
-           "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench"}
+           "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench",
+           "--soak": "acqflow.manager.soak"}
 
 
 def _bench(argv: list[str]) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from typing import Any
 
 from ..rpc import ProcessSpawner
@@ -43,6 +44,8 @@ class GroupHandle:
         self.snapshot: dict[str, Any] = {"nodes": {}}
         self.nodes: dict[str, Any] = {}
         self.restarts = 0
+        self.died_at: float | None = None
+        self._next_restart = 0.0
         self._spawn()
 
     def _spawn(self) -> None:
@@ -74,16 +77,38 @@ class GroupHandle:
 
     def refresh(self) -> None:
         """Take a new snapshot of the group (heartbeat)."""
+        self.spawner.client    # this thread's client then fails as soon as the process is lost
         self.snapshot = self.proxy.describe(_timeout=self.manager.heartbeat * 4)
 
+    @property
+    def host_reachable(self) -> bool:
+        """False while the host daemon of a remote group does not answer."""
+        monitor = getattr(self.spawner, "monitor", None)
+        return monitor is None or monitor.reachable
+
+    def death_reason(self, code: int) -> str:
+        """Why the process is gone: 'killed by SIGKILL', 'host rig unreachable: ...'."""
+        return getattr(self.spawner, "lost_reason", None) or exit_reason(code)
+
+    def ready_to_restart(self) -> bool:
+        """A dead group can be rebuilt now: its host answers and no recent attempt failed."""
+        return self.state == "dead" and self.host_reachable and time.monotonic() >= self._next_restart
+
+    def restart_failed(self, backoff: float = 2.0) -> None:
+        """Wait ``backoff`` s before the restart policy tries again."""
+        self._next_restart = time.monotonic() + backoff
+
     def died(self, reason: str) -> None:
+        """Mark the group dead and its nodes in error, keeping their previous states."""
         self.state = "dead"
         self.reason = reason
+        self.died_at = time.monotonic()
+        error = reason if not self.host_reachable else f"process died: {reason}"
         names = ", ".join(self.snapshot["nodes"]) or "none"
         for node in self.snapshot["nodes"].values():
             node["last_state"] = node["state"]
             node["state"] = "error"
-            node["error"] = f"process died: {reason}"
+            node["error"] = error
         log.error("node group %r (pid %s) died: %s; its nodes (%s) are now in error",
                   self.name, self.pid, reason, names)
 
@@ -97,6 +122,7 @@ class GroupHandle:
         resume = resume or {}
         old = self.snapshot
         self.spawner.kill()
+        self._drop_client()
         self._spawn()
         self.state = "restarting"
         for module in old.get("modules", []):
@@ -123,7 +149,15 @@ class GroupHandle:
             self.spawner.stop()
         elif self.state == "dead":
             self.spawner.kill()
+        self._drop_client()
         self.state = "closed"
+
+    def _drop_client(self) -> None:
+        """Close this thread's client to the (gone) process: each holds file descriptors."""
+        try:
+            self.spawner.client.close()
+        except Exception as exc:      # noqa: BLE001 - best effort, the process is gone anyway
+            log.debug("closing the client of node group %r: %s", self.name, exc)
 
     def __repr__(self) -> str:
         return f"<GroupHandle {self.name!r} pid={self.pid} {self.state}>"

@@ -51,7 +51,7 @@ class Manager:
         if host not in self.hosts:
             raise KeyError(f"unknown host {host!r}; add_host() it first (hosts: {', '.join(self.hosts)})")
         from .remote import spawn_on_host
-        return spawn_on_host(self.hosts[host], name=group, qt=qt)
+        return spawn_on_host(self.hosts[host], name=group, qt=qt, host_name=host)
 
     def create_nodegroup(self, name: str | None = None, host: str | None = None, qt: bool = False,
                          restart: bool | None = None) -> GroupHandle:
@@ -155,6 +155,9 @@ class Manager:
                 if self._closing.is_set():
                     return
                 with self._lock:
+                    if group.state == "dead" and group.restart and group.ready_to_restart():
+                        self._try_restart(group)       # e.g. its host answers again
+                        continue
                     if group.state != "running":
                         continue
                     code = group.spawner.exit_code
@@ -166,14 +169,18 @@ class Manager:
                         code = group.spawner.exit_code
                     if code is None:
                         continue
-                    group.died(exit_reason(code))
+                    group.died(group.death_reason(code))
                     for callback in self.on_group_death:
                         callback(group.name, group.reason)
-                    if group.restart:
-                        try:
-                            self.restart_group(group.name)
-                        except Exception:
-                            log.exception("restarting node group %r failed", group.name)
+                    if group.restart and group.ready_to_restart():
+                        self._try_restart(group)
+
+    def _try_restart(self, group: GroupHandle) -> None:
+        try:
+            self.restart_group(group.name)
+        except Exception:
+            group.restart_failed()
+            log.exception("restarting node group %r failed", group.name)
 
     def restart_group(self, name: str) -> None:
         """Rebuild a dead group: same nodes, configuration, connections and states."""
@@ -247,6 +254,9 @@ class Manager:
                     log.warning("closing node %r: %s", name, exc)
         for group in self.groups.values():
             group.close()
+        from .remote import close_host
+        for host in self.hosts.values():
+            close_host(host)
 
     def __enter__(self) -> "Manager":
         return self
