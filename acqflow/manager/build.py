@@ -1,12 +1,29 @@
-"""Build a validated GraphSpec into running node groups."""
+"""Build a validated GraphSpec into running node groups, placed on their hosts.
+
+Placement rules for a stream (see docs/multi-host.md):
+
+* no ``protocol`` given: ``inproc`` when every consumer shares the producer's
+  process, else ``tcp``; ``inproc`` asked across processes becomes ``ipc`` (same
+  host) or ``tcp``; ``ipc`` asked across hosts becomes ``tcp``;
+* a tcp output with a consumer on another host binds an interface that host can
+  reach (the producer host's daemon address, or the local address routing to the
+  consumer's host), not 127.0.0.1;
+* ``transfermode='sharedmem'`` is probed: every consumer's process attaches the
+  segment and checks its nonce; if any cannot, the output falls back to
+  ``plaindata`` with a warning.
+"""
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
+import socket
 
 from ..dataflow.graph import GraphSpec
+from ..rpc.security import is_loopback
 from .manager import Manager
 
-__all__ = ["build_graph", "GraphBuildError"]
+__all__ = ["build_graph", "GraphBuildError", "reachable_interface"]
 
 log = logging.getLogger("acqflow.manager")
 
@@ -23,17 +40,115 @@ def _step(what: str, call, *args, **kwargs):
 
 
 def _connect(manager: Manager, c) -> None:
+    """Connect with the output's params fetched here: the input's process may not be
+    able to reach the output's process over RPC (another host, other Curve keys)."""
     (src, out), (dst, inp) = c.source, c.target
-    _step(f"connecting {src}.{out} -> {dst}.{inp}", manager.node(dst).inputs[inp].connect,
-          manager.node(src).outputs[out])
+    params = _step(f"reading the params of {src}.{out}",
+                   lambda: manager.node(src).outputs[out].params._get_value())
+    _step(f"connecting {src}.{out} -> {dst}.{inp}", manager.node(dst).inputs[inp].connect, params)
 
 
-def build_graph(spec: GraphSpec, manager: Manager) -> None:
-    """Spawn the groups, create/configure the nodes, configure outputs (inproc when
-    every consumer shares the producer's process, else the graph's or tcp),
-    connect, and initialize, sources first.  Nodes are left ready to start."""
+def _host_ip(address: str) -> str:
+    """The IP address of a ``tcp://HOST:PORT`` address (a name is resolved)."""
+    host = address[len("tcp://"):].rsplit(":", 1)[0].strip("[]")
+    try:
+        ipaddress.ip_address(host)
+        return host
+    except ValueError:
+        return socket.gethostbyname(host)
+
+
+def reachable_interface(remote_address: str) -> str:
+    """This machine's IP address on the route to ``remote_address`` (tcp://HOST:PORT)."""
+    ip = _host_ip(remote_address)
+    family = socket.AF_INET6 if ":" in ip else socket.AF_INET
+    with socket.socket(family, socket.SOCK_DGRAM) as s:
+        s.connect((ip, 9))          # UDP connect sends nothing; it only picks the route
+        return s.getsockname()[0]
+
+
+class _Placement:
+    """Which machine each group runs on, and the stream params that follow from it."""
+
+    def __init__(self, spec: GraphSpec, manager: Manager):
+        self.spec, self.manager = spec, manager
+        self.hosts = {g: (opts.get("host") or "localhost") for g, opts in spec.groups.items()}
+
+    def host_of(self, group: str) -> str:
+        return self.hosts.get(group, "localhost")
+
+    def address_of(self, host: str) -> str | None:
+        entry = self.manager.hosts.get(host)
+        return entry["address"] if isinstance(entry, dict) else None
+
+    def stream_params(self, name: str, out: str, params: dict, groups: set[str]) -> dict:
+        """Protocol and interface of output ``name.out`` consumed by ``groups``."""
+        own = self.spec.nodes[name].group
+        host = self.host_of(own)
+        other_hosts = {self.host_of(g) for g in groups} - {host}
+        asked = params.get("protocol")
+        if asked is None:
+            params["protocol"] = "inproc" if groups <= {own} else "tcp"
+        elif asked == "inproc" and not groups <= {own}:
+            params["protocol"] = "tcp" if other_hosts else "ipc"
+        elif asked == "ipc" and other_hosts:
+            params["protocol"] = "tcp"
+        if params["protocol"] != asked and asked is not None:
+            log.info("output %s.%s: protocol %r cannot reach its consumers (groups %s); using %r",
+                     name, out, asked, ", ".join(sorted(groups)), params["protocol"])
+        if params["protocol"] == "tcp" and other_hosts and \
+                is_loopback(f"tcp://{params.get('interface', '127.0.0.1')}:0"):
+            params["interface"] = self.interface_for(host, sorted(other_hosts)[0])
+        return params
+
+    def interface_for(self, host: str, consumer_host: str) -> str:
+        """An address of ``host`` that ``consumer_host`` can reach."""
+        address = self.address_of(host)
+        if address is not None and not is_loopback(address):
+            return _host_ip(address)
+        target = self.address_of(consumer_host)
+        if target is None:
+            raise GraphBuildError(f"no address known for host {consumer_host!r}")
+        return reachable_interface(target)
+
+    def probe_sharedmem(self, name: str, out: str, groups: set[str]) -> str | None:
+        """None when every consumer group attaches the output's segment, else why not."""
+        params = self.manager.node(name).outputs[out].params._get_value()
+        for g in sorted(groups):
+            rshm = self.manager.groups[g].spawner.client._import("acqflow.dataflow.sharedmem")
+            reason = rshm.probe_segment(params["shm_name"], params.get("shm_nonce"))
+            if reason is not None:
+                return f"group {g!r} (host {self.host_of(g)!r}): {reason}"
+        return None
+
+
+def _configure_output(manager: Manager, place: _Placement, name: str, out: str, params: dict,
+                      groups: set[str]) -> None:
+    output = manager.node(name).outputs[out]
+    params = place.stream_params(name, out, params, groups)
+    _step(f"configuring output {name}.{out}", output.configure, **params)
+    if params.get("transfermode") != "sharedmem" or not groups:
+        return
+    reason = _step(f"probing shared memory of {name}.{out}", place.probe_sharedmem, name, out, groups)
+    if reason is None:
+        return
+    log.warning("output %s.%s: shared memory is not reachable from every consumer (%s); "
+                "falling back to transfermode='plaindata'", name, out, reason)
+    _step(f"closing output {name}.{out}", output.close)
+    params = dict(params, transfermode="plaindata")
+    if params["protocol"] == "inproc":
+        params["protocol"] = "ipc"
+    _step(f"configuring output {name}.{out}", output.configure, **params)
+
+
+def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None) -> None:
+    """Spawn the groups (on their hosts), create/configure the nodes, configure
+    outputs (see the placement rules above), connect, and initialize, sources
+    first.  Nodes are left ready to start.  ``keys_dir`` (default
+    ``$ACQFLOW_KEYS``) holds the Curve keys for hosts that are not loopback."""
+    keys_dir = keys_dir or os.environ.get("ACQFLOW_KEYS") or None
     for name, address in spec.hosts.items():
-        manager.add_host(name, address)
+        manager.add_host(name, address, keys_dir=None if is_loopback(address) else keys_dir)
     used = {n.group for n in spec.nodes.values()}
     for gname, opts in spec.groups.items():
         if gname not in used:
@@ -42,6 +157,7 @@ def build_graph(spec: GraphSpec, manager: Manager) -> None:
                       host=opts.get("host"), qt=bool(opts.get("qt", False)), restart=opts.get("restart"))
         for module in spec.imports:
             _step(f"importing {module!r} in group {gname!r}", group.import_module, module)
+    place = _Placement(spec, manager)
     order = spec.order()
     for name in order:
         ns = spec.nodes[name]
@@ -58,14 +174,13 @@ def build_graph(spec: GraphSpec, manager: Manager) -> None:
             if c.target[0] == name and not c.feedback:
                 _connect(manager, c)
         ns = spec.nodes[name]
-        node = manager.node(name)
         for out in sorted(set(ns.outputs) | {o for (n, o) in consumers if n == name}):
-            params = spec.output_params(name, out)
-            if "protocol" not in params:
-                params["protocol"] = "inproc" if consumers.get((name, out), set()) <= {ns.group} else "tcp"
-            _step(f"configuring output {name}.{out}", node.outputs[out].configure, **params)
+            _configure_output(manager, place, name, out, spec.output_params(name, out),
+                              consumers.get((name, out), set()))
     for c in late:
         _connect(manager, c)
     for name in order:
         _step(f"initializing node {name!r}", manager.node(name).initialize)
+    if any(h != "localhost" for h in place.hosts.values()):
+        manager.clocks.wait_rounds(2, timeout=20.0)   # offsets known before anything starts
     manager.refresh()

@@ -40,6 +40,9 @@ class Manager:
         self.on_group_death: list[Callable[[str, str], None]] = []
         self._monitor = threading.Thread(target=self._watch, name="acqflow-manager-heartbeat", daemon=True)
         self._monitor.start()
+        from ..rpc.clocksync import ClockMonitor      # clock offsets of every group's host
+        self.clocks = ClockMonitor(lambda: {n: g.spawner for n, g in list(self.groups.items())
+                                            if g.state == "running"})
 
     # -- building ------------------------------------------------------------
     def add_host(self, name: str, address: str, keys_dir: str | None = None) -> None:
@@ -70,6 +73,11 @@ class Manager:
             return self.groups[self._node_groups[name]].nodes[name]
         except KeyError:
             raise KeyError(f"no node named {name!r} (nodes: {', '.join(self._node_groups) or 'none'})") from None
+
+    def clock_offsets(self) -> dict[str, dict]:
+        """Per group: its clock id and estimated offset ± uncertainty (s) to this
+        process's clock (see acqflow.rpc.clocksync; offset None until probed)."""
+        return self.clocks.by_peer()
 
     def list_nodegroups(self) -> list[str]:
         return list(self.groups)
@@ -133,6 +141,7 @@ class Manager:
     def stats(self) -> dict[str, Any]:
         """Per group and node: state, process/CPU counters, per-input stream counters."""
         out = {"time": time.time(), "groups": {}}
+        clocks = self.clocks.by_peer()
         for name, group in list(self.groups.items()):
             entry = {"state": group.state, "pid": group.pid, "reason": group.reason,
                      "restarts": group.restarts, "nodes": {}}
@@ -145,6 +154,7 @@ class Manager:
                 entry["nodes"] = {n: {"state": d["state"], "error": d.get("error"), "inputs": {},
                                       "outputs": {}, "cpu_s": None}
                                   for n, d in group.snapshot["nodes"].items()}
+            entry["clock"] = clocks.get(name)
             out["groups"][name] = entry
         return out
 
@@ -243,6 +253,7 @@ class Manager:
         except Exception as exc:
             log.warning("stopping nodes: %s", exc)
         self._closing.set()
+        self.clocks.close()
         self._monitor.join()
         order = self.order()[::-1]
         for name in order:

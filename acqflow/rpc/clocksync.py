@@ -100,6 +100,16 @@ class _Peer:
         self.clock_id: str = self.rclock.clock_id(_timeout=5.0)
 
 
+def _drop(peers: dict[str, _Peer], name: str) -> None:
+    """Forget a peer and close this thread's client to it (it holds sockets)."""
+    peer = peers.pop(name, None)
+    if peer is not None:
+        try:
+            peer.client.close()
+        except Exception as exc:
+            log.debug("closing the clock client of %r: %s", name, exc)
+
+
 class ClockMonitor:
     """Estimates every peer's clock against this process's, continuously, in a thread.
 
@@ -167,12 +177,14 @@ class ClockMonitor:
         current = self.peers()
         for name in list(peers):
             if name not in current:
-                del peers[name]
+                _drop(peers, name)
         for name, obj in current.items():
             try:
                 client = obj.client
                 peer = peers.get(name)
                 if peer is None or peer.client is not client:
+                    if peer is not None:
+                        _drop(peers, name)
                     peer = peers[name] = _Peer(client)
                 with self._lock:
                     self._peer_ids[name] = peer.clock_id
@@ -186,15 +198,17 @@ class ClockMonitor:
                     with self._lock:
                         est.add(*sample)
             except Exception as exc:
-                peers.pop(name, None)
+                _drop(peers, name)
                 log.debug("clock probe of %r failed: %s", name, exc)
         table = {cid: e.as_dict() for cid, e in self.estimates().items()}
         clock.set_offsets(table, reference=own)
         for name, peer in list(peers.items()):
+            if len(table) == 1 and peer.clock_id == own:
+                continue                # one clock in the graph: nothing to tell
             try:
                 peer.rclock.set_offsets(table, own, _timeout=2.0)
             except Exception as exc:
-                peers.pop(name, None)
+                _drop(peers, name)
                 log.debug("pushing clock offsets to %r failed: %s", name, exc)
         with self._round_done:
             self.rounds += 1
@@ -207,6 +221,9 @@ class ClockMonitor:
             except Exception:
                 log.exception("clock synchronisation round failed")
             self._stop.wait(self.interval)
+        peers = getattr(self._local, "peers", None) or {}
+        for name in list(peers):
+            _drop(peers, name)
 
     def close(self) -> None:
         """Stop the thread."""
