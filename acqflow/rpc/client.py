@@ -225,7 +225,7 @@ class RPCClient:
         if items:
             frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": items})
             try:
-                self._socket.send_multipart([self._ser_name, *frames], _NOBLOCK)
+                wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
             except zmq.ZMQError:
                 logger.debug("could not send releases to %s", self.address)
 
@@ -247,7 +247,7 @@ class RPCClient:
             timeout = self.timeout
         if sync == "sync":
             pending = self._futures[req_id] = _Pending(req_id, action)
-            self._socket.send_multipart([self._ser_name, *frames], copy=len(frames) == 1)
+            wire.send_message(self._socket, [self._ser_name, *frames], 2)
             self._wait_for(pending, timeout, forget=True)
             if pending.error is not None:
                 raise pending.error
@@ -255,7 +255,7 @@ class RPCClient:
         fut = None
         if sync == "async":
             fut = self._futures[req_id] = Future(self, req_id, action, timeout)
-        self._socket.send_multipart([self._ser_name, *frames], copy=len(frames) == 1)
+        wire.send_message(self._socket, [self._ser_name, *frames], 2)
         return fut
 
     def _wait_for(self, fut: Any, timeout: float | None, forget: bool = False) -> None:

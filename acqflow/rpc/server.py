@@ -180,7 +180,7 @@ class RPCServer:
         for ident, ser_name in list(self._clients.items()):
             try:
                 frames = wire.SERIALIZERS[ser_name].dumps(notice)
-                self._socket.send_multipart([ident, ser_name, *frames], zmq.NOBLOCK)
+                wire.send_message(self._socket, [ident, ser_name, *frames], 3, zmq.NOBLOCK)
             except zmq.ZMQError:
                 pass
         if self._reactor is not None:
@@ -235,7 +235,7 @@ class RPCServer:
             except Exception:   # e.g. an unserializable req_id
                 msg["req_id"] = None
                 frames = serializer.dumps(msg)
-        self._socket.send_multipart([ident, ser_name, *frames], copy=len(frames) == 1)
+        wire.send_message(self._socket, [ident, ser_name, *frames], 3)
 
     def _reply_error(self, ident: bytes, ser_name: bytes, req_id: Any, exc: BaseException) -> None:
         now = time.monotonic()
