@@ -113,11 +113,14 @@ class GroupHandle:
                   self.name, self.pid, reason, names)
 
     def rebuild(self, resume: dict[tuple[str, str], int] | None = None) -> list[str]:
-        """Spawn a new process and re-create the snapshot's nodes, configured as before.
+        """Spawn a new process and re-create the snapshot's nodes, configured and
+        connected as before (sources first).
 
+        Each node's inputs are connected before its outputs are configured, since
+        nodes derive their output params (dtype, shape, rate) from their inputs.
         Outputs continue from their last index, or from ``resume[(node, output)]``
         when consumers have seen further.  Returns the node names, for the
-        Manager to reconnect and restart.
+        Manager to initialize, restart and reconnect their consumers.
         """
         resume = resume or {}
         old = self.snapshot
@@ -132,6 +135,13 @@ class GroupHandle:
             self.nodes[name] = node
             if desc.get("last_state", desc["state"]) != "new":
                 node.configure(**desc["config"])
+        order = [n for n in self.manager.order() if n in old["nodes"]]
+        for name in order + [n for n in old["nodes"] if n not in order]:
+            desc, node = old["nodes"][name], self.nodes[name]
+            for inp, d in desc["inputs"].items():
+                if d.get("source") and d["source"][0]:
+                    src, out = d["source"]
+                    node.inputs[inp].connect(self.manager.node(src).outputs[out].params._get_value())
             for out_name, out in desc["outputs"].items():
                 if out["configured"]:
                     node.outputs[out_name].configure(**out["kwargs"])

@@ -199,12 +199,7 @@ class Manager:
             if group.state in ("running", "restarting"):
                 raise RuntimeError(f"node group {name!r} is {group.state}; nothing to restart")
             names = group.rebuild(self._consumer_indexes(group))
-            before = {n: group.snapshot["nodes"][n] for n in names}
-            for n, desc in before.items():                  # inputs of the rebuilt nodes
-                for inp, d in desc["inputs"].items():
-                    if d.get("source") and d["source"][0]:
-                        src, out = d["source"]
-                        self.node(n).inputs[inp].connect(self.node(src).outputs[out])
+            before = {n: group.snapshot["nodes"][n] for n in names}   # inputs connected by rebuild
             for n in self.order():
                 if n in before and before[n].get("last_state") in ("initialized", "running", "stopped"):
                     self.node(n).initialize()
@@ -218,11 +213,16 @@ class Manager:
                     for inp, d in desc["inputs"].items():
                         if d.get("source") and d["source"][0] in before:
                             src, out = d["source"]
-                            self.node(n).reconnect_input(inp, self.node(src).outputs[out])
+                            self.node(n).reconnect_input(inp, self._output_params(src, out))
             group.refresh()
             group.restarts += 1
             group.state = "running"
             log.warning("node group %r restarted (pid %s) with nodes %s", name, group.pid, ", ".join(names))
+
+    def _output_params(self, node: str, output: str) -> dict:
+        """An output's params, fetched here: the input's process may not reach the
+        output's process over RPC (another host, other Curve keys)."""
+        return self.node(node).outputs[output].params._get_value()
 
     def _consumer_indexes(self, group: GroupHandle) -> dict[tuple[str, str], int]:
         """Highest index each output of ``group`` got to, as its live consumers saw it."""

@@ -61,6 +61,8 @@ class HostMonitor:
         self.children: dict[str, int | None] = {}
         self.listed_at = 0.0          # monotonic time the last answered request was sent
         self.lost_at: float | None = None
+        self.generation = 0           # +1 each time the host answers again after being lost
+        self._proxy_generation = 0
         self._busy = 0
         self._lock = threading.Lock()
         self._answered = threading.Condition(self._lock)
@@ -107,6 +109,7 @@ class HostMonitor:
             if not self.reachable:
                 log.warning("host %s answers again (it was lost for %.1f s)", self.name,
                             time.monotonic() - (self.lost_at or sent))
+                self.generation += 1
             self.reachable, self.reason, self.lost_at = True, None, None
             self._answered.notify_all()
 
@@ -118,6 +121,20 @@ class HostMonitor:
         log.error("%s", reason)
 
     # -- used by the manager --------------------------------------------------
+    def daemon(self) -> HostClient:
+        """The host client, its ``host`` proxy renewed (from this thread) if the host
+        was lost meanwhile: a restarted daemon does not know the old proxy's object,
+        and a daemon that said it closed needs a new connection."""
+        if self._proxy_generation != self.generation:
+            address, key = self.host.client.address, self._server_key()
+            client = RPCClient.get_client(address, server_key=key, client_keys=self.host.client_keys)
+            if client.disconnected():
+                client.close()
+                client = RPCClient.get_client(address, server_key=key, client_keys=self.host.client_keys)
+            self.host.host = client.get("host")
+            self._proxy_generation = self.generation
+        return self.host
+
     def busy(self) -> "_Busy":
         """Context manager around calls to the daemon (they have their own timeout)."""
         return _Busy(self)
@@ -168,7 +185,7 @@ class RemoteGroupProcess:
         self.host = host
         self.monitor = monitor
         with monitor.busy():
-            self.process = host.spawn(name, qt)
+            self.process = monitor.daemon().spawn(name, qt)
         self.spawned_at = time.monotonic()
         self.name, self.pid = self.process.name, self.process.pid
 
@@ -216,7 +233,7 @@ class RemoteGroupProcess:
             return LOST
         try:
             with self.monitor.busy():
-                return getattr(self.host.host, action)(self.name, *args,
+                return getattr(self.monitor.daemon().host, action)(self.name, *args,
                                                        _timeout=self.stop_timeout + 5.0)
         except Exception as exc:
             log.warning("%s %s on host %s: %s", action, self.name, self.monitor.name, exc)
@@ -227,16 +244,6 @@ class RemoteGroupProcess:
 
     def kill(self) -> int:
         return self._ask("kill")
-
-
-def _fresh_daemon_client(host: HostClient) -> None:
-    """Drop this thread's client to the daemon if the daemon said it closed, so a
-    restarted daemon at the same address is reached through a new connection."""
-    address = host.client.address
-    client = RPCClient.get_client(address, server_key=host.host._ref.server_key,
-                                  client_keys=host.client_keys)
-    if client.disconnected():
-        client.close()
 
 
 def spawn_on_host(host: dict, name: str, qt: bool = False,
@@ -253,7 +260,6 @@ def spawn_on_host(host: dict, name: str, qt: bool = False,
                                                 host.get("liveness_timeout"))
     if not monitor.reachable:
         raise ConnectionError(f"cannot start group {name!r}: {monitor.reason}")
-    _fresh_daemon_client(client)
     return RemoteGroupProcess(client, monitor, name, qt)
 
 
