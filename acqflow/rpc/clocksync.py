@@ -96,7 +96,7 @@ def probe(remote_now: Callable[[], float]) -> tuple[float, float, float]:
 class _Peer:
     def __init__(self, client: Any):
         self.client = client
-        self.rclock = client._import("acqflow.dataflow.clock")
+        self.rclock = client._import("acqflow.dataflow.clock", _timeout=5.0)
         self.clock_id: str = self.rclock.clock_id(_timeout=5.0)
 
 

@@ -60,10 +60,11 @@ MANAGER = textwrap.dedent("""
                 break
             man.clocks.wait_rounds(1)
         rec_in = man.node("rec").inputs["far"]
+        send = rec_in.last_send_time._get_value()      # one chunk's stamp, converted there
         out = {"clock": man.clock_offsets(), "url": far["url"], "transfermode": far["transfermode"],
                "offset_seen_by_recorder": rec_in.clock_offset(),
-               "send": rec_in.last_send_time._get_value(),
-               "send_local": rec_in.last_send_time_local._get_value(),
+               "latest_local": rec_in.last_send_time_local._get_value(),
+               "send": send, "send_local": rec_in.to_local(send),
                "latency_p50": man.node("rec").stats()["inputs"]["far"]["latency_p50"]}
     print(json.dumps(out))
 """)
@@ -112,6 +113,7 @@ def test_clock_offset_and_aligned_recording_across_two_hosts(remote_daemon, tmp_
     assert res["clock"]["local"]["offset"] == 0.0
     assert abs(res["offset_seen_by_recorder"][0] - INJECTED) < 0.5e-3
     assert abs(res["send"] - res["send_local"] - INJECTED) < 0.5e-3
+    assert isinstance(res["latest_local"], float)
     assert 0 <= res["latency_p50"] < 0.1          # latency on one clock, not -250 ms
     # recording: stored offset per stream, aligned in the merged recording
     rec = open_recording(recdir)
