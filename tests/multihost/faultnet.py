@@ -42,13 +42,14 @@ class Link:
     def up(self) -> None:
         ip("link", "set", self.dev, "up")
 
-    def netem(self, *params: str) -> None:
-        """Apply netem ``params`` (e.g. 'delay', '20ms', 'loss', '5%') on both ends."""
+    def shape(self, kind: str, *params: str) -> None:
+        """Put a ``kind`` qdisc ('netem', 'tbf') with ``params`` (e.g. 'delay', '20ms',
+        'loss', '5%') at the root of both ends; CalledProcessError if tc refuses."""
         for cmd in (["tc"], ["ip", "netns", "exec", self.ns, "tc"]):
             dev = self.dev if len(cmd) == 1 else self.peer
-            subprocess.run([*cmd, "qdisc", "replace", "dev", dev, "root", "netem", *params],
+            subprocess.run([*cmd, "qdisc", "replace", "dev", dev, "root", kind, *params],
                            check=True, capture_output=True, text=True)
-        self.shaped = list(params)
+        self.shaped = [kind, *params]
 
     def clear(self) -> None:
         subprocess.run(["tc", "qdisc", "del", "dev", self.dev, "root"], capture_output=True)
