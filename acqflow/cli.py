@@ -11,7 +11,7 @@ __all__ = ["main"]
 COMMANDS = {
     "demo": ("acqflow.demo", "stream a synthetic signal between two processes, live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": (None, "measure stream (default), --rpc, --storage, --nodes, --viewers speed; --soak MINUTES"),
+    "bench": (None, "measure stream (default), --rpc, --storage, --rec, --nodes, --viewers speed; --soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
@@ -19,6 +19,7 @@ COMMANDS = {
 
 BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
            "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench",
+           "--rec": "acqflow.nodes.recbench",
            "--soak": "acqflow.manager.soak"}
 
 

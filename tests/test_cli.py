@@ -73,3 +73,20 @@ def test_demo_with_viewer_feeds_an_oscilloscope_in_a_qt_process(tmp_path):
     assert rows and abs(float(rows[-1][3]) - 1000) < 150 and rows[-1][-2:] == ["0", "0"]
     assert any(line.split()[:1] == ["scope"] and line.split()[-1] == "running"
                for line in result.stdout.splitlines())
+
+
+def test_rec_bench_records_without_loss_and_reads_checked_slices(tmp_path):
+    out = tmp_path / "rec.json"
+    result = acqflow("bench", "--rec", "--rates", "20", "--seconds", "0.5", "--channels", "8",
+                     "--hours", "0.002", "--slices", "3", "--warm", "--json", str(out), timeout=300)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(out.read_text())
+    [rec] = data["recorder"]
+    assert rec["samples"] == rec["expected"] and rec["gaps"] == 0 and rec["overflows"] == 0
+    assert data["sustained_MBps"] == 20 and "sustained without loss: 20 MB/s" in result.stdout
+    assert data["long"]["slices"] == 3 and data["long"]["slice_ms_max"] > 0
+
+
+def test_rec_bench_rejects_bad_rates():
+    result = acqflow("bench", "--rec", "--rates", "fast")
+    assert result.returncode == 2 and "'fast'" in result.stderr
