@@ -1,4 +1,5 @@
-"""Every python snippet of docs/devices.md runs as written (in a fresh process)."""
+"""Every python snippet of docs/devices.md and docs/devices/*.md runs as written (in a fresh process)."""
+import glob
 import os
 import re
 import subprocess
@@ -11,12 +12,18 @@ from tests.devices.test_audio import alsa_home
 from tests.devices.test_camera import frame_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOC = open(os.path.join(ROOT, "docs", "devices.md")).read()
+PAGES = [os.path.join(ROOT, "docs", "devices.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "devices", "*.md")))
+DOC = "\n".join(open(p).read() for p in PAGES)
 SNIPPETS = re.findall(r"```python\n(.*?)```", DOC, re.S)
 
 
-def test_every_device_has_a_snippet():
+def test_every_device_has_a_page_with_a_snippet_and_an_example():
     assert len(SNIPPETS) == 6
+    for page in PAGES[1:]:
+        text = open(page).read()
+        assert "```python" in text, page
+        for example in re.findall(r"\(\.\./\.\./(examples/\w+\.py)\)", text):
+            assert os.path.exists(os.path.join(ROOT, example)), example
 
 
 @pytest.mark.parametrize("code", SNIPPETS, ids=lambda c: c.splitlines()[2][:40])
