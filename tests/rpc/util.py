@@ -3,17 +3,7 @@ import time
 
 import pytest
 
-
-def wait_for(condition, timeout: float = 10.0, message: str = ""):
-    """Wait until ``condition()`` is true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {message or condition}")
-        time.sleep(0.01)
+from tests.conftest import wait_for  # noqa: F401  (re-exported for the rpc tests)
 
 
 def pid_gone(pid: int) -> bool:
