@@ -5,6 +5,7 @@ import itertools
 import logging
 import math
 import threading
+import time
 from typing import Any, Callable
 
 import zmq
@@ -247,7 +248,11 @@ class RPCClient:
             timeout = self.timeout
         if sync == "sync":
             pending = self._futures[req_id] = _Pending(req_id, action)
-            wire.send_message(self._socket, [self._ser_name, *frames], 2)
+            try:
+                self._send([self._ser_name, *frames], timeout, action)
+            except BaseException:
+                self._futures.pop(req_id, None)
+                raise
             self._wait_for(pending, timeout, forget=True)
             if pending.error is not None:
                 raise pending.error
@@ -255,8 +260,38 @@ class RPCClient:
         fut = None
         if sync == "async":
             fut = self._futures[req_id] = Future(self, req_id, action, timeout)
-        wire.send_message(self._socket, [self._ser_name, *frames], 2)
+        try:
+            self._send([self._ser_name, *frames], timeout, action)
+        except BaseException:
+            self._futures.pop(req_id, None)
+            raise
         return fut
+
+    def _send(self, frames: list, timeout: float | None, action: str) -> None:
+        """Send without ever blocking for good: a DEALER with no live connection (server
+        gone, or a Curve handshake the server refused) blocks in send(), so wait for
+        room with poll() and give up after ``timeout`` like a reply that never came."""
+        try:
+            wire.send_message(self._socket, frames, 2, _NOBLOCK)
+            return
+        except zmq.Again:
+            pass
+        deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
+        while True:
+            step = 200 if deadline is None else max(0, min(200, int((deadline - time.monotonic()) * 1000)))
+            if self._socket.poll(step, zmq.POLLOUT):
+                try:
+                    wire.send_message(self._socket, frames, 2, _NOBLOCK)
+                    return
+                except zmq.Again:
+                    pass
+            self._check_alive()
+            if self._disconnect_reason is not None:
+                raise RPCDisconnected(self._disconnect_reason)
+            if deadline is not None and time.monotonic() >= deadline:
+                raise TimeoutError(f"cannot send {action!r} to {self.address} within {timeout} s: "
+                                   f"no connection (server down, or it refused this client's "
+                                   f"Curve key?)")
 
     def _wait_for(self, fut: Any, timeout: float | None, forget: bool = False) -> None:
         """Process this thread's sockets until ``fut`` is done; TimeoutError after ``timeout``

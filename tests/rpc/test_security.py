@@ -79,6 +79,12 @@ def test_curve_server_accepts_authorised_and_refuses_others(keydir, tmp_path, ca
                           client_keys=keys.load_client_keys(rogue_dir))
         with pytest.raises(TimeoutError):
             rogue.call("answer", _timeout=1.0)
+        # regression: once the server has refused the handshake, the next request blocked
+        # forever inside send() (a DEALER with no connection); it must time out too
+        with pytest.raises(TimeoutError):
+            rogue.call("answer", _timeout=1.0)
+        with pytest.raises(TimeoutError):
+            rogue.call("answer", _sync="async", _timeout=1.0).result()
         rogue.close()
         assert calls == []            # nothing was executed for it
         assert any("refused CURVE client key" in r.getMessage() for r in caplog.records)
