@@ -4,13 +4,15 @@ Layout and guarantees: docs/recording.md.  Layering: imports only numpy, msgpack
 fsspec and acqflow.dataflow helpers; OpenCV is imported only by video codecs.
 """
 from .backends import upload
-from .cache import LocalCache
+from .cache import LocalCache, default_cache
+from .cacheconfig import CacheConfig, CacheConfigError, load_cache_config
 from .cursor import StreamReader
 from .errors import (DamagedBlockError, GapError, NotARecordingError, RecordingExistsError,
                      StorageError, WriterError)
 from .index import Damage
 from .export import to_csv, to_npy, to_wav
 from .merge import merge
+from .prefetch import Prefetch
 from .reader import Recording, delete_recording, open_recording
 from .segments import rebuild_index
 from .stored import StoredStream
@@ -18,6 +20,7 @@ from .writer import RecordingWriter
 
 __all__ = ["RecordingWriter", "Recording", "StoredStream", "StreamReader", "open_recording",
            "delete_recording", "merge", "upload", "rebuild_index", "to_npy", "to_csv", "to_wav",
-           "LocalCache", "Damage", "StorageError",
+           "LocalCache", "default_cache", "CacheConfig", "CacheConfigError",
+           "load_cache_config", "Prefetch", "Damage", "StorageError",
            "RecordingExistsError", "NotARecordingError", "GapError", "DamagedBlockError",
            "WriterError"]

@@ -116,6 +116,10 @@ class Backend:
     def refresh(self) -> None:
         """Forget cached listings (live follow)."""
 
+    def is_cached(self, name: str, offset: int, length: int) -> bool:
+        """True when that immutable range is in a local cache (never for local files)."""
+        return False
+
     def discard(self, name: str, offset: int, length: int) -> None:
         """Drop a cached range that failed its CRC (so a repaired source is re-read)."""
 
@@ -207,6 +211,10 @@ class FsspecBackend(Backend):
 
     def _key(self, name: str, offset: int, length: int | None) -> str:
         return f"{self.url}/{name}#{self.namespace}:{offset}+{length}"
+
+    def is_cached(self, name: str, offset: int, length: int) -> bool:
+        """True when that immutable range is in the local cache."""
+        return self.cache is not None and self._key(name, offset, length) in self.cache
 
     def discard(self, name: str, offset: int, length: int) -> None:
         if self.cache is not None:

@@ -9,14 +9,15 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .backends import Backend, make_backend
-from .cache import LocalCache
+from .backends import Backend, is_local, make_backend
+from .cache import LocalCache, default_cache
 from .codec import decode_frames
 from .errors import DamagedBlockError, NotARecordingError
 from .format import HEADER_SIZE
 from .index import BlockIndex, Damage
 from .manifest import MANIFEST, dumps, loads, segment_name
 from .merge import merge
+from .prefetch import Prefetch
 from .stored import StoredStream
 
 __all__ = ["Recording", "open_recording", "delete_recording"]
@@ -136,6 +137,31 @@ class Recording:
         return merge([self[n] for n in (names or list(self.streams))], t0, t1, aligned)
 
     # -- data access -----------------------------------------------------------------
+    @staticmethod
+    def _payload_bounds(a: dict[str, np.ndarray], k0: int, k1: int) -> tuple[int, int]:
+        return (int(a["poff"][k0:k1].min()),
+                int((a["poff"][k0:k1] + a["nbytes"][k0:k1]).max()))
+
+    def _range_of(self, sid: int, block_no: int, table: Any) -> tuple[str, int, int]:
+        """``(file, offset, length)`` of one stream's whole range in one block: the
+        unit a remote read fetches and caches."""
+        a = table.arrays
+        k0 = int(np.searchsorted(a["block"], block_no, "left"))
+        k1 = int(np.searchsorted(a["block"], block_no, "right"))
+        lo, hi = self._payload_bounds(a, k0, k1)
+        block = self._index.blocks[block_no]
+        return segment_name(block.segment), block.offset + HEADER_SIZE + lo, hi - lo
+
+    def prefetch(self, t0: float | None = None, t1: float | None = None,
+                 streams: list[str] | None = None, progress: bool | None = None,
+                 workers: int = 4) -> "Prefetch":
+        """Download the blocks with samples in ``[t0, t1)`` of ``streams`` (default
+        all) into the local cache, with a progress bar (shown on a terminal;
+        ``progress=False`` never).  Use as a call or a context manager; see
+        :func:`acqflow.storage.prefetch.prefetch`."""
+        from .prefetch import prefetch
+        return prefetch(self, t0, t1, streams, progress, workers)
+
     def _stream_range(self, sid: int, block_no: int, table: Any,
                       span: tuple[int, int] | None = None) -> tuple[bytes, int]:
         """CRC-checked payload bytes of one stream in one block (only of its records
@@ -152,8 +178,7 @@ class Recording:
         else:
             k0 = int(np.searchsorted(a["block"], block_no, "left"))
             k1 = int(np.searchsorted(a["block"], block_no, "right"))
-        lo = int(a["poff"][k0:k1].min())
-        hi = int((a["poff"][k0:k1] + a["nbytes"][k0:k1]).max())
+        lo, hi = self._payload_bounds(a, k0, k1)
         block = self._index.blocks[block_no]
         try:
             data = self.backend.read(segment_name(block.segment),
@@ -218,10 +243,10 @@ class Recording:
 
 
 def _make_cache(cache: LocalCache | bool | dict | None) -> LocalCache | None:
-    if cache is None or cache is False:
+    if cache is False:
         return None
-    if cache is True:
-        return LocalCache()
+    if cache is None or cache is True:
+        return default_cache()
     if isinstance(cache, dict):
         return LocalCache(**cache)
     return cache
@@ -233,9 +258,12 @@ def open_recording(url: str | os.PathLike, *, verify: bool = False,
     """Open a recording (path or fsspec URL) for reading.
 
     ``verify=True`` CRC-checks every block now and keeps the valid prefix;
-    otherwise blocks are checked when read.  ``cache`` (a LocalCache, True for
-    the default one, or LocalCache kwargs) caches remote block ranges locally.
+    otherwise blocks are checked when read.  Remote block ranges are cached
+    locally: ``cache`` is a LocalCache, its kwargs as a dict, None/True for the
+    default cache (see :mod:`.cacheconfig`; none when its size is -1) or False.
     """
+    if is_local(url):
+        return Recording(make_backend(url, storage_options), verify)
     return Recording(make_backend(url, storage_options, _make_cache(cache)), verify)
 
 

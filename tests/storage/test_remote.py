@@ -9,21 +9,7 @@ from tests.storage.source import (EV_PARAMS, SIG_PARAMS, analog, check_stream_da
 
 s3fs = pytest.importorskip("s3fs")
 moto_server = pytest.importorskip("moto.server")
-BUCKET = "acqflow-test"
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {"key": "testing", "secret": "testing", "use_listings_cache": False,
-               "client_kwargs": {"endpoint_url": f"http://{host}:{port}",
-                                 "region_name": "us-west-2"}}
-    fs = s3fs.S3FileSystem(**options)
-    fs.mkdir(BUCKET)
-    yield options, fs
-    server.stop()
+BUCKET = "acqflow-test"  # made by the s3 fixture (conftest.py)
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +49,8 @@ def test_eviction_under_small_cap(uploaded, tmp_path):
     check_stream_data(rec)
     st = cache.stats()
     assert st["evictions"] > 0 and 0 < st["current_size"] <= cap
-    on_disk = sum(p.stat().st_size for p in (tmp_path / "small").iterdir())
+    on_disk = sum(p.stat().st_size for p in (tmp_path / "small").iterdir()
+                  if not p.name.startswith("."))
     assert on_disk == st["current_size"]
     # Reading the start again misses (evicted), the end hits (most recent).
     rec2 = open_recording(url, cache=cache, storage_options=options)
