@@ -20,7 +20,8 @@ from .reader import Recording, open_recording
 
 __all__ = ["main", "describe"]
 
-FORMATS = ("npy", "csv", "wav")
+FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5")
+_ALIASES = {"hdf5": "h5", "mkv": "avi", "mov": "mp4"}
 
 
 def _iso(t: float) -> str:
@@ -112,23 +113,41 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     rec = _open(args)
-    stream = rec[args.stream]
     fmt = args.format or args.out.rsplit(".", 1)[-1].lower()
+    fmt = _ALIASES.get(fmt, fmt)
     if fmt not in FORMATS:
         print(f"acqflow rec export: unknown format {fmt!r}; use --format "
               f"{'|'.join(FORMATS)}", file=sys.stderr)
         return 2
+    names = list(rec.streams) if args.stream in ("*", "all") else args.stream.split(",")
+    if len(names) > 1 and fmt != "h5":
+        print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
+              "(several streams: use .h5)", file=sys.stderr)
+        return 2
+    streams = [rec[n] for n in names]
+    stream = streams[0]
+    progress = False if args.quiet else None
     fill = args.fill
     if fill not in (None, "auto"):
         fill = float(fill)
     if fmt == "npy":
-        to_npy(stream, args.out, args.start, args.stop, fill=fill)
+        to_npy(stream, args.out, args.start, args.stop, fill=fill, progress=progress)
     elif fmt == "csv":
-        to_csv(stream, args.out, args.start, args.stop)
-    else:
+        to_csv(stream, args.out, args.start, args.stop, progress=progress)
+    elif fmt == "wav":
         to_wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
-               full_scale=args.full_scale)
-    print(f"wrote {args.out} ({fmt}, stream {args.stream!r})")
+               full_scale=args.full_scale, progress=progress)
+    elif fmt in ("mp4", "avi"):
+        from .export_video import to_video
+        to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
+                 progress=progress)
+    else:
+        from .export_hdf5 import to_hdf5
+        to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
+                compression=args.compression)
+    if not args.quiet:
+        print(f"wrote {args.out} ({fmt}, stream{'s' if len(names) > 1 else ''} "
+              f"{', '.join(map(repr, names))})")
     return 0
 
 
@@ -178,14 +197,19 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("info", "streams, lengths, time range, gaps, committed/damage", _cmd_info)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add("export", "write one stream to .npy, .csv or .wav", _cmd_export)
-    p.add_argument("stream")
-    p.add_argument("--format", choices=FORMATS, help="default: from --out's suffix")
+    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video) or .h5 (HDF5)",
+            _cmd_export)
+    p.add_argument("stream", help="stream name; for .h5 also 'a,b' or 'all'")
+    p.add_argument("--format", choices=FORMATS + tuple(_ALIASES),
+                   help="default: from --out's suffix")
     p.add_argument("--out", required=True)
     p.add_argument("--start", type=int)
     p.add_argument("--stop", type=int)
     p.add_argument("--fill", help="value for gaps ('auto': NaN/0); npy refuses gaps without")
     p.add_argument("--full-scale", type=float, default=1.0, help="wav: float value of full scale")
+    p.add_argument("--fourcc", help="mp4/avi: OpenCV codec (default mp4v / MJPG; FFV1 lossless)")
+    p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
@@ -208,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
         return 2
     except (StorageError, KeyError, GapError, ValueError, IndexError, FileNotFoundError,
-            OSError) as exc:
+            OSError, ImportError) as exc:
         print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
         return 1
 

@@ -1,9 +1,11 @@
-"""Export a stored stream to .npy, .csv or .wav, streaming chunk by chunk.
+"""Export a stored stream to .npy, .csv or .wav, streaming chunk by chunk
+(MP4/AVI: :mod:`.export_video`; HDF5: :mod:`.export_hdf5`).
 
 ``.npy`` holds ``[start, stop)`` exactly (gaps need ``fill``); ``.csv`` has one
 row per stored sample with its absolute index and time (gaps show as jumps in
 the index column); ``.wav`` (standard-library ``wave``) is for audio-like analog
-streams with an integer sample rate.
+streams with an integer sample rate.  Every exporter takes ``progress`` (None: a
+tqdm bar when stderr is a terminal; False: never; True: always).
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from typing import Any
 import numpy as np
 
 from .errors import GapError
+from .progress import progress_bar
 from .stored import StoredStream, default_fill
 
 __all__ = ["to_npy", "to_csv", "to_wav"]
 
 
 def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
-           stop: int | None = None, fill: Any = None) -> Path:
+           stop: int | None = None, fill: Any = None, progress: bool | None = None) -> Path:
     """Write samples ``[start, stop)`` to a .npy file without loading them all."""
     start, stop = stream._bounds(start, stop)
     gaps = stream.gaps_in(start, stop)
@@ -33,8 +36,11 @@ def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = No
     value = default_fill(stream.dtype) if fill == "auto" else fill
     for g0, g1 in gaps:
         out[g0 - start:g1 - start] = value
-    for s, data in stream.chunks(start, stop):
-        out[s - start:s - start + len(data)] = data
+    with progress_bar(stop - start - sum(b - a for a, b in gaps), f"export {stream.name}",
+                      "sample", progress) as bar:
+        for s, data in stream.chunks(start, stop):
+            out[s - start:s - start + len(data)] = data
+            bar.update(len(data))
     out.flush()
     del out
     return Path(path)
@@ -52,10 +58,12 @@ def _columns(stream: StoredStream) -> list[str]:
 
 
 def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
-           stop: int | None = None) -> Path:
+           stop: int | None = None, progress: bool | None = None) -> Path:
     """Write ``index, time, <channels or event fields>`` rows for the stored samples."""
     columns = _columns(stream)
-    with open(path, "w", newline="") as f:
+    start, stop = stream._bounds(start, stop)
+    with open(path, "w", newline="") as f, progress_bar(
+            stop - start, f"export {stream.name}", "sample", progress) as bar:
         out = csv.writer(f)
         out.writerow(["index", "time"] + columns)
         for s, data in stream.chunks(start, stop):
@@ -64,11 +72,13 @@ def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = No
                 values = ([v.decode(errors="replace") if isinstance(v, bytes) else v
                            for v in row.tolist()] if stream.dtype.names else row.tolist())
                 out.writerow([s + k, repr(float(times[k]))] + values)
+            bar.update(len(data))
     return Path(path)
 
 
 def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
-           stop: int | None = None, fill: Any = 0, full_scale: float = 1.0) -> Path:
+           stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
+           progress: bool | None = None) -> Path:
     """Write an analog stream as PCM WAV (int16; floats map ``±full_scale`` to full range)."""
     if stream.streamtype != "analogsignal":
         raise ValueError(f"WAV export is for analog streams, {stream.name!r} is "
@@ -82,7 +92,8 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
         raise ValueError(f"cannot write dtype {stream.dtype} to WAV (use float, int16, "
                          "int32 or uint8)")
     start, stop = stream._bounds(start, stop)
-    with wave.open(os.fspath(path), "wb") as wav:
+    with wave.open(os.fspath(path), "wb") as wav, progress_bar(
+            stop - start, f"export {stream.name}", "sample", progress) as bar:
         wav.setnchannels(stream.shape[1])
         wav.setsampwidth(width if native else 2)
         wav.setframerate(int(rate))
@@ -95,4 +106,5 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
             else:
                 data = data.astype(stream.dtype.newbyteorder("<"))
             wav.writeframes(np.ascontiguousarray(data).tobytes())
+            bar.update(len(data))
     return Path(path)

@@ -81,6 +81,38 @@ def test_export_npy_csv_wav(recording, tmp_path):
     assert main(["export", str(recording), "nope", "--out", str(tmp_path / "n.npy")]) == 1
 
 
+def test_export_hdf5_and_video_quiet(recording, tmp_path):
+    h5py = pytest.importorskip("h5py")
+    cv2 = pytest.importorskip("cv2")
+    rec = open_recording(recording)
+    r = rec_cli("export", recording, "all", "--out", tmp_path / "all.h5", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "" and r.stderr == ""           # --quiet: no bar, no summary
+    with h5py.File(tmp_path / "all.h5") as f:
+        assert set(f) == {"sig", "ev"}
+        np.testing.assert_array_equal(f["sig"]["data"][()], rec["sig"].read(fill="auto"))
+        assert [tuple(g) for g in f["sig"]["gaps"][()]] == rec["sig"].gaps
+    assert main(["export", str(recording), "sig,ev", "--out", str(tmp_path / "x.csv")]) == 2
+    assert main(["export", str(recording), "sig", "--out", str(tmp_path / "x.mp4")]) == 1
+    # a video stream to AVI (lossless FFV1) read back with OpenCV
+    vid = tmp_path / "vid"
+    frames = (np.arange(8)[:, None, None, None] * 20 + np.zeros((8, 24, 32, 3))).astype("u1")
+    with RecordingWriter(vid) as w:
+        w.add_stream("cam", {"streamtype": "video", "shape": (-1, 24, 32, 3),
+                             "sample_rate": 15.0}, codec="png")
+        w.write("cam", frames)
+    r = rec_cli("export", vid, "cam", "--out", tmp_path / "cam.avi", "--fourcc", "FFV1")
+    assert r.returncode == 0, r.stderr
+    cap = cv2.VideoCapture(str(tmp_path / "cam.avi"))
+    got = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        got.append(f)
+    np.testing.assert_array_equal(np.array(got), frames)
+
+
 def test_verify_good_torn_and_damaged(recording, tmp_path):
     r = rec_cli("verify", recording)
     assert r.returncode == 0 and "OK, committed" in r.stdout, r.stdout + r.stderr

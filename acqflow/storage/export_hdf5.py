@@ -1,0 +1,103 @@
+"""Export stored streams to HDF5 with h5py (imported lazily).
+
+Layout: one group per stream, ``/<name>``, holding
+
+* ``data``: samples ``[start, stop)`` (structured dtypes become compound types;
+  samples in gaps hold ``fill``, NaN/0 by default),
+* ``gaps``: ``(k, 2)`` int64 absolute ``[start, stop)`` of the never-recorded runs,
+* ``chunks``: ``(k, 3)`` float64 stored chunks ``start, stop, timestamp`` (the time of
+  each chunk's last sample), from which every sample time can be recomputed,
+* attributes ``name``, ``streamtype``, ``sample_rate``, ``start_index`` (absolute index
+  of ``data[0]``), ``stop_index``, ``units``, ``dtype``, ``channel_info``/``clock``/
+  ``codec``/``metadata`` (JSON text), ``channel_names`` when channels are named;
+  file attributes ``recording_url``, ``recording_uuid``, ``format``.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from .progress import progress_bar
+from .stored import StoredStream, default_fill
+
+__all__ = ["to_hdf5"]
+
+
+def _h5py():
+    try:
+        import h5py
+    except ImportError:
+        raise ImportError("HDF5 export needs h5py: pip install 'acqflow[storage]'") from None
+    return h5py
+
+
+def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: int | None,
+                  fill: Any, compression: str | None, bar: Any) -> None:
+    start, stop = stream._bounds(start, stop)
+    g = f.create_group(stream.name)
+    shape = (stop - start,) + stream.shape[1:]
+    row_bytes = max(1, stream.dtype.itemsize * int(np.prod(stream.shape[1:], dtype=np.int64)))
+    rows = max(1, min(stop - start, (1 << 20) // row_bytes))
+    dset = g.create_dataset("data", shape=shape, dtype=stream.dtype, compression=compression,
+                            chunks=(rows,) + stream.shape[1:] if stop > start else None)
+    gaps = stream.gaps_in(start, stop) if stop > start else []
+    value = default_fill(stream.dtype) if fill is None or fill == "auto" else fill
+    for g0, g1 in gaps:
+        if stream.dtype.names:
+            dset[g0 - start:g1 - start] = np.zeros(g1 - g0, stream.dtype)
+        else:
+            dset[g0 - start:g1 - start] = value
+    for s, data in (stream.chunks(start, stop) if stop > start else ()):
+        dset[s - start:s - start + len(data)] = data
+        bar.update(len(data))
+    g.create_dataset("gaps", data=np.array(gaps, np.int64).reshape(-1, 2))
+    a = stream._table.arrays
+    k0, k1 = stream._span(start, stop) if stop > start else (0, 0)
+    g.create_dataset("chunks", data=np.stack([a["start"][k0:k1], a["stop"][k0:k1],
+                                              a["t"][k0:k1]], axis=1).astype(np.float64)
+                     if k1 > k0 else np.zeros((0, 3)))
+    attrs = {"name": stream.name, "streamtype": stream.streamtype,
+             "sample_rate": stream.sample_rate, "start_index": start, "stop_index": stop,
+             "units": stream.units or "", "dtype": str(stream.dtype) if not stream.dtype.names
+             else json.dumps(stream.dtype.descr),
+             "channel_info": json.dumps(stream.channel_info),
+             "clock": json.dumps(stream.entry.get("clock")),
+             "codec": json.dumps(stream.codec), "fill": repr(value),
+             "metadata": json.dumps(stream.entry.get("metadata") or {})}
+    info = stream.channel_info or []
+    names = [c.get("name") for c in info if isinstance(c, dict)]
+    if names and len(names) == len(info) and all(isinstance(n, str) for n in names):
+        attrs["channel_names"] = np.array(names, dtype=h5py.string_dtype())
+    g.attrs.update(attrs)
+
+
+def to_hdf5(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
+            start: int | None = None, stop: int | None = None, fill: Any = None,
+            compression: str | None = None, progress: bool | None = None) -> Path:
+    """Write one or several stored streams to an HDF5 file (layout: module docstring).
+
+    ``start``/``stop`` (absolute indexes) apply to a single stream; with several,
+    each stream is written whole.  ``compression``: an h5py filter such as 'gzip'.
+    """
+    h5py = _h5py()
+    streams = [streams] if isinstance(streams, StoredStream) else list(streams)
+    if not streams:
+        raise ValueError("to_hdf5 needs at least one stream")
+    if len(streams) > 1 and (start is not None or stop is not None):
+        raise ValueError("start/stop apply to a single stream; export streams one by one")
+    total = sum(s.n_samples for s in streams)
+    bar = progress_bar(total, f"export {Path(path).name}", "sample", progress)
+    try:
+        with h5py.File(path, "w") as f:
+            rec = streams[0].recording
+            f.attrs.update({"format": "acqflow-recording-export", "recording_url": rec.url,
+                            "recording_uuid": rec.uuid})
+            for s in streams:
+                _write_stream(h5py, f, s, start, stop, fill, compression, bar)
+    finally:
+        bar.close()
+    return Path(path)

@@ -1,0 +1,119 @@
+"""Export to MP4/AVI (OpenCV) and HDF5 (h5py), read back and compared with the stored
+stream; progress bars on request."""
+import json
+
+import numpy as np
+import pytest
+
+from acqflow.storage import RecordingWriter, open_recording
+from tests.storage.source import make_recording
+
+cv2 = pytest.importorskip("cv2")
+h5py = pytest.importorskip("h5py")
+H, W = 48, 64
+
+
+def smooth(start, stop, channels=3):
+    """Frames without sharp edges (lossy codecs keep them close)."""
+    i = np.arange(start, stop)[:, None, None, None]
+    y = np.arange(H)[None, :, None, None]
+    x = np.arange(W)[None, None, :, None]
+    c = np.arange(channels)[None, None, None, :]
+    return (40 + x + y + 2 * i + 20 * c).astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def video_rec(tmp_path_factory):
+    """30 frames in PNG, a gap [20:25), then 5 more; and a grayscale raw stream."""
+    path = tmp_path_factory.mktemp("vid") / "rec"
+    with RecordingWriter(path, block_s=3600, block_bytes=50_000) as w:
+        w.add_stream("cam", {"streamtype": "video", "shape": (-1, H, W, 3),
+                             "sample_rate": 25.0}, codec="png")
+        w.add_stream("gray", {"streamtype": "video", "shape": (-1, H, W), "sample_rate": 10.0})
+        for k in range(20):
+            w.write("cam", smooth(k, k + 1), index=k + 1, timestamp=100 + k / 25)
+        w.write("cam", smooth(25, 30), index=30, timestamp=100 + 29 / 25)
+        w.write("gray", smooth(0, 6)[..., 0], timestamp=100.5)
+    return open_recording(path)
+
+
+def read_video(path):
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    while True:
+        ok, f = cap.read()
+        if not ok:
+            break
+        out.append(f)
+    fps = cap.get(cv2.CAP_PROP_FPS)
+    cap.release()
+    return np.array(out), fps
+
+
+def test_avi_lossless_frames_and_gap_hold(video_rec, tmp_path):
+    from acqflow.storage.export_video import to_video
+    out = to_video(video_rec["cam"], tmp_path / "cam.avi", fourcc="FFV1", progress=False)
+    frames, fps = read_video(out)
+    assert len(frames) == 30 and fps == pytest.approx(25.0)
+    np.testing.assert_array_equal(frames[:20], smooth(0, 20))
+    for k in range(20, 25):                         # the gap holds the last frame
+        np.testing.assert_array_equal(frames[k], smooth(19, 20)[0])
+    np.testing.assert_array_equal(frames[25:], smooth(25, 30))
+
+
+def test_mp4_default_codec_and_grayscale(video_rec, tmp_path):
+    from acqflow.storage.export_video import to_video
+    frames, _fps = read_video(to_video(video_rec["cam"], tmp_path / "cam.mp4", 0, 20))
+    assert len(frames) == 20
+    assert np.abs(frames.astype(int) - smooth(0, 20)).mean() < 4     # lossy, but close
+    frames, fps = read_video(to_video(video_rec["gray"], tmp_path / "g.avi", fourcc="FFV1"))
+    assert len(frames) == 6 and fps == pytest.approx(10.0)
+    np.testing.assert_array_equal(frames[..., 0], smooth(0, 6)[..., 0])
+
+
+def test_video_export_refuses_non_video_and_bad_suffix(video_rec, tmp_path):
+    from acqflow.storage.export_video import to_video
+    make_recording(tmp_path / "r", 5)
+    rec = open_recording(tmp_path / "r")
+    with pytest.raises(ValueError, match="'sig'"):
+        to_video(rec["sig"], tmp_path / "x.mp4")
+    with pytest.raises(ValueError, match="'.xyz'"):
+        to_video(video_rec["cam"], tmp_path / "x.xyz")
+
+
+def test_hdf5_signal_events_gaps_attrs(tmp_path, capsys):
+    from acqflow.storage.export_hdf5 import to_hdf5
+    make_recording(tmp_path / "r", 40)
+    rec = open_recording(tmp_path / "r")
+    sig, ev = rec["sig"], rec["ev"]
+    out = to_hdf5(list(rec.streams.values()), tmp_path / "all.h5", progress=True)
+    assert "export all.h5" in capsys.readouterr().err
+    with h5py.File(out) as f:
+        g = f["sig"]
+        assert g.attrs["sample_rate"] == sig.sample_rate
+        assert g.attrs["start_index"] == sig.first_index and g.attrs["stop_index"] == sig.stop_index
+        assert json.loads(g.attrs["channel_info"]) == sig.channel_info
+        assert g.attrs["streamtype"] == "analogsignal"
+        np.testing.assert_array_equal(g["data"][()], sig.read(fill="auto"))
+        assert [tuple(r) for r in g["gaps"][()]] == sig.gaps and sig.gaps
+        assert len(g["chunks"]) == sig.n_records
+        np.testing.assert_array_equal(g["chunks"][:, 2], sig._table.arrays["t"])
+        np.testing.assert_array_equal(f["ev"]["data"][()], ev[:])
+        assert f.attrs["recording_uuid"] == rec.uuid
+    # one stream, a sub-range, compressed
+    a, b = sig.first_index + 100, sig.first_index + 700
+    to_hdf5(sig, tmp_path / "part.h5", a, b, fill=0, compression="gzip", progress=False)
+    with h5py.File(tmp_path / "part.h5") as f:
+        assert f["sig"].attrs["start_index"] == a
+        np.testing.assert_array_equal(f["sig"]["data"][()], sig.read(a, b, fill=0))
+
+
+def test_hdf5_video_stream(video_rec, tmp_path):
+    from acqflow.storage.export_hdf5 import to_hdf5
+    to_hdf5(video_rec["cam"], tmp_path / "cam.h5", progress=False)
+    with h5py.File(tmp_path / "cam.h5") as f:
+        data = f["cam"]["data"][()]
+        assert data.shape == (30, H, W, 3) and list(map(tuple, f["cam"]["gaps"][()])) == [(20, 25)]
+        np.testing.assert_array_equal(data[:20], smooth(0, 20))
+        assert not data[20:25].any()
+        assert json.loads(f["cam"].attrs["codec"])["name"] == "png"
