@@ -11,6 +11,7 @@ from .errors import (DamagedBlockError, GapError, NotARecordingError, RecordingE
                      StorageError, WriterError)
 from .index import Damage
 from .export import to_csv, to_npy, to_wav
+from .external import ExternalFileChangedError, import_media
 from .merge import merge
 from .prefetch import Prefetch
 from .reader import Recording, delete_recording, open_recording
@@ -21,6 +22,6 @@ from .writer import RecordingWriter
 __all__ = ["RecordingWriter", "Recording", "StoredStream", "StreamReader", "open_recording",
            "delete_recording", "merge", "upload", "rebuild_index", "to_npy", "to_csv", "to_wav",
            "LocalCache", "default_cache", "CacheConfig", "CacheConfigError",
-           "load_cache_config", "Prefetch", "Damage", "StorageError",
+           "load_cache_config", "Prefetch", "import_media", "ExternalFileChangedError", "Damage", "StorageError",
            "RecordingExistsError", "NotARecordingError", "GapError", "DamagedBlockError",
            "WriterError"]

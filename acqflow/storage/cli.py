@@ -1,4 +1,4 @@
-"""``acqflow rec``: inspect, export, verify and upload recordings from the command line.
+"""``acqflow rec``: inspect, export, verify, upload and import recordings; cache stats.
 
 ``main(argv)`` takes the words after ``acqflow rec`` (a leading ``rec`` is accepted
 too) and returns the exit status: 0 fine, 1 damaged / failed, 2 usage error.
@@ -181,6 +181,33 @@ def _cmd_upload(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from .external import import_media
+    dest = import_media(args.file, args.dir, name=args.name, start_time=args.start_time)
+    rec = open_recording(dest)
+    for name, s in rec.streams.items():
+        print(f"imported {args.file} -> {dest} (stream {name!r}: {s.streamtype} {s.dtype} "
+              f"shape {s.shape} at {s.sample_rate:g} Hz, {len(s)} samples; not copied)")
+    return 0
+
+
+def _cmd_cache(args: argparse.Namespace) -> int:
+    from .cache import default_cache
+    from .cacheconfig import load_cache_config
+    config = load_cache_config()
+    cache = default_cache(config)
+    if cache is None:
+        print(f"local cache disabled (size -1, from {config.source})")
+        return 0
+    if args.action == "clear":
+        cache.clear()
+    st = cache.stats()
+    print(f"{st['cache_dir']}: {st['entries']} entries, {st['current_size']} / "
+          f"{st['max_bytes']} bytes (load factor {st['load_factor']:.3f}; settings from "
+          f"{config.source})")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="acqflow rec",
                                      description="inspect, export, verify and upload recordings")
@@ -213,6 +240,19 @@ def _parser() -> argparse.ArgumentParser:
     add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
+    p = sub.add_parser("import", help="make a recording indexing a WAV or video file "
+                       "(samples not copied)", description="make recording DIR from FILE "
+                       "without copying its samples; FILE must stay in place, unchanged")
+    p.set_defaults(func=_cmd_import)
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("dir", metavar="DIR")
+    p.add_argument("--name", help="stream name (default: audio or video)")
+    p.add_argument("--start-time", type=float, default=0.0, help="time of the first sample")
+    p = sub.add_parser("cache", help="local cache of remote reads: stats or clear",
+                       description="stats or clear the default local cache "
+                       "(ACQFLOW_CACHE_DIR, ACQFLOW_CACHE_SIZE_BYTES, ACQFLOW_CONFIG)")
+    p.set_defaults(func=_cmd_cache)
+    p.add_argument("action", choices=("stats", "clear"), nargs="?", default="stats")
     return parser
 
 

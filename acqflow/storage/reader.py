@@ -13,6 +13,7 @@ from .backends import Backend, is_local, make_backend
 from .cache import LocalCache, default_cache
 from .codec import decode_frames
 from .errors import DamagedBlockError, NotARecordingError
+from .external import open_external
 from .format import HEADER_SIZE
 from .index import BlockIndex, Damage
 from .manifest import MANIFEST, dumps, loads, segment_name
@@ -40,6 +41,9 @@ class Recording:
         self._sync_streams()
         self._index = BlockIndex(backend, verify)
         self._index.refresh()
+        self._external = open_external(self.manifest)   # imported WAV/video streams
+        for sid, ext in self._external.items():
+            self._index.streams[sid] = ext.table()
 
     def __repr__(self) -> str:
         state = "committed" if self.committed else "open/uncommitted"
@@ -209,6 +213,10 @@ class Recording:
         """Decoded samples of records ``k0..k1-1`` of ``stream``, one array per record
         (read-only views when not decoded); one read per block touched."""
         table = stream._table
+        ext = self._external.get(stream.sid)
+        if ext is not None:
+            yield from ext.records(table, k0, k1)
+            return
         a = table.arrays
         k = k0
         while k < k1:
@@ -228,6 +236,8 @@ class Recording:
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
         """Release open files and caches."""
+        for ext in self._external.values():
+            ext.close()
         self.backend.close()
         self._ranges.clear()
 

@@ -113,6 +113,29 @@ def test_export_hdf5_and_video_quiet(recording, tmp_path):
     np.testing.assert_array_equal(np.array(got), frames)
 
 
+def test_import_wav_and_cache_command(tmp_path):
+    x = (np.arange(6000).reshape(-1, 2) % 300).astype("<i2")
+    with wave.open(str(tmp_path / "in.wav"), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(1000)
+        w.writeframes(x.tobytes())
+    r = rec_cli("import", tmp_path / "in.wav", tmp_path / "imp", "--name", "mic")
+    assert r.returncode == 0, r.stderr
+    assert "'mic'" in r.stdout and "not copied" in r.stdout
+    np.testing.assert_array_equal(open_recording(tmp_path / "imp")["mic"][:], x)
+    assert main(["info", str(tmp_path / "imp")]) == 0
+    assert main(["import", str(tmp_path / "in.wav"), str(tmp_path / "imp")]) == 1  # exists
+    r = rec_cli("cache", "stats")
+    assert r.returncode == 0 and "load factor" in r.stdout and "ACQFLOW_CACHE_DIR" in r.stdout
+    r = rec_cli("cache", "clear")
+    assert r.returncode == 0 and " 0 entries" in r.stdout
+    env = {**os.environ, "ACQFLOW_CACHE_SIZE_BYTES": "big"}
+    r = subprocess.run([sys.executable, "-m", "acqflow.storage.cli", "cache"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60, env=env)
+    assert r.returncode == 1 and "ACQFLOW_CACHE_SIZE_BYTES" in r.stderr and "'big'" in r.stderr
+
+
 def test_verify_good_torn_and_damaged(recording, tmp_path):
     r = rec_cli("verify", recording)
     assert r.returncode == 0 and "OK, committed" in r.stdout, r.stdout + r.stderr
