@@ -108,6 +108,21 @@ class RPCClient:
         self._initialized = True
 
     @classmethod
+    def close_thread_client(cls, address: str, reason: str | None = None) -> None:
+        """Release the socket of the calling thread's client for ``address``, if any (once
+        the server's process has exited, so it does not linger); pending and later calls
+        fail with RPCDisconnected(``reason``)."""
+        client = _thread_clients().get(address)
+        if client is not None and not client._closed:
+            # Stay registered as disconnected: proxies still held then fail at once with
+            # the reason instead of opening a new connection to a dead address.
+            client._mark_disconnected(reason or f"server {address} is gone")
+            client._reactor.remove(client._socket)
+            if client._flush_releases in client._reactor.idle_hooks:
+                client._reactor.idle_hooks.remove(client._flush_releases)
+            client._socket.close()
+
+    @classmethod
     def get_client(cls, address: str, **kwargs: Any) -> "RPCClient":
         """The calling thread's client for ``address`` (created on first use)."""
         existing = _thread_clients().get(address)
@@ -324,7 +339,7 @@ class RPCClient:
     def _drain(self) -> None:
         """Receive and dispatch every reply waiting on the socket."""
         sock = self._socket
-        while not self._closed and sock.getsockopt(_EVENTS) & _POLLIN:
+        while not self._closed and not sock.closed and sock.getsockopt(_EVENTS) & _POLLIN:
             try:
                 frames = wire.recv_message(sock, 2)
             except zmq.Again:

@@ -99,8 +99,12 @@ class HostClient:
         if keys_dir is not None:
             server_key = server_key or keyfiles.server_public_key(keys_dir)
             client_keys = client_keys or keyfiles.load_client_keys(keys_dir, client_name)
-        if client_keys is not None and keyfiles.default_client_keys() is None:
-            keyfiles.set_default_client_keys(client_keys)   # proxies from children need them
+        if client_keys is not None and server_key:
+            # proxies to this host's processes (which share its server key), wherever
+            # they come from, need them; the first pair also becomes the default
+            keyfiles.set_client_keys_for(server_key, client_keys)
+            if keyfiles.default_client_keys() is None:
+                keyfiles.set_default_client_keys(client_keys)
         self.client_keys = client_keys
         self.client = RPCClient(address, server_key=server_key, client_keys=client_keys,
                                 timeout=timeout)

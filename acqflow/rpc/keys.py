@@ -19,7 +19,8 @@ import zmq
 import zmq.auth
 
 __all__ = ["KeyPair", "generate", "load_server_keys", "load_client_keys", "authorized_dir",
-           "set_default_client_keys", "default_client_keys", "main"]
+           "set_default_client_keys", "default_client_keys", "set_client_keys_for",
+           "client_keys_for", "main"]
 
 ENV_KEYS = "ACQFLOW_KEYS"
 
@@ -89,6 +90,24 @@ def set_default_client_keys(keys: KeyPair | str | os.PathLike | None, name: str 
     """Client keys used when a proxy or address names a Curve server (a pair or a keys dir)."""
     global _default
     _default = keys if isinstance(keys, KeyPair) or keys is None else load_client_keys(keys, name)
+
+
+_by_server: dict[bytes, KeyPair] = {}
+
+
+def _key_bytes(server_key: str | bytes) -> bytes:
+    return server_key.encode("ascii") if isinstance(server_key, str) else bytes(server_key)
+
+
+def set_client_keys_for(server_key: str | bytes, keys: KeyPair) -> None:
+    """Client keys to use with the Curve server ``server_key`` (and the processes it
+    spawns), so one process can talk to several hosts with different key directories."""
+    _by_server[_key_bytes(server_key)] = keys
+
+
+def client_keys_for(server_key: str | bytes) -> KeyPair | None:
+    """The keys registered for ``server_key``, else the default client keys."""
+    return _by_server.get(_key_bytes(server_key)) or default_client_keys()
 
 
 def default_client_keys() -> KeyPair | None:

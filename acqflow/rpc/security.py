@@ -10,7 +10,7 @@ from typing import Any
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
-from .keys import KeyPair, authorized_dir, default_client_keys, load_server_keys
+from .keys import KeyPair, authorized_dir, client_keys_for, load_server_keys
 
 __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]
 
@@ -90,7 +90,7 @@ def secure_server(sock: zmq.Socket, context: zmq.Context, keys: str | os.PathLik
 def secure_client(sock: zmq.Socket, server_key: str | bytes,
                   client_keys: KeyPair | None = None) -> None:
     """Make ``sock`` a Curve client of the server with public key ``server_key``."""
-    keys = client_keys or default_client_keys()
+    keys = client_keys or client_keys_for(server_key)
     if keys is None or keys.secret is None:
         raise PermissionError("this server requires CurveZMQ: give client keys "
                               "(keys.set_default_client_keys(DIR) or $ACQFLOW_KEYS)")

@@ -153,6 +153,9 @@ class ProcessSpawner:
         return code
 
     def _close_pipes(self) -> None:
+        if hasattr(self, "address"):     # (not set when the process failed to start)
+            # this thread's socket to the child would outlive the process
+            RPCClient.close_thread_client(self.address, self._death_reason())
         if self.proc.stdin:
             try:
                 self.proc.stdin.close()

@@ -3,6 +3,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -61,3 +62,32 @@ def test_spawn_through_daemon_with_keys_and_refuse_rogue(tmp_path):
         _, err = daemon.communicate(timeout=30)
     assert daemon.returncode == 0
     assert "refused CURVE client key" in err
+
+
+def test_two_hosts_with_different_key_directories_from_one_process(tmp_path):
+    """Regression: only the first HostClient's keys became the process-wide client keys,
+    so proxies to a second host (with other keys) were refused."""
+    daemons = []
+    try:
+        hosts = []
+        for name in ("a", "b"):
+            keydir = tmp_path / name
+            keys.generate(keydir)
+            daemon, address = start_daemon("--bind", "tcp://127.0.0.1:*", "--keys", str(keydir))
+            daemons.append(daemon)
+            hosts.append(HostClient(address, keydir, timeout=10.0))
+        for host in hosts:
+            remote = host.spawn("worker")
+            os_ = remote.client._import("os")
+            # a proxy used from another thread connects on its own, with the keys
+            # registered for that host's server key
+            got = []
+            t = threading.Thread(target=lambda: got.append(os_.getpid(_timeout=5.0)))
+            t.start()
+            t.join(30)
+            assert got == [remote.pid]
+            assert remote.stop() == 0
+    finally:
+        for daemon in daemons:
+            daemon.terminate()
+            daemon.communicate(timeout=30)

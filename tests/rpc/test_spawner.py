@@ -31,6 +31,17 @@ def test_stop_wait_exit_code_and_kill():
     assert r.wait(10) == 7
 
 
+def test_stop_and_kill_close_this_threads_socket_to_the_child():
+    """Regression: every stopped or killed process left this thread's socket to it open
+    (a file-descriptor leak over a long session of restarts)."""
+    for end in ("stop", "kill"):
+        p = ProcessSpawner(name=end)
+        client = p.client
+        assert client.ping() == "pong"
+        getattr(p, end)()
+        assert client._socket.closed and client.disconnected()
+
+
 def test_child_stdout_stderr_and_logging_reach_parent(caplog):
     caplog.set_level(logging.INFO)
     with ProcessSpawner(name="chatty") as p:
