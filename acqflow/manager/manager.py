@@ -10,6 +10,7 @@ configured as before, re-connected on both sides, restarted if they ran.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any, Callable
@@ -48,6 +49,7 @@ class Manager:
     def add_host(self, name: str, address: str, keys_dir: str | None = None) -> None:
         """Register a host daemon (``acqflow host``) that node groups can be placed on;
         ``keys_dir`` holds the Curve keys (``acqflow keys``) for a non-loopback one."""
+        keys_dir = os.path.expanduser(str(keys_dir)) if keys_dir else None
         self.hosts[name] = {"address": address, "keys_dir": keys_dir}
 
     def _spawn_remote(self, group: str, host: str, qt: bool):

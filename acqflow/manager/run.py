@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
 import sys
 import threading
@@ -26,14 +27,15 @@ log = logging.getLogger("acqflow.run")
 
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
               restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
-              on_started=None) -> int:
-    """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table."""
+              on_started=None, keys_dir: str | None = None) -> int:
+    """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.
+    ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``)."""
     stop = stop or threading.Event()
     table = StatsTable()
     tty = out.isatty()
     with Manager(restart=restart) as manager:
         try:
-            build_graph(spec, manager)
+            build_graph(spec, manager, keys_dir=keys_dir)
         except GraphBuildError as exc:
             print(f"acqflow run: {exc}", file=sys.stderr)
             return 1
@@ -65,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--interval", type=float, default=1.0, help="table refresh period (s)")
     parser.add_argument("--restart", action="store_true", help="restart node groups that die")
     parser.add_argument("--check", action="store_true", help="only validate the graph file")
+    parser.add_argument("--keys", metavar="DIR",
+                        help="Curve keys (acqflow keys DIR) for hosts that are not loopback "
+                             "(default: $ACQFLOW_KEYS)")
     parser.add_argument("--monitor", action="store_true",
                         help="also show a window drawing the graph with live rates and states "
                              "(needs the qt extra and a display)")
@@ -82,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.graph}: valid ({len(spec.nodes)} nodes, {len(spec.connections)} connections, "
               f"{len({n.group for n in spec.nodes.values()})} processes)")
         return 0
+    keys_dir = os.path.expanduser(args.keys) if args.keys else None
+    if keys_dir is not None and not os.path.isdir(keys_dir):
+        print(f"acqflow run: --keys {args.keys}: no such directory (make one with acqflow keys DIR)",
+              file=sys.stderr)
+        return 2
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -92,9 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"acqflow run: --monitor needs the qt extra ({exc})", file=sys.stderr)
             return 2
         return run_graph_with_monitor(run_graph, spec, duration=args.duration,
-                                      interval=args.interval, restart=args.restart, stop=stop)
+                                      interval=args.interval, restart=args.restart, stop=stop,
+                                      keys_dir=keys_dir)
     return run_graph(spec, duration=args.duration, interval=args.interval, restart=args.restart,
-                     stop=stop)
+                     stop=stop, keys_dir=keys_dir)
 
 
 if __name__ == "__main__":

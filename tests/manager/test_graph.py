@@ -162,3 +162,11 @@ def test_run_with_monitor_window_runs_and_stops(tmp_path):
     rows = [line.split() for line in out.splitlines() if line.startswith("src.signals -> gain.input")]
     assert rows and float(rows[-1][3]) > 500
     assert "stopped: every node and process closed" in out
+
+
+def test_run_keys_option_names_a_missing_directory(tmp_path):
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(graph()))
+    proc = run_cli(str(path), "--keys", str(tmp_path / "nokeys"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and f"--keys {tmp_path / 'nokeys'}: no such directory" in err
