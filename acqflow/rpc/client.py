@@ -22,7 +22,7 @@ __all__ = ["RPCClient"]
 
 logger = logging.getLogger("acqflow.rpc.client")
 _local = threading.local()
-_NOBLOCK, _EVENTS, _POLLIN = int(zmq.NOBLOCK), int(zmq.EVENTS), int(zmq.POLLIN)
+_NOBLOCK = int(zmq.NOBLOCK)
 
 
 class _Pending:
@@ -339,7 +339,7 @@ class RPCClient:
     def _drain(self) -> None:
         """Receive and dispatch every reply waiting on the socket."""
         sock = self._socket
-        while not self._closed and not sock.closed and sock.getsockopt(_EVENTS) & _POLLIN:
+        while not self._closed and not sock.closed:
             try:
                 frames = wire.recv_message(sock, 2)
             except zmq.Again:

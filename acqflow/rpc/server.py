@@ -26,7 +26,7 @@ _BATCH = 64          # requests handled per readiness event before yielding to o
 _BAD_LOG_PER_S = 5    # bad requests logged per second (the rest are counted)
 _IDLE = 1.0          # seconds between housekeeping passes of run_forever
 _wake_ids = itertools.count()
-_NOBLOCK, _EVENTS, _POLLIN = int(zmq.NOBLOCK), int(zmq.EVENTS), int(zmq.POLLIN)
+_NOBLOCK = int(zmq.NOBLOCK)
 
 
 class _NoProxy:
@@ -209,7 +209,7 @@ class RPCServer:
         """Handle the requests waiting on the socket (called by the reactor)."""
         sock = self._socket
         for _ in range(_BATCH):
-            if self._closed or not sock.getsockopt(_EVENTS) & _POLLIN:
+            if self._closed:
                 break
             try:
                 frames = wire.recv_message(sock, 3)

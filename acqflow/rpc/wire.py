@@ -58,11 +58,12 @@ def recv_message(sock: zmq.Socket, n_small: int) -> list:
 
     The first ``n_small`` frames (identity, serializer, body) come as bytes; the
     rest (large array buffers) as zero-copy memoryviews of the zmq messages.
+    ``Frame.more`` is read instead of ``getsockopt(RCVMORE)``, which costs an enum
+    lookup per frame in pyzmq.
     """
-    frames: list = [sock.recv(_NOBLOCK)]
-    while sock.getsockopt(_RCVMORE):
-        if len(frames) < n_small:
-            frames.append(sock.recv(_NOBLOCK))
-        else:
-            frames.append(sock.recv(_NOBLOCK, copy=False).buffer)
-    return frames
+    frames: list = []
+    while True:
+        frame = sock.recv(_NOBLOCK, copy=False)
+        frames.append(frame.bytes if len(frames) < n_small else frame.buffer)
+        if not frame.more:
+            return frames
