@@ -89,7 +89,8 @@ class Player(Node):
         end_of_stream: close the outputs at the end (downstream sees StreamClosed).
         start: recording time (s, clock seconds as stored) to start from.
         cache / storage_options / verify: as for ``open_recording`` (remote URLs read
-            through a LocalCache: give one, its kwargs as a dict, or True).
+            through the default local cache, ``~/.cache/acqflow``; give a LocalCache, its
+            kwargs as a dict, or False for none).
         """
         if not url:
             raise ValueError(f"{self.name}: url is required")
