@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import zmq
 
-from . import refs, wire
+from . import refs, registry, wire
 from .errors import RemoteCallError, RPCDisconnected
 from .futures import Future
 from .keys import KeyPair
@@ -41,12 +41,17 @@ class _Pending:
         self.result, self.error, self.done = result, error, True
 
 
+def _reusable(client: "RPCClient | None", address: str) -> bool:
+    return client is not None and not client._closed and \
+        client._generation == registry.generation(address)
+
+
 def client_for(address: str, server_key: str | None = None) -> "RPCClient":
     """The calling thread's client for ``address`` (fast path used by proxies)."""
     clients = getattr(_local, "clients", None)
     if clients is not None:
         client = clients.get(address)
-        if client is not None and not client._closed:
+        if _reusable(client, address):
             return client
     return RPCClient(address, server_key=server_key)
 
@@ -71,8 +76,7 @@ class RPCClient:
     def __new__(cls, address: str, **kwargs: Any) -> "RPCClient":
         existing = _thread_clients().get(address)
         keys = kwargs.get("client_keys")
-        if existing is not None and not existing._closed and \
-                (keys is None or keys == existing._client_keys):
+        if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
             return existing
         self = super().__new__(cls)
         self._initialized = False
@@ -84,6 +88,7 @@ class RPCClient:
         if self._initialized:
             return
         self.address = address
+        self._generation = registry.generation(address)
         self.serializer = wire.get_serializer(serializer)
         self._ser_name = self.serializer.name.encode()
         self.timeout = self.default_timeout if timeout is None else timeout
@@ -104,6 +109,9 @@ class RPCClient:
         self._reactor = Reactor.current()
         self._reactor.add(self._socket, self._drain)
         self._reactor.idle_hooks.append(self._flush_releases)
+        stale = _thread_clients().get(address)
+        if stale is not None and not stale._closed and stale._generation != self._generation:
+            stale.close()      # made for an earlier server at this address
         _thread_clients()[address] = self
         self._initialized = True
 
@@ -127,8 +135,7 @@ class RPCClient:
         """The calling thread's client for ``address`` (created on first use)."""
         existing = _thread_clients().get(address)
         keys = kwargs.get("client_keys")
-        if existing is not None and not existing._closed and \
-                (keys is None or keys == existing._client_keys):
+        if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
             return existing
         return cls(address, **kwargs)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import keys as keyfiles
+from . import registry
 from .client import RPCClient
 from .proxy import ObjectProxy
 from .security import is_loopback
@@ -72,6 +73,7 @@ class RemoteProcess:
         self.host = host
         self.name: str = info["name"]
         self.address: str = info["address"]
+        registry.new_server_at(self.address)   # the port may have served another
         self.pid: int = info["pid"]
         self.server_key: str | None = info.get("server_key")
 

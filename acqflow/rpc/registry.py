@@ -5,16 +5,30 @@ import threading
 from typing import Any
 
 __all__ = ["register", "unregister", "by_address", "set_thread_server", "thread_server",
-           "serving_server", "mark_forever"]
+           "serving_server", "mark_forever", "new_server_at", "generation"]
 
 _lock = threading.Lock()
 _by_address: dict[str, Any] = {}
 _forever: list[Any] = []
 _local = threading.local()
+_generations: dict[str, int] = {}   # address -> servers known to have started there
+
+
+def new_server_at(address: str) -> None:
+    """Note that a new server listens at ``address`` (a port can be reused): clients
+    made for an earlier server there are not reused, in any thread."""
+    with _lock:
+        _generations[address] = _generations.get(address, 0) + 1
+
+
+def generation(address: str) -> int:
+    """How many servers this process has seen start at ``address``."""
+    return _generations.get(address, 0)
 
 
 def register(server: Any) -> None:
     """Make ``server`` findable by its address (so proxies to it resolve locally)."""
+    new_server_at(server.address)
     with _lock:
         _by_address[server.address] = server
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import zmq
 
+from . import registry
 from .client import RPCClient, client_for
 from .errors import SpawnError
 from .keys import load_server_keys
@@ -84,6 +85,7 @@ class ProcessSpawner:
         finally:
             status.close()
         self.address: str = info["address"]
+        registry.new_server_at(self.address)   # the port may have served another
         self.pid: int = info["pid"]
         self.server_key: str | None = info.get("server_key")
         logger.debug("spawned %s (pid %d) at %s", self.name, self.pid, self.address)

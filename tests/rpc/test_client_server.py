@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from acqflow.rpc import ObjectProxy, RemoteCallError, RPCClient, RPCDisconnected, RPCServer
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -218,3 +219,28 @@ def test_in_process_server_closed_by_other_thread():
     from .util import wait_for
     wait_for(client.disconnected)
     client.close()
+
+
+def test_a_new_server_at_a_reused_address_gets_a_fresh_client():
+    """Regression: a client kept for a closed server was reused for a new server that
+    got the same port, so every call raised RPCDisconnected ('server ... closed')."""
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    def bind():
+        try:
+            return RPCServer(address)
+        except Exception:       # the previous server's socket is still being released
+            return None
+    for value in (1, 2):
+        server = wait_for(bind, timeout=10, message=f"a server to bind {address} again")
+        server["value"] = lambda value=value: value
+        thread = threading.Thread(target=server.run_forever, daemon=True)
+        thread.start()
+        client = RPCClient.get_client(address)
+        assert client.call("value") == value
+        server.close()
+        thread.join(10)
+        wait_for(client.disconnected, timeout=10, message="the client to hear the server close")
