@@ -90,3 +90,14 @@ def test_rec_bench_records_without_loss_and_reads_checked_slices(tmp_path):
 def test_rec_bench_rejects_bad_rates():
     result = acqflow("bench", "--rec", "--rates", "fast")
     assert result.returncode == 2 and "'fast'" in result.stderr
+
+
+def test_bench_double_ring_option(tmp_path):
+    out = tmp_path / "bench.json"
+    result = acqflow("bench", "--seconds", "0.1", "--sizes", "64KiB", "--double", "--json", str(out),
+                     timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "sharedmem ring: double" in result.stdout
+    rows = json.loads(out.read_text())["rows"]
+    assert {r["double_ring"] for r in rows if r["transfermode"] == "sharedmem"} == {True}
+    assert all(r["mb_per_s"] > 0 for r in rows)

@@ -41,12 +41,15 @@ def _chunk(label: str) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 200, size=shape).astype(dtype)
 
 
-def _params(label: str, protocol: str, mode: str, chunk: np.ndarray) -> dict:
+def _params(label: str, protocol: str, mode: str, chunk: np.ndarray, double: bool = False) -> dict:
+    """Stream params of one case.  A sharedmem ring is single unless ``double``: a double
+    ring (pyacq's default, any window one contiguous view) writes every chunk twice."""
     _, kind = SIZES[label]
+    extra = {"double": double} if mode == "sharedmem" else {}
     return dict(protocol=protocol, transfermode=mode, streamtype=kind, dtype=str(chunk.dtype),
                 shape=(-1,) + chunk.shape[1:], backpressure="block",
                 buffer_size=4 * chunk.shape[0] if kind == "video" else max(4 * chunk.shape[0], 1024),
-                hwm=max(4, min(1000, (64 << 20) // chunk.nbytes)))
+                hwm=max(4, min(1000, (64 << 20) // chunk.nbytes)), **extra)
 
 
 def _send(out: OutputStream, chunk: np.ndarray, seconds: float, rate: float | None) -> int:
@@ -73,7 +76,7 @@ def _child() -> None:
         cfg = json.loads(line)
         chunk = _chunk(cfg["label"])
         out = OutputStream(name="bench")
-        out.configure(**_params(cfg["label"], cfg["protocol"], cfg["mode"], chunk))
+        out.configure(**_params(cfg["label"], cfg["protocol"], cfg["mode"], chunk, cfg.get("double", False)))
         print(json.dumps(out.params), flush=True)
         sys.stdin.readline()                      # "go"
         sent = _send(out, chunk, cfg["seconds"], cfg.get("rate"))
@@ -124,7 +127,7 @@ class _Peer:
 def _run_threads(cfg: dict, latencies: list | None) -> tuple[int, float]:
     chunk = _chunk(cfg["label"])
     out = OutputStream()
-    out.configure(**_params(cfg["label"], "inproc", cfg["mode"], chunk))
+    out.configure(**_params(cfg["label"], "inproc", cfg["mode"], chunk, cfg.get("double", False)))
     inp = InputStream()
     inp.connect(out)
     result = {}
@@ -156,7 +159,7 @@ def _pct(values: list, q: float) -> float | None:
 
 
 def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaindata", "sharedmem"),
-        sizes=tuple(SIZES), latency_rate: dict | None = None) -> list[dict]:
+        sizes=tuple(SIZES), latency_rate: dict | None = None, double: bool = False) -> list[dict]:
     """Measure every case; returns one dict per row."""
     latency_rate = latency_rate or {"2KiB": 20000, "64KiB": 2000, "4MiB": 50, "video": 30}
     peer = _Peer()
@@ -167,7 +170,8 @@ def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaind
             ref = memcpy_bandwidth(nbytes)
             for protocol in protocols:
                 for mode in modes:
-                    cfg = dict(label=label, protocol=protocol, mode=mode, seconds=seconds)
+                    cfg = dict(label=label, protocol=protocol, mode=mode, seconds=seconds,
+                               double=double)
                     runner = _run_threads if protocol == "inproc" else peer.run
                     n, dt = runner(cfg, None)
                     lat: list = []
@@ -179,7 +183,7 @@ def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaind
                         chunks_per_s=n / dt if dt else None, mb_per_s=n * nbytes / dt / 1e6 if dt else None,
                         latency_rate=rate, latency_p50_us=_pct(lat, 50) * 1e6 if lat else None,
                         latency_p99_us=_pct(lat, 99) * 1e6 if lat else None,
-                        memcpy_mb_per_s=ref / 1e6,
+                        memcpy_mb_per_s=ref / 1e6, double_ring=double if mode == "sharedmem" else None,
                         between="threads" if protocol == "inproc" else "processes"))
                     print(_format_row(rows[-1]), flush=True)
     finally:
@@ -209,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=1.0, help="sending time per case")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--sizes", default=",".join(SIZES), help="comma list of " + ",".join(SIZES))
+    parser.add_argument("--double", action="store_true",
+                        help="sharedmem with a double ring (every chunk written twice)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -218,9 +224,10 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in sizes if s not in SIZES]
     if unknown:
         parser.error(f"unknown size {unknown[0]!r}; choose from {', '.join(SIZES)}")
-    print(f"acqflow stream benchmark on {machine()}")
+    print(f"acqflow stream benchmark on {machine()}; sharedmem ring: "
+          f"{'double' if args.double else 'single'}")
     print(HEADER)
-    rows = run(seconds=args.seconds, sizes=sizes)
+    rows = run(seconds=args.seconds, sizes=sizes, double=args.double)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine(), "time": clock.now(), "rows": rows}, f, indent=1)
