@@ -43,3 +43,24 @@ def wait_for(condition, timeout: float = 10.0, interval: float = 0.01, message: 
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout} s waiting for {message or condition}")
         time.sleep(interval)
+
+
+S3_BUCKET = "acqflow-test"
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """(storage_options, s3fs filesystem) of a moto S3 server holding S3_BUCKET."""
+    s3fs = pytest.importorskip("s3fs")
+    moto_server = pytest.importorskip("moto.server")
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    options = {"key": "testing", "secret": "testing", "use_listings_cache": False,
+               "client_kwargs": {"endpoint_url": f"http://{host}:{port}",
+                                 "region_name": "us-west-2"}}
+    fs = s3fs.S3FileSystem(**options)
+    if not fs.exists(S3_BUCKET):    # moto's state is per process: another server may have made it
+        fs.mkdir(S3_BUCKET)
+    yield options, fs
+    server.stop()

@@ -4,36 +4,22 @@ import pytest
 
 from acqflow.devices.player import Player
 from acqflow.storage import LocalCache, open_recording, upload
-from tests.conftest import wait_for
+from tests.conftest import S3_BUCKET, wait_for
 from tests.recording.common import Sink
 from tests.storage.source import make_recording
 
-s3fs = pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
-BUCKET = "acqflow-rec-test"
-
-
-@pytest.fixture(scope="module")
-def s3():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    options = {"key": "testing", "secret": "testing", "use_listings_cache": False,
-               "client_kwargs": {"endpoint_url": f"http://{host}:{port}",
-                                 "region_name": "us-west-2"}}
-    fs = s3fs.S3FileSystem(**options)
-    fs.mkdir(BUCKET)
-    yield options
-    server.stop()
+pytest.importorskip("s3fs")
+BUCKET = S3_BUCKET
 
 
 @pytest.fixture(scope="module")
 def remote(s3, tmp_path_factory):
+    options, _ = s3
     local = tmp_path_factory.mktemp("s3rec") / "rec"
     make_recording(local, 60, block_s=0.001, block_bytes=8000, segment_bytes=40000)
-    url = f"s3://{BUCKET}/sessions/rec"
-    upload(local, url, s3)
-    return url, s3, local
+    url = f"s3://{BUCKET}/player-sessions/rec"
+    upload(local, url, options)
+    return url, options, local
 
 
 def replay_all(url, options, cache):
