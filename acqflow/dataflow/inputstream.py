@@ -10,7 +10,7 @@ import numpy as np
 from . import clock
 from .errors import OverrunError, StreamClosed, StreamError
 from .ringbuffer import RingBuffer
-from .sharedmem import NONCE_WORD, ReaderSlots
+from .sharedmem import ReaderSlots, nonce_problem
 from .spec import check_compatible, check_filters, make_dtype
 from .transport import Subscriber
 from .wire import CLOSED, SHARED, unpack_header
@@ -113,12 +113,10 @@ class InputStream:
         except FileNotFoundError as exc:
             raise StreamError(f"{self._label()}: cannot attach shared memory segment {name!r} "
                               f"({exc}); {hint}") from None
-        found = int(ring.segment.header[NONCE_WORD])
-        if not params.get("shm_nonce") or found != int(params["shm_nonce"]):
+        problem = nonce_problem(ring.segment, params.get("shm_nonce"))
+        if problem is not None:
             ring.close()
-            raise StreamError(f"{self._label()}: shared memory segment {name!r} found here is not "
-                              f"the output's (nonce {found} != {params.get('shm_nonce')}): the "
-                              f"output is on another machine; {hint}")
+            raise StreamError(f"{self._label()}: {problem}; {hint}")
         self._shm = ring
 
     def _label(self) -> str:

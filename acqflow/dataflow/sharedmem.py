@@ -25,7 +25,7 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WORD", "new_nonce",
-           "probe_segment"]
+           "nonce_problem", "probe_segment"]
 
 SEGMENT_PREFIX = "acqflow_"
 HEADER_BYTES = 4096
@@ -137,6 +137,17 @@ def new_nonce() -> int:
     return secrets.randbits(62) + 1
 
 
+def nonce_problem(segment: Segment, nonce: int | None) -> str | None:
+    """None when ``segment`` carries ``nonce``, else why it is not the output's segment."""
+    if not nonce:
+        return f"the output published no nonce for segment {segment.name!r}"
+    found = int(segment.header[NONCE_WORD])
+    if found != int(nonce):
+        return (f"shared memory segment {segment.name!r} here is not the output's (nonce "
+                f"{found} != {nonce}): the output lives on another machine")
+    return None
+
+
 def probe_segment(name: str, nonce: int | None) -> str | None:
     """Check that segment ``name`` can be attached here and carries ``nonce``.
 
@@ -150,13 +161,9 @@ def probe_segment(name: str, nonce: int | None) -> str | None:
     except (FileNotFoundError, ValueError, OSError) as exc:
         return str(exc)
     try:
-        found = int(seg.header[NONCE_WORD])
+        return nonce_problem(seg, nonce)
     finally:
         seg.close()
-    if found != int(nonce):
-        return (f"shared memory segment {name!r} here is not the output's (nonce {found} != "
-                f"{nonce}): the output lives on another machine")
-    return None
 
 
 class _FileLock:

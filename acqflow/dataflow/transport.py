@@ -219,7 +219,7 @@ class Subscriber:
             if timeout_ms == 0:
                 return None
             # A blocking recv with a receive timeout wakes sooner than poll() + recv()
-            # (about 15 us less per message on a 2-core machine).
+            # (about 10 us less per message on a 2-core machine).
             timeout = -1 if timeout_ms is None else int(timeout_ms)
             if timeout != self._rcvtimeo:
                 sock.setsockopt(_RCVTIMEO, timeout)

@@ -43,8 +43,7 @@ def _connect(manager: Manager, c) -> None:
     """Connect with the output's params fetched here: the input's process may not be
     able to reach the output's process over RPC (another host, other Curve keys)."""
     (src, out), (dst, inp) = c.source, c.target
-    params = _step(f"reading the params of {src}.{out}",
-                   lambda: manager.node(src).outputs[out].params._get_value())
+    params = _step(f"reading the params of {src}.{out}", manager.output_params, src, out)
     _step(f"connecting {src}.{out} -> {dst}.{inp}", manager.node(dst).inputs[inp].connect, params)
 
 
@@ -113,7 +112,7 @@ class _Placement:
 
     def probe_sharedmem(self, name: str, out: str, groups: set[str]) -> str | None:
         """None when every consumer group attaches the output's segment, else why not."""
-        params = self.manager.node(name).outputs[out].params._get_value()
+        params = self.manager.output_params(name, out)
         for g in sorted(groups):
             rshm = self.manager.groups[g].spawner.client._import("acqflow.dataflow.sharedmem")
             reason = rshm.probe_segment(params["shm_name"], params.get("shm_nonce"))

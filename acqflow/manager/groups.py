@@ -141,7 +141,7 @@ class GroupHandle:
             for inp, d in desc["inputs"].items():
                 if d.get("source") and d["source"][0]:
                     src, out = d["source"]
-                    node.inputs[inp].connect(self.manager.node(src).outputs[out].params._get_value())
+                    node.inputs[inp].connect(self.manager.output_params(src, out))
             for out_name, out in desc["outputs"].items():
                 if out["configured"]:
                     node.outputs[out_name].configure(**out["kwargs"])

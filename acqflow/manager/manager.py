@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, Callable
 
-from .groups import GroupHandle, exit_reason
+from .groups import GroupHandle
 
 __all__ = ["Manager", "create_manager"]
 
@@ -215,13 +215,13 @@ class Manager:
                     for inp, d in desc["inputs"].items():
                         if d.get("source") and d["source"][0] in before:
                             src, out = d["source"]
-                            self.node(n).reconnect_input(inp, self._output_params(src, out))
+                            self.node(n).reconnect_input(inp, self.output_params(src, out))
             group.refresh()
             group.restarts += 1
             group.state = "running"
             log.warning("node group %r restarted (pid %s) with nodes %s", name, group.pid, ", ".join(names))
 
-    def _output_params(self, node: str, output: str) -> dict:
+    def output_params(self, node: str, output: str) -> dict:
         """An output's params, fetched here: the input's process may not reach the
         output's process over RPC (another host, other Curve keys)."""
         return self.node(node).outputs[output].params._get_value()

@@ -125,10 +125,7 @@ class RPCClient:
             # Stay registered as disconnected: proxies still held then fail at once with
             # the reason instead of opening a new connection to a dead address.
             client._mark_disconnected(reason or f"server {address} is gone")
-            client._reactor.remove(client._socket)
-            if client._flush_releases in client._reactor.idle_hooks:
-                client._reactor.idle_hooks.remove(client._flush_releases)
-            client._socket.close()
+            client._release_socket()
 
     @classmethod
     def get_client(cls, address: str, **kwargs: Any) -> "RPCClient":
@@ -202,11 +199,15 @@ class RPCClient:
         self._flush_releases()
         self._closed = True
         self._fail_all(RPCDisconnected(f"client for {self.address} was closed"))
+        if _thread_clients().get(self.address) is self:
+            del _thread_clients()[self.address]
+        self._release_socket()
+
+    def _release_socket(self) -> None:
+        """Stop polling the socket and close it (its file descriptors go with it)."""
         self._reactor.remove(self._socket)
         if self._flush_releases in self._reactor.idle_hooks:
             self._reactor.idle_hooks.remove(self._flush_releases)
-        if _thread_clients().get(self.address) is self:
-            del _thread_clients()[self.address]
         self._socket.close()
 
     # -- used by proxies ---------------------------------------------------------
@@ -270,11 +271,7 @@ class RPCClient:
             timeout = self.timeout
         if sync == "sync":
             pending = self._futures[req_id] = _Pending(req_id, action)
-            try:
-                self._send([self._ser_name, *frames], timeout, action)
-            except BaseException:
-                self._futures.pop(req_id, None)
-                raise
+            self._send([self._ser_name, *frames], timeout, action, req_id)
             self._wait_for(pending, timeout, forget=True)
             if pending.error is not None:
                 raise pending.error
@@ -282,14 +279,18 @@ class RPCClient:
         fut = None
         if sync == "async":
             fut = self._futures[req_id] = Future(self, req_id, action, timeout)
+        self._send([self._ser_name, *frames], timeout, action, req_id)
+        return fut
+
+    def _send(self, frames: list, timeout: float | None, action: str, req_id: int) -> None:
+        """Send request ``req_id``, forgetting it if that fails."""
         try:
-            self._send([self._ser_name, *frames], timeout, action)
+            self._send_or_time_out(frames, timeout, action)
         except BaseException:
             self._futures.pop(req_id, None)
             raise
-        return fut
 
-    def _send(self, frames: list, timeout: float | None, action: str) -> None:
+    def _send_or_time_out(self, frames: list, timeout: float | None, action: str) -> None:
         """Send without ever blocking for good: a DEALER with no live connection (server
         gone, or a Curve handshake the server refused) blocks in send(), so wait for
         room with poll() and give up after ``timeout`` like a reply that never came."""

@@ -8,7 +8,6 @@ Reply    (server -> client):                ``[serializer, body, *buffers]``
 from __future__ import annotations
 
 import traceback
-from typing import Any
 
 import zmq
 
@@ -40,7 +39,7 @@ def format_error(exc: BaseException) -> dict:
             "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))}
 
 
-_NOBLOCK, _RCVMORE, _SNDMORE = int(zmq.NOBLOCK), int(zmq.RCVMORE), int(zmq.SNDMORE)
+_NOBLOCK, _SNDMORE = int(zmq.NOBLOCK), int(zmq.SNDMORE)
 
 
 def send_message(sock: zmq.Socket, frames: list, n_small: int, flags: int = 0) -> None:
