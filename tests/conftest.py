@@ -1,4 +1,5 @@
-"""Suite-wide set-up: offscreen Qt, and a check that no shared memory leaks."""
+"""Suite-wide set-up: offscreen Qt, a check that no shared memory leaks, a private
+recording cache and config for every test, and one S3 server (moto) per session."""
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -64,3 +65,12 @@ def s3():
         fs.mkdir(S3_BUCKET)
     yield options, fs
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache_env(tmp_path_factory, monkeypatch):
+    """Tests, and the processes they start, never touch the user's cache or config."""
+    base = tmp_path_factory.mktemp("acqflow-cache-env")
+    monkeypatch.setenv("ACQFLOW_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("ACQFLOW_CONFIG", str(base / "no-config.json"))
+    monkeypatch.delenv("ACQFLOW_CACHE_SIZE_BYTES", raising=False)

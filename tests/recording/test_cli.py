@@ -17,15 +17,6 @@ from tests.storage.source import EV_PARAMS, SIG_PARAMS, make_recording, write_ch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-@pytest.fixture(autouse=True)
-def _private_cache_env(tmp_path_factory, monkeypatch):
-    """The CLI (a subprocess inheriting this env) never touches the user's cache."""
-    base = tmp_path_factory.mktemp("cli-cache-env")
-    monkeypatch.setenv("ACQFLOW_CACHE_DIR", str(base / "cache"))
-    monkeypatch.setenv("ACQFLOW_CONFIG", str(base / "no-config.json"))
-    monkeypatch.delenv("ACQFLOW_CACHE_SIZE_BYTES", raising=False)
-
-
 def rec_cli(*args):
     return subprocess.run([sys.executable, "-m", "acqflow.storage.cli", *map(str, args)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)

@@ -3,22 +3,19 @@ import numpy as np
 import pytest
 
 from acqflow.devices.player import Player
-from acqflow.storage import LocalCache, open_recording, upload
-from tests.conftest import S3_BUCKET, wait_for
+from acqflow.storage import LocalCache, open_recording
+from tests.conftest import wait_for
 from tests.recording.common import Sink
-from tests.storage.source import make_recording
+from tests.storage.source import make_remote_recording
 
 pytest.importorskip("s3fs")
-BUCKET = S3_BUCKET
 
 
 @pytest.fixture(scope="module")
 def remote(s3, tmp_path_factory):
-    options, _ = s3
     local = tmp_path_factory.mktemp("s3rec") / "rec"
-    make_recording(local, 60, block_s=0.001, block_bytes=8000, segment_bytes=40000)
-    url = f"s3://{BUCKET}/player-sessions/rec"
-    upload(local, url, options)
+    url, options = make_remote_recording(s3, local, "player-sessions/rec", 60, block_s=0.001,
+                                         block_bytes=8000, segment_bytes=40000)
     return url, options, local
 
 

@@ -79,6 +79,18 @@ def make_recording(path, n_chunks: int = 100, flush_each: bool = False, **kw) ->
     return w.stats
 
 
+def make_remote_recording(s3, local, key: str, n_chunks: int, **kw) -> tuple[str, dict]:
+    """Write the reference recording at ``local``, upload it to ``key`` in the test bucket
+    of the ``s3`` fixture; returns its URL and the storage options."""
+    from tests.conftest import S3_BUCKET
+    from acqflow.storage import upload
+    options, _fs = s3
+    make_recording(local, n_chunks, **kw)
+    url = f"s3://{S3_BUCKET}/{key}"
+    upload(local, url, options)
+    return url, options
+
+
 def check_stream_data(rec, allow_missing_tail: bool = True) -> tuple[int, int]:
     """Assert every stored sample/event equals the source; returns (sig stop, ev stop)."""
     sig = rec["sig"]

@@ -3,19 +3,14 @@ are cache hits and make no new range request."""
 import numpy as np
 import pytest
 
-from acqflow.storage import LocalCache, StorageError, open_recording, upload
-from tests.storage.source import analog, make_recording
-from tests.storage.conftest import BUCKET
+from acqflow.storage import LocalCache, StorageError, open_recording
+from tests.storage.source import analog, make_recording, make_remote_recording
 
 
 @pytest.fixture(scope="module")
 def remote(s3, tmp_path_factory):
-    options, _fs = s3
-    local = tmp_path_factory.mktemp("pf") / "rec"
-    make_recording(local, 120, block_s=0.001, block_bytes=6000, segment_bytes=40000)
-    url = f"s3://{BUCKET}/prefetch/rec"
-    upload(local, url, options)
-    return url, options
+    return make_remote_recording(s3, tmp_path_factory.mktemp("pf") / "rec", "prefetch/rec", 120,
+                                 block_s=0.001, block_bytes=6000, segment_bytes=40000)
 
 
 def count_requests(rec):

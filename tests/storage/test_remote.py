@@ -5,20 +5,20 @@ import pytest
 from acqflow.storage import (DamagedBlockError, LocalCache, RecordingWriter, delete_recording,
                              open_recording, upload)
 from tests.storage.source import (EV_PARAMS, SIG_PARAMS, analog, check_stream_data,
-                                  chunk_range, make_recording, write_chunks)
+                                  chunk_range, make_recording, make_remote_recording,
+                                  write_chunks)
+
+from tests.conftest import S3_BUCKET as BUCKET
 
 s3fs = pytest.importorskip("s3fs")
-moto_server = pytest.importorskip("moto.server")
-BUCKET = "acqflow-test"  # made by the s3 fixture (conftest.py)
+pytest.importorskip("moto.server")
 
 
 @pytest.fixture(scope="module")
 def uploaded(s3, tmp_path_factory):
-    options, fs = s3
     local = tmp_path_factory.mktemp("s3src") / "rec"
-    make_recording(local, 80, block_s=0.001, block_bytes=6000, segment_bytes=30000)
-    url = f"s3://{BUCKET}/sessions/rec1"
-    upload(local, url, options)
+    url, options = make_remote_recording(s3, local, "sessions/rec1", 80, block_s=0.001,
+                                         block_bytes=6000, segment_bytes=30000)
     return url, options, local
 
 
