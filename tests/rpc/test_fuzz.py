@@ -113,10 +113,26 @@ class _Harness:
         assert reply["req_id"] == self.n and reply["rval"] == "pong"
 
     def drain_fuzzer(self) -> list:
+        """Collect every reply owed to the fuzzer, up to a ping sent on the same socket.
+
+        The server fair-queues its peers, so the good client's pong says nothing about
+        the fuzzer's pending replies; a ping on the fuzzer's own socket is answered
+        only after all of them (one peer's requests are served in order).
+        """
+        self.n += 1
+        barrier = {"action": "ping", "req_id": f"barrier-{self.n}"}
+        self.fuzzer.send_multipart([b"json", json.dumps(barrier).encode()])
         out = []
-        while self.fuzzer.poll(0):
-            out.append(self.fuzzer.recv_multipart())
-        return out
+        while True:
+            assert self.fuzzer.poll(10000), "server stopped answering the fuzzer"
+            reply = self.fuzzer.recv_multipart()
+            if reply[0] == b"json" and len(reply) > 1:
+                try:
+                    if json.loads(reply[1]).get("req_id") == barrier["req_id"]:
+                        return out
+                except (ValueError, AttributeError):
+                    pass
+            out.append(reply)
 
     def close(self):
         self.server.close()
