@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgpack
 import numpy as np
 
 from . import clock
@@ -50,6 +51,7 @@ class OutputStream:
         self._slots: ReaderSlots | None = None
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
+        self._packb = msgpack.Packer().pack    # reused: send() is called from one thread
 
     # -- set-up --------------------------------------------------------------
     def configure(self, **kwargs) -> None:
@@ -178,7 +180,8 @@ class OutputStream:
         self._seq += 1
         if self._ring is None:
             data = np.ascontiguousarray(data)
-            header = pack_header(DATA, self._seq, end, n, clock.now(), self._dtype_spec, data.shape)
+            header = pack_header(DATA, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
+                                 self._packb)
             self._publisher.send(header, data)
         else:
             if n > self._ring.size:
@@ -187,7 +190,8 @@ class OutputStream:
             if self._publisher.block:
                 self._slots.wait_until(end - self._ring.size, lambda: not self.configured)
             self._ring.new_chunk(data, end)
-            header = pack_header(SHARED, self._seq, end, n, clock.now(), self._dtype_spec, data.shape)
+            header = pack_header(SHARED, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
+                                 self._packb)
             self._publisher.send(header)
         self._index = end
         self.sent_chunks += 1

@@ -42,8 +42,10 @@ class Header(NamedTuple):
 
 
 def pack_header(kind: bytes, seq: int, index: int, nsamples: int, send_time: float,
-                dtype, shape) -> bytes:
-    return TOPIC + kind + msgpack.packb([seq, index, nsamples, send_time, dtype, shape])
+                dtype, shape, packb=msgpack.packb) -> bytes:
+    """Encode a header frame.  A sender may pass its own ``msgpack.Packer().pack``
+    as ``packb`` (half the cost of a fresh packer per call; not thread-safe)."""
+    return TOPIC + kind + packb([seq, index, nsamples, send_time, dtype, shape])
 
 
 def unpack_header(raw: bytes) -> Header:
