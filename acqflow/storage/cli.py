@@ -20,7 +20,7 @@ from .reader import Recording, open_recording
 
 __all__ = ["main", "describe"]
 
-FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5")
+FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5", "nwb")
 _ALIASES = {"hdf5": "h5", "mkv": "avi", "mov": "mp4"}
 
 
@@ -120,9 +120,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
               f"{'|'.join(FORMATS)}", file=sys.stderr)
         return 2
     names = list(rec.streams) if args.stream in ("*", "all") else args.stream.split(",")
-    if len(names) > 1 and fmt != "h5":
+    if len(names) > 1 and fmt not in ("h5", "nwb"):
         print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
-              "(several streams: use .h5)", file=sys.stderr)
+              "(several streams: use .h5 or .nwb)", file=sys.stderr)
         return 2
     streams = [rec[n] for n in names]
     stream = streams[0]
@@ -141,6 +141,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from .export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
                  progress=progress)
+    elif fmt == "nwb":
+        from .export_nwb import to_nwb
+        to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress)
     else:
         from .export_hdf5 import to_hdf5
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
@@ -224,9 +227,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("info", "streams, lengths, time range, gaps, committed/damage", _cmd_info)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video) or .h5 (HDF5)",
+    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video), .h5 (HDF5) "
+            "or .nwb (NWB)",
             _cmd_export)
-    p.add_argument("stream", help="stream name; for .h5 also 'a,b' or 'all'")
+    p.add_argument("stream", help="stream name; for .h5 and .nwb also 'a,b' or 'all'")
     p.add_argument("--format", choices=FORMATS + tuple(_ALIASES),
                    help="default: from --out's suffix")
     p.add_argument("--out", required=True)

@@ -13,6 +13,7 @@ import pytest
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main
 from tests.storage.source import EV_PARAMS, SIG_PARAMS, make_recording, write_chunks
+from tests.storage.video import read_video
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -74,7 +75,7 @@ def test_export_npy_csv_wav(recording, tmp_path):
 
 def test_export_hdf5_and_video_quiet(recording, tmp_path):
     h5py = pytest.importorskip("h5py")
-    cv2 = pytest.importorskip("cv2")
+    pytest.importorskip("cv2")
     rec = open_recording(recording)
     r = rec_cli("export", recording, "all", "--out", tmp_path / "all.h5", "--quiet")
     assert r.returncode == 0, r.stderr
@@ -94,14 +95,18 @@ def test_export_hdf5_and_video_quiet(recording, tmp_path):
         w.write("cam", frames)
     r = rec_cli("export", vid, "cam", "--out", tmp_path / "cam.avi", "--fourcc", "FFV1")
     assert r.returncode == 0, r.stderr
-    cap = cv2.VideoCapture(str(tmp_path / "cam.avi"))
-    got = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        got.append(f)
-    np.testing.assert_array_equal(np.array(got), frames)
+    got, _fps = read_video(tmp_path / "cam.avi")
+    np.testing.assert_array_equal(got, frames)
+
+
+def test_export_nwb(recording, tmp_path):
+    pynwb = pytest.importorskip("pynwb")
+    rec = open_recording(recording)
+    assert main(["export", str(recording), "all", "--out", str(tmp_path / "all.nwb"), "-q"]) == 0
+    with pynwb.NWBHDF5IO(str(tmp_path / "all.nwb"), "r") as io:
+        f = io.read()
+        np.testing.assert_array_equal(f.acquisition["sig"].data[()], rec["sig"].read(fill="auto"))
+        assert len(f.events["ev"]) == len(rec["ev"])
 
 
 def test_import_wav_and_cache_command(tmp_path):

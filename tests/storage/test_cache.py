@@ -1,14 +1,12 @@
 """LocalCache: config resolution (env > JSON file > defaults), LRU by bytes, stats,
 clear, corrupted entries, and two real processes sharing one cache directory."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from acqflow.storage import open_recording
 from acqflow.storage.cache import LocalCache, default_cache
 from acqflow.storage.cacheconfig import (DEFAULT_SIZE_BYTES, CacheConfigError,
                                          default_cache_dir, load_cache_config, parse_size)

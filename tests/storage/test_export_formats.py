@@ -5,51 +5,12 @@ import json
 import numpy as np
 import pytest
 
-from acqflow.storage import RecordingWriter, open_recording
+from acqflow.storage import open_recording
 from tests.storage.source import make_recording
+from tests.storage.video import H, W, read_video, smooth
 
 cv2 = pytest.importorskip("cv2")
 h5py = pytest.importorskip("h5py")
-H, W = 48, 64
-
-
-def smooth(start, stop, channels=3):
-    """Frames without sharp edges (lossy codecs keep them close)."""
-    i = np.arange(start, stop)[:, None, None, None]
-    y = np.arange(H)[None, :, None, None]
-    x = np.arange(W)[None, None, :, None]
-    c = np.arange(channels)[None, None, None, :]
-    return (40 + x + y + 2 * i + 20 * c).astype(np.uint8)
-
-
-@pytest.fixture(scope="module")
-def video_rec(tmp_path_factory):
-    """30 frames in PNG, a gap [20:25), then 5 more; and a grayscale raw stream."""
-    path = tmp_path_factory.mktemp("vid") / "rec"
-    with RecordingWriter(path, block_s=3600, block_bytes=50_000) as w:
-        w.add_stream("cam", {"streamtype": "video", "shape": (-1, H, W, 3),
-                             "sample_rate": 25.0}, codec="png")
-        w.add_stream("gray", {"streamtype": "video", "shape": (-1, H, W), "sample_rate": 10.0})
-        for k in range(20):
-            w.write("cam", smooth(k, k + 1), index=k + 1, timestamp=100 + k / 25)
-        w.write("cam", smooth(25, 30), index=30, timestamp=100 + 29 / 25)
-        w.write("gray", smooth(0, 6)[..., 0], timestamp=100.5)
-    return open_recording(path)
-
-
-def read_video(path):
-    cap = cv2.VideoCapture(str(path))
-    out = []
-    while True:
-        ok, f = cap.read()
-        if not ok:
-            break
-        out.append(f)
-    fps = cap.get(cv2.CAP_PROP_FPS)
-    cap.release()
-    return np.array(out), fps
-
-
 def test_avi_lossless_frames_and_gap_hold(video_rec, tmp_path):
     from acqflow.storage.export_video import to_video
     out = to_video(video_rec["cam"], tmp_path / "cam.avi", fourcc="FFV1", progress=False)
