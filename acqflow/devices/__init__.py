@@ -8,7 +8,7 @@ from .camera import PIXEL_FORMATS, Camera
 from .events import EventSource, event_dtype
 from .lsl_inlet import LSLInlet
 from .synthetic import WAVEFORMS, SyntheticSignal
-from .player import Player  # noqa: F401
+from .player import Player
 
-__all__ = ["SyntheticSignal", "AudioDevice", "Camera", "LSLInlet", "EventSource",
+__all__ = ["SyntheticSignal", "AudioDevice", "Camera", "LSLInlet", "EventSource", "Player",
            "list_audio_devices", "event_dtype", "AUDIO_DTYPES", "PIXEL_FORMATS", "WAVEFORMS"]

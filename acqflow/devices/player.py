@@ -274,8 +274,8 @@ class Player(Node):
             if self._halt or gen != self._gen:
                 return              # unblocked by close(): not an error
             log.exception("%s: replay failed", self.name)
-            self._locked_state(lambda: self.set_error(
-                f"replay failed: {type(exc).__name__}: {exc}"))
+            reason = f"replay failed: {type(exc).__name__}: {exc}"
+            self._locked_state(lambda: self.set_error(reason))
 
     def _locked_state(self, fn) -> None:
         """Run ``fn`` under the state lock, unless stop()/close() holds it to join us."""

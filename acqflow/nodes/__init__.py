@@ -1,12 +1,17 @@
 """Processing nodes: filters, triggers, converters, recorders and the LSL outlet."""
-from .lsl_outlet import LSLOutlet  # noqa: F401
-from .recorder import Recorder  # noqa: F401
-from .filters import SosFilter  # noqa: F401
-from .overlap import OverlapFiltfilt  # noqa: F401
-from .decimate import Decimate, Resample  # noqa: F401
-from .triggers import AnalogTrigger, DigitalTrigger  # noqa: F401
-from .epochs import Epocher  # noqa: F401
-from .timefreq import TimeFrequency  # noqa: F401
-from .relay_nodes import ChannelSplitterNode, ChunkResizerNode, StreamConverterNode  # noqa: F401
-from .function import Expression, Function  # noqa: F401
-from .imageops import Blur, ColorConvert, Crop, FrameDiff, MotionEnergy, Resize  # noqa: F401
+from .lsl_outlet import LSLOutlet
+from .recorder import Recorder
+from .filters import SosFilter
+from .overlap import OverlapFiltfilt
+from .decimate import Decimate, Resample
+from .triggers import AnalogTrigger, DigitalTrigger
+from .epochs import Epocher
+from .timefreq import TimeFrequency
+from .relay_nodes import ChannelSplitterNode, ChunkResizerNode, StreamConverterNode
+from .function import Expression, Function
+from .imageops import Blur, ColorConvert, Crop, FrameDiff, MotionEnergy, Resize
+
+__all__ = ["LSLOutlet", "Recorder", "SosFilter", "OverlapFiltfilt", "Decimate", "Resample",
+           "AnalogTrigger", "DigitalTrigger", "Epocher", "TimeFrequency", "ChannelSplitterNode",
+           "ChunkResizerNode", "StreamConverterNode", "Expression", "Function", "Blur",
+           "ColorConvert", "Crop", "FrameDiff", "MotionEnergy", "Resize"]

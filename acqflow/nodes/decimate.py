@@ -4,7 +4,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params

@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt import QtCore, QtWidgets
+from pyqtgraph.Qt import QtWidgets
 
 from ..dataflow.errors import OverrunError
 from ..dataflow.registry import register_node_type

@@ -158,7 +158,7 @@ def test_overflow_is_a_gap_never_hidden(tmp_path, peers):
     stats = report["stats"]
     assert stats["overflows"] == 1 and stats["lost_samples"] >= 256
     assert inp.gaps >= 1 and inp.gap_log[0] == (512, 512 + stats["lost_samples"], "source")
-    (i2, d2), (i3, d3) = chunks[1], chunks[2]
+    (i2, _), (i3, d3) = chunks[1], chunks[2]
     assert i2 == 512 and i3 == 512 + stats["lost_samples"] + 256
     # the samples themselves are untouched: block 3 is what the card gave third
     np.testing.assert_array_equal(d3[:, 0], np.arange(512, 768))

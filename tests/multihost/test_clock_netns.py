@@ -20,7 +20,7 @@ import pytest
 
 from acqflow.rpc import keys
 from acqflow.storage import open_recording
-from tests.rpc.test_netns import A_IP, B_IP, _in_ns, two_hosts  # noqa: F401 (fixture)
+from tests.rpc.test_netns import B_IP, _in_ns, two_hosts  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.timeout(180)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -4,7 +4,6 @@ import re
 import subprocess
 import sys
 
-import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DOC = open(os.path.join(ROOT, "docs", "nodes.md")).read()

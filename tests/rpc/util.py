@@ -1,9 +1,7 @@
 """Helpers shared by the rpc tests."""
-import time
+from tests.conftest import wait_for
 
-import pytest
-
-from tests.conftest import wait_for  # noqa: F401  (re-exported for the rpc tests)
+__all__ = ["pid_gone", "wait_for"]   # wait_for re-exported for the rpc tests
 
 
 def pid_gone(pid: int) -> bool:

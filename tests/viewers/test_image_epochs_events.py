@@ -9,7 +9,6 @@ from acqflow.nodes.epochs import Epocher
 from acqflow.nodes.triggers import AnalogTrigger
 from acqflow.viewers import EpochViewer, EventRaster, ImageViewer
 
-from ..conftest import wait_for
 from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
 
 pytestmark = pytest.mark.timeout(60)
