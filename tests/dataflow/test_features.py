@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream, StreamClosed, StreamError
+from tests.conftest import wait_for
 
 
 def pair(**params):
@@ -155,6 +156,15 @@ def test_recv_timeout_and_unanswered_connect():
     with pytest.raises(TimeoutError, match="no data within 50 ms"):
         inp.recv(timeout=50)
     assert not inp.poll(10)
+    with pytest.raises(TimeoutError, match="no data within 0 ms"):
+        inp.recv(timeout=0)                 # an empty queue answers at once
+    out.send(np.ones((3, 1), "float32"))
+    assert inp.recv(timeout=5000)[0] == 3   # the receive timeout follows each call
+    out.send(np.ones((2, 1), "float32"))
+    assert wait_for(lambda: inp.poll(0), 5)
+    assert inp.recv(timeout=0)[0] == 5
+    with pytest.raises(TimeoutError):
+        inp.recv(timeout=0)
     params = dict(out.params)
     inp.close()
     out.close()
