@@ -1,5 +1,5 @@
 """Export a stored stream to .npy, .csv or .wav, streaming chunk by chunk
-(MP4/AVI: :mod:`.export_video`; HDF5: :mod:`.export_hdf5`).
+(MP4/AVI: :mod:`.export_video`; HDF5: :mod:`.export_hdf5`; NWB: :mod:`.export_nwb`).
 
 ``.npy`` holds ``[start, stop)`` exactly (gaps need ``fill``); ``.csv`` has one
 row per stored sample with its absolute index and time (gaps show as jumps in
@@ -13,7 +13,7 @@ import csv
 import os
 import wave
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 
@@ -21,7 +21,25 @@ from .errors import GapError
 from .progress import progress_bar
 from .stored import StoredStream, default_fill
 
-__all__ = ["to_npy", "to_csv", "to_wav"]
+__all__ = ["to_npy", "to_csv", "to_wav", "stream_list", "gap_fill"]
+
+
+def stream_list(streams: StoredStream | Iterable[StoredStream], start: int | None,
+                stop: int | None, who: str) -> list[StoredStream]:
+    """The streams of a several-stream export (HDF5, NWB), checked: at least one, and
+    ``start``/``stop`` only with a single stream."""
+    streams = [streams] if isinstance(streams, StoredStream) else list(streams)
+    if not streams:
+        raise ValueError(f"{who} needs at least one stream")
+    if len(streams) > 1 and (start is not None or stop is not None):
+        raise ValueError("start/stop apply to a single stream; export streams one by one")
+    return streams
+
+
+def gap_fill(dtype: np.dtype, fill: Any) -> Any:
+    """The value written in gap samples by container exports: ``fill``, or NaN/0 for
+    None and 'auto' (a container records the gaps beside the data)."""
+    return default_fill(dtype) if fill is None or fill == "auto" else fill
 
 
 def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = None,

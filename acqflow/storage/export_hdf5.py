@@ -21,8 +21,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .export import gap_fill, stream_list
 from .progress import progress_bar
-from .stored import StoredStream, default_fill
+from .stored import StoredStream
 
 __all__ = ["to_hdf5"]
 
@@ -45,7 +46,7 @@ def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: i
     dset = g.create_dataset("data", shape=shape, dtype=stream.dtype, compression=compression,
                             chunks=(rows,) + stream.shape[1:] if stop > start else None)
     gaps = stream.gaps_in(start, stop) if stop > start else []
-    value = default_fill(stream.dtype) if fill is None or fill == "auto" else fill
+    value = gap_fill(stream.dtype, fill)
     for g0, g1 in gaps:
         if stream.dtype.names:
             dset[g0 - start:g1 - start] = np.zeros(g1 - g0, stream.dtype)
@@ -84,11 +85,7 @@ def to_hdf5(streams: StoredStream | Iterable[StoredStream], path: str | os.PathL
     each stream is written whole.  ``compression``: an h5py filter such as 'gzip'.
     """
     h5py = _h5py()
-    streams = [streams] if isinstance(streams, StoredStream) else list(streams)
-    if not streams:
-        raise ValueError("to_hdf5 needs at least one stream")
-    if len(streams) > 1 and (start is not None or stop is not None):
-        raise ValueError("start/stop apply to a single stream; export streams one by one")
+    streams = stream_list(streams, start, stop, "to_hdf5")
     total = sum(s.n_samples for s in streams)
     bar = progress_bar(total, f"export {Path(path).name}", "sample", progress)
     try:

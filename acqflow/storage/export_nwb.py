@@ -27,8 +27,9 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .export import gap_fill, stream_list
 from .progress import progress_bar
-from .stored import StoredStream, default_fill
+from .stored import StoredStream
 
 __all__ = ["to_nwb"]
 
@@ -38,10 +39,9 @@ _RESERVED = ("id", "timestamp", "duration")   # EventsTable's own columns
 def _pynwb():
     try:
         import pynwb
-        from hdmf.data_utils import GenericDataChunkIterator
     except ImportError:
         raise ImportError("NWB export needs pynwb: pip install 'acqflow[nwb]'") from None
-    return pynwb, GenericDataChunkIterator
+    return pynwb
 
 
 def _filled_times(stream: StoredStream, start: int, stop: int) -> np.ndarray:
@@ -60,11 +60,11 @@ def _filled_times(stream: StoredStream, start: int, stop: int) -> np.ndarray:
     return np.where(known, t, fill)
 
 
-def _first_time(stream: StoredStream, start: int, stop: int) -> float:
-    """Recorder-clock time of sample ``start`` (from the first stored one at or after it)."""
-    for s, _ in stream.chunks(start, stop):
-        return float(stream.to_recorder_clock(stream.time_at(s))) - (s - start) / stream.sample_rate
-    raise ValueError(f"stream {stream.name!r} has no stored sample in [{start}:{stop}]")
+def _first_stored(stream: StoredStream, start: int, stop: int) -> tuple[int, float] | None:
+    """Index and recorder-clock time of the first stored sample in ``[start, stop)``."""
+    for s, _ in stream.chunks(start, stop) if stop > start else ():
+        return s, float(stream.to_recorder_clock(stream.time_at(s)))
+    return None
 
 
 def _description(stream: StoredStream, start: int, stop: int, **extra: Any) -> str:
@@ -74,8 +74,9 @@ def _description(stream: StoredStream, start: int, stop: int, **extra: Any) -> s
                        "gaps": stream.gaps_in(start, stop) if stop > start else [], **extra})
 
 
-def _signal_data(Iterator: type, stream: StoredStream, start: int, stop: int, fill: Any, bar: Any):
+def _signal_data(stream: StoredStream, start: int, stop: int, fill: Any, bar: Any):
     """The samples as an hdmf chunk iterator: whole rows per buffer, read with gaps filled."""
+    from hdmf.data_utils import GenericDataChunkIterator
     n = stop - start
     if n == 0:
         return np.zeros((0,) + stream.shape[1:], stream.dtype)
@@ -84,7 +85,7 @@ def _signal_data(Iterator: type, stream: StoredStream, start: int, stop: int, fi
     chunk_rows = max(1, min(n, (1 << 20) // row_bytes))
     buffer_rows = chunk_rows * max(1, min(64, n // chunk_rows))
 
-    class _Rows(Iterator):
+    class _Rows(GenericDataChunkIterator):
         def _get_data(self, selection: tuple) -> np.ndarray:
             rows = selection[0]
             data = stream.read(start + rows.start, start + rows.stop, fill=fill)
@@ -100,7 +101,7 @@ def _signal_data(Iterator: type, stream: StoredStream, start: int, stop: int, fi
     return _Rows(buffer_shape=(buffer_rows,) + rest, chunk_shape=(chunk_rows,) + rest)
 
 
-def _events_table(pynwb: Any, stream: StoredStream, start: int, stop: int, t0: float):
+def _events_table(stream: StoredStream, start: int, stop: int, t0: float):
     from pynwb.event import EventsTable, TimestampVectorData
     from hdmf.common import VectorData
     pieces = list(stream.chunks(start, stop)) if stop > start else []
@@ -120,11 +121,11 @@ def _events_table(pynwb: Any, stream: StoredStream, start: int, stop: int, t0: f
                        description=_description(stream, start, stop))
 
 
-def _write_stream(pynwb: Any, Iterator: type, nwb: Any, path: Path, stream: StoredStream,
-                  start: int, stop: int, fill: Any, t0: float, bar: Any, progress: bool | None
-                  ) -> None:
+def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start: int, stop: int,
+                  first: tuple[int, float] | None, fill: Any, t0: float, bar: Any,
+                  progress: bool | None) -> None:
     if stream.dtype.names:
-        nwb.add_events_table(_events_table(pynwb, stream, start, stop, t0))
+        nwb.add_events_table(_events_table(stream, start, stop, t0))
         bar.update(stop - start)
     elif stream.streamtype == "video":
         from .export_video import to_video
@@ -136,11 +137,12 @@ def _write_stream(pynwb: Any, Iterator: type, nwb: Any, path: Path, stream: Stor
             description=_description(stream, start, stop, file=movie.name)))
         bar.update(stop - start)
     else:
-        value = default_fill(stream.dtype) if fill is None or fill == "auto" else fill
+        value = gap_fill(stream.dtype, fill)
+        # the time of sample ``start``, from the first stored one at or after it
+        starting = 0.0 if first is None else first[1] - (first[0] - start) / stream.sample_rate - t0
         nwb.add_acquisition(pynwb.TimeSeries(
-            name=stream.name, data=_signal_data(Iterator, stream, start, stop, value, bar),
-            unit=stream.units or "n/a", rate=float(stream.sample_rate),
-            starting_time=(_first_time(stream, start, stop) - t0) if stop > start else 0.0,
+            name=stream.name, data=_signal_data(stream, start, stop, value, bar),
+            unit=stream.units or "n/a", rate=float(stream.sample_rate), starting_time=starting,
             description=_description(stream, start, stop, fill=repr(value))))
 
 
@@ -152,19 +154,17 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several, each
     is written whole.  ``fill``: the value of samples in gaps (default NaN/0).
     """
-    pynwb, Iterator = _pynwb()
+    pynwb = _pynwb()
     path = Path(path)
     if path.suffix.lower() != ".nwb":
         raise ValueError(f"an NWB file name ends in .nwb, got {path.name!r}")
-    streams = [streams] if isinstance(streams, StoredStream) else list(streams)
-    if not streams:
-        raise ValueError("to_nwb needs at least one stream")
-    if len(streams) > 1 and (start is not None or stop is not None):
-        raise ValueError("start/stop apply to a single stream; export streams one by one")
+    streams = stream_list(streams, start, stop, "to_nwb")
     spans = [s._bounds(start, stop) for s in streams]
-    firsts = [float(s.to_recorder_clock(s.time_at(next(s.chunks(a, b))[0])))
-              for s, (a, b) in zip(streams, spans) if b > a]
-    t0 = min(firsts) if firsts else 0.0
+    firsts = [_first_stored(s, a, b) for s, (a, b) in zip(streams, spans)]
+    for s, (a, b), first in zip(streams, spans, firsts):
+        if b > a and first is None:
+            raise ValueError(f"stream {s.name!r} has no stored sample in [{a}:{b}] (all gap)")
+    t0 = min((f[1] for f in firsts if f is not None), default=0.0)
     rec = streams[0].recording
     nwb = pynwb.NWBFile(
         session_description=session_description or f"acqflow recording {rec.url}",
@@ -173,8 +173,8 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
         source_script="acqflow rec export", source_script_file_name="acqflow")
     bar = progress_bar(sum(b - a for a, b in spans), f"export {path.name}", "sample", progress)
     try:
-        for s, (a, b) in zip(streams, spans):
-            _write_stream(pynwb, Iterator, nwb, path, s, a, b, fill, t0, bar, progress)
+        for s, (a, b), first in zip(streams, spans, firsts):
+            _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress)
         with pynwb.NWBHDF5IO(os.fspath(path), "w") as io:
             io.write(nwb)
     finally:

@@ -71,7 +71,7 @@ def test_video_goes_to_an_external_mp4(video_rec, tmp_path):
 
 def test_bad_arguments(tmp_path):
     from acqflow.storage.export_nwb import to_nwb
-    make_recording(tmp_path / "r", 5)
+    make_recording(tmp_path / "r", 10)   # chunk 7 is a gap
     rec = open_recording(tmp_path / "r")
     with pytest.raises(ValueError, match="'x.h5'"):
         to_nwb(rec["sig"], tmp_path / "x.h5")
@@ -79,3 +79,6 @@ def test_bad_arguments(tmp_path):
         to_nwb(list(rec.streams.values()), tmp_path / "x.nwb", start=1)
     with pytest.raises(IndexError, match="outside stream 'sig'"):
         to_nwb(rec["sig"], tmp_path / "x.nwb", 0, 10**9)
+    g0, g1 = rec["sig"].gaps[0]
+    with pytest.raises(ValueError, match=rf"'sig' has no stored sample in \[{g0}:{g1}\]"):
+        to_nwb(rec["sig"], tmp_path / "x.nwb", g0, g1)
