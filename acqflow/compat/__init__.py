@@ -1,0 +1,1 @@
+"""Compatibility layers: other projects' module trees as thin aliases onto acqflow."""
