@@ -31,7 +31,7 @@ from .export import gap_fill, stream_list
 from .progress import progress_bar
 from .stored import StoredStream
 
-__all__ = ["to_nwb"]
+__all__ = ["to_nwb", "filled_times"]
 
 _RESERVED = ("id", "timestamp", "duration")   # EventsTable's own columns
 
@@ -44,10 +44,11 @@ def _pynwb():
     return pynwb
 
 
-def _filled_times(stream: StoredStream, start: int, stop: int) -> np.ndarray:
-    """Recorder-clock time of every index in ``[start, stop)``; gaps get times
-    interpolated between their neighbours (extrapolated at the sample rate at the ends)."""
-    t = np.asarray(stream.local_times(start, stop), float)
+def filled_times(stream: StoredStream, start: int, stop: int, local: bool = True) -> np.ndarray:
+    """Time of every index in ``[start, stop)`` (recorder's clock if ``local``, else as
+    stored); gaps get times interpolated between their neighbours (extrapolated at the
+    sample rate at the ends)."""
+    t = np.asarray(stream.local_times(start, stop) if local else stream.times(start, stop), float)
     known = ~np.isnan(t)
     if known.all() or not known.any():
         return t
@@ -133,7 +134,7 @@ def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start:
         to_video(stream, movie, start, stop, progress=progress)
         nwb.add_acquisition(pynwb.image.ImageSeries(
             name=stream.name, external_file=[movie.name], format="external", starting_frame=[0],
-            timestamps=_filled_times(stream, start, stop) - t0, unit="n/a",
+            timestamps=filled_times(stream, start, stop) - t0, unit="n/a",
             description=_description(stream, start, stop, file=movie.name)))
         bar.update(stop - start)
     else:
