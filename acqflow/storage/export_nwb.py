@@ -163,7 +163,7 @@ def _electrodes(nwb: Any, streams: list[StoredStream], meta: dict[str, Any]) -> 
     if model:                         # NWB 2.9: maker and model live in a DeviceModel
         model = {"model": nwb.create_device_model(
             name=model.pop("model_name", f"{name} model"), **{
-                "manufacturer": "unknown", **model})}
+                "manufacturer": "unknown", "description": f"model of device {name}", **model})}
     device = nwb.create_device(name=name, **{
         "description": "the acquisition device the electrodes were read from", **dev, **model})
     group_meta = meta.get("electrode_group", {})
