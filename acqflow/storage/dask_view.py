@@ -16,7 +16,9 @@ float streams and 0 for integer ones (as ``StoredStream.read(fill='auto')``);
 from __future__ import annotations
 
 import json
+import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,8 @@ if TYPE_CHECKING:
 
 __all__ = ["to_dask", "to_xarray", "block_boundaries"]
 
-_OPEN: dict[tuple, Any] = {}          # (url, options, uuid) -> Recording, per process
+_OPEN: OrderedDict[tuple, Any] = OrderedDict()   # (url, options, uuid) -> Recording, per process
+_MAX_OPEN = 64                        # recordings kept open per process (least recently used go)
 _OPEN_LOCK = threading.Lock()
 
 
@@ -66,8 +69,18 @@ class _Ref:
                     from .errors import StorageError
                     raise StorageError(f"{self.url}: holds recording {rec.uuid}, not the "
                                        f"{self.uuid} this dask array was made from")
-                _OPEN[self.key()] = rec
+                _keep(self.key(), rec)
+            else:
+                _OPEN.move_to_end(self.key())
         return rec[self.name]
+
+
+def _keep(key: tuple, rec: Any) -> None:
+    """Remember an open recording (caller holds _OPEN_LOCK); forget the oldest past the cap."""
+    _OPEN[key] = rec
+    _OPEN.move_to_end(key)
+    while len(_OPEN) > _MAX_OPEN:
+        _OPEN.popitem(last=False)
 
 
 def _read_block(ref: _Ref, start: int, stop: int, fill: Any) -> np.ndarray:
@@ -106,10 +119,12 @@ def to_dask(stream: "StoredStream", start: int | None = None, stop: int | None =
     start, stop = stream._bounds(start, stop)
     options = json.dumps(storage_options or {}, sort_keys=True)
     rec = stream.recording
-    ref = _Ref(rec.url, options, cache if isinstance(cache, (dict, bool)) or cache is None
+    url = os.path.abspath(rec.url) if is_local(rec.url) else rec.url     # workers' cwd may differ
+    ref = _Ref(url, options, cache if isinstance(cache, (dict, bool)) or cache is None
                else None, str(rec.uuid), stream.name)
     with _OPEN_LOCK:
-        _OPEN.setdefault(ref.key(), rec)
+        if ref.key() not in _OPEN:
+            _keep(ref.key(), rec)
     edges = block_boundaries(stream, start, stop, chunk_bytes)
     name = "acqflow-" + tokenize(ref, start, stop, fill, edges, stream.stop_index)
     rest = tuple(stream.shape[1:])

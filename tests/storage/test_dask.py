@@ -126,3 +126,17 @@ def test_many_recordings_on_a_distributed_cluster(tmp_path):
     for s, g in zip(recs, got):
         np.testing.assert_allclose(g, np.nanstd(s.read(fill="auto").astype(np.float64), 0),
                                    rtol=1e-5)
+
+
+def test_integer_stream_gaps_read_as_zero(tmp_path):
+    from acqflow.storage import RecordingWriter
+    params = {"streamtype": "analogsignal", "dtype": "int16", "shape": (-1, 2), "sample_rate": 100.0}
+    with RecordingWriter(tmp_path / "ints") as w:
+        w.add_stream("adc", params)
+        w.write("adc", np.full((10, 2), 5, "int16"), 10, 1.0)
+        w.write("adc", np.full((10, 2), 7, "int16"), 30, 2.0)        # [10, 20) never recorded
+    adc = open_recording(tmp_path / "ints")["adc"]
+    got = adc.to_dask().compute()
+    assert got.dtype == np.int16 and adc.gaps == [(10, 20)]
+    assert (got[:10] == 5).all() and (got[10:20] == 0).all() and (got[20:] == 7).all()
+    assert (adc.to_dask(fill=-1)[10:20].compute() == -1).all()
