@@ -158,3 +158,12 @@ def test_board_in_a_manager_group_process():
     data = np.concatenate(chunks)
     assert data.shape[1] == 16 and np.isfinite(data).all() and data.std() > 0
     assert stamps.shape[1] == 1 and abs(float(stamps[0, 0]) - time.time()) < 60
+
+
+def test_aux_output_only_when_the_board_has_other_sensors():
+    node = BrainFlowBoard(name="board")
+    node.configure(board_id="FREEEEG32_BOARD")            # configure only: no device opened
+    assert "aux" not in node.outputs and node.outputs["signals"].spec["shape"] == (-1, 32)
+    node.configure(board_id="SYNTHETIC_BOARD")
+    assert "aux" in node.outputs and node.outputs["aux"].spec["shape"][1] > 0
+    node.close()
