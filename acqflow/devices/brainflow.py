@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dataflow.node import NodeStateError
 from ..dataflow.registry import register_node_type
 from ._base import DeviceNode, current_worker, require
 from .events import event_dtype
@@ -166,6 +167,9 @@ class BrainFlowBoard(DeviceNode):
 
     def insert_marker(self, value: float) -> None:
         """Write ``value`` (non-zero) into the marker channel of the next sample (BrainFlow)."""
+        if self.state != "running":
+            raise NodeStateError(f"cannot insert_marker() on node {self.name!r} in state "
+                                 f"{self.state!r}: start() it first")
         if not value:
             raise ValueError(f"{self.name}: a marker value must be non-zero, got {value!r}")
         self._board.insert_marker(float(value))

@@ -141,8 +141,12 @@ def volt_factor(stream: StoredStream, meta: dict[str, Any]) -> float | None:
     """Factor from the stream's values to volts when it goes out as an ElectricalSeries (a
     voltage signal exported with metadata, or ``streams.<name>.electrical``), else None."""
     forced = meta["streams"].get(stream.name, {}).get("electrical")
-    if forced is False or (forced is None and not meta.get("archive")) or stream.dtype.names or len(stream.shape) != 2 or \
-            stream.streamtype not in ("analogsignal", "digitalsignal") or stream.dtype.kind not in "fiu":
+    signal = not stream.dtype.names and len(stream.shape) == 2 and stream.dtype.kind in "fiu" \
+        and stream.streamtype in ("analogsignal", "digitalsignal")
+    if forced and not signal:
+        raise ValueError(f"NWB metadata: streams.{stream.name}.electrical: {stream.streamtype} "
+                         f"stream of {stream.dtype} shape {stream.shape} is not a (time, channel) signal")
+    if forced is False or (forced is None and not meta.get("archive")) or not signal:
         return None
     units = {c.get("units") for c in stream.channel_info or [] if isinstance(c, dict)} - {None}
     unit = stream.units if stream.units else (units.pop() if len(units) == 1 else None)

@@ -56,6 +56,8 @@ def _short(value: Any, n: int = 60) -> str:
 
 
 def _fail(key: str, problem: str) -> None:
+    if not key.isprintable() or len(key) > 80:        # a strange key is quoted, never raw
+        key = _short(key, 80)
     raise ValueError(f"NWB metadata: {key}: {problem}")
 
 
@@ -74,7 +76,7 @@ def load_metadata(source: str | os.PathLike | dict | None) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
         raise ValueError(f"NWB metadata: {path.name} is not valid YAML{where}: {problem}") from None
     if data is None:
         return {}
@@ -101,8 +103,8 @@ def _text(key: str, value: Any) -> str:
 
 
 def _time(key: str, value: Any) -> dt.datetime:
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):   # a day: 00:00 UTC
+        value = dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
     if isinstance(value, str):
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream
+from acqflow.dataflow.node import NodeStateError
 from tests.conftest import wait_for
 
 board_shim = pytest.importorskip("brainflow.board_shim")
@@ -166,4 +167,6 @@ def test_aux_output_only_when_the_board_has_other_sensors():
     assert "aux" not in node.outputs and node.outputs["signals"].spec["shape"] == (-1, 32)
     node.configure(board_id="SYNTHETIC_BOARD")
     assert "aux" in node.outputs and node.outputs["aux"].spec["shape"][1] > 0
+    with pytest.raises(NodeStateError, match="start\\(\\) it first"):
+        node.insert_marker(1)
     node.close()

@@ -134,11 +134,14 @@ def test_positions_and_non_voltage_streams(tmp_path):
     ({"streams": {"nope": {}}}, "NWB metadata: streams.nope: unknown key"),
     ({"keywords": []}, "NWB metadata: keywords: must be text or a list of text"),
     ({"lab": 3}, "NWB metadata: lab: must be non-empty text, got 3"),
+    ({"streams": {"ev": {"electrical": True}}}, "NWB metadata: streams.ev.electrical: event stream"),
+    ({"streams": {"sig": {"electrical": "yes"}}}, "NWB metadata: streams.sig.electrical: must be true"),
+    ({"device": {"name": ""}}, "NWB metadata: device.name: must be non-empty text"),
 ])
 def test_metadata_errors_are_one_line_and_name_the_key(rec, tmp_path, meta, message):
     from acqflow.storage.export_nwb import to_nwb
     with pytest.raises(ValueError) as err:
-        to_nwb(rec["sig"], tmp_path / "x.nwb", metadata=meta, progress=False)
+        to_nwb([rec["sig"], rec["ev"]], tmp_path / "x.nwb", metadata=meta, progress=False)
     assert str(err.value).startswith(message) and "\n" not in str(err.value)
     assert not (tmp_path / "x.nwb").exists()                # nothing written
 
@@ -160,3 +163,35 @@ def test_cli_metadata_flag(rec, tmp_path, capsys):
     assert rec_main(["export", str(rec.url), "sig", "--out", str(tmp_path / "y.npy"),
                      "--metadata", str(tmp_path / "meta.yaml"), "--fill", "auto", "-q"]) == 2
     assert "--metadata is for .nwb" in capsys.readouterr().err
+
+
+def _metadata_strategy():
+    from hypothesis import strategies as st
+    from acqflow.storage import nwb_meta
+    keys = st.sampled_from(nwb_meta.SESSION_KEYS + nwb_meta.SUBJECT_KEYS + nwb_meta.ELECTRODE_KEYS +
+                           ("subject", "device", "electrode_group", "electrodes", "streams",
+                            "sig", "ch0", "sex", "x")) | st.text(max_size=8)
+    leaves = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) |
+              st.text(max_size=12) | st.sampled_from(["F", "P30Y", "2023-11-14T22:13:00+00:00",
+                                                      "2023-11-14", "Homo sapiens"]) |
+              st.datetimes(timezones=st.none() | st.just(dt.timezone.utc)))
+    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) |
+                        st.dictionaries(keys, inner, max_size=4), max_leaves=12)
+
+
+def test_metadata_checker_fuzzed():
+    """Whatever the YAML holds: accepted, or one ValueError line starting 'NWB metadata:'."""
+    from hypothesis import given, settings, HealthCheck
+    from hypothesis import strategies as st
+    from acqflow.storage.nwb_meta import check_metadata
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.dictionaries(_metadata_strategy().filter(lambda k: isinstance(k, str)) | st.text(),
+                           _metadata_strategy(), max_size=5))
+    def run(meta):
+        try:
+            check_metadata(meta, {"sig": ["ch0", "ch1"], "ev": []})
+        except ValueError as exc:
+            assert str(exc).startswith("NWB metadata: ") and "\n" not in str(exc), str(exc)
+
+    run()
