@@ -10,8 +10,13 @@ const lastLoss = {};               // stream key -> gaps + dropped at the previo
 let socket = null, updates = 0;
 
 const tokenInput = $("#token");
-const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
-if (fromHash) tokenInput.value = fromHash;
+function tokenFromHash() {          // the link printed at start: http://HOST:PORT/#token=...
+  const t = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (t) tokenInput.value = t;
+  return t;
+}
+tokenFromHash();
+window.addEventListener("hashchange", () => { if (tokenFromHash() && socket) socket.close(); });
 const token = () => tokenInput.value.trim();
 
 function fmt(v, digits = 0, scale = 1) {
