@@ -139,7 +139,7 @@ function layout(graph) {
     if (!changed) break;
   }
   const lanes = [...graph.groups].sort((a, b) => (a.host + a.name).localeCompare(b.host + b.name));
-  const W = 170, H = 50, PAD = 14, LABEL = 150;
+  const W = 170, H = 50, PAD = 14, LABEL = 150, GAP = 190;
   const pos = {}, boxes = [];
   let y = PAD;
   for (const g of lanes) {
@@ -150,14 +150,14 @@ function layout(graph) {
     const used = {};
     for (const n of members) {
       const d = depth[n.name], r = used[d] = (used[d] || 0) + 1;
-      pos[n.name] = {x: LABEL + PAD + d * (W + 90), y: y + 8 + (r - 1) * (H + 10)};
+      pos[n.name] = {x: LABEL + PAD + d * (W + GAP), y: y + 8 + (r - 1) * (H + 10)};
     }
     const h = rows * (H + 10) + 6;
     boxes.push({group: g, y, h});
     y += h + 8;
   }
   const cols = Math.max(1, ...Object.values(depth).map((d) => d + 1));
-  return {pos, boxes, W, H, LABEL, width: LABEL + PAD + cols * (W + 90), height: Math.max(y + PAD, 80)};
+  return {pos, boxes, W, H, LABEL, width: LABEL + PAD + cols * (W + GAP) - GAP + PAD, height: Math.max(y + PAD, 80)};
 }
 
 function drawGraph(graph, stats) {
@@ -175,7 +175,7 @@ function drawGraph(graph, stats) {
       `${g.host} · pid ${g.pid ?? "-"}`, SVGNS));
     svg.appendChild(el("text", {class: "lane-label", x: 12, y: b.y + 48}, g.state, SVGNS));
   }
-  const rates = {};
+  const rates = {}, labels = [];
   stats.streams.forEach((s) => rates[`${s.source}.${s.output}->${s.target}.${s.input}`] = s);
   for (const c of graph.connections) {
     const a = L.pos[c.source], b = L.pos[c.target];
@@ -187,13 +187,14 @@ function drawGraph(graph, stats) {
     const mx = (x0 + x1) / 2;
     svg.appendChild(el("path", {class: "edge", stroke: color, "data-edge": key,
       d: `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`}, null, SVGNS));
-    svg.appendChild(el("text", {class: "edge-label", x: mx, y: (y0 + y1) / 2 - 4, "text-anchor": "middle"},
-      `${c.output}→${c.input} · ${c.protocol || "?"}${c.transfermode === "sharedmem" ? "/shm" : ""}`, SVGNS));
-    svg.appendChild(el("text", {class: "edge-label", x: mx, y: (y0 + y1) / 2 + 9, "text-anchor": "middle"},
-      `${fmt(s.rate)}/s · ${fmt(s.latency, 1, 1e3)} ms · gaps ${s.gaps ?? "-"} · drop ${s.dropped ?? "-"}`, SVGNS));
+    labels.push({curve: [x0, y0, mx, x1, y1], lines: [
+      `${c.output}→${c.input} · ${c.protocol || "?"}${c.transfermode === "sharedmem" ? "/shm" : ""}`,
+      `${fmt(s.rate)}/s · ${fmt(s.latency, 1, 1e3)} ms · gaps ${s.gaps ?? "-"} · drop ${s.dropped ?? "-"}`]});
   }
+  const taken = [];
   for (const n of graph.nodes) {
     const p = L.pos[n.name], st = stats.nodes[n.name] || {};
+    taken.push({x: p.x, y: p.y, w: L.W, h: L.H});
     const g = el("g", {class: "node", "data-node": n.name, transform: `translate(${p.x},${p.y})`}, null, SVGNS);
     g.appendChild(el("rect", {width: L.W, height: L.H, fill: STATE_COLORS[n.state] || "#808080"}, null, SVGNS));
     g.appendChild(el("text", {x: 8, y: 17, "font-weight": "bold"}, n.name, SVGNS));
@@ -201,9 +202,40 @@ function drawGraph(graph, stats) {
     g.appendChild(el("text", {class: "sub", x: 8, y: 44}, `${n.state} · cpu ${fmt(st.cpu, 1)} %`, SVGNS));
     svg.appendChild(g);
   }
+  labels.forEach((lab) => placeLabel(svg, lab, taken));
 }
 
-// -- previews ---------------------------------------------------------------------
+// An edge's label on its curve, where it covers no node and no other label.
+function placeLabel(svg, lab, taken) {
+  const [x0, y0, mx, x1, y1] = lab.curve;
+  const at = (t) => {
+    const u = 1 - t;
+    return [u * u * u * x0 + 3 * u * t * (u + t) * mx + t * t * t * x1,
+            (u * u * u + 3 * u * u * t) * y0 + (3 * u * t * t + t * t * t) * y1];
+  };
+  const g = el("g", {class: "edge-label-box"}, null, SVGNS);
+  const bg = el("rect", {fill: "#101018", "fill-opacity": 0.85, rx: 3}, null, SVGNS);
+  g.appendChild(bg);
+  lab.lines.forEach((line, i) => g.appendChild(el("text", {class: "edge-label", x: 0, y: 11 + i * 13,
+    "text-anchor": "middle"}, line, SVGNS)));
+  svg.appendChild(g);
+  const box = g.getBBox(), w = box.width + 8, h = 30;
+  const free = (r) => taken.every((o) => r.x + r.w <= o.x || o.x + o.w <= r.x || r.y + r.h <= o.y || o.y + o.h <= r.y);
+  let best = null;
+  for (const t of [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8]) {
+    for (const dy of [0, -18, 18, -36, 36]) {
+      const [x, y] = at(t);
+      const r = {x: x - w / 2, y: y - h / 2 + dy, w, h};
+      if (free(r)) { best = r; break; }
+    }
+    if (best) break;
+  }
+  best = best || (() => { const [x, y] = at(0.5); return {x: x - w / 2, y: y - h / 2, w, h}; })();
+  taken.push(best);
+  bg.setAttribute("x", -w / 2); bg.setAttribute("y", 0); bg.setAttribute("width", w); bg.setAttribute("height", h);
+  g.setAttribute("transform", `translate(${best.x + w / 2},${best.y})`);
+}
+
 function drawOutputs(graph) {
   const box = $("#outputs");
   const keys = graph.nodes.flatMap((n) => Object.keys(n.outputs).map((o) => `${n.name}.${o}`));
