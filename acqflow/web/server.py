@@ -7,6 +7,7 @@ import asyncio
 import hmac
 import json
 import logging
+import math
 import secrets
 import socket
 import threading
@@ -46,6 +47,31 @@ def parse_address(address: str | int) -> tuple[str, int]:
     except ValueError:
         raise ValueError(f"bad web address {text[:60]!r}: expected [HOST:]PORT, e.g. 127.0.0.1:8080") from None
     return host, number
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe: non-finite floats become null (browsers reject NaN), numpy values plain."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return _plain(value.tolist())
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON of ``value`` (see :func:`_plain`)."""
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError):
+        return json.dumps(_plain(value), allow_nan=False, default=str)
+
+
+def json_response(value: Any, status: int = 200) -> web.Response:
+    return web.json_response(value, status=status, dumps=dumps)
 
 
 def _json_error(cls: type, message: str) -> web.HTTPException:
@@ -181,12 +207,12 @@ class WebMonitor:
         return web.FileResponse(STATIC / "index.html")
 
     async def _graph(self, request: web.Request) -> web.Response:
-        return web.json_response(graph_json(self.manager, self.summary))
+        return json_response(graph_json(self.manager, self.summary))
 
     async def _stats(self, request: web.Request) -> web.Response:
         if self.summary is None:
             await self._poll()
-        return web.json_response(stats_json(self.summary))
+        return json_response(stats_json(self.summary))
 
     async def _control(self, request: web.Request) -> web.Response:
         m = request.match_info
@@ -199,9 +225,9 @@ class WebMonitor:
         try:
             states = await self._loop.run_in_executor(self._controls, call, self.manager, *args)
         except ControlError as exc:
-            return web.json_response({"ok": False, "error": str(exc)}, status=exc.status)
+            return json_response({"ok": False, "error": str(exc)}, status=exc.status)
         log.warning("web monitor: %s %s (from %s)", args[-1], what, request.remote)
-        return web.json_response({"ok": True, "states": states})
+        return json_response({"ok": True, "states": states})
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(heartbeat=10.0)
@@ -209,7 +235,7 @@ class WebMonitor:
         self._clients[ws] = set()
         try:
             if self.summary is not None:
-                await ws.send_json(self._update(set()))
+                await ws.send_str(dumps(self._update(set())))
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -217,7 +243,7 @@ class WebMonitor:
                     wanted = json.loads(msg.data).get("previews", [])
                     self._clients[ws] = {str(k) for k in wanted[:MAX_PREVIEWS]}
                 except (ValueError, AttributeError, TypeError):
-                    await ws.send_json({"type": "error", "error": f"bad message {msg.data[:60]!r}"})
+                    await ws.send_str(dumps({"type": "error", "error": f"bad message {msg.data[:60]!r}"}))
                 await self._sync_taps()
         finally:
             self._clients.pop(ws, None)
@@ -240,13 +266,14 @@ class WebMonitor:
     async def _tick(self) -> None:
         while True:
             await self._poll()
-            for ws, wanted in list(self._clients.items()):
-                try:
-                    await asyncio.wait_for(ws.send_json(self._update(wanted)), timeout=5.0)
-                except Exception as exc:    # a gone or stuck client: drop it
-                    log.debug("web monitor: dropping a client: %s", exc)
+            clients = list(self._clients.items())
+            results = await asyncio.gather(*(asyncio.wait_for(ws.send_str(dumps(self._update(wanted))), 5.0)
+                                             for ws, wanted in clients), return_exceptions=True)
+            for (ws, _), result in zip(clients, results):
+                if isinstance(result, BaseException):     # a gone or stuck client: drop it
+                    log.debug("web monitor: dropping a client: %s", result)
                     self._clients.pop(ws, None)
-                    await ws.close()
+                    asyncio.ensure_future(ws.close())
             await asyncio.sleep(self.interval)
 
     def _update(self, wanted: set[str]) -> dict[str, Any]:

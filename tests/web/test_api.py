@@ -185,3 +185,27 @@ def test_cli_run_web_flag(tmp_path):
                          timeout=120)
     assert bad.returncode == 2 and "bad web address 'localhost:http'" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_json_is_strict():
+    from acqflow.web.server import dumps
+    assert dumps({"a": float("nan"), "b": [np.float32(1.5), np.int64(2)], "c": float("inf")}) == \
+        '{"a": null, "b": [1.5, 2], "c": null}'
+
+
+def test_a_dead_group_is_refused_for_its_nodes_and_rebuilt_by_a_group_restart(web, manager):
+    """Last in this module: it kills the processing group's process."""
+    manager.groups["processing"].spawner.kill()
+    wait_for(lambda: manager.groups["processing"].state == "dead", timeout=30, message="group dead")
+    status, body = call(web.url + "api/nodes/bandpass/start", "POST", token=TOKEN)
+    assert status == 409 and "node group 'processing', which is dead" in body["error"]
+    wait_for(lambda: any(n["name"] == "bandpass" and n["state"] == "error"
+                         for n in call(web.url + "api/graph")[1]["nodes"]), timeout=30)
+    status, body = call(web.url + "api/groups/processing/restart", "POST", token=TOKEN)
+    assert status == 200 and body["states"] == {"bandpass": "running"}, body
+
+    def flowing():
+        st = call(web.url + "api/stats")[1]
+        return any(s["target"] == "recorder" and s["input"] == "filtered" and s["rate"] for s in st["streams"]) \
+            and st["groups"]["processing"]["restarts"] == 1
+    wait_for(flowing, timeout=30, message="bandpass -> recorder flowing again")
