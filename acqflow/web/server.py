@@ -194,10 +194,14 @@ class WebMonitor:
     @web.middleware
     async def _guard(self, request: web.Request, handler):
         """Controls always need the token, everything but the static page needs it off
-        loopback; on loopback, a foreign Host header (DNS rebinding) is refused."""
+        loopback; on loopback, a foreign Host header (DNS rebinding) is refused, and so
+        is a WebSocket opened by a page of another origin."""
         if self.loopback and request.host.rsplit(":", 1)[0].strip("[]") not in \
                 ("127.0.0.1", "localhost", "::1", self.host):
             raise _json_error(web.HTTPForbidden, f"unexpected Host header {request.host[:60]!r}")
+        origin = request.headers.get("Origin")
+        if request.path == "/ws" and origin and origin.split("://", 1)[-1] != request.host:
+            raise _json_error(web.HTTPForbidden, f"WebSocket from another origin {origin[:60]!r}")
         static = request.path == "/" or request.path.startswith("/static/")
         self._token_ok(request, request.method == "POST" or (not self.loopback and not static))
         return await handler(request)

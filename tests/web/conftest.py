@@ -17,10 +17,12 @@ TOKEN = "test-token-123"
 
 @pytest.fixture(scope="module")
 def manager(tmp_path_factory):
-    """The demo graph (device -> bandpass -> recorder, 4 channels) and a video source
-    (camera.frames over tcp; camera.level has no consumer, so it stays inproc)."""
+    """The demo graph (device -> bandpass -> recorder, 4 channels; bandpass.output in
+    shared memory) and a video source (camera.frames over tcp; camera.level has no
+    consumer, so it stays inproc)."""
     spec = demo_graph(str(tmp_path_factory.mktemp("web") / "rec"), channels=4)
     spec.imports.append("tests.web.webnodes")
+    spec.nodes["bandpass"].outputs["output"] = {"transfermode": "sharedmem"}
     spec.groups["camera"] = {}
     spec.nodes["camera"] = NodeSpec("camera", "Frames", "camera", {"fps": 20.0},
                                     {"frames": {"protocol": "tcp"}, "level": {}})

@@ -47,7 +47,8 @@ def test_graph_lists_nodes_groups_and_connections(web):
     links = {(c["source"], c["output"], c["target"], c["input"]): c for c in graph["connections"]}
     assert set(links) == {("device", "signals", "bandpass", "input"), ("device", "signals", "recorder", "raw"),
                           ("bandpass", "output", "recorder", "filtered")}
-    assert all(c["protocol"] == "tcp" and c["transfermode"] == "plaindata" for c in links.values())
+    assert all(c["protocol"] == "tcp" for c in links.values())
+    assert {k[0]: c["transfermode"] for k, c in links.items()} == {"device": "plaindata", "bandpass": "sharedmem"}
     assert nodes["camera"]["outputs"]["level"]["protocol"] == "inproc"
     assert {g["name"] for g in graph["groups"]} == {"acquisition", "processing", "recording", "camera"}
 
@@ -106,6 +107,20 @@ def test_foreign_host_header_is_refused_on_loopback(web):
     assert call(web.url + "api/graph", headers={"Host": "attacker.example:80"})[0] == 403
 
 
+def test_websocket_from_another_origin_is_refused(web):
+    import aiohttp
+
+    async def attempt(origin):
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(web.url.replace("http", "ws") + "ws", origin=origin) as ws:
+                    return (await ws.receive_json(timeout=30))["type"]
+            except aiohttp.WSServerHandshakeError as exc:
+                return exc.status
+    assert asyncio.run(attempt("http://attacker.example")) == 403
+    assert asyncio.run(attempt(web.url.rstrip("/"))) == "update"
+
+
 def test_other_address_needs_the_token_for_everything(manager):
     with WebMonitor(manager, "0.0.0.0", 0, token=TOKEN) as monitor:
         assert "not loopback: every request needs the token" in monitor.banner()
@@ -147,6 +162,9 @@ def test_websocket_updates_and_previews(web):
         return msg["type"] == "update" and len(p) == 3 and len((p["device.signals"].get("data") or [[]])[0]) > 50 \
             and p["camera.frames"].get("index")
     msg = asyncio.run(_ws_until(url, ["device.signals", "camera.frames", "camera.level"], ready))
+    filtered = asyncio.run(_ws_until(url, ["bandpass.output"], lambda m: len(
+        (m["previews"].get("bandpass.output", {}).get("data") or [[]])[0]) > 50))["previews"]["bandpass.output"]
+    assert len(filtered["data"]) == 4            # read from the output's shared memory
     assert {n["name"] for n in msg["graph"]["nodes"]} == NODES and msg["stats"]["streams"]
     sig = msg["previews"]["device.signals"]
     assert sig["kind"] == "signal" and len(sig["data"]) == 4 and sig["channels"] == 4

@@ -333,9 +333,16 @@ function connect() {
     drawOutputs(msg.graph);
     drawPreviews(msg.previews);
   };
-  socket.onclose = () => {
+  socket.onclose = async () => {
     $("#status").textContent = "disconnected; retrying...";
     $("#status").className = "status bad";
+    try {          // off loopback every request needs the token: say so rather than retry silently
+      const r = await fetch("/api/stats", {headers: token() ? {"Authorization": "Bearer " + token()} : {}});
+      if (r.status === 401 || r.status === 403) {
+        $("#status").textContent = r.status === 401 ? "this monitor needs the token (printed at start)"
+                                                    : "wrong token";
+      }
+    } catch (err) { /* the server is gone: keep retrying */ }
     setTimeout(connect, 1000);
   };
 }
