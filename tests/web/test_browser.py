@@ -1,5 +1,10 @@
 """The monitor page in a real headless Chromium (Debian's chromium + chromium-driver, selenium)."""
+import os
+import re
 import shutil
+import subprocess
+import sys
+import threading
 
 import pytest
 
@@ -11,6 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER),
                                 reason="needs Debian's chromium and chromium-driver (./run installs them)")
 
@@ -99,3 +105,29 @@ def test_picked_previews_are_drawn(browser, web):
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] === 255 && d[i + 1] === 0) n++;
         return n;""")
     assert red >= 48
+
+
+def test_acqflow_demo_web_end_to_end(browser, tmp_path):
+    """`acqflow demo --web`: the printed link opens the live graph; stop and restart a node."""
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.cli", "demo", "--web", "127.0.0.1:0", "--no-viewer",
+                             "--channels", "4", "--duration", "300", "--record", str(tmp_path / "rec")],
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()
+    try:
+        link = until(browser, lambda d: next((m.group(0) for ln in list(lines)
+                                              for m in [re.search(r"http://127\.0\.0\.1:\d+/#token=\S+", ln)] if m),
+                                             None), timeout=90, message="the link printed at start")
+        open_page(browser, link)
+        until(browser, lambda d: {g.get_attribute("data-node") for g in d.find_elements(By.CSS_SELECTOR, "#graph g.node")}
+              == {"device", "bandpass", "recorder"}, message="the demo's three nodes")
+        until(browser, lambda d: cell(d, "streams", "device.signals->bandpass.input", "rate") not in ("", "-"))
+        for action, expected in (("stop", "stopped"), ("restart", "running")):
+            browser.find_element(By.CSS_SELECTOR, f'#nodes tr[data-node="device"] button[data-action="{action}"]').click()
+            until(browser, lambda d: cell(d, "nodes", "device", "state") == expected, message=f"device {expected}")
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    assert proc.returncode == 0, "".join(lines)[-2000:]
+    assert any("committed=True" in ln for ln in lines)
