@@ -107,8 +107,11 @@ class WebMonitor:
         self._startup_error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="acqflow-web", daemon=True)
         self._thread.start()
-        self._ready.wait(30)
+        if not self._ready.wait(60):
+            self._startup_error = TimeoutError("the web monitor did not start within 60 s")
         if self._startup_error is not None:
+            self.close()
+            self._sock.close()
             raise self._startup_error
 
     # -- addresses -------------------------------------------------------------
@@ -137,6 +140,10 @@ class WebMonitor:
         self._ready.set()
         self._loop.run_forever()
         self._loop.run_until_complete(self._stop())
+        pending = [t for t in asyncio.all_tasks(self._loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self._loop.close()
 
     async def _start(self) -> None:

@@ -11,6 +11,7 @@ import pytest
 from .conftest import TOKEN
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (the dev extra) drives Chromium")
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -37,7 +38,15 @@ def browser():
 
 def until(driver, condition, timeout=30.0, message=""):
     """Wait (polling) until ``condition(driver)`` is truthy; returns it."""
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(condition, message)
+
+
+def drawn_nodes(driver) -> set:
+    """The nodes drawn in the graph (read in one go: the SVG is redrawn at each update)."""
+    return set(driver.execute_script(
+        "return [...document.querySelectorAll('#graph g.node')].map((g) => g.dataset.node);"))
 
 
 def cell(driver, table, key, css):
@@ -52,7 +61,7 @@ def open_page(driver, url):
 
 def test_page_lists_every_node_and_rates_update(browser, web):
     open_page(browser, web.url)
-    nodes = {g.get_attribute("data-node") for g in browser.find_elements(By.CSS_SELECTOR, "#graph g.node")}
+    nodes = drawn_nodes(browser)
     assert nodes == {"device", "bandpass", "recorder", "camera"}
     rows = {tr.get_attribute("data-node") for tr in browser.find_elements(By.CSS_SELECTOR, "#nodes tbody tr")}
     assert rows == nodes
@@ -66,8 +75,7 @@ def test_page_lists_every_node_and_rates_update(browser, web):
     until(browser, lambda d: int(d.find_element(By.ID, "status").get_attribute("data-updates")) >= updates + 3,
           message="three more updates")
     assert 500 < first < 2000 and 500 < rate() < 2000
-    edges = browser.find_elements(By.CSS_SELECTOR, "#graph path.edge")
-    assert len(edges) == 3
+    assert browser.execute_script("return document.querySelectorAll('#graph path.edge').length") == 3
 
 
 def test_controls_refused_without_token_and_done_with_it(browser, web, manager):
@@ -120,8 +128,8 @@ def test_acqflow_demo_web_end_to_end(browser, tmp_path):
                                               for m in [re.search(r"http://127\.0\.0\.1:\d+/#token=\S+", ln)] if m),
                                              None), timeout=90, message="the link printed at start")
         open_page(browser, link)
-        until(browser, lambda d: {g.get_attribute("data-node") for g in d.find_elements(By.CSS_SELECTOR, "#graph g.node")}
-              == {"device", "bandpass", "recorder"}, message="the demo's three nodes")
+        until(browser, lambda d: drawn_nodes(d) == {"device", "bandpass", "recorder"},
+              message="the demo's three nodes")
         until(browser, lambda d: cell(d, "streams", "device.signals->bandpass.input", "rate") not in ("", "-"))
         for action, expected in (("stop", "stopped"), ("restart", "running")):
             browser.find_element(By.CSS_SELECTOR, f'#nodes tr[data-node="device"] button[data-action="{action}"]').click()
