@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow import InputStream, StreamClosed
+from ..dataflow import InputStream, RingBuffer, StreamClosed
 from ..dataflow.spec import make_dtype
 
 __all__ = ["PreviewTap", "PreviewError"]
@@ -45,10 +45,14 @@ class PreviewTap:
         self._frame: tuple[int, np.ndarray] | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.total_channels = int(np.prod(shape[1:]))
+        self.ring: RingBuffer | None = None      # the first channels only, at full rate
+        if not self.video:
+            self.ring = RingBuffer((max(2, int((self.rate or 1000.0) * seconds)),
+                                    min(channels, self.total_channels)), make_dtype(params["dtype"]),
+                                   fill=np.nan if make_dtype(params["dtype"]).kind == "f" else 0)
         self.input = InputStream(name=f"web preview {key}")
         self.input.connect(params)
-        if not self.video:
-            self.input.set_buffer(max(2, int((self.rate or 1000.0) * seconds)))
         self._thread = threading.Thread(target=self._drain, name=f"acqflow-web-preview {key}", daemon=True)
         self._thread.start()
 
@@ -57,10 +61,15 @@ class PreviewTap:
             while not self._stop.is_set():
                 if not self.input.poll(100):
                     continue
+                index, data = self.input.recv(timeout=100, return_data=True)
                 with self._lock:
-                    index, data = self.input.recv(timeout=100, return_data=self.video)
-                    if self.video and data is not None and len(data):
-                        self._frame = (index, np.array(data[-1]))
+                    if self.video:
+                        if len(data):
+                            self._frame = (index, np.array(data[-1]))
+                    else:
+                        if self.ring.index() == 0 and index > len(data):
+                            self.ring.reset_index(index - len(data))    # joined a running stream
+                        self.ring.new_chunk(data.reshape(len(data), -1)[:, :self.ring.shape[1]], index)
         except StreamClosed:
             self.error = f"{self.key} was closed"
         except Exception as exc:            # shown on the page instead of the preview
@@ -75,18 +84,17 @@ class PreviewTap:
             return self._read_frame() if self.video else self._read_signal()
 
     def _read_signal(self) -> dict[str, Any]:
-        ring = self.input.buffer
+        ring = self.ring
         stop = ring.index()
         n = min(stop - ring.first_index(), int((self.rate or 1000.0) * self.seconds))
         step = max(1, n // self.points)
         start = (stop - n + step - 1) // step * step       # aligned: the trace does not jitter
         if n <= 0 or start >= stop:
             return {"kind": "signal", "rate": self.rate, "t0": None, "step": step, "data": []}
-        block = np.asarray(ring[start:stop])
-        block = block.reshape(len(block), -1)[::step, :self.channels].astype(float)
+        block = np.asarray(ring[start:stop])[::step].astype(float)
         data = [[round(v, 6) if np.isfinite(v) else None for v in col] for col in block.T.tolist()]
         return {"kind": "signal", "rate": self.rate, "step": step, "index": stop,
-                "t0": start / self.rate if self.rate else start, "channels": int(np.prod(ring.shape[1:])),
+                "t0": start / self.rate if self.rate else start, "channels": self.total_channels,
                 "data": data}
 
     def _read_frame(self) -> dict[str, Any]:
@@ -99,8 +107,7 @@ class PreviewTap:
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
-        with self._lock:
-            self.input.close()
+        self.input.close()
 
 
 def frame_rgba(frame: np.ndarray, max_width: int = 320, bgr: bool = False) -> dict[str, Any]:
