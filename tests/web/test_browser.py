@@ -139,3 +139,15 @@ def test_acqflow_demo_web_end_to_end(browser, tmp_path):
         proc.wait(60)
     assert proc.returncode == 0, "".join(lines)[-2000:]
     assert any("committed=True" in ln for ln in lines)
+
+
+def test_off_loopback_the_page_asks_for_the_token(browser, manager):
+    from acqflow.web import WebMonitor
+    with WebMonitor(manager, "0.0.0.0", 0, token=TOKEN) as monitor:
+        url = f"http://127.0.0.1:{monitor.port}/"
+        browser.get(url)
+        until(browser, lambda d: "needs the token" in d.find_element(By.ID, "status").text,
+              message="the page saying it needs the token")
+        assert not drawn_nodes(browser)
+        open_page(browser, url + f"#token={TOKEN}")
+        assert drawn_nodes(browser) == {"device", "bandpass", "recorder", "camera"}
