@@ -196,7 +196,7 @@ class RPCClient:
             return
         if threading.get_ident() != self._thread:
             raise RuntimeError("close a client from the thread that made it")
-        self._flush_releases()
+        self._say_bye()
         self._closed = True
         self._fail_all(RPCDisconnected(f"client for {self.address} was closed"))
         if _thread_clients().get(self.address) is self:
@@ -241,6 +241,17 @@ class RPCClient:
         if threading.get_ident() != self._thread:
             raise RuntimeError("an RPCClient is used only by the thread that made it; "
                                "use RPCClient.get_client(address) in each thread")
+
+    def _say_bye(self) -> None:
+        """Tell the server we are gone (with our last releases), so it forgets us."""
+        if self._disconnect_reason is not None:
+            return
+        frames = self.serializer.dumps({"action": "bye", "req_id": None,
+                                        "refs": refs.take_releases(self.address)})
+        try:
+            wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
+        except zmq.ZMQError:
+            logger.debug("could not say bye to %s", self.address)
 
     def _flush_releases(self) -> None:
         if self._closed or self._disconnect_reason is not None:

@@ -9,6 +9,8 @@ from typing import IO
 
 import zmq
 
+from .private import private_address
+
 __all__ = ["LogSender", "LogReceiver", "PipeLogger", "child_logger_name"]
 
 _FIELDS = ("name", "levelno", "levelname", "pathname", "filename", "module", "lineno",
@@ -72,7 +74,7 @@ class LogReceiver:
     def __init__(self) -> None:
         self._socket = zmq.Context.instance().socket(zmq.PULL)
         self._socket.linger = 0
-        self._socket.bind("tcp://127.0.0.1:*")
+        self._socket.bind(private_address("log"))
         self.address = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
         self._thread = threading.Thread(target=self._run, name="acqflow-log-receiver", daemon=True)
         self._thread.start()

@@ -30,7 +30,7 @@ class QtRPCServer(RPCServer):
     """RPC server served by the Qt event loop of the GUI thread (create it there,
     after the QApplication).  ``run_forever()`` runs ``app.exec_()`` until close()."""
 
-    def __init__(self, address: str = "tcp://127.0.0.1:*", *,
+    def __init__(self, address: str | None = None, *,
                  keys_dir: str | os.PathLike | None = None, **kwargs: Any):
         app = QtCore.QCoreApplication.instance()
         if app is None:

@@ -12,8 +12,10 @@ from typing import Any
 import zmq
 
 from . import registry, refs, wire
+from .clients import ClientTable
 from .codec import ForceProxy
 from .errors import SerializationError
+from .private import private_address
 from .proxy import RETURN_TYPES, SYNC_MODES
 from .reactor import Reactor
 from .security import check_bind, secure_server
@@ -44,14 +46,19 @@ class RPCServer:
     """Serves remote requests for objects of this process.
 
     ``RPCServer(address)`` binds at once (``address`` becomes the resolved
-    endpoint).  ``run_forever()`` serves in the calling thread until ``close()``;
+    endpoint; by default a private ipc socket only this user can reach, see
+    docs/rpc.md).  It belongs to the thread that runs it (else the one that made
+    it): only there do proxies to its objects resolve to the objects themselves.  ``run_forever()`` serves in the calling thread until ``close()``;
     ``run_lazy()`` serves only while a client in the calling thread waits for a
     reply.  ``server['name'] = obj`` publishes an object for ``client.get('name')``.
     Binding a non-loopback address needs ``keys_dir`` (CurveZMQ, see ``acqflow keys``).
     """
 
-    def __init__(self, address: str = "tcp://127.0.0.1:*", *, keys_dir: str | os.PathLike | None = None,
-                 max_message_size: int | None = None, name: str | None = None):
+    def __init__(self, address: str | None = None, *, keys_dir: str | os.PathLike | None = None,
+                 max_message_size: int | None = None, name: str | None = None,
+                 max_clients: int = 1024, client_idle_s: float = 600.0):
+        if address is None:
+            address = private_address("rpc")
         check_bind(address, secure=keys_dir is not None)
         self.name = name
         self._own_context = keys_dir is not None
@@ -76,12 +83,13 @@ class RPCServer:
         self._objects: dict[int, list] = {}     # obj_id -> [object, outstanding weight]
         self._ids: dict[int, int] = {}          # id(object) -> obj_id
         self._obj_ids = itertools.count(1)
-        self._published: dict[str, Any] = {}
-        self._clients: dict[bytes, bytes] = {}  # identity -> serializer name
+        self._published: dict[str, Any] = {"self": self}
+        self._clients = ClientTable(max_clients, client_idle_s)
         self._bad_window = [0.0, 0]             # rate limit for logging bad requests
         self._closed = False
         self._close_requested = False
         self._serving_thread: int | None = None
+        self._owner_thread = threading.get_ident()
         self._reactor: Reactor | None = None
         self._wake_addr = f"inproc://acqflow-rpc-wake-{os.getpid()}-{next(_wake_ids)}"
         self._wake: zmq.Socket | None = None
@@ -107,6 +115,30 @@ class RPCServer:
     def closed(self) -> bool:
         """True once the server stopped serving."""
         return self._closed
+
+    def running(self) -> bool:
+        """True until the server closed (pyacq's name)."""
+        return not self._closed
+
+    def in_own_thread(self) -> bool:
+        """True in the thread this server belongs to (the one serving it, else its maker):
+        only there may a proxy to one of its objects be replaced by the object itself."""
+        owner = self._serving_thread if self._serving_thread is not None else self._owner_thread
+        return owner == threading.get_ident()
+
+    @staticmethod
+    def get_server() -> "RPCServer | None":
+        """The server that serves the calling thread (``run_lazy``/``run_forever``), if any."""
+        return registry.thread_server()
+
+    @staticmethod
+    def local_client() -> Any:
+        """The calling thread's RPCClient to the server serving this thread (pyacq's name)."""
+        server = registry.thread_server()
+        if server is None:
+            raise RuntimeError("no RPCServer serves this thread (call run_lazy() first)")
+        from .client import RPCClient
+        return RPCClient.get_client(server.address)
 
     def __repr__(self) -> str:
         return f"<RPCServer {self.name or ''} {self.address}{' closed' if self._closed else ''}>"
@@ -136,6 +168,7 @@ class RPCServer:
         while not self._closed:
             if not reactor.process(_IDLE):
                 reactor.idle()
+                self._clients.prune()
             if self._close_requested and not self._closed:
                 self._close_now()
 
@@ -195,6 +228,7 @@ class RPCServer:
             self._objects.clear()
             self._ids.clear()
         self._published.clear()
+        self._published["self"] = self
         logger.debug("%r closed", self)
 
     def _teardown_socket(self) -> None:
@@ -219,6 +253,7 @@ class RPCServer:
                 self._handle(frames)
             except Exception:  # never let one bad request stop the server
                 logger.exception("%r: unexpected error handling a request", self)
+        self._clients.prune()
         if self._close_requested:
             self._close_now()
 
@@ -268,10 +303,14 @@ class RPCServer:
             if not isinstance(msg, dict):
                 raise SerializationError(f"a request must be a map, not {type(msg).__name__}")
         except Exception as exc:
-            self._reply_error(ident, ser_name, None, exc)
+            self._reply_error(ident, ser_name, serializer.peek_req_id(frames[2]), exc)
             return
-        self._clients[ident] = ser_name
         action = msg.get("action")
+        if action == "bye":
+            self._release_many(msg.get("refs"))
+            self._clients.forget(ident)
+            return
+        self._clients.touch(ident, ser_name)
         if action == "release":
             self._release_many(msg.get("refs"))
             return
