@@ -116,6 +116,8 @@ def main() -> int:
                                                      server.address)
     try:
         server.run_forever()
+        if config.get("qt"):
+            server.exec_()        # a QtRPCServer serves in the Qt event loop
     finally:
         server.close()
         logging.shutdown()

@@ -45,13 +45,18 @@ def peek_json_req_id(body: Any) -> Any:
             return _simple_id(msg.get("req_id")) if isinstance(msg, dict) else None
     except Exception:
         pass
-    m = _REQ_ID.search(raw)
-    if m is None:
-        return None
-    try:
-        return _simple_id(json.loads(m.group(1)))
-    except ValueError:
-        return None
+    # broken JSON: the first "req_id" key sitting in the top-level object (depth 1)
+    a = np.frombuffer(raw, np.uint8).copy()
+    for m in _STRING.finditer(raw):
+        a[m.start():m.end()] = 0x20
+    depth = np.cumsum((a == 0x5B).astype(np.int32) + (a == 0x7B) - (a == 0x5D) - (a == 0x7D))
+    for m in _REQ_ID.finditer(raw):
+        if depth[m.start()] == 1:
+            try:
+                return _simple_id(json.loads(m.group(1)))
+            except ValueError:
+                return None
+    return None
 
 
 class JsonSerializer(Serializer):

@@ -15,7 +15,7 @@ from . import registry, refs, wire
 from .clients import ClientTable
 from .codec import ForceProxy
 from .errors import SerializationError
-from .private import private_address
+from .private import is_private_address, private_address
 from .proxy import RETURN_TYPES, SYNC_MODES
 from .reactor import Reactor
 from .security import check_bind, secure_server
@@ -233,6 +233,12 @@ class RPCServer:
 
     def _teardown_socket(self) -> None:
         self._socket.close()
+        address = getattr(self, "address", "")
+        if is_private_address(address):   # zmq unlinks it later, from its I/O thread
+            try:
+                os.unlink(address[len("ipc://"):])
+            except OSError:
+                pass
         if self._auth is not None:
             self._auth.stop()
         if self._own_context:
