@@ -86,6 +86,7 @@ class RPCServer:
         self._published: dict[str, Any] = {"self": self}
         self._clients = ClientTable(max_clients, client_idle_s)
         self._bad_window = [0.0, 0]             # rate limit for logging bad requests
+        self.n_bad_requests = 0                 # unreadable requests refused
         self._closed = False
         self._close_requested = False
         self._serving_thread: int | None = None
@@ -279,6 +280,7 @@ class RPCServer:
         wire.send_message(self._socket, [ident, ser_name, *frames], 3)
 
     def _reply_error(self, ident: bytes, ser_name: bytes, req_id: Any, exc: BaseException) -> None:
+        self.n_bad_requests += 1
         now = time.monotonic()
         if now - self._bad_window[0] > 1.0:
             if self._bad_window[1] > _BAD_LOG_PER_S:
@@ -421,6 +423,7 @@ class RPCServer:
         with self._lock:
             n = len(self._objects)
         return {"objects": n, "published": len(self._published), "clients": len(self._clients),
+                "bad_requests": self.n_bad_requests,
                 "address": self.address, "pid": os.getpid()}
 
     def _do_close(self, msg: dict) -> bool:
