@@ -67,6 +67,8 @@ def _setup_logging(config: dict) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.addHandler(LogSender(config["log_address"], config["name"]))
+    from .log import spawned_as
+    spawned_as(config["name"], config["log_address"])
     root.setLevel(config.get("log_level") or logging.WARNING)
 
 
