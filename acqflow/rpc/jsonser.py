@@ -76,6 +76,8 @@ class JsonSerializer(Serializer):
 
     def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
         errs = errors if errors is not None else []
+        if isinstance(body, list):        # the frames dumps() gave
+            body = body[0]
         try:
             depth = json_depth(body)
         except Exception as exc:

@@ -52,13 +52,19 @@ class Serializer:
 
     name: str = ""
 
+    @property
+    def type(self) -> str:
+        """pyacq's name for ``name``."""
+        return self.name
+
     def dumps(self, obj: Any, server: Any = None) -> list:
         """Frames ``[body, *buffers]`` for ``obj``; unserializable values become proxies
         served by ``server`` (an RPCServer, or a callable returning one, or None)."""
         raise NotImplementedError
 
     def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
-        """Decode frames; proxy resolution problems are appended to ``errors``."""
+        """Decode ``body`` and ``buffers`` (or the frame list ``dumps`` returned); proxy
+        resolution problems are appended to ``errors``."""
         raise NotImplementedError
 
     def peek_req_id(self, body: bytes) -> Any:
@@ -79,6 +85,8 @@ class MsgpackSerializer(Serializer):
         return _Encoder(server, self.large_array).encode(obj)
 
     def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
+        if isinstance(body, list):        # the frames dumps() gave
+            body, buffers = body[0], body[1:]
         return _Decoder(buffers, errors if errors is not None else []).decode(body)
 
     def peek_req_id(self, body: bytes) -> Any:

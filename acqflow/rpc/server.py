@@ -98,7 +98,7 @@ class RPCServer:
             "call": self._do_call, "getattr": self._do_getattr, "setattr": self._do_setattr,
             "import": self._do_import, "get": self._do_get, "transfer": self._do_transfer,
             "ping": lambda msg: "pong", "incref": self._do_incref, "stats": self._do_stats,
-            "close": self._do_close,
+            "close": self._do_close, "publish": self._do_publish,
         }
         registry.register(self)
 
@@ -407,6 +407,12 @@ class RPCServer:
             raise NameError(f"no object published as {name!r} on {self.address}")
         return self._published[name]
 
+    def _do_publish(self, msg: dict) -> None:
+        name = msg.get("name")
+        if not isinstance(name, str):
+            raise ValueError("publish needs a name")
+        self._published[name] = msg.get("value")
+
     def _do_transfer(self, msg: dict) -> Any:
         return msg.get("value")
 
@@ -442,8 +448,10 @@ class RPCServer:
                 self._objects[obj_id] = [obj, 0]
                 self._ids[id(obj)] = obj_id
             self._objects[obj_id][1] += refs.WEIGHT
+        cls = type(obj)
         d = {"address": self.address, "obj_id": obj_id, "weight": refs.WEIGHT, "attrs": [],
-             "type": type(obj).__name__}
+             "type": cls.__qualname__ if cls.__module__ == "builtins" else
+             f"{cls.__module__}.{cls.__qualname__}"}
         if self.server_key:
             d["server_key"] = self.server_key
         return d
