@@ -177,15 +177,24 @@ class ObjectProxy:
         raise TypeError("an ObjectProxy is not iterable; iterate over proxy._get_value()")
 
     # -- identity ------------------------------------------------------------
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: Any) -> Any:
+        """Two proxies: equal when they name the same remote object and path.  A proxy
+        and a value: the remote object compares itself with the value (as pyacq's)."""
         if not isinstance(other, ObjectProxy):
-            return NotImplemented
+            return self._remote_op("__eq__", other)
         return (self._ref.address, self._ref.obj_id, self._attrs) == \
             (other._ref.address, other._ref.obj_id, other._attrs)
 
-    def __ne__(self, other: Any) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
+    def __ne__(self, other: Any) -> Any:
+        if not isinstance(other, ObjectProxy):
+            return self._remote_op("__ne__", other)
+        return not self.__eq__(other)
+
+    def _remote_op(self, name: str, other: Any) -> Any:
+        result = self._derive(name)(other, _sync="sync", _return_type="auto")
+        if isinstance(result, ObjectProxy) and result._ref.type_name == "NotImplementedType":
+            return NotImplemented
+        return result
 
     def __hash__(self) -> int:
         return hash((self._ref.address, self._ref.obj_id, self._attrs))
@@ -197,3 +206,17 @@ class ObjectProxy:
 
     def __reduce__(self):
         raise TypeError("ObjectProxy cannot be pickled; send it through RPC instead")
+
+
+def _remote_operator(name: str):
+    def op(self: ObjectProxy, other: Any) -> Any:
+        return self._remote_op(name, other)
+    op.__name__ = name
+    op.__doc__ = f"``{name}`` evaluated by the remote object (as pyacq's proxies do)."
+    return op
+
+
+for _name in ("lt", "le", "gt", "ge", "add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
+              "and", "or", "xor", "lshift", "rshift", "radd", "rsub", "rmul", "rtruediv",
+              "rfloordiv", "rmod", "rpow", "rand", "ror", "rxor"):
+    setattr(ObjectProxy, f"__{_name}__", _remote_operator(f"__{_name}__"))
