@@ -1,0 +1,51 @@
+"""pyacq's SosFilter: acqflow's SosFilter configured by ``coefficients`` (scipy second-order sections)."""
+from __future__ import annotations
+
+from typing import Any
+
+from ....nodes.filters import SosFilter as _SosFilter
+from ._names import alias_streams
+
+__all__ = ["SosFilter", "HAVE_PYOPENCL", "sosfilter_engines", "ENGINES"]
+
+#: pyacq's OpenCL engines are not provided: scipy.signal.sosfilt does the work.
+HAVE_PYOPENCL = False
+#: Engines accepted by ``configure(engine=...)``; both run scipy.signal.sosfilt.
+ENGINES = ("scipy", "numpy")
+sosfilter_engines = {name: _SosFilter for name in ENGINES}
+
+
+def check_engine(node_name: str, engine: str) -> None:
+    """Refuse an engine acqflow does not have (pyacq's OpenCL ones) with a clear message."""
+    if engine not in ENGINES:
+        raise ValueError(f"{node_name}: engine {engine!r} is not available (acqflow filters with "
+                         f"scipy; use one of {', '.join(ENGINES)})")
+
+
+class SosFilter(_SosFilter):
+    """Causal IIR filter; ``configure(coefficients, engine='scipy', chunksize=None)`` as pyacq's.
+
+    ``coefficients`` is an (n_sections, 6) sos array (``scipy.signal.iirfilter(...,
+    output='sos')``); ``chunksize`` is accepted and unused (acqflow filters any chunk
+    size).  Streams: ``input``/``output``, also reachable as pyacq's ``signals``.
+    """
+
+    def __init__(self, name: str | None = None, **kwargs: Any):
+        super().__init__(name=name)
+        alias_streams(self, {"signals": "input"}, {"signals": "output"})
+
+    def _configure(self, coefficients: Any = None, engine: str = "scipy", chunksize: int | None = None,
+                   **kwargs: Any) -> None:
+        check_engine(self.name, engine)
+        if coefficients is not None:
+            kwargs["sos"] = coefficients
+        self.engine, self.chunksize = engine, chunksize
+        super()._configure(**kwargs)
+
+    @property
+    def coefficients(self):
+        return self.sos if self.sos is not None else self._design.get("sos")
+
+    def set_coefficients(self, coefficients: Any) -> None:
+        """pyacq's way to change the filter (also while running)."""
+        self.set_params(sos=coefficients)

@@ -1,0 +1,321 @@
+"""pyacq's own device and dsp tests, run on acqflow after ``acqflow.compat.pyacq.install()``.
+
+Each test follows pyacq's (pyacq/devices/tests, pyacq/dsp/tests): same imports of
+``pyacq.*``, same data, same calls.  Adaptations, the same everywhere:
+* pyacq runs ``app.exec_()`` until a QTimer quits it; here we wait on a condition
+  (enough data through the graph) with a timeout, then check the data itself where
+  pyacq only watched (filter output against scipy, trigger indexes, stacks);
+* ``from pyacq import NumpyDeviceBuffer`` is written ``from pyacq.devices import ...``
+  and pyacq's ``ThreadPollOutput`` is the test's ``Collector``;
+* nodes pyacq makes with ``create_manager()/create_nodegroup()`` are made in-process.
+"""
+import numpy as np
+import pytest
+import scipy.signal
+
+from tests.compat.pyacq_util import Collector, pyacq_installed, wait  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("pyacq_installed")
+
+
+def close_all(*nodes):
+    for n in nodes:
+        if n.running():
+            n.stop()
+    for n in nodes:
+        n.close()
+
+
+# -- pyacq/devices/tests/test_npbufferdevice.py (adapted: nodes in-process, receivers are InputStreams)
+def test_npbufferdevice():
+    from pyacq.devices import NumpyDeviceBuffer
+    dev = NumpyDeviceBuffer(name='dev')
+    dev.configure(nb_channel=7, sample_interval=0.0001)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    dev.initialize()
+    receivers = [Collector(dev.output) for _ in range(3)]
+    dev.start()
+    wait(lambda: all(r.head >= 4 * 256 for r in receivers), message="3 receivers get 4 chunks")
+    dev.stop()
+    for r in receivers:
+        got = r.data()[:4 * 256]
+        assert got.shape == (4 * 256, 7) and got.dtype == np.float32
+        np.testing.assert_array_equal(got, dev.buffer[:4 * 256])
+        r.close()
+    assert dev.output.params['sample_rate'] == 10000.
+    assert [c['name'] for c in dev.output.params['channel_info']] == [f'chan{i}' for i in range(7)]
+    dev.close()
+
+
+def test_npbufferdevice_refuses_bad_buffer():
+    from pyacq.devices import NumpyDeviceBuffer
+    dev = NumpyDeviceBuffer()
+    with pytest.raises(ValueError, match="nb_channel=3"):
+        dev.configure(nb_channel=3, buffer=np.zeros((256, 2), 'float32'))
+    with pytest.raises(ValueError, match="multiple of chunksize=256"):
+        dev.configure(nb_channel=2, buffer=np.zeros((300, 2), 'float32'))
+
+
+def test_npbufferdevice_digital():
+    """A uint8 buffer as pyacq's digital oscilloscope test streams it, and as a digitalsignal."""
+    from pyacq.devices import NumpyDeviceBuffer
+    buffer = (np.arange(200 * 3) % 256).astype('uint8').reshape(200, 3)
+    for streamtype in ('analogsignal', 'digitalsignal'):
+        dev = NumpyDeviceBuffer()
+        dev.configure(nb_channel=3, sample_interval=0.001, chunksize=20, buffer=buffer)
+        dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata',
+                             streamtype=streamtype)
+        dev.initialize()
+        assert dev.output.params['streamtype'] == streamtype
+        r = Collector(dev.output)
+        dev.start()
+        wait(lambda: r.head >= 100)
+        np.testing.assert_array_equal(r.data()[:100], buffer[:100])
+        r.close()
+        close_all(dev)
+
+
+# -- pyacq/dsp/tests/test_sosfilter.py and test_overlapfiltfilt.py (shared data) -------------
+nb_channel_f = 10
+sample_rate_f = 1000.
+chunksize_f = 10
+nloop_f = 200
+_length = int(chunksize_f * nloop_f)
+_times = np.arange(_length) / sample_rate_f
+_rng = np.random.default_rng(1)
+buffer_f = _rng.random((_length, nb_channel_f)) * .3
+_freqs = (np.sin(np.pi * 2 * .05 * _times) + 1) / 2 * (60. - 20.) + 20.
+_phases = np.cumsum(_freqs / sample_rate_f) * 2 * np.pi
+buffer_f += (np.sin(_phases) * np.abs(np.sin(np.pi * 2 * .05 * 8 * _times)) * .8)[:, None]
+buffer_f = buffer_f.astype('float32')
+coefficients_f = scipy.signal.iirfilter(7, [40. / sample_rate_f * 2, 60. / sample_rate_f * 2],
+                                        btype='bandpass', ftype='butter', output='sos')
+
+
+def stream_spec(nb_channel):
+    return dict(protocol='tcp', interface='127.0.0.1', transfermode='sharedmem',
+                double=True, dtype='float32', buffer_size=2048 * 50, shape=(-1, nb_channel))
+
+
+def test_sosfilter():
+    """pyacq's do_filtertest('scipy'); checks the filtered stream equals scipy's offline sosfilt."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.dsp.sosfilter import HAVE_PYOPENCL, SosFilter
+    assert not HAVE_PYOPENCL
+    spec = stream_spec(nb_channel_f)
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel_f, sample_interval=1. / sample_rate_f, chunksize=chunksize_f,
+                  buffer=buffer_f)
+    dev.output.configure(**spec)
+    dev.initialize()
+    filter = SosFilter()
+    filter.configure(coefficients=coefficients_f, engine='scipy', chunksize=chunksize_f)
+    filter.input.connect(dev.output)
+    filter.output.configure(**spec)
+    filter.initialize()
+    out = Collector(filter.output)
+    filter.start()
+    dev.start()
+    wait(lambda: out.head >= 1000, message="1 s filtered")
+    close_all(dev, filter)
+    got = out.data()[:1000]
+    out.close()
+    offline = scipy.signal.sosfilt(coefficients_f, buffer_f[:1000].astype('float64'), axis=0)
+    np.testing.assert_allclose(got, offline, atol=1e-4)
+    assert filter.inputs['signals'] is filter.input and filter.outputs['signals'] is filter.output
+
+
+def test_sosfilter_engines():
+    from pyacq.dsp.sosfilter import SosFilter
+    f = SosFilter()
+    with pytest.raises(ValueError, match="engine 'opencl' is not available"):
+        f.configure(coefficients=coefficients_f, engine='opencl')
+    f.configure(coefficients=coefficients_f, engine='numpy')
+
+
+def test_overlapfiltfilt():
+    """pyacq's test_overlapfiltfilt do_filtertest('scipy') (4 channels, chunksize 100, overlapsize 250);
+    checks the output equals scipy's offline sosfiltfilt away from the stream's start."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.dsp.overlapfiltfilt import OverlapFiltfilt
+    nb_channel, chunksize, overlapsize = 4, 100, 250
+    buffer = buffer_f[:, :nb_channel].copy()
+    spec = stream_spec(nb_channel)
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate_f, chunksize=chunksize,
+                  buffer=buffer)
+    dev.output.configure(**spec)
+    dev.initialize()
+    filter = OverlapFiltfilt()
+    filter.configure(coefficients=coefficients_f, engine='scipy', chunksize=chunksize,
+                     overlapsize=overlapsize)
+    filter.input.connect(dev.output)
+    filter.output.configure(**spec)
+    filter.initialize()
+    assert filter.delay == overlapsize
+    out = Collector(filter.output)
+    filter.start()
+    dev.start()
+    wait(lambda: out.head >= 1200, message="filtered output up to 1.2 s")
+    close_all(dev, filter)
+    got = out.data()[:1200]
+    out.close()
+    offline = scipy.signal.sosfiltfilt(coefficients_f, buffer[:2000].astype('float64'), axis=0)[:1200]
+    # the backward pass starts overlapsize samples ahead: the error is that tail's decay
+    # (a 7th-order 40-60 Hz band-pass rings longer than 250 ms), as in pyacq
+    err, peak = np.abs(got - offline), np.max(np.abs(offline))
+    assert err.max() < 0.1 * peak and err.mean() < 0.01 * peak
+
+
+# -- pyacq/dsp/tests/test_trigger.py --------------------------------------------------------
+nb_channel_t = 6
+sample_rate_t = 1000.
+chunksize_t = 100
+_t = np.arange(int(sample_rate_t * 20)) / sample_rate_t
+buffer_t = _rng.random((len(_t), nb_channel_t)) * .3
+buffer_t[:, 0] = 0
+for i in range(1, 5):
+    buffer_t[(_t > i) & (_t < i + .4), 0] = 2.
+    if i % 3 == 0:  # add rebounce every 3 triggers
+        buffer_t[(_t > i + .01) & (_t < i + 0.015), 0] = 0.
+        buffer_t[(_t > i + .02) & (_t < i + 0.025), 0] = 0.
+buffer_t = buffer_t.astype('float32')
+
+
+def setup_nodes():
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.dsp.trigger import AnalogTrigger
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel_t, sample_interval=1. / sample_rate_t, chunksize=chunksize_t,
+                  buffer=buffer_t)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata', dtype='float32')
+    dev.initialize()
+    trigger = AnalogTrigger()
+    trigger.configure()
+    trigger.input.connect(dev.output)
+    trigger.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    trigger.initialize()
+    trigger.params['threshold'] = 1.
+    trigger.params['front'] = '+'
+    return dev, trigger
+
+
+def check_trigger(debounce_time, debounce_mode, targeted_trigs, detected_triggers):
+    dev, trigger = setup_nodes()
+    trigger.params['debounce_time'] = debounce_time
+    trigger.params['debounce_mode'] = debounce_mode
+    poller = Collector(trigger.output)
+    trigger.start()
+    dev.start()
+    # pyacq stops after 5 s; the buffer has no crossing between 4.4 s and 20 s
+    wait(lambda: len(poller.data()) >= len(targeted_trigs) and dev.output.last_index > 4600
+         if hasattr(dev.output, 'last_index') else len(poller.data()) >= len(targeted_trigs))
+    close_all(dev, trigger)
+    detected_triggers.extend(poller.data().tolist())
+    poller.close()
+    assert poller.input.params['dtype'] in ('int64', '<i8')
+    assert np.array_equal(detected_triggers, targeted_trigs), \
+        '{} should be {}'.format(detected_triggers, targeted_trigs)
+
+
+def test_AnalogTrigger_nodebounce():
+    check_trigger(0.1, 'no-debounce', [1001, 2001, 3001, 3015, 3025, 4001], [])
+
+
+def test_AnalogTrigger_after_stable():
+    check_trigger(0.1, 'after-stable', [1001, 2001, 3025, 4001], [])
+
+
+def test_AnalogTrigger_before_stable():
+    check_trigger(0.1, 'before-stable', [1001, 2001, 3001, 4001], [])
+
+
+def test_trigger_params_refuse_bad_channel():
+    dev, trigger = setup_nodes()
+    trigger.params['channel'] = 99          # refused (logged), the tree keeps the value in use
+    assert trigger.params['channel'] == 0 and trigger.channel == 0
+    trigger.params['channel'] = 2
+    assert trigger.channel == 2
+    close_all(dev, trigger)
+
+
+def test_DigitalTrigger():
+    """DigitalTrigger on bit 10 (byte 1, bit 2) of a uint8 stream: 0 -> 1 edges as int64 indexes."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.dsp.trigger import DigitalTrigger
+    buffer = np.zeros((2000, 2), 'uint8')
+    buffer[500:700, 1] = 1 << 2
+    buffer[1200:1300, 1] = 1 << 2
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=2, sample_interval=.001, chunksize=100, buffer=buffer)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    dev.initialize()
+    trigger = DigitalTrigger()
+    trigger.configure()
+    trigger.input.connect(dev.output)
+    trigger.initialize()
+    trigger.params['channel'] = 10
+    trigger.params['debounce_mode'] = 'no-debounce'
+    poller = Collector(trigger.output)
+    trigger.start()
+    dev.start()
+    wait(lambda: len(poller.data()) >= 2)
+    close_all(dev, trigger)
+    assert poller.data().tolist() == [500, 1200]
+    poller.close()
+
+
+# -- pyacq/dsp/tests/test_triggeraccumulator.py ----------------------------------------------
+def test_TriggerAccumulator():
+    """pyacq's test; pyacq counts 6 sweeps after 5 s, here we wait for 6 and check the stack's data."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.dsp.trigger import AnalogTrigger
+    from pyacq.dsp.triggeraccumulator import TriggerAccumulator
+    nb_channel, sample_rate, chunksize = 2, 1000., 100
+    t = np.arange(int(sample_rate * 20)) / sample_rate
+    buffer = np.random.rand(len(t), nb_channel) * .3
+    buffer[:, 0] = 0
+    for i in range(1, 20):
+        buffer[(t > i) & (t < i + .4), 0] = 2.
+        if i % 3 == 0:
+            buffer[(t > i + .01) & (t < i + 0.015), 0] = 0.
+            buffer[(t > i + .02) & (t < i + 0.025), 0] = 0.
+    buffer = buffer.astype('float32')
+
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata', dtype='float32')
+    dev.initialize()
+    trigger = AnalogTrigger()
+    trigger.configure()
+    trigger.input.connect(dev.output)
+    trigger.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    trigger.initialize()
+    trigger.params['threshold'] = 1.
+    trigger.params['debounce_mode'] = 'no-debounce'
+    trigger.params['front'] = '+'
+    trigger.params['debounce_time'] = 0.1
+
+    triggeraccumulator = TriggerAccumulator()
+    triggeraccumulator.configure(max_stack_size=5)
+    triggeraccumulator.inputs['signals'].connect(dev.output)
+    triggeraccumulator.inputs['events'].connect(trigger.output)
+    triggeraccumulator.initialize()
+    triggeraccumulator.params['stack_size'] = 3
+    triggeraccumulator.params['left_sweep'] = -.2
+    triggeraccumulator.params['right_sweep'] = .5
+    totals = []
+    triggeraccumulator.new_chunk.connect(totals.append)
+
+    dev.start()
+    trigger.start()
+    triggeraccumulator.start()
+    wait(lambda: triggeraccumulator.total_trig >= 6, message="6 sweeps")
+    close_all(dev, trigger, triggeraccumulator)
+    assert totals[:6] == [1, 2, 3, 4, 5, 6]
+    # sweeps 4, 5, 6 (triggers at 3015, 3025, 4001) are in the ring of 3, at slots 0, 1, 2
+    stack = triggeraccumulator.stack
+    assert stack.shape == (3, nb_channel, 700)
+    for slot, trig in zip((0, 1, 2), (3015, 3025, 4001)):
+        np.testing.assert_array_equal(stack[slot], buffer[trig - 200:trig + 500].T)
+    np.testing.assert_allclose(triggeraccumulator.t_vect[[0, -1]], [-.2, .499])
