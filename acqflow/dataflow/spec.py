@@ -117,7 +117,7 @@ def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"digitalsignal streams carry packed bits as uint8, got dtype={dt}")
     elif kind == "event" and ((dt.fields is None and dt.kind not in "iu") or ndim != 1):
         # a plain integer dtype: bare sample indexes, as pyacq's trigger events
-        raise ValueError(f"event streams need a structured (or integer index) dtype and shape (-1,), got "
+        raise ValueError(f"event streams need a structured dtype (or integer indexes) and shape (-1,), got "
                          f"dtype={dt} shape={p['shape']}")
     elif kind == "video" and (ndim not in (None, 3, 4) or dt != np.uint8):
         raise ValueError(f"video streams are uint8 frames (-1, h, w[, c]); got "
