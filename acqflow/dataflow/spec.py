@@ -110,8 +110,10 @@ def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
         ndim = len(p["shape"])
     kind = p["streamtype"]
     if kind == "analogsignal":
-        if ndim != 2 or dt.kind not in "fiu":
-            raise ValueError(f"analogsignal streams are 2-D numeric (time, channels); got "
+        # (time, channels), or (time, h, w, 3) frames as pyacq's image viewer takes them
+        if ndim not in (2, 4) or dt.kind not in "fiu":
+            raise ValueError(f"analogsignal streams are 2-D numeric (time, channels) or 4-D "
+                             f"(time, h, w, colours); got "
                              f"shape={p['shape']} dtype={dt}")
     elif kind == "digitalsignal" and dt != np.uint8:
         raise ValueError(f"digitalsignal streams carry packed bits as uint8, got dtype={dt}")

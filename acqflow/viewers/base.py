@@ -174,6 +174,9 @@ class ViewerNode(Node):
         self.show_window = True
         self.title = None
         self.size = self._default_size
+        #: the viewer's settings as a pyqtgraph Parameter tree (built at initialize by the
+        #: viewers that have one; changing a value takes effect at once)
+        self.params = None
 
     # -- configuration -------------------------------------------------------
     def _configure(self, refresh_rate: float = 30.0, show: bool = True, title: str | None = None,
@@ -254,6 +257,14 @@ class ViewerNode(Node):
             self.widget = None
 
     # -- drawing -------------------------------------------------------------
+    def set_refresh_rate(self, hz: float) -> None:
+        """Redraw ``hz`` times per second (also while running)."""
+        if not float(hz) > 0:
+            raise ValueError(f"{self.name}: refresh_rate must be > 0 Hz, got {hz!r}")
+        self.refresh_rate = float(hz)
+        if self._timer is not None and self._timer.isActive():
+            self._timer.setInterval(max(1, int(round(1000.0 / self.refresh_rate))))
+
     def _tick(self) -> None:
         if self.paused or self.state != "running":
             return

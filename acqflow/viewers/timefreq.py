@@ -48,21 +48,21 @@ class TimeFrequencyViewer(ViewerNode):
                              f"multiple of {len(freqs)} frequencies")
 
     @property
-    def params(self) -> dict:
+    def stream_params(self) -> dict:
         return self.inputs["signals"].params
 
     def window_samples(self) -> int:
-        return max(2, int(round(self.xsize * float(self.params["sample_rate"]))))
+        return max(2, int(round(self.xsize * float(self.stream_params["sample_rate"]))))
 
     def ring_size(self, inputname: str) -> int:
         return 2 * self.window_samples() + 64
 
     def make_widget(self) -> QtWidgets.QWidget:
-        ncols = int(self.params["shape"][1])
-        self.freqs = np.asarray(self.params.get("freqs") or np.arange(ncols), float)
+        ncols = int(self.stream_params["shape"][1])
+        self.freqs = np.asarray(self.stream_params.get("freqs") or np.arange(ncols), float)
         nrows = ncols // len(self.freqs)
-        names = [n.rsplit(" ", 1)[0] for n in channel_names(self.params, ncols)[::len(self.freqs)]]
-        tf = self.params.get("tf_channels")
+        names = [n.rsplit(" ", 1)[0] for n in channel_names(self.stream_params, ncols)[::len(self.freqs)]]
+        tf = self.stream_params.get("tf_channels")
         if tf is not None and names == [f"ch{i * len(self.freqs)}" for i in range(nrows)]:
             names = [f"ch{c}" for c in tf]
         self.rows = list(range(nrows)) if self.channels is None else [int(c) for c in self.channels]
@@ -110,7 +110,7 @@ class TimeFrequencyViewer(ViewerNode):
         self._drawn_head, self.drawn_chunks = head, chunks
         nf = len(self.freqs)
         cube = data.reshape(len(data), -1, nf)
-        sr = float(self.params["sample_rate"])
+        sr = float(self.stream_params["sample_rate"])
         t0 = -len(data) / sr
         for image, row, plot in zip(self.images, self.rows, self.plots):
             img = cube[:, row, :]

@@ -1,0 +1,6 @@
+"""pyacq.viewers: pyacq's Qt viewers under pyacq's names, onto acqflow's viewers."""
+from .imageviewer import ImageViewer
+from .qdigitaloscilloscope import QDigitalOscilloscope
+from .qoscilloscope import QOscilloscope
+
+__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer"]
