@@ -228,3 +228,65 @@ def test_imageviewer():
         v.close()
     for c in cameras:
         c.close()
+
+
+# -- pyacq/viewers/test/test_qtriggeredoscilloscope.py --------------------------------------
+def test_QTriggeredOscilloscope():
+    """pyacq's test; here we wait until 3 sweeps (after-stable triggers at 1001, 2001, 3025) are
+    drawn and check the curves hold the signal around them."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.viewers.qoscilloscope import QOscilloscope
+    from pyacq.viewers.qtriggeredoscilloscope import QTriggeredOscilloscope
+    nb_channel, sample_rate, chunksize = 6, 1000., 100
+    length = int(sample_rate * 20)
+    t = np.arange(length) / sample_rate
+    buffer = np.random.rand(length, nb_channel) * .3
+    buffer[:, 0] = 0
+    for i in range(1, 20):
+        buffer[(t > i) & (t < i + .4), 0] = 2.
+        if i % 3 == 0:
+            buffer[(t > i + .01) & (t < i + 0.015), 0] = 0.
+            buffer[(t > i + .02) & (t < i + 0.025), 0] = 0.
+    buffer = buffer.astype('float32')
+    app = pg.mkQApp()
+
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata', dtype='float32')
+    dev.initialize()
+
+    viewer = QTriggeredOscilloscope()
+    viewer.configure(with_user_dialog=True)
+    viewer.input.connect(dev.output)
+    viewer.initialize()
+    viewer.show()
+    viewer.trigger.params['threshold'] = 1.
+    viewer.trigger.params['debounce_mode'] = 'after-stable'
+    viewer.trigger.params['front'] = '+'
+    viewer.trigger.params['debounce_time'] = 0.1
+    viewer.triggeraccumulator.params['stack_size'] = 3
+    viewer.triggeraccumulator.params['left_sweep'] = -.2
+    viewer.triggeraccumulator.params['right_sweep'] = .5
+
+    viewer2 = QOscilloscope()
+    viewer2.configure(with_user_dialog=True)
+    viewer2.input.connect(dev.output)
+    viewer2.initialize()
+    viewer2.show()
+
+    dev.start()
+    viewer.start()
+    viewer2.start()
+    wait(lambda: viewer.plotted_trig >= 3, timeout=30, message="3 sweeps drawn")
+    app.processEvents()
+    assert viewer.label_count.text().startswith('Nb events: ')
+    for slot, trig in enumerate((1001, 2001, 3025)):
+        x, y = viewer.list_curves[0][slot].getData()
+        np.testing.assert_allclose(x[[0, -1]], [-.2, .499])
+        np.testing.assert_array_equal(y, buffer[trig - 200:trig + 500, 0])
+    viewer.stop()
+    viewer2.stop()
+    dev.stop()
+    viewer.close()
+    viewer2.close()
+    dev.close()

@@ -44,11 +44,13 @@ class TriggerAccumulator(Node):
 
     def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,
                    events_dtype_field: str | None = None) -> None:
-        if not (isinstance(max_stack_size, (int, np.integer)) and max_stack_size >= 1):
-            raise ValueError(f"{self.name}: max_stack_size must be an int >= 1, got {max_stack_size!r}")
+        if not (isinstance(max_stack_size, (int, np.integer)) and max_stack_size >= 1) and \
+                max_stack_size != np.inf:
+            raise ValueError(f"{self.name}: max_stack_size must be an int >= 1 or inf, got {max_stack_size!r}")
         if not float(max_xsize) > 0:
             raise ValueError(f"{self.name}: max_xsize must be > 0 s, got {max_xsize!r}")
-        self.max_stack_size, self.max_xsize = int(max_stack_size), float(max_xsize)
+        self.max_stack_size = max_stack_size if max_stack_size == np.inf else int(max_stack_size)
+        self.max_xsize = float(max_xsize)
         self.events_dtype_field = events_dtype_field
         self.params.param("stack_size").setLimits([1, self.max_stack_size])
 

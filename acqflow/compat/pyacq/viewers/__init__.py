@@ -2,5 +2,6 @@
 from .imageviewer import ImageViewer
 from .qdigitaloscilloscope import QDigitalOscilloscope
 from .qoscilloscope import QOscilloscope
+from .qtriggeredoscilloscope import QTriggeredOscilloscope
 
-__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer"]
+__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer", "QTriggeredOscilloscope"]
