@@ -213,7 +213,7 @@ class ViewerNode(Node):
         get_app()
         self.readers = {}
         for k, inp in self.inputs.items():
-            self.readers[k] = InputReader(inp, self._input_mode, self.ring_size(k),
+            self.readers[k] = InputReader(self.reader_input(k), self._input_mode, self.ring_size(k),
                                           name=f"{self.name} reader {k}")
         self.widget = self.make_widget()
         self.widget.setWindowTitle(self.title or self.name)
@@ -223,6 +223,11 @@ class ViewerNode(Node):
         if self.show_window:
             self.widget.show()
 
+    def reader_input(self, inputname: str):
+        """The stream a reader follows for input ``inputname`` (the input itself, unless a
+        viewer draws what an inner node computed from it)."""
+        return self.inputs[inputname]
+
     def make_widget(self) -> QtWidgets.QWidget:
         """Build the viewer's widget (inputs are connected; their params are known)."""
         raise NotImplementedError
@@ -230,7 +235,7 @@ class ViewerNode(Node):
     def _start(self) -> None:
         for k, reader in list(self.readers.items()):
             if reader.is_alive() or reader.ident is not None:      # threads start once
-                reader = self.readers[k] = InputReader(self.inputs[k], self._input_mode,
+                reader = self.readers[k] = InputReader(self.reader_input(k), self._input_mode,
                                                        self.ring_size(k), name=reader.name)
             reader.on_error = self.set_error
             self.on_reader(k, reader)

@@ -290,3 +290,56 @@ def test_QTriggeredOscilloscope():
     viewer.close()
     viewer2.close()
     dev.close()
+
+
+# -- pyacq/viewers/test/test_qtimefreq.py: test_qtimefreq_local_worker (adapted: dev in-process) --
+def test_qtimefreq_local_worker():
+    """A moving 20-60 Hz sine on every channel: the map is brightest in that band."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.viewers.qtimefreq import HAVE_SCIPY, QTimeFreq
+    assert HAVE_SCIPY
+    nb_channel, sample_rate, chunksize = 8, 1000., 50
+    length = int(sample_rate * 20)
+    times = np.arange(length) / sample_rate
+    buffer = np.random.rand(length, nb_channel)
+    f1, f2, speed = 20., 60., .05
+    freqs = (np.sin(np.pi * 2 * speed * times) + 1) / 2 * (f2 - f1) + f1
+    phases = np.cumsum(freqs / sample_rate) * 2 * np.pi
+    ampl = np.abs(np.sin(np.pi * 2 * speed * 8 * times)) * .8
+    buffer += (np.sin(phases) * ampl)[:, None]
+    buffer = buffer.astype('float32')
+    app = pg.mkQApp()
+
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    dev.initialize()
+
+    viewer = QTimeFreq()
+    viewer.configure(with_user_dialog=True)
+    viewer.input.connect(dev.output)
+    viewer.initialize()
+    viewer.show()
+    viewer.params['nb_column'] = 4
+    viewer.params['refresh_interval'] = 1000
+    assert viewer._timer.interval() == 1000 or viewer.refresh_rate == 1.
+    assert viewer.plots[5].getViewBox().parentItem() is not None
+    layout = viewer.widget.ci.layout
+    assert layout.columnCount() == 4 and layout.rowCount() == 2
+
+    dev.start()
+    viewer.start()
+    wait(lambda: viewer.frames >= 2 and viewer.images[0].image is not None
+         and viewer.images[0].image.shape[0] >= 50, timeout=30, message="maps drawn")
+    img = np.asarray(viewer.images[0].image)           # (time, freqs)
+    power = np.nanmean(img, axis=0)
+    f = viewer.freqs
+    assert power[(f >= 20) & (f <= 60)].mean() > 1.5 * power[f >= 75].mean()
+
+    viewer.params['timefreq', 'f_stop'] = 45.           # new wavelets: fewer frequencies
+    wait(lambda: viewer.freqs is not None and viewer.freqs.max() < 45 and viewer.frames >= 3,
+         timeout=30, message="maps with the new frequencies")
+    viewer.stop()
+    dev.stop()
+    viewer.close()
+    dev.close()

@@ -2,6 +2,7 @@
 from .imageviewer import ImageViewer
 from .qdigitaloscilloscope import QDigitalOscilloscope
 from .qoscilloscope import QOscilloscope
+from .qtimefreq import QTimeFreq
 from .qtriggeredoscilloscope import QTriggeredOscilloscope
 
-__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer", "QTriggeredOscilloscope"]
+__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer", "QTriggeredOscilloscope", "QTimeFreq"]
