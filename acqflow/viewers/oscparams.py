@@ -110,9 +110,11 @@ def sync_channels(osc: Any) -> None:
     tree.blockSignals(True)
     try:
         for i, group in enumerate(tree.children()):
-            for key, arr in (("gain", osc.gains), ("offset", osc.offsets)):
-                group.child(key).setValue(float(arr[i]))
-            group.child("visible").setValue(bool(osc.visible[i]))
+            values = {"gain": float(osc.gains[i]), "offset": float(osc.offsets[i]),
+                      "visible": bool(osc.visible[i])}
+            for child in group.children():          # a viewer may keep other per-channel values
+                if child.name() in values:
+                    child.setValue(values[child.name()])
     finally:
         tree.blockSignals(False)
 

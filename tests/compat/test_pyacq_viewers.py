@@ -343,3 +343,56 @@ def test_qtimefreq_local_worker():
     dev.stop()
     viewer.close()
     dev.close()
+
+
+# -- pyacq/viewers/test/test_qtoscilloscopemultiplot.py (adapted: dev in-process) -------------
+def test_qoscilloscopemultiplot1():
+    """sharedmem, axisorder [0, 1]; channels with offsets of tens apart each fill their own band
+    once auto-scaled (pyacq's controller button), and a per-channel ylim takes effect."""
+    from pyacq.devices import NumpyDeviceBuffer
+    from pyacq.viewers.qoscilloscopemultiplot import QOscilloscopeMultiPlot
+    nb_channel, sample_rate, chunksize = 5, 1000., 100
+    app = pg.mkQApp()
+    length = int(sample_rate * 20)
+    t = np.arange(length) / sample_rate
+    buffer = np.random.rand(length, nb_channel) * .3
+    buffer += np.sin(2 * np.pi * 1.2 * t)[:, None] * .5
+    buffer += np.random.randn(nb_channel)[None, :] * 50      # add offset
+    buffer[:, -1] = 0
+    buffer = buffer.astype('float32')
+
+    dev = NumpyDeviceBuffer()
+    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='sharedmem',
+                         buffer_size=int(sample_rate * 62.), axisorder=[0, 1], double=True)
+    dev.initialize()
+
+    viewer = QOscilloscopeMultiPlot()
+    viewer.configure(with_user_dialog=True)
+    viewer.input.connect(dev.output)
+    viewer.initialize()
+    viewer.show()
+    viewer.params['decimation_method'] = 'min_max'
+
+    dev.start()
+    viewer.start()
+    wait(lambda: viewer.frames >= 2 and viewer.env is not None and viewer.env.next >= 1000,
+         message="1 s drawn")
+    viewer.auto_scale()
+    app.processEvents()
+    for c in range(nb_channel - 1):
+        y = viewer.curves[c].getData()[1]
+        y = y[np.isfinite(y)]
+        centre = nb_channel - 1 - c
+        assert centre - 0.5 <= y.min() and y.max() <= centre + 0.5, (c, y.min(), y.max())
+        assert y.max() - y.min() > 0.5              # and fills most of it
+    lo = viewer.by_channel_params['ch0', 'ylim_min']
+    viewer.by_channel_params['ch0', 'ylim_max'] = lo + 100.   # a wider range: a flat trace
+    y = viewer.curves[0].getData()[1]
+    assert np.nanmax(y) - np.nanmin(y) < 0.1
+    viewer.by_channel_params['ch2', 'visible'] = False
+    assert not viewer.curves[2].isVisible()
+    viewer.stop()
+    dev.stop()
+    viewer.close()
+    dev.close()

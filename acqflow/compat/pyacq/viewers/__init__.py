@@ -2,7 +2,8 @@
 from .imageviewer import ImageViewer
 from .qdigitaloscilloscope import QDigitalOscilloscope
 from .qoscilloscope import QOscilloscope
+from .qoscilloscopemultiplot import QOscilloscopeMultiPlot
 from .qtimefreq import QTimeFreq
 from .qtriggeredoscilloscope import QTriggeredOscilloscope
 
-__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer", "QTriggeredOscilloscope", "QTimeFreq"]
+__all__ = ["QOscilloscope", "QDigitalOscilloscope", "ImageViewer", "QTriggeredOscilloscope", "QTimeFreq", "QOscilloscopeMultiPlot"]
