@@ -99,6 +99,22 @@ def stream_spec(nb_channel):
                 double=True, dtype='float32', buffer_size=2048 * 50, shape=(-1, nb_channel))
 
 
+def with_viewers(filter, dev):
+    """pyacq's filter tests show the filtered and the raw signal in two QOscilloscopes."""
+    from pyacq.viewers.qoscilloscope import QOscilloscope
+    viewers = []
+    for output in (filter.output, dev.output):
+        viewer = QOscilloscope()
+        viewer.configure(with_user_dialog=True)
+        viewer.input.connect(output)
+        viewer.initialize()
+        viewer.show()
+        viewers.append(viewer)
+    for viewer in viewers[::-1]:
+        viewer.start()
+    return viewers
+
+
 def test_sosfilter():
     """pyacq's do_filtertest('scipy'); checks the filtered stream equals scipy's offline sosfilt."""
     from pyacq.devices import NumpyDeviceBuffer
@@ -115,11 +131,12 @@ def test_sosfilter():
     filter.input.connect(dev.output)
     filter.output.configure(**spec)
     filter.initialize()
+    viewers = with_viewers(filter, dev)
     out = Collector(filter.output)
     filter.start()
     dev.start()
-    wait(lambda: out.head >= 1000, message="1 s filtered")
-    close_all(dev, filter)
+    wait(lambda: out.head >= 1000 and all(v.frames >= 2 for v in viewers), message="1 s filtered, drawn")
+    close_all(dev, filter, *viewers)
     got = out.data()[:1000]
     out.close()
     offline = scipy.signal.sosfilt(coefficients_f, buffer_f[:1000].astype('float64'), axis=0)
@@ -155,11 +172,13 @@ def test_overlapfiltfilt():
     filter.output.configure(**spec)
     filter.initialize()
     assert filter.delay == overlapsize
+    viewers = with_viewers(filter, dev)
     out = Collector(filter.output)
     filter.start()
     dev.start()
-    wait(lambda: out.head >= 1200, message="filtered output up to 1.2 s")
-    close_all(dev, filter)
+    wait(lambda: out.head >= 1200 and all(v.frames >= 2 for v in viewers),
+         message="filtered output up to 1.2 s, drawn")
+    close_all(dev, filter, *viewers)
     got = out.data()[:1200]
     out.close()
     offline = scipy.signal.sosfiltfilt(coefficients_f, buffer[:2000].astype('float64'), axis=0)[:1200]
