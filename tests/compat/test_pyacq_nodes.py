@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from tests.compat.pyacq_util import Collector, pyacq_installed, wait  # noqa: F401
+from tests.compat.pyacq_util import (Collector, make_device, make_viewer, pyacq_installed,  # noqa: F401
+                                     trigger_buffer, wait)
 
 pytestmark = pytest.mark.usefixtures("pyacq_installed")
 
@@ -102,14 +103,7 @@ def stream_spec(nb_channel):
 def with_viewers(filter, dev):
     """pyacq's filter tests show the filtered and the raw signal in two QOscilloscopes."""
     from pyacq.viewers.qoscilloscope import QOscilloscope
-    viewers = []
-    for output in (filter.output, dev.output):
-        viewer = QOscilloscope()
-        viewer.configure(with_user_dialog=True)
-        viewer.input.connect(output)
-        viewer.initialize()
-        viewer.show()
-        viewers.append(viewer)
+    viewers = [make_viewer(QOscilloscope, output) for output in (filter.output, dev.output)]
     for viewer in viewers[::-1]:
         viewer.start()
     return viewers
@@ -117,15 +111,10 @@ def with_viewers(filter, dev):
 
 def test_sosfilter():
     """pyacq's do_filtertest('scipy'); checks the filtered stream equals scipy's offline sosfilt."""
-    from pyacq.devices import NumpyDeviceBuffer
     from pyacq.dsp.sosfilter import HAVE_PYOPENCL, SosFilter
     assert not HAVE_PYOPENCL
     spec = stream_spec(nb_channel_f)
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel_f, sample_interval=1. / sample_rate_f, chunksize=chunksize_f,
-                  buffer=buffer_f)
-    dev.output.configure(**spec)
-    dev.initialize()
+    dev = make_device(buffer_f, sample_rate_f, chunksize_f, **spec)
     filter = SosFilter()
     filter.configure(coefficients=coefficients_f, engine='scipy', chunksize=chunksize_f)
     filter.input.connect(dev.output)
@@ -155,16 +144,11 @@ def test_sosfilter_engines():
 def test_overlapfiltfilt():
     """pyacq's test_overlapfiltfilt do_filtertest('scipy') (4 channels, chunksize 100, overlapsize 250);
     checks the output equals scipy's offline sosfiltfilt away from the stream's start."""
-    from pyacq.devices import NumpyDeviceBuffer
     from pyacq.dsp.overlapfiltfilt import OverlapFiltfilt
     nb_channel, chunksize, overlapsize = 4, 100, 250
     buffer = buffer_f[:, :nb_channel].copy()
     spec = stream_spec(nb_channel)
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate_f, chunksize=chunksize,
-                  buffer=buffer)
-    dev.output.configure(**spec)
-    dev.initialize()
+    dev = make_device(buffer, sample_rate_f, chunksize, **spec)
     filter = OverlapFiltfilt()
     filter.configure(coefficients=coefficients_f, engine='scipy', chunksize=chunksize,
                      overlapsize=overlapsize)
@@ -192,25 +176,12 @@ def test_overlapfiltfilt():
 nb_channel_t = 6
 sample_rate_t = 1000.
 chunksize_t = 100
-_t = np.arange(int(sample_rate_t * 20)) / sample_rate_t
-buffer_t = _rng.random((len(_t), nb_channel_t)) * .3
-buffer_t[:, 0] = 0
-for i in range(1, 5):
-    buffer_t[(_t > i) & (_t < i + .4), 0] = 2.
-    if i % 3 == 0:  # add rebounce every 3 triggers
-        buffer_t[(_t > i + .01) & (_t < i + 0.015), 0] = 0.
-        buffer_t[(_t > i + .02) & (_t < i + 0.025), 0] = 0.
-buffer_t = buffer_t.astype('float32')
+buffer_t = trigger_buffer(nb_channel_t, 5)
 
 
-def setup_nodes():
-    from pyacq.devices import NumpyDeviceBuffer
+def setup_nodes(buffer=buffer_t):
     from pyacq.dsp.trigger import AnalogTrigger
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel_t, sample_interval=1. / sample_rate_t, chunksize=chunksize_t,
-                  buffer=buffer_t)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata', dtype='float32')
-    dev.initialize()
+    dev = make_device(buffer, sample_rate_t, chunksize_t, dtype='float32')
     trigger = AnalogTrigger()
     trigger.configure()
     trigger.input.connect(dev.output)
@@ -289,30 +260,10 @@ def test_DigitalTrigger():
 # -- pyacq/dsp/tests/test_triggeraccumulator.py ----------------------------------------------
 def test_TriggerAccumulator():
     """pyacq's test; pyacq counts 6 sweeps after 5 s, here we wait for 6 and check the stack's data."""
-    from pyacq.devices import NumpyDeviceBuffer
-    from pyacq.dsp.trigger import AnalogTrigger
     from pyacq.dsp.triggeraccumulator import TriggerAccumulator
-    nb_channel, sample_rate, chunksize = 2, 1000., 100
-    t = np.arange(int(sample_rate * 20)) / sample_rate
-    buffer = np.random.rand(len(t), nb_channel) * .3
-    buffer[:, 0] = 0
-    for i in range(1, 20):
-        buffer[(t > i) & (t < i + .4), 0] = 2.
-        if i % 3 == 0:
-            buffer[(t > i + .01) & (t < i + 0.015), 0] = 0.
-            buffer[(t > i + .02) & (t < i + 0.025), 0] = 0.
-    buffer = buffer.astype('float32')
-
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata', dtype='float32')
-    dev.initialize()
-    trigger = AnalogTrigger()
-    trigger.configure()
-    trigger.input.connect(dev.output)
-    trigger.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
-    trigger.initialize()
-    trigger.params['threshold'] = 1.
+    nb_channel = 2
+    buffer = trigger_buffer(nb_channel, 20)
+    dev, trigger = setup_nodes(buffer)             # pyacq's lines, the same as test_trigger's
     trigger.params['debounce_mode'] = 'no-debounce'
     trigger.params['front'] = '+'
     trigger.params['debounce_time'] = 0.1

@@ -10,7 +10,8 @@ import pytest
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore
 
-from tests.compat.pyacq_util import pyacq_installed, wait  # noqa: F401
+from tests.compat.pyacq_util import (make_device, make_viewer, pyacq_installed,  # noqa: F401
+                                     trigger_buffer, wait)
 
 pytestmark = pytest.mark.usefixtures("pyacq_installed")
 
@@ -27,7 +28,6 @@ def lit(img, bg=(0, 0, 0), tol=40):
 
 # -- pyacq/viewers/test/test_qtoscilloscope.py (adapted: dev made in-process, not by ng.create_node)
 def test_qoscilloscope():
-    from pyacq.devices import NumpyDeviceBuffer
     from pyacq.viewers.qoscilloscope import QOscilloscope
     nb_channel, sampling_rate, chunksize = 32, 10000., 100
     app = pg.mkQApp()
@@ -37,17 +37,9 @@ def test_qoscilloscope():
     buffer += np.sin(2 * np.pi * 1.2 * t)[:, None] * .5
     buffer = buffer.astype('float32')
 
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel, sample_interval=1. / sampling_rate, chunksize=chunksize,
-                  buffer=buffer)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
-    dev.initialize()
+    dev = make_device(buffer, sampling_rate, chunksize)
 
-    viewer = QOscilloscope()
-    viewer.configure(with_user_dialog=True)
-    viewer.input.connect(dev.output)
-    viewer.initialize()
-    viewer.show()
+    viewer = make_viewer(QOscilloscope, dev.output)
     viewer.params['decimation_method'] = 'min_max'
     assert viewer.decimation_method == 'min_max'
 
@@ -109,7 +101,6 @@ def test_qoscilloscope_refuses_bad_param_value():
 
 # -- pyacq/viewers/test/test_qdigitaloscilloscope.py ---------------------------------------
 def test_QDigitalOscilloscope():
-    from pyacq.devices import NumpyDeviceBuffer
     from pyacq.viewers.qdigitaloscilloscope import QDigitalOscilloscope
     sample_rate, chunksize = 1000., 20
     app = pg.mkQApp()
@@ -124,17 +115,9 @@ def test_QDigitalOscilloscope():
                                 * int(1 + length / cycle_size / 2))[:length]
         buffer[:, b] += period * mask
 
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=buffer.shape[1], sample_interval=1. / sample_rate, chunksize=chunksize,
-                  buffer=buffer)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
-    dev.initialize()
+    dev = make_device(buffer, sample_rate, chunksize)
 
-    viewer = QDigitalOscilloscope()
-    viewer.configure(with_user_dialog=True)
-    viewer.input.connect(dev.output)
-    viewer.initialize()
-    viewer.show()
+    viewer = make_viewer(QDigitalOscilloscope, dev.output)
     assert viewer.nb_channel == 24
     dev.start()
     viewer.start()
@@ -234,32 +217,15 @@ def test_imageviewer():
 def test_QTriggeredOscilloscope():
     """pyacq's test; here we wait until 3 sweeps (after-stable triggers at 1001, 2001, 3025) are
     drawn and check the curves hold the signal around them."""
-    from pyacq.devices import NumpyDeviceBuffer
     from pyacq.viewers.qoscilloscope import QOscilloscope
     from pyacq.viewers.qtriggeredoscilloscope import QTriggeredOscilloscope
     nb_channel, sample_rate, chunksize = 6, 1000., 100
-    length = int(sample_rate * 20)
-    t = np.arange(length) / sample_rate
-    buffer = np.random.rand(length, nb_channel) * .3
-    buffer[:, 0] = 0
-    for i in range(1, 20):
-        buffer[(t > i) & (t < i + .4), 0] = 2.
-        if i % 3 == 0:
-            buffer[(t > i + .01) & (t < i + 0.015), 0] = 0.
-            buffer[(t > i + .02) & (t < i + 0.025), 0] = 0.
-    buffer = buffer.astype('float32')
+    buffer = trigger_buffer(nb_channel, 20)
     app = pg.mkQApp()
 
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata', dtype='float32')
-    dev.initialize()
+    dev = make_device(buffer, sample_rate, chunksize, dtype='float32')
 
-    viewer = QTriggeredOscilloscope()
-    viewer.configure(with_user_dialog=True)
-    viewer.input.connect(dev.output)
-    viewer.initialize()
-    viewer.show()
+    viewer = make_viewer(QTriggeredOscilloscope, dev.output)
     viewer.trigger.params['threshold'] = 1.
     viewer.trigger.params['debounce_mode'] = 'after-stable'
     viewer.trigger.params['front'] = '+'
@@ -268,11 +234,7 @@ def test_QTriggeredOscilloscope():
     viewer.triggeraccumulator.params['left_sweep'] = -.2
     viewer.triggeraccumulator.params['right_sweep'] = .5
 
-    viewer2 = QOscilloscope()
-    viewer2.configure(with_user_dialog=True)
-    viewer2.input.connect(dev.output)
-    viewer2.initialize()
-    viewer2.show()
+    viewer2 = make_viewer(QOscilloscope, dev.output)
 
     dev.start()
     viewer.start()
@@ -295,7 +257,6 @@ def test_QTriggeredOscilloscope():
 # -- pyacq/viewers/test/test_qtimefreq.py: test_qtimefreq_local_worker (adapted: dev in-process) --
 def test_qtimefreq_local_worker():
     """A moving 20-60 Hz sine on every channel: the map is brightest in that band."""
-    from pyacq.devices import NumpyDeviceBuffer
     from pyacq.viewers.qtimefreq import HAVE_SCIPY, QTimeFreq
     assert HAVE_SCIPY
     nb_channel, sample_rate, chunksize = 8, 1000., 50
@@ -310,16 +271,9 @@ def test_qtimefreq_local_worker():
     buffer = buffer.astype('float32')
     app = pg.mkQApp()
 
-    dev = NumpyDeviceBuffer()
-    dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
-    dev.initialize()
+    dev = make_device(buffer, sample_rate, chunksize)
 
-    viewer = QTimeFreq()
-    viewer.configure(with_user_dialog=True)
-    viewer.input.connect(dev.output)
-    viewer.initialize()
-    viewer.show()
+    viewer = make_viewer(QTimeFreq, dev.output)
     viewer.params['nb_column'] = 4
     viewer.params['refresh_interval'] = 1000
     assert viewer._timer.interval() == 1000 or viewer.refresh_rate == 1.
@@ -367,11 +321,7 @@ def test_qoscilloscopemultiplot1():
                          buffer_size=int(sample_rate * 62.), axisorder=[0, 1], double=True)
     dev.initialize()
 
-    viewer = QOscilloscopeMultiPlot()
-    viewer.configure(with_user_dialog=True)
-    viewer.input.connect(dev.output)
-    viewer.initialize()
-    viewer.show()
+    viewer = make_viewer(QOscilloscopeMultiPlot, dev.output)
     viewer.params['decimation_method'] = 'min_max'
 
     dev.start()

@@ -8,7 +8,6 @@ OpenCV build has an h264 encoder (opencv-python-headless has none: a clear error
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import numpy as np
 
