@@ -2,4 +2,8 @@
 from .avirecorder import AviRecorder
 from .rawrecorder import RawRecorder
 
-__all__ = ["RawRecorder", "AviRecorder"]
+#: pyacq node type names -> these classes (for a node group's ``create_node(name)``: some
+#: names, e.g. SosFilter, are also acqflow node types with acqflow's parameters).
+NODE_TYPES = {cls.__name__: cls for cls in (RawRecorder, AviRecorder,)}
+
+__all__ = ["NODE_TYPES", "RawRecorder", "AviRecorder"]
