@@ -313,7 +313,8 @@ def test_RawRecorder(tmp_path):
         buffer += np.sin(2 * np.pi * 1.2 * t)[:, None] * .5
         buffer = buffer.astype(dtype)
         dev = NumpyDeviceBuffer(name='dev{}'.format(i))
-        dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize, buffer=buffer)
+        dev.configure(nb_channel=nb_channel, sample_interval=1. / sample_rate, chunksize=chunksize,
+                      buffer=buffer)
         dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
         dev.initialize()
         devices.append(dev)

@@ -10,4 +10,5 @@ NODE_TYPES = {cls.__name__: cls for cls in (
     SosFilter, OverlapFiltfilt, AnalogTrigger, DigitalTrigger, TriggerAccumulator,
 )}
 
-__all__ = ["NODE_TYPES", "SosFilter", "OverlapFiltfilt", "AnalogTrigger", "DigitalTrigger", "TriggerAccumulator"]
+__all__ = ["NODE_TYPES", "SosFilter", "OverlapFiltfilt", "AnalogTrigger", "DigitalTrigger",
+           "TriggerAccumulator"]

@@ -5,7 +5,9 @@ __all__ = ["AliasDict", "alias_streams"]
 
 
 class AliasDict(dict):
-    """A dict of streams where pyacq's name also finds the stream (not listed, so ``node.input`` still works)."""
+    """A dict of streams where pyacq's name also finds the stream.
+
+    The alias is not listed, so ``node.input`` (exactly one stream) still works."""
 
     def __init__(self, streams: dict, aliases: dict[str, str]):
         super().__init__(streams)

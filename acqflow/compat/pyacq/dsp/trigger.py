@@ -86,7 +86,9 @@ class _PyacqTrigger:
 
 
 class AnalogTrigger(_PyacqTrigger, _AnalogTrigger):
-    """Threshold crossings of one channel; ``params``: channel, threshold, front, debounce_mode, debounce_time."""
+    """Threshold crossings of one channel.
+
+    ``params``: channel, threshold, front, debounce_mode, debounce_time."""
 
     _own_keys = ("channel", "threshold", "front", "debounce_mode", "debounce_time")
 

@@ -46,7 +46,8 @@ class TriggerAccumulator(Node):
                    events_dtype_field: str | None = None) -> None:
         if not (isinstance(max_stack_size, (int, np.integer)) and max_stack_size >= 1) and \
                 max_stack_size != np.inf:
-            raise ValueError(f"{self.name}: max_stack_size must be an int >= 1 or inf, got {max_stack_size!r}")
+            raise ValueError(f"{self.name}: max_stack_size must be an int >= 1 or inf, "
+                             f"got {max_stack_size!r}")
         if not float(max_xsize) > 0:
             raise ValueError(f"{self.name}: max_xsize must be > 0 s, got {max_xsize!r}")
         self.max_stack_size = max_stack_size if max_stack_size == np.inf else int(max_stack_size)
@@ -150,7 +151,8 @@ class TriggerAccumulator(Node):
                              f"{self.params['left_sweep']} and {self.params['right_sweep']}")
         if set(values) & {"stack_size", "left_sweep", "right_sweep"} and self.initialized():
             if (self.params["right_sweep"] - self.params["left_sweep"]) > self.max_xsize:
-                raise ValueError(f"{self.name}: sweep of {self.params['right_sweep'] - self.params['left_sweep']} s "
+                sweep = self.params["right_sweep"] - self.params["left_sweep"]
+                raise ValueError(f"{self.name}: sweep of {sweep} s "
                                  f"is longer than max_xsize={self.max_xsize} s")
             self.recreate_stack()
 

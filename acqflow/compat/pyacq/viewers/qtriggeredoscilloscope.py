@@ -1,4 +1,7 @@
-"""pyacq's QTriggeredOscilloscope: sweeps around threshold crossings, overlaid (trigger + accumulator inside)."""
+"""pyacq's QTriggeredOscilloscope: sweeps around threshold crossings, overlaid.
+
+An AnalogTrigger and a TriggerAccumulator run inside the viewer, on the same stream.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -64,7 +67,8 @@ class QTriggeredOscilloscope(PyacqViewer, ViewerNode):
         self.triggeraccumulator.inputs["signals"].connect(params)
         self.triggeraccumulator.inputs["events"].connect(self.trigger.output)
         self.triggeraccumulator.initialize()
-        self.params = Parameter.create(name="Global options", type="group", children=[dict(p) for p in _PARAMS])
+        self.params = Parameter.create(name="Global options", type="group",
+                                       children=[dict(p) for p in _PARAMS])
         chans = [{"name": f"ch{i}", "type": "group", "children": [
             {"name": "gain", "type": "float", "value": 1., "step": 0.1},
             {"name": "offset", "type": "float", "value": 0., "step": 0.1},
