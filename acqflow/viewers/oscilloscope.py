@@ -154,9 +154,11 @@ class Oscilloscope(ViewerNode):
             self.curves.append(curve)
         self._apply_layout()
         self.params, self.by_channel_params = build_params(self)
-        if self.decimate is not None:
+        if self.decimate is not None:              # show the configured choice
+            self.params.blockSignals(True)
             self.params["auto_decimate"] = False
             self.params["decimate"] = self.decimate
+            self.params.blockSignals(False)
         return widget
 
     def channel_color(self, channel: int) -> tuple[int, int, int]:
