@@ -34,7 +34,8 @@ def test_npbufferdevice():
     from pyacq.devices import NumpyDeviceBuffer
     dev = NumpyDeviceBuffer(name='dev')
     dev.configure(nb_channel=7, sample_interval=0.0001)
-    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfermode='plaindata')
+    # pyacq's test misspells transfermode: a free metadata key here, plaindata is the default
+    dev.output.configure(protocol='tcp', interface='127.0.0.1', transfertmode='plaindata')
     dev.initialize()
     receivers = [Collector(dev.output) for _ in range(3)]
     dev.start()
