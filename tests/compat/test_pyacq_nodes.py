@@ -438,3 +438,27 @@ def test_devices_dsp_rec_import_without_qt_and_list_their_node_types():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "TriggerAccumulator" in out.stdout
+
+
+def test_pyacq_trigger_feeds_acqflow_epocher():
+    """acqflow's Epocher takes pyacq's int64 trigger events: epochs cut at the crossings."""
+    from acqflow.nodes import Epocher
+    dev, trigger = setup_nodes()
+    trigger.params['debounce_mode'] = 'before-stable'
+    trigger.params['debounce_time'] = 0.1
+    ep = Epocher()
+    ep.configure(pre=0.05, post=0.1)
+    ep.inputs['signal'].connect(dev.output)
+    ep.inputs['events'].connect(trigger.output)
+    ep.initialize()
+    epochs = Collector(ep.output)
+    ep.start()
+    trigger.start()
+    dev.start()
+    wait(lambda: len(epochs.data()) >= 4, message="4 epochs")
+    close_all(dev, trigger, ep)
+    got = epochs.data()[:4]
+    epochs.close()
+    assert got['index'].tolist() == [1001, 2001, 3001, 4001] and set(got['label']) == {b''}
+    for e in got:
+        np.testing.assert_array_equal(e['epoch'], buffer_t[e['index'] - 50:e['index'] + 100])
