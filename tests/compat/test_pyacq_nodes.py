@@ -284,10 +284,16 @@ def test_TriggerAccumulator():
     trigger.start()
     triggeraccumulator.start()
     wait(lambda: triggeraccumulator.total_trig >= 6, message="6 sweeps")
+    with triggeraccumulator._lock:
+        stack = triggeraccumulator.stack.copy()
+    # a new stack size while running: an empty stack of that size, filled again
+    triggeraccumulator.params['stack_size'] = 2
+    assert triggeraccumulator.stack.shape[0] == 2
+    wait(lambda: triggeraccumulator.total_trig >= 1, message="a sweep in the new stack")
+    assert triggeraccumulator.state == 'running'
     close_all(dev, trigger, triggeraccumulator)
     assert totals[:6] == [1, 2, 3, 4, 5, 6]
     # sweeps 4, 5, 6 (triggers at 3015, 3025, 4001) are in the ring of 3, at slots 0, 1, 2
-    stack = triggeraccumulator.stack
     assert stack.shape == (3, nb_channel, 700)
     for slot, trig in zip((0, 1, 2), (3015, 3025, 4001)):
         np.testing.assert_array_equal(stack[slot], buffer[trig - 200:trig + 500].T)

@@ -113,11 +113,15 @@ class TriggerAccumulator(Node):
 
     def on_limit_reached(self, limit_index: int) -> None:
         """The sweep ending at ``limit_index`` is in the buffer: put it in the stack."""
+        with self._lock:
+            size, generation = self.size, self._generation
         try:
-            arr = self.inputs["signals"].get_data(limit_index - self.size, limit_index)
+            arr = self.inputs["signals"].get_data(limit_index - size, limit_index)
         except IndexError:              # already overwritten: the sweep is lost, not faked
             return
         with self._lock:
+            if generation != self._generation:      # the stack was rebuilt meanwhile
+                return
             self.stack[self.stack_pos] = np.asarray(arr).T
             self.stack_pos = (self.stack_pos + 1) % self.params["stack_size"]
             self.total_trig += 1
@@ -136,6 +140,7 @@ class TriggerAccumulator(Node):
             self.stack_pos = 0
             self.total_trig = 0
             self._pending = []
+            self._generation = getattr(self, "_generation", 0) + 1
 
     def reset_stack(self) -> None:
         """Empty the stack (same size)."""
@@ -144,6 +149,7 @@ class TriggerAccumulator(Node):
             self.stack_pos = 0
             self.total_trig = 0
             self._pending = []
+            self._generation += 1
 
     def _params_changed(self, values: dict) -> None:
         if self.params["left_sweep"] >= self.params["right_sweep"]:
