@@ -468,3 +468,36 @@ def test_pyacq_trigger_feeds_acqflow_epocher():
     assert got['index'].tolist() == [1001, 2001, 3001, 4001] and set(got['label']) == {b''}
     for e in got:
         np.testing.assert_array_equal(e['epoch'], buffer_t[e['index'] - 50:e['index'] + 100])
+
+
+def test_compare_online_offline_engines():
+    """pyacq's compare_online_offline_engines() for both filters (the 'scipy' engine), with the
+    assertions pyacq leaves commented out and without its matplotlib figures."""
+    from pyacq.dsp.overlapfiltfilt import sosfiltfilt_engines
+    from pyacq.dsp.sosfilter import sosfilter_engines
+    coefficients = scipy.signal.iirfilter(7, [20. / sample_rate_f * 2, 60. / sample_rate_f * 2],
+                                          btype='bandpass', ftype='butter', output='sos')
+    offline = scipy.signal.sosfilt(coefficients.astype('float32'), buffer_f, axis=0, zi=None).astype('float32')
+    engine = sosfilter_engines['scipy'](coefficients, nb_channel_f, 'float32', chunksize_f)
+    online = np.zeros_like(offline)
+    for i in range(nloop_f):
+        chunk = buffer_f[i * chunksize_f:(i + 1) * chunksize_f, :]
+        online[i * chunksize_f:(i + 1) * chunksize_f, :] = engine.compute_one_chunk(None, chunk)
+    residual = np.abs((online.astype('float64') - offline) / np.mean(np.abs(offline)))
+    assert np.max(residual) < 1e-4, 'online differt from offline'
+
+    chunksize, overlapsize = 100, 250
+    offline = scipy.signal.sosfilt(coefficients, buffer_f, axis=0)
+    offline = scipy.signal.sosfilt(coefficients, offline[::-1, :], axis=0)[::-1, :]
+    engine = sosfiltfilt_engines['scipy'](coefficients, nb_channel_f, 'float32', chunksize, overlapsize)
+    online = np.full_like(offline, np.nan)
+    for i in range(len(buffer_f) // chunksize):
+        pos = (i + 1) * chunksize
+        pos, chunk_filtered = engine.compute_one_chunk(pos, buffer_f[pos - chunksize:pos, :])
+        if pos is not None:
+            online[pos - chunk_filtered.shape[0]:pos, :] = chunk_filtered
+    # away from both ends (acqflow starts and ends like sosfiltfilt, pyacq with zeros)
+    inner = slice(500, len(buffer_f) - 2 * overlapsize - chunksize)
+    assert not np.isnan(online[inner]).any()
+    residual = np.abs(online[inner] - offline[inner]) / np.mean(np.abs(offline[inner]))
+    assert np.max(residual) < 0.05

@@ -3,13 +3,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from ....nodes.overlap import FiltfiltState
 from ....nodes.overlap import OverlapFiltfilt as _OverlapFiltfilt
 from ._names import alias_streams
 from .sosfilter import ENGINES, HAVE_PYOPENCL, check_engine
 
-__all__ = ["OverlapFiltfilt", "HAVE_PYOPENCL", "sosfiltfilt_engines"]
+__all__ = ["OverlapFiltfilt", "HAVE_PYOPENCL", "sosfiltfilt_engines", "SosFiltfiltEngine"]
 
-sosfiltfilt_engines = {name: _OverlapFiltfilt for name in ENGINES}
+
+class SosFiltfiltEngine:
+    """pyacq's engine API: ``Engine(coefficients, nb_channel, dtype, chunksize, overlapsize)``;
+    ``compute_one_chunk(pos, chunk)`` returns ``(pos, filtered)`` for the block now final
+    (``pos`` its end index), or ``(None, None)``."""
+
+    def __init__(self, coefficients: Any, nb_channel: int, dtype: Any, chunksize: int, overlapsize: int):
+        self.state = FiltfiltState(np.asarray(coefficients, np.float64), overlapsize, chunksize)
+        self.dtype, self.nb_channel = np.dtype(dtype), int(nb_channel)
+        self._start: int | None = None
+
+    def compute_one_chunk(self, pos: int, chunk: np.ndarray):
+        chunk = np.asarray(chunk)
+        if self._start is None:
+            self._start = int(pos) - len(chunk)
+        out = self.state.push(chunk)
+        if out is None:
+            return None, None
+        return self._start + self.state.out_pos, out.astype(self.dtype)
+
+
+sosfiltfilt_engines = {name: SosFiltfiltEngine for name in ENGINES}
 
 
 class OverlapFiltfilt(_OverlapFiltfilt):

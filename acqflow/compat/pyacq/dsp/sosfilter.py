@@ -3,16 +3,33 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ....nodes.filters import SosFilter as _SosFilter
+from ....nodes.filters import SosState
 from ._names import alias_streams
 
-__all__ = ["SosFilter", "HAVE_PYOPENCL", "sosfilter_engines", "ENGINES"]
+__all__ = ["SosFilter", "HAVE_PYOPENCL", "sosfilter_engines", "ENGINES", "SosFilterEngine"]
 
 #: pyacq's OpenCL engines are not provided: scipy.signal.sosfilt does the work.
 HAVE_PYOPENCL = False
 #: Engines accepted by ``configure(engine=...)``; both run scipy.signal.sosfilt.
 ENGINES = ("scipy", "numpy")
-sosfilter_engines = {name: _SosFilter for name in ENGINES}
+
+
+class SosFilterEngine:
+    """pyacq's engine API: ``Engine(coefficients, nb_channel, dtype, chunksize)``, then
+    ``compute_one_chunk(pos, chunk)`` returns the filtered chunk (state kept across chunks)."""
+
+    def __init__(self, coefficients: Any, nb_channel: int, dtype: Any, chunksize: int | None = None):
+        self.state = SosState(np.asarray(coefficients, np.float64), int(nb_channel))
+        self.dtype, self.chunksize = np.dtype(dtype), chunksize
+
+    def compute_one_chunk(self, pos: int | None, chunk: np.ndarray) -> np.ndarray:
+        return self.state(np.asarray(chunk)).astype(self.dtype)
+
+
+sosfilter_engines = {name: SosFilterEngine for name in ENGINES}
 
 
 def check_engine(node_name: str, engine: str) -> None:
