@@ -2,20 +2,12 @@
 import numpy as np
 import pytest
 
-from acqflow.viewers import Oscilloscope, TimeFrequencyViewer
+from acqflow.viewers import TimeFrequencyViewer
 
 from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
-from .test_oscilloscope import source
+from .test_oscilloscope import scope, source
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def scope(src, **kw):
-    v = Oscilloscope()
-    v.configure(**kw)
-    v.input.connect(src.outputs["signals"])
-    v.initialize()
-    return v
 
 
 def test_real_scale_and_ylim_put_the_trace_at_its_values(qapp):
