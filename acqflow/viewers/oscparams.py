@@ -23,7 +23,7 @@ SCALE_MODES = ("by_channel", "same_for_all", "real_scale")
 
 
 def _global_children(osc: Any) -> list[dict]:
-    return [
+    children = [
         {"name": "xsize", "type": "float", "value": osc.xsize, "step": 0.1, "limits": [1e-3, 3600.]},
         {"name": "ylim_max", "type": "float", "value": 10.},
         {"name": "ylim_min", "type": "float", "value": -10.},
@@ -40,15 +40,19 @@ def _global_children(osc: Any) -> list[dict]:
         {"name": "show_bottom_axis", "type": "bool", "value": True},
         {"name": "show_left_axis", "type": "bool", "value": True},
     ]
+    if not getattr(osc, "scalable", True):          # lanes of bits: no scaling to choose
+        children = [c for c in children if c["name"] != "scale_mode"]
+    return children
 
 
 def build_params(osc: Any) -> tuple[Parameter, Parameter]:
     """(params, by_channel_params) for an initialized Oscilloscope, wired to it."""
     params = Parameter.create(name="Global options", type="group", children=_global_children(osc))
-    chans = [{"name": f"ch{i}", "type": "group", "children": [
+    scalable = getattr(osc, "scalable", True)
+    chans = [{"name": f"ch{i}", "type": "group", "children": ([
         {"name": "gain", "type": "float", "value": float(osc.gains[i]), "step": 0.1},
-        {"name": "offset", "type": "float", "value": float(osc.offsets[i]), "step": 0.1},
-        {"name": "visible", "type": "bool", "value": bool(osc.visible[i])}]}
+        {"name": "offset", "type": "float", "value": float(osc.offsets[i]), "step": 0.1}] if scalable else [])
+        + [{"name": "visible", "type": "bool", "value": bool(osc.visible[i])}]}
         for i in range(len(osc.gains))]
     by_channel = Parameter.create(name="AnalogSignals", type="group", children=chans)
 

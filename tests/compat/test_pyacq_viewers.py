@@ -119,6 +119,9 @@ def test_QDigitalOscilloscope():
 
     viewer = make_viewer(QDigitalOscilloscope, dev.output)
     assert viewer.nb_channel == 24
+    # pyacq's digital params: no scale_mode, per channel only 'visible'
+    assert 'scale_mode' not in [p.name() for p in viewer.params.children()]
+    assert [p.name() for p in viewer.by_channel_params.child('ch0').children()] == ['visible']
     dev.start()
     viewer.start()
     # bit 0 toggles every 0.5 s: wait until its lane has shown both levels
