@@ -15,16 +15,12 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .info import channel_info, desc_channels, dtype_for_format, pylsl, stream_metadata, \
-    string_dtype
+from ..storage.xdf import LSL_CLOCK, TIMESTAMPS_SUFFIX, lsl_clock_sync, string_dtype
+from .info import channel_info, desc_channels, dtype_for_format, pylsl, stream_metadata
 
-__all__ = ["StreamCapture", "stream_key", "TIMESTAMPS_SUFFIX", "LSL_CLOCK"]
+__all__ = ["StreamCapture", "stream_key"]
 
 log = logging.getLogger("acqflow.lsl")
-TIMESTAMPS_SUFFIX = ".timestamps"
-LSL_CLOCK = {"source": "pylsl.local_clock", "kind": "lsl", "unit": "s",
-             "epoch": "the source host's LSL local_clock()",
-             "timestamp": "chunk timestamp is the LSL stamp of the chunk's last sample"}
 _HISTORY_MAX = 100_000
 
 
@@ -131,18 +127,8 @@ class StreamCapture:
 
     def clock_sync(self) -> dict[str, Any]:
         """The ``clock_sync`` manifest entry: acqflow's fields plus LabRecorder's offsets."""
-        info = self.info
-        last = self._offsets[-1][1] if self._offsets else None
-        return {"id": f"lsl:{info.hostname()}:{info.uid()}",
-                "recorder_id": "lsl:recorder", "offset": None if last is None else -last,
-                "uncertainty": 0.0 if last is not None else None, "drift": 0.0,
-                "t_ref": self._offsets[-1][0] if self._offsets else None,
-                "history": [[t, -tc, 0.0] for t, tc in self._offsets],
-                "lsl_offsets": [list(o) for o in self._offsets],
-                "lsl_offsets_doc": "[recorder local_clock(), inlet.time_correction()] pairs, "
-                                   "as XDF ClockOffset chunks",
-                "reconnects": list(self.reconnects),
-                "truncated_labels": self.truncated_labels}
+        return lsl_clock_sync(self._offsets, f"{self.info.hostname()}:{self.info.uid()}",
+                              self.reconnects, truncated_labels=self.truncated_labels)
 
     def _write_clock(self) -> None:
         with self._mlock:

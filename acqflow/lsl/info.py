@@ -6,13 +6,13 @@ pylsl only when called (``pip install acqflow[lsl]``).
 from __future__ import annotations
 
 import importlib
-import xml.etree.ElementTree as ET
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 from ..dataflow import clock
+from ..storage.xdf import FORMAT_NAMES, channel_info, desc_channels, string_dtype
 
 __all__ = ["pylsl", "LSL_DTYPES", "FORMAT_NAMES", "lsl_format_for", "dtype_for_format",
            "format_name", "clock_offset", "channel_labels", "channel_info", "stream_metadata",
@@ -21,9 +21,6 @@ __all__ = ["pylsl", "LSL_DTYPES", "FORMAT_NAMES", "lsl_format_for", "dtype_for_f
 # numpy dtype name -> pylsl channel format name
 LSL_DTYPES = {"float32": "cf_float32", "float64": "cf_double64", "int8": "cf_int8",
               "int16": "cf_int16", "int32": "cf_int32", "int64": "cf_int64"}
-# XDF / LSL XML <channel_format> names by numpy dtype name (plus 'string')
-FORMAT_NAMES = {"float32": "float32", "float64": "double64", "int8": "int8", "int16": "int16",
-                "int32": "int32", "int64": "int64"}
 
 
 def pylsl() -> ModuleType:
@@ -61,11 +58,6 @@ def format_name(dtype: np.dtype | None) -> str:
     return "string" if dtype is None else FORMAT_NAMES[np.dtype(dtype).name]
 
 
-def string_dtype(label_size: int) -> np.dtype:
-    """Event sample of a string stream: ``index`` (-1), ``time`` (LSL stamp), ``label``."""
-    return np.dtype([("index", "int64"), ("time", "float64"), ("label", f"S{label_size}")])
-
-
 def clock_offset() -> float:
     """acqflow clock minus LSL ``local_clock()``, read as close together as possible."""
     lsl = pylsl()
@@ -77,31 +69,6 @@ def clock_offset() -> float:
         if best is None or b - a < best[0]:
             best = (b - a, (a + b) / 2 - mid)
     return best[1]
-
-
-def desc_channels(xml: str) -> list[dict[str, str]]:
-    """``<desc><channels><channel>`` of an LSL XML header as dicts of their text fields."""
-    try:
-        root = ET.fromstring(xml)
-    except ET.ParseError:
-        return []
-    out = []
-    for ch in root.findall("./desc/channels/channel"):
-        out.append({c.tag: (c.text or "") for c in ch if len(c) == 0})
-    return out
-
-
-def channel_info(n: int, channels: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """acqflow ``channel_info`` (name, units, type, other text fields) of ``n`` channels."""
-    out = []
-    for i in range(n):
-        ch = dict(channels[i]) if i < len(channels) else {}
-        entry: dict[str, Any] = {"name": ch.pop("label", "") or f"ch{i}"}
-        if ch.get("unit"):
-            entry["units"] = ch.pop("unit")
-        entry.update({k: v for k, v in ch.items() if v})
-        out.append(entry)
-    return out
 
 
 def channel_labels(info) -> list[str]:
