@@ -194,7 +194,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if args.file.lower().endswith(".xdf"):
         from .import_xdf import from_xdf
         dest = from_xdf(args.file, args.dir)
-        print(f"imported {args.file} -> {dest} ({len(open_recording(dest).streams)} streams)")
+        names = [n for n, s in open_recording(dest).streams.items()
+                 if not (s.entry.get("metadata") or {}).get("lsl_timestamps_of")]
+        print(f"imported {args.file} -> {dest} ({len(names)} streams: {', '.join(names)})")
         return 0
     from .external import import_media
     dest = import_media(args.file, args.dir, name=args.name, start_time=args.start_time)
