@@ -21,8 +21,9 @@ class LSLOutlet(DeviceNode):
     count, ``sample_rate`` as nominal rate, channel labels, units and types from
     ``channel_info``), pushed chunk by chunk with each sample's source time: the
     chunk's send time (the source's clock, converted to this process's) is the
-    last sample's, earlier ones step back by ``1 / sample_rate``, and stamps never
-    go backwards.  An 'event' input becomes a one-channel string (marker) stream;
+    last sample's, earlier ones step back by ``1 / sample_rate``; a chunk that came
+    faster than its rate (a burst) is spread evenly after the previous one, so stamps
+    never go backwards.  An 'event' input becomes a one-channel string (marker) stream;
     an event with a ``time`` field is stamped with that time on LSL's clock.  The
     default ``source_id`` is stable (host, node, stream name and upstream port), so
     liblsl inlets recover after a restart.  When the input's output closes,
@@ -129,15 +130,19 @@ class LSLOutlet(DeviceNode):
 
     def _stamps(self, n: int) -> np.ndarray:
         """LSL stamps of the ``n`` samples just received: the chunk's send time (on this
-        process's clock, then LSL's) for the last, ``1/rate`` apart, never going back."""
+        process's clock, then LSL's) for the last, ``1/rate`` apart, never going back
+        (a burst is spread evenly after the previous chunk's last stamp)."""
         inp = self.inputs["signals"]
         t = inp.last_send_time_local
         if t is None:
             t = inp.last_send_time
         last = (t - clock_offset()) if t is not None else pylsl().local_clock()
+        last = max(last, self._last_stamp)
         stamps = last - np.arange(n - 1, -1, -1) * self._period
-        stamps = np.maximum(stamps, self._last_stamp)
-        self._last_stamp = float(stamps[-1])
+        if stamps[0] <= self._last_stamp:    # faster than the rate (burst, jitter): spread
+            step = (last - self._last_stamp) / n
+            stamps = last - np.arange(n - 1, -1, -1) * step
+        self._last_stamp = last
         return stamps
 
     def _close_device(self) -> None:
