@@ -171,10 +171,10 @@ class StreamCapture:
                     data, stamps = self._pull()
                     self._sync()
                 except lost:
+                    self._close_inlet()           # before `lost`: a reattach may follow at once
                     self.lost = True
                     log.warning("LSL stream %r lost after %d samples; waiting for it to "
                                 "come back", self.name, self.samples)
-                    self._close_inlet()
                     if self.on_lost is not None:
                         self.on_lost(self)
                     return

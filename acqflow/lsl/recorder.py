@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import socket
 import threading
 import time
@@ -184,12 +185,14 @@ def record(out: str | os.PathLike, duration: float | None = None,
 
     Runs for ``duration`` s, or until ``stop`` is set, or until Ctrl-C; always leaves a
     committed recording and returns a summary.  Without ``watch``, RuntimeError when no
-    stream is visible (``require_streams``).
+    stream is visible (``require_streams``), and no recording is left at ``out``.
     """
     rec = LSLRecorder(out, match, watch, **kw)
     try:
         rec.start(resolve_wait)
         if not rec.captures and not watch and require_streams:
+            rec.close()
+            shutil.rmtree(rec.path, ignore_errors=True)     # nothing recorded: no empty OUT
             raise RuntimeError("no LSL stream " + (f"whose name contains {' or '.join(map(repr, rec.match))} "
                                                    if rec.match else "") +
                                f"was visible within {resolve_wait:g} s (use --watch to wait "
