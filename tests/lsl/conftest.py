@@ -10,23 +10,21 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-class Source:
-    """One outlet process; ``read()`` its JSON lines, ``stop()`` it."""
+class Peer:
+    """A pylsl process of tests/lsl (``module``) printing JSON lines: ``read()``, ``read_until``."""
 
-    def __init__(self, **cfg):
+    def __init__(self, module: str, **cfg):
         self.cfg = cfg
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.lsl.lsl_source", json.dumps(cfg)],
+        self.proc = subprocess.Popen([sys.executable, "-m", module, json.dumps(cfg)],
                                      cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), text=True,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL)
-        self.ready = self.read()
-        assert self.ready.get("ready"), self.ready
 
     def read(self) -> dict:
         line = self.proc.stdout.readline()
         if not line:
             self.proc.wait(10)
-            pytest.fail(f"lsl source {self.cfg.get('name')} ended")
+            pytest.fail(f"lsl peer {self.cfg.get('name')} ended")
         return json.loads(line)
 
     def read_until(self, key: str) -> dict:
@@ -34,6 +32,15 @@ class Source:
             msg = self.read()
             if key in msg:
                 return msg
+
+
+class Source(Peer):
+    """One outlet process (tests/lsl/lsl_source.py); ``stop()`` it."""
+
+    def __init__(self, **cfg):
+        super().__init__("tests.lsl.lsl_source", **cfg)
+        self.ready = self.read()
+        assert self.ready.get("ready"), self.ready
 
     def stop(self) -> None:
         if self.proc.poll() is None:

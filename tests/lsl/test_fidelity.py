@@ -1,6 +1,5 @@
 """LSL fidelity: source time stamps and a stable source_id on LSLOutlet, units and metadata on
 LSLInlet, liblsl's INFO lines kept off stderr; real liblsl peers in other processes."""
-import json
 import logging
 import os
 import subprocess
@@ -12,7 +11,7 @@ import pytest
 from acqflow import OutputStream
 from acqflow.dataflow import clock
 from tests.conftest import wait_for
-from tests.lsl.conftest import ROOT
+from tests.lsl.conftest import ROOT, Peer
 
 pylsl = pytest.importorskip("pylsl")
 from acqflow.devices import LSLInlet  # noqa: E402
@@ -20,28 +19,17 @@ from acqflow.lsl.info import clock_offset  # noqa: E402
 from acqflow.nodes.lsl_outlet import LSLOutlet  # noqa: E402
 
 
-class InletPeer:
+class InletPeer(Peer):
+    """tests/lsl/lsl_inlet_peer.py: a recovering liblsl consumer; ``got`` samples so far."""
+
     def __init__(self, **cfg):
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.lsl.lsl_inlet_peer",
-                                      json.dumps(cfg)], cwd=ROOT,
-                                     env=dict(os.environ, PYTHONPATH=ROOT), text=True,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        super().__init__("tests.lsl.lsl_inlet_peer", **cfg)
         self.got = 0
 
     def read(self) -> dict:
-        line = self.proc.stdout.readline()
-        if not line:
-            self.proc.wait(10)
-            pytest.fail("inlet peer ended early")
-        msg = json.loads(line)
+        msg = super().read()
         self.got = msg.get("got", self.got)
         return msg
-
-    def until(self, key: str) -> dict:
-        while True:
-            msg = self.read()
-            if key in msg:
-                return msg
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -64,7 +52,7 @@ def test_outlet_stamps_are_the_samples_source_times(unique):
     src, node = make_outlet(name)
     peer = InletPeer(name=name, n=500)
     try:
-        assert peer.until("ready")["ready"]
+        assert peer.read_until("ready")["ready"]
         wait_for(node.have_consumers, timeout=30)
         sent = []
         for k in range(10):                   # sent while the outlet is not pushing yet
@@ -76,7 +64,7 @@ def test_outlet_stamps_are_the_samples_source_times(unique):
         start = clock.now()
         wait_for(lambda: clock.now() > start + 0.5, interval=0.05)  # push time is 0.5 s later
         node.start()
-        out = peer.until("samples")
+        out = peer.read_until("samples")
     finally:
         peer.close()
         node.close()
@@ -98,7 +86,7 @@ def test_default_source_id_is_stable_and_consumers_recover(unique):
     assert sid.startswith("acqflow:") and ":out1:" in sid and name in sid
     peer = InletPeer(name=name, n=200)
     try:
-        assert peer.until("ready")["source_id"] == sid
+        assert peer.read_until("ready")["source_id"] == sid
         wait_for(node.have_consumers, timeout=30)
         node.start()
         src.send(np.zeros((100, 2), "float32"))
@@ -111,7 +99,7 @@ def test_default_source_id_is_stable_and_consumers_recover(unique):
         try:
             wait_for(node2.have_consumers, timeout=60, message="the liblsl inlet to recover")
             src2.send(np.ones((100, 2), "float32"))
-            out = peer.until("samples")
+            out = peer.read_until("samples")
         finally:
             node2.close()
     finally:
