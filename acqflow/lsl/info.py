@@ -63,7 +63,7 @@ def pylsl() -> ModuleType:
     try:
         lsl = importlib.import_module("pylsl")
     except ImportError as exc:
-        raise ImportError(f"LSL needs the 'pylsl' package: pip install acqflow[lsl] ({exc})"
+        raise ImportError(f"LSL bridge needs the 'pylsl' package: pip install acqflow[lsl] ({exc})"
                           ) from exc
     _quiet_liblsl(lsl)
     return lsl
