@@ -44,7 +44,7 @@ def plain_venv(tmp_path_factory):
     """(python, acqflow script) of a fresh venv holding the wheel and only core deps."""
     tmp = tmp_path_factory.mktemp("plain")
     dist = tmp / "dist"
-    r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist),
+    r = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist),
               str(ROOT)], cwd=tmp)
     assert r.returncode == 0, r.stderr[-2000:]
     wheel = next(dist.glob("acqflow-*.whl"))

@@ -102,3 +102,18 @@ def test_cli_export_all_and_clear_errors(acq_rec, tmp_path, capsys):
     assert rec_main(["export", acq_rec.url, "cam", "--out", str(tmp_path / "c.xdf")]) == 1
     err = capsys.readouterr().err
     assert "'cam' cannot go to XDF" in err and "Traceback" not in err
+
+
+def test_mne_reads_the_export_through_pyxdf(acq_rec, tmp_path):
+    """The usual MNE route for XDF: pyxdf, then a RawArray with the header's labels and rate."""
+    mne = pytest.importorskip("mne")
+    out = to_xdf(acq_rec["eeg"], tmp_path / "eeg.xdf", progress=False)
+    streams, _ = pyxdf.load_xdf(str(out))
+    eeg = streams[0]
+    chans = eeg["info"]["desc"][0]["channels"][0]["channel"]
+    info = mne.create_info([c["label"][0] for c in chans],
+                           float(eeg["info"]["nominal_srate"][0]), "eeg")
+    raw = mne.io.RawArray(eeg["time_series"].T * 1e-6, info, verbose="error")
+    assert raw.ch_names == ["Fz", "Cz", "Pz"] and raw.info["sfreq"] == 250.0
+    stored = np.concatenate([d for _, d in acq_rec["eeg"].chunks()])
+    np.testing.assert_allclose(raw.get_data().T * 1e6, stored, rtol=1e-6)
