@@ -112,3 +112,14 @@ def test_missing_extras_are_named(plain_venv, tmp_path):
     r = _run([str(script), "rec", "info", "memory://x"], cwd=tmp_path)
     assert r.returncode != 0
     assert "pip install acqflow[storage]" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.timeout(300)
+def test_demo_runs_without_extras(plain_venv, tmp_path):
+    """The original failure: `acqflow demo` died on `No module named 'fsspec'`."""
+    py, script = plain_venv
+    r = _run([str(script), "demo", "--duration", "2", "--no-viewer", "--record",
+              str(tmp_path / "demo")], cwd=tmp_path, timeout=180)
+    assert r.returncode == 0, (r.stdout[-1000:], r.stderr[-2000:])
+    assert "Traceback" not in r.stderr
+    assert (tmp_path / "demo" / "manifest.json").exists()

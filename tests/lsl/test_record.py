@@ -70,6 +70,19 @@ def test_records_every_stream_with_metadata_stamps_and_offsets(lsl_source, uniqu
     assert [b.decode() for b in ev["label"]] == [f"marker {k}" for k in range(20)]
     np.testing.assert_allclose(ev["time"], mk_t0 + np.arange(20) * 0.05, atol=1e-9)
     assert m.entry["metadata"]["irregular_rate"] is True
+    # XDF out: pyxdf reads the LSL stamps, values, labels and offsets as stored
+    pyxdf = pytest.importorskip("pyxdf")
+    from acqflow.storage.export_xdf import to_xdf, xdf_streams
+    path = to_xdf(xdf_streams(rec.streams.values()), tmp_path / "rec.xdf", progress=False)
+    got = {x["info"]["name"][0]: x for x in pyxdf.load_xdf(
+        str(path), synchronize_clocks=False, dejitter_timestamps=False)[0]}
+    x = got[f"{prefix}-eeg"]
+    np.testing.assert_array_equal(x["time_series"], s.read())
+    np.testing.assert_array_equal(x["time_stamps"], ts.read()[:, 0])
+    assert [[a, b] for a, b in zip(x["clock_times"], x["clock_values"])] == sync["lsl_offsets"]
+    assert x["info"]["desc"][0]["acquisition"][0]["manufacturer"] == ["tests"]
+    assert [v[0] for v in got[f"{prefix}-markers"]["time_series"]] == [
+        f"marker {k}" for k in range(20)]
 
 
 def test_watch_adds_late_streams_and_continues_after_a_gap(lsl_source, unique, tmp_path):
@@ -116,7 +129,9 @@ def test_no_stream_visible_is_a_clear_error(unique, tmp_path):
     assert not (tmp_path / "rec").exists()              # nothing recorded, nothing left
 
 
-def test_cli_records_until_ctrl_c_and_commits(lsl_source, unique, tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "kill-9"])
+def test_cli_records_until_ctrl_c_and_commits(lsl_source, unique, tmp_path, sig):
+    """Ctrl-C commits; kill -9 leaves an uncommitted recording holding its sealed blocks."""
     prefix = unique("cli")
     src = lsl_source(name=f"{prefix}-eeg", channels=2, rate=100.0, chunk=10)
     out = tmp_path / "rec"
@@ -135,13 +150,16 @@ def test_cli_records_until_ctrl_c_and_commits(lsl_source, unique, tmp_path):
             except Exception:
                 return False
         wait_for(stored, timeout=30)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(sig)
         stdout, stderr = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert proc.returncode == 0, stderr[-2000:]
-    assert "committed" in stdout and "Traceback" not in stderr
     rec = open_recording(out)
-    assert rec.committed
+    if sig == signal.SIGINT:
+        assert proc.returncode == 0, stderr[-2000:]
+        assert "committed" in stdout and "Traceback" not in stderr
+        assert rec.committed
+    else:
+        assert not rec.committed and rec.intact and len(rec[f"{prefix}-eeg"]) >= 100
     check_counter(rec[f"{prefix}-eeg"], rec[f"{prefix}-eeg.timestamps"], t0, 100.0, 2)
