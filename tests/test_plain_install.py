@@ -12,7 +12,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["--help", "--version", "demo --help", "run --help", "bench --help",
             "host --help", "keys --help", "rec --help", "rec info --help",
-            "rec export --help", "lsl --help", "lsl record --help"]
+            "rec export --help", "rec import --help", "lsl --help", "lsl record --help",
+            "lsl list --help"]
 EXTRAS_MODULES = ["fsspec", "pylsl", "pyxdf", "PyQt5", "pyqtgraph", "cv2", "sounddevice", "h5py",
                   "pynwb", "tqdm"]
 

@@ -1,4 +1,5 @@
-"""``acqflow lsl record OUT [--duration S] [--match SUBSTR ...] [--watch]``: LabRecorder's job.
+"""``acqflow lsl record OUT [--duration S] [--match SUBSTR ...] [--watch]`` (LabRecorder's job)
+and ``acqflow lsl list`` (the streams visible now).
 
 ``main(argv)`` returns the exit status: 0 recorded (and committed), 1 failed, 2 usage error.
 Ctrl-C (SIGINT) or SIGTERM ends the recording cleanly.
@@ -6,6 +7,7 @@ Ctrl-C (SIGINT) or SIGTERM ends the recording cleanly.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import signal
 import sys
@@ -34,7 +36,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace OUT if it is a recording")
     p.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
+    p = sub.add_parser("list", help="list the LSL streams visible now",
+                       description="list the LSL streams answering within --wait seconds")
+    p.add_argument("--wait", type=float, default=1.0, metavar="S", help="seconds (default 1)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--debug", action="store_true", help="tracebacks")
     return parser
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .info import visible_streams
+    found = visible_streams(args.wait)
+    if args.json:
+        print(json.dumps(found, indent=1))
+        return 0
+    for s in found:
+        print(f"{s['name']!r}: {s['type']}, {s['channels']} ch {s['format']} at {s['rate']:g} Hz, "
+              f"source_id {s['source_id']!r}, host {s['hostname']}")
+    if not found:
+        print(f"no LSL stream answered within {args.wait:g} s")
+    return 0
 
 
 def _record(args: argparse.Namespace) -> int:
@@ -78,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     try:
-        return _record(args)
+        return _record(args) if args.command == "record" else _list(args)
     except Exception as exc:
         if args.debug:
             raise

@@ -163,3 +163,12 @@ def test_cli_records_until_ctrl_c_and_commits(lsl_source, unique, tmp_path, sig)
     else:
         assert not rec.committed and rec.intact and len(rec[f"{prefix}-eeg"]) >= 100
     check_counter(rec[f"{prefix}-eeg"], rec[f"{prefix}-eeg.timestamps"], t0, 100.0, 2)
+
+
+def test_cli_lists_visible_streams(lsl_source, unique, capsys):
+    from acqflow.lsl.cli import main
+    name = unique("list")
+    lsl_source(name=name, channels=3, rate=100.0, source_id="L1", wait_consumer=False)
+    assert main(["list", "--wait", "2"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if name in x)
+    assert "3 ch float32 at 100 Hz" in line and "source_id 'L1'" in line
