@@ -106,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=16)
     parser.add_argument("--viewer", action=argparse.BooleanOptionalAction, default=None,
                         help="show an oscilloscope (default: when a display is available)")
+    parser.add_argument("--web", metavar="[HOST:]PORT", help="serve the web monitor (docs/monitor.md)")
+    parser.add_argument("--web-token", metavar="TOKEN", help="token for the web monitor (default: generated)")
     args = parser.parse_args(argv)
     viewer = display_available() if args.viewer is None else args.viewer
     dirname = args.record or tempfile.mkdtemp(prefix="acqflow-demo-")
@@ -117,6 +119,11 @@ def main(argv: list[str] | None = None) -> int:
         build_graph(demo_graph(dirname, args.channels, viewer=viewer), manager)
         raw, filtered = _tap(manager.node("device").outputs["signals"]), _tap(manager.node("bandpass").output)
         manager.start_all()
+        try:
+            monitor = manager.serve_web(args.web, token=args.web_token) if args.web else None
+        except (ValueError, OSError, ImportError) as exc:
+            print(f"acqflow demo: {exc}", file=sys.stderr)
+            return 2
         print(f"acqflow demo: {args.channels} channels at 1 kHz -> band-pass 8-30 Hz -> recorder "
               f"({dirname}){' + oscilloscope' if viewer else ''}; Ctrl-C to stop", flush=True)
         started = time.monotonic()
@@ -133,11 +140,14 @@ def main(argv: list[str] | None = None) -> int:
                         lines.append(f"ch{ch} ({hz:g} Hz) {label:<8} {sparkline(ring[-200::5][:, ch])}")
             if sys.stdout.isatty():
                 sys.stdout.write("\x1b[H\x1b[J")
+            lines += [monitor.banner()] if monitor else []
             print(f"--- {time.monotonic() - started:5.1f} s ---\n" + "\n".join(lines), flush=True)
             if args.duration is not None and time.monotonic() - started >= args.duration:
                 break
         raw.close()
         filtered.close()
+        if monitor:
+            monitor.close()
     print("\n".join(_summary(dirname)))
     return 0
 

@@ -160,6 +160,11 @@ class Manager:
             out["groups"][name] = entry
         return out
 
+    def serve_web(self, address: str | int = "127.0.0.1:0", token: str | None = None, **kwargs: Any):
+        """Serve the web monitor of this graph (acqflow.web, docs/monitor.md); returns it."""
+        from ..web import serve_web     # the one upward call: the web layer's entry point
+        return serve_web(self, address, token=token, **kwargs)
+
     # -- liveness ------------------------------------------------------------
     def _watch(self) -> None:
         while not self._closing.wait(self.heartbeat):

@@ -27,9 +27,11 @@ log = logging.getLogger("acqflow.run")
 
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
               restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
-              on_started=None, keys_dir: str | None = None) -> int:
+              on_started=None, keys_dir: str | None = None, web: str | None = None,
+              web_token: str | None = None) -> int:
     """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.
-    ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``)."""
+    ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``);
+    ``web``: serve the web monitor on this [HOST:]PORT (docs/monitor.md)."""
     stop = stop or threading.Event()
     table = StatsTable()
     tty = out.isatty()
@@ -40,6 +42,11 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
             print(f"acqflow run: {exc}", file=sys.stderr)
             return 1
         manager.start_all()
+        try:
+            monitor = manager.serve_web(web, token=web_token) if web else None
+        except (ValueError, OSError, ImportError) as exc:
+            print(f"acqflow run: {exc}", file=sys.stderr)
+            return 2
         if on_started is not None:
             on_started(manager)
         started = time.monotonic()
@@ -48,12 +55,15 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
             lines = table.update(manager.stats())
             elapsed = time.monotonic() - started
             header = f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} processes, {elapsed:.0f} s"
+            header += f"\n{monitor.banner()}" if monitor else ""
             if tty:
                 out.write("\x1b[H\x1b[J")
             out.write("\n".join([header] + lines) + "\n\n")
             out.flush()
             if duration is not None and elapsed >= duration:
                 break
+        if monitor:
+            monitor.close()
         out.write("stopping...\n")
         out.flush()
     out.write("stopped: every node and process closed\n")
@@ -73,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--monitor", action="store_true",
                         help="also show a window drawing the graph with live rates and states "
                              "(needs the qt extra and a display)")
+    parser.add_argument("--web", metavar="[HOST:]PORT", help="serve the web monitor (docs/monitor.md)")
+    parser.add_argument("--web-token", metavar="TOKEN", help="token for the web monitor (default: generated)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -103,9 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return run_graph_with_monitor(run_graph, spec, duration=args.duration,
                                       interval=args.interval, restart=args.restart, stop=stop,
-                                      keys_dir=keys_dir)
+                                      keys_dir=keys_dir, web=args.web, web_token=args.web_token)
     return run_graph(spec, duration=args.duration, interval=args.interval, restart=args.restart,
-                     stop=stop, keys_dir=keys_dir)
+                     stop=stop, keys_dir=keys_dir, web=args.web, web_token=args.web_token)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
               "(several streams: use .h5 or .nwb)", file=sys.stderr)
         return 2
+    if args.metadata and fmt != "nwb":
+        print("acqflow rec export: --metadata is for .nwb exports", file=sys.stderr)
+        return 2
     streams = [rec[n] for n in names]
     stream = streams[0]
     progress = False if args.quiet else None
@@ -149,7 +152,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
         to_xdf(streams, args.out, args.start, args.stop, progress=progress)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
-        to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress)
+        to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
+               metadata=args.metadata)
     else:
         from .export_hdf5 import to_hdf5
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
@@ -253,6 +257,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--full-scale", type=float, default=1.0, help="wav: float value of full scale")
     p.add_argument("--fourcc", help="mp4/avi: OpenCV codec (default mp4v / MJPG; FFV1 lossless)")
     p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")
+    p.add_argument("--metadata", metavar="YAML", help="nwb: session, subject, device and "
+                   "electrode metadata (docs/recording.md#nwb-metadata)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
