@@ -15,7 +15,7 @@ COMMANDS = ["--help", "--version", "demo --help", "run --help", "bench --help",
             "rec export --help", "rec import --help", "lsl --help", "lsl record --help",
             "lsl list --help"]
 EXTRAS_MODULES = ["fsspec", "pylsl", "pyxdf", "PyQt5", "pyqtgraph", "cv2", "sounddevice", "h5py",
-                  "pynwb", "tqdm"]
+                  "pynwb", "tqdm", "brainflow", "dask", "xarray", "aiohttp", "nwbinspector"]
 
 PROBE = r"""
 import importlib, json, pkgutil, sys
