@@ -172,12 +172,16 @@ def from_xdf(path: str | os.PathLike, out: str | os.PathLike, mode: str = "creat
         raise StorageError(f"{path}: not a readable XDF file ({exc})") from exc
     streams = sorted(streams, key=lambda s: s["info"].get("stream_id", 0))
     meta = {"xdf_file": str(path.absolute()),
-            "xdf_header": {k: v for k, v in (header.get("info") or {}).items()}}
+            "xdf_header": dict((header or {}).get("info") or {})}
     writer = RecordingWriter(out, mode, metadata=meta, fsync="interval")
     try:
         loader = _Loader(writer, label_size)
-        for s in streams:
-            loader.add(s)
+        for k, s in enumerate(streams):
+            try:
+                loader.add(s)
+            except (ValueError, TypeError, KeyError, IndexError) as exc:   # damaged header
+                raise StorageError(f"{path}: stream {k} cannot be imported: "
+                                   f"{str(exc)[:200]}") from exc
     except BaseException:
         writer.close()
         shutil.rmtree(writer.path, ignore_errors=True)   # no half import left behind
