@@ -66,9 +66,13 @@ class StreamCapture:
         self.dtype = dtype_for_format(full.channel_format())
         self.channels = full.channel_count()
         self.rate = full.nominal_srate()
-        tc = inlet.time_correction(timeout=self.open_timeout)   # raises if it is gone already
-        if first:
-            self._declare(full)
+        try:
+            tc = inlet.time_correction(timeout=self.open_timeout)  # raises if already gone
+            if first:
+                self._declare(full)
+        except BaseException:
+            inlet.close_stream()
+            raise
         self._inlet = inlet
         self.lost = False
         self._synced = time.monotonic()

@@ -48,7 +48,7 @@ def main(cfg: dict) -> None:
         stamps = [t0 + (k + i) * period for i in range(m)]
         if fmt == pylsl.cf_string:
             for i in range(m):
-                out.push_sample([f"marker {k + i}"], stamps[i])
+                out.push_sample([f"marker {k + i}"] * ch, stamps[i])
         else:
             data = (np.arange(k, k + m)[:, None] * ch + np.arange(ch)).astype(cfg.get("dtype", "float32"))
             out.push_chunk(data, stamps)

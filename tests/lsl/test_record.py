@@ -172,3 +172,17 @@ def test_cli_lists_visible_streams(lsl_source, unique, capsys):
     assert main(["list", "--wait", "2"]) == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if name in x)
     assert "3 ch float32 at 100 Hz" in line and "source_id 'L1'" in line
+
+
+def test_multichannel_string_stream_is_skipped_with_a_warning(lsl_source, unique, tmp_path,
+                                                              caplog):
+    prefix = unique("multi")
+    lsl_source(name=f"{prefix}-pairs", channels=2, rate=0, format="cf_string", n=5)
+    lsl_source(name=f"{prefix}-eeg", channels=1, rate=50.0, n=10)
+    rec = LSLRecorder(tmp_path / "rec", match=[prefix]).start(wait=3.0)
+    rec.close()
+    assert [c.name for c in rec.captures] == [f"{prefix}-eeg"]
+    assert any(f"{prefix}-pairs" in r.getMessage() and "single-channel" in r.getMessage()
+               for r in caplog.records if r.levelname == "WARNING")
+    assert set(open_recording(tmp_path / "rec").streams) == {f"{prefix}-eeg",
+                                                            f"{prefix}-eeg.timestamps"}
