@@ -125,7 +125,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         names = [s.name for s in xdf_streams(rec.streams.values())]
     if len(names) > 1 and fmt not in ("h5", "nwb", "xdf"):
         print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
-              "(several streams: use .h5 or .nwb)", file=sys.stderr)
+              "(several streams: use .h5, .nwb or .xdf)", file=sys.stderr)
         return 2
     if args.metadata and fmt != "nwb":
         print("acqflow rec export: --metadata is for .nwb exports", file=sys.stderr)
