@@ -1,9 +1,11 @@
-"""The `acqflow` command: demo, run, bench, host, keys, rec."""
+"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl; --version."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
+
+from . import __version__
 
 __all__ = ["main"]
 
@@ -15,6 +17,7 @@ COMMANDS = {
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
+    "lsl": ("acqflow.lsl.cli", "record every visible LSL stream into one recording"),
 }
 
 BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
@@ -37,6 +40,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)
+    parser.add_argument("--version", action="version", version=f"acqflow {__version__}")
+    if argv[:1] == ["--version"]:
+        print(f"acqflow {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else 2

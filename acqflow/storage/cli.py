@@ -20,7 +20,7 @@ from .reader import Recording, open_recording
 
 __all__ = ["main", "describe"]
 
-FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5", "nwb")
+FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5", "nwb", "xdf")
 _ALIASES = {"hdf5": "h5", "mkv": "avi", "mov": "mp4"}
 
 
@@ -120,9 +120,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
               f"{'|'.join(FORMATS)}", file=sys.stderr)
         return 2
     names = list(rec.streams) if args.stream in ("*", "all") else args.stream.split(",")
-    if len(names) > 1 and fmt not in ("h5", "nwb"):
+    if fmt == "xdf" and args.stream in ("*", "all"):
+        from .export_xdf import xdf_streams
+        names = [s.name for s in xdf_streams(rec.streams.values())]
+    if len(names) > 1 and fmt not in ("h5", "nwb", "xdf"):
         print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
-              "(several streams: use .h5 or .nwb)", file=sys.stderr)
+              "(several streams: use .h5, .nwb or .xdf)", file=sys.stderr)
         return 2
     if args.metadata and fmt != "nwb":
         print("acqflow rec export: --metadata is for .nwb exports", file=sys.stderr)
@@ -144,6 +147,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from .export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
                  progress=progress)
+    elif fmt == "xdf":
+        from .export_xdf import to_xdf
+        to_xdf(streams, args.out, args.start, args.stop, progress=progress)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
@@ -189,6 +195,13 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    if args.file.lower().endswith(".xdf"):
+        from .import_xdf import from_xdf
+        dest = from_xdf(args.file, args.dir)
+        names = [n for n, s in open_recording(dest).streams.items()
+                 if not (s.entry.get("metadata") or {}).get("lsl_timestamps_of")]
+        print(f"imported {args.file} -> {dest} ({len(names)} streams: {', '.join(names)})")
+        return 0
     from .external import import_media
     dest = import_media(args.file, args.dir, name=args.name, start_time=args.start_time)
     rec = open_recording(dest)
@@ -231,10 +244,10 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("info", "streams, lengths, time range, gaps, committed/damage", _cmd_info)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video), .h5 (HDF5) "
-            "or .nwb (NWB)",
+    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video), .h5 (HDF5), "
+            ".nwb (NWB) or .xdf (XDF)",
             _cmd_export)
-    p.add_argument("stream", help="stream name; for .h5 and .nwb also 'a,b' or 'all'")
+    p.add_argument("stream", help="stream name; for .h5, .nwb and .xdf also 'a,b' or 'all'")
     p.add_argument("--format", choices=FORMATS + tuple(_ALIASES),
                    help="default: from --out's suffix")
     p.add_argument("--out", required=True)
@@ -251,8 +264,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
     p = sub.add_parser("import", help="make a recording indexing a WAV or video file "
-                       "(samples not copied)", description="make recording DIR from FILE "
-                       "without copying its samples; FILE must stay in place, unchanged")
+                       "(samples not copied), or from an XDF file (copied)",
+                       description="make recording DIR from FILE: WAV/video without copying "
+                       "its samples (FILE must stay in place, unchanged); .xdf: every stream")
     p.set_defaults(func=_cmd_import)
     p.add_argument("file", metavar="FILE")
     p.add_argument("dir", metavar="DIR")
