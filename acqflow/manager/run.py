@@ -25,20 +25,56 @@ __all__ = ["main", "run_graph"]
 log = logging.getLogger("acqflow.run")
 
 
+def recording_paths(spec: GraphSpec) -> dict[str, str]:
+    """Node name -> absolute recording directory, for every node given a ``dirname``
+    (recorders; group processes share this process's working directory)."""
+    return {name: os.path.abspath(os.path.expanduser(str(ns.params["dirname"])))
+            for name, ns in spec.nodes.items()
+            if isinstance(ns.params.get("dirname"), (str, os.PathLike)) and ns.params["dirname"]}
+
+
+def recording_summary(path: str) -> tuple[bool, str]:
+    """(committed, one line) for the recording at ``path``, as a reader opens it."""
+    try:
+        from ..storage import open_recording
+        rec = open_recording(path)
+    except Exception as exc:      # noqa: BLE001 - reported, whatever the reason
+        return False, f"recording {path}: NOT readable ({_first_line(exc)})"
+    streams = list(rec.streams.values())
+    samples = sum(len(s) for s in streams)
+    what = f"{len(streams)} streams, {samples} samples"
+    if rec.committed:
+        return True, f"recording {path}: committed ({what})"
+    return False, (f"recording {path}: NOT committed ({what} readable in sealed blocks; "
+                   f"the writer did not close)")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
               restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
-              on_started=None, keys_dir: str | None = None) -> int:
+              on_started=None, keys_dir: str | None = None, debug: bool = False) -> int:
     """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.
-    ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``)."""
+    ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``).
+
+    Returns 0 when every node and process closed and every recording was committed,
+    1 otherwise; the last lines say which (never "closed" when something was not)."""
     stop = stop or threading.Event()
     table = StatsTable()
     tty = out.isatty()
+    built = False
     with Manager(restart=restart) as manager:
         try:
             build_graph(spec, manager, keys_dir=keys_dir)
         except GraphBuildError as exc:
-            print(f"acqflow run: {exc}", file=sys.stderr)
+            if debug:
+                log.error("building the graph failed", exc_info=exc)
+            print(f"acqflow run: {exc if debug else _first_line(exc)}", file=sys.stderr)
             return 1
+        built = True
         manager.start_all()
         if on_started is not None:
             on_started(manager)
@@ -56,6 +92,16 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
                 break
         out.write("stopping...\n")
         out.flush()
+    problems = list(manager.close_problems)
+    if built:
+        for path in recording_paths(spec).values():
+            committed, line = recording_summary(path)
+            out.write(line + "\n")
+            if not committed:
+                problems.append(f"recording {path} not committed")
+    if problems:
+        out.write("stopped with problems:\n" + "".join(f"  - {p}\n" for p in problems))
+        return 1
     out.write("stopped: every node and process closed\n")
     return 0
 
