@@ -14,9 +14,9 @@ import sys
 from typing import Any
 
 from .backends import is_local
-from .errors import GapError, StorageError
+from .errors import DamagedManifestError, GapError, StorageError
 from .export import to_csv, to_npy, to_wav
-from .reader import Recording, open_recording
+from .reader import Recording, block_layout, open_recording
 
 __all__ = ["main", "describe"]
 
@@ -154,8 +154,26 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify_blocks_only(args: argparse.Namespace, exc: DamagedManifestError) -> int:
+    """A damaged manifest: say so, and what the blocks alone still show."""
+    print(f"{args.path}: DAMAGED manifest: {exc}")
+    try:
+        layout = block_layout(args.path, _options(args.storage_options))
+    except Exception as err:      # noqa: BLE001 - reported as what it is
+        print(f"  blocks: not readable either ({err})")
+        return 1
+    for sid, s in layout.items():
+        per = s["bytes_per_sample"]
+        print(f"  blocks hold stream id {sid}: samples [{s['first']}:{s['stop']}] "
+              f"({s['samples']} stored), {per if per is not None else 'varying'} bytes per sample")
+    return 1
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    rec = _open(args, verify=True)
+    try:
+        rec = _open(args, verify=True)
+    except DamagedManifestError as exc:
+        return _verify_blocks_only(args, exc)
     checked = 0
     for stream in rec.streams.values():   # every record's payload CRC, and decoding
         if len(stream):
