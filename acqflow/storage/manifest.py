@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from acqflow.dataflow.shortrepr import short_repr as _short
 from acqflow.dataflow.spec import dtype_to_spec, make_dtype, normalize_params
 
 from .errors import DamagedManifestError, NotARecordingError
@@ -163,11 +164,6 @@ def loads(data: bytes, where: str = "") -> dict[str, Any]:
         raise NotARecordingError(f"{where}: unsupported recording version {_short(m.get('version'))}")
     check_manifest(m, where)
     return m
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 15] + f"...({len(text)} chars)"
 
 
 def check_manifest(m: dict[str, Any], where: str = "") -> None:
