@@ -41,7 +41,8 @@ _GROUP_KEYS = {"host", "qt", "restart"}
 _CONNECTION_KEYS = {"from", "to", "params", "feedback"}
 DEFAULT_GROUP = "main"
 MAX_GRAPH_BYTES = 4 << 20       # a graph file is a few KB; refuse what no one writes by hand
-MAX_YAML_ALIASES = 200          # anchors/aliases are fine; a "billion laughs" bomb is not
+MAX_YAML_ALIASES = 1000         # anchors/aliases are fine; a "billion laughs" bomb is not
+MAX_YAML_VALUES = 1_000_000     # values once every alias is expanded
 
 
 class GraphError(ValueError):
@@ -141,6 +142,8 @@ def read_yaml(text: str, source: str = "graph") -> Any:
         raise GraphError([f"not valid YAML: {_yaml_problem(exc)}"], source) from None
     except RecursionError:
         raise GraphError(["not valid YAML: nested too deeply"], source) from None
+    except GraphError as exc:
+        raise GraphError(exc.problems, source) from None
     finally:
         loader.dispose()
 
@@ -154,18 +157,15 @@ def _yaml_problem(exc: Exception) -> str:
 
 
 def _limited_loader(yaml):
-    class LimitedLoader(yaml.SafeLoader):
-        aliases = 0
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml's parser when there
 
-        def compose_node(self, parent, index):
-            if self.check_event(yaml.AliasEvent):
-                self.aliases += 1
-                if self.aliases > MAX_YAML_ALIASES:
-                    event = self.peek_event()
-                    raise yaml.composer.ComposerError(
-                        None, None, f"more than {MAX_YAML_ALIASES} aliases (a YAML bomb?)",
-                        event.start_mark)
-            return super().compose_node(parent, index)
+    class LimitedLoader(base):
+        def get_single_data(self):
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _check_tree(yaml, node)
+            return self.construct_document(node)
 
         def construct_mapping(self, node, deep=False):
             seen = {}
@@ -184,6 +184,41 @@ def _limited_loader(yaml):
             return super().construct_mapping(node, deep)
 
     return LimitedLoader
+
+
+def _check_tree(yaml, root) -> None:
+    """Refuse documents with more than MAX_YAML_ALIASES aliases or that expand to more
+    than MAX_YAML_VALUES values (an alias is a node met again)."""
+    weight: dict[int, int] = {}
+    aliases = 0
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            children = _children(yaml, node)
+            weight[id(node)] = 1 + sum(weight[id(c)] for c in children)
+            if weight[id(node)] > MAX_YAML_VALUES:
+                raise GraphError([f"not valid YAML: it expands to more than {MAX_YAML_VALUES} "
+                                  f"values through aliases (a YAML bomb?) (line "
+                                  f"{node.start_mark.line + 1})"])
+            continue
+        if id(node) in weight:
+            aliases += 1
+            if aliases > MAX_YAML_ALIASES:
+                raise GraphError([f"not valid YAML: more than {MAX_YAML_ALIASES} aliases "
+                                  f"(line {node.start_mark.line + 1})"])
+            continue
+        weight[id(node)] = 0       # visiting (a recursive alias adds nothing more)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(yaml, node))
+
+
+def _children(yaml, node) -> list:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
 
 
 def _unknown(where: str, mapping: dict, allowed: set, problems: list) -> None:
@@ -249,7 +284,7 @@ def _parse(data: Any, problems: list, run_imports: bool = True) -> GraphSpec | N
                 problems.append(f"{where}.type: {exc.args[0] if len(type_name) < 100 else short_repr(type_name)}")
                 continue
         group = str(spec.get("group", DEFAULT_GROUP))
-        if declared and group not in declared:
+        if declared and "group" in spec and group not in declared:
             problems.append(f"{where}.group: unknown group {short_repr(group)} "
                             f"(groups: {', '.join(map(str, declared))})")
         groups.setdefault(group, {})
@@ -301,6 +336,10 @@ def _ports(graph: GraphSpec, name: str, kind: str) -> dict | None:
 
 def _check_streams(graph: GraphSpec, problems: list) -> None:
     fed: dict[tuple, int] = {}
+    given: dict[tuple, dict] = {}          # graph params of each output, from every connection
+    for c in graph.connections:
+        given.setdefault(c.source, dict(graph.nodes[c.source[0]].outputs.get(c.source[1], {})))
+        given[c.source].update(c.params)
     for k, c in enumerate(graph.connections):
         (src, out), (dst, inp) = c.source, c.target
         outs = _ports(graph, src, "output")
@@ -321,7 +360,7 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
         if not ok:
             continue
         declared = dict(outs.get(out, {})) if outs is not None else {}
-        params = {**declared, **graph.output_params(src, out)}
+        params = {**declared, **given[(src, out)]}
         if "shape" not in params and params.get("transfermode") == "sharedmem":
             params["shape"] = (-1, 1)   # set by the node at configure time; checked then
         try:
@@ -332,7 +371,7 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
         if ins is not None:
             # only what is known before configure() can be checked here
             known = {key: offered[key] for key in ("streamtype", "dtype", "shape", "transfermode")
-                     if key in declared or key in graph.output_params(src, out)}
+                     if key in declared or key in given[(src, out)]}
             try:
                 check_compatible(known, ins[inp], f"output {src}.{out}", f"input {dst}.{inp}")
             except ValueError as exc:

@@ -9,12 +9,15 @@ __all__ = ["short_repr"]
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 8
-_REPR.maxlevel = 3
+_REPR.maxlevel = 2
+LIMIT = 200
 
 
 def short_repr(value: Any) -> str:
-    """``repr(value)`` cut to about 60 characters per string and 8 items per container."""
+    """``repr(value)`` cut to about 60 characters per string, 8 items per container,
+    2 levels of nesting and 200 characters in all."""
     try:
-        return _REPR.repr(value)
+        text = _REPR.repr(value)
     except Exception:             # noqa: BLE001 - a broken __repr__ still gets a name
         return f"<{type(value).__name__}>"
+    return text if len(text) <= LIMIT else text[:LIMIT - 3] + "..."

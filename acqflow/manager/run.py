@@ -17,6 +17,7 @@ import time
 
 from ..dataflow.graph import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
+from .check import check_graph
 from .console import StatsTable
 from .manager import Manager
 
@@ -72,7 +73,8 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
         except GraphBuildError as exc:
             if debug:
                 log.error("building the graph failed", exc_info=exc)
-            print(f"acqflow run: {exc if debug else _first_line(exc)}", file=sys.stderr)
+            print(f"acqflow run: {exc}" + ("" if debug else " (--debug shows the traceback)"),
+                  file=sys.stderr)
             return 1
         built = True
         manager.start_all()
@@ -106,32 +108,63 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
     return 0
 
 
+def _load(args: argparse.Namespace) -> GraphSpec:
+    """Read, validate and check the graph file; GraphError lists every problem."""
+    try:
+        spec = load_graph(args.graph, run_imports=not args.check)
+    except FileNotFoundError:
+        raise GraphError([f"no such graph file"], args.graph) from None
+    except IsADirectoryError:
+        raise GraphError(["is a directory, not a graph file"], args.graph) from None
+    except OSError as exc:
+        raise GraphError([f"cannot read it: {exc.strerror or exc}"], args.graph) from None
+    problems = check_graph(spec)
+    if problems:
+        raise GraphError(problems, args.graph)
+    return spec
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="acqflow run", description=__doc__.splitlines()[0])
     parser.add_argument("graph", help="YAML graph file")
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--interval", type=float, default=1.0, help="table refresh period (s)")
     parser.add_argument("--restart", action="store_true", help="restart node groups that die")
-    parser.add_argument("--check", action="store_true", help="only validate the graph file")
+    parser.add_argument("--check", action="store_true",
+                        help="only validate the graph file and node params (does not run "
+                             "its imports: nor start anything)")
     parser.add_argument("--keys", metavar="DIR",
                         help="Curve keys (acqflow keys DIR) for hosts that are not loopback "
                              "(default: $ACQFLOW_KEYS)")
     parser.add_argument("--monitor", action="store_true",
                         help="also show a window drawing the graph with live rates and states "
                              "(needs the qt extra and a display)")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks (remote ones included) of errors")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        spec = load_graph(args.graph)
-    except FileNotFoundError:
-        print(f"acqflow run: no such graph file: {args.graph}", file=sys.stderr)
-        return 2
+        return _main(args)
     except GraphError as exc:
         print(f"acqflow run: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:      # noqa: BLE001 - one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(f"acqflow run: {type(exc).__name__}: {_first_line(exc)[:300]} "
+              f"(--debug shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _main(args: argparse.Namespace) -> int:
+    spec = _load(args)
     if args.check:
+        note = ""
+        if spec.unchecked:
+            note = (f"; not checked: {', '.join(spec.unchecked)} (their types come from "
+                    f"imports:, which --check does not run)")
         print(f"{args.graph}: valid ({len(spec.nodes)} nodes, {len(spec.connections)} connections, "
-              f"{len({n.group for n in spec.nodes.values()})} processes)")
+              f"{len({n.group for n in spec.nodes.values()})} processes{note})")
         return 0
     keys_dir = os.path.expanduser(args.keys) if args.keys else None
     if keys_dir is not None and not os.path.isdir(keys_dir):
@@ -149,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return run_graph_with_monitor(run_graph, spec, duration=args.duration,
                                       interval=args.interval, restart=args.restart, stop=stop,
-                                      keys_dir=keys_dir)
+                                      keys_dir=keys_dir, debug=args.debug)
     return run_graph(spec, duration=args.duration, interval=args.interval, restart=args.restart,
-                     stop=stop, keys_dir=keys_dir)
+                     stop=stop, keys_dir=keys_dir, debug=args.debug)
 
 
 if __name__ == "__main__":
