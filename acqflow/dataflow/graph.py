@@ -391,7 +391,7 @@ def _check_cycles(graph: GraphSpec, problems: list) -> None:
     try:
         sorter.prepare()
     except graphlib.CycleError as exc:
-        cycle = list(reversed(exc.args[1]))
+        cycle = list(exc.args[1])
         text = " -> ".join(cycle) if len(cycle) <= 12 else \
             " -> ".join(cycle[:6] + [f"...({len(cycle) - 12} more)"] + cycle[-6:])
         problems.append(f"connections: cycle {text} (mark the connection that closes it with "

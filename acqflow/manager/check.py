@@ -76,7 +76,8 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
         mode = params.get("mode", accepted["mode"].default)
         path = os.path.abspath(os.path.expanduser(str(params["dirname"])))
         if mode == "create" and os.path.exists(path):
-            problems.append(f"params.dirname: {short_repr(path)} exists (from an earlier run?); "
+            shown = path if len(path) < 300 else short_repr(path)
+            problems.append(f"params.dirname: {shown} exists (from an earlier run?); "
                             f"choose another dirname, or mode: overwrite | append")
     hook = getattr(cls, "check_params", None)
     if callable(hook):
