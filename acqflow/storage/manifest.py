@@ -199,7 +199,9 @@ def check_manifest(m: dict[str, Any], where: str = "") -> None:
 
 def stream_params(entry: dict[str, Any]) -> dict[str, Any]:
     """acqflow stream params equivalent to a stored stream (for a Player's output)."""
-    p = {k: entry[k] for k in ("streamtype", "sample_rate", "units", "channel_info", "clock")}
+    p = {k: entry[k] for k in ("streamtype", "sample_rate")}
+    p.update(units=entry.get("units", ""), channel_info=entry.get("channel_info"),
+             clock=entry.get("clock") or DEFAULT_CLOCK)
     p["dtype"] = dtype_to_spec(stream_dtype(entry))
     p["shape"] = stream_shape(entry)
     p.update(entry.get("metadata") or {})
