@@ -1,6 +1,6 @@
 """What can be known about a graph before spawning anything: node params against each
 node type's ``_configure`` signature and annotations, common value rules, a node type's
-own ``check_params`` hook, stream params, and recording directories that already exist.
+own ``check_config`` hook, stream params, and recording directories that already exist.
 
 Nothing is created, opened or imported here beyond the node classes themselves (a
 camera is not opened, an LSL stream not resolved), so ``acqflow run --check`` is safe
@@ -79,8 +79,8 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
             shown = path if len(path) < 300 else short_repr(path)
             problems.append(f"params.dirname: {shown} exists (from an earlier run?); "
                             f"choose another dirname, or mode: overwrite | append")
-    hook = getattr(cls, "check_params", None)
-    if callable(hook):
+    hook = getattr(cls, "check_config", None)
+    if inspect.ismethod(hook):          # a classmethod: check_config(params) -> problems
         problems += list(hook(dict(params)))
     return problems
 

@@ -87,7 +87,7 @@ class Expression(Function):
     """
 
     @classmethod
-    def check_params(cls, params: dict) -> list[str]:
+    def check_config(cls, params: dict) -> list[str]:
         """Problems with ``params`` found without creating the node (``acqflow run --check``)."""
         try:
             compile_expression(params.get("expr", "x"))

@@ -34,7 +34,7 @@ def test_escape_attempts_are_refused_before_running(expr):
         compile_expression(expr)
     with pytest.raises(ValueError, match="not allowed"):
         Expression().configure(expr=expr)
-    assert Expression.check_params({"expr": expr})
+    assert Expression.check_config({"expr": expr})
 
 
 @pytest.mark.parametrize("expr,expected", [
