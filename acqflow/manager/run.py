@@ -77,7 +77,10 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
                   file=sys.stderr)
             return 1
         built = True
-        manager.start_all()
+        if stop.is_set():          # Ctrl-C while building: close what was built, start nothing
+            out.write("stopping before start (signal received while building)...\n")
+        else:
+            manager.start_all()
         if on_started is not None:
             on_started(manager)
         started = time.monotonic()
