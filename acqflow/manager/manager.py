@@ -9,6 +9,7 @@ configured as before, re-connected on both sides, restarted if they ran.
 """
 from __future__ import annotations
 
+import graphlib
 import logging
 import os
 import threading
@@ -113,8 +114,19 @@ class Manager:
         """Node names, sources before the nodes they feed."""
         deps = {n: set() for n in self._node_groups}
         for src, _, dst, _ in self.connections():
-            if dst in deps and src in deps:
+            if dst in deps and src in deps and src != dst:
                 deps[dst].add(src)
+        try:
+            sorter = graphlib.TopologicalSorter(deps)
+            sorter.prepare()
+            order: list[str] = []
+            while sorter.is_active():
+                ready = sorted(sorter.get_ready())
+                order.extend(ready)
+                sorter.done(*ready)
+            return order
+        except graphlib.CycleError:
+            pass
         done: list[str] = []
         while len(done) < len(deps):
             ready = [n for n in deps if n not in done and deps[n] - {n} <= set(done)]
