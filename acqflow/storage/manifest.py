@@ -4,13 +4,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import reprlib
 import time
 import uuid as _uuid
 from typing import Any
 
 import numpy as np
 
-from acqflow.dataflow.shortrepr import short_repr as _short
 from acqflow.dataflow.spec import dtype_to_spec, make_dtype, normalize_params
 
 from .errors import DamagedManifestError, NotARecordingError
@@ -26,6 +26,15 @@ INDEX = "index.afidx"
 SEGMENTS = "segments"
 SEGMENT_SUFFIX = ".afseg"
 CHECKSUM = "checksum"      # "sha256:<hex>" of the manifest's canonical JSON without this key
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _short(value: Any) -> str:
+    """A bounded repr for messages (a damaged manifest may hold anything)."""
+    return _REPR.repr(value)[:200]
+
+
 _NOT_REBUILDABLE = ("the streams' names, dtypes (byte order included), shapes and sample rates "
                     "live only in the manifest and cannot be rebuilt from the blocks; restore "
                     "manifest.json from a copy (`acqflow rec verify` lists what the blocks hold)")
