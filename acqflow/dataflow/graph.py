@@ -33,7 +33,8 @@ from .registry import get_node_type
 from .shortrepr import short_repr
 from .spec import check_compatible, normalize_params
 
-__all__ = ["GraphError", "GraphSpec", "NodeSpec", "ConnectionSpec", "load_graph"]
+__all__ = ["GraphError", "GraphSpec", "NodeSpec", "ConnectionSpec", "load_graph", "read_yaml",
+           "topological_order"]
 
 _TOP_KEYS = {"imports", "hosts", "groups", "nodes", "connections"}
 _NODE_KEYS = {"type", "group", "params", "outputs"}
@@ -94,17 +95,11 @@ class GraphSpec:
 
     def order(self) -> list[str]:
         """Node names, sources before the nodes they feed (feedback links ignored)."""
-        sorter = graphlib.TopologicalSorter({n: set() for n in self.nodes})
+        deps: dict[str, set] = {n: set() for n in self.nodes}
         for c in self.connections:
             if not c.feedback:
-                sorter.add(c.target[0], c.source[0])
-        sorter.prepare()
-        done: list[str] = []
-        while sorter.is_active():
-            ready = sorted(sorter.get_ready())
-            done.extend(ready)
-            sorter.done(*ready)
-        return done
+                deps[c.target[0]].add(c.source[0])
+        return topological_order(deps)
 
     def output_params(self, node: str, output: str) -> dict:
         """Stream params the graph gives ``node.output`` (node outputs + connections)."""
@@ -113,6 +108,18 @@ class GraphSpec:
             if c.source == (node, output):
                 params.update(c.params)
         return params
+
+
+def topological_order(deps: dict[str, set]) -> list[str]:
+    """Names sources first, each layer sorted (graphlib.CycleError on a cycle)."""
+    sorter = graphlib.TopologicalSorter(deps)
+    sorter.prepare()
+    done: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        done.extend(ready)
+        sorter.done(*ready)
+    return done
 
 
 def load_graph(path: str, run_imports: bool = True) -> GraphSpec:

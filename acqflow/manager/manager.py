@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from ..dataflow.graph import topological_order
 from .groups import GroupHandle
 
 __all__ = ["Manager", "create_manager"]
@@ -117,14 +118,7 @@ class Manager:
             if dst in deps and src in deps and src != dst:
                 deps[dst].add(src)
         try:
-            sorter = graphlib.TopologicalSorter(deps)
-            sorter.prepare()
-            order: list[str] = []
-            while sorter.is_active():
-                ready = sorted(sorter.get_ready())
-                order.extend(ready)
-                sorter.done(*ready)
-            return order
+            return topological_order(deps)
         except graphlib.CycleError:
             pass
         done: list[str] = []
