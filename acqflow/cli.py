@@ -11,7 +11,7 @@ __all__ = ["main"]
 
 # sub-command: (module, help); each module has main(argv) -> int
 COMMANDS = {
-    "demo": ("acqflow.demo", "stream a synthetic signal between two processes, live"),
+    "demo": ("acqflow.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
     "bench": (None, "measure stream (default), --rpc, --storage, --rec, --nodes, --viewers speed; --soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
@@ -24,9 +24,18 @@ BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
            "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench",
            "--rec": "acqflow.nodes.recbench",
            "--soak": "acqflow.manager.soak"}
+BENCH_HELP = {"--rpc": "RPC calls: latency and throughput", "--storage": "recording write/read speed",
+              "--nodes": "processing nodes: samples/s per node type",
+              "--viewers": "Qt viewers: frames/s drawn", "--rec": "Recorder node: lossless rates",
+              "--soak": "MINUTES: the soak test (a graph run long, with faults)"}
 
 
 def _bench(argv: list[str]) -> int:
+    if not any(flag in argv for flag in BENCHES) and ("-h" in argv or "--help" in argv):
+        print("acqflow bench [MODE] [options]: modes (each has its own --help):\n"
+              "  (none)     stream transport: protocols x transfer modes x chunk sizes\n"
+              + "".join(f"  {flag:<10} {BENCH_HELP[flag]}\n" for flag in BENCHES)
+              + "\nstream transport options:")
     for flag, module in BENCHES.items():
         if flag in argv:
             rest = [a for a in argv if a != flag]
