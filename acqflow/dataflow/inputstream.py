@@ -277,6 +277,8 @@ class InputStream:
 
     def _malformed(self, problem: str) -> None:
         self.malformed += 1
+        if not problem.startswith("malformed"):
+            problem = f"malformed stream message: {problem}"
         self.last_malformed = problem
         log.log(logging.WARNING if self.malformed <= 10 else logging.DEBUG,
                 "%s: skipped a %s (%d so far)", self._label(), problem, self.malformed)
