@@ -12,7 +12,7 @@ import numpy as np
 
 from . import clock
 from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
-from .outputstream import queue_hwm
+from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
@@ -22,7 +22,6 @@ from .wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
 __all__ = ["InputStream"]
 
 log = logging.getLogger(__name__)
-_FIRST_READ_CHUNK = 1 << 20   # bytes a chunk is assumed to hold before one arrives (no chunksize)
 
 
 def _params_of(output) -> dict:
@@ -84,7 +83,6 @@ class InputStream:
         self._foreign_clock: str | None = None
         self._peeked = None
         self._max_age = math.inf
-        self._hwm_bytes = 1 << 62
 
     def connect(self, output, timeout: float = 5.0) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
@@ -111,15 +109,12 @@ class InputStream:
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
         if drop and params["transfermode"] == "plaindata":
-            # Bytes bound until the first chunk shows the real size (then see _next).
-            self._hwm_bytes = params.get("chunksize") and self._shape and \
-                params["chunksize"] * self._dtype.itemsize * math.prod(self._shape[1:]) or \
-                _FIRST_READ_CHUNK
-            hwm = min(hwm, queue_hwm(budget, self._hwm_bytes))
+            # this end's half of the byte budget, planned like the output's (never raised:
+            # ZeroMQ cannot change a receiving queue's bound once connected)
+            hwm = min(hwm, queue_hwm(budget, planned_chunk_bytes(params)))
             self._max_age = float(params.get("max_queue_s") or DEFAULT_PARAMS["max_queue_s"])
         else:
-            self._hwm_bytes, self._max_age = 1 << 62, math.inf
-        self._budget = budget
+            self._max_age = math.inf
         try:
             self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout)
         except Exception:
@@ -259,8 +254,6 @@ class InputStream:
             nbytes = len(frames[1])
             if nbytes != math.prod(shape) * self._dtype.itemsize:
                 raise MalformedMessage(f"payload of {nbytes} bytes for a chunk of shape {shape}")
-            if nbytes > self._hwm_bytes:
-                self._bound_queue(nbytes)
         elif len(frames) != 1:
             raise MalformedMessage(f"{kind!r} message with {len(frames)} frames (1 expected)")
         elif kind == SHARED:
@@ -269,11 +262,6 @@ class InputStream:
             if n > self._shm.size:
                 raise MalformedMessage(f"chunk of {n} samples is longer than the shared ring")
         return head
-
-    def _bound_queue(self, chunk_bytes: int) -> None:
-        """Chunks bigger than planned shorten the receive queue (drop mode)."""
-        self._hwm_bytes = chunk_bytes
-        self._sub.set_hwm(queue_hwm(self._budget, chunk_bytes))
 
     def _malformed(self, problem: str) -> None:
         self.malformed += 1

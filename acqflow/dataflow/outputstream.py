@@ -20,19 +20,29 @@ __all__ = ["OutputStream"]
 _SHM_BYTES = 64 * 1024 * 1024     # default shared ring size
 _MAX_HWM = 1000                   # messages: bounds the per-message overhead of tiny chunks
 _MSG_OVERHEAD = 256               # bytes a queued message costs besides its payload
+# Chunk bytes assumed before the first send when chunksize is not given.  ZeroMQ
+# queue lengths can be raised on live connections but not safely lowered (the
+# reading side keeps its old low-water mark and stalls or drops), so the plan
+# starts low and send() raises it once the real chunk size is known.
+ASSUMED_CHUNK_BYTES = 4 << 20
 
 
 def queue_hwm(max_queue_bytes: int, chunk_bytes: int) -> int:
     """Messages one end of a drop-mode stream may queue: half of ``max_queue_bytes``
-    (the other half is the other end's) in chunks of ``chunk_bytes``."""
-    return int(max(1, min(_MAX_HWM, (max_queue_bytes // 2) // (chunk_bytes + _MSG_OVERHEAD))))
+    (the other half is the other end's) in chunks of ``chunk_bytes``; at least 2
+    (a queue of 1 stalls ZeroMQ's flow control)."""
+    return int(max(2, min(_MAX_HWM, (max_queue_bytes // 2) // (chunk_bytes + _MSG_OVERHEAD))))
 
 
-def _chunk_estimate(params: dict, sample_bytes: int) -> int:
-    """Bytes per chunk expected before the first send (a guess without chunksize)."""
+def planned_chunk_bytes(params: dict) -> int:
+    """Bytes per message a drop-mode queue is planned for before data flows: the
+    minimum chunk when ``chunksize`` and ``shape`` are set, else ASSUMED_CHUNK_BYTES."""
     if params["transfermode"] == "sharedmem":
         return 0                       # messages carry no payload: the ring holds the data
-    return (params["chunksize"] or (1 if sample_bytes >= 4096 else 256)) * sample_bytes
+    if params.get("chunksize") and params.get("shape") is not None:
+        sample = int(np.prod(params["shape"][1:], dtype=np.int64)) * make_dtype(params["dtype"]).itemsize
+        return params["chunksize"] * sample
+    return ASSUMED_CHUNK_BYTES
 
 
 class OutputStream:
@@ -86,14 +96,16 @@ class OutputStream:
         sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
         sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
         drop = params["backpressure"] == "drop"
-        chunk_bytes = _chunk_estimate(params, sample_bytes)
-        bounded = queue_hwm(params["max_queue_bytes"], chunk_bytes)
+        planned = planned_chunk_bytes(params)
+        bounded = queue_hwm(params["max_queue_bytes"], planned)
+        self._hwm_user = params["hwm"]
         if params["hwm"] is None:
-            params["hwm"] = bounded if drop else max(8, bounded)
+            guess = (params["chunksize"] or (1 if sample_bytes >= 4096 else 256)) * sample_bytes
+            params["hwm"] = bounded if drop else int(min(_MAX_HWM, max(8, (64 << 20) // max(1, guess))))
         elif drop:
             params["hwm"] = min(params["hwm"], bounded)
-        # drop mode: a chunk bigger than expected lowers the queue length (see send)
-        self._hwm_chunk_bytes = chunk_bytes if drop and params["transfermode"] == "plaindata" else 1 << 62
+        # drop mode: chunks smaller than planned raise the queue length (see send)
+        self._hwm_chunk_bytes = planned if drop and params["transfermode"] == "plaindata" else -1
         ring = None
         if params["transfermode"] == "sharedmem":
             if params["buffer_size"] is None:
@@ -165,8 +177,8 @@ class OutputStream:
                 data.ndim == 0 or (self._ndim is not None and data.ndim != self._ndim):
             raise ValueError(f"output {self.name or ''}: chunk shape {data.shape} does not match the "
                              f"stream shape {self.params['shape']} (time axis first)")
-        if data.nbytes > self._hwm_chunk_bytes:
-            self._bound_queue(data.nbytes)
+        if data.nbytes < self._hwm_chunk_bytes:
+            self._fit_queue(data.nbytes)
         n = data.shape[0]
         end = self._index + self._pending_n + n if index is None else int(index)
         if end < self._index + self._pending_n + n:
@@ -184,13 +196,16 @@ class OutputStream:
         if self._pending_n >= self._chunksize:
             self._flush()
 
-    def _bound_queue(self, chunk_bytes: int) -> None:
-        """Drop mode: chunks bigger than planned shorten the queue so it stays within
-        ``max_queue_bytes``, whatever the chunk size."""
+    def _fit_queue(self, chunk_bytes: int) -> None:
+        """Drop mode: chunks smaller than planned lengthen the queue (in messages) up to
+        ``max_queue_bytes``; it is never shortened (see ASSUMED_CHUNK_BYTES)."""
         self._hwm_chunk_bytes = chunk_bytes
-        hwm = min(self.params["hwm"], queue_hwm(self.params["max_queue_bytes"], chunk_bytes))
-        self.params["hwm"] = hwm
-        self._publisher.set_hwm(hwm)
+        hwm = queue_hwm(self.params["max_queue_bytes"], chunk_bytes)
+        if self._hwm_user is not None:
+            hwm = min(hwm, self._hwm_user)
+        if hwm > self.params["hwm"]:
+            self.params["hwm"] = hwm
+            self._publisher.set_hwm(hwm)
 
     def advance_to(self, index: int) -> None:
         """Continue counting from absolute ``index`` (never backwards), e.g. when a

@@ -131,7 +131,8 @@ class Publisher:
             self.position = (seq, index)
 
     def set_hwm(self, hwm: int) -> None:
-        """Change the per-input queue length (messages), existing inputs included."""
+        """Raise the per-input queue length (messages), existing inputs included.
+        (Lowering it on live connections makes ZeroMQ stall or drop: never do.)"""
         with self._lock:
             self._sock.setsockopt(zmq.SNDHWM, int(hwm))
 
@@ -274,10 +275,6 @@ class Subscriber:
         while frames[-1].more:
             frames.append(sock.recv(0, copy=False))
         return frames
-
-    def set_hwm(self, hwm: int) -> None:
-        """Change the receive queue length (messages) of the live connection."""
-        self._sock.setsockopt(zmq.RCVHWM, int(hwm))
 
     def acknowledge_close(self) -> None:
         """Tell the output its end-of-stream message arrived."""
