@@ -10,7 +10,7 @@ import numpy as np
 from . import clock
 from .errors import StreamError
 from .ringbuffer import RingBuffer
-from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce
+from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
 from .spec import check_filters, make_dtype, normalize_params, short
 from .transport import CLOSE_TIMEOUT, Publisher, bind_address
 from .wire import CLOSED, DATA, SHARED, pack_header
@@ -111,6 +111,11 @@ class OutputStream:
             if params["buffer_size"] is None:
                 params["buffer_size"] = max(params["chunksize"] or 1, _SHM_BYTES // max(1, sample_bytes))
             ring_bytes = params["buffer_size"] * sample_bytes * (2 if params["double"] else 1)
+            free = shm_free_bytes()
+            if free is not None and ring_bytes > free:
+                raise ValueError(f"buffer_size={short(params['buffer_size'])} needs {ring_bytes} bytes "
+                                 f"of shared memory, which cannot be allocated here (/dev/shm has "
+                                 f"{free} bytes free); use a smaller buffer_size")
             try:
                 ring = RingBuffer((params["buffer_size"],) + sample_shape, dtype, double=params["double"],
                                   shmem="create", axisorder=params["axisorder"])
