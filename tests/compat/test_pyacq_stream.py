@@ -351,3 +351,46 @@ def test_sharedarray_multiprocess():
     proc.close()
 
     assert np.all(np_a == np_a2)
+
+
+# ---- acqflow's compat layer beyond pyacq's own tests ----------------------------
+
+def test_compat_names_and_refusals():
+    import pyacq.core.stream as stream
+    import acqflow
+    from pyacq.core.stream import streamhelpers
+    assert stream.ThreadPollInput is acqflow.ThreadPollInput
+    assert stream.StreamConverter is acqflow.StreamConverter
+    assert stream.ChannelSplitter is acqflow.ChannelSplitter
+    assert compression_methods == ['']
+    with pytest.raises(ValueError, match="compression='blosc-lz4' is not supported"):
+        OutputStream().configure(compression='blosc-lz4')
+    with pytest.raises(NotImplementedError, match="cannot register transfer mode 'cuda'"):
+        streamhelpers.register_transfermode('cuda', None, None)
+    assert set(streamhelpers.all_transfermodes) == {'plaindata', 'sharedmem'}
+
+
+def test_compat_output_takes_pyacq_shapes_and_types():
+    out = OutputStream()
+    out.configure(shape=(128, 4), buffer_size=0, dtype='float32')      # pyacq's chunk shape
+    assert out.params['shape'] == (-1, 4) and out.params['buffer_size'] is None
+    out.close()
+    out = OutputStream()
+    out.configure(streamtype='analogsignal', dtype=[('t', 'f8'), ('v', 'i4')], shape=(-1,))
+    assert out.params['streamtype'] == 'event'
+    out.close()
+
+
+def test_compat_buffer_reads_fill_before_the_first_sample():
+    out = OutputStream()
+    out.configure(dtype='float32', shape=(-1, 2))
+    inp = InputStream()
+    inp.connect(out)
+    inp.set_buffer(10)
+    assert inp._own_buffer is True
+    out.send(np.ones((4, 2), 'float32'))
+    assert inp.recv(timeout=5000)[0] == 4
+    window = inp[-10:]
+    assert np.isnan(window[:6]).all() and (window[6:] == 1).all()
+    inp.close()
+    out.close()
