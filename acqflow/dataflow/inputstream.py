@@ -126,6 +126,7 @@ class InputStream:
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
+        self._newest_send = -math.inf
         self._join(self._sub.position, params.get("stream_id"))
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
@@ -154,13 +155,12 @@ class InputStream:
             log.warning("%s: the output's index went back from %d to %d: counted as a new stream",
                         self._label(), self._last_index, index)
             self._last_index = None
-        if self._last_index is not None and index > self._last_index:
-            self._gap(self._last_index, index, "disconnected")
-        if self._last_index is None or index >= self._last_index:
-            self._last_index = index
-            self._last_seq = seq
+        if self._last_index is None:              # a first or a new stream: start here
             if self._buffer is not None:
                 self._buffer.reset_index(index)
+        elif index > self._last_index:            # the same stream moved on meanwhile:
+            self._catch_up(seq, index)            # a 'disconnected' gap (no _last_seq yet)
+        self._last_index, self._last_seq = index, seq
 
     def _attach_shm(self, params: dict) -> None:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""

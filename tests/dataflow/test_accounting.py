@@ -205,3 +205,23 @@ def test_recorder_inputs_count_losses_before_the_end_of_the_recording(tmp_path):
     assert st["samples"] + st["dropped"] == 20000, st
     rec.stop()
     rec.close()
+
+
+def test_reconnect_to_the_same_output_keeps_the_buffer_history():
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 1))
+    inp = InputStream()
+    inp.connect(out)
+    inp.set_buffer(100)
+    out.send(np.ones((10, 1), "float32"))
+    assert inp.recv(timeout=5000)[0] == 10
+    inp.close()
+    out.send(np.ones((5, 1), "float32"))          # sent while away
+    inp.connect(out)
+    out.send(np.full((5, 1), 2, "float32"))
+    assert inp.recv(timeout=5000)[0] == 20
+    data = inp.get_data(0, 20)[:, 0]
+    assert (data[:10] == 1).all() and np.isnan(data[10:15]).all() and (data[15:] == 2).all()
+    assert list(inp.gap_log) == [(10, 15, "disconnected")] and inp.stream_changes == 0
+    inp.close()
+    out.close()
