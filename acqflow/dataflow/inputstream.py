@@ -113,7 +113,7 @@ class InputStream:
         if drop and params["transfermode"] == "plaindata":
             # this end's half of the byte budget, planned like the output's (never raised:
             # ZeroMQ cannot change a receiving queue's bound once connected)
-            hwm = min(hwm, queue_hwm(budget, planned_chunk_bytes(params)))
+            hwm = min(hwm, queue_hwm(budget, planned_chunk_bytes(params), None))
             self._max_age = float(params.get("max_queue_s") or DEFAULT_PARAMS["max_queue_s"])
         else:
             self._max_age = math.inf

@@ -225,3 +225,14 @@ def test_reconnect_to_the_same_output_keeps_the_buffer_history():
     assert list(inp.gap_log) == [(10, 15, "disconnected")] and inp.stream_changes == 0
     inp.close()
     out.close()
+
+
+def test_explicit_hwm_is_kept_within_the_byte_budget():
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 16), chunksize=32, hwm=5000)   # 2 KiB chunks
+    assert out.params["hwm"] == 5000
+    out.close()
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 1 << 18), chunksize=4, hwm=5000)   # 4 MiB chunks
+    assert out.params["hwm"] * (4 << 20) <= 32 << 20
+    out.close()
