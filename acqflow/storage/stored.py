@@ -1,17 +1,8 @@
 """StoredStream: one stream of a recording, sliceable by absolute sample index and by time.
 
-Indexing mirrors acqflow's RingBuffer: absolute indexes, ``None`` bounds mean the
-first / one-past-last stored sample, negative indexes count from the end, and
-ranges outside ``[first_index, stop_index]`` raise IndexError.  Samples never
-recorded (gaps) raise GapError unless a fill value is given.
-
-Sample times: a chunk's timestamp is the time of its last sample; earlier
-samples of the chunk are spaced by ``1/sample_rate`` (event chunks share their
-timestamp), and times are made non-decreasing across chunks.
-
-The data methods live in :class:`.streamdata.StreamData`; this class adds what is
-built on them (cursors, dask/xarray views), whose modules type against StreamData,
-so imports point one way.
+Indexing, gaps and sample times are :class:`.streamdata.StreamData`'s (it holds the
+data methods); this class adds what is built on them (cursors, dask/xarray views),
+whose modules type against StreamData, so imports point one way.
 """
 from __future__ import annotations
 
