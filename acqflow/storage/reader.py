@@ -72,8 +72,8 @@ class Recording:
     def open(cls, url: str | os.PathLike, *, verify: bool = False,
              cache: LocalCache | bool | dict | None = None,
              storage_options: dict[str, Any] | None = None) -> "Recording":
-        """:func:`open_recording`, reached from the type (a dask task reopens a recording
-        with it in another process without importing this module's users)."""
+        """:func:`open_recording` as a classmethod: a dask task holds the type and reopens
+        the recording with it in another process (dask_view must not import this module)."""
         return open_recording(url, verify=verify, cache=cache, storage_options=storage_options)
 
     # -- state -----------------------------------------------------------------------

@@ -72,7 +72,7 @@ class StreamData:
         self._dt = 0.0 if self.streamtype == "event" else 1.0 / self.sample_rate
 
     def __repr__(self) -> str:
-        return (f"<StoredStream {self.name!r} {self.streamtype} {self.dtype} "
+        return (f"<{type(self).__name__} {self.name!r} {self.streamtype} {self.dtype} "
                 f"shape={self.shape} [{self.first_index}:{self.stop_index}]>")
 
     @property
