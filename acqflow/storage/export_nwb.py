@@ -250,7 +250,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     streams = stream_list(streams, start, stop, "to_nwb")
     meta = check_metadata(load_metadata(metadata), {s.name: channel_names(s) for s in streams})
     meta["archive"] = metadata is not None
-    spans = [s._bounds(start, stop) for s in streams]
+    spans = [s.bounds(start, stop) for s in streams]
     firsts = [_first_stored(s, a, b) for s, (a, b) in zip(streams, spans)]
     for s, (a, b), first in zip(streams, spans, firsts):
         if b > a and first is None:

@@ -145,7 +145,6 @@ class StreamData:
                              f"[{first}:{head}]")
         return start, stop
 
-    _bounds = bounds   # the old private name, still used by export.py (another branch edits it)
 
     def _span(self, start: int, stop: int) -> tuple[int, int]:
         a = self._table.arrays
