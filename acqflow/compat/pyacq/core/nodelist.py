@@ -4,10 +4,22 @@ from __future__ import annotations
 import importlib
 
 from ....dataflow import registry
-from ....dataflow.registry import get_node_type, node_type_names
+from ....dataflow.registry import node_type_names
 
 __all__ = ["register_node_type", "register_node_type_from_module", "all_nodes", "get_node_type",
            "node_type_names"]
+
+
+_QT_TYPES = ("_MyTestNodeQWidget",)    # registered by the Qt-importing widgetnode module
+
+
+def get_node_type(name: str) -> type:
+    """The class registered as ``name`` (pyacq's own test node types included)."""
+    if name == "_MyTestNode":
+        from . import node  # noqa: F401 - registers it
+    elif name in _QT_TYPES:
+        from . import widgetnode  # noqa: F401 - registers it
+    return registry.get_node_type(name)
 
 
 class _AllNodes:
