@@ -26,11 +26,16 @@ class _Relay(QtCore.QObject):
         super().__init__()
         self.call.connect(self._run)
 
+    @QtCore.pyqtSlot(object, object, object)      # a real slot: it runs in the relay's thread
     def _run(self, callback: Callable, args: tuple, on_exception: Callable) -> None:
-        try:
-            callback(*args)
-        except Exception as exc:     # noqa: BLE001 - handed on, never swallowed
-            on_exception(exc)
+        _call(callback, args, on_exception)
+
+
+def _call(callback: Callable, args: tuple, on_exception: Callable) -> None:
+    try:
+        callback(*args)
+    except Exception as exc:     # noqa: BLE001 - handed on, never swallowed
+        on_exception(exc)
 
 
 _relay: _Relay | None = None
@@ -44,7 +49,7 @@ def dispatch(callback: Callable, args: tuple, on_exception: Callable) -> bool:
     if app is None or app.thread().loopLevel() == 0:
         return False
     if QtCore.QThread.currentThread() is app.thread():
-        _Relay._run(None, callback, args, on_exception)
+        _call(callback, args, on_exception)
         return True
     with _lock:
         relay = _relay
