@@ -15,9 +15,7 @@ _QT_TYPES = ("_MyTestNodeQWidget",)    # registered by the Qt-importing widgetno
 
 def get_node_type(name: str) -> type:
     """The class registered as ``name`` (pyacq's own test node types included)."""
-    if name == "_MyTestNode":
-        from . import node  # noqa: F401 - registers it
-    elif name in _QT_TYPES:
+    if name in _QT_TYPES:
         from . import widgetnode  # noqa: F401 - registers it
     return registry.get_node_type(name)
 
