@@ -155,3 +155,59 @@ def test_widget_node_is_a_qwidget():
     w.start()
     w.close()                                             # stops, closes the node and the widget
     assert w.closed() and not w.isVisible()
+
+
+def test_manager_close_reaps_its_groups_and_accepts_pyacq_spawn_options(local_manager):
+    ng = local_manager.create_nodegroup("reaped", qt=False, log_addr=None, log_level=10)
+    proc = local_manager.default_host._children["reaped"]
+    assert ng.describe()["name"] == "reaped"               # acqflow's NodeGroup underneath
+    local_manager.close()
+    assert proc.exit_code is not None and local_manager.list_nodegroups() == []
+
+
+def test_disconnect_host(local_manager):
+    from pyacq.core.host import Host
+    proc, host = Host.spawn("to-forget")
+    try:
+        h = local_manager.get_host(proc.client.address)
+        local_manager.create_nodegroup("there", host=h, qt=False)
+        local_manager.disconnect_host(h)
+        assert local_manager.list_hosts() == [] and len(host.spawners) == 0
+    finally:
+        proc.stop()
+
+
+def test_node_names_default_to_the_class_and_stay_unique_in_a_group():
+    from pyacq.core import NodeGroup
+    from pyacq.core.node import _MyTestNode
+    assert _MyTestNode().name == "_MyTestNode"
+    group = NodeGroup(name="g")
+    a, b = group.create_node("_MyTestNode"), group.create_node("_MyTestNode")
+    assert list(group.nodes) == ["_MyTestNode", "_MyTestNode#2"] and group.list_nodes() == [a, b]
+    group.remove_node("_MyTestNode#2")
+    assert group.list_nodes() == [a]
+
+
+def test_registering_a_name_twice_with_another_class_is_refused():
+    from pyacq import Node, register_node_type
+
+    class _MyTestNode(Node):
+        pass
+
+    with pytest.raises(ValueError, match="_MyTestNode"):
+        register_node_type(_MyTestNode)
+
+
+def test_a_host_without_the_aliases_still_gives_its_groups_pyacq():
+    import os
+    import acqflow.compat.pyacq as compat
+    from acqflow.rpc import ProcessSpawner
+    env = {k: v for k, v in os.environ.items() if k not in (compat.ENV_FLAG, compat.CHILD_IMPORTS)}
+    with ProcessSpawner(name="bare-host", env=env) as proc:
+        assert proc.client._import("acqflow.compat.pyacq").installed() is False
+        host = proc.client._import("acqflow.compat.pyacq.core.host").Host("bare")
+        ng = host.create_nodegroup("bare-group", qt=False)
+        assert ng.create_node("_MyTestNode", name="n").name._get_value() == "n"
+        child = host.spawners[0]
+        assert child.client._import("pyacq").installed() is True
+        host.close_all_nodegroups()

@@ -12,13 +12,13 @@ from typing import Any
 from ....rpc import ProcessSpawner
 from ....rpc import hostdaemon
 from ....rpc import registry as rpc_registry
-from .. import CHILD_MODULE
 
 __all__ = ["Host"]
 
 log = logging.getLogger(__name__)
 
-_NODEGROUP_MODULE = __name__.rsplit(".", 1)[0] + ".nodegroup"
+_COMPAT = __name__.rsplit(".", 2)[0]                    # acqflow.compat.pyacq
+_NODEGROUP_MODULE = _COMPAT + ".core.nodegroup"
 
 
 class _SpawnMethod:
@@ -65,9 +65,10 @@ class Host(hostdaemon.Host):
         """
         if kwds:
             log.debug("Host.create_nodegroup: ignoring %s", ", ".join(kwds))
-        info = self.spawn(name, qt, [CHILD_MODULE, _NODEGROUP_MODULE])
+        info = self.spawn(name, qt, [_NODEGROUP_MODULE])
         proc = self._children[info["name"]]
         try:
+            proc.client._import(_COMPAT).install()     # pyacq there too, and in its children
             rng = proc.client._import(_NODEGROUP_MODULE)
             proc._nodegroup = rng.NodeGroup(host=self, manager=manager, name=info["name"])
         except BaseException:
