@@ -109,34 +109,24 @@ def test_callback_error_in_the_qt_loop_reaches_sys_excepthook(excepthook_failure
     out.close()
 
 
-def test_callback_error_in_the_thread_reaches_threading_excepthook(monkeypatch):
+@pytest.mark.parametrize("with_on_error", [False, True])
+def test_callback_error_in_the_thread_reaches_on_error_or_threading_excepthook(monkeypatch,
+                                                                                 with_on_error):
     from pyacq.core.tools import ThreadPollInput
-    seen = []
+    seen, messages = [], []
     monkeypatch.setattr(threading, "excepthook", seen.append)
     out, inp = _stream()
     poller = ThreadPollInput(inp)
+    if with_on_error:
+        poller.on_error = messages.append
     poller.new_data.connect(lambda pos, data: {}["missing"])
     poller.start()
     out.send(_chunk())
-    assert poller.wait(10000)
-    assert [a.exc_type for a in seen] == [KeyError] and isinstance(poller.error, KeyError)
-    inp.close()
-    out.close()
-
-
-def test_callback_error_goes_to_on_error_when_set(monkeypatch):
-    from pyacq.core.tools import ThreadPollInput
-    seen = []
-    monkeypatch.setattr(threading, "excepthook", seen.append)
-    out, inp = _stream()
-    poller = ThreadPollInput(inp)
-    messages = []
-    poller.on_error = messages.append
-    poller.new_data.connect(lambda pos, data: 1 / 0)
-    poller.start()
-    out.send(_chunk())
-    assert poller.wait(10000)
-    assert messages and messages[0].startswith("ZeroDivisionError") and seen == []
+    assert poller.wait(10000) and isinstance(poller.error, KeyError)
+    if with_on_error:
+        assert messages[0].startswith("KeyError") and seen == []
+    else:
+        assert [a.exc_type for a in seen] == [KeyError] and messages == []
     inp.close()
     out.close()
 
