@@ -11,15 +11,13 @@ import numpy as np
 from .inputstream import InputStream
 from .outputstream import OutputStream
 from .errors import StreamError
-from .spec import make_dtype
+from .spec import TRANSPORT_KEYS, make_dtype
 from .threadpoll import ThreadPollInput
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer", "inherited_params"]
 
 # Transport details belong to one output and are never inherited.
-_TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
-                   "buffer_size", "hwm", "name", "node", "double", "axisorder", "chunksize",
-                   "backpressure", "shm_nonce", "clock_id"}
+_TRANSPORT_KEYS = TRANSPORT_KEYS
 
 
 def inherited_params(input_params: dict, **overrides) -> dict:

@@ -25,7 +25,7 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WORD", "new_nonce",
-           "nonce_problem", "probe_segment"]
+           "nonce_problem", "probe_segment", "pid_alive", "shm_free_bytes"]
 
 SEGMENT_PREFIX = "acqflow_"
 HEADER_BYTES = 4096
@@ -132,6 +132,17 @@ class Segment:
             pass
 
 
+def shm_free_bytes() -> int | None:
+    """Bytes free for shared memory (/dev/shm), or None where that cannot be known.
+    Segments are sparse files: an oversized one is created fine and faults (SIGBUS)
+    only when written, so callers check first."""
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 def new_nonce() -> int:
     """A random non-zero int64 identifying one segment (written at NONCE_WORD)."""
     return secrets.randbits(62) + 1
@@ -191,11 +202,16 @@ class ReaderSlots:
         return self.segment.header[_SLOT0:_SLOT0 + 2 * MAX_READERS].reshape(MAX_READERS, 2)
 
     def register(self, cursor: int) -> int:
+        """Take a free slot (freeing those of dead processes first) at ``cursor``."""
         with self.segment.lock():
             slots = self._words()
             free = np.flatnonzero(slots[:, 0] == 0)
             if len(free) == 0:
-                raise RuntimeError(f"more than {MAX_READERS} readers on {self.segment.name}")
+                self._free_dead()
+                free = np.flatnonzero(slots[:, 0] == 0)
+            if len(free) == 0:
+                raise RuntimeError(f"{MAX_READERS} live block-mode readers already use "
+                                   f"{self.segment.name}; close one first")
             k = int(free[0])
             slots[k, 1] = cursor
             slots[k, 0] = os.getpid()
@@ -218,6 +234,7 @@ class ReaderSlots:
             return
         started = time.monotonic()
         delay = 0.00005
+        last_sweep = 0.0
         while True:
             slots = self._words()
             active = slots[:, 0] != 0
@@ -232,18 +249,30 @@ class ReaderSlots:
             if waited < 0.0001:
                 os.sched_yield()
                 continue
-            if waited > 0.5:
+            if waited > 0.1 and waited - last_sweep > 0.1:
+                last_sweep = waited
                 self._free_dead()
             time.sleep(delay)
             delay = min(delay * 2, 0.001)
 
     def _free_dead(self) -> None:
+        """Free the slots of reader processes that no longer run (killed, crashed)."""
         slots = self._words()
         for k in np.flatnonzero(slots[:, 0] != 0):
-            pid = int(slots[k, 0])
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not pid_alive(int(slots[k, 0])):
                 slots[k, 0] = 0
-            except PermissionError:
-                pass
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True                   # another user's live process
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True                   # no /proc here: trust kill()

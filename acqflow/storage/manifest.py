@@ -26,7 +26,7 @@ SEGMENT_SUFFIX = ".afseg"
 # Keys of stream params that describe transport, not the data: never stored.
 _TRANSPORT_KEYS = {"protocol", "interface", "port", "transfermode", "buffer_size", "double",
                    "axisorder", "chunksize", "backpressure", "hwm", "filters", "shm_nonce",
-                 "clock_id"}
+                   "clock_id", "stream_id", "max_queue_bytes", "max_queue_s"}
 _CORE_KEYS = {"streamtype", "dtype", "shape", "sample_rate", "units", "channel_info", "clock"}
 
 DEFAULT_CLOCK: dict[str, Any] = {
