@@ -1,5 +1,4 @@
 # pyacq/core/tests/test_manager.py, adapted: import mapping only
-#   pyacq.core.rpc.ProcessSpawner -> pyacq.core (pyacq.core exports it too)
 #   'pyacq.core.tests.fakenodes' -> 'tests.compat.pyacq_core.fakenodes'
 #   time.sleep(1.) kept; the commented-out implicit-close test left out.
 # -*- coding: utf-8 -*-
@@ -10,7 +9,7 @@ import logging
 import time
 from pyacq.core import Manager, create_manager
 from pyacq.core.host import Host
-from pyacq.core import ProcessSpawner
+from pyacq.core.rpc import ProcessSpawner
 import os
 import pytest
 

@@ -1,10 +1,9 @@
-# pyacq/core/tests/test_nodegroup.py, adapted: import mapping only
-#   pyacq.core.rpc.RemoteCallException -> pyacq.core (pyacq.core exports it too)
+# pyacq/core/tests/test_nodegroup.py, unchanged but for the process clean-up at its end.
 import time
 import pytest
 import logging
 
-from pyacq.core import RemoteCallException
+from pyacq.core.rpc import RemoteCallException
 from pyacq.core.host import Host
 
 from pyacq import create_manager
