@@ -211,3 +211,15 @@ def test_a_host_without_the_aliases_still_gives_its_groups_pyacq():
         child = host.spawners[0]
         assert child.client._import("pyacq").installed() is True
         host.close_all_nodegroups()
+
+
+@pytest.mark.parametrize("auto_close", [True, False])
+def test_auto_close_at_exit_registers_the_close(auto_close):
+    import atexit
+    from pyacq import create_manager
+    before = atexit._ncallbacks()
+    man = create_manager("rpc", auto_close_at_exit=auto_close)
+    try:
+        assert atexit._ncallbacks() == before + (1 if auto_close else 0)
+    finally:
+        man.close()
