@@ -2,6 +2,7 @@
 import pytest
 
 import acqflow
+import acqflow.manager
 from acqflow.rpc import RemoteCallError
 
 
@@ -223,3 +224,17 @@ def test_auto_close_at_exit_registers_the_close(auto_close):
         assert atexit._ncallbacks() == before + (1 if auto_close else 0)
     finally:
         man.close()
+
+
+def test_acqflow_manager_places_groups_on_a_pyacq_host():
+    from pyacq.core.host import Host
+    proc, host = Host.spawn("shared-host")
+    man = acqflow.manager.Manager()
+    try:
+        man.add_host("rig", proc.client.address)
+        group = man.create_nodegroup("acq", host="rig")
+        assert group.proxy.describe()["name"] == "acq"
+        assert [c["name"] for c in host.list()] == ["acq"]
+    finally:
+        man.close()
+        proc.stop()
