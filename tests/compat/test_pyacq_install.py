@@ -67,3 +67,17 @@ def test_install_is_idempotent_and_names_one_child_module():
     compat.install()
     assert os.environ[compat.CHILD_IMPORTS].split(",").count(compat.CHILD_MODULE) == 1
     assert compat.installed()
+
+
+def test_top_level_names_come_from_core_then_devices_then_viewers(monkeypatch):
+    import types
+    import pytest
+    import pyacq
+    devices = types.ModuleType("acqflow.compat.pyacq.devices")
+    devices.SomeDevice = object()
+    monkeypatch.setitem(sys.modules, "acqflow.compat.pyacq.devices", devices)
+    monkeypatch.delitem(vars(pyacq), "SomeDevice", raising=False)
+    assert pyacq.SomeDevice is devices.SomeDevice
+    monkeypatch.delitem(vars(pyacq), "SomeDevice")
+    with pytest.raises(AttributeError, match="NoSuchName"):
+        pyacq.NoSuchName
