@@ -238,3 +238,13 @@ def test_acqflow_manager_places_groups_on_a_pyacq_host():
     finally:
         man.close()
         proc.stop()
+
+
+def test_nodelist_all_nodes_is_the_registry():
+    from pyacq.core import nodelist
+    from pyacq.core.node import _MyTestNode
+    assert nodelist.all_nodes["_MyTestNode"] is _MyTestNode
+    assert "_MyTestNode" in nodelist.all_nodes and "NoSuchNode" not in nodelist.all_nodes
+    assert set(nodelist.all_nodes.keys()) == set(acqflow.node_type_names())
+    with pytest.raises(AttributeError, match="NoSuchClass"):
+        nodelist.register_node_type_from_module("pyacq.core.node", "NoSuchClass")
