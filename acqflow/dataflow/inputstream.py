@@ -387,9 +387,14 @@ class InputStream:
             return self._shm
         raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
 
-    def get_data(self, start: int, stop: int, copy: bool = False) -> np.ndarray:
-        """Samples [start, stop) by absolute index, from the local or shared ring."""
-        return self._ring().get_data(start, stop, copy=copy)
+    def get_data(self, start: int, stop: int, copy: bool = False, join: bool = True):
+        """Samples [start, stop) by absolute index, from the local or shared ring
+        (see :meth:`RingBuffer.get_data`)."""
+        return self._ring().get_data(start, stop, copy=copy, join=join)
+
+    def __getitem__(self, key):
+        """``input[i:j]`` (and any RingBuffer index) on the local or shared ring."""
+        return self._ring()[key]
 
     def get_array_slice(self, index: int, length: int) -> np.ndarray:
         """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""

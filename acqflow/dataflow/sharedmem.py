@@ -25,7 +25,8 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WORD", "new_nonce",
-           "nonce_problem", "probe_segment", "pid_alive", "shm_free_bytes"]
+           "nonce_problem", "probe_segment", "pid_alive", "shm_free_bytes", "open_shared",
+           "release_shared"]
 
 SEGMENT_PREFIX = "acqflow_"
 HEADER_BYTES = 4096
@@ -55,6 +56,26 @@ def _open(name: str | None, size: int) -> shared_memory.SharedMemory:
             return shared_memory.SharedMemory(name=name)
         finally:
             resource_tracker.register = register
+
+
+def open_shared(name: str | None, size: int) -> shared_memory.SharedMemory:
+    """Create a segment of ``size`` bytes (``name`` None) or attach to ``name`` without
+    taking ownership (only the creator unlinks it)."""
+    return _open(name, size)
+
+
+def release_shared(shm: shared_memory.SharedMemory, owner: bool) -> None:
+    """Close a mapping (later if views into it are alive) and, for the owner, unlink it."""
+    try:
+        shm.close()
+    except BufferError:
+        _unclosed.append(shm)   # numpy views still use it: unmapped once they are gone
+    _close_unclosed()
+    if owner:
+        try:
+            shm.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _close_unclosed() -> None:

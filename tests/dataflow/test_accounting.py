@@ -164,3 +164,28 @@ def test_reconnect_to_another_output_is_a_new_stream_not_a_rewind(caplog):
     inp.close()
     first.close()
     second.close()
+
+
+def test_recorder_inputs_count_losses_before_the_end_of_the_recording(tmp_path):
+    """Regression: a Recorder input lost a burst right before its output closed and
+    reported dropped=0 (the input's end-of-stream did not account for the gap)."""
+    from acqflow.nodes.recorder import Recorder
+
+    out = OutputStream(name="sig")
+    out.configure(dtype="float32", shape=(-1, 2), sample_rate=1000.0, hwm=2)
+    rec = Recorder(name="rec")
+    rec.configure(dirname=tmp_path / "rec", streams=["sig"])
+    rec.inputs["sig"].connect(out)
+    rec.initialize()
+    for _ in range(400):                 # the recorder is not reading yet: queues overflow
+        out.send(np.zeros((50, 2), "float32"))
+    rec.start()
+    out.close(timeout=5)
+    deadline = time.monotonic() + 20
+    while not rec.stats()["inputs"]["sig"]["ended"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    st = rec.stats()["inputs"]["sig"]
+    assert st["ended"] and st["dropped"] > 0
+    assert st["samples"] + st["dropped"] == 20000, st
+    rec.stop()
+    rec.close()
