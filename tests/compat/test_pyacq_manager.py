@@ -248,3 +248,16 @@ def test_nodelist_all_nodes_is_the_registry():
     assert set(nodelist.all_nodes.keys()) == set(acqflow.node_type_names())
     with pytest.raises(AttributeError, match="NoSuchClass"):
         nodelist.register_node_type_from_module("pyacq.core.node", "NoSuchClass")
+
+
+def test_pyacq_nodes_have_pyacq_streams():
+    from pyacq.core.stream import InputStream, OutputStream
+    from tests.compat.pyacq_core.fakenodes import FakeReceiver, FakeSender
+    sender, receiver = FakeSender(name="s"), FakeReceiver(name="r")
+    assert isinstance(sender.output, OutputStream) and isinstance(receiver.input, InputStream)
+    sender.output.configure(protocol="inproc", dtype="float32", shape=(-1, 16),
+                            transfermode="plaindata", compression="", units="")
+    receiver.input.connect(sender.output)
+    assert receiver.input.params["shape"] == (-1, 16)
+    receiver.close()
+    sender.close()

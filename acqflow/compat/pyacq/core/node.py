@@ -3,13 +3,15 @@
 pyacq lets ``configure()`` be called in any state but running (also after
 ``initialize()``, and ``initialize()`` before ``configure()``), and ``start()`` asks for
 both; acqflow's Node orders them strictly.  This Node keeps pyacq's flags while
-``state`` still says where the node is, so node groups and the monitor describe it.
+``state`` still says where the node is, so node groups and the monitor describe it.  Its
+streams are ``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
 """
 from __future__ import annotations
 
 from ....dataflow.node import Node as _Node
 from ....dataflow.node import NodeStateError
 from .nodelist import register_node_type
+from .stream import InputStream, OutputStream
 
 __all__ = ["Node", "NodeStateError", "WidgetNode"]
 
@@ -19,6 +21,11 @@ class Node(_Node):
 
     def __init__(self, name: str = "", parent=None):
         super().__init__(name or None)
+        # pyacq's streams: their configure() takes pyacq's arguments
+        self.inputs = {k: InputStream(spec=dict(v), node=self, name=k)
+                       for k, v in self._input_specs.items()}
+        self.outputs = {k: OutputStream(spec=dict(v), node=self, name=k)
+                        for k, v in self._output_specs.items()}
         self.lock = self._state_lock
         self._configured = False
         self._initialized = False
