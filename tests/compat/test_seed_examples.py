@@ -1,42 +1,18 @@
-"""The seed document's examples (pyacq's streams document), run as written: with ``pyacq``
-(the compat aliases, installed for this directory) and with ``acqflow`` in its place."""
+"""The seed document's examples (pyacq's streams document) run as written with ``pyacq`` (the
+compat aliases, installed for this directory).  With ``acqflow`` in its place they run in
+tests/dataflow/test_seed_example.py and tests/rpc/test_seed_rpc.py, whose texts are reused."""
 import contextlib
 import io
 import os
 
 import numpy as np
-import pytest
 
-import acqflow
 from tests.conftest import wait_for
 from tests.dataflow.test_seed_example import EXAMPLE as SIMPLE_EXAMPLE
 from tests.dataflow.test_seed_example import SEED
+from tests.rpc.test_seed_rpc import SEED_EXAMPLE
 
-BETWEEN_PROCESSES = '''\
-import pyacq
-
-# Start a local RPC server so that a remote InputStream will be able
-# to make configuration requests from a local OutputStream:
-s = pyacq.RPCServer()
-s.run_lazy()
-
-# Create the output stream in the local process
-o = pyacq.OutputStream()
-o.configure(dtype=float)
-
-# Spawn a new process and create an InputStream there
-p = pyacq.ProcessSpawner()
-rpyacq = p.client._import('pyacq')
-i = rpyacq.InputStream()
-
-# Connect the streams exactly as if they were local
-i.connect(o)
-'''
-
-_TOP_LEVEL_RPC = all(hasattr(acqflow, n) for n in ("RPCServer", "ProcessSpawner"))
-PACKAGES = ["pyacq", pytest.param("acqflow", marks=pytest.mark.skipif(
-    not _TOP_LEVEL_RPC, reason="top-level acqflow.RPCServer/ProcessSpawner come with the rpc "
-                               "and streams branches"))]
+BETWEEN_PROCESSES = SEED_EXAMPLE.replace("acqflow", "pyacq")
 
 
 def test_between_processes_text_is_the_seed_text():
@@ -48,10 +24,9 @@ def test_between_processes_text_is_the_seed_text():
     assert code == BETWEEN_PROCESSES.strip()
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_between_processes_runs_as_written(package):
+def test_between_processes_runs_as_written_with_pyacq():
     namespace = {"__name__": "example"}
-    exec(compile(BETWEEN_PROCESSES.replace("pyacq", package), "example", "exec"), namespace)
+    exec(compile(BETWEEN_PROCESSES, "example", "exec"), namespace)
     o, i, p, s = namespace["o"], namespace["i"], namespace["p"], namespace["s"]
     try:
         # the connection works: data sent here arrives in the other process
