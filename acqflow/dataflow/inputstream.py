@@ -48,7 +48,8 @@ class InputStream:
     carry its last index, so losses at the end of a stream are counted too.
     ``malformed`` counts messages skipped because their frames or header made no
     sense (``last_malformed`` says why); ``stale`` counts chunks dropped (within
-    ``dropped``) because they waited longer than ``max_queue_s`` in drop mode.
+    ``dropped``) in drop mode because the queue behind them spans more than
+    ``max_queue_s`` of sending (a late reader is not penalised for a burst).
     ``stream_changes`` counts reconnects to a different output (``stream_id``):
     the index then restarts instead of going backwards.  Timeouts are in milliseconds.
     """
@@ -83,6 +84,7 @@ class InputStream:
         self._foreign_clock: str | None = None
         self._peeked = None
         self._max_age = math.inf
+        self._newest_send = -math.inf
 
     def connect(self, output, timeout: float = 5.0) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
@@ -111,7 +113,7 @@ class InputStream:
         if drop and params["transfermode"] == "plaindata":
             # this end's half of the byte budget, planned like the output's (never raised:
             # ZeroMQ cannot change a receiving queue's bound once connected)
-            hwm = min(hwm, queue_hwm(budget, planned_chunk_bytes(params)))
+            hwm = min(hwm, queue_hwm(budget, planned_chunk_bytes(params), None))
             self._max_age = float(params.get("max_queue_s") or DEFAULT_PARAMS["max_queue_s"])
         else:
             self._max_age = math.inf
@@ -124,6 +126,7 @@ class InputStream:
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
+        self._newest_send = -math.inf
         self._join(self._sub.position, params.get("stream_id"))
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
@@ -152,13 +155,12 @@ class InputStream:
             log.warning("%s: the output's index went back from %d to %d: counted as a new stream",
                         self._label(), self._last_index, index)
             self._last_index = None
-        if self._last_index is not None and index > self._last_index:
-            self._gap(self._last_index, index, "disconnected")
-        if self._last_index is None or index >= self._last_index:
-            self._last_index = index
-            self._last_seq = seq
+        if self._last_index is None:              # a first or a new stream: start here
             if self._buffer is not None:
                 self._buffer.reset_index(index)
+        elif index > self._last_index:            # the same stream moved on meanwhile:
+            self._catch_up(seq, index)            # a 'disconnected' gap (no _last_seq yet)
+        self._last_index, self._last_seq = index, seq
 
     def _attach_shm(self, params: dict) -> None:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""
@@ -263,6 +265,29 @@ class InputStream:
                 raise MalformedMessage(f"chunk of {n} samples is longer than the shared ring")
         return head
 
+    def _is_stale(self, send_time: float) -> bool:
+        """True when a chunk sent more than ``max_queue_s`` later is already queued behind
+        this one.  Only asked for chunks that waited that long: it reads (and keeps, in
+        order) what is queued now to find the newest send time."""
+        sub = self._sub
+        while len(sub.pending) < 100000:        # (the queue's own bound is far lower)
+            frames = sub.recv_more()
+            if frames is None:
+                break
+            sub.pending.append(frames)
+            self._note_newest(frames)
+        return self._newest_send - send_time > self._max_age
+
+    def _note_newest(self, frames) -> None:
+        raw = frames[0].bytes
+        if raw[1:2] in (DATA, SHARED):      # heartbeats and ends are stamped when idle
+            try:
+                t = unpack_header(raw).send_time
+            except MalformedMessage:
+                return                      # counted when it is read
+            if t > self._newest_send:
+                self._newest_send = t
+
     def _malformed(self, problem: str) -> None:
         self.malformed += 1
         if not problem.startswith("malformed"):
@@ -332,8 +357,8 @@ class InputStream:
                         self._lost(start, head.index, "overrun")
                         continue
             else:
-                if latency is not None and latency > self._max_age:
-                    self.stale += 1               # waited longer than max_queue_s: drop mode drops it
+                if latency is not None and latency > self._max_age and self._is_stale(head.send_time):
+                    self.stale += 1               # the queue spans more than max_queue_s: drop it
                     self._lost(start, head.index, "dropped")
                     continue
                 data = np.frombuffer(frames[1].buffer, self._dtype).reshape(head.shape)

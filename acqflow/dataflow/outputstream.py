@@ -27,11 +27,13 @@ _MSG_OVERHEAD = 256               # bytes a queued message costs besides its pay
 ASSUMED_CHUNK_BYTES = 4 << 20
 
 
-def queue_hwm(max_queue_bytes: int, chunk_bytes: int) -> int:
+def queue_hwm(max_queue_bytes: int, chunk_bytes: int, cap: int | None = _MAX_HWM) -> int:
     """Messages one end of a drop-mode stream may queue: half of ``max_queue_bytes``
-    (the other half is the other end's) in chunks of ``chunk_bytes``; at least 2
-    (a queue of 1 stalls ZeroMQ's flow control)."""
-    return int(max(2, min(_MAX_HWM, (max_queue_bytes // 2) // (chunk_bytes + _MSG_OVERHEAD))))
+    (the other half is the other end's) in chunks of ``chunk_bytes``, at most ``cap``
+    (the default's limit; an explicit ``hwm`` may go beyond it) and at least 2 (a
+    queue of 1 stalls ZeroMQ's flow control)."""
+    n = (max_queue_bytes // 2) // (chunk_bytes + _MSG_OVERHEAD)
+    return int(max(2, n if cap is None else min(cap, n)))
 
 
 def planned_chunk_bytes(params: dict) -> int:
@@ -103,7 +105,7 @@ class OutputStream:
             guess = (params["chunksize"] or (1 if sample_bytes >= 4096 else 256)) * sample_bytes
             params["hwm"] = bounded if drop else int(min(_MAX_HWM, max(8, (64 << 20) // max(1, guess))))
         elif drop:
-            params["hwm"] = min(params["hwm"], bounded)
+            params["hwm"] = min(params["hwm"], queue_hwm(params["max_queue_bytes"], planned, None))
         # drop mode: chunks smaller than planned raise the queue length (see send)
         self._hwm_chunk_bytes = planned if drop and params["transfermode"] == "plaindata" else -1
         ring = None
@@ -205,9 +207,10 @@ class OutputStream:
         """Drop mode: chunks smaller than planned lengthen the queue (in messages) up to
         ``max_queue_bytes``; it is never shortened (see ASSUMED_CHUNK_BYTES)."""
         self._hwm_chunk_bytes = chunk_bytes
-        hwm = queue_hwm(self.params["max_queue_bytes"], chunk_bytes)
-        if self._hwm_user is not None:
-            hwm = min(hwm, self._hwm_user)
+        if self._hwm_user is None:
+            hwm = queue_hwm(self.params["max_queue_bytes"], chunk_bytes)
+        else:
+            hwm = min(self._hwm_user, queue_hwm(self.params["max_queue_bytes"], chunk_bytes, None))
         if hwm > self.params["hwm"]:
             self.params["hwm"] = hwm
             self._publisher.set_hwm(hwm)

@@ -16,13 +16,12 @@ from .threadpoll import ThreadPollInput
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer", "inherited_params"]
 
-# Transport details belong to one output and are never inherited.
-_TRANSPORT_KEYS = TRANSPORT_KEYS
 
 
 def inherited_params(input_params: dict, **overrides) -> dict:
     """Output params describing the same signal as ``input_params``, with overrides."""
-    params = {k: v for k, v in input_params.items() if k not in _TRANSPORT_KEYS}
+    # transport details belong to one output and are never inherited
+    params = {k: v for k, v in input_params.items() if k not in TRANSPORT_KEYS}
     params.update(overrides)
     return params
 

@@ -184,13 +184,16 @@ def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
         ndim = len(p["shape"])
     kind = p["streamtype"]
     if kind == "analogsignal":
-        if ndim != 2 or dt.kind not in "fiu":
-            raise ValueError(f"analogsignal streams are 2-D numeric (time, channels); got "
+        # (time, channels), or (time, h, w, 3) frames as pyacq's image viewer takes them
+        if ndim not in (2, 4) or dt.kind not in "fiu":
+            raise ValueError(f"analogsignal streams are 2-D numeric (time, channels) or 4-D "
+                             f"(time, h, w, colours); got "
                              f"shape={p['shape']} dtype={dt}")
     elif kind == "digitalsignal" and dt != np.uint8:
         raise ValueError(f"digitalsignal streams carry packed bits as uint8, got dtype={dt}")
-    elif kind == "event" and (dt.fields is None or ndim != 1):
-        raise ValueError(f"event streams need a structured dtype and shape (-1,), got "
+    elif kind == "event" and ((dt.fields is None and dt.kind not in "iu") or ndim != 1):
+        # a plain integer dtype: bare sample indexes, as pyacq's trigger events
+        raise ValueError(f"event streams need a structured dtype (or integer indexes) and shape (-1,), got "
                          f"dtype={dt} shape={p['shape']}")
     elif kind == "video" and (ndim not in (None, 3, 4) or dt != np.uint8):
         raise ValueError(f"video streams are uint8 frames (-1, h, w[, c]); got "

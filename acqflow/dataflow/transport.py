@@ -276,6 +276,16 @@ class Subscriber:
             frames.append(sock.recv(0, copy=False))
         return frames
 
+    def recv_more(self) -> list | None:
+        """The next message from the socket only (not ``pending``), without waiting."""
+        sock = self._sock
+        if not sock.poll(0):
+            return None
+        frames = [sock.recv(0, copy=False)]
+        while frames[-1].more:
+            frames.append(sock.recv(0, copy=False))
+        return frames
+
     def acknowledge_close(self) -> None:
         """Tell the output its end-of-stream message arrived."""
         self._sock.setsockopt(zmq.SUBSCRIBE, CLOSE_ACK + self._token)

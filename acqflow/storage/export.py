@@ -77,13 +77,17 @@ def _columns(stream: StoredStream) -> list[str]:
 
 def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
            stop: int | None = None, progress: bool | None = None) -> Path:
-    """Write ``index, time, <channels or event fields>`` rows for the stored samples."""
+    """Write ``index, time, <channels or event fields>`` rows for the stored samples
+    (``stream_index, stream_time`` first when the fields have an index or time of their own)."""
     columns = _columns(stream)
     start, stop = stream._bounds(start, stop)
     with open(path, "w", newline="") as f, progress_bar(
             stop - start, f"export {stream.name}", "sample", progress) as bar:
         out = csv.writer(f)
-        out.writerow(["index", "time"] + columns)
+        leading = ["index", "time"]
+        if set(leading) & set(columns):     # an event dtype has its own index and time
+            leading = ["stream_index", "stream_time"]
+        out.writerow(leading + columns)
         for s, data in stream.chunks(start, stop):
             times = stream.times(s, s + len(data))
             for k, row in enumerate(data):

@@ -2,7 +2,11 @@
 
 Where each stream goes:
 
-* signals (any numeric dtype: analog, digital, time-frequency...) -> ``/acquisition/<name>``,
+* with ``metadata``, voltage signals (units V, mV, uV or nV: the stream's, or every channel's) ->
+  ``/acquisition/<name>``, an ``ElectricalSeries`` on rows of the ``electrodes`` table (one
+  row per channel, in an electrode group per stream, with the channel's name, location
+  and position), data as stored with ``conversion`` to volts.
+* other signals (any numeric dtype: analog, digital, time-frequency...) -> ``/acquisition/<name>``,
   a ``TimeSeries`` with ``rate`` = the stream's sample rate and ``starting_time`` = the time
   of its first exported sample; samples in gaps hold ``fill`` (NaN/0) and the gaps are
   listed, with the channel names, in the JSON ``description``.  Data are written in
@@ -15,6 +19,8 @@ Where each stream goes:
 
 ``session_start_time`` is the earliest exported sample time (UTC), ``identifier`` the
 recording's uuid; every time is on the recorder's clock (``StoredStream.local_times``).
+``metadata`` (a dict or a YAML file; keys in :mod:`.nwb_meta`) adds the archive's
+session, subject, device and electrode details.
 """
 from __future__ import annotations
 
@@ -28,10 +34,11 @@ from typing import Any, Iterable
 import numpy as np
 
 from .export import gap_fill, stream_list
+from .nwb_meta import VOLT_FACTORS, check_metadata, load_metadata
 from .progress import progress_bar
 from .stored import StoredStream
 
-__all__ = ["to_nwb"]
+__all__ = ["to_nwb", "filled_times"]
 
 _RESERVED = ("id", "timestamp", "duration")   # EventsTable's own columns
 
@@ -44,10 +51,11 @@ def _pynwb():
     return pynwb
 
 
-def _filled_times(stream: StoredStream, start: int, stop: int) -> np.ndarray:
-    """Recorder-clock time of every index in ``[start, stop)``; gaps get times
-    interpolated between their neighbours (extrapolated at the sample rate at the ends)."""
-    t = np.asarray(stream.local_times(start, stop), float)
+def filled_times(stream: StoredStream, start: int, stop: int, local: bool = True) -> np.ndarray:
+    """Time of every index in ``[start, stop)`` (recorder's clock if ``local``, else as
+    stored); gaps get times interpolated between their neighbours (extrapolated at the
+    sample rate at the ends)."""
+    t = np.asarray(stream.local_times(start, stop) if local else stream.times(start, stop), float)
     known = ~np.isnan(t)
     if known.all() or not known.any():
         return t
@@ -121,9 +129,76 @@ def _events_table(stream: StoredStream, start: int, stop: int, t0: float):
                        description=_description(stream, start, stop))
 
 
+def channel_names(stream: StoredStream) -> list[str]:
+    """Each channel's name (``channel_info``), ``ch<k>`` where it has none."""
+    info = stream.channel_info or []
+    n = stream.shape[1] if len(stream.shape) == 2 and not stream.dtype.names else 0
+    return [str(info[c].get("name", f"ch{c}")) if c < len(info) and isinstance(info[c], dict)
+            else f"ch{c}" for c in range(n)]
+
+
+def volt_factor(stream: StoredStream, meta: dict[str, Any]) -> float | None:
+    """Factor from the stream's values to volts when it goes out as an ElectricalSeries (a
+    voltage signal exported with metadata, or ``streams.<name>.electrical``), else None."""
+    forced = meta["streams"].get(stream.name, {}).get("electrical")
+    signal = not stream.dtype.names and len(stream.shape) == 2 and stream.dtype.kind in "fiu" \
+        and stream.streamtype in ("analogsignal", "digitalsignal")
+    if forced and not signal:
+        raise ValueError(f"NWB metadata: streams.{stream.name}.electrical: {stream.streamtype} "
+                         f"stream of {stream.dtype} shape {stream.shape} is not a (time, channel) signal")
+    if forced is False or (forced is None and not meta.get("archive")) or not signal:
+        return None
+    units = {c.get("units") for c in stream.channel_info or [] if isinstance(c, dict)} - {None}
+    unit = stream.units if stream.units else (units.pop() if len(units) == 1 else None)
+    if forced and unit not in VOLT_FACTORS:
+        raise ValueError(f"NWB metadata: streams.{stream.name}.electrical: the stream's units "
+                         f"{unit!r} are not a voltage ({', '.join(VOLT_FACTORS)})")
+    return VOLT_FACTORS.get(unit) if unit else None
+
+
+def _electrodes(nwb: Any, streams: list[StoredStream], meta: dict[str, Any]) -> dict[str, Any]:
+    """The electrodes table (one row per channel of each voltage stream) and, per stream,
+    its ``DynamicTableRegion``."""
+    if not streams:
+        return {}
+    dev = dict(meta.get("device", {}))
+    name = dev.pop("name", "acqflow source")
+    model = {k: dev.pop(k) for k in ("manufacturer", "model_number", "model_name") if k in dev}
+    if model:                         # NWB 2.9: maker and model live in a DeviceModel
+        model = {"model": nwb.create_device_model(
+            name=model.pop("model_name", f"{name} model"), **{
+                "manufacturer": "unknown", "description": f"model of device {name}", **model})}
+    device = nwb.create_device(name=name, **{
+        "description": "the acquisition device the electrodes were read from", **dev, **model})
+    group_meta = meta.get("electrode_group", {})
+    rows: list[dict[str, Any]] = []
+    spans = {}
+    for s in streams:
+        group = nwb.create_electrode_group(
+            name=s.name, device=device, location=group_meta.get("location", "unknown"),
+            description=group_meta.get("description", f"electrodes of acqflow stream {s.name!r}"))
+        first = len(rows)
+        for c, name in enumerate(channel_names(s)):
+            info = (s.channel_info or [{}] * (c + 1))[c] if c < len(s.channel_info or []) else {}
+            info = info if isinstance(info, dict) else {}
+            row = {k: info[k] for k in ("location", "x", "y", "z") if k in info}
+            row.update(meta["electrodes"].get(name, {}))
+            row.setdefault("location", group.location)
+            rows.append({**row, "group": group, "channel_name": name, "stream": s.name})
+        spans[s.name] = list(range(first, len(rows)))
+    nwb.add_electrode_column("channel_name", "name of the channel in its acqflow stream")
+    nwb.add_electrode_column("stream", "acqflow stream the channel belongs to")
+    optional = ("x", "y", "z", "imp", "filtering", "rel_x", "rel_y", "rel_z", "reference")
+    keep = [k for k in optional if all(k in r for r in rows)]      # a column is all or nothing
+    for r in rows:
+        nwb.add_electrode(**{k: v for k, v in r.items() if k not in optional or k in keep})
+    return {name: nwb.create_electrode_table_region(region=idx, description=f"channels of {name}")
+            for name, idx in spans.items()}
+
+
 def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start: int, stop: int,
                   first: tuple[int, float] | None, fill: Any, t0: float, bar: Any,
-                  progress: bool | None) -> None:
+                  progress: bool | None, meta: dict[str, Any], region: Any = None) -> None:
     if stream.dtype.names:
         nwb.add_events_table(_events_table(stream, start, stop, t0))
         bar.update(stop - start)
@@ -133,48 +208,81 @@ def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start:
         to_video(stream, movie, start, stop, progress=progress)
         nwb.add_acquisition(pynwb.image.ImageSeries(
             name=stream.name, external_file=[movie.name], format="external", starting_frame=[0],
-            timestamps=_filled_times(stream, start, stop) - t0, unit="n/a",
+            timestamps=filled_times(stream, start, stop) - t0, unit="n/a",
             description=_description(stream, start, stop, file=movie.name)))
         bar.update(stop - start)
     else:
         value = gap_fill(stream.dtype, fill)
         # the time of sample ``start``, from the first stored one at or after it
         starting = 0.0 if first is None else first[1] - (first[0] - start) / stream.sample_rate - t0
-        nwb.add_acquisition(pynwb.TimeSeries(
-            name=stream.name, data=_signal_data(stream, start, stop, value, bar),
-            unit=stream.units or "n/a", rate=float(stream.sample_rate), starting_time=starting,
-            description=_description(stream, start, stop, fill=repr(value))))
+        extra = meta["streams"].get(stream.name, {})
+        common = dict(name=stream.name, data=_signal_data(stream, start, stop, value, bar),
+                      rate=float(stream.sample_rate), starting_time=starting,
+                      description=extra.get("description") or _description(
+                          stream, start, stop, fill=repr(value)),
+                      **({"comments": extra["comments"]} if "comments" in extra else {}))
+        if region is not None:
+            nwb.add_acquisition(pynwb.ecephys.ElectricalSeries(
+                electrodes=region, conversion=volt_factor(stream, meta), **common))
+        else:
+            nwb.add_acquisition(pynwb.TimeSeries(unit=stream.units or "n/a", **common))
+
+
+def _nwbfile(pynwb: Any, rec: Any, meta: dict[str, Any], t0: float,
+             session_description: str | None) -> Any:
+    """The NWBFile with the session and subject metadata (defaults from the recording)."""
+    session = {k: v for k, v in meta.items() if k not in
+               ("subject", "device", "electrode_group", "electrodes", "streams", "archive")}
+    session["session_description"] = session_description or session.get(
+        "session_description") or f"acqflow recording {rec.url}"
+    session.setdefault("identifier", str(rec.uuid))
+    session["session_start_time"] = session.get("session_start_time") or \
+        dt.datetime.fromtimestamp(t0, dt.timezone.utc)
+    if "subject" in meta:
+        session["subject"] = pynwb.file.Subject(**meta["subject"])
+    return pynwb.NWBFile(source_script="acqflow rec export", source_script_file_name="acqflow",
+                         **session)
 
 
 def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
            start: int | None = None, stop: int | None = None, fill: Any = None,
-           session_description: str | None = None, progress: bool | None = None) -> Path:
+           session_description: str | None = None, progress: bool | None = None,
+           metadata: dict[str, Any] | str | os.PathLike | None = None) -> Path:
     """Write stored streams to an NWB file (layout: module docstring).
 
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several, each
     is written whole.  ``fill``: the value of samples in gaps (default NaN/0).
+    ``metadata``: a dict or a YAML file of session, subject, device and electrode
+    details (keys: :mod:`acqflow.storage.nwb_meta`); checked before anything is written.
     """
     pynwb = _pynwb()
     path = Path(path)
     if path.suffix.lower() != ".nwb":
         raise ValueError(f"an NWB file name ends in .nwb, got {path.name!r}")
     streams = stream_list(streams, start, stop, "to_nwb")
+    meta = check_metadata(load_metadata(metadata), {s.name: channel_names(s) for s in streams})
+    meta["archive"] = metadata is not None
     spans = [s._bounds(start, stop) for s in streams]
     firsts = [_first_stored(s, a, b) for s, (a, b) in zip(streams, spans)]
     for s, (a, b), first in zip(streams, spans, firsts):
         if b > a and first is None:
             raise ValueError(f"stream {s.name!r} has no stored sample in [{a}:{b}] (all gap)")
     t0 = min((f[1] for f in firsts if f is not None), default=0.0)
-    rec = streams[0].recording
-    nwb = pynwb.NWBFile(
-        session_description=session_description or f"acqflow recording {rec.url}",
-        identifier=str(rec.uuid),
-        session_start_time=dt.datetime.fromtimestamp(t0, dt.timezone.utc),
-        source_script="acqflow rec export", source_script_file_name="acqflow")
+    if "session_start_time" in meta:
+        begin = meta["session_start_time"]
+        if begin.timestamp() > t0 + 1e-3:
+            raise ValueError(f"NWB metadata: session_start_time: {begin.isoformat()} is after the "
+                             f"first exported sample "
+                             f"({dt.datetime.fromtimestamp(t0, dt.timezone.utc).isoformat()})")
+        t0 = begin.timestamp()
+    electrical = [s for s in streams if volt_factor(s, meta) is not None]
+    nwb = _nwbfile(pynwb, streams[0].recording, meta, t0, session_description)
+    regions = _electrodes(nwb, electrical, meta)
     bar = progress_bar(sum(b - a for a, b in spans), f"export {path.name}", "sample", progress)
     try:
         for s, (a, b), first in zip(streams, spans, firsts):
-            _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress)
+            _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress, meta,
+                          regions.get(s.name))
         with pynwb.NWBHDF5IO(os.fspath(path), "w") as io:
             io.write(nwb)
     finally:

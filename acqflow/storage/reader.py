@@ -21,7 +21,7 @@ from .merge import merge
 from .prefetch import Prefetch
 from .stored import StoredStream
 
-__all__ = ["Recording", "open_recording", "delete_recording"]
+__all__ = ["Recording", "open_recording", "delete_recording", "block_layout"]
 
 _RANGE_CACHE = 32  # decoded (stream, block) byte ranges kept per recording
 
@@ -286,3 +286,23 @@ def delete_recording(url: str | os.PathLike,
     except FileNotFoundError:
         raise NotARecordingError(f"{url}: no {MANIFEST}; refusing to delete") from None
     backend.delete()
+
+
+def block_layout(url: str | os.PathLike, storage_options: dict[str, Any] | None = None
+                 ) -> dict[int, dict[str, int]]:
+    """What the CRC-checked blocks alone tell of each stream id, without the manifest:
+    first and stop index, samples stored and payload bytes per sample (when constant).
+    Names, dtypes, shapes and rates are not in the blocks."""
+    backend = make_backend(url, storage_options)
+    index = BlockIndex(backend, verify=True)
+    index.refresh()
+    layout = {}
+    for sid, table in sorted(index.streams.items()):
+        a = table.arrays
+        n, nbytes = a["n"], a["nbytes"]
+        per = {int(b // k) for b, k in zip(nbytes, n) if k and b % k == 0}
+        layout[sid] = {"first": int(a["start"][0]) if len(n) else 0,
+                       "stop": int(a["stop"][-1]) if len(n) else 0,
+                       "samples": int(n.sum()),
+                       "bytes_per_sample": per.pop() if len(per) == 1 else None}
+    return layout

@@ -302,3 +302,20 @@ class StoredStream:
             if entry["name"] == self.name:
                 entry["deleted"] = True
         rec._write_manifest()
+
+    # -- analysis views (dask, xarray) ----------------------------------------------
+    def to_dask(self, start: int | None = None, stop: int | None = None, fill: Any = "auto",
+                chunk_bytes: int = 32 << 20, storage_options: dict[str, Any] | None = None,
+                cache: Any = None):
+        """Lazy block-aligned ``dask.array`` of samples ``[start, stop)``; gaps read as
+        ``fill`` (NaN for floats, 0 for integers).  See :mod:`acqflow.storage.dask_view`."""
+        from .dask_view import to_dask
+        return to_dask(self, start, stop, fill, chunk_bytes, storage_options, cache)
+
+    def to_xarray(self, start: int | None = None, stop: int | None = None, fill: Any = "auto",
+                  chunk_bytes: int = 32 << 20, clock: str = "recorder",
+                  storage_options: dict[str, Any] | None = None, cache: Any = None):
+        """Lazy ``xarray.DataArray`` (dims time, channel; time, index and channel
+        coordinates) over :meth:`to_dask`.  See :mod:`acqflow.storage.dask_view`."""
+        from .dask_view import to_xarray
+        return to_xarray(self, start, stop, fill, chunk_bytes, clock, storage_options, cache)

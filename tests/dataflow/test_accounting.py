@@ -108,16 +108,32 @@ def test_drop_mode_queue_is_bounded_in_bytes_whatever_the_chunk_size(chunksize):
 
 def test_drop_mode_drops_chunks_older_than_max_queue_s():
     out = OutputStream()
+    out.configure(protocol="inproc", dtype="float32", shape=(-1, 2), max_queue_s=0.2)
+    inp = InputStream()
+    inp.connect(out)
+    for _ in range(5):
+        out.send(np.zeros((10, 2), "float32"))
+    time.sleep(0.4)                 # the reader lags: the queue now spans > 0.2 s of sending
+    out.send(np.ones((10, 2), "float32"))
+    index, data = inp.recv(timeout=5000)
+    assert index == 60 and (data == 1).all()
+    assert inp.stale == 5 and inp.dropped == 50 and inp.gap_log[-1] == (0, 50, "dropped")
+    inp.close()
+    out.close()
+
+
+def test_a_late_reader_still_gets_a_burst_that_nothing_newer_follows():
+    """max_queue_s bounds how far behind the sender a reader may lag, not how late it
+    may start: a burst read 0.4 s late, with nothing sent since, is delivered whole."""
+    out = OutputStream()
     out.configure(dtype="float32", shape=(-1, 2), max_queue_s=0.2)
     inp = InputStream()
     inp.connect(out)
     for _ in range(5):
         out.send(np.zeros((10, 2), "float32"))
-    time.sleep(0.4)                 # the reader is late: what waited > 0.2 s is stale
-    out.send(np.ones((10, 2), "float32"))
-    index, data = inp.recv(timeout=5000)
-    assert index == 60 and (data == 1).all()
-    assert inp.stale == 5 and inp.dropped == 50 and inp.gap_log[-1] == (0, 50, "dropped")
+    time.sleep(0.4)
+    assert [inp.recv(timeout=5000)[0] for _ in range(5)] == [10, 20, 30, 40, 50]
+    assert inp.stale == 0 and inp.dropped == 0
     inp.close()
     out.close()
 
@@ -189,3 +205,34 @@ def test_recorder_inputs_count_losses_before_the_end_of_the_recording(tmp_path):
     assert st["samples"] + st["dropped"] == 20000, st
     rec.stop()
     rec.close()
+
+
+def test_reconnect_to_the_same_output_keeps_the_buffer_history():
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 1))
+    inp = InputStream()
+    inp.connect(out)
+    inp.set_buffer(100)
+    out.send(np.ones((10, 1), "float32"))
+    assert inp.recv(timeout=5000)[0] == 10
+    inp.close()
+    out.send(np.ones((5, 1), "float32"))          # sent while away
+    inp.connect(out)
+    out.send(np.full((5, 1), 2, "float32"))
+    assert inp.recv(timeout=5000)[0] == 20
+    data = inp.get_data(0, 20)[:, 0]
+    assert (data[:10] == 1).all() and np.isnan(data[10:15]).all() and (data[15:] == 2).all()
+    assert list(inp.gap_log) == [(10, 15, "disconnected")] and inp.stream_changes == 0
+    inp.close()
+    out.close()
+
+
+def test_explicit_hwm_is_kept_within_the_byte_budget():
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 16), chunksize=32, hwm=5000)   # 2 KiB chunks
+    assert out.params["hwm"] == 5000
+    out.close()
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 1 << 18), chunksize=4, hwm=5000)   # 4 MiB chunks
+    assert out.params["hwm"] * (4 << 20) <= 32 << 20
+    out.close()

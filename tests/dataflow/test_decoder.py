@@ -13,14 +13,19 @@ from acqflow.dataflow.wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
 from tests.dataflow.rawpeer import RawPeer
 
 
-@pytest.fixture
-def raw():
-    peer = RawPeer(position=(0, 0))
-    inp = InputStream(name="victim")
+def connected(position, name):
+    """A raw peer at ``position`` and an input connected to it; closes both after."""
+    peer = RawPeer(position=position)
+    inp = InputStream(name=name)
     inp.connect(peer.params)
     yield peer, inp
     inp.close()
     peer.close()
+
+
+@pytest.fixture
+def raw():
+    yield from connected((0, 0), "victim")
 
 
 def expect_good(inp, index):
@@ -152,12 +157,7 @@ def frames(draw, seq, index):
 
 @pytest.fixture(scope="module")
 def fuzz_pair():
-    peer = RawPeer(position=(5, 100))
-    inp = InputStream(name="fuzzed")
-    inp.connect(peer.params)
-    yield peer, inp
-    inp.close()
-    peer.close()
+    yield from connected((5, 100), "fuzzed")
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))

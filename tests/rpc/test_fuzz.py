@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acqflow.rpc import JsonSerializer, MsgpackSerializer, RPCServer, SerializationError
-from acqflow.rpc.serializer import EXT
+from acqflow.rpc.serializer import EXT, MAX_EXT_DEPTH
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -286,7 +286,8 @@ def test_msgpack_decoder_on_deep_ext_nesting(levels, kind, edits):
     try:
         MSGPACK.loads(body)
     except SerializationError as exc:
-        assert edits or kind == 99 or levels > 30, exc   # valid and shallow: decoded
+        # refused only when damaged, of an unknown type, a set in a set (unhashable) or deep
+        assert edits or kind == 99 or (kind == 10 and levels > 1) or levels > MAX_EXT_DEPTH, exc
 
 
 @settings(max_examples=300, deadline=None)
