@@ -73,7 +73,7 @@ class Node:
 
     @inputs.setter
     def inputs(self, value: dict) -> None:
-        self._inputs = Ports(self, "input", value)
+        self._inputs = value if isinstance(value, Ports) else Ports(self, "input", value)
 
     @property
     def outputs(self) -> "Ports":
@@ -81,7 +81,7 @@ class Node:
 
     @outputs.setter
     def outputs(self, value: dict) -> None:
-        self._outputs = Ports(self, "output", value)
+        self._outputs = value if isinstance(value, Ports) else Ports(self, "output", value)
 
     def __getattr__(self, name: str) -> Any:
         # only reached for missing attributes: a node given where an output is expected

@@ -178,11 +178,11 @@ class OutputStream:
         if self._video and self._sample_shape is not None and data.ndim == len(self._sample_shape):
             data = data[np.newaxis]
         if data.dtype != self._dtype:
-            raise ValueError(f"output {self.name or ''}: chunk dtype {data.dtype} does not match the "
+            raise ValueError(f"{self._label()}: chunk dtype {data.dtype} does not match the "
                              f"stream dtype {self._dtype} (cast it, or add a filter)")
         if (self._sample_shape is not None and data.shape[1:] != self._sample_shape) or \
                 data.ndim == 0 or (self._ndim is not None and data.ndim != self._ndim):
-            raise ValueError(f"output {self.name or ''}: chunk shape {data.shape} does not match the "
+            raise ValueError(f"{self._label()}: chunk shape {data.shape} does not match the "
                              f"stream shape {self.params['shape']} (time axis first)")
         if data.nbytes < self._hwm_chunk_bytes:
             self._fit_queue(data.nbytes)
@@ -261,6 +261,10 @@ class OutputStream:
         self._index = end
         self.sent_chunks += 1
         self.sent_samples += n
+
+    def _label(self) -> str:
+        """How errors name this output: by name when it has one."""
+        return f"output {self.name}" if self.name else "output"
 
     # -- teardown ------------------------------------------------------------
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:

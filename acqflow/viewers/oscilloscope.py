@@ -12,11 +12,10 @@ from ..dataflow.errors import OverrunError
 from ..dataflow.registry import register_node_type
 from .base import ViewerNode, channel_names
 from .envelope import MinMaxEnvelope, bucket_size
-from .oscparams import DECIMATION_METHODS, build_params, decimated_traces, sync_channels
+from .oscparams import DECIMATION_METHODS, MODES, build_params, decimated_traces, sync_channels
 
 __all__ = ["Oscilloscope", "PALETTE", "MODES"]
 
-MODES = ("scroll", "scan")
 # Bright, distinct trace colours on a dark background (cycled over channels).
 PALETTE = ["#ffff00", "#00ffff", "#ff00ff", "#00ff00", "#ff8000", "#8080ff", "#ff4040", "#ffffff"]
 

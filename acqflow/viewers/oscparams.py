@@ -14,10 +14,11 @@ from typing import Any
 import numpy as np
 from pyqtgraph.parametertree import Parameter
 
-__all__ = ["DECIMATION_METHODS", "SCALE_MODES", "build_params", "sync_channels", "decimated_traces"]
+__all__ = ["MODES", "DECIMATION_METHODS", "SCALE_MODES", "build_params", "sync_channels", "decimated_traces"]
 
 log = logging.getLogger(__name__)
 
+MODES = ("scroll", "scan")      # here, not in oscilloscope.py: the control bar needs them too
 DECIMATION_METHODS = ("min_max", "pure_decimate", "mean")
 SCALE_MODES = ("by_channel", "same_for_all", "real_scale")
 

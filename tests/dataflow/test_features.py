@@ -302,3 +302,14 @@ def test_last_send_time_is_the_senders_clock():
     assert before <= inp.last_send_time <= clock.now()
     inp.close()
     out.close()
+
+
+def test_unnamed_output_error_reads_without_stray_space():
+    """An unnamed output's error says "output: chunk shape", not "output : chunk shape"."""
+    out = OutputStream()
+    out.configure(protocol="inproc", shape=(-1, 4), dtype="float32", sample_rate=100.0)
+    try:
+        with pytest.raises(ValueError, match=r"^output: chunk shape \(3, 5\)"):
+            out.send(np.zeros((3, 5), dtype="float32"))
+    finally:
+        out.close()

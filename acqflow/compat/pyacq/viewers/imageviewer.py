@@ -22,7 +22,7 @@ class ImageViewer(PyacqViewer, _ImageViewer):
 
     def __init__(self, name: str | None = None, **kwargs: Any):
         super().__init__(name=name)
-        self.inputs = AliasDict(self.inputs, {"video0": "video"})
+        self.inputs = AliasDict(self, "input", self.inputs, {"video0": "video"})
 
     def _configure_viewer(self, num_video: int = 1, nb_column: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("n_inputs", num_video)
