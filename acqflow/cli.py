@@ -11,24 +11,11 @@ __all__ = ["main"]
 COMMANDS = {
     "demo": ("acqflow.demo", "stream a synthetic signal between two processes, live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": (None, "measure stream (default), --rpc, --storage, --rec, --nodes, --viewers speed; --soak MINUTES"),
+    "bench": ("acqflow.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
 }
-
-BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
-           "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench",
-           "--rec": "acqflow.nodes.recbench",
-           "--soak": "acqflow.manager.soak"}
-
-
-def _bench(argv: list[str]) -> int:
-    for flag, module in BENCHES.items():
-        if flag in argv:
-            rest = [a for a in argv if a != flag]
-            return importlib.import_module(module).main(rest)
-    return importlib.import_module("acqflow.dataflow.bench").main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,8 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         parser.error(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
-    if command == "bench":
-        return _bench(rest)
     return importlib.import_module(COMMANDS[command][0]).main(rest)
 
 

@@ -1,12 +1,12 @@
 """The soak test, short: 3 processes at 100 MB/s aggregate with backpressure='block'
-for 30 s (``acqflow bench --soak MINUTES`` runs the long one)."""
+for 30 s (``acqflow bench soak MINUTES`` runs the long one)."""
 import json
 import os
 
 import pytest
 
 from acqflow.manager import Manager
-from acqflow.manager.soak import _prime, _settled_fds, open_fds, run_soak
+from acqflow.bench.soak import _prime, _settled_fds, open_fds, run_soak
 from acqflow.cli import main as cli_main
 
 pytestmark = pytest.mark.timeout(240)
