@@ -44,7 +44,8 @@ def ring_copy_rate(chunk: np.ndarray, buffer_size: int, double: bool = False, to
 
 def _publisher(address: str, nbytes: int, hwm: int, seconds: float) -> None:
     """Child: an XPUB (no drop, same high-water mark) that waits for one subscriber,
-    sends ``nbytes`` messages for ``seconds`` and then an empty end message."""
+    sends ``nbytes`` messages for ``seconds``, then an empty end message, and exits once
+    the subscriber has left (so that no zero-copy payload is freed while in flight)."""
     sock = zmq.Context.instance().socket(zmq.XPUB)
     sock.setsockopt(zmq.LINGER, 1000)
     sock.setsockopt(zmq.SNDHWM, hwm)
@@ -61,7 +62,10 @@ def _publisher(address: str, nbytes: int, hwm: int, seconds: float) -> None:
     while time.perf_counter() - t0 < seconds:
         sock.send_multipart([head, payload], copy=False)
     sock.send_multipart([b"", b""])
+    sock.setsockopt(zmq.RCVTIMEO, 30000)
+    sock.recv()                               # the unsubscription: everything was received
     sock.close()
+    zmq.Context.instance().term()             # before the payload's memory goes away
 
 
 def zmq_pubsub_rate(nbytes: int, protocol: str = "tcp", hwm: int = 16, seconds: float = 1.0,
@@ -93,6 +97,7 @@ def zmq_pubsub_rate(nbytes: int, protocol: str = "tcp", hwm: int = 16, seconds: 
             last = time.perf_counter()
             first = first or last
             n += 1
+        sock.close()                          # the publisher exits once we have left
         proc.wait(30)
         return (n - 1) * nbytes / (last - first) if n > 1 and last > first else 0.0
     finally:

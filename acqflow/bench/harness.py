@@ -51,14 +51,14 @@ def write_json(path: str | None, results: Any, **extra: Any) -> None:
 class Table:
     """Fixed-width text table printed row by row as results arrive.
 
-    ``columns`` is a list of ``(key, header, format)``; a row is a dict and a key it
-    lacks (or holds None) prints as ``-``.
+    ``columns`` is a list of ``(key, header, format[, width])``; a row is a dict and a
+    key it lacks (or holds None) prints as ``-``.
     """
 
-    def __init__(self, columns: Sequence[tuple[str, str, str]], out=None):
-        self.columns = list(columns)
+    def __init__(self, columns: Sequence[tuple], out=None):
+        self.columns = [tuple(c[:3]) for c in columns]
         self.out = out
-        self.widths = [max(len(h), 6) for _, h, _ in self.columns]
+        self.widths = [max(len(c[1]), 6, c[3] if len(c) > 3 else 0) for c in columns]
 
     def header(self) -> str:
         return " ".join(h.rjust(w) for (_, h, _), w in zip(self.columns, self.widths))

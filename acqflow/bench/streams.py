@@ -245,11 +245,11 @@ def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaind
 
 
 TABLE = harness.Table([
-    ("size", "size", "{}"), ("protocol", "protocol", "{}"), ("transfermode", "mode", "{:>10}"),
+    ("size", "size", "{}"), ("protocol", "protocol", "{}"), ("transfermode", "mode", "{}", 9),
     ("mb_per_s", "MB/s", "{:.0f}"), ("chunks_per_s", "chunks/s", "{:.0f}"),
     ("latency_p50_us", "p50 us", "{:.0f}"), ("latency_p99_us", "p99 us", "{:.0f}"),
     ("latency_rate", "@rate/s", "{:d}"), ("memcpy_mb_per_s", "memcpy MB/s", "{:.0f}"),
-    ("pct_memcpy", "%memcpy", "{:.0f}%"), ("ceiling", "ceiling", "{}"),
+    ("pct_memcpy", "%memcpy", "{:.0f}%"), ("ceiling", "ceiling", "{}", 11),
     ("ceiling_mb_per_s", "ceiling MB/s", "{:.0f}"), ("pct_ceiling", "%ceiling", "{:.0f}%")])
 
 
