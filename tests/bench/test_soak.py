@@ -41,6 +41,6 @@ def test_bench_soak_command_line(tmp_path):
     path = tmp_path / "soak.json"
     assert cli_main(["bench", "--soak", "0.05", "--warmup", "2", "--mb", "20",
                      "--json", str(path)]) == 0
-    res = json.loads(path.read_text())
+    res = json.loads(path.read_text())["results"]
     assert res["ok"] and res["seconds"] == pytest.approx(3.0)
     assert os.path.getsize(path) > 0
