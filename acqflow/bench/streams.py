@@ -266,19 +266,27 @@ def overload(seconds: float = 1.0, protocols=("tcp",), modes=("plaindata", "shar
                 chunk = _chunk(label)
                 inp = peer.start(cfg)
                 reader = Reader(inp, chunk.shape[0], touch, delay)
+                last = 0
                 while True:
                     try:
                         reader.recv(timeout=5000)
-                    except (StreamClosed, TimeoutError):
+                        last = inp.received_samples + inp.dropped
+                    except StreamClosed:
+                        ended = "closed"
+                        break
+                    except TimeoutError:
+                        ended = "timed out"
                         break
                 sent = peer.sent() * chunk.shape[0]
                 got, dropped = inp.received_samples, inp.dropped
                 inp.close()
                 rows.append(dict(size=label, protocol=protocol, transfermode=mode, sent=sent, received=got,
-                                 dropped=dropped, unaccounted=sent - got - dropped, gaps=inp.gaps))
+                                 dropped=dropped, unaccounted=sent - got - dropped, gaps=inp.gaps,
+                                 after_last_chunk=sent - last, ended=ended))
                 print(f"  {label} {protocol} {mode:>9}: sent {sent} samples, received {got} + dropped "
-                      f"{dropped} = {got + dropped} ({sent - got - dropped} unaccounted), "
-                      f"{inp.gaps} gaps", flush=True)
+                      f"{dropped} = {got + dropped} ({sent - got - dropped} unaccounted, of which "
+                      f"{sent - last} after the last chunk received); {inp.gaps} gaps; stream {ended}",
+                      flush=True)
     finally:
         peer.close()
     return rows
