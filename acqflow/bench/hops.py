@@ -38,11 +38,12 @@ def _device(cfg: dict) -> None:
     sys.stdin.readline()                                   # "go"
     chunk = np.zeros(SHAPE)
     sent = 0
-    for sent in harness.paced(cfg["seconds"], cfg["rate"]):
+    for _ in harness.paced(cfg["seconds"], cfg["rate"]):
         chunk[0, 0] = clock.now()
         out.send(chunk)
+        sent += 1
     out.close()
-    print(json.dumps({"sent": sent + 1}), flush=True)
+    print(json.dumps({"sent": sent}), flush=True)
 
 
 def _relay(cfg: dict) -> None:

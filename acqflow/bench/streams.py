@@ -65,9 +65,10 @@ def _send(out: OutputStream, chunk: np.ndarray, seconds: float, rate: float | No
     threads, the GIL; when a sleep overshoots, the late chunks go out back to back.
     """
     n = 0
-    for n in harness.paced(seconds, rate):
+    for _ in harness.paced(seconds, rate):
         out.send(chunk)
-    return n + 1
+        n += 1
+    return n
 
 
 def _child() -> None:
