@@ -53,6 +53,9 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit:       # argparse's --help exits
             pass
         return 0
+    if argv and not argv[0].startswith("-") and argv[0] not in AREAS:
+        print(f"acqflow bench: unknown area {argv[0][:40]!r}; choose from {', '.join(AREAS)}", file=sys.stderr)
+        return 2
     area, rest = split_area(argv)
     return importlib.import_module(AREAS[area][0]).main(rest)
 

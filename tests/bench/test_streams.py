@@ -28,6 +28,12 @@ def test_area_as_word_or_flag():
     assert split_area(["--seconds", "1"]) == ("streams", ["--seconds", "1"])
 
 
+def test_unknown_area_is_named():
+    result = acqflow("bench", "rcp")
+    assert result.returncode == 2 and "unknown area 'rcp'; choose from streams, rpc" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_help_lists_the_areas_and_the_stream_options():
     result = acqflow("bench", "--help")
     assert result.returncode == 0, result.stderr
