@@ -9,4 +9,19 @@ __version__ = "0.1.0"
 __all__ = ["InputStream", "OutputStream", "RingBuffer", "StreamError", "StreamClosed",
            "OverrunError", "ThreadPollInput", "StreamConverter", "ChannelSplitter", "ChunkResizer",
            "Node", "NodeStateError", "ProcessingNode", "register_node_type", "get_node_type",
-           "node_types", "node_type_names"]
+           "node_types", "node_type_names",
+           "RPCServer", "RPCClient", "ProcessSpawner", "ObjectProxy", "QtRPCServer"]
+
+
+# pyacq's top-level RPC names, imported on first use: `import acqflow` (and so acqflow.storage,
+# acqflow.dataflow, ...) stays free of the RPC layer, and QtRPCServer pulls Qt.
+_LAZY = {"RPCServer": "acqflow.rpc", "RPCClient": "acqflow.rpc", "ProcessSpawner": "acqflow.rpc",
+         "ObjectProxy": "acqflow.rpc", "QtRPCServer": "acqflow.rpc.qtserver"}
+
+
+def __getattr__(name: str):
+    """Resolve the lazily imported names of ``_LAZY``."""
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'acqflow' has no attribute {name!r}")

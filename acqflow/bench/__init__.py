@@ -27,8 +27,8 @@ AREAS = {
 
 def usage() -> str:
     lines = ["usage: acqflow bench [AREA | --AREA] [options]   (AREA --help for its options)", "",
-             "areas:"]
-    lines += [f"  {name:<8} {text}" for name, (_, text) in AREAS.items()]
+             "areas (a word or a flag):"]
+    lines += [f"  {name:<8} {'--' + name:<10} {text}" for name, (_, text) in AREAS.items()]
     return "\n".join(lines)
 
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv and argv[0] in ("-h", "--help"):
         print(usage())
-        print("\nwithout an area (or with 'streams'):\n")
+        print("\nstream transport options: (no area, or 'streams')\n")
         try:
             importlib.import_module(AREAS["streams"][0]).main(["--help"])
         except SystemExit:       # argparse's --help exits

@@ -1,6 +1,6 @@
 """Exceptions raised by the dataflow layer."""
 
-__all__ = ["StreamError", "StreamClosed", "OverrunError"]
+__all__ = ["StreamError", "StreamClosed", "OverrunError", "MalformedMessage"]
 
 
 class StreamError(RuntimeError):
@@ -13,3 +13,7 @@ class StreamClosed(StreamError):
 
 class OverrunError(IndexError):
     """Data asked for was overwritten (or was being overwritten) by the writer."""
+
+
+class MalformedMessage(StreamError):
+    """A stream message whose frames or header do not make sense (counted and skipped)."""

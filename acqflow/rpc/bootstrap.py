@@ -67,6 +67,8 @@ def _setup_logging(config: dict) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.addHandler(LogSender(config["log_address"], config["name"]))
+    from .log import spawned_as
+    spawned_as(config["name"], config["log_address"])
     root.setLevel(config.get("log_level") or logging.WARNING)
 
 
@@ -116,6 +118,8 @@ def main() -> int:
                                                      server.address)
     try:
         server.run_forever()
+        if config.get("qt"):
+            server.exec_()        # a QtRPCServer serves in the Qt event loop
     finally:
         server.close()
         logging.shutdown()

@@ -101,6 +101,8 @@ class RPCClient:
             secure_client(self._socket, server_key, client_keys)
         self._socket.connect(address)
         self._ids = itertools.count(1)
+        #: options given to the proxies this client's calls return (e.g. ``defer_getattr``)
+        self.default_proxy_options: dict = {}
         self._futures: dict[int, Future] = {}
         self._closed = False
         self._disconnect_reason: str | None = None
@@ -157,7 +159,14 @@ class RPCClient:
         """The object published as ``name`` (a proxy unless ``_return_type='auto'``)."""
         return self._request("get", {"name": name}, "sync", _timeout, _return_type)
 
-    __getitem__ = get
+    def __getitem__(self, name: str) -> Any:
+        """``client[name]``: the object published as ``name``, by value if it is a basic
+        value (an array, a number, ...), else a proxy (as pyacq's)."""
+        return self._request("get", {"name": name}, "sync", None, "auto")
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        """``client[name] = value`` publishes ``value`` on the server (as pyacq's)."""
+        self._request("publish", {"name": name, "value": value}, "sync", None, "auto")
 
     def _import(self, module: str, _timeout: float | None = None) -> ObjectProxy:
         """Import ``module`` in the server process; return a proxy to it."""
@@ -171,9 +180,14 @@ class RPCClient:
         """Round trip to the server; raises TimeoutError if it does not answer in time."""
         return self._request("ping", {}, "sync", timeout, "auto")
 
-    def close_server(self, timeout: float | None = None) -> None:
-        """Ask the server to close (it tells all its clients)."""
+    def close_server(self, timeout: float | None = None) -> bool:
+        """Ask the server to close (it tells all its clients); True once closed, also
+        when it was already."""
+        if self.disconnected():
+            return True
         self._request("close", {}, "sync", timeout, "auto")
+        self._mark_disconnected(f"server {self.address} closed")
+        return True
 
     def server_stats(self, timeout: float | None = None) -> dict:
         """Object counts of the server (to check that released proxies free objects)."""
@@ -183,6 +197,7 @@ class RPCClient:
     def disconnected(self) -> bool:
         """True once the server said it closed (or its process died, or we closed)."""
         if not self._closed:
+            self._check_alive()
             self._drain()
         return self._closed or self._disconnect_reason is not None
 
@@ -196,7 +211,7 @@ class RPCClient:
             return
         if threading.get_ident() != self._thread:
             raise RuntimeError("close a client from the thread that made it")
-        self._flush_releases()
+        self._say_bye()
         self._closed = True
         self._fail_all(RPCDisconnected(f"client for {self.address} was closed"))
         if _thread_clients().get(self.address) is self:
@@ -241,6 +256,17 @@ class RPCClient:
         if threading.get_ident() != self._thread:
             raise RuntimeError("an RPCClient is used only by the thread that made it; "
                                "use RPCClient.get_client(address) in each thread")
+
+    def _say_bye(self) -> None:
+        """Tell the server we are gone (with our last releases), so it forgets us."""
+        if self._disconnect_reason is not None:
+            return
+        frames = self.serializer.dumps({"action": "bye", "req_id": None,
+                                        "refs": refs.take_releases(self.address)})
+        try:
+            wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
+        except zmq.ZMQError:
+            logger.debug("could not say bye to %s", self.address)
 
     def _flush_releases(self) -> None:
         if self._closed or self._disconnect_reason is not None:
@@ -382,4 +408,7 @@ class RPCClient:
         elif errors:
             fut._resolve(None, errors[0])
         else:
-            fut._resolve(msg.get("rval"), None)
+            rval = msg.get("rval")
+            if self.default_proxy_options and isinstance(rval, ObjectProxy):
+                rval._set_proxy_options(**self.default_proxy_options)
+            fut._resolve(rval, None)

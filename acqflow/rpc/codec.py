@@ -161,11 +161,12 @@ def check_proxy_wire(d: Any) -> dict:
 
 
 def proxy_from_wire(d: Any, errors: list) -> Any:
-    """The object a proxy dict stands for: the real object if it lives in this process,
-    else an ObjectProxy.  Resolution failures go to ``errors`` and give None."""
+    """The object a proxy dict stands for: the real object if its server belongs to the
+    calling thread, else an ObjectProxy (so that another thread's calls, even in this
+    process, run in the server's thread).  Resolution failures go to ``errors``, give None."""
     d = check_proxy_wire(d)
     server = registry.by_address(d["address"])
-    if server is not None:
+    if server is not None and server.in_own_thread():
         try:
             return server.resolve_wire(d)
         except Exception as exc:

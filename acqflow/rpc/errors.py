@@ -13,6 +13,11 @@ class RemoteCallError(Exception):
         self.remote_message = message
         self.remote_traceback = remote_traceback
 
+    @property
+    def type_str(self) -> str:
+        """pyacq's name for ``remote_type``."""
+        return self.remote_type
+
     def __str__(self) -> str:
         text = f"{self.remote_type}: {self.remote_message}"
         if self.remote_traceback:
@@ -20,8 +25,9 @@ class RemoteCallError(Exception):
         return text
 
 
-class RPCDisconnected(ConnectionError):
-    """The server closed, its process exited, or the client was closed."""
+class RPCDisconnected(ConnectionError, RuntimeError):
+    """The server closed, its process exited, or the client was closed (a RuntimeError
+    too, as pyacq raises for a disconnected server)."""
 
 
 class SpawnError(RuntimeError):

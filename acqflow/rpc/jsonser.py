@@ -9,15 +9,54 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import json
+import re
 from typing import Any, Sequence
 
 import numpy as np
 
 from . import codec
 from .errors import SerializationError
-from .serializer import Serializer
+from .serializer import MAX_JSON_DEPTH, Serializer, _simple_id
 
-__all__ = ["JsonSerializer"]
+__all__ = ["JsonSerializer", "json_depth", "peek_json_req_id"]
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_OPEN, _CLOSE = re.compile(rb"[\[{]"), re.compile(rb"[\]}]")
+_REQ_ID = re.compile(rb'"req_id"\s*:\s*(-?\d{1,19}(?![.\deE])|"[^"\\]{0,256}")')
+
+
+def json_depth(body: bytes) -> int:
+    """Deepest bracket nesting of a JSON text (brackets inside strings do not count);
+    a cheap scan made before parsing, so that a hostile message is refused early."""
+    text = _STRING.sub(b"", bytes(body))
+    if not _OPEN.search(text):
+        return 0
+    a = np.frombuffer(text, np.uint8)
+    step = (a == 0x5B).astype(np.int32) + (a == 0x7B) - (a == 0x5D) - (a == 0x7D)
+    return int(np.cumsum(step).max())
+
+
+def peek_json_req_id(body: Any) -> Any:
+    """The top-level ``req_id`` of a JSON request that cannot be decoded, read leniently."""
+    raw = bytes(body)
+    try:
+        if json_depth(raw) <= MAX_JSON_DEPTH:
+            msg = json.loads(raw)
+            return _simple_id(msg.get("req_id")) if isinstance(msg, dict) else None
+    except Exception:
+        pass
+    # broken JSON: the first "req_id" key sitting in the top-level object (depth 1)
+    a = np.frombuffer(raw, np.uint8).copy()
+    for m in _STRING.finditer(raw):
+        a[m.start():m.end()] = 0x20
+    depth = np.cumsum((a == 0x5B).astype(np.int32) + (a == 0x7B) - (a == 0x5D) - (a == 0x7D))
+    for m in _REQ_ID.finditer(raw):
+        if depth[m.start()] == 1:
+            try:
+                return _simple_id(json.loads(m.group(1)))
+            except ValueError:
+                return None
+    return None
 
 
 class JsonSerializer(Serializer):
@@ -32,8 +71,21 @@ class JsonSerializer(Serializer):
         except (TypeError, ValueError, RecursionError) as exc:
             raise SerializationError(f"cannot serialize with json: {exc}") from exc
 
+    def peek_req_id(self, body: bytes) -> Any:
+        return peek_json_req_id(body)
+
     def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
         errs = errors if errors is not None else []
+        if isinstance(body, list):        # the frames dumps() gave
+            body = body[0]
+        try:
+            depth = json_depth(body)
+        except Exception as exc:
+            raise SerializationError(f"malformed json message: {type(exc).__name__}: {exc}") \
+                from exc
+        if depth > MAX_JSON_DEPTH:
+            raise SerializationError(f"json message nests lists/maps {depth} levels deep; "
+                                     f"the limit is {MAX_JSON_DEPTH}")
         try:
             return json.loads(bytes(body), object_hook=lambda d: _from_json(d, errs))
         except SerializationError:

@@ -9,10 +9,13 @@ from typing import IO
 
 import zmq
 
+from .private import private_address
+
 __all__ = ["LogSender", "LogReceiver", "PipeLogger", "child_logger_name"]
 
 _FIELDS = ("name", "levelno", "levelname", "pathname", "filename", "module", "lineno",
            "funcName", "created", "msecs", "relativeCreated", "thread", "threadName", "process")
+_NAMES = ("host_name", "process_name", "thread_name")   # pyacq-style names (rpc.log)
 
 
 def child_logger_name(child: str) -> str:
@@ -40,6 +43,9 @@ class LogSender(logging.Handler):
             d["exc_text"] = record.exc_text
             d["stack_info"] = record.stack_info
             d["processName"] = self.child_name
+            for k in _NAMES:
+                if hasattr(record, k):
+                    d[k] = getattr(record, k)
             self._socket.send(json.dumps(d, default=str).encode(), zmq.NOBLOCK)
         except zmq.Again:
             pass
@@ -72,7 +78,7 @@ class LogReceiver:
     def __init__(self) -> None:
         self._socket = zmq.Context.instance().socket(zmq.PULL)
         self._socket.linger = 0
-        self._socket.bind("tcp://127.0.0.1:*")
+        self._socket.bind(private_address("log"))
         self.address = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
         self._thread = threading.Thread(target=self._run, name="acqflow-log-receiver", daemon=True)
         self._thread.start()
@@ -90,12 +96,16 @@ class LogReceiver:
                 d = json.loads(data)
                 if not isinstance(d, dict):
                     continue
-                record = logging.makeLogRecord(d)
-                logger = logging.getLogger(record.name)
-                if logger.isEnabledFor(record.levelno):
-                    logger.handle(record)
+                self._handle(logging.makeLogRecord(d))
             except Exception:  # a bad record must not stop forwarding
                 logging.getLogger(__name__).debug("bad forwarded log record", exc_info=True)
+
+
+    def _handle(self, record: logging.LogRecord) -> None:
+        """Re-emit ``record`` on the logger of its original name."""
+        logger = logging.getLogger(record.name)
+        if logger.isEnabledFor(record.levelno):
+            logger.handle(record)
 
 
 class PipeLogger:

@@ -71,9 +71,14 @@ class ObjectProxy:
         return _client_for(self._ref.address, self._ref.server_key)
 
     def _set_proxy_options(self, sync: str | None = None, timeout: float | None = None,
-                           return_type: str | None = None) -> "ObjectProxy":
+                           return_type: str | None = None, defer_getattr: bool | None = None,
+                           auto_delete: bool | None = None) -> "ObjectProxy":
         """Default ``_sync``/``_timeout``/``_return_type`` for calls through this proxy
-        (and proxies derived from it later)."""
+        (and proxies derived from it later).  ``defer_getattr=False`` makes attribute
+        access fetch at once (pyacq's default; acqflow defers).  ``auto_delete`` is
+        accepted for pyacq: remote objects are always released when their last proxy goes."""
+        if defer_getattr is not None:
+            self._opts["defer_getattr"] = bool(defer_getattr)
         if sync is not None:
             if sync not in SYNC_MODES:
                 raise ValueError(f"sync must be one of {SYNC_MODES}")
@@ -90,10 +95,39 @@ class ObjectProxy:
         return ObjectProxy(self._ref, self._attrs + names, self._opts)
 
     # -- remote operations ---------------------------------------------------
-    def __getattr__(self, name: str) -> "ObjectProxy":
+    def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return self._derive(name)
+        if self._opts.get("defer_getattr", True):
+            return self._derive(name)
+        return self._derive(name)._undefer()
+
+    def _undefer(self, _timeout: float | None = None) -> Any:
+        """Fetch the deferred attribute path now: its value if basic, else a proxy."""
+        if not self._attrs:
+            return self
+        return self._client().get_attr(self._ref.obj_id, self._attrs, return_type="auto",
+                                       timeout=_timeout if _timeout is not None
+                                       else self._opts.get("timeout"))
+
+    @property
+    def _attributes(self) -> tuple[str, ...]:
+        """The deferred attribute path (pyacq's name)."""
+        return self._attrs
+
+    @property
+    def _type_str(self) -> str:
+        """The remote object's type as ``str(type(obj))`` shows it (pyacq's name)."""
+        return f"<class '{self._ref.type_name}'>"
+
+    def _delete(self) -> None:
+        """Give this process's share of the remote object back now (pyacq's name): the
+        owner frees it once no other process holds a proxy to it."""
+        ref = self._ref
+        weight, ref.weight = ref.weight, 0
+        if weight:
+            refs.queue_release(ref.address, ref.obj_id, weight)
+            self._client()._flush_releases()
 
     def __call__(self, *args: Any, _sync: str | None = None, _timeout: float | None = None,
                  _return_type: str | None = None, **kwargs: Any) -> Any:
@@ -143,15 +177,24 @@ class ObjectProxy:
         raise TypeError("an ObjectProxy is not iterable; iterate over proxy._get_value()")
 
     # -- identity ------------------------------------------------------------
-    def __eq__(self, other: Any) -> bool:
+    def __eq__(self, other: Any) -> Any:
+        """Two proxies: equal when they name the same remote object and path.  A proxy
+        and a value: the remote object compares itself with the value (as pyacq's)."""
         if not isinstance(other, ObjectProxy):
-            return NotImplemented
+            return self._remote_op("__eq__", other)
         return (self._ref.address, self._ref.obj_id, self._attrs) == \
             (other._ref.address, other._ref.obj_id, other._attrs)
 
-    def __ne__(self, other: Any) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
+    def __ne__(self, other: Any) -> Any:
+        if not isinstance(other, ObjectProxy):
+            return self._remote_op("__ne__", other)
+        return not self.__eq__(other)
+
+    def _remote_op(self, name: str, other: Any) -> Any:
+        result = self._derive(name)(other, _sync="sync", _return_type="auto")
+        if isinstance(result, ObjectProxy) and result._ref.type_name == "NotImplementedType":
+            return NotImplemented
+        return result
 
     def __hash__(self) -> int:
         return hash((self._ref.address, self._ref.obj_id, self._attrs))
@@ -163,3 +206,17 @@ class ObjectProxy:
 
     def __reduce__(self):
         raise TypeError("ObjectProxy cannot be pickled; send it through RPC instead")
+
+
+def _remote_operator(name: str):
+    def op(self: ObjectProxy, other: Any) -> Any:
+        return self._remote_op(name, other)
+    op.__name__ = name
+    op.__doc__ = f"``{name}`` evaluated by the remote object (as pyacq's proxies do)."
+    return op
+
+
+for _name in ("lt", "le", "gt", "ge", "add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
+              "and", "or", "xor", "lshift", "rshift", "radd", "rsub", "rmul", "rtruediv",
+              "rfloordiv", "rmod", "rpow", "rand", "ror", "rxor"):
+    setattr(ObjectProxy, f"__{_name}__", _remote_operator(f"__{_name}__"))

@@ -13,6 +13,7 @@ from typing import Any
 import zmq
 from PyQt5 import QtCore
 
+from . import registry
 from .server import RPCServer
 
 __all__ = ["QtRPCServer", "in_gui_thread"]
@@ -27,10 +28,12 @@ def in_gui_thread() -> bool:
 
 
 class QtRPCServer(RPCServer):
-    """RPC server served by the Qt event loop of the GUI thread (create it there,
-    after the QApplication).  ``run_forever()`` runs ``app.exec_()`` until close()."""
+    """RPC server served by the Qt event loop of the GUI thread (create it there, after
+    the QApplication).  As pyacq's: it serves whenever the Qt event loop runs
+    (``app.exec_()``, ``processEvents()``); ``run_forever()`` only starts it and
+    returns.  ``quit_on_close``: closing the server quits the QApplication."""
 
-    def __init__(self, address: str = "tcp://127.0.0.1:*", *,
+    def __init__(self, address: str | None = None, *, quit_on_close: bool = True,
                  keys_dir: str | os.PathLike | None = None, **kwargs: Any):
         app = QtCore.QCoreApplication.instance()
         if app is None:
@@ -39,7 +42,7 @@ class QtRPCServer(RPCServer):
             raise RuntimeError("create a QtRPCServer in the Qt GUI thread")
         super().__init__(address, keys_dir=keys_dir, **kwargs)
         self._app = app
-        self._exec_running = False
+        self.quit_on_close = quit_on_close
         self.run_lazy()   # sync calls made from the GUI thread keep serving requests
         self._notifier = QtCore.QSocketNotifier(self._socket.getsockopt(zmq.FD),
                                                 QtCore.QSocketNotifier.Read)
@@ -61,14 +64,16 @@ class QtRPCServer(RPCServer):
                 QtCore.QTimer.singleShot(0, self._on_activity)
 
     def run_forever(self) -> None:
-        """Run the Qt event loop until the server closes."""
+        """Start serving and return (pyacq's behaviour): requests are handled by the Qt
+        event loop, which the caller runs (``app.exec_()``)."""
         if self._closed:
-            return
-        self._exec_running = True
-        try:
+            raise RuntimeError("server is closed")
+        registry.mark_forever(self)
+
+    def exec_(self) -> None:
+        """Run the Qt event loop until the server closes (``quit_on_close``) or the app quits."""
+        if not self._closed:
             self._app.exec_()
-        finally:
-            self._exec_running = False
 
     def close(self) -> None:
         """Close; from another thread the GUI thread closes it within ~50 ms."""
@@ -84,5 +89,5 @@ class QtRPCServer(RPCServer):
         self._notifier.setEnabled(False)
         self._timer.stop()
         super()._close_now()
-        if self._exec_running:
+        if self.quit_on_close:
             self._app.quit()

@@ -13,7 +13,8 @@ import collections
 import threading
 import weakref
 
-__all__ = ["WEIGHT", "RemoteRef", "acquire", "take_releases", "pending_addresses"]
+__all__ = ["WEIGHT", "RemoteRef", "acquire", "take_releases", "pending_addresses",
+           "queue_release"]
 
 WEIGHT = 1 << 24
 
@@ -52,12 +53,17 @@ class RemoteRef:
     def __del__(self) -> None:
         try:
             if self.weight > 0:
-                queue = _pending.get(self.address)
-                if queue is None:
-                    queue = _pending.setdefault(self.address, collections.deque())
-                queue.append((self.obj_id, self.weight))
+                queue_release(self.address, self.obj_id, self.weight)
         except Exception:  # interpreter shutdown
             pass
+
+
+def queue_release(address: str, obj_id: int, weight: int) -> None:
+    """Queue ``weight`` of object ``obj_id`` to be given back to its owner at ``address``."""
+    queue = _pending.get(address)
+    if queue is None:
+        queue = _pending.setdefault(address, collections.deque())
+    queue.append((obj_id, weight))
 
 
 def acquire(address: str, obj_id: int, weight: int, type_name: str = "",

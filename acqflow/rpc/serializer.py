@@ -16,9 +16,16 @@ import numpy as np
 from . import codec
 from .errors import SerializationError
 
-__all__ = ["Serializer", "MsgpackSerializer", "LARGE_ARRAY", "EXT"]
+__all__ = ["Serializer", "MsgpackSerializer", "LARGE_ARRAY", "EXT", "MAX_EXT_DEPTH",
+           "MAX_JSON_DEPTH", "peek_req_id"]
 
 LARGE_ARRAY = 64 * 1024
+# Deepest nesting the decoders accept.  msgpack decodes each ext value (tuple, array, ...)
+# with a nested C unpacker that takes ~40 KiB of C stack: ~200 nested tuples overflowed an
+# 8 MiB stack (SIGSEGV); 32 levels take ~1.3 MiB.  Plain msgpack arrays/maps are limited
+# by msgpack itself (1024 levels, iteratively).  JSON: lists/maps, counted before parsing.
+MAX_EXT_DEPTH = 32
+MAX_JSON_DEPTH = 100
 
 # msgpack ext type codes (documented in docs/rpc.md)
 EXT = {
@@ -45,14 +52,25 @@ class Serializer:
 
     name: str = ""
 
+    @property
+    def type(self) -> str:
+        """pyacq's name for ``name``."""
+        return self.name
+
     def dumps(self, obj: Any, server: Any = None) -> list:
         """Frames ``[body, *buffers]`` for ``obj``; unserializable values become proxies
         served by ``server`` (an RPCServer, or a callable returning one, or None)."""
         raise NotImplementedError
 
     def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
-        """Decode frames; proxy resolution problems are appended to ``errors``."""
+        """Decode ``body`` and ``buffers`` (or the frame list ``dumps`` returned); proxy
+        resolution problems are appended to ``errors``."""
         raise NotImplementedError
+
+    def peek_req_id(self, body: bytes) -> Any:
+        """The request id named by a body that ``loads`` refused, read leniently (or None),
+        so that the error reply reaches the waiting caller at once."""
+        return None
 
 
 class MsgpackSerializer(Serializer):
@@ -67,7 +85,12 @@ class MsgpackSerializer(Serializer):
         return _Encoder(server, self.large_array).encode(obj)
 
     def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
+        if isinstance(body, list):        # the frames dumps() gave
+            body, buffers = body[0], body[1:]
         return _Decoder(buffers, errors if errors is not None else []).decode(body)
+
+    def peek_req_id(self, body: bytes) -> Any:
+        return peek_req_id(body)
 
 
 # Encoder and decoder are objects (not closures) so that no reference cycle keeps
@@ -157,11 +180,12 @@ class _Encoder:
 
 
 class _Decoder:
-    __slots__ = ("buffers", "errors")
+    __slots__ = ("buffers", "errors", "depth")
 
     def __init__(self, buffers: Sequence, errors: list):
         self.buffers = buffers
         self.errors = errors
+        self.depth = 0
 
     def decode(self, body: Any) -> Any:
         try:
@@ -169,6 +193,9 @@ class _Decoder:
         except SerializationError:
             raise
         except Exception as exc:
+            if isinstance(exc, msgpack.StackError):
+                raise SerializationError("malformed msgpack message: arrays/maps nested "
+                                         "deeper than msgpack's limit") from exc
             raise SerializationError(f"malformed msgpack message: {type(exc).__name__}: {exc}") \
                 from exc
 
@@ -177,6 +204,16 @@ class _Decoder:
                                use_list=True)
 
     def ext_hook(self, code: int, data: bytes) -> Any:
+        if self.depth >= MAX_EXT_DEPTH:
+            raise SerializationError(f"message nests extension values (tuples, arrays, sets, "
+                                     f"...) more than {MAX_EXT_DEPTH} levels deep")
+        self.depth += 1
+        try:
+            return self._ext(code, data)
+        finally:
+            self.depth -= 1
+
+    def _ext(self, code: int, data: bytes) -> Any:
         unpack = self.unpack
         kind = _CODE.get(code)
         if kind is None:
@@ -218,6 +255,34 @@ class _Decoder:
                 raise SerializationError("bigint too long")
             return int(data.decode("ascii"))
         return codec.proxy_from_wire(unpack(data), self.errors)
+
+
+def _skip_ext(code: int, data: bytes) -> None:
+    return None
+
+
+def peek_req_id(body: Any) -> Any:
+    """The top-level ``req_id`` of a msgpack request that cannot be decoded, read leniently
+    (ext values are not decoded, a truncated map is read as far as it goes); None if absent."""
+    try:
+        unpacker = msgpack.Unpacker(ext_hook=_skip_ext, raw=False, strict_map_key=False,
+                                    max_buffer_size=max(len(body), 1))
+        unpacker.feed(body)
+        for _ in range(unpacker.read_map_header()):
+            key = unpacker.unpack()
+            if key == "req_id":
+                return _simple_id(unpacker.unpack())
+            unpacker.skip()
+    except Exception:
+        pass
+    return None
+
+
+def _simple_id(value: Any) -> Any:
+    """``value`` if it can be a request id (an int or a short string), else None."""
+    if type(value) is int or (type(value) is str and len(value) <= 256):
+        return value
+    return None
 
 
 class _BigInt:

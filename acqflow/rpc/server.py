@@ -12,8 +12,10 @@ from typing import Any
 import zmq
 
 from . import registry, refs, wire
+from .clients import ClientTable
 from .codec import ForceProxy
 from .errors import SerializationError
+from .private import is_private_address, private_address
 from .proxy import RETURN_TYPES, SYNC_MODES
 from .reactor import Reactor
 from .security import check_bind, secure_server
@@ -44,14 +46,19 @@ class RPCServer:
     """Serves remote requests for objects of this process.
 
     ``RPCServer(address)`` binds at once (``address`` becomes the resolved
-    endpoint).  ``run_forever()`` serves in the calling thread until ``close()``;
+    endpoint; by default a private ipc socket only this user can reach, see
+    docs/rpc.md).  It belongs to the thread that runs it (else the one that made
+    it): only there do proxies to its objects resolve to the objects themselves.  ``run_forever()`` serves in the calling thread until ``close()``;
     ``run_lazy()`` serves only while a client in the calling thread waits for a
     reply.  ``server['name'] = obj`` publishes an object for ``client.get('name')``.
     Binding a non-loopback address needs ``keys_dir`` (CurveZMQ, see ``acqflow keys``).
     """
 
-    def __init__(self, address: str = "tcp://127.0.0.1:*", *, keys_dir: str | os.PathLike | None = None,
-                 max_message_size: int | None = None, name: str | None = None):
+    def __init__(self, address: str | None = None, *, keys_dir: str | os.PathLike | None = None,
+                 max_message_size: int | None = None, name: str | None = None,
+                 max_clients: int = 1024, client_idle_s: float = 600.0):
+        if address is None:
+            address = private_address("rpc")
         check_bind(address, secure=keys_dir is not None)
         self.name = name
         self._own_context = keys_dir is not None
@@ -76,12 +83,14 @@ class RPCServer:
         self._objects: dict[int, list] = {}     # obj_id -> [object, outstanding weight]
         self._ids: dict[int, int] = {}          # id(object) -> obj_id
         self._obj_ids = itertools.count(1)
-        self._published: dict[str, Any] = {}
-        self._clients: dict[bytes, bytes] = {}  # identity -> serializer name
+        self._published: dict[str, Any] = {"self": self}
+        self._clients = ClientTable(max_clients, client_idle_s)
         self._bad_window = [0.0, 0]             # rate limit for logging bad requests
+        self.n_bad_requests = 0                 # unreadable requests refused
         self._closed = False
         self._close_requested = False
         self._serving_thread: int | None = None
+        self._owner_thread = threading.get_ident()
         self._reactor: Reactor | None = None
         self._wake_addr = f"inproc://acqflow-rpc-wake-{os.getpid()}-{next(_wake_ids)}"
         self._wake: zmq.Socket | None = None
@@ -89,7 +98,7 @@ class RPCServer:
             "call": self._do_call, "getattr": self._do_getattr, "setattr": self._do_setattr,
             "import": self._do_import, "get": self._do_get, "transfer": self._do_transfer,
             "ping": lambda msg: "pong", "incref": self._do_incref, "stats": self._do_stats,
-            "close": self._do_close,
+            "close": self._do_close, "publish": self._do_publish,
         }
         registry.register(self)
 
@@ -107,6 +116,30 @@ class RPCServer:
     def closed(self) -> bool:
         """True once the server stopped serving."""
         return self._closed
+
+    def running(self) -> bool:
+        """True until the server closed (pyacq's name)."""
+        return not self._closed
+
+    def in_own_thread(self) -> bool:
+        """True in the thread this server belongs to (the one serving it, else its maker):
+        only there may a proxy to one of its objects be replaced by the object itself."""
+        owner = self._serving_thread if self._serving_thread is not None else self._owner_thread
+        return owner == threading.get_ident()
+
+    @staticmethod
+    def get_server() -> "RPCServer | None":
+        """The server that serves the calling thread (``run_lazy``/``run_forever``), if any."""
+        return registry.thread_server()
+
+    @staticmethod
+    def local_client() -> Any:
+        """The calling thread's RPCClient to the server serving this thread (pyacq's name)."""
+        server = registry.thread_server()
+        if server is None:
+            raise RuntimeError("no RPCServer serves this thread (call run_lazy() first)")
+        from .client import RPCClient
+        return RPCClient.get_client(server.address)
 
     def __repr__(self) -> str:
         return f"<RPCServer {self.name or ''} {self.address}{' closed' if self._closed else ''}>"
@@ -136,6 +169,7 @@ class RPCServer:
         while not self._closed:
             if not reactor.process(_IDLE):
                 reactor.idle()
+                self._clients.prune()
             if self._close_requested and not self._closed:
                 self._close_now()
 
@@ -195,10 +229,17 @@ class RPCServer:
             self._objects.clear()
             self._ids.clear()
         self._published.clear()
+        self._published["self"] = self
         logger.debug("%r closed", self)
 
     def _teardown_socket(self) -> None:
         self._socket.close()
+        address = getattr(self, "address", "")
+        if is_private_address(address):   # zmq unlinks it later, from its I/O thread
+            try:
+                os.unlink(address[len("ipc://"):])
+            except OSError:
+                pass
         if self._auth is not None:
             self._auth.stop()
         if self._own_context:
@@ -219,6 +260,7 @@ class RPCServer:
                 self._handle(frames)
             except Exception:  # never let one bad request stop the server
                 logger.exception("%r: unexpected error handling a request", self)
+        self._clients.prune()
         if self._close_requested:
             self._close_now()
 
@@ -238,6 +280,7 @@ class RPCServer:
         wire.send_message(self._socket, [ident, ser_name, *frames], 3)
 
     def _reply_error(self, ident: bytes, ser_name: bytes, req_id: Any, exc: BaseException) -> None:
+        self.n_bad_requests += 1
         now = time.monotonic()
         if now - self._bad_window[0] > 1.0:
             if self._bad_window[1] > _BAD_LOG_PER_S:
@@ -268,10 +311,14 @@ class RPCServer:
             if not isinstance(msg, dict):
                 raise SerializationError(f"a request must be a map, not {type(msg).__name__}")
         except Exception as exc:
-            self._reply_error(ident, ser_name, None, exc)
+            self._reply_error(ident, ser_name, serializer.peek_req_id(frames[2]), exc)
             return
-        self._clients[ident] = ser_name
         action = msg.get("action")
+        if action == "bye":
+            self._release_many(msg.get("refs"))
+            self._clients.forget(ident)
+            return
+        self._clients.touch(ident, ser_name)
         if action == "release":
             self._release_many(msg.get("refs"))
             return
@@ -360,6 +407,12 @@ class RPCServer:
             raise NameError(f"no object published as {name!r} on {self.address}")
         return self._published[name]
 
+    def _do_publish(self, msg: dict) -> None:
+        name = msg.get("name")
+        if not isinstance(name, str):
+            raise ValueError("publish needs a name")
+        self._published[name] = msg.get("value")
+
     def _do_transfer(self, msg: dict) -> Any:
         return msg.get("value")
 
@@ -376,6 +429,7 @@ class RPCServer:
         with self._lock:
             n = len(self._objects)
         return {"objects": n, "published": len(self._published), "clients": len(self._clients),
+                "bad_requests": self.n_bad_requests,
                 "address": self.address, "pid": os.getpid()}
 
     def _do_close(self, msg: dict) -> bool:
@@ -394,8 +448,10 @@ class RPCServer:
                 self._objects[obj_id] = [obj, 0]
                 self._ids[id(obj)] = obj_id
             self._objects[obj_id][1] += refs.WEIGHT
+        cls = type(obj)
         d = {"address": self.address, "obj_id": obj_id, "weight": refs.WEIGHT, "attrs": [],
-             "type": type(obj).__name__}
+             "type": cls.__qualname__ if cls.__module__ == "builtins" else
+             f"{cls.__module__}.{cls.__qualname__}"}
         if self.server_key:
             d["server_key"] = self.server_key
         return d

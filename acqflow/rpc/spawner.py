@@ -19,6 +19,7 @@ from .client import RPCClient, client_for
 from .errors import SpawnError
 from .keys import load_server_keys
 from .logforward import LogReceiver, PipeLogger
+from .private import private_address
 
 __all__ = ["ProcessSpawner"]
 
@@ -34,11 +35,12 @@ class ProcessSpawner:
     proxies to its modules.  Its stdout (INFO), stderr (WARNING) and logging
     records reach this process's logging with the child's name as
     ``processName``.  It dies with this process.  A child that cannot start
-    raises SpawnError with its traceback.
+    raises SpawnError with its traceback.  Without ``address`` the child listens on a
+    private ipc socket that only this user can reach (see docs/rpc.md).
     """
 
     def __init__(self, name: str | None = None, qt: bool = False,
-                 address: str = "tcp://127.0.0.1:*", *, keys_dir: str | os.PathLike | None = None,
+                 address: str | None = None, *, keys_dir: str | os.PathLike | None = None,
                  log_level: int | None = None, start_timeout: float = 30.0,
                  imports: list[str] | tuple[str, ...] = (), python: str = sys.executable,
                  env: dict[str, str] | None = None):
@@ -53,7 +55,7 @@ class ProcessSpawner:
         ctx = zmq.Context.instance()
         status = ctx.socket(zmq.PULL)
         status.linger = 0
-        status.bind("tcp://127.0.0.1:*")
+        status.bind(private_address("status"))
         config = {
             "name": self.name, "qt": qt, "address": address,
             "keys_dir": str(keys_dir) if keys_dir is not None else None,
@@ -67,9 +69,11 @@ class ProcessSpawner:
         child_env["PYTHONPATH"] = os.pathsep.join(
             [_PACKAGE_ROOT] + [p for p in child_env.get("PYTHONPATH", "").split(os.pathsep) if p])
         child_env.setdefault("PYTHONUNBUFFERED", "1")
+        # Its own process group: a terminal's Ctrl-C (SIGINT) or a SIGTERM sent to our
+        # group reaches only us, and we stop the child in order (it dies with us anyway).
         self.proc = subprocess.Popen([python, "-u", "-m", "acqflow.rpc.bootstrap"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=child_env)
+                                     stderr=subprocess.PIPE, env=child_env, process_group=0)
         self._stdout = PipeLogger(self.proc.stdout, self.name, logging.INFO)
         self._stderr = PipeLogger(self.proc.stderr, self.name, logging.WARNING)
         try:

@@ -19,7 +19,7 @@ __all__ = ["SERIALIZERS", "get_serializer", "ACTIONS", "format_error", "recv_mes
 SERIALIZERS: dict[bytes, Serializer] = {b"msgpack": MsgpackSerializer(), b"json": JsonSerializer()}
 
 ACTIONS = ("call", "getattr", "setattr", "import", "get", "transfer", "ping", "incref",
-           "release", "stats", "close")
+           "release", "bye", "stats", "close", "publish")
 
 
 def get_serializer(name: str | bytes) -> Serializer:

@@ -1,4 +1,5 @@
-"""Bad input: garbage, truncated, oversized and malformed messages never stop the server.
+"""Bad input: garbage, truncated, oversized, mutated, deeply nested and malformed messages
+never stop the server.
 
 The decoder is fuzzed directly (hypothesis, and atheris when installed); the server
 loop is fuzzed over a real socket while a well-behaved client keeps being served.
@@ -16,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acqflow.rpc import JsonSerializer, MsgpackSerializer, RPCServer, SerializationError
-from acqflow.rpc.serializer import EXT
+from acqflow.rpc.serializer import EXT, MAX_EXT_DEPTH
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -221,3 +222,111 @@ def test_atheris_decoder_fuzz():
                          capture_output=True, text=True, timeout=100,
                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(ATHERIS_TARGET))))
     assert out.returncode == 0, out.stderr[-3000:]
+
+
+# -- valid frames, mutated; hostile nesting (issue 14) ---------------------------------
+
+import datetime as _dt  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+leaves = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(),
+                   st.text(max_size=8), st.binary(max_size=8), st.complex_numbers(),
+                   st.datetimes(), st.dates(), st.timedeltas(),
+                   st.builds(lambda n, dt: np.arange(n).astype(dt), st.integers(0, 6),
+                             st.sampled_from(["<f8", "<i2", "u1", "<c8", "?"])))
+values = st.recursive(leaves, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.tuples(inner, inner),
+    st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    st.frozensets(st.integers(-9, 9), max_size=3)), max_leaves=20)
+
+
+def mutate(data: bytes, edits: list) -> bytes:
+    """Apply (position, kind, byte) edits: flip, insert, delete, truncate."""
+    buf = bytearray(data)
+    for pos, kind, byte in edits:
+        if not buf:
+            break
+        pos %= len(buf)
+        if kind == 0:
+            buf[pos] ^= byte or 1
+        elif kind == 1:
+            buf.insert(pos, byte)
+        elif kind == 2:
+            del buf[pos]
+        else:
+            del buf[pos:]
+    return bytes(buf)
+
+
+edit_lists = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.integers(0, 255)),
+                      min_size=1, max_size=6)
+
+
+@settings(max_examples=600, deadline=None)
+@given(value=values, edits=edit_lists, ser=st.sampled_from([MSGPACK, JSON]))
+def test_decoders_on_mutated_valid_frames(value, edits, ser):
+    frames = ser.dumps({"action": "call", "req_id": 1, "args": [value]})
+    decode_ok_or_serialization_error(ser, mutate(frames[0], edits), frames[1:])
+
+
+def nest_msgpack(levels: int, kind: int) -> bytes:
+    body = msgpack.packb(1)
+    for _ in range(levels):
+        body = msgpack.packb(msgpack.ExtType(kind, b"\x91" + body))
+    return body
+
+
+@settings(max_examples=300, deadline=None)
+@given(levels=st.integers(0, 400), kind=st.sampled_from([3, 10, 11, 99]),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.integers(0, 255)),
+                      max_size=3))
+def test_msgpack_decoder_on_deep_ext_nesting(levels, kind, edits):
+    body = mutate(nest_msgpack(levels, kind), edits) if edits else nest_msgpack(levels, kind)
+    try:
+        MSGPACK.loads(body)
+    except SerializationError as exc:
+        # refused only when damaged, of an unknown type, a set in a set (unhashable) or deep
+        assert edits or kind == 99 or (kind == 10 and levels > 1) or levels > MAX_EXT_DEPTH, exc
+
+
+@settings(max_examples=300, deadline=None)
+@given(levels=st.integers(0, 3000), opener=st.sampled_from(["[", '{"a":', '{"__type__":"tuple","items":[']),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.integers(0, 255)),
+                      max_size=3))
+def test_json_decoder_on_deep_nesting(levels, opener, edits):
+    closer = {"[": "]", '{"a":': "}", '{"__type__":"tuple","items":[': "]}"}[opener]
+    body = (opener * levels + "1" + closer * levels).encode()
+    decode_ok_or_serialization_error(JSON, mutate(body, edits) if edits else body)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=values, edits=edit_lists, ser=st.sampled_from([b"msgpack", b"json"]),
+       levels=st.integers(0, 250))
+def test_server_answers_or_counts_mutated_and_deep_requests(harness, value, edits, ser, levels):
+    """Every damaged request gets an error reply or is counted as bad; the server lives."""
+    serializer = MSGPACK if ser == b"msgpack" else JSON
+    deep = value
+    for _ in range(levels):
+        deep = (deep,)
+    try:
+        frames = serializer.dumps({"action": "call", "req_id": 5, "name": "echo", "args": [deep]})
+    except SerializationError:
+        frames = [nest_msgpack(levels, 3)]
+    before = harness.server.n_bad_requests
+    harness.fuzzer.send_multipart([ser, mutate(frames[0], edits), *frames[1:]])
+    replies = harness.drain_fuzzer()
+    harness.ping()
+    assert len(replies) <= 1       # one reply, or none (a release, sync='off', ...)
+    for reply in replies:
+        body = json.loads(reply[1]) if reply[0] == b"json" else \
+            msgpack.unpackb(reply[1], raw=False, strict_map_key=False, ext_hook=lambda c, d: None)
+        if body.get("action") == "error":            # refused: counted
+            assert harness.server.n_bad_requests == before + 1
+
+
+def test_bad_requests_are_counted(harness):
+    before = harness.server.n_bad_requests
+    harness.fuzzer.send_multipart([b"msgpack", nest_msgpack(300, 3)])
+    harness.drain_fuzzer()
+    assert harness.server.n_bad_requests == before + 1

@@ -50,7 +50,7 @@ def test_csv(rec, tmp_path):
     assert float(rows[1 + k][1]) == pytest.approx(rec["sig"].time_at(g1))
     to_csv(rec["ev"], tmp_path / "ev.csv")
     ev_rows = list(csv.reader(open(tmp_path / "ev.csv")))
-    assert ev_rows[0] == ["index", "time", "index", "label"]
+    assert ev_rows[0] == ["stream_index", "stream_time", "index", "label"]   # no duplicated name
     assert ev_rows[1][2:] == [str(BOUNDS[0]), "k0"]
 
 
