@@ -13,34 +13,12 @@ __all__ = ["main"]
 COMMANDS = {
     "demo": ("acqflow.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": (None, "measure stream (default), --rpc, --storage, --rec, --nodes, --viewers speed; --soak MINUTES"),
+    "bench": ("acqflow.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
     "lsl": ("acqflow.lsl.cli", "record every visible LSL stream into one recording"),
 }
-
-BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
-           "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench",
-           "--rec": "acqflow.nodes.recbench",
-           "--soak": "acqflow.manager.soak"}
-BENCH_HELP = {"--rpc": "RPC calls: latency and throughput", "--storage": "recording write/read speed",
-              "--nodes": "processing nodes: samples/s per node type",
-              "--viewers": "Qt viewers: frames/s drawn", "--rec": "Recorder node: lossless rates",
-              "--soak": "MINUTES: the soak test (a graph run long, with faults)"}
-
-
-def _bench(argv: list[str]) -> int:
-    if not any(flag in argv for flag in BENCHES) and ("-h" in argv or "--help" in argv):
-        print("acqflow bench [MODE] [options]: modes (each has its own --help):\n"
-              "  (none)     stream transport: protocols x transfer modes x chunk sizes\n"
-              + "".join(f"  {flag:<10} {BENCH_HELP[flag]}\n" for flag in BENCHES)
-              + "\nstream transport options:")
-    for flag, module in BENCHES.items():
-        if flag in argv:
-            rest = [a for a in argv if a != flag]
-            return importlib.import_module(module).main(rest)
-    return importlib.import_module("acqflow.dataflow.bench").main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,8 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         parser.error(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
-    if command == "bench":
-        return _bench(rest)
     return importlib.import_module(COMMANDS[command][0]).main(rest)
 
 
