@@ -96,7 +96,8 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
         while not stop.wait(interval):
             lines = table.update(manager.stats())
             elapsed = time.monotonic() - started
-            header = f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} processes, {elapsed:.0f} s"
+            header = (f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} processes, "
+                      f"{elapsed:.0f} s")
             header += f"\n{monitor.banner()}" if monitor else ""
             if tty:
                 out.write("\x1b[H\x1b[J")
@@ -127,7 +128,7 @@ def _load(args: argparse.Namespace) -> GraphSpec:
     try:
         spec = load_graph(args.graph, run_imports=not args.check)
     except FileNotFoundError:
-        raise GraphError([f"no such graph file"], args.graph) from None
+        raise GraphError(["no such graph file"], args.graph) from None
     except IsADirectoryError:
         raise GraphError(["is a directory, not a graph file"], args.graph) from None
     except OSError as exc:

@@ -1,6 +1,5 @@
 """Nothing lost silently: tail losses (before an output goes quiet or closes), byte- and
 age-bounded drop-mode queues, and reconnects to another output."""
-import threading
 import time
 
 import numpy as np

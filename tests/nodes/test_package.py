@@ -1,6 +1,5 @@
 """Package rules: registration, layering, module size."""
 import ast
-import json
 import os
 import subprocess
 import sys

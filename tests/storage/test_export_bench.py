@@ -1,7 +1,6 @@
 """Export to .npy/.csv/.wav, and layering rules."""
 import ast
 import csv
-import json
 import subprocess
 import sys
 import wave
