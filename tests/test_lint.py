@@ -32,7 +32,8 @@ def test_import_contracts_are_kept():
 
 
 def test_import_linter_sees_imports_inside_functions(tmp_path):
-    """The contracts count imports inside functions and under TYPE_CHECKING, as the house does."""
+    """The contracts count imports inside functions and under TYPE_CHECKING, as the house does:
+    an upward import under TYPE_CHECKING, a forbidden one and a circle closed inside a function."""
     pkg = tmp_path / "layered"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
@@ -45,6 +46,8 @@ def test_import_linter_sees_imports_inside_functions(tmp_path):
             return pickle
     """))
     (pkg / "high.py").write_text("from . import low\n")
+    (pkg / "a.py").write_text("def f():\n    from . import b\n")
+    (pkg / "b.py").write_text("from . import a\n")
     (tmp_path / ".importlinter").write_text(textwrap.dedent("""
         [importlinter]
         root_package = layered
@@ -60,7 +63,12 @@ def test_import_linter_sees_imports_inside_functions(tmp_path):
         type = forbidden
         source_modules = layered
         forbidden_modules = pickle
+        [importlinter:contract:circles]
+        name = no circles
+        type = acyclic_siblings
+        ancestors = layered
     """))
     out = _run([str(BIN / "lint-imports"), "--no-cache"], cwd=tmp_path, env_path=tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
     assert "layered.low -> layered.high" in out.stdout and "layered.low -> pickle" in out.stdout, out.stdout
+    assert "No cycles are allowed in layered." in out.stdout, out.stdout
