@@ -14,7 +14,7 @@ from . import refs, registry, wire
 from .errors import RemoteCallError, RPCDisconnected
 from .futures import Future
 from .keys import KeyPair
-from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy
+from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
 from .reactor import Reactor
 from .security import secure_client
 
@@ -54,6 +54,9 @@ def client_for(address: str, server_key: str | None = None) -> "RPCClient":
         if _reusable(client, address):
             return client
     return RPCClient(address, server_key=server_key)
+
+
+set_client_factory(client_for)
 
 
 def _thread_clients() -> dict[str, "RPCClient"]:

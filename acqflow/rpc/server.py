@@ -13,10 +13,9 @@ import zmq
 
 from . import registry, refs, wire
 from .clients import ClientTable
-from .codec import ForceProxy
 from .errors import SerializationError
 from .private import is_private_address, private_address
-from .proxy import RETURN_TYPES, SYNC_MODES
+from .proxy import RETURN_TYPES, SYNC_MODES, ForceProxy
 from .reactor import Reactor
 from .security import check_bind, secure_server
 

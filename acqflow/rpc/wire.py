@@ -12,11 +12,13 @@ import traceback
 import zmq
 
 from .jsonser import JsonSerializer
+from .proxy import PROXY_HOOKS
 from .serializer import MsgpackSerializer, Serializer
 
 __all__ = ["SERIALIZERS", "get_serializer", "ACTIONS", "format_error", "recv_message"]
 
-SERIALIZERS: dict[bytes, Serializer] = {b"msgpack": MsgpackSerializer(), b"json": JsonSerializer()}
+SERIALIZERS: dict[bytes, Serializer] = {b"msgpack": MsgpackSerializer(proxy_hooks=PROXY_HOOKS),
+                                        b"json": JsonSerializer(proxy_hooks=PROXY_HOOKS)}
 
 ACTIONS = ("call", "getattr", "setattr", "import", "get", "transfer", "ping", "incref",
            "release", "bye", "stats", "close", "publish")
