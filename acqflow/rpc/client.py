@@ -18,7 +18,7 @@ from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
 from .reactor import Reactor
 from .security import secure_client
 
-__all__ = ["RPCClient"]
+__all__ = ["RPCClient", "get_client"]
 
 logger = logging.getLogger("acqflow.rpc.client")
 _local = threading.local()
@@ -59,6 +59,17 @@ def client_for(address: str, server_key: str | None = None) -> "RPCClient":
 set_client_factory(client_for)
 
 
+def get_client(address: str, **kwargs: Any) -> "RPCClient":
+    """The calling thread's client for the server at ``address``, made on first use (the
+    one documented way to get a client: a client belongs to one thread).  ``kwargs`` go
+    to :class:`RPCClient` (``serializer``, ``server_key``, ``client_keys``, ``timeout``)."""
+    existing = _thread_clients().get(address)
+    keys = kwargs.get("client_keys")
+    if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
+        return existing
+    return RPCClient(address, **kwargs)
+
+
 def _thread_clients() -> dict[str, "RPCClient"]:
     clients = getattr(_local, "clients", None)
     if clients is None:
@@ -69,8 +80,9 @@ def _thread_clients() -> dict[str, "RPCClient"]:
 class RPCClient:
     """Connection from the current thread to the RPCServer at ``address``.
 
-    ``RPCClient(address)`` returns the thread's existing client for that address
-    if there is one.  Calls wait at most ``timeout`` seconds (default
+    Get one with :func:`get_client` (or ``RPCClient.get_client``, pyacq's name).
+    ``RPCClient(address)`` does the same (it returns the thread's existing client for
+    that address if there is one), for code written that way.  Calls wait at most ``timeout`` seconds (default
     ``RPCClient.default_timeout``); a server that closed raises RPCDisconnected.
     """
 
@@ -80,7 +92,7 @@ class RPCClient:
         existing = _thread_clients().get(address)
         keys = kwargs.get("client_keys")
         if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
-            return existing
+            return existing       # one client per (thread, address), as get_client gives
         self = super().__new__(cls)
         self._initialized = False
         return self
@@ -134,12 +146,8 @@ class RPCClient:
 
     @classmethod
     def get_client(cls, address: str, **kwargs: Any) -> "RPCClient":
-        """The calling thread's client for ``address`` (created on first use)."""
-        existing = _thread_clients().get(address)
-        keys = kwargs.get("client_keys")
-        if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
-            return existing
-        return cls(address, **kwargs)
+        """The calling thread's client for ``address`` (pyacq's name for :func:`get_client`)."""
+        return get_client(address, **kwargs)
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else (" disconnected" if self._disconnect_reason else "")

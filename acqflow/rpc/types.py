@@ -6,7 +6,7 @@ values and ``decode`` turns them back.  Both serializers read this table: msgpac
 packs the fields as a list (one field: the value itself; ``raw``: UTF-8 text as
 the ext payload), JSON writes them as named keys next to ``"__type__"`` (a field
 called ``base64`` holds bytes, base64-encoded in JSON).  Adding a type is one
-:func:`register` call (docs/extending.md, "Adding an RPC type").
+:func:`register_type` call (docs/extending.md, "Adding an RPC type").
 
 Proxies are not in the table: they are the fallback for everything else, made and
 resolved by hooks (:class:`ProxyHooks`) that proxy.py provides.
@@ -22,7 +22,7 @@ import numpy as np
 from . import codec
 from .errors import SerializationError
 
-__all__ = ["RPCType", "ProxyHooks", "register", "for_value", "by_code", "by_tag", "TYPES",
+__all__ = ["RPCType", "ProxyHooks", "register_type", "for_value", "by_code", "by_tag", "TYPES",
            "PROXY_CODE", "FRAME_CODE", "BIGINT_CODE", "BigInt", "set_default_proxy_hooks",
            "default_proxy_hooks"]
 
@@ -54,8 +54,9 @@ _by_code: dict[int, RPCType] = {}
 _by_tag: dict[str, list[RPCType]] = {}
 
 
-def register(t: RPCType) -> RPCType:
-    """Add ``t`` to the table; its code and (tag, fields) must be new."""
+def register_type(t: RPCType) -> RPCType:
+    """Add ``t`` to the table (in every process that sends or receives it); its code
+    and its (tag, fields) must be new.  Codes 1-14 are acqflow's: take 64-127 for yours."""
     if t.code is not None and (t.code in _by_code or t.code in (PROXY_CODE, FRAME_CODE)):
         raise ValueError(f"msgpack ext code {t.code} of {t.name!r} is taken")
     if t.tag is not None and any(o.fields == t.fields for o in _by_tag.get(t.tag, ())):
@@ -149,7 +150,7 @@ def _bigint(text: str) -> int:
 
 def _row(name: str, code: int | None, tag: str | None, types: Any, fields: str,
          encode: Callable[[Any], tuple], decode: Callable[..., Any], **kw: Any) -> None:
-    register(RPCType(name, code, tag, types if isinstance(types, tuple) else (types,),
+    register_type(RPCType(name, code, tag, types if isinstance(types, tuple) else (types,),
                      tuple(fields.split()), encode, decode, **kw))
 
 
