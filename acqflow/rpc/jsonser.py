@@ -112,8 +112,8 @@ def _to_json(o: Any, server: Any, hooks: types.ProxyHooks) -> Any:
         for name, v in zip(t.fields, t.encode(o)):
             if name == "base64":
                 v = base64.b64encode(v).decode("ascii")
-            elif name in t.list_fields:
-                v = [_to_json(item, server, hooks) for item in v]
+            elif name not in t.plain_fields:
+                v = _to_json(v, server, hooks)
             d[name] = v
         return d
     if isinstance(o, dict):

@@ -5,7 +5,8 @@ Each :class:`RPCType` names a Python type, its msgpack ext ``code``, its JSON
 values and ``decode`` turns them back.  Both serializers read this table: msgpack
 packs the fields as a list (one field: the value itself; ``raw``: UTF-8 text as
 the ext payload), JSON writes them as named keys next to ``"__type__"`` (a field
-called ``base64`` holds bytes, base64-encoded in JSON).  Adding a type is one
+called ``base64`` holds bytes, base64-encoded in JSON).  Field values are encoded in
+turn, so they may hold any value the table or a proxy can carry.  Adding a type is one
 :func:`register_type` call (docs/extending.md, "Adding an RPC type").
 
 Proxies are not in the table: they are the fallback for everything else, made and
@@ -44,7 +45,8 @@ class RPCType:
     decode: Callable[..., Any]         # *field values -> value
     when: Callable[[Any], bool] | None = None   # only values this accepts
     raw: bool = False                  # msgpack payload: the single text field as UTF-8
-    list_fields: tuple[str, ...] = field(default=())  # lists of values (encoded in turn)
+    list_fields: tuple[str, ...] = field(default=())  # fields that must be lists
+    plain_fields: tuple[str, ...] = field(default=())  # JSON: as json writes them, untagged
     defaults: dict[str, Any] = field(default_factory=dict)  # JSON fields a client may omit
 
 
@@ -156,7 +158,7 @@ def _row(name: str, code: int | None, tag: str | None, types: Any, fields: str,
 
 _row("ndarray", 1, "ndarray", np.ndarray, "dtype shape order base64", _array,
      lambda spec, shape, order, raw: codec.array_from_buffer(spec, shape, order, raw, copy=True),
-     when=lambda a: not a.dtype.hasobject, defaults={"order": "C"})
+     when=lambda a: not a.dtype.hasobject, defaults={"order": "C"}, plain_fields=("dtype",))
 _row("tuple", 3, "tuple", tuple, "items", lambda o: (list(o),), tuple, list_fields=("items",))
 _row("datetime", 4, "datetime", _dt.datetime, "iso", _iso,
      lambda s: codec.from_iso(_dt.datetime, s), raw=True)
@@ -167,14 +169,14 @@ _row("timedelta", 7, "timedelta", _dt.timedelta, "days seconds microseconds",
      lambda d, s, us: _dt.timedelta(days=d, seconds=s, microseconds=us))
 _row("scalar", 9, "scalar", np.generic, "dtype base64",
      lambda o: (codec.dtype_spec(o.dtype), o.tobytes()), codec.scalar_from_bytes,
-     when=lambda o: not o.dtype.hasobject)
+     when=lambda o: not o.dtype.hasobject, plain_fields=("dtype",))
 _row("frozenset", 11, "frozenset", frozenset, "items", lambda o: (list(o),), frozenset,
      list_fields=("items",))
 _row("set", 10, "set", set, "items", lambda o: (list(o),), set, list_fields=("items",))
 _row("complex", 12, "complex", complex, "real imag", lambda o: (o.real, o.imag), complex)
 _row("ndarray_obj", 13, "ndarray", np.ndarray, "dtype shape items",
      lambda o: (codec.dtype_spec(o.dtype), list(o.shape), o.reshape(-1).tolist()),
-     codec.object_array, list_fields=("items",))
+     codec.object_array, list_fields=("items",), plain_fields=("dtype",))
 _row("bigint", BIGINT_CODE, None, BigInt, "text", lambda o: (str(o.value),), _bigint, raw=True)
 # JSON only (msgpack carries these natively)
 _row("bytes", None, "bytes", (bytes, bytearray, memoryview), "base64", lambda o: (bytes(o),),
