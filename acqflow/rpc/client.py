@@ -393,6 +393,8 @@ class RPCClient:
                 self._dispatch(frames)
             except Exception:
                 logger.exception("dropping a bad message from %s", self.address)
+            if self._closed or sock.closed or not wire.has_message(sock):
+                return
 
     def _dispatch(self, frames: list) -> None:
         if len(frames) < 2:

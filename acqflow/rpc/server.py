@@ -259,6 +259,8 @@ class RPCServer:
                 self._handle(frames)
             except Exception:  # never let one bad request stop the server
                 logger.exception("%r: unexpected error handling a request", self)
+            if self._closed or not wire.has_message(sock):
+                break
         self._clients.prune()
         if self._close_requested:
             self._close_now()
