@@ -13,7 +13,8 @@ import subprocess
 import sys
 import textwrap
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import zmq
@@ -57,9 +58,10 @@ def _rate(fn: Callable[[], int], repeats: int) -> list[float]:
 def raw_zmq_round_trips(n: int, repeats: int) -> list[float]:
     """Round trips/s of bare pyzmq DEALER/ROUTER between two processes (the floor)."""
     proc = subprocess.Popen([sys.executable, "-c", _RAW_ECHO], stdout=subprocess.PIPE, text=True)
-    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock: zmq.Socket = zmq.Context.instance().socket(zmq.DEALER)
     sock.linger = 0
     try:
+        assert proc.stdout is not None
         sock.connect(f"tcp://127.0.0.1:{int(proc.stdout.readline())}")
 
         def run() -> int:
@@ -76,7 +78,7 @@ def raw_zmq_round_trips(n: int, repeats: int) -> list[float]:
 
 
 def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
-                   scale: float = 1.0) -> dict[str, dict[str, float]]:
+                   scale: float = 1.0) -> dict[str, dict[str, float | None]]:
     """Run every measurement; ``{name: {best, median, target}}``."""
     from .spawner import ProcessSpawner
     n_sync, n_async, n_arr = int(3000 * scale), int(20000 * scale), max(10, int(100 * scale))
@@ -117,7 +119,7 @@ def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
             for k, v in results.items()}
 
 
-def format_table(results: dict[str, dict[str, float]]) -> str:
+def format_table(results: dict[str, dict[str, Any]]) -> str:
     """A text table: metric, best, median, target, verdict."""
     rows = [f"{'metric':<28}{'best':>12}{'median':>12}{'target':>10}  ok"]
     for name, r in results.items():

@@ -114,7 +114,7 @@ def object_array(spec: Any, shape: Any, items: Any) -> np.ndarray:
     return arr.reshape(shape)
 
 
-def scalar_from_bytes(spec: Any, raw: Any) -> np.generic:
+def scalar_from_bytes(spec: Any, raw: Any) -> Any:
     """A numpy scalar from its dtype and raw bytes."""
     dt = dtype_from_spec(spec)
     if dt.hasobject or not isinstance(raw, bytes) or len(raw) != dt.itemsize:

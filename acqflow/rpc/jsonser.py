@@ -8,7 +8,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def _to_json(o: Any, server: Any, hooks: types.ProxyHooks) -> Any:
     t = types.for_value(o, False)
     if t is not None:
         d: dict[str, Any] = {"__type__": t.tag}
-        for name, v in zip(t.fields, t.encode(o)):
+        for name, v in zip(t.fields, t.encode(o), strict=True):
             if name == "base64":
                 v = base64.b64encode(v).decode("ascii")
             elif name not in t.plain_fields:

@@ -1,7 +1,8 @@
 """ObjectProxy: a local stand-in for an object living in another process."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import refs, registry
 from .errors import SerializationError
@@ -39,7 +40,7 @@ class ObjectProxy:
 
     # -- wire ----------------------------------------------------------------
     @classmethod
-    def _from_wire(cls, d: dict) -> "ObjectProxy":
+    def _from_wire(cls, d: dict) -> ObjectProxy:
         """Proxy from a (validated) wire dict, taking over its weight."""
         ref = refs.acquire(d["address"], d["obj_id"], d.get("weight", 0), d.get("type", ""),
                            d.get("server_key"))
@@ -75,7 +76,7 @@ class ObjectProxy:
 
     def _set_proxy_options(self, sync: str | None = None, timeout: float | None = None,
                            return_type: str | None = None, defer_getattr: bool | None = None,
-                           auto_delete: bool | None = None) -> "ObjectProxy":
+                           auto_delete: bool | None = None) -> ObjectProxy:
         """Default ``_sync``/``_timeout``/``_return_type`` for calls through this proxy
         (and proxies derived from it later).  ``defer_getattr=False`` makes attribute
         access fetch at once (pyacq's default; acqflow defers).  ``auto_delete`` is
@@ -94,7 +95,7 @@ class ObjectProxy:
             self._opts["return_type"] = return_type
         return self
 
-    def _derive(self, *names: str) -> "ObjectProxy":
+    def _derive(self, *names: str) -> ObjectProxy:
         return ObjectProxy(self._ref, self._attrs + names, self._opts)
 
     # -- remote operations ---------------------------------------------------
@@ -148,7 +149,7 @@ class ObjectProxy:
                                        timeout=_timeout if _timeout is not None
                                        else self._opts.get("timeout"))
 
-    def _get_proxy(self, _timeout: float | None = None) -> "ObjectProxy":
+    def _get_proxy(self, _timeout: float | None = None) -> ObjectProxy:
         """Resolve the deferred attribute path into a proxy to the object it names."""
         return self._client().get_attr(self._ref.obj_id, self._attrs, return_type="proxy",
                                        timeout=_timeout)

@@ -7,7 +7,8 @@ become proxies served by a local RPC server (see ``EncodeContext``).
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import msgpack
 import numpy as np
@@ -189,7 +190,7 @@ class _Decoder:
                 return t.decode(data.decode())
             value = self.unpack(data)
             fields = [value] if len(t.fields) == 1 else _fields(value, len(t.fields), t.name)
-            for name, v in zip(t.fields, fields):
+            for name, v in zip(t.fields, fields, strict=True):
                 if name in t.list_fields and not isinstance(v, list):
                     raise SerializationError(f"malformed {t.name} payload: {name} is not a list")
             return t.decode(*fields)

@@ -15,8 +15,9 @@ resolved by hooks (:class:`ProxyHooks`) that proxy.py provides.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

@@ -8,6 +8,7 @@ Reply    (server -> client):                ``[serializer, body, *buffers]``
 from __future__ import annotations
 
 import traceback
+from typing import cast
 
 import zmq
 
@@ -50,7 +51,7 @@ def has_message(sock: zmq.Socket) -> bool:
     """True if a message can be received from ``sock`` now.  Cheaper (~5 us) than the
     zmq.Again a receive on an empty socket raises (~17 us), which every drain loop
     used to pay once per wake-up."""
-    return bool(sock.get(_EVENTS) & _POLLIN)
+    return bool(cast(int, sock.get(_EVENTS)) & _POLLIN)
 
 
 def send_message(sock: zmq.Socket, frames: list, n_small: int, flags: int = 0) -> None:
