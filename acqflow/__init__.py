@@ -4,7 +4,6 @@ from .dataflow import (ChannelSplitter, ChunkResizer, InputStream, Node, NodeSta
                        OutputStream, OverrunError, ProcessingNode, RingBuffer, StreamClosed,
                        StreamConverter, StreamError, ThreadPollInput, get_node_type,
                        node_type_names, node_types, register_node_type)
-from .rpc import ObjectProxy, ProcessSpawner, RPCClient, RPCServer  # pyacq's top-level RPC names
 
 __version__ = "0.1.0"
 
@@ -15,9 +14,15 @@ __all__ = ["Error", "InputStream", "OutputStream", "RingBuffer", "StreamError", 
            "RPCServer", "RPCClient", "ProcessSpawner", "ObjectProxy", "QtRPCServer"]
 
 
+# pyacq's top-level RPC names, imported on first use: `import acqflow` (and so acqflow.storage,
+# acqflow.dataflow, ...) stays free of the RPC layer, and QtRPCServer pulls Qt.
+_LAZY = {"RPCServer": "acqflow.rpc", "RPCClient": "acqflow.rpc", "ProcessSpawner": "acqflow.rpc",
+         "ObjectProxy": "acqflow.rpc", "QtRPCServer": "acqflow.rpc.qtserver"}
+
+
 def __getattr__(name: str):
-    """Names imported on first use: QtRPCServer pulls Qt."""
-    if name == "QtRPCServer":
-        from .rpc.qtserver import QtRPCServer
-        return QtRPCServer
+    """Resolve the lazily imported names of ``_LAZY``."""
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'acqflow' has no attribute {name!r}")

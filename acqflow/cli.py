@@ -1,34 +1,24 @@
-"""The `acqflow` command: demo, run, bench, host, keys, rec."""
+"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl; --version."""
 from __future__ import annotations
 
 import argparse
 import importlib
 import sys
 
+from . import __version__
+
 __all__ = ["main"]
 
 # sub-command: (module, help); each module has main(argv) -> int
 COMMANDS = {
-    "demo": ("acqflow.demo", "stream a synthetic signal between two processes, live"),
+    "demo": ("acqflow.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": (None, "measure stream (default), --rpc, --storage, --rec, --nodes, --viewers speed; --soak MINUTES"),
+    "bench": ("acqflow.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
+    "lsl": ("acqflow.lsl.cli", "record every visible LSL stream into one recording"),
 }
-
-BENCHES = {"--rpc": "acqflow.rpc.bench", "--storage": "acqflow.storage.bench",
-           "--nodes": "acqflow.nodes.bench", "--viewers": "acqflow.viewers.bench",
-           "--rec": "acqflow.nodes.recbench",
-           "--soak": "acqflow.manager.soak"}
-
-
-def _bench(argv: list[str]) -> int:
-    for flag, module in BENCHES.items():
-        if flag in argv:
-            rest = [a for a in argv if a != flag]
-            return importlib.import_module(module).main(rest)
-    return importlib.import_module("acqflow.dataflow.bench").main(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,14 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)
+    parser.add_argument("--version", action="version", version=f"acqflow {__version__}")
+    if argv[:1] == ["--version"]:
+        print(f"acqflow {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help"):
         parser.print_help()
         return 0 if argv else 2
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         parser.error(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
-    if command == "bench":
-        return _bench(rest)
     return importlib.import_module(COMMANDS[command][0]).main(rest)
 
 

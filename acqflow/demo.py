@@ -94,8 +94,9 @@ def _summary(dirname: str) -> list[str]:
     lines = [f"recording {dirname}: committed={rec.committed}"]
     for name, stream in rec.streams.items():
         t0, t1 = stream.time_range
+        rate = "events" if stream.streamtype == "event" else f"@ {stream.params['sample_rate']:g} Hz"
         lines.append(f"  {name:<9} {len(stream):7d} samples x {stream.params['shape'][1]} ch "
-                     f"@ {stream.params['sample_rate']:g} Hz, {t1 - t0:5.1f} s, gaps {len(stream.gaps)}")
+                     f"{rate}, {t1 - t0:5.1f} s, gaps {len(stream.gaps)}")
     return lines
 
 
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="acqflow demo", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)")
     parser.add_argument("--record", metavar="DIR", help="recording directory (default: a temporary one)")
-    parser.add_argument("--channels", type=int, default=16)
+    parser.add_argument("--channels", type=int, default=16,
+                        help="synthetic channels, channel k a sine at 3 + 2.5 k Hz (default: 16)")
     parser.add_argument("--viewer", action=argparse.BooleanOptionalAction, default=None,
                         help="show an oscilloscope (default: when a display is available)")
     parser.add_argument("--web", metavar="[HOST:]PORT", help="serve the web monitor (docs/monitor.md)")
@@ -132,12 +134,13 @@ def main(argv: list[str] | None = None) -> int:
             for inp in (raw, filtered):
                 _drain(inp)
             lines = table.update(manager.stats())
-            for ch in sorted({0, min(4, args.channels - 1)}):
-                hz = 3.0 + 2.5 * ch
+            shown = {ch: f"ch{ch} ({3.0 + 2.5 * ch:g} Hz)" for ch in sorted({0, min(4, args.channels - 1)})}
+            width = max(map(len, shown.values()))      # sparklines start in one column
+            for ch, name in shown.items():
                 for label, inp in (("raw", raw), ("filtered", filtered)):
                     ring = inp.buffer
                     if ring.index() - ring.first_index() >= 200:
-                        lines.append(f"ch{ch} ({hz:g} Hz) {label:<8} {sparkline(ring[-200::5][:, ch])}")
+                        lines.append(f"{name:<{width}} {label:<8} {sparkline(ring[-200::5][:, ch])}")
             if sys.stdout.isatty():
                 sys.stdout.write("\x1b[H\x1b[J")
             lines += [monitor.banner()] if monitor else []

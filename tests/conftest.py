@@ -6,6 +6,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+# the helpers live in acqflow.testing; tests may import them from here too
+from acqflow.testing import grab_array, process_events_until, save_png, wait_for  # noqa: E402,F401
+
 SHM_DIR = "/dev/shm"
 _PREFIX = "acqflow_"
 
@@ -31,19 +34,6 @@ def pytest_sessionfinish(session, exitstatus):
         session.config._acqflow_leaked = sorted(mine)
         print(f"\nLEAKED shared memory segments: {sorted(mine)}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-def wait_for(condition, timeout: float = 10.0, interval: float = 0.01, message: str = ""):
-    """Wait until ``condition()`` is true; fail the test after ``timeout`` seconds."""
-    import time
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {message or condition}")
-        time.sleep(interval)
 
 
 S3_BUCKET = "acqflow-test"

@@ -47,9 +47,9 @@ def test_bench_writes_json(tmp_path):
     result = acqflow("bench", "--seconds", "0.2", "--sizes", "2KiB", "--json", str(out), timeout=300)
     assert result.returncode == 0, result.stderr
     data = json.loads(out.read_text())
-    cases = {(r["protocol"], r["transfermode"]) for r in data["rows"]}
+    cases = {(r["protocol"], r["transfermode"]) for r in data["results"]}
     assert cases == {(p, m) for p in ("tcp", "ipc", "inproc") for m in ("plaindata", "sharedmem")}
-    assert all(r["chunks_per_s"] > 0 and r["latency_p50_us"] > 0 for r in data["rows"])
+    assert all(r["chunks_per_s"] > 0 and r["latency_p50_us"] > 0 for r in data["results"])
     assert "memcpy MB/s" in result.stdout
 
 
@@ -80,7 +80,7 @@ def test_rec_bench_records_without_loss_and_reads_checked_slices(tmp_path):
     result = acqflow("bench", "--rec", "--rates", "20", "--seconds", "0.5", "--channels", "8",
                      "--hours", "0.002", "--slices", "3", "--warm", "--json", str(out), timeout=300)
     assert result.returncode == 0, result.stderr
-    data = json.loads(out.read_text())
+    data = json.loads(out.read_text())["results"]
     [rec] = data["recorder"]
     assert rec["samples"] == rec["expected"] and rec["gaps"] == 0 and rec["overflows"] == 0
     assert data["sustained_MBps"] == 20 and "sustained without loss: 20 MB/s" in result.stdout
@@ -98,6 +98,6 @@ def test_bench_double_ring_option(tmp_path):
                      timeout=300)
     assert result.returncode == 0, result.stderr
     assert "sharedmem ring: double" in result.stdout
-    rows = json.loads(out.read_text())["rows"]
+    rows = json.loads(out.read_text())["results"]
     assert {r["double_ring"] for r in rows if r["transfermode"] == "sharedmem"} == {True}
     assert all(r["mb_per_s"] > 0 for r in rows)

@@ -2,7 +2,7 @@
 
 from ..errors import Error
 
-__all__ = ["StreamError", "StreamClosed", "OverrunError"]
+__all__ = ["StreamError", "StreamClosed", "OverrunError", "MalformedMessage"]
 
 
 class StreamError(Error, RuntimeError):
@@ -15,3 +15,7 @@ class StreamClosed(StreamError):
 
 class OverrunError(Error, IndexError):
     """Data asked for was overwritten (or was being overwritten) by the writer."""
+
+
+class MalformedMessage(StreamError):
+    """A stream message whose frames or header do not make sense (counted and skipped)."""

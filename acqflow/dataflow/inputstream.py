@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import collections
+import logging
+import math
+import time
 from typing import Any
 
 import msgpack
 import numpy as np
 
 from . import clock
-from .errors import OverrunError, StreamClosed, StreamError
+from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
+from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
-from .spec import check_compatible, check_filters, make_dtype
+from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
 from .transport import Subscriber
-from .wire import CLOSED, SHARED, unpack_header
+from .wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
 
 __all__ = ["InputStream"]
+
+log = logging.getLogger(__name__)
 
 
 def _params_of(output) -> dict:
@@ -38,7 +44,14 @@ class InputStream:
     mode, ring overrun); ``gaps`` counts index discontinuities of any cause, listed
     in ``gap_log`` as ``(start, stop, cause)`` with cause 'dropped', 'overrun',
     'source' (the sender skipped) or 'disconnected' (sent while this input was
-    closed, before a reconnect).  Timeouts are in milliseconds.
+    closed, before a reconnect).  The output's heartbeat and end-of-stream message
+    carry its last index, so losses at the end of a stream are counted too.
+    ``malformed`` counts messages skipped because their frames or header made no
+    sense (``last_malformed`` says why); ``stale`` counts chunks dropped (within
+    ``dropped``) in drop mode because the queue behind them spans more than
+    ``max_queue_s`` of sending (a late reader is not penalised for a burst).
+    ``stream_changes`` counts reconnects to a different output (``stream_id``):
+    the index then restarts instead of going backwards.  Timeouts are in milliseconds.
     """
 
     def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
@@ -53,6 +66,11 @@ class InputStream:
         self.gap_log: collections.deque = collections.deque(maxlen=1000)
         self.received_chunks = 0
         self.received_samples = 0
+        self.malformed = 0
+        self.last_malformed: str | None = None
+        self.stale = 0
+        self.stream_changes = 0
+        self.stream_id: str | None = None
         self.last_latency: float | None = None
         self.last_send_time: float | None = None   # sender's clock.now() for the last chunk
         self.latencies: collections.deque = collections.deque(maxlen=1000)
@@ -64,6 +82,9 @@ class InputStream:
         self._last_seq: int | None = None
         self._last_index: int | None = None
         self._foreign_clock: str | None = None
+        self._peeked = None
+        self._max_age = math.inf
+        self._newest_send = -math.inf
 
     def connect(self, output, timeout: float = 5.0) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
@@ -86,14 +107,28 @@ class InputStream:
             if params["backpressure"] == "block":
                 self._slots = ReaderSlots(self._shm.segment)
                 self._slot = self._slots.register(self._shm.index())
+        drop = params.get("backpressure", "drop") == "drop"
+        hwm = params.get("hwm") or 1000
+        budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
+        if drop and params["transfermode"] == "plaindata":
+            # this end's half of the byte budget: the output's queue length, planned from
+            # the stream's params and already raised if the output has sent smaller chunks
+            # (never raised here: ZeroMQ cannot change a receiving queue's bound once connected)
+            hwm = params.get("hwm") or queue_hwm(budget, planned_chunk_bytes(params), None)
+            self._max_age = float(params.get("max_queue_s") or DEFAULT_PARAMS["max_queue_s"])
+        else:
+            self._max_age = math.inf
         try:
-            self._sub = Subscriber(params["url"], hwm=params.get("hwm") or 1000, timeout=timeout)
+            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout)
         except Exception:
             self._release_shm()
             raise
         self.params = params
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
+        self._peeked = None
+        self._newest_send = -math.inf
+        self._join(self._sub.position, params.get("stream_id"))
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
             try:
@@ -101,6 +136,32 @@ class InputStream:
             except BaseException:
                 self.close()      # a refused connection leaves the input unconnected
                 raise
+
+    def _join(self, position, stream_id: str | None) -> None:
+        """Start counting from where the output stood when it answered (its position),
+        reporting what was sent while this input was away, or a new stream."""
+        if stream_id is not None and self.stream_id is not None and stream_id != self.stream_id:
+            self.stream_changes += 1
+            log.warning("%s: connected to a different output (stream %s, was %s): the index "
+                        "restarts at %s", self._label(), stream_id[:8], self.stream_id[:8],
+                        position[1] if position else "its next chunk")
+            self._last_index = None
+        self.stream_id = stream_id
+        self._last_seq = None
+        if position is None:
+            return
+        seq, index = position[0], position[1]
+        if self._last_index is not None and index < self._last_index:
+            self.stream_changes += 1      # indexes of one output never rewind: not the same stream
+            log.warning("%s: the output's index went back from %d to %d: counted as a new stream",
+                        self._label(), self._last_index, index)
+            self._last_index = None
+        if self._last_index is None:              # a first or a new stream: start here
+            if self._buffer is not None:
+                self._buffer.reset_index(index)
+        elif index > self._last_index:            # the same stream moved on meanwhile:
+            self._catch_up(seq, index)            # a 'disconnected' gap (no _last_seq yet)
+        self._last_index, self._last_seq = index, seq
 
     def _attach_shm(self, params: dict) -> None:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""
@@ -141,16 +202,123 @@ class InputStream:
 
     # -- receiving -----------------------------------------------------------
     def poll(self, timeout: float | None = None) -> bool:
-        """True when a chunk is ready; waits up to ``timeout`` ms (None: forever)."""
+        """True when a chunk (or end-of-stream) is ready; waits up to ``timeout`` ms
+        (None: forever).  Heartbeats and malformed messages are handled, not reported."""
         self._check_connected()
-        return self._sub.poll(None if timeout is None else int(timeout))
+        if self._peeked is None:
+            self._peeked = self._next(timeout)
+        return self._peeked is not None
+
+    def _next(self, timeout: float | None):
+        """The next valid data or end-of-stream message as ``(header, frames)``, or None
+        after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
+        sub = self._sub
+        wait = None if timeout is None else int(timeout)
+        deadline = None
+        while True:
+            frames = sub.recv(wait)
+            if frames is None:
+                return None
+            try:
+                head = self._check(frames)
+            except MalformedMessage as exc:
+                self._malformed(str(exc))
+                head = None
+            if head is not None:
+                if head.kind != HEARTBEAT:
+                    return head, frames
+                self._heartbeat(head)
+            if wait is not None and wait > 0:    # time spent on skipped messages counts
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + wait / 1000
+                wait = max(0, int((deadline - now) * 1000))
+
+    def _check(self, frames):
+        """Validate a message against its own header and this stream's state."""
+        head = unpack_header(frames[0].bytes)
+        kind, n = head.kind, head.nsamples
+        last_seq, last_index = self._last_seq, self._last_index
+        if last_seq is not None and (head.seq < last_seq or (head.seq == last_seq and kind != HEARTBEAT)):
+            raise MalformedMessage(f"message seq {head.seq} repeats or goes back (last was {last_seq})")
+        if last_index is not None and head.index - n < last_index:
+            raise MalformedMessage(f"chunk [{head.index - n}:{head.index}] goes back before index "
+                                   f"{last_index}")
+        if kind == DATA:
+            if len(frames) != 2:
+                raise MalformedMessage(f"data message with {len(frames)} frames (2 expected)")
+            if self._shm is not None:
+                raise MalformedMessage("plain data message on a sharedmem stream")
+            shape = head.shape
+            if head.dtype != self._header_dtype or not shape or shape[0] != n or \
+                    (self._shape is not None and (shape[1:] != self._shape[1:])):
+                raise MalformedMessage(f"chunk of {n} samples, dtype {head.dtype!r} shape {shape} "
+                                       f"does not fit the stream ({self.params['dtype']} {self._shape})")
+            nbytes = len(frames[1])
+            if nbytes != math.prod(shape) * self._dtype.itemsize:
+                raise MalformedMessage(f"payload of {nbytes} bytes for a chunk of shape {shape}")
+        elif len(frames) != 1:
+            raise MalformedMessage(f"{kind!r} message with {len(frames)} frames (1 expected)")
+        elif kind == SHARED:
+            if self._shm is None:
+                raise MalformedMessage("shared-memory message on a plaindata stream")
+            if n > self._shm.size:
+                raise MalformedMessage(f"chunk of {n} samples is longer than the shared ring")
+        return head
+
+    def _is_stale(self, send_time: float) -> bool:
+        """True when a chunk sent more than ``max_queue_s`` later is already queued behind
+        this one.  Only asked for chunks that waited that long: it reads (and keeps, in
+        order) what is queued now to find the newest send time."""
+        sub = self._sub
+        while len(sub.pending) < 100000:        # (the queue's own bound is far lower)
+            frames = sub.recv_more()
+            if frames is None:
+                break
+            sub.pending.append(frames)
+            self._note_newest(frames)
+        return self._newest_send - send_time > self._max_age
+
+    def _note_newest(self, frames) -> None:
+        raw = frames[0].bytes
+        if raw[1:2] in (DATA, SHARED):      # heartbeats and ends are stamped when idle
+            try:
+                t = unpack_header(raw).send_time
+            except MalformedMessage:
+                return                      # counted when it is read
+            if t > self._newest_send:
+                self._newest_send = t
+
+    def _malformed(self, problem: str) -> None:
+        self.malformed += 1
+        if not problem.startswith("malformed"):
+            problem = f"malformed stream message: {problem}"
+        self.last_malformed = problem
+        log.log(logging.WARNING if self.malformed <= 10 else logging.DEBUG,
+                "%s: skipped a %s (%d so far)", self._label(), problem, self.malformed)
+
+    def _catch_up(self, seq: int, index: int) -> None:
+        """The output says messages up to ``seq`` ended at ``index`` (heartbeat or end)."""
+        if self._last_index is None:
+            self._last_index, self._last_seq = index, seq
+            return
+        if index > self._last_index:
+            self._account(seq + 1, index, index)
+            self._last_index = index
+            if self._buffer is not None:
+                self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), index)
+        self._last_seq = seq
+
+    def _heartbeat(self, head) -> None:
+        self._catch_up(head.seq, head.index)
 
     def recv(self, timeout: float | None = None, return_data: bool | None = None):
         """Next chunk as ``(index, data)``; waits up to ``timeout`` ms (None: forever).
 
         For sharedmem streams data is returned only with ``return_data=True`` (a
         copy checked against overwrites); use get_array_slice() for zero-copy views.
-        Raises TimeoutError when nothing arrives, StreamClosed when the output closed.
+        Raises TimeoutError when nothing arrives, StreamClosed when the output closed
+        (after counting what was lost before its end).
         """
         self._check_connected()
         sharedmem = self._shm is not None
@@ -159,20 +327,27 @@ class InputStream:
         if self._slot is not None and self._last_index is not None:
             self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
         while True:
-            frames = self._sub.recv(None if timeout is None else int(timeout))
-            if frames is None:
-                raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
-            head = unpack_header(frames[0].bytes)
+            got, self._peeked = self._peeked, None
+            if got is None:
+                got = self._next(timeout)
+                if got is None:
+                    raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
+            head, frames = got
             if head.kind == CLOSED:
                 self._sub.acknowledge_close()
+                self._catch_up(head.seq - 1, head.index)
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
             start = head.index - head.nsamples
             self._account(head.seq, start, head.index)
+            self._last_seq = head.seq
+            sent = head.send_time
+            if self._foreign_clock is not None:    # latency on one clock: the receiver's
+                est = clock.offset_to(self._foreign_clock, sent)
+                sent = sent - est[0] if est is not None else None
+            latency = None if sent is None else clock.now() - sent
             data = None
             if sharedmem:
-                if head.kind != SHARED:
-                    raise StreamError("plain data message on a sharedmem stream")
                 if start < self._shm.first_index():
                     self._lost(start, head.index, "overrun")
                     continue
@@ -183,24 +358,19 @@ class InputStream:
                         self._lost(start, head.index, "overrun")
                         continue
             else:
-                if head.dtype != self._header_dtype or \
-                        (self._shape is not None and head.shape[1:] != self._shape[1:]):
-                    raise StreamError(f"received a chunk of dtype {head.dtype} shape {head.shape}; "
-                                      f"stream is {self.params['dtype']} {self._shape}")
+                if latency is not None and latency > self._max_age and self._is_stale(head.send_time):
+                    self.stale += 1               # the queue spans more than max_queue_s: drop it
+                    self._lost(start, head.index, "dropped")
+                    continue
                 data = np.frombuffer(frames[1].buffer, self._dtype).reshape(head.shape)
                 data.flags.writeable = False   # may be the sender's (or another input's) memory
-            self._last_seq = head.seq
             self._last_index = head.index
             self.received_chunks += 1
             self.received_samples += head.nsamples
             self.last_send_time = head.send_time
-            sent = head.send_time
-            if self._foreign_clock is not None:    # latency on one clock: the receiver's
-                est = clock.offset_to(self._foreign_clock, sent)
-                if est is not None:
-                    sent -= est[0]
-            self.last_latency = clock.now() - sent
-            self.latencies.append(self.last_latency)
+            if latency is not None:
+                self.last_latency = latency
+                self.latencies.append(latency)
             if data is not None:
                 for f in self.filters:
                     data = f(data)
@@ -243,9 +413,14 @@ class InputStream:
             return self._shm
         raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
 
-    def get_data(self, start: int, stop: int, copy: bool = False) -> np.ndarray:
-        """Samples [start, stop) by absolute index, from the local or shared ring."""
-        return self._ring().get_data(start, stop, copy=copy)
+    def get_data(self, start: int, stop: int, copy: bool = False, join: bool = True):
+        """Samples [start, stop) by absolute index, from the local or shared ring
+        (see :meth:`RingBuffer.get_data`)."""
+        return self._ring().get_data(start, stop, copy=copy, join=join)
+
+    def __getitem__(self, key):
+        """``input[i:j]`` (and any RingBuffer index) on the local or shared ring."""
+        return self._ring()[key]
 
     def get_array_slice(self, index: int, length: int) -> np.ndarray:
         """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
@@ -288,6 +463,8 @@ class InputStream:
         pick = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else (lambda q: None)
         return {"chunks": self.received_chunks, "samples": self.received_samples,
                 "dropped": self.dropped, "gaps": self.gaps, "index": self._last_index,
+                "malformed": self.malformed, "stale": self.stale,
+                "stream_changes": self.stream_changes,
                 "latency_p50": pick(0.5), "latency_p99": pick(0.99)}
 
     def _check_connected(self) -> None:
@@ -309,6 +486,7 @@ class InputStream:
         self.connected = False
         self._sub.close()
         self._sub = None
+        self._peeked = None
         self._release_shm()
         self._last_seq = None
 

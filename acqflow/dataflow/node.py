@@ -35,6 +35,18 @@ class NodeStateError(StreamError):
     """A node method was called in a state that does not allow it."""
 
 
+class Ports(dict):
+    """A node's inputs or outputs by name; a missing name's KeyError lists the ports."""
+
+    def __init__(self, node: "Node", kind: str, streams: dict):
+        super().__init__(streams)
+        self._where = (getattr(node, "name", "?"), kind)
+
+    def __missing__(self, key: Any) -> Any:
+        name, kind = self._where
+        raise KeyError(f"node {name!r} has no {kind} {key!r} ({kind}s: {', '.join(map(str, self)) or 'none'})")
+
+
 class Node:
     """Base class of devices, filters, recorders and viewers.
 
@@ -53,6 +65,35 @@ class Node:
         self._state_lock = threading.RLock()
         self.inputs = {k: InputStream(spec=dict(v), node=self, name=k) for k, v in self._input_specs.items()}
         self.outputs = {k: OutputStream(spec=dict(v), node=self, name=k) for k, v in self._output_specs.items()}
+
+    # -- ports ----------------------------------------------------------------
+    @property
+    def inputs(self) -> "Ports":
+        return self._inputs
+
+    @inputs.setter
+    def inputs(self, value: dict) -> None:
+        self._inputs = value if isinstance(value, Ports) else Ports(self, "input", value)
+
+    @property
+    def outputs(self) -> "Ports":
+        return self._outputs
+
+    @outputs.setter
+    def outputs(self, value: dict) -> None:
+        self._outputs = value if isinstance(value, Ports) else Ports(self, "output", value)
+
+    def __getattr__(self, name: str) -> Any:
+        # only reached for missing attributes: a node given where an output is expected
+        if name == "params":
+            outs = ", ".join(f"{self.name}.outputs[{k!r}]" for k in self.__dict__.get("_outputs", {}))
+            raise AttributeError(f"node {self.__dict__.get('name')!r} is a node, not an output "
+                                 f"stream: connect() takes an OutputStream, a proxy to one or its "
+                                 f"params dict, e.g. {outs or 'one of its outputs'}")
+        prop = getattr(type(self), name, None)
+        if isinstance(prop, property):      # a property's own AttributeError, not this one
+            return prop.fget(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     # -- shortcuts -----------------------------------------------------------
     @property

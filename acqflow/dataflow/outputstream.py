@@ -1,6 +1,8 @@
 """OutputStream: the sending end of a stream (pyacq's API)."""
 from __future__ import annotations
 
+import math
+import uuid
 from typing import Any
 
 import msgpack
@@ -9,20 +11,53 @@ import numpy as np
 from . import clock
 from .errors import StreamError
 from .ringbuffer import RingBuffer
-from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce
-from .spec import check_filters, make_dtype, normalize_params
+from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
+from .spec import check_filters, make_dtype, normalize_params, short
 from .transport import CLOSE_TIMEOUT, Publisher, bind_address
 from .wire import CLOSED, DATA, SHARED, pack_header
 
 __all__ = ["OutputStream"]
 
-_QUEUE_BYTES = 64 * 1024 * 1024   # default per-input queue budget used to pick a HWM
 _SHM_BYTES = 64 * 1024 * 1024     # default shared ring size
+_MAX_HWM = 1000                   # messages: bounds the per-message overhead of tiny chunks
+_MSG_OVERHEAD = 256               # bytes a queued message costs besides its payload
+# Chunk bytes assumed before the first send when chunksize is not given.  ZeroMQ
+# queue lengths can be raised on live connections but not safely lowered (the
+# reading side keeps its old low-water mark and stalls or drops), so the plan
+# starts low and send() raises it once the real chunk size is known.
+ASSUMED_CHUNK_BYTES = 4 << 20
 
 
-def _default_hwm(params: dict, sample_bytes: int) -> int:
-    chunk = params["chunksize"] or (1 if sample_bytes >= 4096 else 256)
-    return int(min(1000, max(8, _QUEUE_BYTES // max(1, chunk * sample_bytes))))
+def queue_hwm(max_queue_bytes: int, chunk_bytes: int, cap: int | None = _MAX_HWM) -> int:
+    """Messages one end of a drop-mode stream may queue: half of ``max_queue_bytes``
+    (the other half is the other end's) in chunks of ``chunk_bytes``, at most ``cap``
+    (the default's limit; an explicit ``hwm`` may go beyond it) and at least 2 (a
+    queue of 1 stalls ZeroMQ's flow control)."""
+    n = (max_queue_bytes // 2) // (chunk_bytes + _MSG_OVERHEAD)
+    return int(max(2, n if cap is None else min(cap, n)))
+
+
+# Chunks assumed to span at least this long when only the rate is known (typical
+# device chunks are 10 ms or more; a smaller real chunk raises the queue at send).
+ASSUMED_CHUNK_S = 0.01
+
+
+def planned_chunk_bytes(params: dict) -> int:
+    """Bytes per message a drop-mode queue is planned for before data flows: the
+    minimum chunk when ``chunksize`` and ``shape`` are set; else, with a declared rate,
+    ASSUMED_CHUNK_S of data (at least one sample, at most ASSUMED_CHUNK_BYTES); else
+    ASSUMED_CHUNK_BYTES."""
+    if params["transfermode"] == "sharedmem":
+        return 0                       # messages carry no payload: the ring holds the data
+    if params.get("shape") is None:
+        return ASSUMED_CHUNK_BYTES
+    sample = int(np.prod(params["shape"][1:], dtype=np.int64)) * make_dtype(params["dtype"]).itemsize
+    if params.get("chunksize"):
+        return params["chunksize"] * sample
+    rate = params.get("sample_rate")
+    if rate and math.isfinite(rate) and rate > 1.0:     # 1 Hz is the default: no rate declared
+        return int(min(ASSUMED_CHUNK_BYTES, max(sample, rate * ASSUMED_CHUNK_S * sample)))
+    return ASSUMED_CHUNK_BYTES
 
 
 class OutputStream:
@@ -52,6 +87,10 @@ class OutputStream:
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
         self._packb = msgpack.Packer().pack    # reused: send() is called from one thread
+        # Identity of this output, kept across close()/configure() like the index: an
+        # input reconnected to another output sees a new stream, not a rewind.
+        self.stream_id = uuid.uuid4().hex
+        self._hwm_chunk_bytes = 1 << 62
 
     # -- set-up --------------------------------------------------------------
     def configure(self, **kwargs) -> None:
@@ -65,26 +104,49 @@ class OutputStream:
         params["name"] = self.name if self.name is not None else params.get("name")
         params["node"] = getattr(self.node, "name", None) if self.node is not None else None
         params["clock_id"] = clock.clock_id()   # the clock of the chunks' send times
+        params["stream_id"] = self.stream_id
         params.pop("shm_name", None)
         params.pop("shm_nonce", None)
         dtype = make_dtype(params["dtype"])
         sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
         sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
+        drop = params["backpressure"] == "drop"
+        planned = planned_chunk_bytes(params)
+        bounded = queue_hwm(params["max_queue_bytes"], planned)
+        self._hwm_user = params["hwm"]
         if params["hwm"] is None:
-            params["hwm"] = _default_hwm(params, sample_bytes)
+            guess = (params["chunksize"] or (1 if sample_bytes >= 4096 else 256)) * sample_bytes
+            params["hwm"] = bounded if drop else int(min(_MAX_HWM, max(8, (64 << 20) // max(1, guess))))
+        elif drop:
+            params["hwm"] = min(params["hwm"], queue_hwm(params["max_queue_bytes"], planned, None))
+        # drop mode: chunks smaller than planned raise the queue length (see send)
+        self._hwm_chunk_bytes = planned if drop and params["transfermode"] == "plaindata" else -1
         ring = None
         if params["transfermode"] == "sharedmem":
             if params["buffer_size"] is None:
                 params["buffer_size"] = max(params["chunksize"] or 1, _SHM_BYTES // max(1, sample_bytes))
-            ring = RingBuffer((params["buffer_size"],) + sample_shape, dtype, double=params["double"],
-                              shmem="create", axisorder=params["axisorder"])
+            ring_bytes = params["buffer_size"] * sample_bytes * (2 if params["double"] else 1)
+            free = shm_free_bytes()
+            if free is not None and ring_bytes > free:
+                raise ValueError(f"buffer_size={short(params['buffer_size'])} needs {ring_bytes} bytes "
+                                 f"of shared memory, which cannot be allocated here (/dev/shm has "
+                                 f"{free} bytes free); use a smaller buffer_size")
+            try:
+                ring = RingBuffer((params["buffer_size"],) + sample_shape, dtype, double=params["double"],
+                                  shmem="create", axisorder=params["axisorder"])
+            except (OSError, MemoryError, ValueError) as exc:
+                raise ValueError(f"buffer_size={short(params['buffer_size'])} needs {ring_bytes} bytes "
+                                 f"of shared memory, which cannot be allocated here "
+                                 f"({type(exc).__name__}: {short(str(exc))}); use a smaller buffer_size"
+                                 ) from None
             ring.reset_index(self._index)
             params["shm_name"] = ring.shm_id
             # Inputs check it, so a same-named segment elsewhere is never mistaken for ours.
             params["shm_nonce"] = ring.segment.header[NONCE_WORD] = new_nonce()
         try:
             publisher = Publisher(bind_address(params["protocol"], params["interface"], params["port"]),
-                                  block=params["backpressure"] == "block", hwm=params["hwm"])
+                                  block=not drop, hwm=params["hwm"], stream_id=self.stream_id,
+                                  position=(self._seq, self._index))
         except Exception:
             if ring is not None:
                 ring.close()
@@ -129,12 +191,14 @@ class OutputStream:
         if self._video and self._sample_shape is not None and data.ndim == len(self._sample_shape):
             data = data[np.newaxis]
         if data.dtype != self._dtype:
-            raise ValueError(f"output {self.name or ''}: chunk dtype {data.dtype} does not match the "
+            raise ValueError(f"{self._label()}: chunk dtype {data.dtype} does not match the "
                              f"stream dtype {self._dtype} (cast it, or add a filter)")
         if (self._sample_shape is not None and data.shape[1:] != self._sample_shape) or \
                 data.ndim == 0 or (self._ndim is not None and data.ndim != self._ndim):
-            raise ValueError(f"output {self.name or ''}: chunk shape {data.shape} does not match the "
+            raise ValueError(f"{self._label()}: chunk shape {data.shape} does not match the "
                              f"stream shape {self.params['shape']} (time axis first)")
+        if data.nbytes < self._hwm_chunk_bytes:
+            self._fit_queue(data.nbytes)
         n = data.shape[0]
         end = self._index + self._pending_n + n if index is None else int(index)
         if end < self._index + self._pending_n + n:
@@ -152,6 +216,18 @@ class OutputStream:
         if self._pending_n >= self._chunksize:
             self._flush()
 
+    def _fit_queue(self, chunk_bytes: int) -> None:
+        """Drop mode: chunks smaller than planned lengthen the queue (in messages) up to
+        ``max_queue_bytes``; it is never shortened (see ASSUMED_CHUNK_BYTES)."""
+        self._hwm_chunk_bytes = chunk_bytes
+        if self._hwm_user is None:
+            hwm = queue_hwm(self.params["max_queue_bytes"], chunk_bytes)
+        else:
+            hwm = min(self._hwm_user, queue_hwm(self.params["max_queue_bytes"], chunk_bytes, None))
+        if hwm > self.params["hwm"]:
+            self.params["hwm"] = hwm
+            self._publisher.set_hwm(hwm)
+
     def advance_to(self, index: int) -> None:
         """Continue counting from absolute ``index`` (never backwards), e.g. when a
         rebuilt node takes over from one that crashed: inputs see a gap, not a rewind."""
@@ -163,6 +239,8 @@ class OutputStream:
         self._index = index
         if self._ring is not None and self._ring.index() < index:
             self._ring.reset_index(index)
+        if self._publisher is not None:
+            self._publisher.set_position(self._seq, index)
 
     def flush(self) -> None:
         """Send what chunking holds back, even if shorter than ``chunksize``."""
@@ -182,7 +260,7 @@ class OutputStream:
             data = np.ascontiguousarray(data)
             header = pack_header(DATA, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
                                  self._packb)
-            self._publisher.send(header, data)
+            self._publisher.send(header, data, (self._seq, end))
         else:
             if n > self._ring.size:
                 raise ValueError(f"chunk of {n} samples does not fit the shared ring "
@@ -192,10 +270,14 @@ class OutputStream:
             self._ring.new_chunk(data, end)
             header = pack_header(SHARED, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
                                  self._packb)
-            self._publisher.send(header)
+            self._publisher.send(header, None, (self._seq, end))
         self._index = end
         self.sent_chunks += 1
         self.sent_samples += n
+
+    def _label(self) -> str:
+        """How errors name this output: by name when it has one."""
+        return f"output {self.name}" if self.name else "output"
 
     # -- teardown ------------------------------------------------------------
     def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
@@ -215,6 +297,11 @@ class OutputStream:
         if self._ring is not None:
             self._ring.close()
             self._ring = self._slots = None
+
+    @property
+    def last_index(self) -> int:
+        """pyacq's name for :attr:`index`: absolute count of samples sent."""
+        return self._index
 
     def reset_buffer_index(self) -> None:
         """pyacq compatibility: no-op, indexes stay absolute across restarts."""

@@ -11,20 +11,17 @@ import numpy as np
 from .inputstream import InputStream
 from .outputstream import OutputStream
 from .errors import StreamError
-from .spec import make_dtype
+from .spec import TRANSPORT_KEYS, make_dtype
 from .threadpoll import ThreadPollInput
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer", "inherited_params"]
 
-# Transport details belong to one output and are never inherited.
-_TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
-                   "buffer_size", "hwm", "name", "node", "double", "axisorder", "chunksize",
-                   "backpressure", "shm_nonce", "clock_id"}
 
 
 def inherited_params(input_params: dict, **overrides) -> dict:
     """Output params describing the same signal as ``input_params``, with overrides."""
-    params = {k: v for k, v in input_params.items() if k not in _TRANSPORT_KEYS}
+    # transport details belong to one output and are never inherited
+    params = {k: v for k, v in input_params.items() if k not in TRANSPORT_KEYS}
     params.update(overrides)
     return params
 

@@ -23,9 +23,11 @@ class RingBuffer:
 
     ``buf[i:j]`` reads absolute samples i..j-1 (negative = counted back from the
     head); anything outside the readable window ``[first_index(), index())`` raises
-    IndexError.  With ``double=True`` the memory holds two copies so every window
-    is a contiguous view.  ``shmem='create'`` puts the ring in shared memory
-    (name in ``shm_id``); ``shmem=<name>`` attaches read-only to an existing one.
+    IndexError.  Like numpy (and pyacq): ``buf[i:j:-k]`` steps backwards and
+    ``buf[i:j, c]`` indexes the other axes of the result.  With ``double=True`` the
+    memory holds two copies so every window is a contiguous view.
+    ``shmem='create'`` (or True) puts the ring in shared memory (name in
+    ``shm_id``); ``shmem=<name>`` attaches read-only to an existing one.
     """
 
     def __init__(self, shape, dtype, double: bool = True, shmem: str | None = None,
@@ -46,6 +48,8 @@ class RingBuffer:
         memory_shape = tuple(logical[a] for a in self.axisorder)
         sample_bytes = int(np.prod(shape[1:], dtype=np.int64)) * self.dtype.itemsize
         self._segment: Segment | None = None
+        if shmem is True:
+            shmem = "create"
         if shmem is None:
             self._meta = np.zeros(8, np.int64)
         elif shmem == "create":
@@ -148,13 +152,9 @@ class RingBuffer:
     # -- reading -------------------------------------------------------------
     def _bounds(self, start, stop) -> tuple[int, int]:
         head = self.index()
-        start = self.first_index() if start is None else int(start)
-        stop = head if stop is None else int(stop)
-        if start < 0:
-            start += head
-        if stop < 0:
-            stop += head
         first = self.first_index()
+        start = first if start is None else self._absolute(start, head)
+        stop = head if stop is None else self._absolute(stop, head)
         if start < first and start <= stop <= head and self._segment is not None:
             raise OverrunError(f"samples [{start}:{stop}] were overwritten (readable window is "
                                f"[{first}:{head}])")
@@ -163,29 +163,69 @@ class RingBuffer:
                              f"[{first}:{head}]")
         return start, stop
 
+    @staticmethod
+    def _absolute(i, head: int) -> int:
+        i = int(i)
+        return i + head if i < 0 else i
+
     def __getitem__(self, key):
+        rest = None
+        if isinstance(key, tuple):
+            key, rest = key[0], key[1:]
         if isinstance(key, (int, np.integer)):
-            i = int(key) + self.index() if key < 0 else int(key)
+            i = self._absolute(key, self.index())
             self._bounds(i, i + 1)
-            return self._buffer[i % self.size]
+            out = self._buffer[i % self.size]
+            return out[rest] if rest else out
         if not isinstance(key, slice):
             raise TypeError(f"ring indices must be ints or slices, not {type(key).__name__}")
-        if key.step is not None and key.step < 1:
-            raise ValueError(f"slice step must be positive, got {key.step}")
-        start, stop = self._bounds(key.start, key.stop)
+        step = 1 if key.step is None else int(key.step)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        start, stop = key.start, key.stop
+        if step < 0:            # read [stop+1, start+1) forwards, then step backwards (numpy's order)
+            head = self.index()
+            start, stop = (None if stop is None else self._absolute(stop, head) + 1,
+                           None if start is None else self._absolute(start, head) + 1)
+        start, stop = self._bounds(start, stop)
         out = self._view(start, stop)
-        return out if key.step in (None, 1) else out[::key.step]
+        if step != 1:
+            out = out[::step]
+        return out[(slice(None),) + rest] if rest else out
 
-    def _view(self, start: int, stop: int) -> np.ndarray:
+    def _pieces(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
+        """[start, stop) as one view, or as two views (before and after the ring's end)."""
         p, n = start % self.size, stop - start
         if self.double or p + n <= self.size:
-            return self._buffer[p:p + n]
-        return np.concatenate([self._buffer[p:], self._buffer[:n - (self.size - p)]])
+            return self._buffer[p:p + n], None
+        return self._buffer[p:], self._buffer[:n - (self.size - p)]
 
-    def get_data(self, start, stop, copy: bool = False) -> np.ndarray:
-        """Samples [start, stop) as a view when possible (``copy=True`` for a safe copy)."""
-        out = self[start:stop]
-        return out.copy() if copy and out.base is not None else out
+    def _view(self, start: int, stop: int) -> np.ndarray:
+        a, b = self._pieces(start, stop)
+        if b is None:
+            return a
+        # joined in the ring's memory order, so axisorder's contiguous axis stays contiguous
+        logical = (stop - start,) + self.shape[1:]
+        out = np.empty(tuple(logical[k] for k in self.axisorder), self.dtype)
+        out = out.transpose(np.argsort(self.axisorder))
+        out[:len(a)] = a
+        out[len(a):] = b
+        return out
+
+    def get_data(self, start, stop, copy: bool = False, join: bool = True):
+        """Samples [start, stop) as a view when possible (``copy=True`` for a safe copy).
+
+        ``join=False`` returns two arrays, the part before and the part after the
+        ring's end (the second empty when the range does not wrap), never copying.
+        """
+        start, stop = self._bounds(start, stop)
+        if join:
+            out = self._view(start, stop)
+            return out.copy() if copy and out.base is not None else out
+        a, b = self._pieces(start, stop)
+        if b is None:
+            b = a[:0]
+        return (a.copy(), b.copy()) if copy else (a, b)
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """A copy of [start, stop), checked after copying against concurrent writes.

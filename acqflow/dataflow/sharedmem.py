@@ -25,7 +25,8 @@ from multiprocessing import resource_tracker, shared_memory
 import numpy as np
 
 __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WORD", "new_nonce",
-           "nonce_problem", "probe_segment"]
+           "nonce_problem", "probe_segment", "pid_alive", "shm_free_bytes", "open_shared",
+           "release_shared"]
 
 SEGMENT_PREFIX = "acqflow_"
 HEADER_BYTES = 4096
@@ -55,6 +56,26 @@ def _open(name: str | None, size: int) -> shared_memory.SharedMemory:
             return shared_memory.SharedMemory(name=name)
         finally:
             resource_tracker.register = register
+
+
+def open_shared(name: str | None, size: int) -> shared_memory.SharedMemory:
+    """Create a segment of ``size`` bytes (``name`` None) or attach to ``name`` without
+    taking ownership (only the creator unlinks it)."""
+    return _open(name, size)
+
+
+def release_shared(shm: shared_memory.SharedMemory, owner: bool) -> None:
+    """Close a mapping (later if views into it are alive) and, for the owner, unlink it."""
+    try:
+        shm.close()
+    except BufferError:
+        _unclosed.append(shm)   # numpy views still use it: unmapped once they are gone
+    _close_unclosed()
+    if owner:
+        try:
+            shm.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def _close_unclosed() -> None:
@@ -132,6 +153,17 @@ class Segment:
             pass
 
 
+def shm_free_bytes() -> int | None:
+    """Bytes free for shared memory (/dev/shm), or None where that cannot be known.
+    Segments are sparse files: an oversized one is created fine and faults (SIGBUS)
+    only when written, so callers check first."""
+    try:
+        st = os.statvfs("/dev/shm")
+    except OSError:
+        return None
+    return st.f_bavail * st.f_frsize
+
+
 def new_nonce() -> int:
     """A random non-zero int64 identifying one segment (written at NONCE_WORD)."""
     return secrets.randbits(62) + 1
@@ -191,11 +223,16 @@ class ReaderSlots:
         return self.segment.header[_SLOT0:_SLOT0 + 2 * MAX_READERS].reshape(MAX_READERS, 2)
 
     def register(self, cursor: int) -> int:
+        """Take a free slot (freeing those of dead processes first) at ``cursor``."""
         with self.segment.lock():
             slots = self._words()
             free = np.flatnonzero(slots[:, 0] == 0)
             if len(free) == 0:
-                raise RuntimeError(f"more than {MAX_READERS} readers on {self.segment.name}")
+                self._free_dead()
+                free = np.flatnonzero(slots[:, 0] == 0)
+            if len(free) == 0:
+                raise RuntimeError(f"{MAX_READERS} live block-mode readers already use "
+                                   f"{self.segment.name}; close one first")
             k = int(free[0])
             slots[k, 1] = cursor
             slots[k, 0] = os.getpid()
@@ -218,6 +255,7 @@ class ReaderSlots:
             return
         started = time.monotonic()
         delay = 0.00005
+        last_sweep = 0.0
         while True:
             slots = self._words()
             active = slots[:, 0] != 0
@@ -232,18 +270,30 @@ class ReaderSlots:
             if waited < 0.0001:
                 os.sched_yield()
                 continue
-            if waited > 0.5:
+            if waited > 0.1 and waited - last_sweep > 0.1:
+                last_sweep = waited
                 self._free_dead()
             time.sleep(delay)
             delay = min(delay * 2, 0.001)
 
     def _free_dead(self) -> None:
+        """Free the slots of reader processes that no longer run (killed, crashed)."""
         slots = self._words()
         for k in np.flatnonzero(slots[:, 0] != 0):
-            pid = int(slots[k, 0])
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
+            if not pid_alive(int(slots[k, 0])):
                 slots[k, 0] = 0
-            except PermissionError:
-                pass
+
+
+def pid_alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie, killed but not yet reaped, does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True                   # another user's live process
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True                   # no /proc here: trust kill()

@@ -9,6 +9,11 @@ either delivered or counted as dropped, never silently missed.
 ``block=True`` sets XPUB_NODROP: a full subscriber queue makes ``send`` wait
 instead of dropping (a slow reader slows the writer and loses nothing).
 
+While an output is idle its keeper sends a heartbeat (every HEARTBEAT_S) carrying
+the seq and index of the last data message, so an input learns of messages it
+lost even when none follows them; the subscription answer carries the same
+position, so losses before an input's first message are counted too.
+
 End-of-stream is acknowledged too: ZeroMQ silently skips an input whose queue
 is full, so ``close()`` repeats the message until each input has subscribed to
 ``CLOSE_ACK + token`` (or left, or CLOSE_TIMEOUT passed).
@@ -25,14 +30,16 @@ import time
 
 import zmq
 
+from . import clock
 from .errors import StreamClosed
-from .wire import ACK, CLOSE_ACK, TOPIC
+from .wire import ACK, CLOSE_ACK, HEARTBEAT, TOPIC, pack_header, pack_position, unpack_position
 
 __all__ = ["Publisher", "Subscriber", "bind_address"]
 
 log = logging.getLogger(__name__)
 _ids = iter(range(1 << 62))
 CLOSE_TIMEOUT = 0.5   # seconds close() waits for inputs to acknowledge end-of-stream
+HEARTBEAT_S = 0.03    # an output idle this long (to twice this) sends a heartbeat
 # Plain ints: pyzmq's enum arithmetic costs microseconds per message.
 _SNDMORE, _POLLIN = int(zmq.SNDMORE), int(zmq.POLLIN)
 _RCVTIMEO = int(zmq.RCVTIMEO)
@@ -54,8 +61,11 @@ def bind_address(protocol: str, interface: str, port) -> str:
 class Publisher:
     """The sending end: one XPUB socket shared by a caller thread and a keeper thread."""
 
-    def __init__(self, address: str, block: bool, hwm: int):
+    def __init__(self, address: str, block: bool, hwm: int, stream_id: str | None = None,
+                 position: tuple[int, int] = (0, 0)):
         self.block = block
+        self.stream_id = stream_id
+        self.position = position                 # (seq, index) of the last data message sent
         self._lock = threading.Lock()
         self._closing = False
         self._inputs: dict[bytes, bool] = {}     # token -> has acknowledged end-of-stream
@@ -86,13 +96,20 @@ class Publisher:
         poller = select.poll()
         poller.register(self._fd, select.POLLIN)
         poller.register(self._wake_r, select.POLLIN)
+        seen = None
+        next_beat = time.monotonic() + HEARTBEAT_S
         try:
             while not self._closing:
-                poller.poll(50)
+                poller.poll(max(1, int((next_beat - time.monotonic()) * 1000) + 1))
                 if self._closing:
                     break
                 with self._lock:
                     self._drain()
+                    now = time.monotonic()
+                    if now >= next_beat:
+                        if self.position is seen and self._inputs:
+                            self._heartbeat()
+                        seen, next_beat = self.position, now + HEARTBEAT_S
         except Exception:
             log.exception("output %s: subscription keeper failed; new inputs cannot connect",
                           self.url)
@@ -100,6 +117,24 @@ class Publisher:
     @property
     def n_inputs(self) -> int:
         return len(self._inputs)
+
+    def _heartbeat(self) -> None:
+        seq, index = self.position
+        try:
+            self._sock.send(pack_header(HEARTBEAT, seq, index, 0, clock.now(), None, []), zmq.NOBLOCK)
+        except zmq.Again:
+            pass      # a full queue: the next beat tries again
+
+    def set_position(self, seq: int, index: int) -> None:
+        """Record where the stream stands without sending (e.g. an index moved on)."""
+        with self._lock:
+            self.position = (seq, index)
+
+    def set_hwm(self, hwm: int) -> None:
+        """Raise the per-input queue length (messages), existing inputs included.
+        (Lowering it on live connections makes ZeroMQ stall or drop: never do.)"""
+        with self._lock:
+            self._sock.setsockopt(zmq.SNDHWM, int(hwm))
 
     def _drain(self) -> None:
         """Read subscription changes: new inputs, departures, end-of-stream acks."""
@@ -110,7 +145,7 @@ class Publisher:
             if topic == ACK and subscribe:
                 self._inputs[token] = False
                 try:
-                    sock.send(msg[1:], zmq.NOBLOCK)
+                    sock.send(msg[1:] + pack_position(*self.position, self.stream_id), zmq.NOBLOCK)
                 except zmq.Again:
                     pass   # the input times out and reports it
             elif topic == ACK:
@@ -119,11 +154,12 @@ class Publisher:
                 self._inputs[token] = True
                 self._acked.set()
 
-    def send(self, header: bytes, payload=None) -> None:
+    def send(self, header: bytes, payload=None, position: tuple[int, int] | None = None) -> None:
         """Send one message (header frame, optional payload frame) to every input.
 
-        In blocking mode a full input queue makes this wait (re-checking close());
-        a refused first frame leaves nothing half-sent.
+        ``position`` is the message's (seq, index), kept for heartbeats.  In blocking
+        mode a full input queue makes this wait (re-checking close()); a refused
+        first frame leaves nothing half-sent.
         """
         while True:
             with self._lock:
@@ -135,6 +171,8 @@ class Publisher:
                     else:
                         _send_frame(self._sock, header, _SNDMORE, True, False)
                         _send_frame(self._sock, payload, 0, payload.nbytes < COPY_BELOW, False)
+                    if position is not None:
+                        self.position = position
                     return
                 except zmq.Again:
                     if not self.block:
@@ -189,6 +227,7 @@ class Subscriber:
         sock.connect(url)
         sock.setsockopt(zmq.SUBSCRIBE, TOPIC)
         self._token = os.urandom(12)
+        self.position = None     # (seq, index, stream_id) the output answered with
         token = ACK + self._token
         sock.setsockopt(zmq.SUBSCRIBE, token)
         self._sock = sock
@@ -202,7 +241,11 @@ class Subscriber:
                 raise TimeoutError(f"no output stream answered at {url} within {timeout} s "
                                    f"(is it configured and its process alive?)")
             frames = sock.recv_multipart(copy=False)
-            if frames[0].bytes == token:
+            first = frames[0].bytes
+            if first[:len(token)] == token:
+                self.position = unpack_position(first[len(token):])
+                if self.position is not None:
+                    self.pending.clear()  # sent before the answer: before this input joined
                 break
             self.pending.append(frames)   # data that raced ahead of the answer
 
@@ -229,6 +272,16 @@ class Subscriber:
         except zmq.Again:
             return None
         frames = [first]
+        while frames[-1].more:
+            frames.append(sock.recv(0, copy=False))
+        return frames
+
+    def recv_more(self) -> list | None:
+        """The next message from the socket only (not ``pending``), without waiting."""
+        sock = self._sock
+        if not sock.poll(0):
+            return None
+        frames = [sock.recv(0, copy=False)]
         while frames[-1].more:
             frames.append(sock.recv(0, copy=False))
         return frames

@@ -21,6 +21,20 @@ def _cv2():
     return require("cv2", "video", "Camera")
 
 
+def _quiet_open(cv2, source, api):
+    """``cv2.VideoCapture(source, api)`` without OpenCV's WARN lines for a device that
+    is not there: the ValueError that follows says it clearly."""
+    log = getattr(getattr(cv2, "utils", None), "logging", None)
+    level = log.getLogLevel() if log is not None else None
+    if log is not None:
+        log.setLogLevel(log.LOG_LEVEL_ERROR)
+    try:
+        return cv2.VideoCapture(source, api)
+    finally:
+        if log is not None:
+            log.setLogLevel(level)
+
+
 def _is_url(source: str) -> bool:
     return "://" in source
 
@@ -76,7 +90,7 @@ class Camera(DeviceNode):
             raise ValueError(f"{self.name}: device must be a camera index, a file or a URL, "
                              f"got {device!r}")
         api = cv2.CAP_ANY if api_preference is None else api_preference
-        cap = cv2.VideoCapture(device if isinstance(device, str) else int(device), api)
+        cap = _quiet_open(cv2, device if isinstance(device, str) else int(device), api)
         if not cap.isOpened():
             cap.release()
             if is_file or isinstance(device, str):

@@ -7,7 +7,8 @@ import numpy as np
 
 from ..dataflow.registry import register_node_type
 from ._base import DeviceNode
-from ._lsl import channel_labels, clock_offset, dtype_for_format, pylsl, resolve_stream
+from ._lsl import (channel_info, clock_offset, desc_channels, dtype_for_format, pylsl,
+                   resolve_stream, stream_metadata)
 from .events import event_dtype
 
 __all__ = ["LSLInlet"]
@@ -17,7 +18,10 @@ class LSLInlet(DeviceNode):
     """Resolves one LSL stream and sends it on ``signals``, its times on ``timestamps``.
 
     Numeric streams become an 'analogsignal' ``(-1, channel_count)`` of the mapped
-    dtype; string (marker) streams become an 'event' stream of EventSource's dtype
+    dtype, channel labels, units and types in ``channel_info`` (and ``units`` when every
+    channel has the same), the LSL identity and whole XML header as metadata
+    (``lsl_name``, ``lsl_source_id``, ``lsl_info_xml``...); string (marker) streams become
+    an 'event' stream of EventSource's dtype
     ``(index=-1, time, label)``.  ``timestamps`` (float64 ``(-1, 1)``, same
     indexes) holds each sample's LSL time stamp converted to acqflow's clock:
     ``lsl_stamp + inlet.time_correction() + (clock.now() - local_clock())``.
@@ -61,17 +65,20 @@ class LSLInlet(DeviceNode):
         self.max_chunk, self.max_buflen = max_chunk, max_buflen
         self.label_size, self.clock_sync_interval = label_size, clock_sync_interval
         srate = info.nominal_srate()
-        meta = dict(lsl_name=info.name(), lsl_type=info.type(), lsl_source_id=info.source_id(),
-                    lsl_uid=info.uid(), lsl_hostname=info.hostname(), nominal_srate=srate,
-                    irregular_rate=srate == lsl.IRREGULAR_RATE)
+        meta = stream_metadata(info)          # identity, format, the whole XML header
+        chans = channel_info(n, desc_channels(meta["lsl_info_xml"]))
+        units = {c.get("units", "") for c in chans}
+        if len(units) == 1 and units != {""}:
+            meta["units"] = units.pop()       # one unit for every channel: the stream's
         rate = srate if srate > 0 else 1.0
         if dtype is None:
+            meta.pop("units", None)
             self._set_output_spec("signals", streamtype="event", dtype=event_dtype(label_size).descr,
                                   shape=(-1,), sample_rate=rate, time_field="time", **meta)
         else:
             self._set_output_spec("signals", streamtype="analogsignal", dtype=dtype.str,
                                   shape=(-1, n), sample_rate=rate,
-                                  channel_info=[{"name": lab} for lab in channel_labels(info)], **meta)
+                                  channel_info=chans, **meta)
         self._set_output_spec("timestamps", streamtype="analogsignal", dtype="float64", shape=(-1, 1),
                               sample_rate=rate,
                               channel_info=[{"name": "time", "units": "s", "clock": "acqflow"}])

@@ -36,7 +36,11 @@ def _step(what: str, call, *args, **kwargs):
     try:
         return call(*args, **kwargs)
     except Exception as exc:
-        raise GraphBuildError(f"{what}: {exc}") from exc
+        # one line: a remote error's type and message (its traceback stays in __cause__)
+        text = (f"{exc.remote_type}: {exc.remote_message}" if hasattr(exc, "remote_message")
+                else str(exc) or type(exc).__name__)
+        lines = text.strip().splitlines() or [type(exc).__name__]
+        raise GraphBuildError(f"{what}: {lines[0][:300]}") from exc
 
 
 def _connect(manager: Manager, c) -> None:

@@ -150,17 +150,23 @@ class GroupHandle:
         self.snapshot = old
         return list(old["nodes"])
 
-    def close(self) -> None:
+    def close(self) -> str | None:
+        """Close the group's nodes and process; what went wrong, if anything."""
+        problem = None
         if self.state in ("running", "restarting"):
             try:
                 self.proxy.close(_timeout=30)
             except Exception as exc:
                 log.warning("closing node group %r: %s", self.name, exc)
-            self.spawner.stop()
+                problem = f"closing node group {self.name!r}: {exc}"
+            code = self.spawner.stop()
+            if code and problem is None:
+                problem = f"node group {self.name!r} ended with {exit_reason(code)}"
         elif self.state == "dead":
             self.spawner.kill()
         self._drop_client()
         self.state = "closed"
+        return problem
 
     def _drop_client(self) -> None:
         """Close this thread's client to the (gone) process: each holds file descriptors."""

@@ -9,12 +9,14 @@ configured as before, re-connected on both sides, restarted if they ran.
 """
 from __future__ import annotations
 
+import graphlib
 import logging
 import os
 import threading
 import time
 from typing import Any, Callable
 
+from ..dataflow.graph import topological_order
 from .groups import GroupHandle
 
 __all__ = ["Manager", "create_manager"]
@@ -38,6 +40,7 @@ class Manager:
         self._node_groups: dict[str, str] = {}      # node name -> group name
         self._lock = threading.RLock()
         self._closing = threading.Event()
+        self.close_problems: list[str] = []
         self.on_group_death: list[Callable[[str, str], None]] = []
         self._monitor = threading.Thread(target=self._watch, name="acqflow-manager-heartbeat", daemon=True)
         self._monitor.start()
@@ -112,8 +115,12 @@ class Manager:
         """Node names, sources before the nodes they feed."""
         deps = {n: set() for n in self._node_groups}
         for src, _, dst, _ in self.connections():
-            if dst in deps and src in deps:
+            if dst in deps and src in deps and src != dst:
                 deps[dst].add(src)
+        try:
+            return topological_order(deps)
+        except graphlib.CycleError:
+            pass
         done: list[str] = []
         while len(done) < len(deps):
             ready = [n for n in deps if n not in done and deps[n] - {n} <= set(done)]
@@ -251,17 +258,26 @@ class Manager:
         return seen
 
     # -- teardown ------------------------------------------------------------
-    def close(self) -> None:
-        """Stop everything, then close nodes (sinks first) and every process."""
+    def close(self) -> list[str]:
+        """Stop everything, then close nodes (sinks first) and every process.
+
+        Returns (and keeps in ``close_problems``) what did not go cleanly: nodes that
+        failed to stop or close, groups that had died or had to be killed."""
         if self._closing.is_set():
-            return
+            return self.close_problems
+        problems: list[str] = []
         try:
             self.stop_all()
         except Exception as exc:
             log.warning("stopping nodes: %s", exc)
+            problems.append(f"stopping nodes: {exc}")
         self._closing.set()
         self.clocks.close()
         self._monitor.join()
+        for group in self.groups.values():
+            if group.state not in ("running", "restarting", "closed"):
+                problems.append(f"node group {group.name!r} was {group.state}"
+                                + (f" ({group.reason})" if group.reason else ""))
         order = self.order()[::-1]
         for name in order:
             group = self.groups[self._node_groups[name]]
@@ -270,11 +286,16 @@ class Manager:
                     self.node(name).close(_timeout=30)
                 except Exception as exc:
                     log.warning("closing node %r: %s", name, exc)
+                    problems.append(f"closing node {name!r}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
         for group in self.groups.values():
-            group.close()
+            problem = group.close()
+            if problem:
+                problems.append(problem)
         from .remote import close_host
         for host in self.hosts.values():
             close_host(host)
+        self.close_problems = problems
+        return problems
 
     def __enter__(self) -> "Manager":
         return self

@@ -17,6 +17,7 @@ import time
 
 from ..dataflow.graph import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
+from .check import check_graph
 from .console import StatsTable
 from .manager import Manager
 
@@ -25,28 +26,69 @@ __all__ = ["main", "run_graph"]
 log = logging.getLogger("acqflow.run")
 
 
+def recording_paths(spec: GraphSpec) -> dict[str, str]:
+    """Node name -> absolute recording directory, for every node given a ``dirname``
+    (recorders; group processes share this process's working directory)."""
+    return {name: os.path.abspath(os.path.expanduser(str(ns.params["dirname"])))
+            for name, ns in spec.nodes.items()
+            if isinstance(ns.params.get("dirname"), (str, os.PathLike)) and ns.params["dirname"]}
+
+
+def recording_summary(path: str) -> tuple[bool, str]:
+    """(committed, one line) for the recording at ``path``, as a reader opens it."""
+    try:
+        from ..storage import open_recording
+        rec = open_recording(path)
+    except Exception as exc:      # noqa: BLE001 - reported, whatever the reason
+        return False, f"recording {path}: NOT readable ({_first_line(exc)})"
+    streams = list(rec.streams.values())
+    samples = sum(len(s) for s in streams)
+    what = f"{len(streams)} streams, {samples} samples"
+    if rec.committed:
+        return True, f"recording {path}: committed ({what})"
+    return False, (f"recording {path}: NOT committed ({what} readable in sealed blocks; "
+                   f"the writer did not close)")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
               restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
               on_started=None, keys_dir: str | None = None, web: str | None = None,
-              web_token: str | None = None) -> int:
+              web_token: str | None = None, debug: bool = False) -> int:
     """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.
     ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``);
-    ``web``: serve the web monitor on this [HOST:]PORT (docs/monitor.md)."""
+    ``web``: serve the web monitor on this [HOST:]PORT (docs/monitor.md).
+
+    Returns 0 when every node and process closed and every recording was committed,
+    1 otherwise; the last lines say which (never "closed" when something was not)."""
     stop = stop or threading.Event()
     table = StatsTable()
     tty = out.isatty()
+    built = False
     with Manager(restart=restart) as manager:
         try:
             build_graph(spec, manager, keys_dir=keys_dir)
         except GraphBuildError as exc:
-            print(f"acqflow run: {exc}", file=sys.stderr)
+            if debug:
+                log.error("building the graph failed", exc_info=exc)
+            print(f"acqflow run: {exc}" + ("" if debug else " (--debug shows the traceback)"),
+                  file=sys.stderr)
             return 1
-        manager.start_all()
-        try:
-            monitor = manager.serve_web(web, token=web_token) if web else None
-        except (ValueError, OSError, ImportError) as exc:
-            print(f"acqflow run: {exc}", file=sys.stderr)
-            return 2
+        built = True
+        monitor = None
+        if stop.is_set():          # Ctrl-C while building: close what was built, start nothing
+            out.write("stopping before start (signal received while building)...\n")
+        else:
+            manager.start_all()
+            try:
+                monitor = manager.serve_web(web, token=web_token) if web else None
+            except (ValueError, OSError, ImportError) as exc:
+                print(f"acqflow run: {exc}", file=sys.stderr)
+                return 2
         if on_started is not None:
             on_started(manager)
         started = time.monotonic()
@@ -66,8 +108,34 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
             monitor.close()
         out.write("stopping...\n")
         out.flush()
+    problems = list(manager.close_problems)
+    if built:
+        for path in recording_paths(spec).values():
+            committed, line = recording_summary(path)
+            out.write(line + "\n")
+            if not committed:
+                problems.append(f"recording {path} not committed")
+    if problems:
+        out.write("stopped with problems:\n" + "".join(f"  - {p}\n" for p in problems))
+        return 1
     out.write("stopped: every node and process closed\n")
     return 0
+
+
+def _load(args: argparse.Namespace) -> GraphSpec:
+    """Read, validate and check the graph file; GraphError lists every problem."""
+    try:
+        spec = load_graph(args.graph, run_imports=not args.check)
+    except FileNotFoundError:
+        raise GraphError([f"no such graph file"], args.graph) from None
+    except IsADirectoryError:
+        raise GraphError(["is a directory, not a graph file"], args.graph) from None
+    except OSError as exc:
+        raise GraphError([f"cannot read it: {exc.strerror or exc}"], args.graph) from None
+    problems = check_graph(spec)
+    if problems:
+        raise GraphError(problems, args.graph)
+    return spec
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, help="stop after this many seconds")
     parser.add_argument("--interval", type=float, default=1.0, help="table refresh period (s)")
     parser.add_argument("--restart", action="store_true", help="restart node groups that die")
-    parser.add_argument("--check", action="store_true", help="only validate the graph file")
+    parser.add_argument("--check", action="store_true",
+                        help="only validate the graph file and node params (does not run "
+                             "its imports: nor start anything)")
     parser.add_argument("--keys", metavar="DIR",
                         help="Curve keys (acqflow keys DIR) for hosts that are not loopback "
                              "(default: $ACQFLOW_KEYS)")
@@ -85,19 +155,32 @@ def main(argv: list[str] | None = None) -> int:
                              "(needs the qt extra and a display)")
     parser.add_argument("--web", metavar="[HOST:]PORT", help="serve the web monitor (docs/monitor.md)")
     parser.add_argument("--web-token", metavar="TOKEN", help="token for the web monitor (default: generated)")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks (remote ones included) of errors")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        spec = load_graph(args.graph)
-    except FileNotFoundError:
-        print(f"acqflow run: no such graph file: {args.graph}", file=sys.stderr)
-        return 2
+        return _main(args)
     except GraphError as exc:
         print(f"acqflow run: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:      # noqa: BLE001 - one line, the traceback with --debug
+        if args.debug:
+            raise
+        print(f"acqflow run: {type(exc).__name__}: {_first_line(exc)[:300]} "
+              f"(--debug shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _main(args: argparse.Namespace) -> int:
+    spec = _load(args)
     if args.check:
+        note = ""
+        if spec.unchecked:
+            note = (f"; not checked: {', '.join(spec.unchecked)} (their types come from "
+                    f"imports:, which --check does not run)")
         print(f"{args.graph}: valid ({len(spec.nodes)} nodes, {len(spec.connections)} connections, "
-              f"{len({n.group for n in spec.nodes.values()})} processes)")
+              f"{len({n.group for n in spec.nodes.values()})} processes{note})")
         return 0
     keys_dir = os.path.expanduser(args.keys) if args.keys else None
     if keys_dir is not None and not os.path.isdir(keys_dir):
@@ -115,9 +198,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         return run_graph_with_monitor(run_graph, spec, duration=args.duration,
                                       interval=args.interval, restart=args.restart, stop=stop,
-                                      keys_dir=keys_dir, web=args.web, web_token=args.web_token)
+                                      keys_dir=keys_dir, web=args.web, web_token=args.web_token,
+                                      debug=args.debug)
     return run_graph(spec, duration=args.duration, interval=args.interval, restart=args.restart,
-                     stop=stop, keys_dir=keys_dir, web=args.web, web_token=args.web_token)
+                     stop=stop, keys_dir=keys_dir, web=args.web, web_token=args.web_token,
+                     debug=args.debug)
 
 
 if __name__ == "__main__":

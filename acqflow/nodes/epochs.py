@@ -25,7 +25,8 @@ class Epocher(Node):
 
     Inputs: ``signal`` (analogsignal (time, channels)) and ``events`` (an event
     stream with an ``index`` field in samples of the signal, e.g. a trigger's
-    output).  Parameters: ``pre`` / ``post`` (s before / after the event),
+    output, or of bare integer indexes as pyacq's triggers send; their label is b"").
+    Parameters: ``pre`` / ``post`` (s before / after the event),
     ``labels`` (None: every event; else the labels to keep), ``buffer_duration``
     (s of signal kept for late events, default max(5, 2 (pre + post))),
     ``max_pending`` (events waiting for their signal, 10000).
@@ -80,8 +81,10 @@ class Epocher(Node):
                     self._derive_output()
             else:
                 check_input(self, inputname, inp.params, streamtypes=("event",))
-                fields = make_dtype(inp.params["dtype"]).fields or {}
-                if "index" not in fields or fields["index"][0].kind not in "iu":
+                dt = make_dtype(inp.params["dtype"])
+                fields = dt.fields or {}
+                bare = dt.fields is None and dt.kind in "iu"        # bare indexes, as pyacq's triggers
+                if not bare and ("index" not in fields or fields["index"][0].kind not in "iu"):
                     raise ValueError(f"node {self.name!r} input {inputname!r}: dtype "
                                      f"{inp.params['dtype']!r} has no integer 'index' field")
         except Exception:
@@ -164,8 +167,9 @@ class Epocher(Node):
     def on_events(self, index: int, events: np.ndarray) -> None:
         """An events chunk: queue each (selected) event until its window has arrived."""
         with self._lock:
-            for idx, label in zip(events["index"].tolist(),
-                                  events["label"].tolist() if "label" in events.dtype.names
+            names = events.dtype.names or ()
+            for idx, label in zip(events["index"].tolist() if names else events.tolist(),
+                                  events["label"].tolist() if "label" in names
                                   else [b""] * len(events)):
                 if self.labels is None or label in self.labels:
                     self._pending.append((int(idx), label))

@@ -9,6 +9,7 @@ from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
 from ..dataflow.spec import dtype_to_spec, make_dtype
 from .base import StreamNode
+from .safeexpr import ExpressionError, compile_expression
 
 __all__ = ["Function", "Expression"]
 
@@ -77,23 +78,29 @@ class Function(StreamNode):
 
 
 class Expression(Function):
-    """Function given as a numpy expression of ``x`` (e.g. ``"np.abs(x) * 2"``).
+    """Function given as an array expression of ``x`` (e.g. ``"np.abs(x) * 2"``).
 
-    A string travels to another process where a callable cannot.  Evaluated
-    with ``np`` and ``x`` only (no builtins): it is the graph author's code.
+    A string travels to another process where a callable cannot.  It is checked
+    by a restricted evaluator (:mod:`acqflow.nodes.safeexpr`): numbers, ``x``,
+    arithmetic, comparisons, indexing and numpy functions from a fixed table; no
+    attribute access, no builtins, so a graph file's expression cannot run code.
     """
 
-    def _configure(self, expr: str = "x", output_params: dict | None = None) -> None:
-        if not isinstance(expr, str):
-            raise TypeError(f"expr must be a string expression of x, got {expr!r}")
+    @classmethod
+    def check_config(cls, params: dict) -> list[str]:
+        """Problems with ``params`` found without creating the node (``acqflow run --check``)."""
         try:
-            code = compile(expr, f"<{self.name} expr>", "eval")
-        except SyntaxError as exc:
-            raise ValueError(f"expr {expr!r} is not a valid expression: {exc.msg}") from None
-        self.expr = expr
+            compile_expression(params.get("expr", "x"))
+        except ExpressionError as exc:
+            return [f"params.expr: {exc}"]
+        return []
 
-        def func(x: np.ndarray) -> np.ndarray:
-            return eval(code, {"__builtins__": {}, "np": np}, {"x": x})
+    def _configure(self, expr: str = "x", output_params: dict | None = None) -> None:
+        try:
+            func = compile_expression(expr)
+        except ExpressionError as exc:
+            raise (TypeError if not isinstance(expr, str) else ValueError)(str(exc)) from None
+        self.expr = expr
         super()._configure(func=func, output_params=output_params)
 
 

@@ -1,6 +1,8 @@
 """LSLOutlet: publishes a stream of the graph on Lab Streaming Layer (through pylsl)."""
 from __future__ import annotations
 
+import socket
+
 import numpy as np
 
 from ..dataflow.errors import StreamClosed
@@ -16,11 +18,16 @@ class LSLOutlet(DeviceNode):
     """Pushes every chunk of input ``signals`` to an LSL outlet.
 
     An 'analogsignal' input becomes a numeric LSL stream (same dtype, channel
-    count, ``sample_rate`` as nominal rate, channel labels from ``channel_info``),
-    pushed chunk by chunk with the push time as the last sample's stamp.  An
-    'event' input becomes a one-channel string (marker) stream; an event with a
-    ``time`` field is stamped with that time converted to LSL's clock.  When the
-    input's output closes, ``input_ended`` is set and the outlet stays open.
+    count, ``sample_rate`` as nominal rate, channel labels, units and types from
+    ``channel_info``), pushed chunk by chunk with each sample's source time: the
+    chunk's send time (the source's clock, converted to this process's) is the
+    last sample's, earlier ones step back by ``1 / sample_rate``; a chunk that came
+    faster than its rate (a burst) is spread evenly after the previous one, so stamps
+    never go backwards.  An 'event' input becomes a one-channel string (marker) stream;
+    an event with a ``time`` field is stamped with that time on LSL's clock.  The
+    default ``source_id`` is stable (host, node, stream name and upstream port), so
+    liblsl inlets recover after a restart.  When the input's output closes,
+    ``input_ended`` is set and the outlet stays open.
     """
 
     _input_specs = {"signals": {}}
@@ -29,7 +36,8 @@ class LSLOutlet(DeviceNode):
                    chunk_size: int = 0, max_buffered: int = 360) -> None:
         """Parameters:
 
-        name / type / source_id: the LSL stream's identity (inlets resolve by these).
+        name / type / source_id: the LSL stream's identity (inlets resolve by these);
+            source_id '' (default): ``acqflow:<host>:<node>:<name>:<upstream node.port>``.
         chunk_size: LSL transmission chunk (0: as pushed).  max_buffered: seconds
             the outlet keeps for slow inlets.
         """
@@ -45,6 +53,11 @@ class LSLOutlet(DeviceNode):
         kind = params.get("streamtype")
         dtype = make_dtype(params["dtype"])
         rate = float(params.get("sample_rate") or 0.0)
+        self._period = 1.0 / rate if rate > 0 and not params.get("irregular_rate") else 0.0
+        if not self.source_id:
+            upstream = ".".join(str(params[k]) for k in ("node", "name") if params.get(k))
+            self.source_id = (f"acqflow:{socket.gethostname()}:{self.name}:{self.lsl_name}:"
+                              f"{upstream or 'signals'}")
         if params.get("irregular_rate"):
             rate = lsl.IRREGULAR_RATE
         if kind == "event":
@@ -67,8 +80,13 @@ class LSLOutlet(DeviceNode):
                 label = entry.get("name", f"ch{i}") if isinstance(entry, dict) else str(entry)
                 ch = channels.append_child("channel")
                 ch.append_child_value("label", str(label))
-                if isinstance(entry, dict) and entry.get("units"):
-                    ch.append_child_value("unit", str(entry["units"]))
+                units = entry.get("units") if isinstance(entry, dict) else None
+                units = units or (params.get("units") if isinstance(params.get("units"), str)
+                                  else None)
+                if units:
+                    ch.append_child_value("unit", str(units))
+                if isinstance(entry, dict) and entry.get("type"):
+                    ch.append_child_value("type", str(entry["type"]))
             self._events = False
         else:
             raise ValueError(f"{self.name}: LSL carries 'analogsignal' or 'event' streams, not "
@@ -80,6 +98,7 @@ class LSLOutlet(DeviceNode):
         self.info = info
         self.pushed = 0
         self.input_ended = False
+        self._last_stamp = -np.inf
 
     def have_consumers(self) -> bool:
         """True once at least one LSL inlet is connected."""
@@ -105,9 +124,26 @@ class LSLOutlet(DeviceNode):
                 stamp = ev["time"] - offset if offset is not None else 0.0
                 self._outlet.push_sample([ev["label"].decode("utf-8", "replace")], stamp)
         else:
-            self._outlet.push_chunk(np.ascontiguousarray(data))
+            self._outlet.push_chunk(np.ascontiguousarray(data), self._stamps(len(data)).tolist())
         self.pushed += len(data)
         return None
+
+    def _stamps(self, n: int) -> np.ndarray:
+        """LSL stamps of the ``n`` samples just received: the chunk's send time (on this
+        process's clock, then LSL's) for the last, ``1/rate`` apart, never going back
+        (a burst is spread evenly after the previous chunk's last stamp)."""
+        inp = self.inputs["signals"]
+        t = inp.last_send_time_local
+        if t is None:
+            t = inp.last_send_time
+        last = (t - clock_offset()) if t is not None else pylsl().local_clock()
+        last = max(last, self._last_stamp)
+        stamps = last - np.arange(n - 1, -1, -1) * self._period
+        if stamps[0] <= self._last_stamp:    # faster than the rate (burst, jitter): spread
+            step = (last - self._last_stamp) / n
+            stamps = last - np.arange(n - 1, -1, -1) * step
+        self._last_stamp = last
+        return stamps
 
     def _close_device(self) -> None:
         self._outlet = None

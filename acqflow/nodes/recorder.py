@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 # Stream params that describe one connection, not the data: never recorded.
 _TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
                    "buffer_size", "hwm", "double", "axisorder", "chunksize", "backpressure",
-                   "filters", "name", "node", "shm_nonce", "clock_id"}
+                   "filters", "name", "node", "shm_nonce", "clock_id", "stream_id",
+                   "max_queue_bytes", "max_queue_s"}
 CLOCK_UPDATE_S = 5.0      # how often the stored clock offset of each stream is refreshed
 _HISTORY_MAX = 20000
 

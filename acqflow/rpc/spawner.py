@@ -69,9 +69,11 @@ class ProcessSpawner:
         child_env["PYTHONPATH"] = os.pathsep.join(
             [_PACKAGE_ROOT] + [p for p in child_env.get("PYTHONPATH", "").split(os.pathsep) if p])
         child_env.setdefault("PYTHONUNBUFFERED", "1")
+        # Its own process group: a terminal's Ctrl-C (SIGINT) or a SIGTERM sent to our
+        # group reaches only us, and we stop the child in order (it dies with us anyway).
         self.proc = subprocess.Popen([python, "-u", "-m", "acqflow.rpc.bootstrap"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=child_env)
+                                     stderr=subprocess.PIPE, env=child_env, process_group=0)
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # PIPEs
         self._stdout = PipeLogger(self.proc.stdout, self.name, logging.INFO)
         self._stderr = PipeLogger(self.proc.stderr, self.name, logging.WARNING)

@@ -10,9 +10,8 @@ import os
 import shutil
 import threading
 from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-import fsspec
 
 from .cache import LocalCache
 from .errors import StorageError
@@ -22,6 +21,16 @@ __all__ = ["Backend", "LocalBackend", "FsspecBackend", "make_backend", "is_local
            "local_path", "upload", "fsync_dir", "write_atomic", "lock_writer", "is_being_written"]
 
 LOCK = ".writer.lock"
+
+
+def _fsspec() -> ModuleType:
+    """fsspec, imported on first remote use; ImportError names the extra when missing."""
+    try:
+        import fsspec
+    except ImportError as exc:
+        raise ImportError("remote recordings (URLs) need fsspec: pip install acqflow[storage] "
+                          f"({exc})") from exc
+    return fsspec
 
 
 def is_local(url: str | os.PathLike) -> bool:
@@ -202,7 +211,7 @@ class FsspecBackend(Backend):
     def __init__(self, url: str, storage_options: dict[str, Any] | None = None,
                  cache: LocalCache | None = None):
         self.url = url.rstrip("/")
-        self.fs, self.root = fsspec.core.url_to_fs(self.url, **(storage_options or {}))
+        self.fs, self.root = _fsspec().core.url_to_fs(self.url, **(storage_options or {}))
         self.root = self.root.rstrip("/")
         self.cache = cache
 
@@ -277,7 +286,7 @@ def upload(src: str | os.PathLike, url: str, storage_options: dict[str, Any] | N
     has not arrived yet.
     """
     root = local_path(src)
-    fs, dest = fsspec.core.url_to_fs(url.rstrip("/"), **(storage_options or {}))
+    fs, dest = _fsspec().core.url_to_fs(url.rstrip("/"), **(storage_options or {}))
     dest = dest.rstrip("/")
     seg_dir = root / SEGMENTS
     for p in sorted(seg_dir.iterdir()) if seg_dir.is_dir() else []:

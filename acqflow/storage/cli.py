@@ -10,17 +10,18 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import pathlib
 import sys
 from typing import Any
 
 from .backends import is_local
-from .errors import GapError, StorageError
+from .errors import DamagedManifestError, GapError, StorageError
 from .export import to_csv, to_npy, to_wav
-from .reader import Recording, open_recording
+from .reader import Recording, block_layout, open_recording
 
 __all__ = ["main", "describe"]
 
-FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5", "nwb")
+FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5", "nwb", "xdf")
 _ALIASES = {"hdf5": "h5", "mkv": "avi", "mov": "mp4"}
 
 
@@ -86,10 +87,11 @@ def _print_info(info: dict[str, Any]) -> None:
     for d in info["damage"]:
         print(f"  damage: segment {d['segment']} @ {d['offset']}: {d['reason']}")
     for name, s in info["streams"].items():
+        rate = "irregular (events)" if s["streamtype"] == "event" else f"at {s['sample_rate']:g} Hz"
         print(f"  {name}: {s['streamtype']} {s['dtype']} shape {tuple(s['shape'])} "
-              f"at {s['sample_rate']:g} Hz" + (f", codec {s['codec']['name']}" if s["codec"]
-                                               else ""))
-        print(f"    samples [{s['first_index']}:{s['stop_index']}] ({s['n_samples']} stored, "
+              f"{rate}" + (f", codec {s['codec']['name']}" if s["codec"] else ""))
+        what = "events" if s["streamtype"] == "event" else "samples"
+        print(f"    {what} [{s['first_index']}:{s['stop_index']}] ({s['n_samples']} stored, "
               f"{s['records']} chunks)")
         if s["time_range"]:
             t0, t1 = s["time_range"]
@@ -113,16 +115,19 @@ def _cmd_info(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     rec = _open(args)
-    fmt = args.format or args.out.rsplit(".", 1)[-1].lower()
-    fmt = _ALIASES.get(fmt, fmt)
+    asked = args.format or args.out.rsplit(".", 1)[-1].lower()
+    fmt = _ALIASES.get(asked, asked)
     if fmt not in FORMATS:
         print(f"acqflow rec export: unknown format {fmt!r}; use --format "
               f"{'|'.join(FORMATS)}", file=sys.stderr)
         return 2
     names = list(rec.streams) if args.stream in ("*", "all") else args.stream.split(",")
-    if len(names) > 1 and fmt not in ("h5", "nwb"):
+    if fmt == "xdf" and args.stream in ("*", "all"):
+        from .export_xdf import xdf_streams
+        names = [s.name for s in xdf_streams(rec.streams.values())]
+    if len(names) > 1 and fmt not in ("h5", "nwb", "xdf"):
         print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
-              "(several streams: use .h5 or .nwb)", file=sys.stderr)
+              "(several streams: use .h5, .nwb or .xdf)", file=sys.stderr)
         return 2
     if args.metadata and fmt != "nwb":
         print("acqflow rec export: --metadata is for .nwb exports", file=sys.stderr)
@@ -144,6 +149,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from .export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
                  progress=progress)
+    elif fmt == "xdf":
+        from .export_xdf import to_xdf
+        to_xdf(streams, args.out, args.start, args.stop, progress=progress)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
@@ -153,13 +161,38 @@ def _cmd_export(args: argparse.Namespace) -> int:
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
                 compression=args.compression)
     if not args.quiet:
-        print(f"wrote {args.out} ({fmt}, stream{'s' if len(names) > 1 else ''} "
+        label = asked if asked in _ALIASES and asked != "hdf5" else fmt
+        print(f"wrote {args.out} ({label}, stream{'s' if len(names) > 1 else ''} "
               f"{', '.join(map(repr, names))})")
+        if fmt == "nwb":
+            out = pathlib.Path(args.out)
+            for s in streams:
+                if s.streamtype == "video":
+                    print(f"wrote {out.with_name(f'{out.stem}_{s.name}.mp4')} (the frames of "
+                          f"{s.name!r}, referenced by the NWB file: keep them together)")
     return 0
 
 
+def _verify_blocks_only(args: argparse.Namespace, exc: DamagedManifestError) -> int:
+    """A damaged manifest: say so, and what the blocks alone still show."""
+    print(f"{args.path}: DAMAGED manifest: {exc}")
+    try:
+        layout = block_layout(args.path, _options(args.storage_options))
+    except Exception as err:      # noqa: BLE001 - reported as what it is
+        print(f"  blocks: not readable either ({err})")
+        return 1
+    for sid, s in layout.items():
+        per = s["bytes_per_sample"]
+        print(f"  blocks hold stream id {sid}: samples [{s['first']}:{s['stop']}] "
+              f"({s['samples']} stored), {per if per is not None else 'varying'} bytes per sample")
+    return 1
+
+
 def _cmd_verify(args: argparse.Namespace) -> int:
-    rec = _open(args, verify=True)
+    try:
+        rec = _open(args, verify=True)
+    except DamagedManifestError as exc:
+        return _verify_blocks_only(args, exc)
     checked = 0
     for stream in rec.streams.values():   # every record's payload CRC, and decoding
         if len(stream):
@@ -189,6 +222,13 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    if args.file.lower().endswith(".xdf"):
+        from .import_xdf import from_xdf
+        dest = from_xdf(args.file, args.dir)
+        names = [n for n, s in open_recording(dest).streams.items()
+                 if not (s.entry.get("metadata") or {}).get("lsl_timestamps_of")]
+        print(f"imported {args.file} -> {dest} ({len(names)} streams: {', '.join(names)})")
+        return 0
     from .external import import_media
     dest = import_media(args.file, args.dir, name=args.name, start_time=args.start_time)
     rec = open_recording(dest)
@@ -227,20 +267,22 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--storage-options", metavar="JSON",
                        help="fsspec options, e.g. '{\"anon\": true}'")
         p.add_argument("--cache-dir", help="local cache of remote reads")
+        p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
         return p
 
     p = add("info", "streams, lengths, time range, gaps, committed/damage", _cmd_info)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video), .h5 (HDF5) "
-            "or .nwb (NWB)",
+    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video), .h5 (HDF5), "
+            ".nwb (NWB) or .xdf (XDF)",
             _cmd_export)
-    p.add_argument("stream", help="stream name; for .h5 and .nwb also 'a,b' or 'all'")
+    p.add_argument("stream", help="stream name; for .h5, .nwb and .xdf also 'a,b' or 'all'")
     p.add_argument("--format", choices=FORMATS + tuple(_ALIASES),
                    help="default: from --out's suffix")
     p.add_argument("--out", required=True)
     p.add_argument("--start", type=int)
     p.add_argument("--stop", type=int)
-    p.add_argument("--fill", help="value for gaps ('auto': NaN/0); npy refuses gaps without")
+    p.add_argument("--fill", help="value for gaps ('auto': NaN for floats, 0 for integers); "
+                   "npy refuses a range with gaps unless --fill is given")
     p.add_argument("--full-scale", type=float, default=1.0, help="wav: float value of full scale")
     p.add_argument("--fourcc", help="mp4/avi: OpenCV codec (default mp4v / MJPG; FFV1 lossless)")
     p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")
@@ -251,13 +293,16 @@ def _parser() -> argparse.ArgumentParser:
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
     p = sub.add_parser("import", help="make a recording indexing a WAV or video file "
-                       "(samples not copied)", description="make recording DIR from FILE "
-                       "without copying its samples; FILE must stay in place, unchanged")
+                       "(samples not copied), or from an XDF file (copied)",
+                       description="make recording DIR from FILE: WAV/video without copying "
+                       "its samples (FILE must stay in place, unchanged); .xdf: every stream")
     p.set_defaults(func=_cmd_import)
     p.add_argument("file", metavar="FILE")
     p.add_argument("dir", metavar="DIR")
     p.add_argument("--name", help="stream name (default: audio or video)")
-    p.add_argument("--start-time", type=float, default=0.0, help="time of the first sample")
+    p.add_argument("--start-time", type=float, default=None,
+                   help="time of the first sample, Unix seconds (default: the file's "
+                        "modification time minus its duration)")
     p = sub.add_parser("cache", help="local cache of remote reads: stats or clear",
                        description="stats or clear the default local cache "
                        "(ACQFLOW_CACHE_DIR, ACQFLOW_CACHE_SIZE_BYTES, ACQFLOW_CONFIG)")
@@ -283,8 +328,30 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except (StorageError, KeyError, GapError, ValueError, IndexError, FileNotFoundError,
             OSError, ImportError) as exc:
-        print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
+        if getattr(args, "debug", False):
+            raise
+        print(f"acqflow rec {args.command}: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except Exception as exc:     # noqa: BLE001 - e.g. botocore's, from a remote URL
+        if getattr(args, "debug", False):
+            raise
+        hint = ""
+        path = getattr(args, "path", None) or getattr(args, "url", None)
+        if path and not is_local(path) and not getattr(args, "storage_options", None):
+            hint = (" (a remote URL: give --storage-options, e.g. '{\"anon\": true}' or "
+                    "'{\"client_kwargs\": {\"endpoint_url\": \"http://host:9000\"}}')")
+        print(f"acqflow rec {args.command}: {type(exc).__name__}: {_one_line(exc)}{hint}",
+              file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an error, at most 300 characters (--debug shows everything)."""
+    lines = str(exc).strip().splitlines()
+    text = (lines[0] if lines else type(exc).__name__)
+    if isinstance(exc, KeyError) and len(exc.args) == 1 and isinstance(exc.args[0], str):
+        text = exc.args[0]
+    return text if len(text) <= 300 else text[:297] + "..."
 
 
 if __name__ == "__main__":

@@ -7,12 +7,11 @@ it can trail a recording that is still being written.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .stored import StoredStream
+from .streamdata import StreamData
 
 __all__ = ["StreamReader"]
 
@@ -20,7 +19,7 @@ __all__ = ["StreamReader"]
 class StreamReader:
     """Cursor with ``read()``/iteration returning ``(stop index, data)`` like a live input."""
 
-    def __init__(self, stream: "StoredStream", start: int | None = None,
+    def __init__(self, stream: StreamData, start: int | None = None,
                  follow: bool = False, poll_interval: float = 0.02):
         self.stream = stream
         self.follow = follow
@@ -40,16 +39,14 @@ class StreamReader:
 
     def _available(self) -> tuple[int, int] | None:
         """``(start, stop)`` of the stored run at or after pos, skipping gaps."""
-        s = self.stream
-        a = s._table.arrays
-        k = int(np.searchsorted(a["stop"], self.pos, "right"))
-        if k >= len(a["stop"]):
+        a = self.stream.record_table(self.pos)
+        if not len(a["stop"]):
             return None
-        start = max(int(a["start"][k]), self.pos)
+        start = max(int(a["start"][0]), self.pos)
         if start > self.pos:
             self.gaps.append((self.pos, start))
             self.pos = start
-        return start, int(a["stop"][k])
+        return start, int(a["stop"][0])
 
     def _wait(self, timeout: float | None) -> tuple[int, int] | None:
         deadline = None if timeout is None else time.monotonic() + timeout

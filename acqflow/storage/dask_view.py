@@ -20,14 +20,13 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .backends import is_local
-
-if TYPE_CHECKING:
-    from .stored import StoredStream
+from .errors import StorageError
+from .streamdata import RecordingLike, StreamData
 
 __all__ = ["to_dask", "to_xarray", "block_boundaries"]
 
@@ -48,6 +47,7 @@ def _require(module: str, extra: str = "dask"):
 @dataclass(frozen=True)
 class _Ref:
     """What a task needs to find the stream again, in any process (picklable, small)."""
+    kind: type[RecordingLike]    # the Recording class: its ``open`` reopens by URL
     url: str
     options: str                 # storage options as JSON (hashable)
     cache: Any                   # open_recording's cache argument (None, bool or kwargs dict)
@@ -57,16 +57,14 @@ class _Ref:
     def key(self) -> tuple:
         return self.url, self.options, self.uuid
 
-    def stream(self) -> "StoredStream":
+    def stream(self) -> StreamData:
         """The stream, from this process's recording (opened on first use)."""
         with _OPEN_LOCK:
             rec = _OPEN.get(self.key())
             if rec is None:
-                from .reader import open_recording
-                rec = open_recording(self.url, storage_options=json.loads(self.options),
+                rec = self.kind.open(self.url, storage_options=json.loads(self.options),
                                      cache=self.cache if not is_local(self.url) else None)
                 if str(rec.uuid) != self.uuid:
-                    from .errors import StorageError
                     raise StorageError(f"{self.url}: holds recording {rec.uuid}, not the "
                                        f"{self.uuid} this dask array was made from")
                 _keep(self.key(), rec)
@@ -87,13 +85,12 @@ def _read_block(ref: _Ref, start: int, stop: int, fill: Any) -> np.ndarray:
     return ref.stream().read(start, stop, fill=fill)
 
 
-def block_boundaries(stream: "StoredStream", start: int, stop: int,
+def block_boundaries(stream: StreamData, start: int, stop: int,
                      chunk_bytes: int = 32 << 20) -> list[int]:
     """Chunk edges ``[start, ..., stop]`` at block transitions, merged up to ``chunk_bytes``."""
-    a = stream._table.arrays
-    k0, k1 = stream._span(start, stop)
-    blocks = a["block"][k0:k1]
-    firsts = a["start"][k0:k1][1:][blocks[1:] != blocks[:-1]]       # first record of each block
+    a = stream.record_table(start, stop)
+    blocks = a["block"]
+    firsts = a["start"][1:][blocks[1:] != blocks[:-1]]       # first record of each block
     edges = [int(e) for e in firsts if start < e < stop]
     row = max(1, stream.dtype.itemsize * int(np.prod(stream.shape[1:], dtype=np.int64)))
     target = max(1, int(chunk_bytes) // row)
@@ -106,7 +103,7 @@ def block_boundaries(stream: "StoredStream", start: int, stop: int,
     return out
 
 
-def to_dask(stream: "StoredStream", start: int | None = None, stop: int | None = None,
+def to_dask(stream: StreamData, start: int | None = None, stop: int | None = None,
             fill: Any = "auto", chunk_bytes: int = 32 << 20,
             storage_options: dict[str, Any] | None = None, cache: Any = None):
     """A lazy ``dask.array.Array`` of samples ``[start, stop)`` (see module docstring).
@@ -116,11 +113,11 @@ def to_dask(stream: "StoredStream", start: int | None = None, stop: int | None =
     """
     da = _require("dask.array")
     from dask.base import tokenize
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     options = json.dumps(storage_options or {}, sort_keys=True)
     rec = stream.recording
     url = os.path.abspath(rec.url) if is_local(rec.url) else rec.url     # workers' cwd may differ
-    ref = _Ref(url, options, cache if isinstance(cache, (dict, bool)) or cache is None
+    ref = _Ref(type(rec), url, options, cache if isinstance(cache, (dict, bool)) or cache is None
                else None, str(rec.uuid), stream.name)
     with _OPEN_LOCK:
         if ref.key() not in _OPEN:
@@ -135,23 +132,22 @@ def to_dask(stream: "StoredStream", start: int | None = None, stop: int | None =
     return da.Array(dsk, name, chunks=chunks, dtype=stream.dtype)
 
 
-def to_xarray(stream: "StoredStream", start: int | None = None, stop: int | None = None,
+def to_xarray(stream: StreamData, start: int | None = None, stop: int | None = None,
               fill: Any = "auto", chunk_bytes: int = 32 << 20, clock: str = "recorder",
               storage_options: dict[str, Any] | None = None, cache: Any = None):
     """An ``xarray.DataArray`` over :func:`to_dask`: dims ``("time", "channel")`` with
     coordinates ``time`` (s; ``clock='recorder'``: the recorder's clock, ``'source'``: as
     stored; inside gaps interpolated from their neighbours), ``index`` (absolute sample
     index) and ``channel`` (channel names).  ``attrs['gaps']`` lists the gaps (JSON)."""
-    from .export_nwb import filled_times
     xr = _require("xarray")
     if stream.dtype.names or len(stream.shape) != 2:
         raise ValueError(f"to_xarray needs a (time, channel) signal; {stream.name!r} is "
                          f"{stream.streamtype} with shape {stream.shape} (use to_dask)")
     if clock not in ("recorder", "source"):
         raise ValueError(f"clock must be 'recorder' or 'source', got {clock!r}")
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     data = to_dask(stream, start, stop, fill, chunk_bytes, storage_options, cache)
-    times = filled_times(stream, start, stop, local=clock == "recorder")
+    times = stream.filled_times(start, stop, local=clock == "recorder")
     info = stream.channel_info or []
     names = [str(info[c].get("name", f"ch{c}")) if c < len(info) and isinstance(info[c], dict)
              else f"ch{c}" for c in range(stream.shape[1])]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 __all__ = ["StorageError", "RecordingExistsError", "NotARecordingError", "GapError",
-           "DamagedBlockError", "WriterError"]
+           "DamagedBlockError", "WriterError", "DamagedManifestError"]
 
 
 class StorageError(Exception):
@@ -31,3 +31,8 @@ class DamagedBlockError(StorageError, IOError):
 
 class WriterError(StorageError):
     """The writer thread failed (disk full, permission...); raised on the caller side."""
+
+
+class DamagedManifestError(NotARecordingError):
+    """manifest.json fails its checksum or its structure: its streams' layout cannot be
+    trusted (see ``acqflow rec verify`` for what the blocks still show)."""

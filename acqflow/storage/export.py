@@ -45,7 +45,7 @@ def gap_fill(dtype: np.dtype, fill: Any) -> Any:
 def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
            stop: int | None = None, fill: Any = None, progress: bool | None = None) -> Path:
     """Write samples ``[start, stop)`` to a .npy file without loading them all."""
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     gaps = stream.gaps_in(start, stop)
     if gaps and fill is None:
         raise GapError(f"{stream.name!r} [{start}:{stop}] has gaps; pass fill=", gaps)
@@ -77,13 +77,17 @@ def _columns(stream: StoredStream) -> list[str]:
 
 def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
            stop: int | None = None, progress: bool | None = None) -> Path:
-    """Write ``index, time, <channels or event fields>`` rows for the stored samples."""
+    """Write ``index, time, <channels or event fields>`` rows for the stored samples
+    (``stream_index, stream_time`` first when the fields have an index or time of their own)."""
     columns = _columns(stream)
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     with open(path, "w", newline="") as f, progress_bar(
             stop - start, f"export {stream.name}", "sample", progress) as bar:
         out = csv.writer(f)
-        out.writerow(["index", "time"] + columns)
+        leading = ["index", "time"]
+        if set(leading) & set(columns):     # an event dtype has its own index and time
+            leading = ["stream_index", "stream_time"]
+        out.writerow(leading + columns)
         for s, data in stream.chunks(start, stop):
             times = stream.times(s, s + len(data))
             for k, row in enumerate(data):
@@ -109,7 +113,7 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
     if kind != "f" and not native:
         raise ValueError(f"cannot write dtype {stream.dtype} to WAV (use float, int16, "
                          "int32 or uint8)")
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     with wave.open(os.fspath(path), "wb") as wav, progress_bar(
             stop - start, f"export {stream.name}", "sample", progress) as bar:
         wav.setnchannels(stream.shape[1])

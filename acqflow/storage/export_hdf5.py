@@ -38,7 +38,7 @@ def _h5py():
 
 def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: int | None,
                   fill: Any, compression: str | None, bar: Any) -> None:
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     g = f.create_group(stream.name)
     shape = (stop - start,) + stream.shape[1:]
     row_bytes = max(1, stream.dtype.itemsize * int(np.prod(stream.shape[1:], dtype=np.int64)))
@@ -56,11 +56,9 @@ def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: i
         dset[s - start:s - start + len(data)] = data
         bar.update(len(data))
     g.create_dataset("gaps", data=np.array(gaps, np.int64).reshape(-1, 2))
-    a = stream._table.arrays
-    k0, k1 = stream._span(start, stop) if stop > start else (0, 0)
-    g.create_dataset("chunks", data=np.stack([a["start"][k0:k1], a["stop"][k0:k1],
-                                              a["t"][k0:k1]], axis=1).astype(np.float64)
-                     if k1 > k0 else np.zeros((0, 3)))
+    a = stream.record_table(start, stop) if stop > start else {"t": ()}
+    g.create_dataset("chunks", data=np.stack([a["start"], a["stop"], a["t"]], axis=1)
+                     .astype(np.float64) if len(a["t"]) else np.zeros((0, 3)))
     attrs = {"name": stream.name, "streamtype": stream.streamtype,
              "sample_rate": stream.sample_rate, "start_index": start, "stop_index": stop,
              "units": stream.units or "", "dtype": str(stream.dtype) if not stream.dtype.names

@@ -52,20 +52,8 @@ def _pynwb():
 
 
 def filled_times(stream: StoredStream, start: int, stop: int, local: bool = True) -> np.ndarray:
-    """Time of every index in ``[start, stop)`` (recorder's clock if ``local``, else as
-    stored); gaps get times interpolated between their neighbours (extrapolated at the
-    sample rate at the ends)."""
-    t = np.asarray(stream.local_times(start, stop) if local else stream.times(start, stop), float)
-    known = ~np.isnan(t)
-    if known.all() or not known.any():
-        return t
-    idx = np.arange(start, stop)
-    ki, kt = idx[known], t[known]
-    fill = np.interp(idx, ki, kt)
-    period = 0.0 if stream.streamtype == "event" else 1.0 / stream.sample_rate
-    fill = np.where(idx < ki[0], kt[0] - (ki[0] - idx) * period, fill)
-    fill = np.where(idx > ki[-1], kt[-1] + (idx - ki[-1]) * period, fill)
-    return np.where(known, t, fill)
+    """Times of ``[start, stop)`` with gaps interpolated: see ``StoredStream.filled_times``."""
+    return stream.filled_times(start, stop, local)
 
 
 def _first_stored(stream: StoredStream, start: int, stop: int) -> tuple[int, float] | None:
@@ -262,7 +250,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     streams = stream_list(streams, start, stop, "to_nwb")
     meta = check_metadata(load_metadata(metadata), {s.name: channel_names(s) for s in streams})
     meta["archive"] = metadata is not None
-    spans = [s._bounds(start, stop) for s in streams]
+    spans = [s.bounds(start, stop) for s in streams]
     firsts = [_first_stored(s, a, b) for s, (a, b) in zip(streams, spans)]
     for s, (a, b), first in zip(streams, spans, firsts):
         if b > a and first is None:

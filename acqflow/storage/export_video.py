@@ -62,7 +62,7 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     if not writer.isOpened():
         raise ValueError(f"OpenCV cannot write {path} with fourcc {code!r} (try another "
                          f"fourcc or suffix)")
-    start, stop = stream._bounds(start, stop)
+    start, stop = stream.bounds(start, stop)
     last = np.zeros((h, w, 3) if channels != 1 else (h, w), np.uint8)
     pos = start
     bar = progress_bar(stop - start, f"export {stream.name}", "frame", progress)

@@ -110,11 +110,13 @@ def _probe_video(path: Path) -> dict[str, Any]:
 
 
 def import_media(src: str | os.PathLike, dest: str | os.PathLike, name: str | None = None,
-                 start_time: float = 0.0, chunk: int | None = None) -> Path:
+                 start_time: float | None = None, chunk: int | None = None) -> Path:
     """Make recording ``dest`` (a new local directory) indexing WAV/video file ``src``.
 
     ``name``: the stream name (default ``audio`` for WAV, ``video`` otherwise);
-    ``start_time``: time of the first sample; ``chunk``: samples per virtual chunk.
+    ``start_time``: time of the first sample (Unix seconds; default: the file's
+    modification time minus its duration, since a file is last written when it ends,
+    rather than 1970); ``chunk``: samples per virtual chunk.
     """
     src = Path(src).resolve()
     dest = Path(dest)
@@ -135,6 +137,8 @@ def import_media(src: str | os.PathLike, dest: str | os.PathLike, name: str | No
         params = {"streamtype": "video", "dtype": info["dtype"],
                   "shape": [-1] + info["shape"], "sample_rate": rate}
     size, mtime = _stat(os.fspath(src))
+    if start_time is None:
+        start_time = mtime / 1e9 - (info.get("n") or 0) / rate
     entry = stream_entry(0, name or ("audio" if is_wav else "video"), params)
     entry["external"] = {"kind": kind, "path": str(src), "size": size, "mtime_ns": mtime,
                          "start_time": float(start_time),

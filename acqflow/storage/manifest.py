@@ -1,7 +1,10 @@
 """manifest.json: what a recording holds (streams, state, settings), as plain JSON."""
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import reprlib
 import time
 import uuid as _uuid
 from typing import Any
@@ -10,11 +13,11 @@ import numpy as np
 
 from acqflow.dataflow.spec import dtype_to_spec, make_dtype, normalize_params
 
-from .errors import NotARecordingError
+from .errors import DamagedManifestError, NotARecordingError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "INDEX", "SEGMENTS", "segment_name",
            "segment_number", "DEFAULT_CLOCK", "stream_entry", "new_manifest", "dumps",
-           "loads", "stream_dtype", "stream_shape", "same_stream", "stream_params"]
+           "loads", "manifest_checksum", "check_manifest", "stream_dtype", "stream_shape", "same_stream", "stream_params"]
 
 FORMAT = "acqflow-recording"
 FORMAT_VERSION = 1
@@ -22,11 +25,24 @@ MANIFEST = "manifest.json"
 INDEX = "index.afidx"
 SEGMENTS = "segments"
 SEGMENT_SUFFIX = ".afseg"
+CHECKSUM = "checksum"      # "sha256:<hex>" of the manifest's canonical JSON without this key
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
+def _short(value: Any) -> str:
+    """A bounded repr for messages (a damaged manifest may hold anything)."""
+    return _REPR.repr(value)[:200]
+
+
+_NOT_REBUILDABLE = ("the streams' names, dtypes (byte order included), shapes and sample rates "
+                    "live only in the manifest and cannot be rebuilt from the blocks; restore "
+                    "manifest.json from a copy (`acqflow rec verify` lists what the blocks hold)")
 
 # Keys of stream params that describe transport, not the data: never stored.
 _TRANSPORT_KEYS = {"protocol", "interface", "port", "transfermode", "buffer_size", "double",
                    "axisorder", "chunksize", "backpressure", "hwm", "filters", "shm_nonce",
-                 "clock_id"}
+                   "clock_id", "stream_id", "max_queue_bytes", "max_queue_s"}
 _CORE_KEYS = {"streamtype", "dtype", "shape", "sample_rate", "units", "channel_info", "clock"}
 
 DEFAULT_CLOCK: dict[str, Any] = {
@@ -113,27 +129,88 @@ def new_manifest(settings: dict[str, Any], metadata: dict[str, Any] | None = Non
     }
 
 
+def manifest_checksum(manifest: dict[str, Any]) -> str:
+    """'sha256:<hex>' of the canonical JSON of ``manifest`` without its checksum key."""
+    body = {k: v for k, v in manifest.items() if k != CHECKSUM}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def dumps(manifest: dict[str, Any]) -> bytes:
-    """Serialise a manifest (UTF-8 JSON)."""
-    return json.dumps(manifest, indent=1, sort_keys=False).encode()
+    """Serialise a manifest (UTF-8 JSON) with its checksum as the last key."""
+    body = {k: v for k, v in manifest.items() if k != CHECKSUM}
+    body[CHECKSUM] = manifest_checksum(body)
+    return json.dumps(body, indent=1, sort_keys=False).encode()
+
+
+def _damaged(where: str, what: str) -> DamagedManifestError:
+    return DamagedManifestError(f"{where}: manifest.json is damaged: {what}; {_NOT_REBUILDABLE}")
 
 
 def loads(data: bytes, where: str = "") -> dict[str, Any]:
-    """Parse and check a manifest; NotARecordingError when it is not one."""
+    """Parse and check a manifest: its checksum (recordings written before checksums
+    have none and are only checked for structure), format, version and the fields
+    readers rely on.  NotARecordingError when it is not one, DamagedManifestError
+    (a NotARecordingError) when it is one that was changed or damaged."""
     try:
         m = json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotARecordingError(f"{where}: manifest.json is not valid JSON ({exc})") from None
-    if not isinstance(m, dict) or m.get("format") != FORMAT:
+    if not isinstance(m, dict):
+        raise NotARecordingError(f"{where}: not an acqflow recording manifest")
+    stored = m.pop(CHECKSUM, None)
+    if stored is None:
+        # a damaged key name would make a new recording look like an old one
+        odd = [k for k, v in m.items() if isinstance(v, str) and v.startswith("sha256:")]
+        if odd:
+            raise _damaged(where, f"unknown key {_short(odd[0])} holds the checksum")
+    elif stored != manifest_checksum(m):
+        raise _damaged(where, f"checksum mismatch (stored {_short(stored)}, content gives "
+                              f"{manifest_checksum(m)}): some byte of it changed")
+    if m.get("format") != FORMAT:
         raise NotARecordingError(f"{where}: not an acqflow recording manifest")
     if m.get("version") != FORMAT_VERSION:
-        raise NotARecordingError(f"{where}: unsupported recording version {m.get('version')!r}")
+        raise NotARecordingError(f"{where}: unsupported recording version {_short(m.get('version'))}")
+    check_manifest(m, where)
     return m
+
+
+def check_manifest(m: dict[str, Any], where: str = "") -> None:
+    """DamagedManifestError naming the first field readers cannot use."""
+    if not isinstance(m.get("uuid"), str):
+        raise _damaged(where, f"uuid is {_short(m.get('uuid'))}")
+    streams = m.get("streams")
+    if not isinstance(streams, list):
+        raise _damaged(where, f"streams is {_short(streams)}, not a list")
+    for k, e in enumerate(streams):
+        at = f"streams[{k}]"
+        if not isinstance(e, dict):
+            raise _damaged(where, f"{at} is {_short(e)}, not a mapping")
+        missing = [key for key in ("id", "name", "streamtype", "dtype", "shape", "sample_rate")
+                   if key not in e]
+        if missing:
+            raise _damaged(where, f"{at} has no {', '.join(missing)}")
+        if not isinstance(e["id"], int) or not isinstance(e["name"], str):
+            raise _damaged(where, f"{at}: id {_short(e['id'])} / name {_short(e['name'])}")
+        try:
+            make_dtype(e["dtype"])
+        except Exception as exc:      # noqa: BLE001 - any failure means the same
+            raise _damaged(where, f"{at}.dtype {_short(e['dtype'])} is not a dtype ({exc})") from None
+        shape = e["shape"]
+        if (not isinstance(shape, list) or not shape or shape[0] != -1
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape[1:])):
+            raise _damaged(where, f"{at}.shape is {_short(shape)} (expected [-1, n, ...])")
+        rate = e["sample_rate"]
+        if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool)
+                                 or not math.isfinite(rate) or rate <= 0):
+            raise _damaged(where, f"{at}.sample_rate is {_short(rate)}")
 
 
 def stream_params(entry: dict[str, Any]) -> dict[str, Any]:
     """acqflow stream params equivalent to a stored stream (for a Player's output)."""
-    p = {k: entry[k] for k in ("streamtype", "sample_rate", "units", "channel_info", "clock")}
+    p = {k: entry[k] for k in ("streamtype", "sample_rate")}
+    p.update(units=entry.get("units", ""), channel_info=entry.get("channel_info"),
+             clock=entry.get("clock") or DEFAULT_CLOCK)
     p["dtype"] = dtype_to_spec(stream_dtype(entry))
     p["shape"] = stream_shape(entry)
     p.update(entry.get("metadata") or {})

@@ -5,15 +5,16 @@ from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
+from .backends import Backend
 from .errors import StorageError
 from .progress import progress_bar
+from .streamdata import StreamData
 
-if TYPE_CHECKING:
-    from .reader import Recording
+Range = tuple[str, int, int]    # (file, offset, length): the unit remote reads fetch and cache
 
 __all__ = ["Prefetch", "prefetch"]
 
@@ -39,39 +40,36 @@ class Prefetch:
         pass
 
 
-def prefetch(rec: "Recording", t0: float | None = None, t1: float | None = None,
-             streams: list[str] | None = None, progress: bool | None = None,
+def prefetch(backend: Backend, url: str, streams: Iterable[StreamData],
+             ranges_of: Callable[[StreamData, int, int], Iterable[Range]],
+             t0: float | None = None, t1: float | None = None, progress: bool | None = None,
              workers: int = 4) -> Prefetch:
-    """Download the stored ranges of ``streams`` (default all) with samples in
-    ``[t0, t1)`` (None: from the start / to the end) into the recording's cache.
+    """Download the stored ranges (``ranges_of(stream, start, stop)``) of ``streams`` with
+    samples in ``[t0, t1)`` (None: from the start / to the end) into ``backend``'s cache;
+    what ``Recording.prefetch`` runs.
 
     Local recordings need no prefetch (returns an empty result).  A remote
     recording opened with the cache disabled raises StorageError.
     """
     result = Prefetch()
-    backend = rec.backend
     if not backend.whole_ranges:
         return result
     cache = getattr(backend, "cache", None)
     if cache is None:
-        raise StorageError(f"{rec.url}: prefetch needs a local cache, and this recording "
+        raise StorageError(f"{url}: prefetch needs a local cache, and this recording "
                            "was opened without one (cache=False or a cache size of -1)")
-    todo: list[tuple[str, int, int]] = []
-    seen: set[tuple[str, int, int]] = set()
-    for name in streams or list(rec.streams):
-        s = rec[name]
+    todo: list[Range] = []
+    seen: set[Range] = set()
+    for s in streams:
         if not len(s):
             continue
         tr = s.time_range
         i0, i1 = s.time_to_indexes(tr[0] if t0 is None else t0,
                                    np.inf if t1 is None else t1)
-        result.streams[name] = (i0, i1)
+        result.streams[s.name] = (i0, i1)
         if i1 <= i0:
             continue
-        k0, k1 = s._span(i0, i1)
-        table = s._table
-        for block_no in np.unique(table.arrays["block"][k0:k1]):
-            rng = rec._range_of(s.sid, int(block_no), table)
+        for rng in ranges_of(s, i0, i1):
             if rng not in seen:
                 seen.add(rng)
                 todo.append(rng)
@@ -83,9 +81,9 @@ def prefetch(rec: "Recording", t0: float | None = None, t1: float | None = None,
         warnings.warn(f"prefetch of {result.bytes} bytes exceeds the cache cap "
                       f"({cache.max_bytes} bytes): its first ranges will be evicted",
                       stacklevel=3)
-    bar = progress_bar(sum(r[2] for r in missing), f"prefetch {rec.url}", "B", progress)
+    bar = progress_bar(sum(r[2] for r in missing), f"prefetch {url}", "B", progress)
     try:
-        def fetch(r: tuple[str, int, int]) -> int:
+        def fetch(r: Range) -> int:
             backend.read(*r, immutable=True)
             return r[2]
         with ThreadPoolExecutor(max(1, workers)) as pool:

@@ -12,18 +12,20 @@ import numpy as np
 from .backends import Backend, is_local, make_backend
 from .cache import LocalCache, default_cache
 from .codec import decode_frames
-from .errors import DamagedBlockError, NotARecordingError
+from .errors import DamagedBlockError, NotARecordingError, StorageError
 from .external import open_external
 from .format import HEADER_SIZE
-from .index import BlockIndex, Damage
+from .index import BlockIndex, Damage, StreamTable
 from .manifest import MANIFEST, dumps, loads, segment_name
 from .merge import merge
-from .prefetch import Prefetch
+from .prefetch import Prefetch, prefetch
 from .stored import StoredStream
+from .streamdata import StreamData
 
-__all__ = ["Recording", "open_recording", "delete_recording"]
+__all__ = ["Recording", "open_recording", "delete_recording", "block_layout"]
 
 _RANGE_CACHE = 32  # decoded (stream, block) byte ranges kept per recording
+_EMPTY = StreamTable()
 
 
 class Recording:
@@ -65,6 +67,14 @@ class Recording:
 
     def _write_manifest(self) -> None:
         self.backend.write_manifest(dumps(self.manifest))
+
+    @classmethod
+    def open(cls, url: str | os.PathLike, *, verify: bool = False,
+             cache: LocalCache | bool | dict | None = None,
+             storage_options: dict[str, Any] | None = None) -> "Recording":
+        """:func:`open_recording` as a classmethod: a dask task holds the type and reopens
+        the recording with it in another process (dask_view must not import this module)."""
+        return open_recording(url, verify=verify, cache=cache, storage_options=storage_options)
 
     # -- state -----------------------------------------------------------------------
     @property
@@ -158,13 +168,35 @@ class Recording:
 
     def prefetch(self, t0: float | None = None, t1: float | None = None,
                  streams: list[str] | None = None, progress: bool | None = None,
-                 workers: int = 4) -> "Prefetch":
+                 workers: int = 4) -> Prefetch:
         """Download the blocks with samples in ``[t0, t1)`` of ``streams`` (default
         all) into the local cache, with a progress bar (shown on a terminal;
         ``progress=False`` never).  Use as a call or a context manager; see
         :func:`acqflow.storage.prefetch.prefetch`."""
-        from .prefetch import prefetch
-        return prefetch(self, t0, t1, streams, progress, workers)
+        return prefetch(self.backend, self.url, [self[n] for n in streams or list(self.streams)],
+                        self.byte_ranges, t0, t1, progress, workers)
+
+    def byte_ranges(self, stream: StreamData, start: int, stop: int) -> list[tuple[str, int, int]]:
+        """``(file, offset, length)`` of the block ranges holding samples ``[start, stop)``
+        of ``stream``: the units remote reads fetch and the local cache keeps."""
+        table = self.stream_table(stream.sid)
+        blocks = np.unique(stream.record_table(start, stop)["block"])
+        return [self._range_of(stream.sid, int(b), table) for b in blocks]
+
+    def stream_table(self, sid: int) -> StreamTable:
+        """The index of stream ``sid``'s stored records (empty when none are sealed yet)."""
+        return self._index.streams.get(sid, _EMPTY)
+
+    def delete_stream(self, name: str) -> None:
+        """Hide stream ``name`` (manifest tombstone); refused while the recording is open."""
+        self.refresh()
+        if not self.committed:
+            raise StorageError(f"{self.url}: cannot delete stream {name!r} of a "
+                               "recording that is still open")
+        for entry in self.manifest["streams"]:
+            if entry["name"] == name:
+                entry["deleted"] = True
+        self._write_manifest()
 
     def _stream_range(self, sid: int, block_no: int, table: Any,
                       span: tuple[int, int] | None = None) -> tuple[bytes, int]:
@@ -209,10 +241,10 @@ class Recording:
                     self._ranges.popitem(last=False)
         return data, lo
 
-    def _records(self, stream: StoredStream, k0: int, k1: int) -> Iterator[np.ndarray]:
+    def read_records(self, stream: StreamData, k0: int, k1: int) -> Iterator[np.ndarray]:
         """Decoded samples of records ``k0..k1-1`` of ``stream``, one array per record
         (read-only views when not decoded); one read per block touched."""
-        table = stream._table
+        table = self.stream_table(stream.sid)
         ext = self._external.get(stream.sid)
         if ext is not None:
             yield from ext.records(table, k0, k1)
@@ -286,3 +318,23 @@ def delete_recording(url: str | os.PathLike,
     except FileNotFoundError:
         raise NotARecordingError(f"{url}: no {MANIFEST}; refusing to delete") from None
     backend.delete()
+
+
+def block_layout(url: str | os.PathLike, storage_options: dict[str, Any] | None = None
+                 ) -> dict[int, dict[str, int]]:
+    """What the CRC-checked blocks alone tell of each stream id, without the manifest:
+    first and stop index, samples stored and payload bytes per sample (when constant).
+    Names, dtypes, shapes and rates are not in the blocks."""
+    backend = make_backend(url, storage_options)
+    index = BlockIndex(backend, verify=True)
+    index.refresh()
+    layout = {}
+    for sid, table in sorted(index.streams.items()):
+        a = table.arrays
+        n, nbytes = a["n"], a["nbytes"]
+        per = {int(b // k) for b, k in zip(nbytes, n) if k and b % k == 0}
+        layout[sid] = {"first": int(a["start"][0]) if len(n) else 0,
+                       "stop": int(a["stop"][-1]) if len(n) else 0,
+                       "samples": int(n.sum()),
+                       "bytes_per_sample": per.pop() if len(per) == 1 else None}
+    return layout

@@ -3,6 +3,11 @@
 Importing this package registers the viewer node types: Oscilloscope,
 DigitalOscilloscope, TimeFrequencyViewer, ImageViewer, EpochViewer, EventRaster.
 """
+try:
+    import pyqtgraph  # noqa: F401  (the qt extra: PyQt5 + pyqtgraph)
+except ImportError as exc:
+    raise ImportError(f"acqflow.viewers needs Qt: pip install acqflow[qt] ({exc})") from exc
+
 from .base import InputReader, ViewerNode, get_app, grab_array, process_events_until, save_png
 from .digital import DigitalOscilloscope
 from .epochs import EpochViewer

@@ -174,6 +174,9 @@ class ViewerNode(Node):
         self.show_window = True
         self.title = None
         self.size = self._default_size
+        #: the viewer's settings as a pyqtgraph Parameter tree (built at initialize by the
+        #: viewers that have one; changing a value takes effect at once)
+        self.params = None
 
     # -- configuration -------------------------------------------------------
     def _configure(self, refresh_rate: float = 30.0, show: bool = True, title: str | None = None,
@@ -210,7 +213,7 @@ class ViewerNode(Node):
         get_app()
         self.readers = {}
         for k, inp in self.inputs.items():
-            self.readers[k] = InputReader(inp, self._input_mode, self.ring_size(k),
+            self.readers[k] = InputReader(self.reader_input(k), self._input_mode, self.ring_size(k),
                                           name=f"{self.name} reader {k}")
         self.widget = self.make_widget()
         self.widget.setWindowTitle(self.title or self.name)
@@ -220,6 +223,11 @@ class ViewerNode(Node):
         if self.show_window:
             self.widget.show()
 
+    def reader_input(self, inputname: str):
+        """The stream a reader follows for input ``inputname`` (the input itself, unless a
+        viewer draws what an inner node computed from it)."""
+        return self.inputs[inputname]
+
     def make_widget(self) -> QtWidgets.QWidget:
         """Build the viewer's widget (inputs are connected; their params are known)."""
         raise NotImplementedError
@@ -227,7 +235,7 @@ class ViewerNode(Node):
     def _start(self) -> None:
         for k, reader in list(self.readers.items()):
             if reader.is_alive() or reader.ident is not None:      # threads start once
-                reader = self.readers[k] = InputReader(self.inputs[k], self._input_mode,
+                reader = self.readers[k] = InputReader(self.reader_input(k), self._input_mode,
                                                        self.ring_size(k), name=reader.name)
             reader.on_error = self.set_error
             self.on_reader(k, reader)
@@ -254,6 +262,14 @@ class ViewerNode(Node):
             self.widget = None
 
     # -- drawing -------------------------------------------------------------
+    def set_refresh_rate(self, hz: float) -> None:
+        """Redraw ``hz`` times per second (also while running)."""
+        if not float(hz) > 0:
+            raise ValueError(f"{self.name}: refresh_rate must be > 0 Hz, got {hz!r}")
+        self.refresh_rate = float(hz)
+        if self._timer is not None and self._timer.isActive():
+            self._timer.setInterval(max(1, int(round(1000.0 / self.refresh_rate))))
+
     def _tick(self) -> None:
         if self.paused or self.state != "running":
             return

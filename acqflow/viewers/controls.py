@@ -6,7 +6,7 @@ from typing import Any
 from pyqtgraph.Qt import QtWidgets
 from pyqtgraph.parametertree import Parameter, ParameterTree
 
-from .oscilloscope import MODES
+from .oscparams import MODES
 
 __all__ = ["ControlBar", "ChannelDialog"]
 

@@ -32,7 +32,7 @@ class DigitalOscilloscope(Oscilloscope):
         self.bits = None if bits is None else [int(b) for b in bits]
 
     def _bit_list(self) -> list[int]:
-        nbits = int(self.params["shape"][1]) * 8
+        nbits = int(self.stream_params["shape"][1]) * 8
         bits = list(range(nbits)) if self.bits is None else self.bits
         bad = [b for b in bits if not 0 <= b < nbits]
         if bad:
@@ -43,8 +43,8 @@ class DigitalOscilloscope(Oscilloscope):
         return len(self._bit_list())
 
     def lane_names(self) -> list[str]:
-        info = self.params.get("channel_info")
-        nbytes = int(self.params["shape"][1])
+        info = self.stream_params.get("channel_info")
+        nbytes = int(self.stream_params["shape"][1])
         names = []
         for b in self._bit_list():
             name = None

@@ -12,10 +12,10 @@ from ..dataflow.errors import OverrunError
 from ..dataflow.registry import register_node_type
 from .base import ViewerNode, channel_names
 from .envelope import MinMaxEnvelope, bucket_size
+from .oscparams import DECIMATION_METHODS, MODES, build_params, decimated_traces, sync_channels
 
 __all__ = ["Oscilloscope", "PALETTE", "MODES"]
 
-MODES = ("scroll", "scan")
 # Bright, distinct trace colours on a dark background (cycled over channels).
 PALETTE = ["#ffff00", "#00ffff", "#ff00ff", "#00ff00", "#ff8000", "#8080ff", "#ff4040", "#ffffff"]
 
@@ -32,8 +32,12 @@ class Oscilloscope(ViewerNode):
     default: the plot's width in pixels), ``colors``, ``show_panel`` (the small
     control bar, True), plus the common ``refresh_rate``, ``show``, ``title``, ``size``.
 
-    Each bucket of samples is drawn as a segment from its min to its max, so
-    spikes stay visible whatever the decimation.  Channel names come from the
+    ``decimation_method``: 'min_max' (default: each bucket of samples is drawn as a
+    segment from its min to its max, so spikes stay visible whatever the decimation),
+    'pure_decimate' (every k-th sample) or 'mean' (of each bucket); ``decimate``: k
+    (default: chosen from the plot's width).  After initialize(), ``params`` and
+    ``by_channel_params`` are pyqtgraph Parameter trees (pyacq's names, see oscparams)
+    whose changes take effect at once.  Channel names come from the
     stream's ``channel_info``.  ``skipped`` counts samples never drawn.
     """
 
@@ -45,7 +49,8 @@ class Oscilloscope(ViewerNode):
                           scale_mode: str = "by_channel", gains: Sequence[float] | None = None,
                           offsets: Sequence[float] | None = None, visible: Sequence[bool] | None = None,
                           max_points: int | None = None, colors: Sequence[Any] | None = None,
-                          show_panel: bool = True, background: Any = "k") -> None:
+                          show_panel: bool = True, background: Any = "k",
+                          decimation_method: str = "min_max", decimate: int | None = None) -> None:
         if not float(xsize) > 0:
             raise ValueError(f"{self.name}: xsize must be > 0 s, got {xsize!r}")
         if mode not in MODES:
@@ -53,6 +58,14 @@ class Oscilloscope(ViewerNode):
         if scale_mode not in ("by_channel", "same_for_all"):
             raise ValueError(f"{self.name}: scale_mode must be 'by_channel' or 'same_for_all', "
                              f"got {scale_mode!r}")
+        if decimation_method not in DECIMATION_METHODS:
+            raise ValueError(f"{self.name}: decimation_method must be one of {DECIMATION_METHODS}, "
+                             f"got {decimation_method!r}")
+        if decimate is not None and not int(decimate) >= 1:
+            raise ValueError(f"{self.name}: decimate must be an int >= 1, got {decimate!r}")
+        self.decimation_method = decimation_method
+        self.decimate = None if decimate is None else int(decimate)
+        self._ylim: tuple[float, float] | None = None
         if max_points is not None and int(max_points) < 2:
             raise ValueError(f"{self.name}: max_points must be >= 2, got {max_points!r}")
         self.xsize, self.mode, self.scale_mode = float(xsize), mode, scale_mode
@@ -70,15 +83,15 @@ class Oscilloscope(ViewerNode):
 
     # -- what is drawn (the digital viewer overrides these) --------------------
     @property
-    def params(self) -> dict:
+    def stream_params(self) -> dict:
         return self.inputs["signals"].params
 
     def n_lanes(self) -> int:
         """Number of traces."""
-        return int(self.params["shape"][1])
+        return int(self.stream_params["shape"][1])
 
     def lane_names(self) -> list[str]:
-        return channel_names(self.params, self.n_lanes())
+        return channel_names(self.stream_params, self.n_lanes())
 
     def transform(self, data: np.ndarray) -> np.ndarray:
         """Samples (time, channels) to traces (time, lanes)."""
@@ -87,12 +100,12 @@ class Oscilloscope(ViewerNode):
     # -- set-up ----------------------------------------------------------------
     @property
     def sample_rate(self) -> float:
-        return float(self.params["sample_rate"])
+        return float(self.stream_params["sample_rate"])
 
     def window_samples(self) -> int:
         n = max(2, int(round(self.xsize * self.sample_rate)))
         if self.inputs["signals"].params.get("transfermode") == "sharedmem":
-            n = min(n, int(self.params["buffer_size"]) * 3 // 4)
+            n = min(n, int(self.stream_params["buffer_size"]) * 3 // 4)
         return n
 
     def ring_size(self, inputname: str) -> int:
@@ -139,6 +152,12 @@ class Oscilloscope(ViewerNode):
             item.addItem(curve)
             self.curves.append(curve)
         self._apply_layout()
+        self.params, self.by_channel_params = build_params(self)
+        if self.decimate is not None:              # show the configured choice
+            self.params.blockSignals(True)
+            self.params["auto_decimate"] = False
+            self.params["decimate"] = self.decimate
+            self.params.blockSignals(False)
         return widget
 
     def channel_color(self, channel: int) -> tuple[int, int, int]:
@@ -160,7 +179,9 @@ class Oscilloscope(ViewerNode):
         window = self.window_samples() / self.sample_rate
         xr = (-window, 0.0) if self.mode == "scroll" else (0.0, window)
         self.cursor.setVisible(self.mode == "scan")
-        if len(vis):
+        if self._ylim is not None:
+            lo, hi = self._ylim
+        elif len(vis):
             lo = min(self._centre(c) for c in vis) - 0.5
             hi = max(self._centre(c) for c in vis) + 0.5
         else:
@@ -192,6 +213,42 @@ class Oscilloscope(ViewerNode):
         self._apply_layout()
         self._redraw()
 
+    def set_ylim(self, lo: float, hi: float) -> None:
+        """Fix the vertical range shown (in displayed units: sample * gain + offset)."""
+        if not float(lo) < float(hi):
+            raise ValueError(f"ylim_min must be < ylim_max, got {lo!r}, {hi!r}")
+        self._ylim = (float(lo), float(hi))
+        self._apply_layout()
+
+    def set_scale_mode(self, mode: str) -> None:
+        """'by_channel' / 'same_for_all': stack and fit the channels (auto-scale);
+        'real_scale': the raw values (gain 1, offset 0) in ``ylim``."""
+        if mode == "real_scale":
+            self.auto_scale_on = False
+            self.gains[:] = 1.0
+            self.offsets[:] = 0.0
+            self._centres = None
+            lo, hi = self.env.range() if self.env is not None else (np.zeros(1), np.ones(1))
+            vis = np.flatnonzero(self.visible)
+            lo, hi = np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
+            lo, hi = (float(lo[vis].min()), float(hi[vis].max())) if len(vis) and len(lo) == len(self.gains) \
+                else (-1.0, 1.0)
+            if hi <= lo:
+                lo, hi = lo - 1.0, hi + 1.0
+            self._ylim = (lo, hi)
+            if self.params is not None:
+                self.params.blockSignals(True)
+                self.params["ylim_min"], self.params["ylim_max"] = lo, hi
+                self.params.blockSignals(False)
+            sync_channels(self)
+            self._apply_layout()
+            self._redraw()
+            return
+        if mode not in ("by_channel", "same_for_all"):
+            raise ValueError(f"scale_mode must be 'by_channel', 'same_for_all' or 'real_scale', got {mode!r}")
+        self.scale_mode, self._ylim, self.auto_scale_on = mode, None, True
+        self.auto_scale()
+
     def set_channel(self, channel: int, visible: bool | None = None, gain: float | None = None,
                     offset: float | None = None) -> None:
         """Show/hide one channel or set its gain/offset (turns auto-scale off)."""
@@ -206,6 +263,7 @@ class Oscilloscope(ViewerNode):
                 self._centres = None
         if visible is not None and self.auto_scale_on and self._scaled:
             self.auto_scale()
+        sync_channels(self)
         self._apply_layout()
         self._redraw()
 
@@ -241,13 +299,18 @@ class Oscilloscope(ViewerNode):
         self.offsets = centres - (hi + lo) / 2 * self.gains
         self._centres = centres
         self._scaled = True
+        sync_channels(self)
         self._apply_layout()
         self._redraw()
 
     # -- drawing -------------------------------------------------------------
     def _new_envelope(self, head: int) -> None:
         window = self.window_samples()
-        k = bucket_size(window, self._plot_pixels())
+        k = self.decimate or bucket_size(window, self._plot_pixels())
+        if self.decimate is None and self.params is not None:
+            self.params.blockSignals(True)
+            self.params["decimate"] = k
+            self.params.blockSignals(False)
         self.env = MinMaxEnvelope(self.n_lanes(), k, math.ceil(window / k))
         self._env_pixels = self._plot_pixels()
         self._apply_layout()
@@ -306,7 +369,10 @@ class Oscilloscope(ViewerNode):
             mins[gap] = maxs[gap] = np.nan
             self.cursor.setValue((env.next % env.window) / sr)
         vis = np.flatnonzero(self.visible)
-        if k == 1:
+        alt = decimated_traces(self) if self.decimation_method != "min_max" and k > 1 else None
+        if alt is not None:
+            x, y = alt[0], alt[1][:, vis]
+        elif k == 1:
             x, y = xb, mins[:, vis]
         else:
             x = np.repeat(xb, 2)

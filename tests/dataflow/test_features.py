@@ -115,10 +115,59 @@ def test_set_buffer_keeps_history_for_plaindata():
     (dict(sample_rate=-1), "sample_rate must be > 0"),
     (dict(chunksize=0), "chunksize must be a positive int"),
     (dict(dtype="nonsense"), "not a valid dtype"),
+    # hardening (issue 14): each nonsense value refused, named
+    (dict(sample_rate=float("inf")), "sample_rate must be > 0 and finite, got inf"),
+    (dict(sample_rate=float("nan")), "sample_rate must be > 0 and finite, got nan"),
+    (dict(sample_rate="fast"), "sample_rate must be a number, got 'fast'"),
+    (dict(shape=(-1, 2.5)), r"shape must be a sequence of ints, got \(-1, 2.5\)"),
+    (dict(shape="(-1, 2)"), "shape must be a sequence of ints"),
+    (dict(port=70000), "port must be '\\*' or an int in 1..65535, got 70000"),
+    (dict(port=-5), "got -5"),
+    (dict(port="http"), "got 'http'"),
+    (dict(double="no"), "double must be True or False, got 'no'"),
+    (dict(double=1), "double must be True or False, got 1"),
+    (dict(shape=(100, 2)), r"shape \(100, 2\): the first axis is time and must be -1"),
+    (dict(streamtype="video", shape=(480, 640, 3)), "the first axis is time"),
+    (dict(streamtype="event", dtype=[("index", "int64"), ("label", "O")]), "holds Python objects"),
+    (dict(dtype="O"), "holds Python objects"),
+    (dict(channel_info=[{"name": object()}]), "'channel_info' cannot be sent to other processes"),
+    (dict(units=lambda: 1), "'units' cannot be sent"),
+    (dict(notes="x" * 10000, extra={1.5: 2}), "non-string key 1.5"),
+    (dict(hwm=True), "hwm must be a positive int or None, got True"),
+    (dict(max_queue_bytes=0), "max_queue_bytes must be > 0"),
+    (dict(max_queue_s=float("inf")), "max_queue_s must be > 0 and finite"),
+    (dict(axisorder="ab"), "axisorder must be a sequence of ints, got 'ab'"),
+    (dict(interface=None), "interface must be a host name"),
 ])
 def test_bad_params_name_the_value(params, message):
     with pytest.raises((ValueError, TypeError), match=message):
         OutputStream().configure(**params)
+
+
+def test_long_bad_values_are_truncated_in_messages():
+    with pytest.raises(ValueError) as err:
+        OutputStream().configure(shape=[-1] + [1.5] * 100000)
+    assert len(str(err.value)) < 200 and "..." in str(err.value)
+    with pytest.raises(ValueError) as err:
+        OutputStream().configure(protocol="x" * 10**6)
+    assert len(str(err.value)) < 200
+
+
+def test_huge_buffer_size_is_named():
+    """Regression: a huge buffer_size failed with a bare 'Cannot allocate memory'."""
+    with pytest.raises(ValueError, match=r"buffer_size=10000000000000 needs 80000000000000 bytes "
+                                         r"of shared memory, which cannot be allocated"):
+        OutputStream().configure(transfermode="sharedmem", dtype="float32", shape=(-1, 2),
+                                 buffer_size=10**13)
+
+
+def test_plain_metadata_and_numpy_values_are_accepted():
+    out = OutputStream()
+    out.configure(dtype="float32", shape=(-1, 2), sample_rate=np.float32(250), port="*",
+                  channel_info=[{"name": "a", "gain": np.float64(2.0)}, {"name": "b"}],
+                  units=("uV", "uV"), calib=np.ones(2))
+    assert out.params["sample_rate"] == 250.0 and isinstance(out.params["sample_rate"], float)
+    out.close()
 
 
 def test_send_mismatches_are_value_errors():
@@ -193,7 +242,8 @@ def test_reconnect_to_an_output_that_moved_on_reports_the_gap():
     out.advance_to(20)
     out.send(np.zeros((5, 1), "float32"))
     assert inp.recv(timeout=5000)[0] == 25
-    assert list(inp.gap_log) == [(5, 20, "disconnected")] and inp.dropped == 0
+    # sent while away (5..10), then skipped by the output after the reconnect (10..20)
+    assert list(inp.gap_log) == [(5, 10, "disconnected"), (10, 20, "source")] and inp.dropped == 0
     with pytest.raises(ValueError, match="cannot move back"):
         out.advance_to(3)
     inp.close()
@@ -252,3 +302,14 @@ def test_last_send_time_is_the_senders_clock():
     assert before <= inp.last_send_time <= clock.now()
     inp.close()
     out.close()
+
+
+def test_unnamed_output_error_reads_without_stray_space():
+    """An unnamed output's error says "output: chunk shape", not "output : chunk shape"."""
+    out = OutputStream()
+    out.configure(protocol="inproc", shape=(-1, 4), dtype="float32", sample_rate=100.0)
+    try:
+        with pytest.raises(ValueError, match=r"^output: chunk shape \(3, 5\)"):
+            out.send(np.zeros((3, 5), dtype="float32"))
+    finally:
+        out.close()

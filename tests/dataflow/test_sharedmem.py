@@ -77,3 +77,68 @@ def test_input_dropped_without_close_exits_quietly():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "BufferError" not in result.stderr and "Exception ignored" not in result.stderr
+
+
+HOLD_SLOTS = r"""
+import os, sys
+from acqflow.dataflow.sharedmem import ReaderSlots, Segment
+name, n = sys.argv[1], int(sys.argv[2])
+r, w = os.pipe()
+pids = []
+for _ in range(n):
+    pid = os.fork()
+    if pid == 0:                       # a block-mode reader: attach, take a slot, hang
+        try:
+            ReaderSlots(Segment.attach(name)).register(0)
+            os.write(w, b"r")
+        except BaseException as exc:
+            os.write(w, b"e")
+            os.write(2, repr(exc).encode())
+        os.read(0, 1)                  # until killed
+        os._exit(0)
+    pids.append(pid)
+ready = b""
+while len(ready) < n:
+    ready += os.read(r, n)
+print(ready.decode(), " ".join(map(str, pids)), flush=True)
+for pid in pids:
+    os.waitpid(pid, 0)
+"""
+
+
+def test_slots_of_sigkilled_readers_are_reclaimed_at_once():
+    """Regression: after 64 SIGKILLed block-mode readers a new reader was refused
+    while the writer was idle (their slots were freed only by a blocked writer)."""
+    import subprocess
+    import sys
+
+    out = OutputStream()
+    out.configure(transfermode="sharedmem", backpressure="block", dtype="float32",
+                  shape=(-1, 2), buffer_size=100)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_SLOTS, out.params["shm_name"], "64"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        ready, *pids = holder.stdout.readline().split()
+        assert ready == b"r" * 64
+        pids = [int(p) for p in pids]
+        assert len(pids) == 64
+        with pytest.raises(RuntimeError, match="64 live block-mode readers"):
+            InputStream().connect(out)          # all slots really are taken by live readers
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        for pid in pids:                        # killed (zombies or gone), not yet reaped
+            wait_for(lambda: not _running(pid), timeout=10)
+        inp = InputStream()
+        inp.connect(out)                        # the writer is idle: reclaimed on demand
+        out.send(np.ones((150, 2), "float32")[:50])
+        assert inp.recv(timeout=5000)[0] == 50
+        inp.close()
+    finally:
+        holder.kill()
+        holder.wait()
+        out.close()
+
+
+def _running(pid):
+    from acqflow.dataflow.sharedmem import pid_alive
+    return pid_alive(pid)

@@ -135,7 +135,8 @@ def test_outlet_is_received_by_plain_pylsl(peer):
     wait_for(node.have_consumers)
     mirror = LSLInlet()                                  # our inlet reads the labels too
     mirror.configure(name=name, resolve_timeout=10.0)
-    assert mirror.outputs["signals"].spec["channel_info"] == [{"name": "Fz"}, {"name": "Cz"}]
+    assert mirror.outputs["signals"].spec["channel_info"] == [{"name": "Fz", "units": "uV"},
+                                                              {"name": "Cz"}]
     mirror.close()
     data = np.arange(n * 2, dtype="float64").reshape(n, 2) / 7.0
     for k in range(0, n, 60):

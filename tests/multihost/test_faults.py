@@ -20,7 +20,7 @@ def _graph(manager, link, keydir, restart=False):
     groups = {}
     for name, host in (("local-src", None), ("rig-relay", "rig"), ("local-sink", None)):
         groups[name] = manager.create_nodegroup(name, host=host, restart=restart)
-        groups[name].import_module("acqflow.manager.soak")
+        groups[name].import_module("acqflow.bench.soaknodes")
     src = groups["local-src"].create_node("SoakSource", "src")
     src.configure(rate=2000, nchan=4, chunk=20)
     src.outputs["signals"].configure(protocol="tcp", interface=link.local_ip)
@@ -150,7 +150,7 @@ def test_restarted_processing_node_gets_its_output_params_from_its_input():
         groups = {}
         for name in ("src", "relay", "sink"):
             groups[name] = manager.create_nodegroup(name)
-            groups[name].import_module("acqflow.manager.soak")
+            groups[name].import_module("acqflow.bench.soaknodes")
         src = groups["src"].create_node("SoakSource", "src")
         src.configure(rate=2000, nchan=4, chunk=20)
         src.outputs["signals"].configure(protocol="tcp")

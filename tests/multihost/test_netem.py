@@ -46,7 +46,7 @@ def _stream(manager, link, daemon, keydir, backpressure, rate, hwm=None):
     remote = manager.create_nodegroup("rig-src", host="rig")
     local = manager.create_nodegroup("local-sink")
     for g in (remote, local):
-        g.import_module("acqflow.manager.soak")
+        g.import_module("acqflow.bench.soaknodes")
     src = remote.create_node("SoakSource", "src")
     src.configure(rate=rate, nchan=16, chunk=256)            # 32 KiB chunks
     out = dict(protocol="tcp", interface=link.remote_ip, backpressure=backpressure)

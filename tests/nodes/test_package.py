@@ -1,4 +1,4 @@
-"""Package rules: registration, layering, module size; the benchmark runs and writes JSON."""
+"""Package rules: registration, layering, module size."""
 import ast
 import json
 import os
@@ -9,10 +9,9 @@ import pytest
 
 import acqflow
 import acqflow.nodes
-from acqflow.nodes import bench
 
 NODES_DIR = os.path.dirname(acqflow.nodes.__file__)
-MINE = ["base", "bench", "decimate", "design", "epochs", "filters", "function", "imageops",
+MINE = ["base", "decimate", "design", "epochs", "filters", "function", "imageops",
         "overlap", "relay_nodes", "timefreq", "triggers"]
 TYPES = {"SosFilter", "OverlapFiltfilt", "Decimate", "Resample", "AnalogTrigger", "DigitalTrigger",
          "Epocher", "TimeFrequency", "ChannelSplitter", "StreamConverter", "ChunkResizer", "Function",
@@ -50,17 +49,6 @@ def test_layering_and_module_size():
     code = ("import sys, acqflow.nodes; bad = [m for m in ('cv2', 'PyQt5', 'pyqtgraph', 'acqflow.viewers') "
             "if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def test_bench_runs_and_writes_json(tmp_path, capsys):
-    out = tmp_path / "bench.json"
-    assert bench.main(["--seconds", "0.03", "--channels", "4", "--rate", "10000", "--budget", "2",
-                       "--json", str(out)]) == 0
-    table = capsys.readouterr().out
-    assert "SosFilter" in table and "RTF" in table and "MotionEnergy" in table
-    data = json.loads(out.read_text())
-    assert {r["node"] for r in data["results"]} == set(bench.CASES)
-    assert all(r["samples_per_s"] > 0 and r["rtf"] > 0 for r in data["results"])
 
 
 def test_graph_files_check_node_ports_and_stream_types():

@@ -63,7 +63,8 @@ def test_export_npy_csv_wav(recording, tmp_path):
     assert main(["export", str(recording), "ev", "--format", "csv",
                  "--out", str(tmp_path / "ev.txt")]) == 0
     rows = list(csv.reader(open(tmp_path / "ev.txt")))
-    assert rows[0] == ["index", "time", "index", "label"] and len(rows) == 1 + len(
+    # the event fields have their own index: no duplicated column name (issue 14, point 12)
+    assert rows[0] == ["stream_index", "stream_time", "index", "label"] and len(rows) == 1 + len(
         open_recording(recording)["ev"])
     assert main(["export", str(recording), "sig", "--out", str(tmp_path / "s.wav"),
                  "--full-scale", "70000"]) == 0

@@ -1,4 +1,4 @@
-"""Export to .npy/.csv/.wav, the storage benchmark entry point, and layering rules."""
+"""Export to .npy/.csv/.wav, and layering rules."""
 import ast
 import csv
 import json
@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from acqflow.storage import GapError, RecordingWriter, open_recording
-from acqflow.storage.bench import main as bench_main
 from acqflow.storage.export import to_csv, to_npy, to_wav
 from tests.storage.source import BOUNDS, analog, chunk_range, make_recording
 
@@ -51,7 +50,7 @@ def test_csv(rec, tmp_path):
     assert float(rows[1 + k][1]) == pytest.approx(rec["sig"].time_at(g1))
     to_csv(rec["ev"], tmp_path / "ev.csv")
     ev_rows = list(csv.reader(open(tmp_path / "ev.csv")))
-    assert ev_rows[0] == ["index", "time", "index", "label"]
+    assert ev_rows[0] == ["stream_index", "stream_time", "index", "label"]   # no duplicated name
     assert ev_rows[1][2:] == [str(BOUNDS[0]), "k0"]
 
 
@@ -78,18 +77,6 @@ def test_wav(tmp_path):
     np.testing.assert_array_equal(got, (tone * 20000).astype(np.int16))
 
 
-def test_bench_main(tmp_path, capsys):
-    out = tmp_path / "bench.json"
-    assert bench_main(["--mb", "2", "--channels", "16", "64", "--json", str(out),
-                       "--dir", str(tmp_path)]) == 0
-    table = capsys.readouterr().out
-    assert "write MB/s" in table and "read MB/s" in table
-    results = json.loads(out.read_text())
-    assert [r["channels"] for r in results] == [16, 64]
-    assert all(r["write_MBps"] > 0 and r["read_all_MBps"] > 0 and r["overflows"] == 0
-               for r in results)
-
-
 def test_layering_and_module_size():
     """storage imports no rpc/nodes/devices/viewers/Qt/pickle; cv2, h5py and tqdm only
     lazily (inside the functions that need them); small files."""
@@ -109,7 +96,7 @@ def test_layering_and_module_size():
                                     "acqflow.dataflow.clock"), (py, name)
                 if name.startswith(banned):
                     assert py.name in lazy.get(name, ()) and node.col_offset > 0, (py, name)
-    code = ("import sys, acqflow.storage as s, acqflow.storage.export, acqflow.storage.bench, "
+    code = ("import sys, acqflow.storage as s, acqflow.storage.export, "
             "acqflow.storage.export_video, acqflow.storage.export_hdf5, acqflow.storage.cli; "
             "bad = [m for m in sys.modules if m.split('.')[0] in "
             "('cv2', 'PyQt5', 'h5py', 'tqdm') or m.startswith(('acqflow.rpc', 'acqflow.nodes'))]; "

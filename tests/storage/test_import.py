@@ -112,7 +112,7 @@ def test_video_import_frames_through_opencv(tmp_path):
     for f in frames:
         vw.write(f)
     vw.release()
-    rec = open_recording(import_media(tmp_path / "v.avi", tmp_path / "rv"))
+    rec = open_recording(import_media(tmp_path / "v.avi", tmp_path / "rv", start_time=0.0))
     v = rec["video"]
     assert v.streamtype == "video" and len(v) == n and v.shape == (-1, h, w, 3)
     assert v.sample_rate == pytest.approx(15.0)

@@ -73,7 +73,7 @@ def test_validation(tmp_path):
         w.add_stream("sig", SIG_PARAMS)
         with pytest.raises(ValueError):
             w.add_stream("bad", {"streamtype": "analogsignal", "shape": (-1, 2, 3)})
-        with pytest.raises(TypeError):
+        with pytest.raises(ValueError, match="'calibration' cannot be sent"):
             w.add_stream("meta", dict(SIG_PARAMS, calibration=object()))
         with pytest.raises(ValueError):
             w.write("sig", np.zeros((10, 3), np.float32))

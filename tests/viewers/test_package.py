@@ -1,4 +1,4 @@
-"""Package rules: Qt stays under acqflow.viewers, node types registered, small modules; the bench runs."""
+"""Package rules: Qt stays under acqflow.viewers, node types registered, small modules."""
 import ast
 import json
 import os
@@ -7,7 +7,6 @@ import sys
 
 import acqflow
 import acqflow.viewers
-from acqflow.viewers import bench
 
 VIEWERS_DIR = os.path.dirname(acqflow.viewers.__file__)
 TYPES = {"Oscilloscope": "oscilloscope", "DigitalOscilloscope": "digital",
@@ -41,14 +40,3 @@ def test_modules_are_small_and_import_only_downward():
             if isinstance(node, ast.ImportFrom) and node.level == 2:
                 assert (node.module or "").split(".")[0] in ("dataflow", "rpc"), \
                     f"{fname} imports ..{node.module}"
-
-
-def test_bench_runs_and_writes_json(tmp_path, capsys):
-    out = tmp_path / "viewers.json"
-    assert bench.main(["--channels", "4", "--rate", "2000", "--seconds", "0.3", "--size", "400x300",
-                       "--json", str(out)]) == 0
-    table = capsys.readouterr().out
-    assert "fps" in table and "paint ms" in table
-    data = json.loads(out.read_text())
-    (result,) = data["results"]
-    assert result["channels"] == 4 and result["fps"] > 0 and result["dropped"] == 0

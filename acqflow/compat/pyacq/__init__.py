@@ -12,10 +12,14 @@ import importlib.util
 import os
 import sys
 
-__all__ = ["install", "uninstall", "installed", "ENV_FLAG"]
+__all__ = ["install", "uninstall", "installed", "install_from_env", "ENV_FLAG", "CHILD_IMPORTS"]
 
 #: Environment variable set by ``install()`` so child processes install the aliases too.
 ENV_FLAG = "ACQFLOW_PYACQ_COMPAT"
+#: Comma-separated modules a spawned process (acqflow.rpc.bootstrap) imports at start;
+#: ``install()`` adds :data:`CHILD_MODULE`, which calls :func:`install_from_env`.
+CHILD_IMPORTS = "ACQFLOW_CHILD_IMPORTS"
+CHILD_MODULE = __name__ + ".child"
 
 _ALIAS = "pyacq"
 _TARGET = __name__  # "acqflow.compat.pyacq"
@@ -55,6 +59,9 @@ def install() -> None:
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
     os.environ[ENV_FLAG] = "1"
+    modules = [m for m in os.environ.get(CHILD_IMPORTS, "").split(",") if m]
+    if CHILD_MODULE not in modules:
+        os.environ[CHILD_IMPORTS] = ",".join(modules + [CHILD_MODULE])
 
 
 def uninstall() -> None:
@@ -64,6 +71,11 @@ def uninstall() -> None:
     for name in [n for n in sys.modules if n == _ALIAS or n.startswith(_ALIAS + ".")]:
         del sys.modules[name]
     os.environ.pop(ENV_FLAG, None)
+    modules = [m for m in os.environ.get(CHILD_IMPORTS, "").split(",") if m and m != CHILD_MODULE]
+    if modules:
+        os.environ[CHILD_IMPORTS] = ",".join(modules)
+    else:
+        os.environ.pop(CHILD_IMPORTS, None)
 
 
 def installed() -> bool:
@@ -75,3 +87,28 @@ def install_from_env() -> None:
     """Called at a child process's start: install when the parent process had installed."""
     if os.environ.get(ENV_FLAG) == "1":
         install()
+
+
+# -- pyacq's top-level names: ``pyacq.X`` is pyacq.core's, devices' or viewers' X ------------
+__version__ = "0.2.0"       # the pyacq API level these aliases follow
+_SUBPACKAGES = ("core", "devices", "viewers")
+
+
+def __getattr__(name: str):
+    """``pyacq.Name`` as pyacq's ``from .core import *``, ``.devices``, ``.viewers`` give it."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    for sub in _SUBPACKAGES:
+        try:
+            module = importlib.import_module(f"{_TARGET}.{sub}")
+        except ModuleNotFoundError as exc:
+            if exc.name and f"{_TARGET}.{sub}".startswith(exc.name):
+                continue          # that part of the tree is not there (yet)
+            raise
+        try:
+            value = getattr(module, name)
+        except AttributeError:
+            continue
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pyacq' (acqflow.compat.pyacq) has no attribute {name!r}")

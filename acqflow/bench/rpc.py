@@ -1,27 +1,27 @@
-"""RPC benchmark: ``python -m acqflow.rpc.bench [--json FILE]`` (``acqflow bench --rpc``).
+"""RPC benchmark: sync, async and array calls beside bare pyzmq round trips (``acqflow bench rpc``).
 
 Measures, against a spawned child process: sync calls/s, pipelined async
 calls/s, and the round trip of a 4 MiB array argument that is returned (GB/s
-of argument per round trip), next to a raw pyzmq round-trip baseline.
+of argument per round trip), next to bare pyzmq DEALER/ROUTER round trips
+between two processes (the ceiling of a sync call) and the sync/bare ratio.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import subprocess
 import sys
 import textwrap
-import time
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import zmq
 
+from . import harness
+
 __all__ = ["main", "BenchTarget", "TARGETS"]
 
-TARGETS = {"sync_calls_per_s": 5000.0, "async_calls_per_s": 20000.0, "array_4mib_gb_per_s": 1.0}
+TARGETS = {"sync_calls_per_s": 5000.0, "async_calls_per_s": 20000.0, "array_4mib_gb_per_s": 1.0,
+           "sync_over_bare_zmq": 0.85}
 
 
 class BenchTarget:
@@ -46,22 +46,12 @@ _RAW_ECHO = textwrap.dedent("""
 """)
 
 
-def _rate(fn: Callable[[], int], repeats: int) -> list[float]:
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        n = fn()
-        out.append(n / (time.perf_counter() - t0))
-    return out
-
-
 def raw_zmq_round_trips(n: int, repeats: int) -> list[float]:
-    """Round trips/s of bare pyzmq DEALER/ROUTER between two processes (the floor)."""
+    """Round trips/s of bare pyzmq DEALER/ROUTER between two processes (a sync call's ceiling)."""
     proc = subprocess.Popen([sys.executable, "-c", _RAW_ECHO], stdout=subprocess.PIPE, text=True)
-    sock: zmq.Socket = zmq.Context.instance().socket(zmq.DEALER)
+    sock = zmq.Context.instance().socket(zmq.DEALER)
     sock.linger = 0
     try:
-        assert proc.stdout is not None
         sock.connect(f"tcp://127.0.0.1:{int(proc.stdout.readline())}")
 
         def run() -> int:
@@ -70,7 +60,7 @@ def raw_zmq_round_trips(n: int, repeats: int) -> list[float]:
                 sock.recv_multipart()
             return n
         run()
-        return _rate(run, repeats)
+        return harness.best_rates(run, repeats)
     finally:
         sock.send_multipart([b"quit"])
         sock.close()
@@ -78,15 +68,15 @@ def raw_zmq_round_trips(n: int, repeats: int) -> list[float]:
 
 
 def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
-                   scale: float = 1.0) -> dict[str, dict[str, float | None]]:
+                   scale: float = 1.0) -> dict[str, dict[str, float]]:
     """Run every measurement; ``{name: {best, median, target}}``."""
-    from .spawner import ProcessSpawner
+    from ..rpc.spawner import ProcessSpawner
     n_sync, n_async, n_arr = int(3000 * scale), int(20000 * scale), max(10, int(100 * scale))
     results: dict[str, list[float]] = {}
-    results["raw_zmq_round_trips_per_s"] = raw_zmq_round_trips(n_sync, repeats)
     proc = ProcessSpawner(name="rpc-bench", address=address)
+    sync_rates: list[float] = []
     try:
-        target = proc.client._import("acqflow.rpc.bench").BenchTarget()
+        target = proc.client._import("acqflow.bench.rpc").BenchTarget()
         add, echo = target.add, target.echo
 
         def sync() -> int:
@@ -109,17 +99,21 @@ def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
             return n_arr * x.nbytes
 
         sync()
-        results["sync_calls_per_s"] = _rate(sync, repeats)
-        results["async_calls_per_s"] = _rate(pipelined, repeats)
+        for _ in range(repeats):    # interleaved with bare round trips: the same moment's ceiling
+            results.setdefault("raw_zmq_round_trips_per_s", []).extend(raw_zmq_round_trips(n_sync, 1))
+            sync_rates.extend(harness.best_rates(sync, 1))
+        results["sync_calls_per_s"] = sync_rates
+        results["sync_over_bare_zmq"] = [s / b for s, b in zip(sync_rates, results["raw_zmq_round_trips_per_s"])]
+        results["async_calls_per_s"] = harness.best_rates(pipelined, repeats)
         array()
-        results["array_4mib_gb_per_s"] = [r / 1e9 for r in _rate(array, repeats)]
+        results["array_4mib_gb_per_s"] = [r / 1e9 for r in harness.best_rates(array, repeats)]
     finally:
         proc.stop()
     return {k: {"best": max(v), "median": statistics.median(v), "target": TARGETS.get(k)}
             for k, v in results.items()}
 
 
-def format_table(results: dict[str, dict[str, Any]]) -> str:
+def format_table(results: dict[str, dict[str, float]]) -> str:
     """A text table: metric, best, median, target, verdict."""
     rows = [f"{'metric':<28}{'best':>12}{'median':>12}{'target':>10}  ok"]
     for name, r in results.items():
@@ -131,18 +125,15 @@ def format_table(results: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`acqflow bench --rpc [--json FILE] [--address ADDR] [--repeats N] [--scale F]`."""
-    p = argparse.ArgumentParser(prog="acqflow bench --rpc", description=__doc__)
-    p.add_argument("--json", help="also write the results to this JSON file")
+    """`acqflow bench rpc [--json FILE] [--address ADDR] [--repeats N] [--scale F]`."""
+    p = harness.parser("rpc", __doc__)
     p.add_argument("--address", default="tcp://127.0.0.1:*", help="child server address")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--scale", type=float, default=1.0, help="multiply the call counts")
     args = p.parse_args([a for a in argv if a != "--rpc"])
     results = run_benchmarks(args.address, args.repeats, args.scale)
     print(format_table(results))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=2)
+    harness.write_json(args.json, results)
     return 0
 
 

@@ -8,18 +8,17 @@ the node runs on one core.  Video nodes run on 640x480 BGR frames at 30 fps.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import platform
 import sys
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
 from ..dataflow.outputstream import OutputStream
 from ..dataflow.spec import EVENT_DTYPE
+from . import harness
 
 __all__ = ["main", "run", "CASES"]
 
@@ -179,8 +178,8 @@ def _table(results: list[dict]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """``acqflow bench --nodes``: print a table of node throughputs (``--json FILE`` too)."""
-    parser = argparse.ArgumentParser(prog="acqflow bench --nodes", description=__doc__.splitlines()[0])
+    """``acqflow bench nodes``: print a table of node throughputs (``--json FILE`` too)."""
+    parser = harness.parser("nodes", __doc__)
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds of signal per node (10)")
     parser.add_argument("--channels", type=int, default=64)
     parser.add_argument("--rate", type=float, default=30000.0, help="sample rate in Hz (30000)")
@@ -188,7 +187,6 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--only", default="", help="comma-separated node types to run")
     parser.add_argument("--no-video", action="store_true", help="skip the video nodes")
     parser.add_argument("--budget", type=float, default=20.0, help="max seconds per node (20)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     only = [s for s in args.only.split(",") if s] or None
     results = run(args.seconds, args.channels, args.rate, args.chunk_ms, only, not args.no_video,
@@ -197,12 +195,7 @@ def main(argv: list[str]) -> int:
           f"{args.chunk_ms:g} ms chunks, {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores")
     print(_table(results))
-    if args.json:
-        info: dict[str, Any] = {"python": sys.version.split()[0], "platform": platform.platform(),
-                                "cpus": os.cpu_count(), "channels": args.channels, "rate": args.rate,
-                                "chunk_ms": args.chunk_ms, "results": results}
-        with open(args.json, "w") as f:
-            json.dump(info, f, indent=2)
+    harness.write_json(args.json, results, channels=args.channels, rate=args.rate, chunk_ms=args.chunk_ms)
     return 0
 
 

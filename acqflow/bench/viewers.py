@@ -1,4 +1,4 @@
-"""`acqflow bench --viewers`: oscilloscope frames per second for many channels at 30 kHz.
+"""`acqflow bench viewers`: oscilloscope frames per second for many channels at 30 kHz.
 
 A SyntheticSignal in another process streams (time, channels) float32 at
 ``--rate``; an Oscilloscope in this process (offscreen unless a display is
@@ -9,12 +9,12 @@ received, and the samples the display skipped or the stream dropped.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import sys
 import time
 from typing import Any
+
+from . import harness
 
 __all__ = ["main", "bench_oscilloscope"]
 
@@ -24,8 +24,8 @@ def bench_oscilloscope(channels: int, rate: float = 30000.0, seconds: float = 3.
                        size: tuple[int, int] = (1200, 800)) -> dict[str, Any]:
     """Measure one configuration; the feeder runs in a spawned process."""
     from ..rpc import ProcessSpawner
-    from .base import get_app
-    from .oscilloscope import Oscilloscope
+    from ..viewers.base import get_app
+    from ..viewers.oscilloscope import Oscilloscope
 
     app = get_app()
     chunk = max(1, int(rate // 100))                    # 10 ms chunks
@@ -80,7 +80,7 @@ def bench_oscilloscope(channels: int, rate: float = 30000.0, seconds: float = 3.
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="acqflow bench --viewers", description=__doc__.splitlines()[0])
+    parser = harness.parser("viewers", __doc__)
     parser.add_argument("--channels", type=int, nargs="+", default=[16, 64])
     parser.add_argument("--rate", type=float, default=30000.0, help="samples per second per channel")
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per case")
@@ -89,7 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waveform", choices=["sine", "square", "noise"], default="sine")
     parser.add_argument("--size", default="1200x800", help="window size in pixels, WxH")
     parser.add_argument("--display", action="store_true", help="draw on the real display, not offscreen")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     if not args.display:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -104,10 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n:>8} {r['rate']:>8.0f} {r['transfermode']:>10} {r['fps']:>7.1f} {r['update_ms']:>10.2f} "
               f"{r['paint_ms']:>9.2f} {r['decimation']:>6} {r['received_rate']:>10.0f} "
               f"{r['skipped']:>8} {r['dropped']:>8}", flush=True)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"bench": "viewers", "platform": os.environ.get("QT_QPA_PLATFORM", ""),
-                       "results": results}, f, indent=2)
+    harness.write_json(args.json, results, qt_platform=os.environ.get("QT_QPA_PLATFORM", ""))
     return 0
 
 

@@ -1,12 +1,12 @@
 """The soak test, short: 3 processes at 100 MB/s aggregate with backpressure='block'
-for 30 s (``acqflow bench --soak MINUTES`` runs the long one)."""
+for 30 s (``acqflow bench soak MINUTES`` runs the long one)."""
 import json
 import os
 
 import pytest
 
 from acqflow.manager import Manager
-from acqflow.manager.soak import _prime, _settled_fds, open_fds, run_soak
+from acqflow.bench.soak import _prime, _settled_fds, open_fds, run_soak
 from acqflow.cli import main as cli_main
 
 pytestmark = pytest.mark.timeout(240)
@@ -41,6 +41,6 @@ def test_bench_soak_command_line(tmp_path):
     path = tmp_path / "soak.json"
     assert cli_main(["bench", "--soak", "0.05", "--warmup", "2", "--mb", "20",
                      "--json", str(path)]) == 0
-    res = json.loads(path.read_text())
+    res = json.loads(path.read_text())["results"]
     assert res["ok"] and res["seconds"] == pytest.approx(3.0)
     assert os.path.getsize(path) > 0

@@ -1,13 +1,11 @@
 """Storage benchmark: write and read throughput of local recordings (float32, 16-64 ch).
 
-``python -m acqflow.storage.bench [--mb 64] [--channels 16 32 64] [--fsync block]
+``acqflow bench storage [--mb 64] [--channels 16 32 64] [--fsync block]
 [--dir DIR] [--json FILE]``.  Write time runs from the first write to a completed
 close() (queue drained, fsynced, manifest committed); reads are warm-cache.
 """
 from __future__ import annotations
 
-import argparse
-import json
 import shutil
 import tempfile
 import time
@@ -16,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from .reader import open_recording
-from .writer import RecordingWriter
+from ..storage.reader import open_recording
+from ..storage.writer import RecordingWriter
+from . import harness
 
 __all__ = ["main", "run"]
 
@@ -106,19 +105,17 @@ def _table(results: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Command-line entry (wired to ``acqflow bench --storage``)."""
-    ap = argparse.ArgumentParser(prog="acqflow bench --storage", description=__doc__)
+    """``acqflow bench storage`` (or ``--storage``)."""
+    ap = harness.parser("storage", __doc__)
     ap.add_argument("--mb", type=float, default=64.0, help="data written per configuration")
     ap.add_argument("--channels", type=int, nargs="+", default=[16, 32, 64])
     ap.add_argument("--fsync", choices=["block", "interval", "none"], default="block")
     ap.add_argument("--block-s", type=float, default=1.0)
     ap.add_argument("--dir", default=None, help="where to write (default: system temp)")
-    ap.add_argument("--json", default=None, help="also write the results as JSON")
     args = ap.parse_args(argv)
     results = run(args.channels, args.mb, args.fsync, args.block_s, args.dir)
     print(_table(results))
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1))
+    harness.write_json(args.json, results)
     return 0
 
 

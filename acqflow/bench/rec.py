@@ -1,4 +1,4 @@
-"""`acqflow bench --rec`: Recorder throughput to local disk, and slice reads of a long recording.
+"""`acqflow bench rec`: Recorder throughput to local disk, and slice reads of a long recording.
 
 1. *Sustained recording*: a source process streams 64-channel float32 chunks,
    paced at each of ``--rates`` MB/s for ``--seconds``, over tcp with
@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -27,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from . import harness
 
 __all__ = ["main", "bench_recorder", "bench_long_reads"]
 
@@ -59,11 +60,11 @@ def bench_recorder(rate_mbps: float = 200.0, seconds: float = 10.0, channels: in
     """Stream ``rate_mbps`` MB/s for ``seconds`` from another process into a Recorder
     (fsync per block); what arrived on disk, gaps and overflows."""
     from ..storage import open_recording
-    from .recorder import Recorder
+    from ..nodes.recorder import Recorder
     n_chunks = max(1, int(rate_mbps * 1e6 * seconds / (chunk * channels * 4)))
     tmp = Path(dirname or tempfile.mkdtemp(prefix="acqflow-recbench-"))
     path = tmp / "rec"
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.nodes.recbench", "--child"],
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.rec", "--child"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         proc.stdin.write(json.dumps({"chunk": chunk, "channels": channels, "n_chunks": n_chunks,
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv == ["--child"]:
         _child()
         return 0
-    parser = argparse.ArgumentParser(prog="acqflow bench --rec", description=__doc__.splitlines()[0])
+    parser = harness.parser("rec", __doc__)
     parser.add_argument("--rates", default="100,200,300,400",
                         help="comma list of source rates in MB/s to try")
     parser.add_argument("--seconds", type=float, default=10.0, help="streaming time per rate")
@@ -178,7 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", action="store_true",
                         help="do not drop the page cache before the slice reads")
     parser.add_argument("--dir", help="where to write (default: a temporary directory)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     try:
         rates = [float(r) for r in args.rates.split(",")]
@@ -205,9 +205,7 @@ def main(argv: list[str] | None = None) -> int:
               f"written at {r['write_MBps']:.0f} MB/s): open {r['open_ms']:.1f} ms; random 1 s slice "
               f"median {r['slice_ms_median']:.1f} ms, max {r['slice_ms_max']:.1f} ms over "
               f"{r['slices']} slices ({'page cache dropped' if r['cold_cache'] else 'warm cache'})")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    harness.write_json(args.json, results)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Soak test: ``acqflow bench --soak MINUTES [--json FILE]``.
+"""Soak test: ``acqflow bench soak MINUTES [--json FILE]`` (or ``--soak MINUTES``).
 
 Runs a 3-group graph (3 processes: source -> relay -> sink, sharedmem,
 ``backpressure='block'``) at a target aggregate rate (default 100 MB/s: the sum
@@ -13,140 +13,24 @@ of what the graph's two streams carry, 50 MB/s each) and checks at the end:
   exited, and no shared-memory segment is left in /dev/shm.
 
 It prints a summary and exits 1 when any check fails.  The node types
-(SoakSource, SoakRelay, SoakSink) are registered on import, so fault tests use
-them too.
+(SoakSource, SoakRelay, SoakSink) live in :mod:`acqflow.bench.soaknodes`, imported
+in the group processes only when the soak runs (fault tests import it too).
 """
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import logging
 import os
 import sys
-import threading
 import time
 from typing import Any
 
-import numpy as np
+from . import harness
 
-from ..dataflow.node import Node
-from ..dataflow.processing import ProcessingNode
-from ..dataflow.registry import register_node_type
-from ..dataflow.threadpoll import ThreadPollInput
-
-__all__ = ["SoakSource", "SoakRelay", "SoakSink", "counter", "run_soak", "main"]
+__all__ = ["run_soak", "main", "rss_mib", "open_fds", "shm_segments"]
 
 log = logging.getLogger("acqflow.soak")
-MODULE = "acqflow.manager.soak"
-
-
-def counter(start: int, stop: int, nchan: int) -> np.ndarray:
-    """The soak pattern for samples [start, stop): ``value[i, c] = i * nchan + c`` (int64)."""
-    return np.arange(start, stop, dtype=np.int64)[:, None] * nchan + np.arange(nchan, dtype=np.int64)
-
-
-class SoakSource(Node):
-    """Sends the counter pattern at ``rate`` samples/s in chunks of ``chunk`` samples
-    (catching up at full speed when it falls behind, e.g. when blocked)."""
-
-    _output_specs = {"signals": {"dtype": "int64", "shape": (-1, 16), "sample_rate": 1000.0}}
-
-    def _configure(self, rate: float = 1000.0, nchan: int = 16, chunk: int = 100) -> None:
-        if rate <= 0 or nchan < 1 or chunk < 1:
-            raise ValueError(f"SoakSource needs rate > 0, nchan >= 1, chunk >= 1 "
-                             f"(got rate={rate!r}, nchan={nchan!r}, chunk={chunk!r})")
-        self.rate, self.nchan, self.chunk = float(rate), int(nchan), int(chunk)
-        spec = self.outputs["signals"].spec
-        spec["sample_rate"], spec["shape"] = self.rate, (-1, self.nchan)
-
-    def _start(self) -> None:
-        self._halt = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"{self.name} sender", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        out, t0, n = self.outputs["signals"], time.perf_counter(), 0
-        try:
-            while not self._halt.wait(max(0.0, t0 + (n + self.chunk) / self.rate - time.perf_counter())):
-                i0 = out.index
-                out.send(counter(i0, i0 + self.chunk, self.nchan))
-                n += self.chunk
-        except Exception as exc:          # a closed stream while stopping is not an error
-            if not self._halt.is_set():
-                self.set_error(f"sending failed: {exc!r}")
-
-    def _stop(self) -> None:
-        self._halt.set()
-        self._thread.join()
-
-
-class SoakRelay(ProcessingNode):
-    """Forwards each chunk unchanged, in its own process (a stand-in for a filter)."""
-
-    def process(self, index: int, data: np.ndarray) -> np.ndarray:
-        return data
-
-
-class SoakSink(Node):
-    """Receives the counter pattern and checks every value and index.
-
-    ``report()`` gives samples received, first/last index, index
-    discontinuities seen by this node (``jumps``, as ``(expected, got)``),
-    chunks with a wrong value (``bad_chunks``), and the input's own gap counters.
-    """
-
-    _input_specs = {"input": {}}
-
-    def _configure(self, check: bool = True) -> None:
-        self.check = bool(check)
-
-    def _initialize(self) -> None:
-        self.samples = self.bad_chunks = 0
-        self.first_index: int | None = None
-        self.next_index: int | None = None
-        self.jumps: list[tuple[int, int]] = []
-        self.bad: list[str] = []
-        self._poller = None
-
-    def _start(self) -> None:
-        self._poller = ThreadPollInput(self.inputs["input"], return_data=True, name=f"{self.name} worker")
-        self._poller.process_data = self._handle
-        self._poller.on_error = self.set_error
-        self._poller.start()
-
-    def _handle(self, index: int, data: np.ndarray) -> None:
-        n = data.shape[0]
-        start = index - n
-        if self.first_index is None:
-            self.first_index = start
-        elif start != self.next_index:
-            self.jumps.append((self.next_index, start))
-        if self.check and n and not np.array_equal(data, counter(start, index, data.shape[1])):
-            self.bad_chunks += 1
-            if len(self.bad) < 10:
-                self.bad.append(f"chunk [{start}, {index}) first values {data[0, :3].tolist()}")
-        self.next_index = index
-        self.samples += n
-
-    def _stop(self) -> None:
-        if self._poller is not None:
-            self._poller.stop()
-            self._poller.join()
-            self._poller = None
-
-    def report(self) -> dict[str, Any]:
-        """What arrived, what was missing, what was wrong (plain values)."""
-        inp = self.inputs["input"]
-        return {"samples": self.samples, "first_index": self.first_index, "last_index": self.next_index,
-                "jumps": [list(j) for j in self.jumps[-100:]], "n_jumps": len(self.jumps),
-                "bad_chunks": self.bad_chunks, "bad": list(self.bad), "gaps": inp.gaps,
-                "dropped": inp.dropped, "gap_log": [list(g) for g in inp.gap_log]}
-
-
-register_node_type(SoakSource)
-register_node_type(SoakRelay)
-register_node_type(SoakSink)
+MODULE = "acqflow.bench.soaknodes"   # the node types, imported in each group when the soak runs
 
 
 # -- process checks -------------------------------------------------------------
@@ -238,7 +122,7 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
 
     ``mb_per_s`` is the aggregate target: each of the two streams carries half.
     """
-    from .manager import Manager
+    from ..manager import Manager
 
     if seconds <= 0 or mb_per_s <= 0:
         raise ValueError(f"soak needs seconds > 0 and mb_per_s > 0 (got {seconds!r}, {mb_per_s!r})")
@@ -339,23 +223,20 @@ def _print(res: dict, out) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="acqflow bench --soak", description=__doc__.splitlines()[0])
+    parser = harness.parser("soak", __doc__)
     parser.add_argument("minutes", type=float, help="how long to run after the warm-up")
     parser.add_argument("--mb", type=float, default=100.0, help="aggregate target MB/s (both streams)")
     parser.add_argument("--nchan", type=int, default=16)
     parser.add_argument("--chunk", type=int, default=4096, help="samples per chunk")
     parser.add_argument("--warmup", type=float, default=None, help="seconds before measuring")
     parser.add_argument("--rss-bound", type=float, default=32.0, help="allowed RSS growth per process (MiB)")
-    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.minutes <= 0:
         parser.error(f"MINUTES must be positive, not {args.minutes}")
     res = run_soak(args.minutes * 60, mb_per_s=args.mb, nchan=args.nchan, chunk=args.chunk,
                    warmup=args.warmup, rss_bound_mib=args.rss_bound)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(res, f, indent=2)
+    harness.write_json(args.json, res)
     return 0 if res["ok"] else 1
 
 

@@ -1,0 +1,134 @@
+"""A chain of processes: device -> N-1 relays -> sink, end-to-end latency (``acqflow bench --hops N``).
+
+N hops are N streams between N+1 processes.  The device sends paced 2 KiB chunks
+(32 x 8 float64) stamped with its clock in the first value; each relay receives a
+chunk (reading it) and sends it on; the sink, this process, reads every chunk and
+takes the time from the device's stamp to its own ``recv`` return: the latency a
+closed loop lives through.  Every chunk must arrive (``backpressure='block'``).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..dataflow import clock
+from ..dataflow.errors import StreamClosed
+from ..dataflow.inputstream import InputStream
+from ..dataflow.outputstream import OutputStream
+from . import harness
+
+__all__ = ["run_chain", "main_hops"]
+
+SHAPE = (32, 8)          # float64: 2 KiB
+
+
+def _out_params(protocol: str, mode: str) -> dict:
+    return dict(protocol=protocol, transfermode=mode, dtype="float64", shape=(-1, SHAPE[1]),
+                sample_rate=1000.0, backpressure="block", buffer_size=4096)
+
+
+def _device(cfg: dict) -> None:
+    out = OutputStream(name="device")
+    out.configure(**_out_params(cfg["protocol"], cfg["mode"]))
+    print(json.dumps(out.params), flush=True)
+    sys.stdin.readline()                                   # "go"
+    chunk = np.zeros(SHAPE)
+    sent = 0
+    for _ in harness.paced(cfg["seconds"], cfg["rate"]):
+        chunk[0, 0] = clock.now()
+        out.send(chunk)
+        sent += 1
+    out.close()
+    print(json.dumps({"sent": sent}), flush=True)
+
+
+def _relay(cfg: dict) -> None:
+    inp = InputStream()
+    inp.connect(json.loads(sys.stdin.readline()))
+    out = OutputStream(name="relay")
+    out.configure(**_out_params(cfg["protocol"], cfg["mode"]))
+    print(json.dumps(out.params), flush=True)
+    while True:
+        try:
+            _, data = inp.recv(return_data=True)
+        except StreamClosed:
+            break
+        out.send(data)
+    out.close()
+    inp.close()
+
+
+def _spawn(role: str, cfg: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "acqflow.bench.hops", role, json.dumps(cfg)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: str = "tcp",
+              mode: str = "sharedmem") -> dict[str, Any]:
+    """Run the chain once; end-to-end latencies (after a 10 % warm-up) and counts."""
+    if hops < 1:
+        raise ValueError(f"--hops must be at least 1, not {hops}")
+    cfg = dict(protocol=protocol, mode=mode, rate=rate, seconds=seconds)
+    procs = [_spawn("device", cfg)]
+    try:
+        params = json.loads(procs[0].stdout.readline())
+        for _ in range(hops - 1):
+            relay = _spawn("relay", cfg)
+            relay.stdin.write(json.dumps(params) + "\n")
+            relay.stdin.flush()
+            params = json.loads(relay.stdout.readline())
+            procs.append(relay)
+        inp = InputStream()
+        inp.connect(params)
+        procs[0].stdin.write("go\n")
+        procs[0].stdin.flush()
+        lat = []
+        dst = np.empty(SHAPE)
+        while True:
+            try:
+                _, data = inp.recv(timeout=30000, return_data=True)
+            except StreamClosed:
+                break
+            lat.append(clock.now() - data[0, 0])
+            np.copyto(dst, data)
+        sent = json.loads(procs[0].stdout.readline())["sent"]
+        dropped = inp.dropped
+        inp.close()
+        for p in procs:
+            p.stdin.close()
+            p.wait(30)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    kept = np.array(lat[len(lat) // 10:]) * 1e6
+    return {"hops": hops, "processes": hops + 1, "protocol": protocol, "transfermode": mode, "rate": rate,
+            "chunk_bytes": int(np.prod(SHAPE)) * 8, "sent": sent, "received": len(lat), "dropped": dropped,
+            "p50_us": harness.pct(kept, 50), "p90_us": harness.pct(kept, 90),
+            "p99_us": harness.pct(kept, 99), "max_us": float(kept.max()) if len(kept) else None,
+            "per_hop_p50_us": harness.pct(kept, 50) / hops if len(kept) else None}
+
+
+def main_hops(args) -> int:
+    """``acqflow bench --hops N`` (arguments parsed by the stream benchmark)."""
+    if args.hops < 1:
+        print(f"acqflow bench: --hops must be at least 1, not {args.hops}", file=sys.stderr)
+        return 2
+    r = run_chain(args.hops, args.hop_rate, args.hop_seconds, args.hop_protocol, args.hop_mode)
+    print(f"chain: device -> {args.hops - 1} relay(s) -> sink: {r['hops']} hops, {r['processes']} processes, "
+          f"{r['protocol']} {r['transfermode']}, 2 KiB chunks at {r['rate']:g}/s for {args.hop_seconds:g} s, "
+          f"reader reads every chunk; on {harness.machine()}")
+    print(f"  end to end: p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
+          f"max {r['max_us']:.0f} us (p50 per hop {r['per_hop_p50_us']:.0f} us)")
+    print(f"  sent {r['sent']}, received {r['received']}, dropped {r['dropped']}")
+    harness.write_json(args.json, r)
+    return 0 if r["received"] == r["sent"] and not r["dropped"] else 1
+
+
+if __name__ == "__main__":
+    {"device": _device, "relay": _relay}[sys.argv[1]](json.loads(sys.argv[2]))

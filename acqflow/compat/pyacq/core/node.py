@@ -1,0 +1,126 @@
+"""pyacq's ``Node`` life-cycle on acqflow's Node.
+
+pyacq lets ``configure()`` be called in any state but running (also after
+``initialize()``, and ``initialize()`` before ``configure()``), and ``start()`` asks for
+both; acqflow's Node orders them strictly.  This Node keeps pyacq's flags while
+``state`` still says where the node is, so node groups and the monitor describe it.  Its
+streams are ``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
+"""
+from __future__ import annotations
+
+from ....dataflow.node import Node as _Node
+from ....dataflow.node import NodeStateError
+from .nodelist import register_node_type
+from .stream import InputStream, OutputStream
+
+__all__ = ["Node", "NodeStateError", "WidgetNode"]
+
+
+class Node(_Node):
+    """A Node with pyacq's life-cycle rules (see the module docstring)."""
+
+    def __init__(self, name: str = "", parent=None):
+        super().__init__(name or None)
+        # pyacq's streams: their configure() takes pyacq's arguments
+        self.inputs = {k: InputStream(spec=dict(v), node=self, name=k)
+                       for k, v in self._input_specs.items()}
+        self.outputs = {k: OutputStream(spec=dict(v), node=self, name=k)
+                        for k, v in self._output_specs.items()}
+        self.lock = self._state_lock
+        self._configured = False
+        self._initialized = False
+
+    def _refuse(self, what: str, why: str) -> None:
+        raise NodeStateError(f"cannot {what} node {self.name!r}: {why}")
+
+    def configure(self, **kargs) -> None:
+        """Set parameters (``_configure``); allowed in any state but running."""
+        with self.lock:
+            if self.running():
+                self._refuse("configure", "the node is running")
+            self._configure(**kargs)
+            self.config = dict(kargs)
+            self._configured = True
+            if self.state == "new":
+                self.state = "configured"
+
+    def initialize(self) -> None:
+        """Check input/output specs, then ``_initialize`` (allocate, prepare devices)."""
+        with self.lock:
+            if self.running():
+                self._refuse("initialize", "the node is running")
+            self.check_input_specs()
+            self.check_output_specs()
+            try:
+                self._initialize()
+            except Exception as exc:
+                self.set_error(f"initialize() failed: {exc!r}")
+                raise
+            self._initialized = True
+            self.state = "initialized"
+
+    def start(self) -> None:
+        with self.lock:
+            if not self._configured:
+                self._refuse("start", "the node is not configured")
+            if not self._initialized:
+                self._refuse("start", "the node is not initialized")
+            if self.running():
+                self._refuse("start", "the node is already running")
+            self._start()
+            self.state = "running"
+
+    def stop(self) -> None:
+        with self.lock:
+            if not self.running():
+                self._refuse("stop", "the node is not running")
+            self._stop()
+            self.state = "stopped"
+
+    def close(self) -> None:
+        """Stop if running (pyacq refuses instead), ``_close``, close every stream."""
+        with self.lock:
+            if self.running():
+                self.stop()
+            super().close()
+            self._configured = self._initialized = False
+
+    def configured(self) -> bool:
+        return self._configured
+
+    def initialized(self) -> bool:
+        return self._initialized
+
+    def check_input_specs(self) -> None:
+        """Raise if the inputs are not as this node needs them (called by initialize)."""
+
+    def check_output_specs(self) -> None:
+        """Raise if the outputs are not as this node needs them (called by initialize)."""
+
+
+class _MyTest:
+    """pyacq's do-nothing node behaviour, used by its tests."""
+
+    def _initialize(self): pass
+
+    def _configure(self): pass
+
+    def _start(self): pass
+
+    def _stop(self): pass
+
+    def _close(self): pass
+
+
+class _MyTestNode(_MyTest, Node):
+    pass
+
+
+register_node_type(_MyTestNode)
+
+
+def __getattr__(name: str):
+    if name in ("WidgetNode", "_MyTestNodeQWidget"):   # Qt only when asked for
+        from . import widgetnode
+        return getattr(widgetnode, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

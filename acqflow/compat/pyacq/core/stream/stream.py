@@ -1,0 +1,112 @@
+"""pyacq.core.stream.stream: acqflow's streams taking pyacq's arguments.
+
+Differences kept only for pyacq code (docs/pyacq.md lists them):
+
+- ``shape`` with a fixed first axis (pyacq: the chunk length, never enforced) is
+  taken as ``-1``; ``buffer_size=0`` means "none"; ``compression`` may only be ''
+  (``compression_methods == ['']``: acqflow does not compress).
+- ``streamtype='analogsignal'`` with a structured dtype is an 'event' stream, and
+  'image'/'image/video' are 'video'.
+- ``InputStream.set_buffer`` reuses the output's shared ring when it is large
+  enough (pyacq's ``_own_buffer``/``receiver.buffer``), and a buffer it creates
+  reads never-written samples as the fill value (pyacq's RingBuffer).
+"""
+from __future__ import annotations
+
+from acqflow.dataflow.inputstream import InputStream as _InputStream
+from acqflow.dataflow.outputstream import OutputStream as _OutputStream
+from acqflow.dataflow.spec import make_dtype, short
+
+from .ringbuffer import RingBuffer
+from .streamhelpers import DataReceiver
+
+__all__ = ["OutputStream", "InputStream", "default_stream", "compression_methods"]
+
+compression_methods = [""]
+
+default_stream = dict(protocol="tcp", interface="127.0.0.1", port="*", transfermode="plaindata",
+                      streamtype="analogsignal", dtype="float32", shape=(-1, 1), axisorder=None,
+                      buffer_size=0, compression="", scale=None, offset=None, units="",
+                      sample_rate=1.0, double=False, fill=None)
+
+_VIDEO_NAMES = ("image", "image/video", "video")
+
+
+def from_pyacq(params: dict) -> dict:
+    """pyacq's configure() arguments as acqflow's (see the module docstring)."""
+    p = dict(params)
+    comp = p.get("compression", "")
+    if comp not in ("", None):
+        raise ValueError(f"compression={short(comp)} is not supported: acqflow streams are "
+                         f"not compressed (compression_methods == [''])")
+    shape = p.get("shape")
+    if shape is not None and not isinstance(shape, (str, bytes)) and len(shape) \
+            and shape[0] not in (-1, None):
+        p["shape"] = (-1,) + tuple(shape[1:])
+    if p.get("buffer_size") == 0:
+        p["buffer_size"] = None
+    if p.get("streamtype") in _VIDEO_NAMES:
+        p["streamtype"] = "video"
+    elif p.get("streamtype", "analogsignal") == "analogsignal" and "dtype" in p:
+        try:
+            structured = make_dtype(p["dtype"]).fields is not None
+        except TypeError:
+            structured = False          # configure() names the bad dtype
+        if structured:
+            p["streamtype"] = "event"
+    return p
+
+
+class OutputStream(_OutputStream):
+    """acqflow's OutputStream; ``configure`` also takes pyacq's arguments."""
+
+    def configure(self, **kwargs) -> None:
+        super().configure(**from_pyacq({**self.spec, **kwargs}))
+
+
+class InputStream(_InputStream):
+    """acqflow's InputStream with pyacq's ``receiver``, ``_own_buffer`` and set_buffer()."""
+
+    def __init__(self, spec=None, node=None, name=None):
+        super().__init__(spec, node, name)
+        self._own_buffer = False
+
+    @property
+    def socket(self) -> "_PollOnlySocket":
+        """pyacq's ``input.socket``: only ``poll(timeout_ms)`` is offered, readable on data
+        or end-of-stream only (heartbeats and malformed messages are handled by the stream)."""
+        return _PollOnlySocket(self)
+
+    @property
+    def receiver(self) -> DataReceiver:
+        """pyacq's receiver: only ``buffer`` (the output's shared ring, or None) is real."""
+        return DataReceiver(None, self.params, buffer=self._shm)
+
+    def set_buffer(self, size=None, double=True, axisorder=None, shmem=None, fill=None) -> None:
+        """Keep at least ``size`` samples: the output's shared ring when it fits, else a
+        local RingBuffer (pyacq's fill semantics)."""
+        shm = self._shm
+        if shm is not None and shm.size >= size and shm.double == bool(double) and \
+                (axisorder is None or tuple(shm.axisorder) == tuple(axisorder)):
+            self._buffer = None
+            self._own_buffer = False
+            return
+        if not self.connected:
+            super().set_buffer(size, double=double, axisorder=axisorder, fill=fill)  # names it
+        shape = (int(size),) + tuple(self._shape[1:])
+        self._buffer = RingBuffer(shape, self._dtype, double=double, shmem=shmem, fill=fill,
+                                  axisorder=axisorder)
+        if self._last_index is not None:
+            self._buffer.reset_index(self._last_index)
+        self._own_buffer = True
+
+
+class _PollOnlySocket:
+    """What pyacq code does with ``InputStream.socket``: ``poll(timeout)`` before ``recv()``."""
+
+    def __init__(self, stream: _InputStream):
+        self._stream = stream
+
+    def poll(self, timeout: float | None = None, flags: int = 1) -> int:
+        """zmq's event mask: POLLIN (1) when a chunk or the end is ready within ``timeout`` ms."""
+        return 1 if self._stream.poll(timeout) else 0

@@ -1,0 +1,158 @@
+"""What can be known about a graph before spawning anything: node params against each
+node type's ``_configure`` signature and annotations, common value rules, a node type's
+own ``check_config`` hook, stream params, and recording directories that already exist.
+
+Nothing is created, opened or imported here beyond the node classes themselves (a
+camera is not opened, an LSL stream not resolved), so ``acqflow run --check`` is safe
+to run on any graph file without ``imports:`` (see docs/graphs.md).
+"""
+from __future__ import annotations
+
+import collections.abc
+import difflib
+import inspect
+import math
+import os
+import types
+import typing
+from typing import Any
+
+from ..dataflow.graph import GraphSpec
+from ..dataflow.registry import get_node_type
+from ..dataflow.shortrepr import short_repr
+
+__all__ = ["check_graph", "check_node_params"]
+
+# params that must be a finite number > 0 whatever the node
+POSITIVE = {"sample_rate", "rate", "channels", "chunksize", "chunk", "nb_channel", "block_s",
+            "block_bytes", "segment_bytes", "buffer_size", "queue_chunks", "queue_bytes"}
+PROTOCOLS = ("tcp", "inproc", "ipc")
+TRANSFERMODES = ("plaindata", "sharedmem")
+
+
+def check_graph(spec: GraphSpec) -> list[str]:
+    """Every problem found in the nodes' params and the streams' params."""
+    problems: list[str] = []
+    for name, ns in spec.nodes.items():
+        if name in spec.unchecked:
+            continue
+        problems += [f"nodes.{name}.{p}" for p in check_node_params(get_node_type(ns.type), ns.params)]
+        for out, params in ns.outputs.items():
+            problems += [f"nodes.{name}.outputs.{out}: {p}" for p in check_stream_params(params)]
+    for k, c in enumerate(spec.connections):
+        problems += [f"connections[{k}].params: {p}" for p in check_stream_params(c.params)]
+    return problems
+
+
+def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
+    """Problems of ``params`` for node type ``cls`` (each 'params.NAME: what')."""
+    problems = []
+    try:
+        sig = inspect.signature(cls._configure)
+    except (TypeError, ValueError):
+        return problems
+    accepted = {n: p for n, p in sig.parameters.items() if n != "self"
+                and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    open_ended = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
+    try:
+        hints = typing.get_type_hints(cls._configure)
+    except Exception:            # noqa: BLE001 - unresolvable annotations: no type checks
+        hints = {}
+    for key, value in params.items():
+        if key not in accepted:
+            if not open_ended:
+                close = difflib.get_close_matches(str(key), accepted, n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                problems.append(f"params: {cls.__name__} has no param {short_repr(key)} "
+                                f"({hint}params: {', '.join(accepted) or 'none'})")
+            continue
+        problem = _value_problem(key, value, hints.get(key))
+        if problem:
+            problems.append(f"params.{key}: {problem}")
+    for key, p in accepted.items():
+        if p.default is p.empty and key not in params:
+            problems.append(f"params: {cls.__name__} needs {key!r}")
+    if "dirname" in accepted and "mode" in accepted and params.get("dirname"):
+        mode = params.get("mode", accepted["mode"].default)
+        path = os.path.abspath(os.path.expanduser(str(params["dirname"])))
+        if mode == "create" and os.path.exists(path):
+            shown = path if len(path) < 300 else short_repr(path)
+            problems.append(f"params.dirname: {shown} exists (from an earlier run?); "
+                            f"choose another dirname, or mode: overwrite | append")
+    hook = getattr(cls, "check_config", None)
+    if inspect.ismethod(hook):          # a classmethod: check_config(params) -> problems
+        problems += list(hook(dict(params)))
+    return problems
+
+
+def _value_problem(key: str, value: Any, hint: Any) -> str | None:
+    if hint is not None and not _matches(value, hint):
+        return f"{short_repr(value)} is not {_hint_name(hint)}"
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN is not a value"
+    if key in POSITIVE and value is not None:
+        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
+                and math.isfinite(value) and value > 0):
+            return f"{short_repr(value)}: must be a finite number > 0"
+    return None
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """True when ``value`` (as YAML gives it) can be what ``hint`` asks; unknown hints pass."""
+    origin = typing.get_origin(hint)
+    if hint is typing.Any or hint is inspect.Parameter.empty:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, h) for h in typing.get_args(hint))
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is os.PathLike:
+        return isinstance(value, str)
+    target = origin or hint
+    if target in (list, tuple, collections.abc.Sequence):
+        return isinstance(value, (list, tuple))
+    if target in (dict, collections.abc.Mapping):
+        return isinstance(value, dict)
+    if target is collections.abc.Callable:
+        return callable(value)
+    return True
+
+
+def _hint_name(hint: Any) -> str:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_hint_name(h) for h in typing.get_args(hint))
+    if hint is type(None):
+        return "null"
+    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
+    return names.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def check_stream_params(params: dict[str, Any]) -> list[str]:
+    """Problems of stream params known before any output is configured."""
+    problems = []
+    protocol = params.get("protocol")
+    if protocol is not None and protocol not in PROTOCOLS:
+        problems.append(f"protocol {short_repr(protocol)} is not one of {', '.join(PROTOCOLS)}")
+    mode = params.get("transfermode")
+    if mode is not None and mode not in TRANSFERMODES:
+        problems.append(f"transfermode {short_repr(mode)} is not one of {', '.join(TRANSFERMODES)}")
+    shape = params.get("shape")
+    if shape is not None and not (
+            isinstance(shape, (list, tuple)) and shape and shape[0] == -1
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape[1:])):
+        problems.append(f"shape {short_repr(shape)}: expected [-1, n, ...] with every n > 0")
+    rate = params.get("sample_rate")
+    if rate is not None and not (isinstance(rate, (int, float)) and not isinstance(rate, bool)
+                                 and math.isfinite(rate) and rate > 0):
+        problems.append(f"sample_rate {short_repr(rate)}: must be a finite number > 0")
+    return problems
