@@ -73,7 +73,8 @@ def _setup_logging(config: dict) -> None:
 
 
 def _make_server(config: dict) -> Any:
-    for module in [*filter(None, os.environ.get("ACQFLOW_CHILD_IMPORTS", "").split(",")), *(config.get("imports") or ())]:
+    env_imports = filter(None, os.environ.get("ACQFLOW_CHILD_IMPORTS", "").split(","))
+    for module in [*env_imports, *(config.get("imports") or ())]:
         importlib.import_module(module)
     kwargs = {"keys_dir": config.get("keys_dir"), "name": config["name"]}
     if config.get("qt"):
