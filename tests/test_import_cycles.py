@@ -70,7 +70,8 @@ def import_cycle(prefix: str, graph: dict[str, set[str]] | None = None) -> list[
     return None
 
 
-@pytest.mark.parametrize("package", ["acqflow.rpc", "acqflow.dataflow"])
+@pytest.mark.parametrize("package", ["acqflow.rpc", "acqflow.dataflow", "acqflow.storage",
+                                     "acqflow.viewers"])
 def test_no_import_cycle(package: str) -> None:
     cycle = import_cycle(package)
     assert cycle is None, f"import circle in {package}: {' -> '.join(cycle or [])}"
