@@ -148,7 +148,7 @@ class RPCClient:
     @classmethod
     def get_client(cls, address: str, **kwargs: Any) -> RPCClient:
         """The calling thread's client for ``address`` (pyacq's name for :func:`get_client`)."""
-        return get_client(address, **kwargs)
+        return cls(address, **kwargs)      # __new__ gives back the existing one
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else (" disconnected" if self._disconnect_reason else "")
