@@ -21,7 +21,7 @@ from typing import IO
 from .logforward import LogReceiver, LogSender
 
 __all__ = ["get_host_name", "set_host_name", "get_process_name", "set_process_name",
-           "get_thread_name", "set_thread_name", "start_log_server", "get_logger_address",
+           "get_thread_name", "set_thread_name", "start_log_server", "stop_log_server", "get_logger_address",
            "set_logger_address", "RPCLogHandler", "LogServer", "LogSender", "spawned_as"]
 
 _names = {"host": socket.gethostname(), "process": f"process-{os.getpid()}"}
@@ -79,6 +79,13 @@ def start_log_server(logger: logging.Logger | str) -> LogServer:
         raise RuntimeError("a log server already runs in this process")
     server = _state["server"] = LogServer(logger)
     return server
+
+
+def stop_log_server() -> None:
+    """Stop this process's log server, if one runs (``start_log_server`` may then run again)."""
+    server, _state["server"] = _state["server"], None
+    if server is not None:
+        server.close()
 
 
 def get_logger_address() -> str | None:

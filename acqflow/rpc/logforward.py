@@ -61,6 +61,9 @@ class LogSender(logging.Handler):
         super().close()
 
 
+_STOP = b"acqflow-log-receiver-stop"
+
+
 class LogReceiver:
     """Process-wide thread re-emitting child records into this process's logging."""
 
@@ -80,8 +83,21 @@ class LogReceiver:
         self._socket.set(zmq.LINGER, 0)
         self._socket.bind(private_address("log"))
         self.address: str = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="acqflow-log-receiver", daemon=True)
         self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the receiving thread (it closes its own socket: zmq sockets are not shared)."""
+        self._stopping.set()
+        push = zmq.Context.instance().socket(zmq.PUSH)
+        push.set(zmq.LINGER, 1000)
+        try:
+            push.connect(self.address)
+            push.send(_STOP)
+        finally:
+            push.close()
+        self._thread.join(timeout)
 
     def _run(self) -> None:
         sock = self._socket
@@ -91,6 +107,9 @@ class LogReceiver:
             except zmq.ContextTerminated:
                 return
             except zmq.ZMQError:
+                return
+            if data == _STOP and self._stopping.is_set():
+                sock.close()
                 return
             try:
                 d = json.loads(data)
