@@ -1,4 +1,6 @@
 """ViewerPanel docking and the GraphMonitor drawing (fed by a scripted manager)."""
+import time
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -139,7 +141,11 @@ def test_run_graph_with_monitor_runs_the_graph_in_a_thread_and_returns_its_code(
     def fake_run_graph(spec, duration=None, stop=None, on_started=None):
         manager = ScriptedManager()
         on_started(manager)
-        stop.wait(duration)                        # like run_graph: until stop or duration
+        # like run_graph until stop; here until the monitor has polled stats 3 times (a
+        # loaded machine may poll fewer than duration/interval times)
+        deadline = time.monotonic() + 60
+        while manager.calls < 3 and time.monotonic() < deadline and not stop.wait(0.02):
+            pass
         seen["calls"] = manager.calls
         seen["spec"] = spec
         return 7
