@@ -25,7 +25,7 @@ __all__ = [
     "kind_of", "keys", "defaults", "inherited", "recorded", "replayed",
     "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "dtype_from_plain", "DtypeError",
     "default_fill", "normalize_params", "check_param", "check_compatible", "check_filters",
-    "describe", "short",
+    "describe", "short", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag",
 ]
 
 PROTOCOLS = ("tcp", "inproc", "ipc")
