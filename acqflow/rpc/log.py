@@ -77,8 +77,8 @@ def start_log_server(logger: logging.Logger | str) -> LogServer:
     processes that called ``set_logger_address``) are handled by ``logger``."""
     if _state["server"] is not None:
         raise RuntimeError("a log server already runs in this process")
-    _state["server"] = LogServer(logger)
-    return _state["server"]
+    server = _state["server"] = LogServer(logger)
+    return server
 
 
 def get_logger_address() -> str | None:
@@ -179,7 +179,7 @@ class RPCLogHandler(logging.StreamHandler):
                (record.processName if record.processName not in (None, "MainProcess")
                 else get_process_name()),
                getattr(record, "thread_name", None) or get_thread_name(record.thread or 0))
-        text = "[%s:%s:%s]" % key
+        text = "[{}:{}:{}]".format(*key)
         if self._colored():
             color = self.headers.setdefault(key, _HEADER_COLORS[len(self.headers) %
                                                                 len(_HEADER_COLORS)])

@@ -71,11 +71,13 @@ class ScriptedManager:
     def stats(self):
         self.calls += 1
         n = self.calls
-        inp = lambda samples, dropped, src: {"samples": samples, "dropped": dropped, "gaps": dropped // 10,
-                                             "latency_p50": 0.0012, "source": list(src),
-                                             "chunks": n, "sample_rate": 1000.0, "index": samples}
-        node = lambda state, inputs, err=None: {"state": state, "error": err, "cpu_s": 0.1 * n,
-                                                "inputs": inputs, "outputs": {}}
+        def inp(samples, dropped, src):
+            return {"samples": samples, "dropped": dropped, "gaps": dropped // 10,
+                    "latency_p50": 0.0012, "source": list(src),
+                    "chunks": n, "sample_rate": 1000.0, "index": samples}
+
+        def node(state, inputs, err=None):
+            return {"state": state, "error": err, "cpu_s": 0.1 * n, "inputs": inputs, "outputs": {}}
         return {"time": 1000.0 + n, "groups": {
             "acq": {"state": "running", "pid": 11, "nodes": {
                 "sig": node("running", {}),
