@@ -11,7 +11,7 @@ import numpy as np
 from .inputstream import InputStream
 from .outputstream import OutputStream
 from .errors import StreamError
-from .spec import TRANSPORT_KEYS, make_dtype
+from .spec import inherited, make_dtype
 from .threadpoll import ThreadPollInput
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer", "inherited_params"]
@@ -19,11 +19,9 @@ __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer", "inherited_para
 
 
 def inherited_params(input_params: dict, **overrides) -> dict:
-    """Output params describing the same signal as ``input_params``, with overrides."""
-    # transport details belong to one output and are never inherited
-    params = {k: v for k, v in input_params.items() if k not in TRANSPORT_KEYS}
-    params.update(overrides)
-    return params
+    """Output params describing the same signal as ``input_params``, with overrides
+    (transport params belong to one output and are never inherited: see spec.PARAMS)."""
+    return inherited(input_params, **overrides)
 
 
 class _Relay:

@@ -7,15 +7,11 @@ import numpy as np
 
 from .errors import OverrunError
 from .sharedmem import Segment
+from .spec import default_fill
 
 __all__ = ["RingBuffer"]
 
 _HEAD, _PENDING, _START, _SIZE, _DOUBLE, _SAMPLE_BYTES = 1, 2, 3, 4, 5, 6
-
-
-def default_fill(dtype: np.dtype) -> Any:
-    """NaN for floating dtypes, 0 otherwise."""
-    return np.nan if dtype.kind in "fc" else 0
 
 
 class RingBuffer:

@@ -1,19 +1,31 @@
-"""Stream parameters: defaults, normalisation, validation and compatibility checks.
+"""Stream parameters: the one vocabulary (:data:`PARAMS`), normalisation, validation,
+compatibility checks and the dtype codec.
 
-Params travel between processes (msgpack/JSON), so they hold only plain values:
-dtypes as numpy strings / descr lists, shapes as tuples of ints.
+Every param any layer knows by name is declared once in :data:`PARAMS` with its kind;
+what a relay's output inherits, what a recording stores (and where), what a player
+replays and the defaults are all derived from that table (docs/extending.md,
+"Adding a stream param").  Params travel between processes (msgpack/JSON), so they
+hold only plain values: dtypes as :func:`dtype_to_spec` gives them, shapes as tuples.
 """
 from __future__ import annotations
 
-import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from .paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
+                         _shape, _shape_or_none, check_plain, flag, one_of,
+                         positive_int_or_none, positive_number, short)
+
 __all__ = [
-    "PROTOCOLS", "TRANSFERMODES", "STREAMTYPES", "BACKPRESSURES",
-    "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "normalize_params",
-    "check_compatible", "check_filters", "describe", "short", "TRANSPORT_KEYS",
+    "PROTOCOLS", "TRANSFERMODES", "STREAMTYPES", "BACKPRESSURES", "EVENT_DTYPE", "DEFAULT_CLOCK",
+    "TRANSPORT", "STREAM", "METADATA", "RECORDING", "NO_DEFAULT", "Param", "PARAMS",
+    "kind_of", "keys", "defaults", "inherited", "recorded", "replayed",
+    "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "dtype_from_plain", "DtypeError",
+    "default_fill", "normalize_params", "check_param", "check_compatible", "check_filters",
+    "describe", "short", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag",
 ]
 
 PROTOCOLS = ("tcp", "inproc", "ipc")
@@ -22,165 +34,269 @@ STREAMTYPES = ("analogsignal", "digitalsignal", "event", "video")
 BACKPRESSURES = ("drop", "block")
 
 EVENT_DTYPE = [("index", "int64"), ("label", "S16")]
-
-DEFAULT_PARAMS: dict[str, Any] = {
-    "protocol": "tcp",
-    "interface": "127.0.0.1",
-    "port": "*",
-    "transfermode": "plaindata",
-    "streamtype": "analogsignal",
-    "dtype": "float32",
-    "shape": None,
-    "sample_rate": 1.0,
-    "buffer_size": None,
-    "double": False,
-    "axisorder": None,
-    "chunksize": None,
-    "backpressure": "drop",
-    "hwm": None,
-    "max_queue_bytes": 64 * 1024 * 1024,
-    "max_queue_s": 1.0,
+# The clock of chunk timestamps unless a stream says otherwise (``clock`` param).
+DEFAULT_CLOCK: dict[str, Any] = {
+    "source": "acqflow.dataflow.clock.now", "kind": "wallclock", "unit": "s", "epoch": "unix",
+    "timestamp": "chunk timestamp is the time of the chunk's last sample",
 }
 
-# Params that describe one output's transport, not the signal: never inherited by a
-# relay's output nor stored with a recording.  (Other layers keep their own copies of
-# this list; keep them in step.)
-TRANSPORT_KEYS = frozenset({
-    "url", "shm_name", "shm_nonce", "port", "interface", "protocol", "transfermode",
-    "buffer_size", "hwm", "name", "node", "double", "axisorder", "chunksize", "backpressure",
-    "clock_id", "stream_id", "max_queue_bytes", "max_queue_s", "filters"})
-_MAX_META_DEPTH = 32
-
-# Keys whose values a stream negotiates; everything else is free metadata
-# (channel_info, units, ...) carried along untouched.
+# Keys whose values a stream negotiates (check_compatible); the rest is carried along.
 _CONTRACT_KEYS = ("streamtype", "dtype", "shape", "transfermode")
 
 
+# -- the dtype codec: dtype <-> plain (JSON/msgpack-able) value -----------------------
+
+class DtypeError(TypeError, ValueError):
+    """Not a dtype (a TypeError, as ``np.dtype`` raises, and a ValueError for bad input)."""
+
+
 def dtype_to_spec(dtype: Any) -> str | list:
-    """Plain-value form of a dtype: '<f4' or a descr list for structured dtypes."""
-    dt = np.dtype(make_dtype(dtype))
+    """Plain-value form of a dtype: ``'<f4'``, or numpy's ``descr`` as nested lists for a
+    structured dtype (padding included), so a JSON or msgpack round trip is the identity."""
+    dt = make_dtype(dtype)
     if dt.fields is None:
         return dt.str
-    return [list(field) for field in dt.descr]
+    return _listify(np.lib.format.dtype_to_descr(dt))
+
+
+def _listify(descr: Any) -> Any:
+    return [_listify(x) for x in descr] if isinstance(descr, (list, tuple)) else descr
+
+
+def _tuplify(descr: Any) -> list[tuple]:
+    """A descr whose tuples became lists on the wire, back in numpy's form."""
+    if not isinstance(descr, (list, tuple)):
+        raise DtypeError(f"bad dtype description {short(descr)}")
+    fields = []
+    for field in descr:
+        if not isinstance(field, (list, tuple)) or len(field) not in (2, 3):
+            raise DtypeError(f"bad dtype field {short(field)}")
+        name = tuple(field[0]) if isinstance(field[0], list) else field[0]
+        sub = _tuplify(field[1]) if isinstance(field[1], (list, tuple)) else field[1]
+        item: tuple = (name, sub)
+        if len(field) == 3:
+            item += (tuple(field[2]) if isinstance(field[2], list) else field[2],)
+        fields.append(item)
+    return fields
+
+
+def dtype_from_plain(value: Any) -> np.dtype:
+    """Strict inverse of :func:`dtype_to_spec` for values read off a wire or a file: only a
+    dtype string or a descr list is accepted; DtypeError (naming the value) otherwise."""
+    if not isinstance(value, (str, list, tuple)):
+        raise DtypeError(f"not a dtype string or descr list: {short(value)}")
+    try:
+        if isinstance(value, str):
+            return np.dtype(value)
+        return np.lib.format.descr_to_dtype(_tuplify(value))
+    except DtypeError:
+        raise
+    except Exception as exc:          # noqa: BLE001 - numpy raises many kinds on bad input
+        raise DtypeError(f"not a valid dtype: {short(value)} ({exc})") from None
 
 
 def make_dtype(spec: Any) -> np.dtype:
-    """Inverse of :func:`dtype_to_spec`; accepts anything ``np.dtype`` does, plus
-    descr lists whose items became lists on the wire."""
-    if isinstance(spec, list):
+    """A dtype from anything ``np.dtype`` accepts, or from :func:`dtype_to_spec`'s plain form."""
+    if isinstance(spec, np.dtype):
+        return spec
+    if isinstance(spec, (str, list)):
+        try:
+            return dtype_from_plain(spec)
+        except DtypeError:
+            if isinstance(spec, str):
+                raise
+        # a user's field list may hold numpy types or (base, shape) tuples, not descr strings
         spec = [tuple(make_dtype(x) if isinstance(x, list) and i == 1 else
                       (tuple(x) if isinstance(x, list) else x)
-                      for i, x in enumerate(item)) for item in spec]
+                      for i, x in enumerate(item)) if isinstance(item, list) else item
+                for item in spec]
     try:
         return np.dtype(spec)
-    except TypeError as exc:
-        raise TypeError(f"not a valid dtype: {spec!r} ({exc})") from None
+    except Exception as exc:          # noqa: BLE001
+        raise DtypeError(f"not a valid dtype: {short(spec)} ({exc})") from None
 
 
-def short(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for one-line error messages."""
-    try:
-        text = repr(value)
-    except Exception:                     # a broken __repr__ must not hide the real error
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+def default_fill(dtype: Any) -> Any:
+    """The value of samples never written (ring buffers, gaps): NaN for floats, 0 otherwise."""
+    return np.nan if make_dtype(dtype).kind in "fc" else 0
 
 
-def _is_int(v: Any) -> bool:
-    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+def _dtype(key: str, value: Any) -> str | list:
+    dt = make_dtype(value)
+    if dt.hasobject:
+        raise ValueError(f"dtype {short(str(dt))} holds Python objects, which cannot be streamed; "
+                         f"use fixed-size fields (e.g. 'S16' for labels)")
+    return dtype_to_spec(dt)
 
 
-def _shape(value: Any, time_axis: bool = False) -> tuple[int, ...]:
-    """Normalise a shape; ``time_axis`` also requires its first axis to be -1 (or None)."""
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise ValueError(f"shape must be a sequence of ints, got {short(value)}")
-    items = list(value)
-    if not all(v is None or _is_int(v) or (isinstance(v, (float, np.floating)) and float(v).is_integer())
-               for v in items):
-        raise ValueError(f"shape must be a sequence of ints, got {short(value)}")
-    shape = tuple(-1 if v is None else int(v) for v in items)
-    if not shape:
-        raise ValueError("shape must have at least the time axis, got ()")
-    if any(v <= 0 for v in shape[1:]):
-        raise ValueError(f"shape {short(shape)}: only the first (time) axis may be -1")
-    if time_axis and shape[0] != -1:
-        raise ValueError(f"shape {short(shape)}: the first axis is time and must be -1 "
-                         f"(e.g. shape=(-1, {', '.join(map(str, shape[1:])) or '16'}))")
-    return shape
+# -- the table --------------------------------------------------------------------------
+
+TRANSPORT = "transport"   # one output's connection: not inherited, not recorded, not replayed
+STREAM = "stream"         # the signal itself: inherited, recorded as a manifest field, replayed
+METADATA = "metadata"     # describes the signal: inherited, recorded under "metadata", replayed
+RECORDING = "recording"   # set by the recorder: recorded under "metadata" only
+
+# kind -> (inherited by a relay's output, stored by a recording, replayed by a player)
+_TRAVEL = {TRANSPORT: (False, False, False), STREAM: (True, True, True),
+           METADATA: (True, True, True), RECORDING: (False, True, False)}
 
 
-def _port(value: Any) -> Any:
-    if value == "*":
-        return value
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not _is_int(value) or not 0 < int(value) < 65536:
-        raise ValueError(f"port must be '*' or an int in 1..65535, got {short(value)}")
-    return int(value)
+class _NoDefault:
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
 
 
-def _check_metadata(key: str, value: Any, depth: int = 0) -> None:
-    """Free metadata travels as msgpack/JSON: plain values, lists, dicts, numpy values."""
-    if depth > _MAX_META_DEPTH:
-        raise ValueError(f"stream param {key!r} is nested more than {_MAX_META_DEPTH} levels deep")
-    if value is None or isinstance(value, (bool, int, float, str, bytes, np.generic)):
-        if isinstance(value, np.generic) and value.dtype.hasobject:
-            raise ValueError(f"stream param {key!r} holds an object value {short(value)}")
-        return
-    if isinstance(value, np.ndarray):
-        if value.dtype.hasobject:
-            raise ValueError(f"stream param {key!r} holds an object array {short(value)}")
-        return
-    if isinstance(value, (list, tuple)):
-        for v in value:
-            _check_metadata(key, v, depth + 1)
-        return
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if not isinstance(k, (str, int)):
-                raise ValueError(f"stream param {key!r} has a non-string key {short(k)}")
-            _check_metadata(key, v, depth + 1)
-        return
-    raise ValueError(f"stream param {key!r} cannot be sent to other processes: {short(value)} "
-                     f"({type(value).__name__}; use plain numbers, strings, lists, dicts or arrays)")
+NO_DEFAULT: Any = _NoDefault()
 
 
-def _choice(params: dict, key: str, allowed: tuple[str, ...]) -> None:
-    if not isinstance(params[key], str) or params[key] not in allowed:
-        raise ValueError(f"{key}={short(params[key])} is not one of {', '.join(allowed)}")
+@dataclass(frozen=True)
+class Param:
+    """One stream param: how it travels (``kind``), the ``default`` normalize_params fills in,
+    its ``check`` ((key, value) -> normalised value, ValueError naming both) and, for STREAM
+    params, the value a recording that holds none means (``stored``)."""
+
+    name: str
+    kind: str
+    default: Any = NO_DEFAULT
+    check: Callable[[str, Any], Any] | None = None    # None: any plain value (check_plain)
+    stored: Any = NO_DEFAULT
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in _TRAVEL:
+            raise ValueError(f"param {self.name!r}: kind {self.kind!r} is not one of {', '.join(_TRAVEL)}")
 
 
-def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
+# Every stream param known by name.  Keys not in it are free metadata (kind METADATA).
+PARAMS: dict[str, Param] = {p.name: p for p in (
+    Param("streamtype", STREAM, "analogsignal", one_of(*STREAMTYPES), doc="what the samples are"),
+    Param("dtype", STREAM, "float32", _dtype, doc="sample dtype, in dtype_to_spec's plain form"),
+    Param("shape", STREAM, None, _shape_or_none, doc="(-1, ...): first axis is time"),
+    Param("sample_rate", STREAM, 1.0, positive_number, doc="samples per second"),
+    Param("units", STREAM, stored="", doc="physical units of the samples"),
+    Param("channel_info", STREAM, stored=None, doc="one dict per channel (name, units, ...)"),
+    Param("clock", STREAM, stored=DEFAULT_CLOCK, doc="what the chunk timestamps mean"),
+    Param("protocol", TRANSPORT, "tcp", one_of(*PROTOCOLS)),
+    Param("interface", TRANSPORT, "127.0.0.1", _interface),
+    Param("port", TRANSPORT, "*", _port),
+    Param("transfermode", TRANSPORT, "plaindata", one_of(*TRANSFERMODES)),
+    Param("buffer_size", TRANSPORT, None, positive_int_or_none, doc="sharedmem ring, in samples"),
+    Param("double", TRANSPORT, False, flag),
+    Param("axisorder", TRANSPORT, None, _axisorder),
+    Param("chunksize", TRANSPORT, None, positive_int_or_none, doc="minimum samples per chunk sent"),
+    Param("backpressure", TRANSPORT, "drop", one_of(*BACKPRESSURES)),
+    Param("hwm", TRANSPORT, None, positive_int_or_none, doc="ZeroMQ high-water mark"),
+    Param("max_queue_bytes", TRANSPORT, 64 * 1024 * 1024, _positive_bytes),
+    Param("max_queue_s", TRANSPORT, 1.0, positive_number),
+    Param("filters", TRANSPORT, check=_callables, doc="pre-send callables (never sent)"),
+    Param("url", TRANSPORT, doc="set by OutputStream: where to connect"),
+    Param("shm_name", TRANSPORT, doc="set by OutputStream: the sharedmem segment"),
+    Param("shm_nonce", TRANSPORT, doc="set by OutputStream: the segment's generation"),
+    Param("clock_id", TRANSPORT, doc="set by OutputStream: the clock of send times"),
+    Param("stream_id", TRANSPORT, doc="set by OutputStream: this output instance"),
+    Param("name", TRANSPORT, doc="the output's name"),
+    Param("node", TRANSPORT, doc="the output's node"),
+    Param("source", RECORDING, doc="set by the recorder: the node and output recorded"),
+)}
+
+
+def kind_of(key: str) -> str:
+    """The kind of param ``key`` (free metadata when not in :data:`PARAMS`)."""
+    param = PARAMS.get(key)
+    return METADATA if param is None else param.kind
+
+
+def keys(*kinds: str) -> list[str]:
+    """Names of the params of ``kinds``, in table order."""
+    return [name for name, p in PARAMS.items() if p.kind in kinds]
+
+
+def defaults() -> dict[str, Any]:
+    """A fresh dict of every param with a default (what normalize_params starts from)."""
+    return {name: p.default for name, p in PARAMS.items() if p.default is not NO_DEFAULT}
+
+
+def _travelling(params: Mapping[str, Any], column: int) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if _TRAVEL[kind_of(k)][column]}
+
+
+def inherited(params: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """What an output re-sending ``params``' signal keeps of them (transport dropped), updated."""
+    out = _travelling(params, 0)
+    out.update(overrides)
+    return out
+
+
+def recorded(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What a recording stores of stream params (transport dropped)."""
+    return _travelling(params, 1)
+
+
+def replayed(params: Mapping[str, Any]) -> dict[str, Any]:
+    """What a player's output takes of stored params (transport and recording-only dropped)."""
+    return _travelling(params, 2)
+
+
+def check_param(key: str, value: Any) -> Any:
+    """``value`` normalised by param ``key``'s check (ValueError/TypeError naming both)."""
+    param = PARAMS.get(key)
+    check = check_plain if param is None or param.check is None else param.check
+    return check(key, value)
+
+
+class _Defaults(Mapping):
+    """Read-only live view of the defaults in :data:`PARAMS`."""
+
+    def __getitem__(self, key: str) -> Any:
+        param = PARAMS[key]
+        if param.default is NO_DEFAULT:
+            raise KeyError(key)
+        return param.default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(defaults())
+
+    def __len__(self) -> int:
+        return len(defaults())
+
+    def __repr__(self) -> str:
+        return f"DEFAULT_PARAMS({defaults()!r})"
+
+
+DEFAULT_PARAMS: Mapping[str, Any] = _Defaults()
+
+
+_STREAMTYPE_DEFAULTS: dict[str, dict[str, Any]] = {
+    "event": {"dtype": EVENT_DTYPE, "shape": (-1,)},
+    "digitalsignal": {"dtype": "uint8"},
+    "video": {"dtype": "uint8"},
+}
+
+
+def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
     """Fill defaults, check values and return plain, wire-safe params.
 
     Raises ValueError/TypeError naming the offending key and value.
     """
-    p = dict(DEFAULT_PARAMS)
+    p = defaults()
     streamtype = params.get("streamtype", p["streamtype"])
-    if streamtype == "event":
-        p.update(dtype=EVENT_DTYPE, shape=(-1,))
-    elif streamtype == "digitalsignal":
-        p.update(dtype="uint8")
-    elif streamtype == "video":
-        p.update(dtype="uint8")
+    if isinstance(streamtype, str):
+        p.update(_STREAMTYPE_DEFAULTS.get(streamtype, {}))
     p.update(params)
-    for key, allowed in (("protocol", PROTOCOLS), ("transfermode", TRANSFERMODES),
-                         ("streamtype", STREAMTYPES), ("backpressure", BACKPRESSURES)):
-        _choice(p, key, allowed)
+    for key in list(p):
+        p[key] = check_param(key, p[key])
+    _check_contract(p)
+    return p
+
+
+def _check_contract(p: dict[str, Any]) -> None:
+    """The checks that involve several params: streamtype against dtype and shape, ..."""
     dt = make_dtype(p["dtype"])
-    if dt.hasobject:
-        raise ValueError(f"dtype {short(str(dt))} holds Python objects, which cannot be streamed; "
-                         f"use fixed-size fields (e.g. 'S16' for labels)")
-    p["dtype"] = dtype_to_spec(dt)
-    p["port"] = _port(p["port"])
-    if not isinstance(p["interface"], str) or not p["interface"]:
-        raise ValueError(f"interface must be a host name or address string, got {short(p['interface'])}")
     if p["shape"] is None:
         if p["transfermode"] == "sharedmem":
             raise ValueError("transfermode='sharedmem' needs a shape, e.g. shape=(-1, 16)")
         ndim = {"analogsignal": 2, "event": 1}.get(p["streamtype"])
     else:
-        p["shape"] = _shape(p["shape"], time_axis=True)
         ndim = len(p["shape"])
     kind = p["streamtype"]
     if kind == "analogsignal":
@@ -198,36 +314,10 @@ def normalize_params(params: dict[str, Any]) -> dict[str, Any]:
     elif kind == "video" and (ndim not in (None, 3, 4) or dt != np.uint8):
         raise ValueError(f"video streams are uint8 frames (-1, h, w[, c]); got "
                          f"shape={p['shape']} dtype={dt}")
-    for key in ("buffer_size", "chunksize", "hwm"):
-        if p[key] is not None and (not _is_int(p[key]) or p[key] < 1):
-            raise ValueError(f"{key} must be a positive int or None, got {short(p[key])}")
-        if p[key] is not None:
-            p[key] = int(p[key])
-    for key in ("sample_rate", "max_queue_bytes", "max_queue_s"):
-        value = p[key]
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-            raise ValueError(f"{key} must be a number, got {short(value)}")
-        if not (math.isfinite(float(value)) and float(value) > 0):
-            raise ValueError(f"{key} must be > 0 and finite, got {short(value)}")
-        p[key] = float(value)
-    p["max_queue_bytes"] = int(p["max_queue_bytes"])
-    if p["axisorder"] is not None:
-        raw = p["axisorder"]
-        if isinstance(raw, (str, bytes)) or not hasattr(raw, "__iter__") or \
-                not all(_is_int(a) for a in raw):
-            raise ValueError(f"axisorder must be a sequence of ints, got {short(raw)}")
-        order = tuple(int(a) for a in raw)
-        if sorted(order) != list(range(ndim or len(order))):
-            raise ValueError(f"axisorder {short(order)} is not a permutation of the "
-                             f"{ndim or len(order)} axes")
-        p["axisorder"] = order
-    if not isinstance(p["double"], (bool, np.bool_)):
-        raise ValueError(f"double must be True or False, got {short(p['double'])}")
-    p["double"] = bool(p["double"])
-    for key, value in p.items():
-        if key not in DEFAULT_PARAMS and key != "filters":
-            _check_metadata(key, value)
-    return p
+    order = p["axisorder"]
+    if order is not None and sorted(order) != list(range(ndim or len(order))):
+        raise ValueError(f"axisorder {short(order)} is not a permutation of the "
+                         f"{ndim or len(order)} axes")
 
 
 def check_filters(filters: Any) -> list:

@@ -24,6 +24,7 @@ import numpy as np
 from ..dataflow.node import Node
 from ..dataflow.outputstream import OutputStream
 from ..dataflow.registry import register_node_type
+from ..dataflow.spec import replayed
 from ..dataflow.threadpoll import Signal
 from ..storage import LocalCache, StoredStream, open_recording
 
@@ -32,13 +33,12 @@ __all__ = ["Player", "player_params"]
 log = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT = 2.0
-# Recorded keys that must not become params of the replaying output.
-_NOT_PARAMS = {"source", "name", "node", "url", "shm_name"}
 
 
 def player_params(stream: StoredStream) -> dict[str, Any]:
-    """Output params replaying ``stream`` (its stored params, recording-only keys dropped)."""
-    return {k: v for k, v in stream.params.items() if k not in _NOT_PARAMS}
+    """Output params replaying ``stream``: its stored params without the recording-only and
+    transport ones (see spec.PARAMS; older recordings may hold some of those)."""
+    return replayed(stream.params)
 
 
 def _pieces(order: int, stream: StoredStream, start: int

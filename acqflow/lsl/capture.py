@@ -93,14 +93,14 @@ class StreamCapture:
                     raise ValueError(f"LSL string stream {info.name()!r} has {self.channels} "
                                      "channels; only single-channel marker streams are recorded")
                 self.writer.add_stream(self.name, streamtype="event",
-                                       dtype=string_dtype(self.label_size).descr, shape=(-1,),
+                                       dtype=string_dtype(self.label_size), shape=(-1,),
                                        sample_rate=rate, time_field="time", clock=LSL_CLOCK,
                                        channel_info=chans, **meta)
                 self.ts_name = None
             else:
                 self.ts_name = self.name + TIMESTAMPS_SUFFIX
                 self.writer.add_stream(self.name, streamtype="analogsignal",
-                                       dtype=self.dtype.str, shape=(-1, self.channels),
+                                       dtype=self.dtype, shape=(-1, self.channels),
                                        sample_rate=rate, channel_info=chans, clock=LSL_CLOCK,
                                        lsl_timestamps=self.ts_name, **meta)
                 self.writer.add_stream(self.ts_name, streamtype="analogsignal", dtype="float64",

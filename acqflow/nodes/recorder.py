@@ -20,6 +20,7 @@ from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
+from ..dataflow.spec import recorded
 from ..dataflow.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
@@ -29,19 +30,14 @@ __all__ = ["Recorder", "recorded_params", "stream_clock_info"]
 
 log = logging.getLogger(__name__)
 
-# Stream params that describe one connection, not the data: never recorded.
-_TRANSPORT_KEYS = {"url", "shm_name", "port", "interface", "protocol", "transfermode",
-                   "buffer_size", "hwm", "double", "axisorder", "chunksize", "backpressure",
-                   "filters", "name", "node", "shm_nonce", "clock_id", "stream_id",
-                   "max_queue_bytes", "max_queue_s"}
 CLOCK_UPDATE_S = 5.0      # how often the stored clock offset of each stream is refreshed
 _HISTORY_MAX = 20000
 
 
 def recorded_params(params: dict[str, Any]) -> dict[str, Any]:
-    """What of a live stream's params goes into the manifest (transport keys dropped;
-    the source node/output names are kept under ``source``)."""
-    out = {k: v for k, v in params.items() if k not in _TRANSPORT_KEYS}
+    """What of a live stream's params goes into the manifest (transport params dropped,
+    see spec.PARAMS; the source node/output names are kept under ``source``)."""
+    out = recorded(params)
     source = {k: params[k] for k in ("node", "name") if params.get(k) is not None}
     if source:
         out["source"] = source

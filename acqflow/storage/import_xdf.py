@@ -125,7 +125,7 @@ class _Loader:
             events = np.zeros(len(labels), dtype=string_dtype(size))
             events["index"], events["time"] = -1, stamps
             events["label"] = labels
-            w.add_stream(name, streamtype="event", dtype=string_dtype(size).descr, shape=(-1,),
+            w.add_stream(name, streamtype="event", dtype=string_dtype(size), shape=(-1,),
                          sample_rate=rate, time_field="time", clock=LSL_CLOCK,
                          channel_info=chans, **meta)
             w.set_stream_clock(name, sync)
@@ -139,7 +139,7 @@ class _Loader:
         data = np.asarray(s["time_series"], dtype=dtype).reshape(len(stamps), n)
         ts_name = name + TIMESTAMPS_SUFFIX
         self.names.add(ts_name)
-        w.add_stream(name, streamtype="analogsignal", dtype=dtype.str, shape=(-1, n),
+        w.add_stream(name, streamtype="analogsignal", dtype=dtype, shape=(-1, n),
                      sample_rate=rate, channel_info=chans, clock=LSL_CLOCK,
                      lsl_timestamps=ts_name, **meta)
         w.add_stream(ts_name, streamtype="analogsignal", dtype="float64", shape=(-1, 1),

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from acqflow.dataflow.spec import dtype_to_spec, make_dtype, normalize_params
+from acqflow.dataflow import spec
+from acqflow.dataflow.spec import DEFAULT_CLOCK, NO_DEFAULT, STREAM, dtype_to_spec, make_dtype
 
 from .errors import DamagedManifestError, NotARecordingError
 
@@ -39,16 +40,9 @@ _NOT_REBUILDABLE = ("the streams' names, dtypes (byte order included), shapes an
                     "live only in the manifest and cannot be rebuilt from the blocks; restore "
                     "manifest.json from a copy (`acqflow rec verify` lists what the blocks hold)")
 
-# Keys of stream params that describe transport, not the data: never stored.
-_TRANSPORT_KEYS = {"protocol", "interface", "port", "transfermode", "buffer_size", "double",
-                   "axisorder", "chunksize", "backpressure", "hwm", "filters", "shm_nonce",
-                   "clock_id", "stream_id", "max_queue_bytes", "max_queue_s"}
-_CORE_KEYS = {"streamtype", "dtype", "shape", "sample_rate", "units", "channel_info", "clock"}
-
-DEFAULT_CLOCK: dict[str, Any] = {
-    "source": "acqflow.dataflow.clock.now", "kind": "wallclock", "unit": "s", "epoch": "unix",
-    "timestamp": "chunk timestamp is the time of the chunk's last sample",
-}
+# What a stream entry holds is derived from the param table (acqflow.dataflow.spec.PARAMS):
+# STREAM params are fields of the entry, the other recorded params go under "metadata",
+# transport params are never stored.
 
 
 def segment_name(number: int) -> str:
@@ -81,21 +75,24 @@ def _jsonable(key: str, value: Any) -> Any:
 
 def stream_entry(sid: int, name: str, params: dict[str, Any],
                  codec: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Manifest entry of one stream from acqflow stream params (transport keys dropped)."""
+    """Manifest entry of one stream from acqflow stream params (transport params dropped)."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"stream name must be a non-empty str, got {name!r}")
-    p = normalize_params({k: v for k, v in params.items() if k != "filters"})
-    entry: dict[str, Any] = {
-        "id": sid, "name": name, "streamtype": p["streamtype"], "dtype": p["dtype"],
-        "shape": list(p["shape"]), "sample_rate": p["sample_rate"],
-        "units": _jsonable("units", p.get("units", "")),
-        "channel_info": _jsonable("channel_info", p.get("channel_info")),
-        "clock": _jsonable("clock", p.get("clock", DEFAULT_CLOCK)),
-        "codec": codec, "deleted": False,
-        "metadata": {k: _jsonable(k, v) for k, v in p.items()
-                     if k not in _TRANSPORT_KEYS and k not in _CORE_KEYS},
-    }
+    p = spec.recorded(spec.normalize_params(spec.recorded(params)))
+    if p["shape"] is None:
+        raise ValueError(f"stream {name!r}: a recorded stream needs a shape, e.g. shape=(-1, 16)")
+    entry: dict[str, Any] = {"id": sid, "name": name}
+    for key in spec.keys(STREAM):
+        entry[key] = _jsonable(key, p[key] if key in p else _stored_default(key))
+    entry.update(codec=codec, deleted=False,
+                 metadata={k: _jsonable(k, v) for k, v in p.items() if spec.kind_of(k) != STREAM})
     return entry
+
+
+def _stored_default(key: str) -> Any:
+    """What an entry without STREAM param ``key`` (or with None) means."""
+    default = spec.PARAMS[key].stored
+    return None if default is NO_DEFAULT else default
 
 
 def same_stream(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -208,9 +205,10 @@ def check_manifest(m: dict[str, Any], where: str = "") -> None:
 
 def stream_params(entry: dict[str, Any]) -> dict[str, Any]:
     """acqflow stream params equivalent to a stored stream (for a Player's output)."""
-    p = {k: entry[k] for k in ("streamtype", "sample_rate")}
-    p.update(units=entry.get("units", ""), channel_info=entry.get("channel_info"),
-             clock=entry.get("clock") or DEFAULT_CLOCK)
+    p = {}
+    for key in spec.keys(STREAM):
+        value = entry.get(key)
+        p[key] = _stored_default(key) if value is None else value
     p["dtype"] = dtype_to_spec(stream_dtype(entry))
     p["shape"] = stream_shape(entry)
     p.update(entry.get("metadata") or {})

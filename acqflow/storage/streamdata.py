@@ -21,16 +21,13 @@ from typing import Any, Iterator, Protocol
 
 import numpy as np
 
+from acqflow.dataflow.spec import default_fill
+
 from .errors import GapError, StorageError
 from .index import StreamTable
 from .manifest import stream_dtype, stream_params, stream_shape
 
 __all__ = ["StreamData", "RecordingLike", "default_fill"]
-
-
-def default_fill(dtype: np.dtype) -> Any:
-    """NaN for floating dtypes, 0 otherwise (the ring buffer's convention)."""
-    return np.nan if dtype.kind in "fc" else 0
 
 
 class RecordingLike(Protocol):

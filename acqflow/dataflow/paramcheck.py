@@ -1,0 +1,139 @@
+"""Checks of single stream param values: (key, value) -> normalised value, or a
+one-line ValueError naming both.  The table in :mod:`.spec` says which param uses which."""
+from __future__ import annotations
+
+import math
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["short", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag"]
+
+_MAX_META_DEPTH = 32
+
+
+def short(value: Any, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for one-line error messages."""
+    try:
+        text = repr(value)
+    except Exception:                     # a broken __repr__ must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
+
+
+def _shape(value: Any, time_axis: bool = False) -> tuple[int, ...]:
+    """Normalise a shape; ``time_axis`` also requires its first axis to be -1 (or None)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"shape must be a sequence of ints, got {short(value)}")
+    items = list(value)
+    if not all(v is None or _is_int(v) or (isinstance(v, (float, np.floating)) and float(v).is_integer())
+               for v in items):
+        raise ValueError(f"shape must be a sequence of ints, got {short(value)}")
+    shape = tuple(-1 if v is None else int(v) for v in items)
+    if not shape:
+        raise ValueError("shape must have at least the time axis, got ()")
+    if any(v <= 0 for v in shape[1:]):
+        raise ValueError(f"shape {short(shape)}: only the first (time) axis may be -1")
+    if time_axis and shape[0] != -1:
+        raise ValueError(f"shape {short(shape)}: the first axis is time and must be -1 "
+                         f"(e.g. shape=(-1, {', '.join(map(str, shape[1:])) or '16'}))")
+    return shape
+
+
+def check_plain(key: str, value: Any, depth: int = 0) -> Any:
+    """Free metadata travels as msgpack/JSON: plain values, lists, dicts, numpy values."""
+    if depth > _MAX_META_DEPTH:
+        raise ValueError(f"stream param {key!r} is nested more than {_MAX_META_DEPTH} levels deep")
+    if value is None or isinstance(value, (bool, int, float, str, bytes, np.generic)):
+        if isinstance(value, np.generic) and value.dtype.hasobject:
+            raise ValueError(f"stream param {key!r} holds an object value {short(value)}")
+        return value
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise ValueError(f"stream param {key!r} holds an object array {short(value)}")
+        return value
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            check_plain(key, v, depth + 1)
+        return value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, (str, int)):
+                raise ValueError(f"stream param {key!r} has a non-string key {short(k)}")
+            check_plain(key, v, depth + 1)
+        return value
+    raise ValueError(f"stream param {key!r} cannot be sent to other processes: {short(value)} "
+                     f"({type(value).__name__}; use plain numbers, strings, lists, dicts or arrays)")
+
+
+def one_of(*allowed: str) -> Callable[[str, Any], str]:
+    """Check: a string among ``allowed``."""
+    def check(key: str, value: Any) -> str:
+        if not isinstance(value, str) or value not in allowed:
+            raise ValueError(f"{key}={short(value)} is not one of {', '.join(allowed)}")
+        return value
+    return check
+
+
+def positive_int_or_none(key: str, value: Any) -> int | None:
+    """Check: None or an int >= 1."""
+    if value is not None and (not _is_int(value) or value < 1):
+        raise ValueError(f"{key} must be a positive int or None, got {short(value)}")
+    return None if value is None else int(value)
+
+
+def positive_number(key: str, value: Any) -> float:
+    """Check: a finite number > 0, as a float."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
+        raise ValueError(f"{key} must be a number, got {short(value)}")
+    if not (math.isfinite(float(value)) and float(value) > 0):
+        raise ValueError(f"{key} must be > 0 and finite, got {short(value)}")
+    return float(value)
+
+
+def _positive_bytes(key: str, value: Any) -> int:
+    return int(positive_number(key, value))
+
+
+def flag(key: str, value: Any) -> bool:
+    """Check: True or False."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{key} must be True or False, got {short(value)}")
+    return bool(value)
+
+
+def _port(key: str, value: Any) -> Any:
+    if value == "*":
+        return value
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if not _is_int(value) or not 0 < int(value) < 65536:
+        raise ValueError(f"port must be '*' or an int in 1..65535, got {short(value)}")
+    return int(value)
+
+
+def _interface(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"interface must be a host name or address string, got {short(value)}")
+    return value
+
+
+def _shape_or_none(key: str, value: Any) -> tuple[int, ...] | None:
+    return None if value is None else _shape(value, time_axis=True)
+
+
+def _axisorder(key: str, value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or \
+            not all(_is_int(a) for a in value):
+        raise ValueError(f"axisorder must be a sequence of ints, got {short(value)}")
+    return tuple(int(a) for a in value)
+
+
+def _callables(key: str, value: Any) -> Any:
+    return value                      # checked by check_filters where they are applied
