@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dataflow.spec import DtypeError, dtype_from_plain, dtype_to_spec
 from .errors import SerializationError
 
 __all__ = ["dtype_spec", "dtype_from_spec", "array_fields", "array_from_buffer",
@@ -15,40 +16,16 @@ _MAX_NDIM = 64
 
 
 def dtype_spec(dt: np.dtype) -> str | list:
-    """Plain-value form of a dtype: ``'<f8'`` or a ``descr`` list for structured dtypes."""
-    if dt.fields is None and dt.subdtype is None:
-        return dt.str
-    return np.lib.format.dtype_to_descr(dt)
-
-
-def _tuplify(descr: Any) -> Any:
-    """Turn a descr that lost its tuples on the wire (JSON) back into numpy's form."""
-    if isinstance(descr, str):
-        return descr
-    if not isinstance(descr, (list, tuple)):
-        raise SerializationError(f"bad dtype description {descr!r}")
-    fields = []
-    for field in descr:
-        if not isinstance(field, (list, tuple)) or len(field) not in (2, 3):
-            raise SerializationError(f"bad dtype field {field!r}")
-        name = tuple(field[0]) if isinstance(field[0], list) else field[0]
-        item = [name, _tuplify(field[1])]
-        if len(field) == 3:
-            item.append(tuple(field[2]) if isinstance(field[2], list) else field[2])
-        fields.append(tuple(item))
-    return fields
+    """Plain-value form of a dtype (the stream params' codec: ``'<f8'`` or a descr list)."""
+    return dtype_to_spec(dt)
 
 
 def dtype_from_spec(spec: Any) -> np.dtype:
     """Inverse of :func:`dtype_spec`; raises SerializationError on anything odd."""
     try:
-        if isinstance(spec, str):
-            return np.dtype(spec)
-        return np.lib.format.descr_to_dtype(_tuplify(spec))
-    except SerializationError:
-        raise
-    except Exception as exc:
-        raise SerializationError(f"bad dtype {spec!r}: {exc}") from exc
+        return dtype_from_plain(spec)
+    except DtypeError as exc:
+        raise SerializationError(f"bad dtype: {exc}") from None
 
 
 def from_iso(cls: Any, text: str) -> Any:
