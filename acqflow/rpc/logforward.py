@@ -90,7 +90,7 @@ class LogReceiver:
     def close(self, timeout: float = 5.0) -> None:
         """Stop the receiving thread (it closes its own socket: zmq sockets are not shared)."""
         self._stopping.set()
-        push = zmq.Context.instance().socket(zmq.PUSH)
+        push: zmq.Socket = zmq.Context.instance().socket(zmq.PUSH)
         push.set(zmq.LINGER, 1000)
         try:
             push.connect(self.address)
