@@ -4,8 +4,6 @@ import threading
 import numpy as np
 import pytest
 
-import acqflow
-
 from acqflow import (ChannelSplitter, ChunkResizer, InputStream, OutputStream, StreamConverter,
                      ThreadPollInput)
 
