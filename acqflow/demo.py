@@ -24,7 +24,7 @@ from .dataflow import InputStream
 from .dataflow.graph import GraphSpec
 from .manager import Manager
 from .manager.build import build_graph
-from .manager.console import StatsTable
+from .manager.console import LiveView, StatsTable
 
 __all__ = ["main", "demo_graph"]
 
@@ -130,23 +130,22 @@ def main(argv: list[str] | None = None) -> int:
               f"({dirname}){' + oscilloscope' if viewer else ''}; Ctrl-C to stop", flush=True)
         started = time.monotonic()
         table.update(manager.stats())
-        while not stop.wait(1.0):
-            for inp in (raw, filtered):
-                _drain(inp)
-            lines = table.update(manager.stats())
-            shown = {ch: f"ch{ch} ({3.0 + 2.5 * ch:g} Hz)" for ch in sorted({0, min(4, args.channels - 1)})}
-            width = max(map(len, shown.values()))      # sparklines start in one column
-            for ch, name in shown.items():
-                for label, inp in (("raw", raw), ("filtered", filtered)):
-                    ring = inp.buffer
-                    if ring.index() - ring.first_index() >= 200:
-                        lines.append(f"{name:<{width}} {label:<8} {sparkline(ring[-200::5][:, ch])}")
-            if sys.stdout.isatty():
-                sys.stdout.write("\x1b[H\x1b[J")
-            lines += [monitor.banner()] if monitor else []
-            print(f"--- {time.monotonic() - started:5.1f} s ---\n" + "\n".join(lines), flush=True)
-            if args.duration is not None and time.monotonic() - started >= args.duration:
-                break
+        with LiveView(sys.stdout) as view:
+            while not stop.wait(1.0):
+                for inp in (raw, filtered):
+                    _drain(inp)
+                lines = table.update(manager.stats())
+                shown = {ch: f"ch{ch} ({3.0 + 2.5 * ch:g} Hz)" for ch in sorted({0, min(4, args.channels - 1)})}
+                width = max(map(len, shown.values()))      # sparklines start in one column
+                for ch, name in shown.items():
+                    for label, inp in (("raw", raw), ("filtered", filtered)):
+                        ring = inp.buffer
+                        if ring.index() - ring.first_index() >= 200:
+                            lines.append(f"{name:<{width}} {label:<8} {sparkline(ring[-200::5][:, ch])}")
+                lines += [monitor.banner()] if monitor else []
+                view.show(f"--- {time.monotonic() - started:5.1f} s ---\n" + "\n".join(lines))
+                if args.duration is not None and time.monotonic() - started >= args.duration:
+                    break
         raw.close()
         filtered.close()
         if monitor:

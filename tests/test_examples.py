@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tests.docsnippets import python_snippets, source
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "examples", "*.py")))
 
@@ -18,8 +20,7 @@ def test_example_runs(path):
 
 
 def _readme_block(lang):
-    text = open(os.path.join(ROOT, "README.md")).read()
-    return text.split(f"```{lang}\n", 1)[1].split("```", 1)[0]
+    return source(python_snippets("README.md", language=lang)[0])
 
 
 def test_readme_stream_snippet_runs():

@@ -11,7 +11,7 @@ import statistics
 import subprocess
 import sys
 import textwrap
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import zmq

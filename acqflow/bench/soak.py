@@ -25,9 +25,11 @@ import sys
 import time
 from typing import Any
 
+import psutil
+
 from . import harness
 
-__all__ = ["run_soak", "main", "rss_mib", "open_fds", "shm_segments"]
+__all__ = ["run_soak", "main", "rss_mib", "fd_count", "open_fds", "shm_segments"]
 
 log = logging.getLogger("acqflow.soak")
 MODULE = "acqflow.bench.soaknodes"   # the node types, imported in each group when the soak runs
@@ -37,24 +39,26 @@ MODULE = "acqflow.bench.soaknodes"   # the node types, imported in each group wh
 def rss_mib(pid: int) -> float | None:
     """Resident set size of ``pid`` in MiB (None if it is gone)."""
     try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except psutil.Error:
         return None
-    return None
 
 
-def open_fds(pid: int | str = "self") -> dict[int, str]:
-    """Open file descriptors of a process and what they point to."""
-    fds = {}
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            fds[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:         # closed meanwhile (e.g. the listing's own descriptor)
-            pass
-    return fds
+def fd_count(pid: int | None = None) -> int:
+    """How many file descriptors a process (default: this one) has open."""
+    return psutil.Process(pid).num_fds()
+
+
+def open_fds(pid: int | None = None) -> dict[int, str]:
+    """The open files and sockets of a process, fd -> what it is (for naming a leak;
+    pipes and eventfds are counted by :func:`fd_count` but not named)."""
+    proc = psutil.Process(pid)
+    named = {f.fd: f.path for f in proc.open_files()}
+    for c in proc.net_connections(kind="all"):
+        if c.fd >= 0:
+            where = c.laddr if isinstance(c.laddr, str) else ":".join(map(str, c.laddr))
+            named[c.fd] = f"socket {c.family.name} {where or '-'}"
+    return named
 
 
 def shm_segments(pids) -> set[str]:
@@ -93,15 +97,15 @@ def _input_samples(stats: dict, group: str, node: str) -> int:
     return stats["groups"][group]["nodes"][node]["inputs"]["input"]["samples"]
 
 
-def _settled_fds(baseline: int, timeout: float = 5.0) -> dict[int, str]:
-    """Open descriptors once closing has settled: ZeroMQ frees a closed socket's
-    descriptors in its own thread, after up to LINGER (1 s) for unsent messages."""
+def _settled_fds(baseline: int, timeout: float = 5.0) -> int:
+    """This process's descriptor count once closing has settled: ZeroMQ frees a closed
+    socket's descriptors in its own thread, after up to LINGER (1 s) for unsent messages."""
     deadline = time.monotonic() + timeout
     while True:
         gc.collect()             # objects of finished threads may sit in reference cycles
-        fds = open_fds()
-        if len(fds) <= baseline or time.monotonic() > deadline:
-            return fds
+        count = fd_count()
+        if count <= baseline or time.monotonic() > deadline:
+            return count
         time.sleep(0.1)
 
 
@@ -131,7 +135,7 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
     rate = mb_per_s / 2 * 1e6 / sample_bytes
     buffer_size = max(2 * chunk, int(buffer_mib * 2**20) // sample_bytes)
     _prime()
-    fds_before = open_fds()
+    fds_before, named_before = fd_count(), open_fds()
     res: dict[str, Any] = {"target_mb_per_s": mb_per_s, "seconds": seconds, "warmup_s": warmup,
                            "nchan": nchan, "chunk": chunk, "rate_hz_per_stream": rate,
                            "rss_bound_mib": rss_bound_mib, "buffer_mib": buffer_mib, "checks": {}}
@@ -180,10 +184,10 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
                 "rss_mib": {g: {"after_warmup": round(v[0][1], 1), "end": round(v[-1][1], 1),
                                 "max": round(max(x for _, x in v), 1),
                                 "growth": round(v[-1][1] - v[0][1], 1)} for g, v in rss.items()}})
-    gone = {g: not os.path.exists(f"/proc/{pid}") for g, pid in pids.items()}
-    fds_after = _settled_fds(len(fds_before))
-    res.update({"fds_before": len(fds_before), "fds_after": len(fds_after), "children_exited": gone,
-                "fds_new": sorted(v for k, v in fds_after.items() if fds_before.get(k) != v),
+    gone = {g: not psutil.pid_exists(pid) for g, pid in pids.items()}
+    fds_after = _settled_fds(fds_before)
+    res.update({"fds_before": fds_before, "fds_after": fds_after, "children_exited": gone,
+                "fds_new": sorted(v for k, v in open_fds().items() if named_before.get(k) != v),
                 "shm_leaked": sorted(shm_segments([os.getpid(), *pids.values()]))})
     checks = res["checks"]
     checks["no lost samples"] = (report["samples"] == sent and report["first_index"] == 0
@@ -193,7 +197,7 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
     checks["values exact"] = report["bad_chunks"] == 0
     checks[f"rss growth < {rss_bound_mib:g} MiB"] = all(v["growth"] < rss_bound_mib
                                                        for v in res["rss_mib"].values())
-    checks["no leaked fds"] = len(fds_after) <= len(fds_before)
+    checks["no leaked fds"] = fds_after <= fds_before
     checks["children exited"] = all(gone.values())
     checks["no leaked shm"] = not res["shm_leaked"]
     checks[f"aggregate >= {mb_per_s:g} MB/s"] = res["aggregate_mb_per_s"] >= 0.95 * mb_per_s

@@ -269,7 +269,8 @@ def _parse(data: Any, problems: list, run_imports: bool = True) -> GraphSpec | N
         _unknown(f"groups.{name}", opts, _GROUP_KEYS, problems)
         host = opts.get("host")
         if host not in (None, "localhost") and host not in hosts:
-            problems.append(f"groups.{name}.host: unknown host {short_repr(host)} (hosts: {', '.join(hosts) or 'none'})")
+            known = ", ".join(hosts) or "none"
+            problems.append(f"groups.{name}.host: unknown host {short_repr(host)} (hosts: {known})")
         groups[str(name)] = dict(opts)
     nodes, unchecked = {}, []
     raw_nodes = _mapping(data.get("nodes"), "nodes", problems)

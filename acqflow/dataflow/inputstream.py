@@ -111,9 +111,10 @@ class InputStream:
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
         if drop and params["transfermode"] == "plaindata":
-            # this end's half of the byte budget, planned like the output's (never raised:
-            # ZeroMQ cannot change a receiving queue's bound once connected)
-            hwm = min(hwm, queue_hwm(budget, planned_chunk_bytes(params), None))
+            # this end's half of the byte budget: the output's queue length, planned from
+            # the stream's params and already raised if the output has sent smaller chunks
+            # (never raised here: ZeroMQ cannot change a receiving queue's bound once connected)
+            hwm = params.get("hwm") or queue_hwm(budget, planned_chunk_bytes(params), None)
             self._max_age = float(params.get("max_queue_s") or DEFAULT_PARAMS["max_queue_s"])
         else:
             self._max_age = math.inf

@@ -14,22 +14,21 @@ import threading
 import time
 from typing import Any
 
+import psutil
+
 from .node import Node
 from .registry import get_node_type
 
 __all__ = ["NodeGroup"]
 
-_CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
-
-def _thread_cpu(native_id: int) -> float | None:
-    """CPU seconds of one thread of this process (Linux), or None."""
+def _threads_cpu() -> dict[int, float]:
+    """CPU seconds (user + system) of each thread of this process, by native thread id
+    (empty where the platform does not say)."""
     try:
-        with open(f"/proc/self/task/{native_id}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _CLK_TCK
-    except (OSError, IndexError, ValueError):
-        return None
+        return {t.id: t.user_time + t.system_time for t in psutil.Process().threads()}
+    except psutil.Error:
+        return {}
 
 
 class NodeGroup:
@@ -108,13 +107,12 @@ class NodeGroup:
 
     def stats(self) -> dict[str, Any]:
         """Per node: state and CPU seconds; per input: counters and latency."""
-        cpu = {}
+        cpu: dict[str, float] = {}
+        per_thread = _threads_cpu()
         for t in threading.enumerate():
             owner = t.name.split(" ", 1)[0]
-            if owner in self.nodes and t.native_id is not None:
-                seconds = _thread_cpu(t.native_id)
-                if seconds is not None:
-                    cpu[owner] = cpu.get(owner, 0.0) + seconds
+            if owner in self.nodes and t.native_id in per_thread:
+                cpu[owner] = cpu.get(owner, 0.0) + per_thread[t.native_id]
         nodes = {}
         for name, node in self.nodes.items():
             inputs = {}

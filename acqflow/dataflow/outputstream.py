@@ -1,6 +1,7 @@
 """OutputStream: the sending end of a stream (pyacq's API)."""
 from __future__ import annotations
 
+import math
 import uuid
 from typing import Any
 
@@ -36,14 +37,26 @@ def queue_hwm(max_queue_bytes: int, chunk_bytes: int, cap: int | None = _MAX_HWM
     return int(max(2, n if cap is None else min(cap, n)))
 
 
+# Chunks assumed to span at least this long when only the rate is known (typical
+# device chunks are 10 ms or more; a smaller real chunk raises the queue at send).
+ASSUMED_CHUNK_S = 0.01
+
+
 def planned_chunk_bytes(params: dict) -> int:
     """Bytes per message a drop-mode queue is planned for before data flows: the
-    minimum chunk when ``chunksize`` and ``shape`` are set, else ASSUMED_CHUNK_BYTES."""
+    minimum chunk when ``chunksize`` and ``shape`` are set; else, with a declared rate,
+    ASSUMED_CHUNK_S of data (at least one sample, at most ASSUMED_CHUNK_BYTES); else
+    ASSUMED_CHUNK_BYTES."""
     if params["transfermode"] == "sharedmem":
         return 0                       # messages carry no payload: the ring holds the data
-    if params.get("chunksize") and params.get("shape") is not None:
-        sample = int(np.prod(params["shape"][1:], dtype=np.int64)) * make_dtype(params["dtype"]).itemsize
+    if params.get("shape") is None:
+        return ASSUMED_CHUNK_BYTES
+    sample = int(np.prod(params["shape"][1:], dtype=np.int64)) * make_dtype(params["dtype"]).itemsize
+    if params.get("chunksize"):
         return params["chunksize"] * sample
+    rate = params.get("sample_rate")
+    if rate and math.isfinite(rate) and rate > 1.0:     # 1 Hz is the default: no rate declared
+        return int(min(ASSUMED_CHUNK_BYTES, max(sample, rate * ASSUMED_CHUNK_S * sample)))
     return ASSUMED_CHUNK_BYTES
 
 

@@ -1,11 +1,12 @@
 """A live console table of a running graph: streams, nodes and processes."""
 from __future__ import annotations
 
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 from .summary import summarize
 
-__all__ = ["StatsTable", "clock_cell"]
+__all__ = ["StatsTable", "LiveView", "clock_cell"]
 
 
 def clock_cell(info: dict | None) -> str:
@@ -46,3 +47,39 @@ class StatsTable:
         lines += streams or ["(no connected inputs)"]
         lines += ["", f"{'node':<16} {'group':<12} {'pid':>7} {'cpu %':>6} {'clock ms':>18}  state"] + nodes
         return lines
+
+
+class LiveView:
+    """Shows successive text blocks on ``out``: redrawn in place on a terminal (rich.live),
+    appended as plain lines otherwise (logs and tests read those), each followed by ``end``.
+
+    Use as a context manager; anything else written while it is open appears above it.
+    """
+
+    def __init__(self, out: TextIO | None = None, end: str = "\n"):
+        self.out = out if out is not None else sys.stdout
+        self.end = end
+        self._live: Any = None
+
+    def __enter__(self) -> LiveView:
+        if self.out.isatty():
+            from rich.console import Console
+            from rich.live import Live
+            self._live = Live(console=Console(file=self.out), auto_refresh=False,
+                              vertical_overflow="visible")
+            self._live.start()
+        return self
+
+    def show(self, text: str) -> None:
+        """Replace the block shown (terminal) or write it (anything else)."""
+        if self._live is not None:
+            from rich.text import Text
+            self._live.update(Text(text, no_wrap=True, overflow="crop"), refresh=True)
+        else:
+            self.out.write(text + self.end)
+            self.out.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        if self._live is not None:
+            self._live.stop()          # the last block stays on screen
+            self._live = None

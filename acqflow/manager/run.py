@@ -18,7 +18,7 @@ import time
 from ..dataflow.graph import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
 from .check import check_graph
-from .console import StatsTable
+from .console import LiveView, StatsTable
 from .manager import Manager
 
 __all__ = ["main", "run_graph"]
@@ -67,7 +67,6 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
     1 otherwise; the last lines say which (never "closed" when something was not)."""
     stop = stop or threading.Event()
     table = StatsTable()
-    tty = out.isatty()
     built = False
     with Manager(restart=restart) as manager:
         try:
@@ -93,17 +92,16 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
             on_started(manager)
         started = time.monotonic()
         table.update(manager.stats())
-        while not stop.wait(interval):
-            lines = table.update(manager.stats())
-            elapsed = time.monotonic() - started
-            header = f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} processes, {elapsed:.0f} s"
-            header += f"\n{monitor.banner()}" if monitor else ""
-            if tty:
-                out.write("\x1b[H\x1b[J")
-            out.write("\n".join([header] + lines) + "\n\n")
-            out.flush()
-            if duration is not None and elapsed >= duration:
-                break
+        with LiveView(out, end="\n\n") as view:
+            while not stop.wait(interval):
+                lines = table.update(manager.stats())
+                elapsed = time.monotonic() - started
+                header = (f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} "
+                          f"processes, {elapsed:.0f} s")
+                header += f"\n{monitor.banner()}" if monitor else ""
+                view.show("\n".join([header] + lines))
+                if duration is not None and elapsed >= duration:
+                    break
         if monitor:
             monitor.close()
         out.write("stopping...\n")
@@ -127,7 +125,7 @@ def _load(args: argparse.Namespace) -> GraphSpec:
     try:
         spec = load_graph(args.graph, run_imports=not args.check)
     except FileNotFoundError:
-        raise GraphError([f"no such graph file"], args.graph) from None
+        raise GraphError(["no such graph file"], args.graph) from None
     except IsADirectoryError:
         raise GraphError(["is a directory, not a graph file"], args.graph) from None
     except OSError as exc:

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from .client import RPCClient
+from .client import RPCClient, get_client
 from .errors import RemoteCallError, RPCDisconnected, SerializationError, SpawnError
 from .futures import Future
 from .jsonser import JsonSerializer
-from .proxy import ObjectProxy
+from .proxy import ObjectProxy, get_value
 from .serializer import MsgpackSerializer, Serializer
 from .server import RPCServer
 from .spawner import ProcessSpawner
+from .types import RPCType, register_type
 from .wire import SERIALIZERS, get_serializer
 
 __all__ = ["RPCServer", "RPCClient", "ObjectProxy", "Future", "RemoteCallError",
            "RPCDisconnected", "SpawnError", "SerializationError", "ProcessSpawner",
            "QtRPCServer", "Serializer", "MsgpackSerializer", "JsonSerializer", "SERIALIZERS",
-           "get_serializer"]
+           "get_serializer", "get_client", "get_value", "RPCType", "register_type"]
 
 
 def __getattr__(name: str) -> Any:

@@ -73,7 +73,8 @@ def _setup_logging(config: dict) -> None:
 
 
 def _make_server(config: dict) -> Any:
-    for module in [*filter(None, os.environ.get("ACQFLOW_CHILD_IMPORTS", "").split(",")), *(config.get("imports") or ())]:
+    env_imports = filter(None, os.environ.get("ACQFLOW_CHILD_IMPORTS", "").split(","))
+    for module in [*env_imports, *(config.get("imports") or ())]:
         importlib.import_module(module)
     kwargs = {"keys_dir": config.get("keys_dir"), "name": config["name"]}
     if config.get("qt"):
@@ -85,9 +86,10 @@ def _make_server(config: dict) -> Any:
                 config["name"])
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from PyQt5 import QtWidgets
+
         from .qtserver import QtRPCServer
         app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([config["name"]])
-        app.setQuitOnLastWindowClosed(False)
+        app.setQuitOnLastWindowClosed(False)  # type: ignore[attr-defined]
         return QtRPCServer(config["address"], **kwargs)
     from .server import RPCServer
     return RPCServer(config["address"], **kwargs)
@@ -101,7 +103,7 @@ def main() -> int:
     for path in reversed(config.get("sys_path") or []):
         if path not in sys.path:
             sys.path.insert(0, path)
-    status = zmq.Context.instance().socket(zmq.PUSH)
+    status: zmq.Socket = zmq.Context.instance().socket(zmq.PUSH)
     status.linger = 5000
     status.connect(config["status_address"])
     try:

@@ -6,7 +6,8 @@ import logging
 import math
 import threading
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any, TypeGuard
 
 import zmq
 
@@ -14,11 +15,11 @@ from . import refs, registry, wire
 from .errors import RemoteCallError, RPCDisconnected
 from .futures import Future
 from .keys import KeyPair
-from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy
+from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
 from .reactor import Reactor
 from .security import secure_client
 
-__all__ = ["RPCClient"]
+__all__ = ["RPCClient", "get_client"]
 
 logger = logging.getLogger("acqflow.rpc.client")
 _local = threading.local()
@@ -32,7 +33,9 @@ class _Pending:
 
     def __init__(self, req_id: int, action: str):
         self.req_id, self.action = req_id, action
-        self.done, self.result, self.error = False, None, None
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
 
     def is_done(self) -> bool:
         return self.done
@@ -41,12 +44,12 @@ class _Pending:
         self.result, self.error, self.done = result, error, True
 
 
-def _reusable(client: "RPCClient | None", address: str) -> bool:
+def _reusable(client: RPCClient | None, address: str) -> TypeGuard[RPCClient]:
     return client is not None and not client._closed and \
         client._generation == registry.generation(address)
 
 
-def client_for(address: str, server_key: str | None = None) -> "RPCClient":
+def client_for(address: str, server_key: str | None = None) -> RPCClient:
     """The calling thread's client for ``address`` (fast path used by proxies)."""
     clients = getattr(_local, "clients", None)
     if clients is not None:
@@ -56,7 +59,17 @@ def client_for(address: str, server_key: str | None = None) -> "RPCClient":
     return RPCClient(address, server_key=server_key)
 
 
-def _thread_clients() -> dict[str, "RPCClient"]:
+set_client_factory(client_for)
+
+
+def get_client(address: str, **kwargs: Any) -> RPCClient:
+    """The calling thread's client for the server at ``address``, made on first use (the
+    one documented way to get a client: a client belongs to one thread).  ``kwargs`` go
+    to :class:`RPCClient` (``serializer``, ``server_key``, ``client_keys``, ``timeout``)."""
+    return RPCClient(address, **kwargs)     # its __new__ gives back the existing one
+
+
+def _thread_clients() -> dict[str, RPCClient]:
     clients = getattr(_local, "clients", None)
     if clients is None:
         clients = _local.clients = {}
@@ -66,18 +79,21 @@ def _thread_clients() -> dict[str, "RPCClient"]:
 class RPCClient:
     """Connection from the current thread to the RPCServer at ``address``.
 
-    ``RPCClient(address)`` returns the thread's existing client for that address
-    if there is one.  Calls wait at most ``timeout`` seconds (default
-    ``RPCClient.default_timeout``); a server that closed raises RPCDisconnected.
+    Get one with :func:`get_client` (or ``RPCClient.get_client``, pyacq's name).
+    ``RPCClient(address)`` does the same (it returns the thread's existing client for
+    that address if there is one), for code written that way.  Calls wait at most
+    ``timeout`` seconds (default ``RPCClient.default_timeout``); a server that closed
+    raises RPCDisconnected.
     """
 
     default_timeout: float = 30.0
+    _initialized: bool = False
 
-    def __new__(cls, address: str, **kwargs: Any) -> "RPCClient":
+    def __new__(cls, address: str, **kwargs: Any) -> RPCClient:
         existing = _thread_clients().get(address)
         keys = kwargs.get("client_keys")
         if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
-            return existing
+            return existing       # one client per (thread, address), as get_client gives
         self = super().__new__(cls)
         self._initialized = False
         return self
@@ -92,10 +108,10 @@ class RPCClient:
         self.serializer = wire.get_serializer(serializer)
         self._ser_name = self.serializer.name.encode()
         self.timeout = self.default_timeout if timeout is None else timeout
-        self._socket = zmq.Context.instance().socket(zmq.DEALER)
-        self._socket.linger = 1000
-        self._socket.sndhwm = 0      # pipelined async calls must never be dropped or block
-        self._socket.rcvhwm = 0
+        self._socket: zmq.Socket = zmq.Context.instance().socket(zmq.DEALER)
+        self._socket.set(zmq.LINGER, 1000)
+        self._socket.set(zmq.SNDHWM, 0)   # pipelined async calls must never be dropped or block
+        self._socket.set(zmq.RCVHWM, 0)
         self._client_keys = client_keys
         if server_key:
             secure_client(self._socket, server_key, client_keys)
@@ -103,7 +119,7 @@ class RPCClient:
         self._ids = itertools.count(1)
         #: options given to the proxies this client's calls return (e.g. ``defer_getattr``)
         self.default_proxy_options: dict = {}
-        self._futures: dict[int, Future] = {}
+        self._futures: dict[int, Future | _Pending] = {}
         self._closed = False
         self._disconnect_reason: str | None = None
         self._thread = threading.get_ident()
@@ -130,13 +146,9 @@ class RPCClient:
             client._release_socket()
 
     @classmethod
-    def get_client(cls, address: str, **kwargs: Any) -> "RPCClient":
-        """The calling thread's client for ``address`` (created on first use)."""
-        existing = _thread_clients().get(address)
-        keys = kwargs.get("client_keys")
-        if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
-            return existing
-        return cls(address, **kwargs)
+    def get_client(cls, address: str, **kwargs: Any) -> RPCClient:
+        """The calling thread's client for ``address`` (pyacq's name for :func:`get_client`)."""
+        return cls(address, **kwargs)      # __new__ gives back the existing one
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else (" disconnected" if self._disconnect_reason else "")
@@ -327,7 +339,8 @@ class RPCClient:
             pass
         deadline = None if timeout is None or math.isinf(timeout) else time.monotonic() + timeout
         while True:
-            step = 200 if deadline is None else max(0, min(200, int((deadline - time.monotonic()) * 1000)))
+            left_ms = 200 if deadline is None else int((deadline - time.monotonic()) * 1000)
+            step = max(0, min(200, left_ms))
             if self._socket.poll(step, zmq.POLLOUT):
                 try:
                     wire.send_message(self._socket, frames, 2, _NOBLOCK)
@@ -382,6 +395,8 @@ class RPCClient:
                 self._dispatch(frames)
             except Exception:
                 logger.exception("dropping a bad message from %s", self.address)
+            if self._closed or sock.closed or not wire.has_message(sock):
+                return
 
     def _dispatch(self, frames: list) -> None:
         if len(frames) < 2:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import Iterator
+from collections.abc import Iterator
 
 __all__ = ["ClientTable"]
 

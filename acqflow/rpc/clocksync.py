@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import logging
 import sys
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -141,8 +143,8 @@ class ClockMonitor:
     def estimates(self) -> dict[str, ClockEstimate]:
         """clock id -> estimate relative to this process's clock (which is included, 0)."""
         with self._lock:
-            out = {cid: est.estimate() for cid, est in self._estimators.items()}
-        out = {cid: e for cid, e in out.items() if e is not None}
+            found = {cid: est.estimate() for cid, est in self._estimators.items()}
+        out = {cid: e for cid, e in found.items() if e is not None}
         out[clock.clock_id()] = ClockEstimate(0.0, 0.0)
         return out
 
@@ -193,14 +195,16 @@ class ClockMonitor:
                 with self._lock:
                     est = self._estimators.setdefault(peer.clock_id,
                                                       ClockEstimator(self._window, self._k))
+                now = functools.partial(peer.rclock.now, _timeout=2.0)
                 for _ in range(self.burst):
-                    sample = probe(lambda: peer.rclock.now(_timeout=2.0))
+                    sample = probe(now)
                     with self._lock:
                         est.add(*sample)
             except Exception as exc:
                 _drop(peers, name)
                 log.debug("clock probe of %r failed: %s", name, exc)
-        table = {cid: e.as_dict() for cid, e in self.estimates().items()}
+        table: dict[str, dict | ClockEstimate] = {
+            cid: e.as_dict() for cid, e in self.estimates().items()}
         clock.set_offsets(table, reference=own)
         for name, peer in list(peers.items()):
             if len(table) == 1 and peer.clock_id == own:
@@ -234,15 +238,16 @@ class ClockMonitor:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m acqflow.rpc.clocksync ADDRESS [--keys DIR]`: offset of a remote clock."""
-    p = argparse.ArgumentParser(prog="acqflow clock", description="Measure the offset of the "
-                                "clock of an RPC server (e.g. an `acqflow host` daemon) to this one.")
+    p = argparse.ArgumentParser(
+        prog="acqflow clock", description="Measure the offset of the clock of an RPC server "
+        "(e.g. an `acqflow host` daemon) to this one.")
     p.add_argument("address", help="tcp://ADDR:PORT of the daemon or process")
     p.add_argument("--keys", default=None, help="keys directory made by `acqflow keys`")
     p.add_argument("--probes", type=int, default=50)
     args = p.parse_args(argv)
     from . import keys as keyfiles
     from .client import RPCClient
-    kw = {}
+    kw: dict[str, Any] = {}
     if args.keys:
         kw = dict(server_key=keyfiles.server_public_key(args.keys),
                   client_keys=keyfiles.load_client_keys(args.keys))
@@ -252,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.probes):
         est.add(*probe(lambda: rclock.now()))
     e = est.estimate()
+    if e is None:
+        print(f"{args.address}: no usable probe", file=sys.stderr)
+        return 1
     print(f"{args.address} clock {rclock.clock_id()}: offset {e.offset * 1e3:+.3f} ms "
           f"± {e.uncertainty * 1e3:.3f} ms (remote - local, {args.probes} probes)")
     client.close()

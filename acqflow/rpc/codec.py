@@ -1,4 +1,4 @@
-"""Value codecs shared by the serializers: dtypes, arrays from buffers, proxies on the wire."""
+"""Value codecs used by the type table (types.py): dtypes, arrays to and from buffers."""
 from __future__ import annotations
 
 import math
@@ -6,12 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from . import registry
 from .errors import SerializationError
 
-__all__ = ["dtype_spec", "dtype_from_spec", "array_from_buffer", "object_array",
-           "scalar_from_bytes", "EncodeContext", "ForceProxy", "proxy_from_wire",
-           "check_proxy_wire"]
+__all__ = ["dtype_spec", "dtype_from_spec", "array_fields", "array_from_buffer",
+           "object_array", "scalar_from_bytes", "from_iso"]
 
 _MAX_NDIM = 64
 
@@ -67,6 +65,21 @@ def _shape(shape: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
+def array_fields(a: np.ndarray) -> tuple[str | list, list[int], str, Any]:
+    """``(dtype, shape, order, raw bytes view)`` of a non-object array, without a copy
+    when it is C or Fortran contiguous."""
+    spec = dtype_spec(a.dtype)
+    shape = list(a.shape)
+    order = "C"
+    if not a.flags.c_contiguous:
+        if a.flags.f_contiguous and a.ndim > 1:
+            a, order = a.T, "F"
+        else:
+            a = np.ascontiguousarray(a)
+    raw = a.reshape(-1).view(np.uint8) if a.dtype.itemsize else b""
+    return spec, shape, order, raw
+
+
 def array_from_buffer(spec: Any, shape: Any, order: Any, buf: Any, copy: bool) -> np.ndarray:
     """Array of ``shape`` viewing (or copying) the raw bytes ``buf``."""
     dt = dtype_from_spec(spec)
@@ -101,7 +114,7 @@ def object_array(spec: Any, shape: Any, items: Any) -> np.ndarray:
     return arr.reshape(shape)
 
 
-def scalar_from_bytes(spec: Any, raw: Any) -> np.generic:
+def scalar_from_bytes(spec: Any, raw: Any) -> Any:
     """A numpy scalar from its dtype and raw bytes."""
     dt = dtype_from_spec(spec)
     if dt.hasobject or not isinstance(raw, bytes) or len(raw) != dt.itemsize:
@@ -109,68 +122,3 @@ def scalar_from_bytes(spec: Any, raw: Any) -> np.generic:
     if dt.itemsize == 0:
         return np.zeros((), dt)[()]
     return np.frombuffer(raw, dtype=dt, count=1)[0]
-
-
-class ForceProxy:
-    """Wraps a value that must be sent as a proxy even if it is serializable."""
-
-    __slots__ = ("obj",)
-
-    def __init__(self, obj: Any):
-        self.obj = obj
-
-
-class EncodeContext:
-    """Turns unserializable values into proxy dicts served by a local RPC server."""
-
-    __slots__ = ("server",)
-
-    def __init__(self, server: Any = None):
-        self.server = server
-
-    def proxy_wire(self, obj: Any) -> dict:
-        """Wire dict of a proxy to ``obj`` (an ObjectProxy is forwarded, with weight)."""
-        from .proxy import ObjectProxy
-        if isinstance(obj, ForceProxy):
-            obj = obj.obj
-        if isinstance(obj, ObjectProxy):
-            return obj._wire()
-        server = self.server if self.server is not None else registry.serving_server()
-        if server is None or server.closed:
-            raise SerializationError(
-                f"cannot send {type(obj).__name__} object: it is not serializable and no "
-                "RPCServer serves this thread to publish it by proxy "
-                "(start one with RPCServer().run_lazy())")
-        return server.proxy_wire(obj)
-
-
-def check_proxy_wire(d: Any) -> dict:
-    """Validate an untrusted proxy dict; return it."""
-    if not isinstance(d, dict):
-        raise SerializationError("malformed proxy: not a map")
-    if not isinstance(d.get("address"), str) or type(d.get("obj_id")) is not int or \
-            type(d.get("weight", 0)) is not int or d.get("weight", 0) < 0:
-        raise SerializationError("malformed proxy: needs address, obj_id and weight")
-    attrs = d.get("attrs", [])
-    if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
-        raise SerializationError("malformed proxy: attrs must be a list of names")
-    key = d.get("server_key")
-    if key is not None and not isinstance(key, str):
-        raise SerializationError("malformed proxy: server_key must be a string")
-    return d
-
-
-def proxy_from_wire(d: Any, errors: list) -> Any:
-    """The object a proxy dict stands for: the real object if its server belongs to the
-    calling thread, else an ObjectProxy (so that another thread's calls, even in this
-    process, run in the server's thread).  Resolution failures go to ``errors``, give None."""
-    d = check_proxy_wire(d)
-    server = registry.by_address(d["address"])
-    if server is not None and server.in_own_thread():
-        try:
-            return server.resolve_wire(d)
-        except Exception as exc:
-            errors.append(exc)
-            return None
-    from .proxy import ObjectProxy
-    return ObjectProxy._from_wire(d)

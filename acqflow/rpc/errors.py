@@ -1,10 +1,12 @@
 """Exceptions raised by the RPC layer."""
 from __future__ import annotations
 
+from ..errors import Error
+
 __all__ = ["RemoteCallError", "RPCDisconnected", "SpawnError", "SerializationError"]
 
 
-class RemoteCallError(Exception):
+class RemoteCallError(Error):
     """An exception raised on the remote side; carries its type name and full traceback."""
 
     def __init__(self, remote_type: str, message: str, remote_traceback: str = ""):
@@ -25,14 +27,14 @@ class RemoteCallError(Exception):
         return text
 
 
-class RPCDisconnected(ConnectionError, RuntimeError):
+class RPCDisconnected(Error, ConnectionError, RuntimeError):
     """The server closed, its process exited, or the client was closed (a RuntimeError
     too, as pyacq raises for a disconnected server)."""
 
 
-class SpawnError(RuntimeError):
+class SpawnError(Error, RuntimeError):
     """A child process failed to start its RPC server; the message holds its traceback."""
 
 
-class SerializationError(TypeError):
+class SerializationError(Error, TypeError):
     """A value cannot be encoded or a message cannot be decoded."""

@@ -24,16 +24,18 @@ class Future(concurrent.futures.Future):
         self.action = action
         self.call_timeout = timeout
         self._owner = threading.get_ident()
-        self.set_running_or_notify_cancel()
 
     def _resolve(self, result: Any, error: BaseException | None) -> None:
         """Complete the future (ignored if it was cancelled or already done)."""
         if self.done():
             return
-        if error is not None:
-            self.set_exception(error)
-        else:
-            self.set_result(result)
+        try:
+            if error is not None:
+                self.set_exception(error)
+            else:
+                self.set_result(result)
+        except concurrent.futures.InvalidStateError:
+            pass                          # cancelled by another thread meanwhile
 
     def _drive(self, timeout: float | None) -> float | None:
         if timeout is None:
@@ -51,12 +53,9 @@ class Future(concurrent.futures.Future):
         return super().exception(self._drive(timeout))
 
     def cancel(self) -> bool:
-        """Forget the reply (the remote call is not interrupted)."""
+        """Forget the reply (the remote call is not interrupted); False once it came.
+        (The future stays pending until then, so that cancel() may apply.)"""
+        if not super().cancel():
+            return False
         self._client._futures.pop(self.req_id, None)
-        with self._condition:
-            if self._state == concurrent.futures._base.FINISHED:
-                return False
-            self._state = concurrent.futures._base.CANCELLED_AND_NOTIFIED
-            self._condition.notify_all()
-        self._invoke_callbacks()
         return True

@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from . import keys as keyfiles
@@ -32,7 +33,7 @@ class Host:
         self.keys_dir = keys_dir
         self._children: dict[str, ProcessSpawner] = {}
 
-    def spawn(self, name: str | None = None, qt: bool = False, imports: list[str] = ()) -> dict:
+    def spawn(self, name: str | None = None, qt: bool = False, imports: Sequence[str] = ()) -> dict:
         """Start a process serving RPC on this host's interface; its connection info."""
         if name in self._children and self._children[name].alive:
             raise ValueError(f"a process named {name!r} already runs here")
@@ -68,7 +69,7 @@ class Host:
 class RemoteProcess:
     """A process started by a host daemon, seen from the manager."""
 
-    def __init__(self, host: "HostClient", info: dict):
+    def __init__(self, host: HostClient, info: dict):
         self.host = host
         self.name: str = info["name"]
         self.address: str = info["address"]
@@ -111,7 +112,8 @@ class HostClient:
                                 timeout=timeout)
         self.host: ObjectProxy = self.client.get("host")
 
-    def spawn(self, name: str | None = None, qt: bool = False, imports: list[str] = ()) -> RemoteProcess:
+    def spawn(self, name: str | None = None, qt: bool = False,
+              imports: Sequence[str] = ()) -> RemoteProcess:
         """Start a process on the host."""
         return RemoteProcess(self, self.host.spawn(name, qt, list(imports)))
 

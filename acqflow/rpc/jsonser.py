@@ -1,20 +1,19 @@
 """JSON serializer, for clients written in other languages (format in docs/rpc.md).
 
-Values JSON lacks are objects tagged with ``"__type__"``: ndarray, bytes, tuple,
-dict (non-string keys), datetime, date, time, timedelta, set, frozenset,
-complex, scalar and proxy.
+Values JSON lacks are objects tagged with ``"__type__"`` whose fields come from the
+type table (types.py), and proxies.
 """
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import json
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from . import codec
+from . import types
 from .errors import SerializationError
 from .serializer import MAX_JSON_DEPTH, Serializer, _simple_id
 
@@ -65,9 +64,9 @@ class JsonSerializer(Serializer):
     name = "json"
 
     def dumps(self, obj: Any, server: Any = None) -> list:
-        ctx = codec.EncodeContext(server)
         try:
-            return [json.dumps(_to_json(obj, ctx), separators=(",", ":")).encode()]
+            return [json.dumps(_to_json(obj, server, self.proxy_hooks),
+                               separators=(",", ":")).encode()]
         except (TypeError, ValueError, RecursionError) as exc:
             raise SerializationError(f"cannot serialize with json: {exc}") from exc
 
@@ -87,7 +86,8 @@ class JsonSerializer(Serializer):
             raise SerializationError(f"json message nests lists/maps {depth} levels deep; "
                                      f"the limit is {MAX_JSON_DEPTH}")
         try:
-            return json.loads(bytes(body), object_hook=lambda d: _from_json(d, errs))
+            hooks = self.proxy_hooks
+            return json.loads(bytes(body), object_hook=lambda d: _from_json(d, errs, hooks))
         except SerializationError:
             raise
         except Exception as exc:
@@ -95,102 +95,62 @@ class JsonSerializer(Serializer):
                 from exc
 
 
-def _b64(raw: Any) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _to_json(o: Any, ctx: codec.EncodeContext) -> Any:
+def _to_json(o: Any, server: Any, hooks: types.ProxyHooks) -> Any:
+    if o is None or type(o) in (bool, str, int, float):
+        return o
     if isinstance(o, np.generic):
-        if o.dtype.kind in "biuf":
+        if o.dtype.kind in "biuf":        # numbers JSON carries go as plain numbers
             return o.item()
         if o.dtype.hasobject:
-            return _to_json(o.item(), ctx)
-        return {"__type__": "scalar", "dtype": codec.dtype_spec(o.dtype), "base64": _b64(o.tobytes())}
-    if o is None or isinstance(o, (bool, str)):
-        return str.__str__(o) if isinstance(o, str) else o
-    if isinstance(o, (int, float)) and not isinstance(o, np.generic):
-        return int(o) if isinstance(o, int) else float(o)
+            return _to_json(o.item(), server, hooks)
+    elif isinstance(o, (bool, str, int, float)):
+        return _plain(o)
     if isinstance(o, list):
-        return [_to_json(v, ctx) for v in o]
-    if isinstance(o, tuple):
-        return {"__type__": "tuple", "items": [_to_json(v, ctx) for v in o]}
+        return [_to_json(v, server, hooks) for v in o]
+    t = types.for_value(o, False)
+    if t is not None:
+        d: dict[str, Any] = {"__type__": t.tag}
+        for name, v in zip(t.fields, t.encode(o), strict=True):
+            if name == "base64":
+                v = base64.b64encode(v).decode("ascii")
+            elif name not in t.plain_fields:
+                v = _to_json(v, server, hooks)
+            d[name] = v
+        return d
     if isinstance(o, dict):
-        if all(type(k) is str for k in o) and "__type__" not in o:
-            return {k: _to_json(v, ctx) for k, v in o.items()}
-        return {"__type__": "dict", "items": [[_to_json(k, ctx), _to_json(v, ctx)]
-                                              for k, v in o.items()]}
-    if isinstance(o, (bytes, bytearray, memoryview)):
-        return {"__type__": "bytes", "base64": _b64(bytes(o))}
-    if isinstance(o, np.ndarray):
-        spec = codec.dtype_spec(o.dtype)
-        if o.dtype.hasobject:
-            return {"__type__": "ndarray", "dtype": spec, "shape": list(o.shape),
-                    "items": [_to_json(v, ctx) for v in o.reshape(-1).tolist()]}
-        return {"__type__": "ndarray", "dtype": spec, "shape": list(o.shape), "order": "C",
-                "base64": _b64(np.ascontiguousarray(o).tobytes())}
-    if isinstance(o, _dt.datetime):
-        return {"__type__": "datetime", "iso": o.isoformat() + ("#1" if o.fold else "")}
-    if isinstance(o, _dt.date):
-        return {"__type__": "date", "iso": o.isoformat()}
-    if isinstance(o, _dt.time):
-        return {"__type__": "time", "iso": o.isoformat() + ("#1" if o.fold else "")}
-    if isinstance(o, _dt.timedelta):
-        return {"__type__": "timedelta", "days": o.days, "seconds": o.seconds,
-                "microseconds": o.microseconds}
-    if isinstance(o, (set, frozenset)):
-        kind = "frozenset" if isinstance(o, frozenset) else "set"
-        return {"__type__": kind, "items": [_to_json(v, ctx) for v in o]}
-    if isinstance(o, complex):
-        return {"__type__": "complex", "real": o.real, "imag": o.imag}
-    return {"__type__": "proxy", **ctx.proxy_wire(o)}
+        return {k: _to_json(v, server, hooks) for k, v in o.items()}
+    return {"__type__": "proxy", **hooks.to_wire(o, server)}
 
 
-def _items(d: dict) -> list:
-    items = d.get("items")
-    if not isinstance(items, list):
-        raise SerializationError(f"{d.get('__type__')} needs an 'items' list")
-    return items
+def _plain(o: Any) -> Any:
+    """The plain value of a subclass of bool, str, int or float."""
+    if isinstance(o, bool):
+        return bool(o)
+    if isinstance(o, str):
+        return str.__str__(o)
+    return int(o) if isinstance(o, int) else float(o)
 
 
-def _from_json(d: dict, errors: list) -> Any:
+def _from_json(d: dict, errors: list, hooks: types.ProxyHooks) -> Any:
     kind = d.get("__type__")
     if kind is None:
         return d
     try:
-        if kind == "tuple":
-            return tuple(_items(d))
-        if kind == "dict":
-            return {k: v for k, v in _items(d)}
-        if kind == "bytes":
-            return base64.b64decode(d["base64"], validate=True)
-        if kind == "ndarray":
-            if "items" in d:
-                return codec.object_array(d["dtype"], d["shape"], _items(d))
-            raw = base64.b64decode(d["base64"], validate=True)
-            return codec.array_from_buffer(d["dtype"], d["shape"], d.get("order", "C"),
-                                           bytearray(raw), copy=False)
-        if kind == "scalar":
-            return codec.scalar_from_bytes(d["dtype"], base64.b64decode(d["base64"], validate=True))
-        if kind == "datetime":
-            return codec.from_iso(_dt.datetime, d["iso"])
-        if kind == "date":
-            return _dt.date.fromisoformat(d["iso"])
-        if kind == "time":
-            return codec.from_iso(_dt.time, d["iso"])
-        if kind == "timedelta":
-            return _dt.timedelta(days=d["days"], seconds=d["seconds"],
-                                 microseconds=d["microseconds"])
-        if kind == "set":
-            return set(_items(d))
-        if kind == "frozenset":
-            return frozenset(_items(d))
-        if kind == "complex":
-            return complex(d["real"], d["imag"])
         if kind == "proxy":
-            wire = {k: v for k, v in d.items() if k != "__type__"}
-            return codec.proxy_from_wire(wire, errors)
+            return hooks.from_wire({k: v for k, v in d.items() if k != "__type__"}, errors)
+        t = types.by_tag(kind, d) if isinstance(kind, str) else None
+        if t is None:
+            raise SerializationError(f"unknown __type__ {kind!r}")
+        fields = []
+        for name in t.fields:
+            v = d[name] if name in d else t.defaults[name]
+            if name == "base64":
+                v = base64.b64decode(v, validate=True)
+            elif name in t.list_fields and not isinstance(v, list):
+                raise SerializationError(f"{kind} needs an {name!r} list")
+            fields.append(v)
+        return t.decode(*fields)
     except SerializationError:
         raise
     except Exception as exc:
         raise SerializationError(f"malformed {kind!r} value: {type(exc).__name__}: {exc}") from exc
-    raise SerializationError(f"unknown __type__ {kind!r}")

@@ -127,7 +127,8 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     d = generate(args.dir, client=args.client, force=args.force)
     print(f"server keys: {d / 'server.key'} (+ secret)")
-    print(f"client keys: {d / (args.client + '.key')} (+ secret), authorised in {authorized_dir(d)}")
+    print(f"client keys: {d / (args.client + '.key')} (+ secret), "
+          f"authorised in {authorized_dir(d)}")
     return 0
 
 

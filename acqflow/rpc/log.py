@@ -21,7 +21,7 @@ from typing import IO
 from .logforward import LogReceiver, LogSender
 
 __all__ = ["get_host_name", "set_host_name", "get_process_name", "set_process_name",
-           "get_thread_name", "set_thread_name", "start_log_server", "get_logger_address",
+           "get_thread_name", "set_thread_name", "start_log_server", "stop_log_server", "get_logger_address",
            "set_logger_address", "RPCLogHandler", "LogServer", "LogSender", "spawned_as"]
 
 _names = {"host": socket.gethostname(), "process": f"process-{os.getpid()}"}
@@ -77,8 +77,15 @@ def start_log_server(logger: logging.Logger | str) -> LogServer:
     processes that called ``set_logger_address``) are handled by ``logger``."""
     if _state["server"] is not None:
         raise RuntimeError("a log server already runs in this process")
-    _state["server"] = LogServer(logger)
-    return _state["server"]
+    server = _state["server"] = LogServer(logger)
+    return server
+
+
+def stop_log_server() -> None:
+    """Stop this process's log server, if one runs (``start_log_server`` may then run again)."""
+    server, _state["server"] = _state["server"], None
+    if server is not None:
+        server.close()
 
 
 def get_logger_address() -> str | None:
@@ -179,7 +186,7 @@ class RPCLogHandler(logging.StreamHandler):
                (record.processName if record.processName not in (None, "MainProcess")
                 else get_process_name()),
                getattr(record, "thread_name", None) or get_thread_name(record.thread or 0))
-        text = "[%s:%s:%s]" % key
+        text = "[{}:{}:{}]".format(*key)
         if self._colored():
             color = self.headers.setdefault(key, _HEADER_COLORS[len(self.headers) %
                                                                 len(_HEADER_COLORS)])

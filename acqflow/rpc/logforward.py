@@ -29,9 +29,9 @@ class LogSender(logging.Handler):
     def __init__(self, address: str, child_name: str):
         super().__init__()
         self.child_name = child_name
-        self._socket = zmq.Context.instance().socket(zmq.PUSH)
-        self._socket.linger = 2000
-        self._socket.sndhwm = 10000
+        self._socket: zmq.Socket = zmq.Context.instance().socket(zmq.PUSH)
+        self._socket.set(zmq.LINGER, 2000)
+        self._socket.set(zmq.SNDHWM, 10000)
         self._socket.connect(address)
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -61,14 +61,17 @@ class LogSender(logging.Handler):
         super().close()
 
 
+_STOP = b"acqflow-log-receiver-stop"
+
+
 class LogReceiver:
     """Process-wide thread re-emitting child records into this process's logging."""
 
-    _instance: "LogReceiver | None" = None
+    _instance: LogReceiver | None = None
     _lock = threading.Lock()
 
     @classmethod
-    def instance(cls) -> "LogReceiver":
+    def instance(cls) -> LogReceiver:
         """The receiver of this process (started on first use)."""
         with cls._lock:
             if cls._instance is None or not cls._instance._thread.is_alive():
@@ -76,12 +79,25 @@ class LogReceiver:
             return cls._instance
 
     def __init__(self) -> None:
-        self._socket = zmq.Context.instance().socket(zmq.PULL)
-        self._socket.linger = 0
+        self._socket: zmq.Socket = zmq.Context.instance().socket(zmq.PULL)
+        self._socket.set(zmq.LINGER, 0)
         self._socket.bind(private_address("log"))
-        self.address = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        self.address: str = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="acqflow-log-receiver", daemon=True)
         self._thread.start()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the receiving thread (it closes its own socket: zmq sockets are not shared)."""
+        self._stopping.set()
+        push = zmq.Context.instance().socket(zmq.PUSH)
+        push.set(zmq.LINGER, 1000)
+        try:
+            push.connect(self.address)
+            push.send(_STOP)
+        finally:
+            push.close()
+        self._thread.join(timeout)
 
     def _run(self) -> None:
         sock = self._socket
@@ -91,6 +107,9 @@ class LogReceiver:
             except zmq.ContextTerminated:
                 return
             except zmq.ZMQError:
+                return
+            if data == _STOP and self._stopping.is_set():
+                sock.close()
                 return
             try:
                 d = json.loads(data)
@@ -127,7 +146,7 @@ class PipeLogger:
             self.tail.append(line)
             if self.logger.isEnabledFor(self.level):
                 record = self.logger.makeRecord(self.logger.name, self.level, "(child)", 0, line,
-                                                None, None)
+                                                (), None)
                 record.processName = self.child_name
                 self.logger.handle(record)
         self.pipe.close()

@@ -37,7 +37,8 @@ def private_dir() -> Path:
     """This user's directory for acqflow sockets (created 0700; refused if someone else
     owns it or it is a symlink): ``$XDG_RUNTIME_DIR/acqflow`` or ``$TMPDIR/acqflow-UID``."""
     base = os.environ.get("XDG_RUNTIME_DIR")
-    if _usable(base) and len(os.path.join(base, "acqflow")) < _MAX_SUN_PATH - 30:
+    if base is not None and _usable(base) and \
+            len(os.path.join(base, "acqflow")) < _MAX_SUN_PATH - 30:
         path = Path(base) / "acqflow"
     else:
         path = Path(tempfile.gettempdir()) / f"acqflow-{os.getuid()}"

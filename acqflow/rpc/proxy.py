@@ -1,13 +1,19 @@
 """ObjectProxy: a local stand-in for an object living in another process."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from . import refs
+from . import refs, registry
+from .errors import SerializationError
+from .types import ProxyHooks, set_default_proxy_hooks
 
-__all__ = ["ObjectProxy", "SYNC_MODES", "RETURN_TYPES"]
+__all__ = ["ObjectProxy", "SYNC_MODES", "RETURN_TYPES", "ForceProxy", "get_value",
+           "proxy_to_wire", "proxy_from_wire", "check_proxy_wire", "PROXY_HOOKS",
+           "set_client_factory"]
 
-_client_for = None
+# Set by client.py (which imports this module; importing it here would close a circle).
+_client_for: Callable[[str, str | None], Any] | None = None
 SYNC_MODES = ("sync", "async", "off")
 RETURN_TYPES = ("auto", "proxy", "value")
 _OWN = frozenset(("_ref", "_attrs", "_opts"))
@@ -19,7 +25,7 @@ class ObjectProxy:
     Attribute access is deferred: ``proxy.a.b`` builds a new proxy without any
     network traffic.  Calling sends the request: ``proxy.f(x, _sync='async')``
     returns a Future, ``_sync='off'`` returns None and asks for no reply.
-    ``_get_value()`` fetches the value.  Proxies are equal when they name the
+    ``acqflow.rpc.get_value(proxy)`` fetches the value.  Proxies are equal when they name the
     same remote object and attribute path; they can be sent to other processes,
     which then talk to the owner directly.
     """
@@ -34,7 +40,7 @@ class ObjectProxy:
 
     # -- wire ----------------------------------------------------------------
     @classmethod
-    def _from_wire(cls, d: dict) -> "ObjectProxy":
+    def _from_wire(cls, d: dict) -> ObjectProxy:
         """Proxy from a (validated) wire dict, taking over its weight."""
         ref = refs.acquire(d["address"], d["obj_id"], d.get("weight", 0), d.get("type", ""),
                            d.get("server_key"))
@@ -62,17 +68,15 @@ class ObjectProxy:
     def _obj_id(self) -> int:
         return self._ref.obj_id
 
-    def _client(self):
+    def _client(self) -> Any:
         """The RPCClient for this thread and the owner's address."""
-        global _client_for
         if _client_for is None:
-            from .client import client_for as _cf
-            _client_for = _cf
+            raise RuntimeError("acqflow.rpc.client is not imported (import acqflow.rpc)")
         return _client_for(self._ref.address, self._ref.server_key)
 
     def _set_proxy_options(self, sync: str | None = None, timeout: float | None = None,
                            return_type: str | None = None, defer_getattr: bool | None = None,
-                           auto_delete: bool | None = None) -> "ObjectProxy":
+                           auto_delete: bool | None = None) -> ObjectProxy:
         """Default ``_sync``/``_timeout``/``_return_type`` for calls through this proxy
         (and proxies derived from it later).  ``defer_getattr=False`` makes attribute
         access fetch at once (pyacq's default; acqflow defers).  ``auto_delete`` is
@@ -91,7 +95,7 @@ class ObjectProxy:
             self._opts["return_type"] = return_type
         return self
 
-    def _derive(self, *names: str) -> "ObjectProxy":
+    def _derive(self, *names: str) -> ObjectProxy:
         return ObjectProxy(self._ref, self._attrs + names, self._opts)
 
     # -- remote operations ---------------------------------------------------
@@ -139,12 +143,13 @@ class ObjectProxy:
             return_type=_return_type or opts.get("return_type", "auto"))
 
     def _get_value(self, _timeout: float | None = None) -> Any:
-        """Fetch the remote object (or attribute) by value."""
+        """Fetch the remote object (or attribute) by value (pyacq's name; see
+        :func:`get_value`)."""
         return self._client().get_attr(self._ref.obj_id, self._attrs, return_type="value",
                                        timeout=_timeout if _timeout is not None
                                        else self._opts.get("timeout"))
 
-    def _get_proxy(self, _timeout: float | None = None) -> "ObjectProxy":
+    def _get_proxy(self, _timeout: float | None = None) -> ObjectProxy:
         """Resolve the deferred attribute path into a proxy to the object it names."""
         return self._client().get_attr(self._ref.obj_id, self._attrs, return_type="proxy",
                                        timeout=_timeout)
@@ -174,7 +179,7 @@ class ObjectProxy:
         return True
 
     def __iter__(self):
-        raise TypeError("an ObjectProxy is not iterable; iterate over proxy._get_value()")
+        raise TypeError("an ObjectProxy is not iterable; iterate over acqflow.rpc.get_value(proxy)")
 
     # -- identity ------------------------------------------------------------
     def __eq__(self, other: Any) -> Any:
@@ -220,3 +225,81 @@ for _name in ("lt", "le", "gt", "ge", "add", "sub", "mul", "truediv", "floordiv"
               "and", "or", "xor", "lshift", "rshift", "radd", "rsub", "rmul", "rtruediv",
               "rfloordiv", "rmod", "rpow", "rand", "ror", "rxor"):
     setattr(ObjectProxy, f"__{_name}__", _remote_operator(f"__{_name}__"))
+
+
+def get_value(proxy: Any, timeout: float | None = None) -> Any:
+    """The value of the remote object (or attribute path) ``proxy`` stands for, fetched
+    by value; any other value is returned as it is.  (A function rather than a proxy
+    method, so that it cannot clash with a remote attribute called ``value``.)"""
+    if isinstance(proxy, ObjectProxy):
+        return proxy._get_value(timeout)
+    return proxy
+
+
+def set_client_factory(factory: Callable[[str, str | None], Any]) -> None:
+    """``factory(address, server_key)`` gives proxies their thread's client (client.py
+    sets it when imported)."""
+    global _client_for
+    _client_for = factory
+
+
+# -- proxies on the wire (the serializers' hooks) ---------------------------------------
+class ForceProxy:
+    """Wraps a value that must be sent as a proxy even if it is serializable."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj: Any):
+        self.obj = obj
+
+
+def proxy_to_wire(obj: Any, server: Any = None) -> dict:
+    """Wire map of a proxy to ``obj`` served by ``server`` (None: the calling thread's);
+    an ObjectProxy is forwarded, giving away part of its weight."""
+    if isinstance(obj, ForceProxy):
+        obj = obj.obj
+    if isinstance(obj, ObjectProxy):
+        return obj._wire()
+    if server is None:
+        server = registry.serving_server()
+    if server is None or server.closed:
+        raise SerializationError(
+            f"cannot send {type(obj).__name__} object: it is not serializable and no "
+            "RPCServer serves this thread to publish it by proxy "
+            "(start one with RPCServer().run_lazy())")
+    return server.proxy_wire(obj)
+
+
+def check_proxy_wire(d: Any) -> dict:
+    """Validate an untrusted proxy map; return it."""
+    if not isinstance(d, dict):
+        raise SerializationError("malformed proxy: not a map")
+    if not isinstance(d.get("address"), str) or type(d.get("obj_id")) is not int or \
+            type(d.get("weight", 0)) is not int or d.get("weight", 0) < 0:
+        raise SerializationError("malformed proxy: needs address, obj_id and weight")
+    attrs = d.get("attrs", [])
+    if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
+        raise SerializationError("malformed proxy: attrs must be a list of names")
+    key = d.get("server_key")
+    if key is not None and not isinstance(key, str):
+        raise SerializationError("malformed proxy: server_key must be a string")
+    return d
+
+
+def proxy_from_wire(d: Any, errors: list) -> Any:
+    """The object a proxy map stands for: the real object if its server belongs to the
+    calling thread, else an ObjectProxy (so that another thread's calls, even in this
+    process, run in the server's thread).  Resolution failures go to ``errors``, give None."""
+    d = check_proxy_wire(d)
+    server = registry.by_address(d["address"])
+    if server is not None and server.in_own_thread():
+        try:
+            return server.resolve_wire(d)
+        except Exception as exc:
+            errors.append(exc)
+            return None
+    return ObjectProxy._from_wire(d)
+
+
+PROXY_HOOKS = ProxyHooks(proxy_to_wire, proxy_from_wire)
+set_default_proxy_hooks(PROXY_HOOKS)

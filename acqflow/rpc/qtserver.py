@@ -13,12 +13,11 @@ from typing import Any
 import zmq
 from PyQt5 import QtCore
 
-from . import registry
+from . import registry, wire
 from .server import RPCServer
 
 __all__ = ["QtRPCServer", "in_gui_thread"]
 
-_EVENTS, _POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)
 
 
 def in_gui_thread() -> bool:
@@ -44,8 +43,8 @@ class QtRPCServer(RPCServer):
         self._app = app
         self.quit_on_close = quit_on_close
         self.run_lazy()   # sync calls made from the GUI thread keep serving requests
-        self._notifier = QtCore.QSocketNotifier(self._socket.getsockopt(zmq.FD),
-                                                QtCore.QSocketNotifier.Read)
+        self._notifier = QtCore.QSocketNotifier(
+            self._socket.get(zmq.FD), QtCore.QSocketNotifier.Read)  # type: ignore[arg-type,attr-defined]
         self._notifier.activated.connect(self._on_activity)
         self._timer = QtCore.QTimer()
         self._timer.timeout.connect(self._on_activity)
@@ -58,9 +57,9 @@ class QtRPCServer(RPCServer):
         if self._close_requested:
             self._close_now()
             return
-        if self._socket.getsockopt(_EVENTS) & _POLLIN:
+        if wire.has_message(self._socket):
             self._process()
-            if not self._closed and self._socket.getsockopt(_EVENTS) & _POLLIN:
+            if not self._closed and wire.has_message(self._socket):
                 QtCore.QTimer.singleShot(0, self._on_activity)
 
     def run_forever(self) -> None:

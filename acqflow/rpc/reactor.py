@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import zmq
 
@@ -28,7 +28,7 @@ class Reactor:
         self.idle_hooks: list[Callable[[], None]] = []
 
     @classmethod
-    def current(cls) -> "Reactor":
+    def current(cls) -> Reactor:
         """The reactor of the calling thread (created on first use)."""
         reactor = getattr(_local, "reactor", None)
         if reactor is None:

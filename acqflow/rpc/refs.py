@@ -19,7 +19,7 @@ __all__ = ["WEIGHT", "RemoteRef", "acquire", "take_releases", "pending_addresses
 WEIGHT = 1 << 24
 
 _lock = threading.Lock()
-_refs: "weakref.WeakValueDictionary[tuple[str, int], RemoteRef]" = weakref.WeakValueDictionary()
+_refs: weakref.WeakValueDictionary[tuple[str, int], RemoteRef] = weakref.WeakValueDictionary()
 _pending: dict[str, collections.deque] = {}
 
 

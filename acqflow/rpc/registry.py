@@ -36,8 +36,9 @@ def register(server: Any) -> None:
 def unregister(server: Any) -> None:
     """Forget a closed server."""
     with _lock:
-        if _by_address.get(server.address) is server:
-            del _by_address[server.address]
+        address = getattr(server, "address", None)
+        if address is not None and _by_address.get(address) is server:
+            del _by_address[address]
         if server in _forever:
             _forever.remove(server)
     if getattr(_local, "server", None) is server:

@@ -71,7 +71,8 @@ class _Authenticator(ThreadAuthenticator):
         return False
 
 
-def secure_server(sock: zmq.Socket, context: zmq.Context, keys: str | os.PathLike) -> tuple[Any, str]:
+def secure_server(sock: zmq.Socket, context: zmq.Context,
+                  keys: str | os.PathLike) -> tuple[Any, str]:
     """Make ``sock`` a Curve server accepting only authorised clients (call before bind).
 
     Returns the authenticator (stop it when closing) and the z85 server public key.

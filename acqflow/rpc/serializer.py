@@ -7,13 +7,13 @@ become proxies served by a local RPC server (see ``EncodeContext``).
 """
 from __future__ import annotations
 
-import datetime as _dt
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import msgpack
 import numpy as np
 
-from . import codec
+from . import codec, types
 from .errors import SerializationError
 
 __all__ = ["Serializer", "MsgpackSerializer", "LARGE_ARRAY", "EXT", "MAX_EXT_DEPTH",
@@ -27,30 +27,23 @@ LARGE_ARRAY = 64 * 1024
 MAX_EXT_DEPTH = 32
 MAX_JSON_DEPTH = 100
 
-# msgpack ext type codes (documented in docs/rpc.md)
-EXT = {
-    "ndarray": 1,        # [dtype, shape, order, bytes]
-    "ndarray_frame": 2,  # [dtype, shape, order, frame index]
-    "tuple": 3,          # packed list
-    "datetime": 4,       # ISO 8601 string (+ "#1" when fold=1)
-    "date": 5,           # ISO 8601 string
-    "time": 6,           # ISO 8601 string (+ "#1" when fold=1)
-    "timedelta": 7,      # [days, seconds, microseconds]
-    "proxy": 8,          # packed proxy dict
-    "scalar": 9,         # [dtype, bytes]: a numpy scalar
-    "set": 10,           # packed list
-    "frozenset": 11,     # packed list
-    "complex": 12,       # [real, imag]
-    "ndarray_obj": 13,   # [dtype, shape, flat list of items]: arrays holding Python objects
-    "bigint": 14,        # decimal string: an int outside msgpack's 64-bit range
-}
-_CODE = {v: k for k, v in EXT.items()}
+# msgpack ext type codes by name (the table is types.py; documented in docs/rpc.md)
+EXT = {t.name: t.code for t in types.TYPES if t.code is not None}
+EXT.update(ndarray_frame=types.FRAME_CODE, proxy=types.PROXY_CODE)
 
 
 class Serializer:
     """Turns Python values into frames and back; subclasses define one encoding."""
 
     name: str = ""
+
+    def __init__(self, proxy_hooks: types.ProxyHooks | None = None):
+        self._proxy_hooks = proxy_hooks
+
+    @property
+    def proxy_hooks(self) -> types.ProxyHooks:
+        """How this serializer makes and resolves proxies (proxy.py's by default)."""
+        return self._proxy_hooks or types.default_proxy_hooks()
 
     @property
     def type(self) -> str:
@@ -78,16 +71,19 @@ class MsgpackSerializer(Serializer):
 
     name = "msgpack"
 
-    def __init__(self, large_array: int = LARGE_ARRAY):
+    def __init__(self, large_array: int = LARGE_ARRAY,
+                 proxy_hooks: types.ProxyHooks | None = None):
+        super().__init__(proxy_hooks)
         self.large_array = large_array
 
     def dumps(self, obj: Any, server: Any = None) -> list:
-        return _Encoder(server, self.large_array).encode(obj)
+        return _Encoder(server, self.large_array, self.proxy_hooks).encode(obj)
 
-    def loads(self, body: bytes, buffers: Sequence = (), errors: list | None = None) -> Any:
+    def loads(self, body: Any, buffers: Sequence = (), errors: list | None = None) -> Any:
         if isinstance(body, list):        # the frames dumps() gave
             body, buffers = body[0], body[1:]
-        return _Decoder(buffers, errors if errors is not None else []).decode(body)
+        return _Decoder(buffers, errors if errors is not None else [],
+                        self.proxy_hooks).decode(body)
 
     def peek_req_id(self, body: bytes) -> Any:
         return peek_req_id(body)
@@ -96,10 +92,11 @@ class MsgpackSerializer(Serializer):
 # Encoder and decoder are objects (not closures) so that no reference cycle keeps
 # array buffers alive until the garbage collector runs.
 class _Encoder:
-    __slots__ = ("ctx", "large", "frames")
+    __slots__ = ("server", "hooks", "large", "frames")
 
-    def __init__(self, server: Any, large: int):
-        self.ctx = codec.EncodeContext(server)
+    def __init__(self, server: Any, large: int, hooks: types.ProxyHooks):
+        self.server = server
+        self.hooks = hooks
         self.large = large
         self.frames: list = [None]
 
@@ -119,72 +116,45 @@ class _Encoder:
                              datetime=False)
 
     def default(self, o: Any) -> Any:
-        pack = self.pack
-        if type(o) is _BigInt:
-            return msgpack.ExtType(14, str(o.value).encode())
-        if isinstance(o, tuple):
-            return msgpack.ExtType(3, pack(list(o)))
-        if isinstance(o, np.ndarray):
-            return self.encode_array(o)
-        if isinstance(o, np.generic):
-            if o.dtype.hasobject:
-                return self.default(o.item())
-            return msgpack.ExtType(9, pack([codec.dtype_spec(o.dtype), o.tobytes()]))
-        if isinstance(o, bool):
-            return bool(o)
-        if isinstance(o, int):
-            return int(o)
-        if isinstance(o, float):
-            return float(o)
-        if isinstance(o, str):
-            return str.__str__(o)
-        if isinstance(o, (bytes, bytearray, memoryview)):
-            return bytes(o)
-        if isinstance(o, dict):
-            return dict(o)
-        if isinstance(o, list):
-            return list(o)
-        if isinstance(o, _dt.datetime):
-            return msgpack.ExtType(4, (o.isoformat() + ("#1" if o.fold else "")).encode())
-        if isinstance(o, _dt.date):
-            return msgpack.ExtType(5, o.isoformat().encode())
-        if isinstance(o, _dt.time):
-            return msgpack.ExtType(6, (o.isoformat() + ("#1" if o.fold else "")).encode())
-        if isinstance(o, _dt.timedelta):
-            return msgpack.ExtType(7, pack([o.days, o.seconds, o.microseconds]))
-        if isinstance(o, frozenset):
-            return msgpack.ExtType(11, pack(list(o)))
-        if isinstance(o, set):
-            return msgpack.ExtType(10, pack(list(o)))
-        if isinstance(o, complex):
-            return msgpack.ExtType(12, pack([o.real, o.imag]))
-        return msgpack.ExtType(8, pack(self.ctx.proxy_wire(o)))
+        # called for what msgpack does not pack itself (strict_types: subclasses too)
+        t = types.for_value(o, True)
+        if t is not None:
+            if t.code == 1 and o.nbytes >= self.large:   # big array: zero-copy frame
+                spec, shape, order, raw = codec.array_fields(o)
+                self.frames.append(raw)
+                return msgpack.ExtType(types.FRAME_CODE, self.pack(
+                    [spec, shape, order, len(self.frames) - 1]))
+            fields = t.encode(o)
+            if t.raw:
+                return msgpack.ExtType(t.code, fields[0].encode())
+            return msgpack.ExtType(t.code, self.pack(fields[0] if len(fields) == 1
+                                                     else list(fields)))
+        if isinstance(o, (bool, int, float, str, bytes, bytearray, memoryview, dict, list)):
+            return _native(o)
+        if isinstance(o, np.generic):     # holding a Python object
+            return o.item()
+        return msgpack.ExtType(types.PROXY_CODE, self.pack(self.hooks.to_wire(o, self.server)))
 
-    def encode_array(self, a: np.ndarray) -> msgpack.ExtType:
-        a = np.asarray(a)
-        spec = codec.dtype_spec(a.dtype)
-        shape = list(a.shape)
-        if a.dtype.hasobject:
-            return msgpack.ExtType(13, self.pack([spec, shape, a.reshape(-1).tolist()]))
-        order = "C"
-        if not a.flags.c_contiguous:
-            if a.flags.f_contiguous and a.ndim > 1:
-                a, order = a.T, "F"
-            else:
-                a = np.ascontiguousarray(a)
-        raw = a.reshape(-1).view(np.uint8) if a.dtype.itemsize else b""
-        if a.nbytes >= self.large:
-            self.frames.append(raw)
-            return msgpack.ExtType(2, self.pack([spec, shape, order, len(self.frames) - 1]))
-        return msgpack.ExtType(1, self.pack([spec, shape, order, bytes(raw)]))
+
+def _native(o: Any) -> Any:
+    """The plain Python value of a subclass of a type msgpack packs."""
+    for base in (bool, int, float):
+        if isinstance(o, base):
+            return base(o)
+    if isinstance(o, str):
+        return str.__str__(o)
+    if isinstance(o, (bytes, bytearray, memoryview)):
+        return bytes(o)
+    return dict(o) if isinstance(o, dict) else list(o)
 
 
 class _Decoder:
-    __slots__ = ("buffers", "errors", "depth")
+    __slots__ = ("buffers", "errors", "hooks", "depth")
 
-    def __init__(self, buffers: Sequence, errors: list):
+    def __init__(self, buffers: Sequence, errors: list, hooks: types.ProxyHooks):
         self.buffers = buffers
         self.errors = errors
+        self.hooks = hooks
         self.depth = 0
 
     def decode(self, body: Any) -> Any:
@@ -214,47 +184,25 @@ class _Decoder:
             self.depth -= 1
 
     def _ext(self, code: int, data: bytes) -> Any:
-        unpack = self.unpack
-        kind = _CODE.get(code)
-        if kind is None:
-            raise SerializationError(f"unknown msgpack ext type {code}")
-        if kind == "tuple":
-            return tuple(_as_list(unpack(data)))
-        if kind in ("ndarray", "ndarray_frame"):
-            spec, shape, order, payload = _fields(unpack(data), 4, kind)
-            if kind == "ndarray_frame":
-                if type(payload) is not int or not 0 < payload <= len(self.buffers):
-                    raise SerializationError(f"array refers to missing frame {payload!r}")
-                return codec.array_from_buffer(spec, shape, order, self.buffers[payload - 1],
-                                               copy=False)
-            return codec.array_from_buffer(spec, shape, order, payload, copy=True)
-        if kind == "ndarray_obj":
-            spec, shape, items = _fields(unpack(data), 3, kind)
-            return codec.object_array(spec, shape, items)
-        if kind == "scalar":
-            spec, raw = _fields(unpack(data), 2, kind)
-            return codec.scalar_from_bytes(spec, raw)
-        if kind == "datetime":
-            return codec.from_iso(_dt.datetime, data.decode())
-        if kind == "date":
-            return _dt.date.fromisoformat(data.decode())
-        if kind == "time":
-            return codec.from_iso(_dt.time, data.decode())
-        if kind == "timedelta":
-            d, s, us = _fields(unpack(data), 3, kind)
-            return _dt.timedelta(days=d, seconds=s, microseconds=us)
-        if kind == "set":
-            return set(_as_list(unpack(data)))
-        if kind == "frozenset":
-            return frozenset(_as_list(unpack(data)))
-        if kind == "complex":
-            re, im = _fields(unpack(data), 2, kind)
-            return complex(re, im)
-        if kind == "bigint":
-            if len(data) > 4300:
-                raise SerializationError("bigint too long")
-            return int(data.decode("ascii"))
-        return codec.proxy_from_wire(unpack(data), self.errors)
+        t = types.by_code(code)
+        if t is not None:
+            if t.raw:
+                return t.decode(data.decode())
+            value = self.unpack(data)
+            fields = [value] if len(t.fields) == 1 else _fields(value, len(t.fields), t.name)
+            for name, v in zip(t.fields, fields, strict=True):
+                if name in t.list_fields and not isinstance(v, list):
+                    raise SerializationError(f"malformed {t.name} payload: {name} is not a list")
+            return t.decode(*fields)
+        if code == types.FRAME_CODE:
+            spec, shape, order, index = _fields(self.unpack(data), 4, "ndarray_frame")
+            if type(index) is not int or not 0 < index <= len(self.buffers):
+                raise SerializationError(f"array refers to missing frame {index!r}")
+            return codec.array_from_buffer(spec, shape, order, self.buffers[index - 1],
+                                           copy=False)
+        if code == types.PROXY_CODE:
+            return self.hooks.from_wire(self.unpack(data), self.errors)
+        raise SerializationError(f"unknown msgpack ext type {code}")
 
 
 def _skip_ext(code: int, data: bytes) -> None:
@@ -285,17 +233,10 @@ def _simple_id(value: Any) -> Any:
     return None
 
 
-class _BigInt:
-    __slots__ = ("value",)
-
-    def __init__(self, value: int):
-        self.value = value
-
-
 def _wrap_bigints(o: Any) -> Any:
     """Copy of ``o`` with ints outside the 64-bit range wrapped for the bigint ext type."""
     if isinstance(o, int) and not isinstance(o, bool):
-        return _BigInt(int(o)) if not -2**63 <= o < 2**64 else o
+        return types.BigInt(int(o)) if not -2**63 <= o < 2**64 else o
     if isinstance(o, tuple):
         return tuple(_wrap_bigints(v) for v in o)
     if isinstance(o, list):
@@ -305,12 +246,6 @@ def _wrap_bigints(o: Any) -> Any:
     if isinstance(o, (set, frozenset)):
         return type(o)(_wrap_bigints(v) for v in o)
     return o
-
-
-def _as_list(value: Any) -> list:
-    if not isinstance(value, list):
-        raise SerializationError(f"expected a list in an ext payload, got {type(value).__name__}")
-    return value
 
 
 def _fields(value: Any, n: int, kind: str) -> list:

@@ -11,12 +11,11 @@ from typing import Any
 
 import zmq
 
-from . import registry, refs, wire
+from . import refs, registry, wire
 from .clients import ClientTable
-from .codec import ForceProxy
 from .errors import SerializationError
 from .private import is_private_address, private_address
-from .proxy import RETURN_TYPES, SYNC_MODES
+from .proxy import RETURN_TYPES, SYNC_MODES, ForceProxy
 from .reactor import Reactor
 from .security import check_bind, secure_server
 
@@ -48,7 +47,8 @@ class RPCServer:
     ``RPCServer(address)`` binds at once (``address`` becomes the resolved
     endpoint; by default a private ipc socket only this user can reach, see
     docs/rpc.md).  It belongs to the thread that runs it (else the one that made
-    it): only there do proxies to its objects resolve to the objects themselves.  ``run_forever()`` serves in the calling thread until ``close()``;
+    it): only there do proxies to its objects resolve to the objects themselves.
+    ``run_forever()`` serves in the calling thread until ``close()``;
     ``run_lazy()`` serves only while a client in the calling thread waits for a
     reply.  ``server['name'] = obj`` publishes an object for ``client.get('name')``.
     Binding a non-loopback address needs ``keys_dir`` (CurveZMQ, see ``acqflow keys``).
@@ -128,7 +128,7 @@ class RPCServer:
         return owner == threading.get_ident()
 
     @staticmethod
-    def get_server() -> "RPCServer | None":
+    def get_server() -> RPCServer | None:
         """The server that serves the calling thread (``run_lazy``/``run_forever``), if any."""
         return registry.thread_server()
 
@@ -166,6 +166,7 @@ class RPCServer:
         self.run_lazy()
         registry.mark_forever(self)
         reactor = self._reactor
+        assert reactor is not None       # run_lazy() made it
         while not self._closed:
             if not reactor.process(_IDLE):
                 reactor.idle()
@@ -198,9 +199,10 @@ class RPCServer:
             poke.close()
 
     def _on_wake(self) -> None:
+        wake = self._wake
         try:
-            while True:
-                self._wake.recv(zmq.NOBLOCK)
+            while wake is not None:
+                wake.recv(zmq.NOBLOCK)
         except zmq.Again:
             pass
         if self._close_requested:
@@ -260,6 +262,8 @@ class RPCServer:
                 self._handle(frames)
             except Exception:  # never let one bad request stop the server
                 logger.exception("%r: unexpected error handling a request", self)
+            if self._closed or not wire.has_message(sock):
+                break
         self._clients.prune()
         if self._close_requested:
             self._close_now()

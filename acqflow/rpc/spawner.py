@@ -52,7 +52,7 @@ class ProcessSpawner:
         if log_level is None:
             log_level = logging.getLogger().getEffectiveLevel()
         receiver = LogReceiver.instance()
-        ctx = zmq.Context.instance()
+        ctx: zmq.Context = zmq.Context.instance()
         status = ctx.socket(zmq.PULL)
         status.linger = 0
         status.bind(private_address("status"))
@@ -74,6 +74,7 @@ class ProcessSpawner:
         self.proc = subprocess.Popen([python, "-u", "-m", "acqflow.rpc.bootstrap"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=child_env, process_group=0)
+        assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # PIPEs
         self._stdout = PipeLogger(self.proc.stdout, self.name, logging.INFO)
         self._stderr = PipeLogger(self.proc.stderr, self.name, logging.WARNING)
         try:
@@ -98,7 +99,7 @@ class ProcessSpawner:
         deadline = time.monotonic() + timeout
         while True:
             if status.poll(100):
-                msg = status.recv_json()
+                msg: dict = status.recv_json()  # type: ignore[assignment]
                 if msg.get("status") == "ok":
                     return msg
                 self._reap(5.0)
@@ -191,7 +192,7 @@ class ProcessSpawner:
         self._close_pipes()
         return code
 
-    def __enter__(self) -> "ProcessSpawner":
+    def __enter__(self) -> ProcessSpawner:
         return self
 
     def __exit__(self, *exc: Any) -> None:

@@ -8,15 +8,19 @@ Reply    (server -> client):                ``[serializer, body, *buffers]``
 from __future__ import annotations
 
 import traceback
+from typing import cast
 
 import zmq
 
 from .jsonser import JsonSerializer
+from .proxy import PROXY_HOOKS
 from .serializer import MsgpackSerializer, Serializer
 
-__all__ = ["SERIALIZERS", "get_serializer", "ACTIONS", "format_error", "recv_message"]
+__all__ = ["SERIALIZERS", "get_serializer", "ACTIONS", "format_error", "send_message",
+           "recv_message", "has_message"]
 
-SERIALIZERS: dict[bytes, Serializer] = {b"msgpack": MsgpackSerializer(), b"json": JsonSerializer()}
+SERIALIZERS: dict[bytes, Serializer] = {b"msgpack": MsgpackSerializer(proxy_hooks=PROXY_HOOKS),
+                                        b"json": JsonSerializer(proxy_hooks=PROXY_HOOKS)}
 
 ACTIONS = ("call", "getattr", "setattr", "import", "get", "transfer", "ping", "incref",
            "release", "bye", "stats", "close", "publish")
@@ -40,6 +44,14 @@ def format_error(exc: BaseException) -> dict:
 
 
 _NOBLOCK, _SNDMORE = int(zmq.NOBLOCK), int(zmq.SNDMORE)
+_EVENTS, _POLLIN = int(zmq.EVENTS), int(zmq.POLLIN)
+
+
+def has_message(sock: zmq.Socket) -> bool:
+    """True if a message can be received from ``sock`` now.  Cheaper (~5 us) than the
+    zmq.Again a receive on an empty socket raises (~17 us), which every drain loop
+    used to pay once per wake-up."""
+    return bool(cast(int, sock.get(_EVENTS)) & _POLLIN)
 
 
 def send_message(sock: zmq.Socket, frames: list, n_small: int, flags: int = 0) -> None:

@@ -7,7 +7,10 @@ controls.  Needs the web extra (aiohttp): ``pip install acqflow[web]``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .server import WebMonitor
 
 __all__ = ["serve_web", "WebMonitor"]
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from acqflow.bench import nodes, rpc, storage, viewers
+from acqflow.bench import nodes, storage, viewers
 from acqflow.cli import main as cli_main
 
 

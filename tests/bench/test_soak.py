@@ -6,7 +6,7 @@ import os
 import pytest
 
 from acqflow.manager import Manager
-from acqflow.bench.soak import _prime, _settled_fds, open_fds, run_soak
+from acqflow.bench.soak import _prime, _settled_fds, fd_count, open_fds, run_soak
 from acqflow.cli import main as cli_main
 
 pytestmark = pytest.mark.timeout(240)
@@ -27,14 +27,14 @@ def test_closing_a_manager_closes_its_clients_to_the_group_processes():
     # regression: each closed group left this thread's RPC client (a ZeroMQ socket,
     # so file descriptors) open
     _prime()
-    before = open_fds()
+    before, named = fd_count(), open_fds()
     for _ in range(3):
         with Manager(heartbeat=0.25) as manager:
             manager.create_nodegroup("g1")
             manager.create_nodegroup("g2")
             manager.refresh()
-    after = _settled_fds(len(before))
-    assert len(after) <= len(before), sorted(set(after.values()) - set(before.values()))
+    after = _settled_fds(before)
+    assert after <= before, sorted(set(open_fds().values()) - set(named.values()))
 
 
 def test_bench_soak_command_line(tmp_path):
@@ -44,3 +44,20 @@ def test_bench_soak_command_line(tmp_path):
     res = json.loads(path.read_text())["results"]
     assert res["ok"] and res["seconds"] == pytest.approx(3.0)
     assert os.path.getsize(path) > 0
+
+
+def test_process_checks_count_and_name_descriptors(tmp_path):
+    """fd_count/open_fds/rss_mib (psutil) see a file and a socket this test opens."""
+    import socket
+
+    from acqflow.bench.soak import rss_mib
+    before = fd_count()
+    with open(tmp_path / "held.txt", "w") as f, socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert fd_count() == before + 2
+        named = open_fds()
+        assert named[f.fileno()] == str(tmp_path / "held.txt")
+        assert named[s.fileno()].startswith("socket AF_INET 127.0.0.1:")
+    assert fd_count() == before
+    assert rss_mib(os.getpid()) > 1.0

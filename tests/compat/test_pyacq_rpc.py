@@ -42,7 +42,8 @@ def pyacq_logging():
     """pyacq's test_rpc module set-up: a log server and the sorting handler."""
     global handler
     from acqflow.rpc import log
-    if log._state["server"] is None:
+    started = log._state["server"] is None
+    if started:
         start_log_server(logger)
     handler = RPCLogHandler()
     logger.addHandler(handler)
@@ -51,6 +52,8 @@ def pyacq_logging():
     yield
     logger.removeHandler(handler)
     handler.flush_records()
+    if started:
+        log.stop_log_server()       # the next module may start its own
 
 
 @pytest.fixture(scope="module")

@@ -394,3 +394,18 @@ def test_compat_buffer_reads_fill_before_the_first_sample():
     assert np.isnan(window[:6]).all() and (window[6:] == 1).all()
     inp.close()
     out.close()
+
+
+def test_input_socket_polls_readable_on_data_only():
+    """pyacq code polls ``input.socket`` before ``recv()``: 0 while only heartbeats came."""
+    out = OutputStream()
+    out.configure(protocol="tcp", dtype="float32", shape=(-1, 2), sample_rate=100.0)
+    inp = InputStream()
+    inp.connect(out)
+    assert inp.socket.poll(200) == 0           # idle: heartbeats only (every 30 ms)
+    out.send(np.ones((3, 2), "float32"))
+    assert inp.socket.poll(5000) == 1
+    index, data = inp.recv()
+    assert index == 3 and data.shape == (3, 2)
+    inp.close()
+    out.close()

@@ -272,7 +272,7 @@ def test_qtimefreq_local_worker():
     ampl = np.abs(np.sin(np.pi * 2 * speed * 8 * times)) * .8
     buffer += (np.sin(phases) * ampl)[:, None]
     buffer = buffer.astype('float32')
-    app = pg.mkQApp()
+    pg.mkQApp()
 
     dev = make_device(buffer, sample_rate, chunksize)
 

@@ -1,6 +1,5 @@
 """Nothing lost silently: tail losses (before an output goes quiet or closes), byte- and
 age-bounded drop-mode queues, and reconnects to another output."""
-import threading
 import time
 
 import numpy as np
@@ -235,4 +234,25 @@ def test_explicit_hwm_is_kept_within_the_byte_budget():
     out = OutputStream()
     out.configure(dtype="float32", shape=(-1, 1 << 18), chunksize=4, hwm=5000)   # 4 MiB chunks
     assert out.params["hwm"] * (4 << 20) <= 32 << 20
+    out.close()
+
+
+def test_drop_mode_queue_of_a_rated_stream_holds_a_burst_of_small_chunks():
+    """Regression: with only the rate known, a reader's queue was planned for 4 MiB chunks
+    (7 messages), so a burst of 25 small chunks to a reader connected before (or after)
+    the first send lost the tail under load."""
+    out = OutputStream()
+    out.configure(protocol="inproc", dtype="float32", shape=(-1, 16), sample_rate=1000.0)
+    early = InputStream()
+    early.connect(out)
+    for k in range(25):
+        out.send(np.full((40, 16), k, "float32"))
+    late = InputStream()
+    late.connect(out)
+    for k in range(25, 50):
+        out.send(np.full((40, 16), k, "float32"))
+    for inp, first in ((early, 0), (late, 25)):
+        got = read_until(inp, accounted(inp, 50 * 40 - first * 40))
+        assert inp.dropped == 0 and len(got) == 50 - first
+        inp.close()
     out.close()

@@ -79,8 +79,11 @@ def test_stream_converter_changes_transfer_and_dtype(to_mode):
     assert [i for i, _ in got] == [10, 35, 40]
     assert got[1][1].dtype == np.float64 and got[1][1].tolist() == ramp(30, 5).tolist()
     assert inp.gaps == 1 and inp.dropped == 0
-    poller.stop(); poller.join()
-    inp.close(); conv.close(); out.close()
+    poller.stop()
+    poller.join()
+    inp.close()
+    conv.close()
+    out.close()
 
 
 def test_channel_splitter():
@@ -101,8 +104,11 @@ def test_channel_splitter():
     assert lgot[0][1].tolist() == ramp(0, 6)[:, [0]].tolist()
     assert rgot[0][1].tolist() == ramp(0, 6)[:, [3, 1]].tolist()
     for p, i in ((lp, li), (rp, ri)):
-        p.stop(); p.join(); i.close()
-    split.close(); out.close()
+        p.stop()
+        p.join()
+        i.close()
+    split.close()
+    out.close()
 
 
 def test_chunk_resizer_exact_chunks_and_gap():
@@ -121,8 +127,11 @@ def test_chunk_resizer_exact_chunks_and_gap():
     assert [i for i, _ in got] == [16, 32, 48, 64, 116]
     assert all(len(d) == 16 for _, d in got)
     assert got[4][1].tolist() == ramp(100, 16).tolist()
-    poller.stop(); poller.join()
-    inp.close(); rs.close(); out.close()
+    poller.stop()
+    poller.join()
+    inp.close()
+    rs.close()
+    out.close()
 
 
 def test_relay_needs_its_input_before_initialize():

@@ -1,16 +1,14 @@
 """docs/extending.md "Writing a node": the snippet runs as written, and what its
 _input_specs refuses is refused at connect with the node, input and bad value named."""
 import os
-import re
 import subprocess
 import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOC = open(os.path.join(ROOT, "docs", "extending.md")).read()
-SECTION = DOC.split("## Writing a node", 1)[1].split("\n## ", 1)[0]
-SNIPPET = re.findall(r"```python\n(.*?)```", SECTION, re.S)[0]
+from tests.docsnippets import ROOT, python_snippets, source
+
+SNIPPET = source(python_snippets("docs/extending.md", "## Writing a node")[0])
 
 
 def test_the_minimal_node_is_about_twenty_lines():
@@ -20,7 +18,7 @@ def test_the_minimal_node_is_about_twenty_lines():
 
 def test_the_snippet_runs():
     res = subprocess.run([sys.executable, "-c", SNIPPET], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ, PYTHONPATH=ROOT))
+                         timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
 
 

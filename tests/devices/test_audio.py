@@ -22,7 +22,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def alsa_home(tmp_path, infile: np.ndarray | None = None):
     """A HOME whose .asoundrc makes the default PCM a file-backed card."""
-    (tmp_path / "in.raw").write_bytes(b"" if infile is None else infile.astype(infile.dtype.newbyteorder("<")).tobytes())
+    raw = b"" if infile is None else infile.astype(infile.dtype.newbyteorder("<")).tobytes()
+    (tmp_path / "in.raw").write_bytes(raw)
     (tmp_path / ".asoundrc").write_text(
         'pcm.!default { type plug slave.pcm "f" }\n'
         f'pcm.f {{ type file slave.pcm "null" file "{tmp_path}/out.raw" '

@@ -9,7 +9,6 @@ Prints JSON lines: ``{"ready": ...}`` then ``{"pushed": n, "t0": t0}`` when done
 import json
 import sys
 import threading
-import time
 
 import numpy as np
 import pylsl

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 
+import psutil
 import pytest
 import yaml
 
@@ -117,14 +118,14 @@ def test_run_shows_table_and_stops_cleanly_on_sigterm(tmp_path):
     lines = []
     wait_for(lambda: lines.append(proc.stdout.readline()) or "src.signals -> gain.input" in lines[-1],
              timeout=60, message="the stream row of the live table")
-    pids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    pids = [child.pid for child in psutil.Process(proc.pid).children()]
     assert len(pids) >= 2                                 # one process per group
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "stopped: every node and process closed" in out
     for pid in pids:
-        wait_for(lambda: not os.path.exists(f"/proc/{pid}"), timeout=10, message=f"group process {pid} to exit")
+        wait_for(lambda: not psutil.pid_exists(pid), timeout=10, message=f"group process {pid} to exit")
     # A process killed at shutdown leaves its segments to Python's resource tracker,
     # which unlinks them a moment after it exits: wait for that, with a bound.
     wait_for(lambda: {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")} <= before,

@@ -1,13 +1,11 @@
 """Every python snippet of docs/nodes.md runs as written; the custom-node example matches the doc."""
 import os
-import re
 import subprocess
 import sys
 
+from tests.docsnippets import ROOT, python_snippets, source
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DOC = open(os.path.join(ROOT, "docs", "nodes.md")).read()
-SNIPPETS = re.findall(r"```python\n(.*?)```", DOC, re.S)
+SNIPPETS = [source(s) for s in python_snippets("docs/nodes.md")]
 
 
 def test_snippets_cover_the_nodes():
@@ -30,6 +28,6 @@ def test_snippets_run():
     code = "\n".join(f"def _snippet_{k}():\n" + "".join(f"    {ln}\n" for ln in s.splitlines())
                      + f"_snippet_{k}()\nprint('snippet {k} ok')\n" for k, s in enumerate(SNIPPETS))
     res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                         timeout=120, env=dict(os.environ, PYTHONPATH=ROOT))
+                         timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     assert res.stdout.count("ok") == len(SNIPPETS)

@@ -226,7 +226,6 @@ def test_atheris_decoder_fuzz():
 
 # -- valid frames, mutated; hostile nesting (issue 14) ---------------------------------
 
-import datetime as _dt  # noqa: E402
 
 import numpy as np  # noqa: E402
 

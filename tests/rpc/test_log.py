@@ -83,6 +83,7 @@ def test_log_server_receives_records_of_another_process():
     assert (rec.process_name, rec.thread_name) == ("remote_proc", "remote_thread")
     stream = io.StringIO()
     assert log.RPCLogHandler(stream, delay=0).header(rec).endswith(":remote_proc:remote_thread]")
+    log.stop_log_server()
 
 
 def test_spawned_process_knows_its_name_and_logger_address():
@@ -90,3 +91,13 @@ def test_spawned_process_knows_its_name_and_logger_address():
         rlog = p.client._import("acqflow.rpc.log")
         assert rlog.get_process_name() == "named-child"
         assert rlog.get_logger_address() == log.LogReceiver.instance().address
+
+
+def test_stop_log_server_lets_another_start():
+    """Regression: a test module's log server left running made the next start_log_server fail."""
+    first = log.start_log_server("acqflow.test.first")
+    log.stop_log_server()
+    assert not first._thread.is_alive()
+    second = log.start_log_server("acqflow.test.second")
+    assert log.get_logger_address() == second.address
+    log.stop_log_server()

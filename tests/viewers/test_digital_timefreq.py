@@ -30,7 +30,8 @@ def test_digital_bits_are_drawn_as_lanes(qapp):
         wait_qt(lambda: v.env is not None and v.env.next == 1000)
         img = shot(v, "digital")
         assert v.names[:2] == ["port.0", "port.1"] and len(v.names) == 8
-        pix = lambda y: to_pixel(v.viewbox, v.plot, v.widget, -0.5, y)[1]
+        def pix(y):
+            return to_pixel(v.viewbox, v.plot, v.widget, -0.5, y)[1]
         x0 = to_pixel(v.viewbox, v.plot, v.widget, -1.0, 0)[0]
         x1 = to_pixel(v.viewbox, v.plot, v.widget, 0.0, 0)[0]
 

@@ -50,7 +50,8 @@ def test_square_wave_on_channel_0_is_drawn_in_its_lane_with_labels(qapp):
         ch0 = color_mask(img, v.channel_color(0), tol=10)
         (x0, row_hi), (x1, row_lo) = pixel(v, -1.0, 3.45), pixel(v, 0.0, 2.55)
         width = x1 - x0
-        band = lambda r: ch0[max(0, r - 1):r + 2, x0:x1].any(0).sum()
+        def band(r):
+            return ch0[max(0, r - 1):r + 2, x0:x1].any(0).sum()
         # a 2 Hz square over 1 s: half the columns at the high level, half at the low one
         assert band(row_hi) > 0.35 * width and band(row_lo) > 0.35 * width
         rows = np.flatnonzero(ch0[:, x0:x1].any(1))

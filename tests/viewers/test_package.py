@@ -1,6 +1,5 @@
 """Package rules: Qt stays under acqflow.viewers, node types registered, small modules."""
 import ast
-import json
 import os
 import subprocess
 import sys

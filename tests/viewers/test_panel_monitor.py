@@ -1,4 +1,6 @@
 """ViewerPanel docking and the GraphMonitor drawing (fed by a scripted manager)."""
+import time
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -71,11 +73,13 @@ class ScriptedManager:
     def stats(self):
         self.calls += 1
         n = self.calls
-        inp = lambda samples, dropped, src: {"samples": samples, "dropped": dropped, "gaps": dropped // 10,
-                                             "latency_p50": 0.0012, "source": list(src),
-                                             "chunks": n, "sample_rate": 1000.0, "index": samples}
-        node = lambda state, inputs, err=None: {"state": state, "error": err, "cpu_s": 0.1 * n,
-                                                "inputs": inputs, "outputs": {}}
+        def inp(samples, dropped, src):
+            return {"samples": samples, "dropped": dropped, "gaps": dropped // 10,
+                    "latency_p50": 0.0012, "source": list(src),
+                    "chunks": n, "sample_rate": 1000.0, "index": samples}
+
+        def node(state, inputs, err=None):
+            return {"state": state, "error": err, "cpu_s": 0.1 * n, "inputs": inputs, "outputs": {}}
         return {"time": 1000.0 + n, "groups": {
             "acq": {"state": "running", "pid": 11, "nodes": {
                 "sig": node("running", {}),
@@ -137,7 +141,11 @@ def test_run_graph_with_monitor_runs_the_graph_in_a_thread_and_returns_its_code(
     def fake_run_graph(spec, duration=None, stop=None, on_started=None):
         manager = ScriptedManager()
         on_started(manager)
-        stop.wait(duration)                        # like run_graph: until stop or duration
+        # like run_graph until stop; here until the monitor has polled stats 3 times (a
+        # loaded machine may poll fewer than duration/interval times)
+        deadline = time.monotonic() + 60
+        while manager.calls < 3 and time.monotonic() < deadline and not stop.wait(0.02):
+            pass
         seen["calls"] = manager.calls
         seen["spec"] = spec
         return 7

@@ -132,7 +132,8 @@ def test_acqflow_demo_web_end_to_end(browser, tmp_path):
               message="the demo's three nodes")
         until(browser, lambda d: cell(d, "streams", "device.signals->bandpass.input", "rate") not in ("", "-"))
         for action, expected in (("stop", "stopped"), ("restart", "running")):
-            browser.find_element(By.CSS_SELECTOR, f'#nodes tr[data-node="device"] button[data-action="{action}"]').click()
+            button = f'#nodes tr[data-node="device"] button[data-action="{action}"]'
+            browser.find_element(By.CSS_SELECTOR, button).click()
             until(browser, lambda d: cell(d, "nodes", "device", "state") == expected, message=f"device {expected}")
     finally:
         proc.terminate()

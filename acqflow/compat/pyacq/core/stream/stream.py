@@ -72,6 +72,12 @@ class InputStream(_InputStream):
         self._own_buffer = False
 
     @property
+    def socket(self) -> "_PollOnlySocket":
+        """pyacq's ``input.socket``: only ``poll(timeout_ms)`` is offered, readable on data
+        or end-of-stream only (heartbeats and malformed messages are handled by the stream)."""
+        return _PollOnlySocket(self)
+
+    @property
     def receiver(self) -> DataReceiver:
         """pyacq's receiver: only ``buffer`` (the output's shared ring, or None) is real."""
         return DataReceiver(None, self.params, buffer=self._shm)
@@ -93,3 +99,14 @@ class InputStream(_InputStream):
         if self._last_index is not None:
             self._buffer.reset_index(self._last_index)
         self._own_buffer = True
+
+
+class _PollOnlySocket:
+    """What pyacq code does with ``InputStream.socket``: ``poll(timeout)`` before ``recv()``."""
+
+    def __init__(self, stream: _InputStream):
+        self._stream = stream
+
+    def poll(self, timeout: float | None = None, flags: int = 1) -> int:
+        """zmq's event mask: POLLIN (1) when a chunk or the end is ready within ``timeout`` ms."""
+        return 1 if self._stream.poll(timeout) else 0
