@@ -93,7 +93,7 @@ class ChannelSplitter(_Relay):
     _output_specs: dict[str, dict] = {}
     _dynamic_ports = True            # one output per group, named at configure()
 
-    def _check_args(self, output_channels: dict[str, list[int]] | None = None) -> None:
+    def _check_args(self, output_channels: dict[str, list[int]] | None = None, **_: Any) -> None:
         if not isinstance(output_channels, dict) or not output_channels:
             raise ValueError(f"output_channels must be a dict of output name -> channel list, "
                              f"got {output_channels!r}")
@@ -133,7 +133,7 @@ class ChunkResizer(_Relay):
 
     _relay_keys = ("chunksize",)
 
-    def _check_args(self, chunksize: Any = None) -> None:
+    def _check_args(self, chunksize: Any = None, **_: Any) -> None:
         if not isinstance(chunksize, (int, np.integer)) or isinstance(chunksize, bool) or chunksize < 1:
             raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
         self.chunksize = int(chunksize)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import StreamClosed
 
@@ -118,7 +118,7 @@ class ThreadPollInput(StoppableThread):
     """
 
     def __init__(self, input_stream, timeout: float = 200, return_data: bool | None = None,
-                 name: str | None = None, *, on_data: Callable[[int, object], None] | None = None,
+                 name: str | None = None, *, on_data: Callable[[int, Any], None] | None = None,
                  on_end: Callable[[], None] | None = None,
                  on_error: Callable[[str], None] | None = None):
         super().__init__(name or f"ThreadPollInput {input_stream.name or ''}", on_error)
@@ -128,7 +128,7 @@ class ThreadPollInput(StoppableThread):
         self.new_data = Signal()
         self.closed = False
         if on_data is not None:
-            self.process_data = on_data        # type: ignore[method-assign]  # no per-chunk indirection
+            self.process_data = on_data        # type: ignore[method-assign,assignment]  # no indirection
         self.on_end = on_end
 
     def loop(self) -> None:
