@@ -89,9 +89,8 @@ class SoakSink(Node):
         self._poller = None
 
     def _start(self) -> None:
-        self._poller = ThreadPollInput(self.inputs["input"], return_data=True, name=f"{self.name} worker")
-        self._poller.process_data = self._handle
-        self._poller.on_error = self.set_error
+        self._poller = ThreadPollInput(self.inputs["input"], return_data=True, name=f"{self.name} worker",
+                                       on_data=self._handle, on_error=self.set_error)
         self._poller.start()
 
     def _handle(self, index: int, data: np.ndarray) -> None:

@@ -10,7 +10,7 @@ from .nodegroup import NodeGroup
 from .outputstream import OutputStream
 from .processing import ProcessingNode
 from .registry import get_node_type, node_type_names, node_types, register_node_type
-from .relays import ChannelSplitter, ChunkResizer, StreamConverter
+from .relaynodes import ChannelSplitter, ChunkResizer, StreamConverter
 from .ringbuffer import RingBuffer
 from .spec import DEFAULT_PARAMS, STREAMTYPES, make_dtype
 from .threadpoll import Signal, ThreadPollInput

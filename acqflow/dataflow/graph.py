@@ -29,9 +29,10 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from .inputcheck import check_input
 from .registry import get_node_type
 from .shortrepr import short_repr
-from .spec import check_compatible, normalize_params
+from .spec import normalize_params
 
 __all__ = ["GraphError", "GraphSpec", "NodeSpec", "ConnectionSpec", "load_graph", "read_yaml",
            "topological_order"]
@@ -381,7 +382,7 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
             known = {key: offered[key] for key in ("streamtype", "dtype", "shape", "transfermode")
                      if key in declared or key in given[(src, out)]}
             try:
-                check_compatible(known, ins[inp], f"output {src}.{out}", f"input {dst}.{inp}")
+                check_input(known, ins[inp], f"output {src}.{out}", f"input {dst}.{inp}")
             except ValueError as exc:
                 problems.append(f"connections[{k}]: {exc}")
     for name, node in graph.nodes.items():

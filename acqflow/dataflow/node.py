@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from .errors import StreamError
+from .inputcheck import check_accepts, stream_spec
 from .inputstream import InputStream
 from .outputstream import OutputStream
 
@@ -63,7 +64,8 @@ class Node:
         self.error_reason: str | None = None
         self.config: dict[str, Any] = {}       # what configure() was given, for rebuilding
         self._state_lock = threading.RLock()
-        self.inputs = {k: InputStream(spec=dict(v), node=self, name=k) for k, v in self._input_specs.items()}
+        self.inputs = {k: InputStream(spec=stream_spec(v), node=self, name=k)
+                       for k, v in self._input_specs.items()}
         self.outputs = {k: OutputStream(spec=dict(v), node=self, name=k) for k, v in self._output_specs.items()}
 
     # -- ports ----------------------------------------------------------------
@@ -220,7 +222,21 @@ class Node:
         pass
 
     def after_input_connect(self, inputname: str) -> None:
-        """Called once an input is connected (e.g. to derive output specs)."""
+        """Called once an input is connected: refuses what ``_input_specs`` does not accept
+        (see acqflow.dataflow.inputcheck).  Subclasses extend it (calling this first),
+        e.g. to derive output specs."""
+        self.check_input(inputname)
+
+    def check_input(self, inputname: str) -> None:
+        """Raise ValueError naming node, input and bad value (and leave the input
+        unconnected) if the connected input breaks its ``_input_specs`` entry."""
+        inp = self.inputs[inputname]
+        try:
+            check_accepts(inp.params, self._input_specs.get(inputname, {}),
+                          f"node {self.name!r} input {inputname!r}")
+        except ValueError:
+            inp.close()
+            raise
 
     def after_output_configure(self, outputname: str) -> None:
         """Called once an output is configured."""

@@ -1,8 +1,9 @@
-"""ProcessingNode: one input, one output, and a function from chunk to chunk.
+"""ProcessingNode: one input, outputs, and a function from chunk to chunk.
 
 A new filter is a subclass with ``process(index, data)`` (and optionally
-``_configure`` and ``output_params``); a worker thread does the rest.  The
-output keeps the input's absolute indexes, so gaps stay gaps.
+``_configure``, ``output_params`` and an ``_input_specs`` entry saying what it
+accepts); a ThreadPollInput does the rest.  The output keeps the input's
+absolute indexes, so gaps stay gaps.
 """
 from __future__ import annotations
 
@@ -16,18 +17,22 @@ __all__ = ["ProcessingNode"]
 
 
 class ProcessingNode(Node):
-    """Reads ``input`` in a thread, sends ``process(index, data)`` on ``output``."""
+    """Reads ``input`` in a ThreadPollInput, sends ``process(index, data)`` on ``output``."""
 
-    _input_specs = {"input": {}}
-    _output_specs = {"output": {}}
+    _input_specs: dict[str, dict] = {"input": {}}
+    _output_specs: dict[str, dict] = {"output": {}}
 
     def output_params(self, input_params: dict) -> dict:
         """Params of the output for a given input (default: the same signal)."""
         return inherited_params(input_params)
 
     def after_input_connect(self, inputname: str) -> None:
-        spec = self.outputs["output"].spec
-        spec.update(self.output_params(self.inputs["input"].params))
+        super().after_input_connect(inputname)        # the _input_specs checks
+        self._derive_output()
+
+    def _derive_output(self) -> None:
+        """Put the output params that follow from the input into the output's spec."""
+        self.outputs["output"].spec.update(self.output_params(self.inputs["input"].params))
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
         """Return the chunk to send for input chunk ``data`` (None sends nothing)."""
@@ -38,14 +43,16 @@ class ProcessingNode(Node):
         if out is not None:
             self.outputs["output"].send(out, index=index)
 
+    def _end(self) -> None:
+        """The upstream output closed (end of stream): runs in the worker thread."""
+
     def _initialize(self) -> None:
-        self._poller = None
+        self._poller: ThreadPollInput | None = None
 
     def _start(self) -> None:
         self._poller = ThreadPollInput(self.inputs["input"], return_data=True,
-                                       name=f"{self.name} worker")
-        self._poller.process_data = self._handle
-        self._poller.on_error = self.set_error
+                                       name=f"{self.name} worker", on_data=self._handle,
+                                       on_end=self._end, on_error=self.set_error)
         self._poller.start()
 
     def _stop(self) -> None:

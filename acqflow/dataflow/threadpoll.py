@@ -4,11 +4,11 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from .errors import StreamClosed
 
-__all__ = ["Signal", "ThreadPollInput", "set_loop_dispatcher", "loop_dispatcher"]
+__all__ = ["Signal", "StoppableThread", "ThreadPollInput", "set_loop_dispatcher", "loop_dispatcher"]
 
 log = logging.getLogger(__name__)
 
@@ -52,53 +52,100 @@ class Signal:
             slot(*args)
 
 
-class ThreadPollInput(threading.Thread):
-    """Polls ``input_stream`` and calls ``process_data(index, data)`` for each chunk.
+class StoppableThread(threading.Thread):
+    """A daemon thread running ``loop()`` until ``stop()``: the one base of acqflow's workers.
 
-    The default ``process_data`` emits ``new_data(index, data)``: in the thread of a
-    running Qt event loop when there is one (as pyacq's Qt signal does; see
-    :func:`set_loop_dispatcher`), else in this thread.  Subclasses may override
-    ``process_data`` (it then runs in this thread).  The thread ends on stop(), when the
-    output closes (``closed`` set) or when a callback raises: the exception is kept in
-    ``error``, passed as a message to ``on_error`` if set, and otherwise raised to
-    ``threading.excepthook`` (or, for a callback run by the event loop, to
-    ``sys.excepthook`` as a Qt slot's exception is): never swallowed.  ``timeout`` is in
-    ms and bounds how long stop() waits.
+    What ``loop()`` raises is kept in ``error`` and passed as a one-line message to
+    ``on_error`` if set, otherwise raised to ``threading.excepthook``: never swallowed.
+    ``loop()`` checks the ``stopping`` event (set by ``stop()``, which does not wait);
+    ``wait(ms)`` / ``join(s)`` wait for the end.
     """
 
     on_error: Callable[[str], None] | None = None
 
+    def __init__(self, name: str, on_error: Callable[[str], None] | None = None):
+        super().__init__(name=name, daemon=True)
+        self.stopping = threading.Event()
+        self.error: BaseException | None = None
+        if on_error is not None:
+            self.on_error = on_error
+
+    def loop(self) -> None:
+        raise NotImplementedError
+
+    def run(self) -> None:
+        try:
+            self.loop()
+        except BaseException as exc:   # reported, never swallowed silently
+            self.report(exc)
+
+    def report(self, exc: BaseException) -> None:
+        """Keep ``exc`` (the first one) and tell ``on_error``; without one, raise it (from
+        ``run``, to ``threading.excepthook``)."""
+        if self.error is None:
+            self.error = exc
+        if self.on_error is None:
+            raise exc
+        self.on_error(f"{type(exc).__name__}: {exc}")
+
+    def is_running(self) -> bool:
+        """Started, not yet ended and not asked to stop."""
+        return self.is_alive() and not self.stopping.is_set()
+
+    def stop(self) -> None:
+        """Ask the loop to finish (wait() or join() to wait for it)."""
+        self.stopping.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """pyacq's (QThread's) wait: join, ``timeout`` in ms (None: forever); True once ended."""
+        if self.ident is None:        # never started: nothing to wait for
+            return True
+        self.join(None if timeout is None else timeout / 1000.0)
+        return not self.is_alive()
+
+
+class ThreadPollInput(StoppableThread):
+    """Polls ``input_stream`` and hands each chunk to ``on_data(index, data)``.
+
+    The one worker shape of nodes, viewers and relays.  Without ``on_data`` each chunk
+    is emitted as ``new_data(index, data)``: in the thread of a running Qt event loop
+    when there is one (as pyacq's Qt signal does; see :func:`set_loop_dispatcher`), else
+    in this thread.  ``on_data`` (or a subclass's ``process_data``) runs in this thread.
+    The thread ends on stop(), when the output closes (``closed`` set, then ``on_end()``
+    runs in this thread) or when a callback raises (see :class:`StoppableThread`; a
+    callback run by the event loop goes, without ``on_error``, to ``sys.excepthook`` as
+    a Qt slot's exception does).  ``timeout`` is in ms and bounds how long stop() waits.
+    """
+
     def __init__(self, input_stream, timeout: float = 200, return_data: bool | None = None,
-                 name: str | None = None):
-        super().__init__(name=name or f"ThreadPollInput {input_stream.name or ''}", daemon=True)
+                 name: str | None = None, *, on_data: Callable[[int, Any], None] | None = None,
+                 on_end: Callable[[], None] | None = None,
+                 on_error: Callable[[str], None] | None = None):
+        super().__init__(name or f"ThreadPollInput {input_stream.name or ''}", on_error)
         self.input_stream = input_stream
         self.timeout = timeout
         self.return_data = return_data
         self.new_data = Signal()
         self.closed = False
-        self.error: BaseException | None = None
-        self._running = threading.Event()
+        if on_data is not None:
+            self.process_data = on_data        # type: ignore[method-assign,assignment]  # no indirection
+        self.on_end = on_end
 
-    def run(self) -> None:
-        self._running.set()
-        try:
-            while self._running.is_set():
-                if not self.input_stream.poll(self.timeout):
-                    continue
-                try:
-                    index, data = self.input_stream.recv(timeout=self.timeout,
-                                                         return_data=self.return_data)
-                except StreamClosed:
-                    self.closed = True
-                    break
-                self.process_data(index, data)
-        except BaseException as exc:   # reported, never swallowed silently
-            self.error = exc
-            if self.on_error is None:
-                raise                  # to threading.excepthook
-            self.on_error(f"{type(exc).__name__}: {exc}")
-        finally:
-            self._running.clear()
+    def loop(self) -> None:
+        # the hot path: nothing per chunk beyond poll, recv and the callback
+        stopping, poll, recv = self.stopping, self.input_stream.poll, self.input_stream.recv
+        timeout, return_data = self.timeout, self.return_data
+        while not stopping.is_set():
+            if not poll(timeout):
+                continue
+            try:
+                index, data = recv(timeout=timeout, return_data=return_data)
+            except StreamClosed:
+                self.closed = True
+                break
+            self.process_data(index, data)
+        if self.closed and self.on_end is not None:
+            self.on_end()
 
     def process_data(self, index: int, data) -> None:
         dispatch = _dispatcher
@@ -115,17 +162,3 @@ class ThreadPollInput(threading.Thread):
             self.on_error(f"{type(exc).__name__}: {exc}")
         else:
             sys.excepthook(type(exc), exc, exc.__traceback__)
-
-    def is_running(self) -> bool:
-        return self._running.is_set()
-
-    def stop(self) -> None:
-        """Ask the thread to finish after the chunk in hand (wait() or join() to wait for it)."""
-        self._running.clear()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        """pyacq's (QThread's) wait: join, ``timeout`` in ms (None: forever); True once ended."""
-        if self.ident is None:        # never started: nothing to wait for
-            return True
-        self.join(None if timeout is None else timeout / 1000.0)
-        return not self.is_alive()

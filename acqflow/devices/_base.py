@@ -9,6 +9,7 @@ from typing import Callable
 
 from ..dataflow.node import Node
 from ..dataflow.spec import make_dtype
+from ..dataflow.threadpoll import StoppableThread
 
 __all__ = ["require", "DeviceNode", "Worker", "current_worker"]
 
@@ -26,25 +27,30 @@ def require(module: str, extra: str, device: str) -> ModuleType:
                           f"({exc})") from exc
 
 
-class Worker(threading.Thread):
-    """Calls ``step()`` until stopped or until it returns False; reports exceptions to the node."""
+class Worker(StoppableThread):
+    """Calls ``step()`` until stopped or until it returns False; reports exceptions to the node.
+
+    A source loop: the same stoppable thread as ThreadPollInput (``stopping``, ``error``,
+    exceptions reported, never swallowed), but it has no input to poll, and its ``stop``
+    also waits, because a device is released only once its loop has ended.
+    """
 
     def __init__(self, node: "DeviceNode", step: Callable[[], bool | None], name: str):
-        super().__init__(name=f"{node.name} {name}", daemon=True)
+        super().__init__(f"{node.name} {name}", on_error=node.device_lost)
         self.node = node
         self.step = step
-        self.stopping = threading.Event()
 
-    def run(self) -> None:
-        try:
-            while not self.stopping.is_set():
-                if self.step() is False:
-                    break
-        except BaseException as exc:   # a device failure is reported, never swallowed
-            log.exception("%s failed", self.name)
-            self.node.device_lost(f"{type(exc).__name__}: {exc}")
+    def loop(self) -> None:
+        stopping, step = self.stopping, self.step
+        while not stopping.is_set():
+            if step() is False:
+                break
 
-    def stop(self, timeout: float = _JOIN_TIMEOUT) -> bool:
+    def report(self, exc: BaseException) -> None:
+        log.error("%s failed", self.name, exc_info=exc)
+        super().report(exc)
+
+    def stop(self, timeout: float = _JOIN_TIMEOUT) -> bool:  # type: ignore[override]
         """Ask the loop to end and wait for it; False if it did not end in time."""
         self.stopping.set()
         if threading.current_thread() is not self:

@@ -7,11 +7,13 @@ from .decimate import Decimate, Resample
 from .triggers import AnalogTrigger, DigitalTrigger
 from .epochs import Epocher
 from .timefreq import TimeFrequency
-from .relay_nodes import ChannelSplitterNode, ChunkResizerNode, StreamConverterNode
+from .relay_nodes import (ChannelSplitter, ChannelSplitterNode, ChunkResizer, ChunkResizerNode,
+                          StreamConverter, StreamConverterNode)
 from .function import Expression, Function
 from .imageops import Blur, ColorConvert, Crop, FrameDiff, MotionEnergy, Resize
 
 __all__ = ["LSLOutlet", "Recorder", "SosFilter", "OverlapFiltfilt", "Decimate", "Resample",
-           "AnalogTrigger", "DigitalTrigger", "Epocher", "TimeFrequency", "ChannelSplitterNode",
-           "ChunkResizerNode", "StreamConverterNode", "Expression", "Function", "Blur",
+           "AnalogTrigger", "DigitalTrigger", "Epocher", "TimeFrequency", "ChannelSplitter",
+           "ChunkResizer", "StreamConverter", "ChannelSplitterNode", "ChunkResizerNode",
+           "StreamConverterNode", "Expression", "Function", "Blur",
            "ColorConvert", "Crop", "FrameDiff", "MotionEnergy", "Resize"]

@@ -1,47 +1,22 @@
-"""Shared machinery of the processing nodes: input checks, gap detection, end-of-stream.
+"""Shared machinery of the processing nodes: gap detection, end-of-stream, validation.
 
 ``StreamNode`` is a ``ProcessingNode`` that (1) refuses, at connect time, an input
-of the wrong stream type, shape or dtype with a ValueError naming the node, the
-input and the bad value, (2) tells ``on_gap(stop, start)`` when the input skips
+its ``_input_specs`` does not accept (stream type, shape, dtype: see
+acqflow.dataflow.inputcheck) with a ValueError naming the node, the input and the
+bad value, (2) tells ``on_gap(stop, start)`` when the input skips
 samples, (3) builds its state in ``reset()`` once the input params are known and
 (4) calls ``on_end()`` when the upstream output closes.
 """
 from __future__ import annotations
 
 import threading
-from typing import Any, Sequence
 
 import numpy as np
 
 from ..dataflow.processing import ProcessingNode
 from ..dataflow.spec import make_dtype
-from ..dataflow.threadpoll import ThreadPollInput
 
-__all__ = ["StreamNode", "check_input", "float_dtype", "seconds_to_samples"]
-
-
-def check_input(node: Any, inputname: str, params: dict, *, streamtypes: Sequence[str] | None = None,
-                ndim: int | Sequence[int] | None = None, dtype_kinds: str | None = None,
-                dtypes: Sequence[str] | None = None, min_channels: int | None = None) -> None:
-    """Raise ValueError naming node, input and bad value if ``params`` is not accepted."""
-    where = f"node {node.name!r} input {inputname!r}"
-    kind = params.get("streamtype")
-    if streamtypes is not None and kind not in streamtypes:
-        raise ValueError(f"{where}: streamtype {kind!r} is not accepted (needs {' or '.join(streamtypes)})")
-    shape = params.get("shape")
-    if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
-        if shape is None or len(shape) not in allowed:
-            raise ValueError(f"{where}: shape {shape!r} is not accepted (needs a fixed "
-                             f"{' or '.join(map(str, allowed))}-D shape, time first)")
-    dt = make_dtype(params.get("dtype", "float32"))
-    if dtype_kinds is not None and dt.kind not in dtype_kinds:
-        raise ValueError(f"{where}: dtype {dt} is not accepted (needs a numeric dtype of kind "
-                         f"{dtype_kinds!r})")
-    if dtypes is not None and all(dt != make_dtype(d) for d in dtypes):
-        raise ValueError(f"{where}: dtype {dt} is not accepted (needs {' or '.join(dtypes)})")
-    if min_channels is not None and (shape is None or len(shape) < 2 or shape[1] < min_channels):
-        raise ValueError(f"{where}: shape {shape!r} has fewer than {min_channels} channel(s)")
+__all__ = ["StreamNode", "float_dtype", "seconds_to_samples"]
 
 
 def float_dtype(params: dict) -> str:
@@ -55,26 +30,10 @@ def seconds_to_samples(seconds: float, sample_rate: float) -> int:
     return int(round(float(seconds) * float(sample_rate)))
 
 
-class _Poller(ThreadPollInput):
-    """ThreadPollInput that reports end-of-stream to a callback."""
-
-    on_closed = None
-
-    def run(self) -> None:
-        super().run()
-        if self.closed and self.error is None and self.on_closed is not None:
-            try:
-                self.on_closed()
-            except Exception as exc:   # reported like a processing error
-                self.error = exc
-                if self.on_error is not None:
-                    self.on_error(f"{type(exc).__name__}: {exc}")
-
-
 class StreamNode(ProcessingNode):
     """ProcessingNode with connect-time input checks, gap detection and a state lock.
 
-    Subclasses set ``_accepts`` (keyword arguments of :func:`check_input`),
+    Subclasses say what they accept in ``_input_specs`` (acqflow.dataflow.inputcheck),
     override ``reset()`` (build state; input params known), ``process()``,
     optionally ``on_gap(stop, start)`` (default: ``reset()``), ``on_end()`` and
     ``output_index(index)`` (default: the input index; None lets the output count).
@@ -82,9 +41,10 @@ class StreamNode(ProcessingNode):
     number of times (e.g. delayed output) and returns None.
     """
 
-    _input_specs = {"input": {"streamtype": "analogsignal"}}     # checked by connect() and graphs
-    _output_specs = {"output": {"streamtype": "analogsignal"}}
-    _accepts: dict = {"streamtypes": ("analogsignal",), "ndim": 2, "dtype_kinds": "fiu"}
+    # checked by connect() and graph files (acqflow.dataflow.inputcheck)
+    _input_specs: dict[str, dict] = {"input": {"streamtype": "analogsignal", "ndim": 2,
+                                               "dtype_kinds": "fiu"}}
+    _output_specs: dict[str, dict] = {"output": {"streamtype": "analogsignal"}}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -93,20 +53,16 @@ class StreamNode(ProcessingNode):
         self._emitted: list = []
 
     # -- connection ----------------------------------------------------------
-    def check_input(self, inputname: str, params: dict) -> None:
-        """Raise ValueError if the connected input cannot be processed."""
-        check_input(self, inputname, params, **self._accepts)
-
     def validate(self, input_params: dict) -> None:
         """Check the configured parameters against the input (e.g. its sample rate)."""
 
     def after_input_connect(self, inputname: str) -> None:
+        self.check_input(inputname)                   # the _input_specs checks
         inp = self.inputs[inputname]
         try:
-            self.check_input(inputname, inp.params)
             if self.configured():
                 self._validate(inp.params)
-                super().after_input_connect(inputname)
+                self._derive_output()
         except Exception:
             inp.close()            # refused: leave the input unconnected
             raise
@@ -117,7 +73,7 @@ class StreamNode(ProcessingNode):
         if inp.connected:
             self._validate(inp.params)
             if not self.outputs["output"].configured:
-                super().after_input_connect("input")   # output params depend on both
+                self._derive_output()                  # output params depend on both
 
     def _validate(self, input_params: dict) -> None:
         try:
@@ -186,13 +142,6 @@ class StreamNode(ProcessingNode):
     def _handle(self, index: int, data: np.ndarray) -> None:
         for out_index, out in self.feed(index, data):
             self.outputs["output"].send(out, index=out_index)
-
-    def _start(self) -> None:
-        self._poller = _Poller(self.inputs["input"], return_data=True, name=f"{self.name} worker")
-        self._poller.process_data = self._handle
-        self._poller.on_error = self.set_error
-        self._poller.on_closed = self._end
-        self._poller.start()
 
     def _end(self) -> None:
         for out_index, out in self.finish():

@@ -9,7 +9,8 @@ from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
 from ..dataflow.ringbuffer import RingBuffer
 from ..dataflow.spec import make_dtype
-from .base import _Poller, check_input, seconds_to_samples
+from ..dataflow.threadpoll import ThreadPollInput
+from .base import seconds_to_samples
 
 __all__ = ["Epocher", "epoch_dtype"]
 
@@ -42,7 +43,8 @@ class Epocher(Node):
     sent and counted in ``rejected``; events beyond ``max_pending`` count too.
     """
 
-    _input_specs = {"signal": {"streamtype": "analogsignal"}, "events": {"streamtype": "event"}}
+    _input_specs = {"signal": {"streamtype": "analogsignal", "ndim": 2, "dtype_kinds": "fiu"},
+                    "events": {"streamtype": "event"}}
     _output_specs = {"output": {"streamtype": "event"}}
 
     def __init__(self, name: str | None = None):
@@ -72,15 +74,13 @@ class Epocher(Node):
 
     # -- connection ----------------------------------------------------------
     def after_input_connect(self, inputname: str) -> None:
+        super().after_input_connect(inputname)        # the _input_specs checks
         inp = self.inputs[inputname]
         try:
             if inputname == "signal":
-                check_input(self, inputname, inp.params, streamtypes=("analogsignal",), ndim=2,
-                            dtype_kinds="fiu")
                 if self.configured():
                     self._derive_output()
             else:
-                check_input(self, inputname, inp.params, streamtypes=("event",))
                 dt = make_dtype(inp.params["dtype"])
                 fields = dt.fields or {}
                 bare = dt.fields is None and dt.kind in "iu"        # bare indexes, as pyacq's triggers
@@ -119,7 +119,7 @@ class Epocher(Node):
         self._expected: int | None = None
         self._pending: list[tuple[int, bytes]] = []
         self.reset_average()
-        self._pollers: list[_Poller] = []
+        self._pollers: list[ThreadPollInput] = []
 
     @property
     def signal_index(self) -> int:
@@ -136,9 +136,8 @@ class Epocher(Node):
 
     def _start(self) -> None:
         for name, handler in (("signal", self.on_signal), ("events", self.on_events)):
-            poller = _Poller(self.inputs[name], return_data=True, name=f"{self.name} {name}")
-            poller.process_data = handler
-            poller.on_error = self.set_error
+            poller = ThreadPollInput(self.inputs[name], return_data=True, name=f"{self.name} {name}",
+                                     on_data=handler, on_error=self.set_error)
             poller.start()
             self._pollers.append(poller)
 

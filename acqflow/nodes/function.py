@@ -26,9 +26,9 @@ class Function(StreamNode):
     itself.  Delay: none.
     """
 
-    _input_specs = {"input": {}}
+    _input_specs = {"input": {"streamtype": ("analogsignal", "digitalsignal", "video"),
+                              "ndim": (2, 3, 4)}}
     _output_specs = {"output": {}}
-    _accepts = {"streamtypes": ("analogsignal", "digitalsignal", "video"), "ndim": (2, 3, 4)}
 
     def _configure(self, func: Callable[[np.ndarray], np.ndarray] | None = None,
                    output_params: dict | None = None) -> None:

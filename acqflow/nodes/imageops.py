@@ -30,9 +30,8 @@ def cv2_module():
 class _FrameNode(StreamNode):
     """A video node applying ``frame_op`` to each frame; output shape from a probe frame."""
 
-    _input_specs = {"input": {"streamtype": "video"}}
+    _input_specs = {"input": {"streamtype": "video", "ndim": (3, 4), "dtypes": ("uint8",)}}
     _output_specs = {"output": {"streamtype": "video"}}
-    _accepts = {"streamtypes": ("video",), "ndim": (3, 4), "dtypes": ("uint8",)}
 
     def frame_op(self, frame: np.ndarray) -> np.ndarray:
         raise NotImplementedError
@@ -152,7 +151,6 @@ class _DiffNode(StreamNode):
 
     _input_specs = _FrameNode._input_specs
     _output_specs = _FrameNode._output_specs
-    _accepts = _FrameNode._accepts
 
     def reset(self) -> None:
         self._prev: np.ndarray | None = None

@@ -175,8 +175,7 @@ class DigitalTrigger(_Trigger):
     delay and gap policy as AnalogTrigger.
     """
 
-    _input_specs = {"input": {"streamtype": "digitalsignal"}}
-    _accepts = {"streamtypes": ("digitalsignal",), "ndim": 2, "dtypes": ("uint8",)}
+    _input_specs = {"input": {"streamtype": "digitalsignal", "ndim": 2, "dtypes": ("uint8",)}}
 
     def _configure(self, channel: int = 0, front: str = "+", debounce_time: float = 0.0,
                    debounce_mode: str = "no-debounce", label: str | None = None) -> None:

@@ -89,6 +89,8 @@ def channel_names(params: dict, n: int, prefix: str = "ch") -> list[str]:
 class InputReader(ThreadPollInput):
     """Receives every chunk of one input in a thread, without ever waiting on the display.
 
+    A ThreadPollInput whose ``process_data`` only records where the stream is.
+
     ``mode='ring'``: remember the head index; data stays in ``ring`` (local ring for
     plaindata, the shared ring for sharedmem, zero-copy).  ``mode='queue'``: keep
     the newest ``maxlen`` chunks in ``queue``; older ones are dropped and counted
@@ -194,9 +196,11 @@ class ViewerNode(Node):
             raise TypeError(f"{type(self).__name__} takes no parameter {', '.join(map(repr, kwargs))}")
 
     def check_params(self, inputname: str, params: dict) -> None:
-        """Refuse an input stream this viewer cannot draw (ValueError)."""
+        """Refuse an input this viewer cannot draw (ValueError) for what ``_input_specs``
+        cannot say (e.g. the record fields an event viewer needs)."""
 
     def after_input_connect(self, inputname: str) -> None:
+        super().after_input_connect(inputname)        # the _input_specs checks
         inp = self.inputs[inputname]
         try:
             self.check_params(inputname, inp.params)

@@ -22,7 +22,7 @@ class DigitalOscilloscope(Oscilloscope):
     so a pulse one sample long stays visible.
     """
 
-    _accept = ("digitalsignal",)
+    _input_specs: dict[str, dict] = {"signals": {"streamtype": ("digitalsignal",), "ndim": 2}}
     scalable = False
 
     def _configure_viewer(self, bits: Sequence[int] | None = None, **kwargs) -> None:

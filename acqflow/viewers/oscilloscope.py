@@ -41,8 +41,7 @@ class Oscilloscope(ViewerNode):
     stream's ``channel_info``.  ``skipped`` counts samples never drawn.
     """
 
-    _input_specs = {"signals": {}}
-    _accept = ("analogsignal",)
+    _input_specs: dict[str, dict] = {"signals": {"streamtype": ("analogsignal",), "ndim": 2}}
     line_mode = "on"      # pyqtgraph draws segments (QPainter.drawLines) rather than one path
 
     def _configure_viewer(self, xsize: float = 3.0, mode: str = "scroll", auto_scale: bool = True,
@@ -73,13 +72,6 @@ class Oscilloscope(ViewerNode):
         self._init_gains, self._init_offsets, self._init_visible = gains, offsets, visible
         self.max_points = None if max_points is None else int(max_points)
         self._colors, self.show_panel, self.background = colors, bool(show_panel), background
-
-    def check_params(self, inputname: str, params: dict) -> None:
-        shape = params.get("shape")
-        if params.get("streamtype") not in self._accept or shape is None or len(shape) != 2:
-            raise ValueError(f"node {self.name!r} input {inputname!r}: needs a {' or '.join(self._accept)} "
-                             f"stream of fixed shape (-1, channels); got streamtype="
-                             f"{params.get('streamtype')!r} shape={shape!r}")
 
     # -- what is drawn (the digital viewer overrides these) --------------------
     @property

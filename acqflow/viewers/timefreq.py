@@ -29,7 +29,7 @@ class TimeFrequencyViewer(ViewerNode):
     (ms), ``show_axis``) whose changes take effect at once.
     """
 
-    _input_specs = {"signals": {"streamtype": "analogsignal"}}
+    _input_specs: dict[str, dict] = {"signals": {"streamtype": "analogsignal", "ndim": 2}}
 
     def _configure_viewer(self, xsize: float = 5.0, colormap: str = "viridis",
                           levels: Sequence[float] | None = None, channels: Sequence[int] | None = None,
@@ -44,10 +44,7 @@ class TimeFrequencyViewer(ViewerNode):
         self.columns, self.colormap_name = columns, colormap if isinstance(colormap, str) else None
 
     def check_params(self, inputname: str, params: dict) -> None:
-        shape = params.get("shape")
-        if shape is None or len(shape) != 2:
-            raise ValueError(f"node {self.name!r} input {inputname!r}: needs a fixed (-1, columns) shape, "
-                             f"got {shape!r}")
+        shape = params["shape"]                        # 2-D: checked by _input_specs
         freqs = params.get("freqs")
         if freqs is not None and shape[1] % len(freqs):
             raise ValueError(f"node {self.name!r} input {inputname!r}: {shape[1]} columns are not a "

@@ -67,6 +67,7 @@ def test_stream_converter_changes_transfer_and_dtype(to_mode):
     conv = StreamConverter()
     conv.input.connect(out)
     conv.configure(transfermode=to_mode, dtype="float64", protocol="inproc", buffer_size=1000)
+    conv.initialize()                     # makes the output's socket (and ring) once
     assert conv.output.params["channel_info"][2] == {"name": "ch2"}
     assert conv.output.params["sample_rate"] == 500.0
     conv.start()
@@ -92,6 +93,7 @@ def test_channel_splitter():
     with pytest.raises(ValueError, match=r"channels \[7\]"):
         split.configure(output_channels={"bad": [1, 7]})
     split.configure(output_channels={"left": [0], "right": [3, 1]})
+    split.initialize()
     assert split.outputs["right"].params["shape"] == (-1, 2)
     assert split.outputs["right"].params["channel_info"] == ["d", "b"]
     split.start()
@@ -114,6 +116,7 @@ def test_chunk_resizer_exact_chunks_and_gap():
     rs = ChunkResizer()
     rs.input.connect(out)
     rs.configure(chunksize=16)
+    rs.initialize()
     rs.start()
     inp, poller, got, done = collect(rs.output, 5)
     for n in (5, 20, 9, 30):               # 64 samples -> 4 chunks of 16
@@ -131,6 +134,46 @@ def test_chunk_resizer_exact_chunks_and_gap():
     out.close()
 
 
-def test_relay_needs_input_first():
-    with pytest.raises(Exception, match="connect input before configure"):
-        StreamConverter().configure()
+def test_relay_needs_its_input_before_initialize():
+    conv = StreamConverter(name="conv")
+    conv.configure()                      # either order: configure, then connect
+    with pytest.raises(Exception, match="input.* not connected"):
+        conv.initialize()
+    conv.close()
+
+
+def test_relays_are_the_registered_node_types():
+    import acqflow.nodes  # noqa: F401  (registers the node types)
+    for cls in (StreamConverter, ChannelSplitter, ChunkResizer):
+        assert acqflow.get_node_type(cls.__name__) is cls
+        assert issubclass(cls, acqflow.ProcessingNode)
+
+
+def test_thread_poll_input_callbacks_on_data_and_on_end():
+    out = source()
+    inp = InputStream()
+    inp.connect(out)
+    got, ended = [], threading.Event()
+    poller = ThreadPollInput(inp, return_data=True, on_data=lambda i, d: got.append(i),
+                             on_end=ended.set)
+    poller.start()
+    out.send(ramp(0, 4))
+    out.send(ramp(4, 4))
+    out.close()
+    assert ended.wait(10) and poller.wait(10000)
+    assert got == [4, 8] and poller.closed and poller.error is None
+    inp.close()
+
+
+def test_thread_poll_input_reports_an_on_end_error_to_on_error():
+    out = source()
+    inp = InputStream()
+    inp.connect(out)
+    errors = []
+    poller = ThreadPollInput(inp, on_end=lambda: 1 / 0, on_error=errors.append)
+    poller.start()
+    out.close()
+    assert poller.wait(10000)
+    assert errors == ["ZeroDivisionError: division by zero"]
+    assert isinstance(poller.error, ZeroDivisionError)
+    inp.close()

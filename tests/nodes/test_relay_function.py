@@ -46,7 +46,7 @@ def test_channel_splitter_refuses_bad_channels_at_connect():
     src = source(dtype="float32", shape=(-1, 3))
     node = ChannelSplitterNode(name="split")
     node.configure(output_channels={"a": [0, 7]})
-    with pytest.raises(ValueError, match=r"node 'split': split: output 'a' channels \[7\]"):
+    with pytest.raises(ValueError, match=r"node 'split': output 'a' channels \[7\]"):
         node.input.connect(src)
     assert not node.input.connected
     video = source(streamtype="video", shape=(-1, 2, 2, 3))

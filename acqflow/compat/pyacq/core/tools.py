@@ -3,8 +3,8 @@ ChannelSplitter.
 
 ThreadPollInput is acqflow's (``new_data`` reaches a running Qt loop's thread, once the
 Qt dispatcher is installed: importing this module installs it when PyQt5 is importable).
-StreamConverter and ChannelSplitter are acqflow's relay nodes (acqflow.nodes.relay_nodes),
-Nodes as in pyacq: ``configure()``, connect ``input``, configure the outputs (a bare
+StreamConverter and ChannelSplitter are acqflow's (``acqflow.StreamConverter``, the node
+types of the same names), Nodes as in pyacq: ``configure()``, connect ``input``, configure the outputs (a bare
 ``configure()`` inherits the input's params), ``initialize()``, ``start()``.
 """
 from __future__ import annotations
@@ -13,8 +13,7 @@ from typing import Any
 
 from ....dataflow import threadpoll
 from ....dataflow.inputstream import InputStream
-from ....nodes.relay_nodes import ChannelSplitterNode as ChannelSplitter
-from ....nodes.relay_nodes import StreamConverterNode as StreamConverter
+from ....nodes.relay_nodes import ChannelSplitter, StreamConverter
 
 __all__ = ["ThreadPollInput", "ThreadPollOutput", "StreamConverter", "ChannelSplitter"]
 

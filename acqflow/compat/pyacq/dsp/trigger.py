@@ -99,7 +99,7 @@ class DigitalTrigger(_PyacqTrigger, _DigitalTrigger):
     As pyacq's, the input may be an ``analogsignal`` of uint8 as well as a ``digitalsignal``.
     """
 
-    _input_specs = {"input": {}}
-    _accepts = {"streamtypes": ("analogsignal", "digitalsignal"), "ndim": 2, "dtypes": ("uint8",)}
+    _input_specs = {"input": {"streamtype": ("analogsignal", "digitalsignal"), "ndim": 2,
+                              "dtypes": ("uint8",)}}
 
     _own_keys = ("channel", "front", "debounce_mode", "debounce_time")

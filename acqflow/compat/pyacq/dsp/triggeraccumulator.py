@@ -81,13 +81,12 @@ class TriggerAccumulator(Node):
 
     def _start(self) -> None:
         self._trig_poller = ThreadPollInput(self.inputs["events"], return_data=True,
-                                            name=f"{self.name} events")
-        self._trig_poller.process_data = self.on_new_trig
+                                            name=f"{self.name} events", on_data=self.on_new_trig,
+                                            on_error=self.set_error)
         self._sig_poller = ThreadPollInput(self.inputs["signals"], return_data=False,
-                                           name=f"{self.name} signals")
-        self._sig_poller.process_data = self._on_signals
+                                           name=f"{self.name} signals", on_data=self._on_signals,
+                                           on_error=self.set_error)
         for poller in (self._trig_poller, self._sig_poller):
-            poller.on_error = self.set_error
             poller.start()
 
     def _stop(self) -> None:

@@ -109,9 +109,9 @@ class StreamsRecorder(Node):
     def _start_threads(self, handler) -> None:
         self.threads = []
         for name, inp in self.inputs.items():
-            thread = ThreadPollInput(inp, return_data=True, name=f"{self.name} {name}")
-            thread.process_data = (lambda n: lambda pos, data: handler(n, pos, data))(name)
-            thread.on_error = self.set_error
+            thread = ThreadPollInput(inp, return_data=True, name=f"{self.name} {name}",
+                                     on_data=(lambda n: lambda pos, data: handler(n, pos, data))(name),
+                                     on_error=self.set_error)
             self.threads.append(thread)
             thread.start()
 

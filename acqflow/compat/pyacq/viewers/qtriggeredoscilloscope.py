@@ -35,7 +35,7 @@ class QTriggeredOscilloscope(PyacqViewer, ViewerNode):
     with ``by_channel_params`` gain/offset/visible; ``params``: ylim_min/ylim_max,
     background_color, refresh_interval, display_labels.  ``label_count`` shows the events."""
 
-    _input_specs = {"signals": {"streamtype": "analogsignal"}}
+    _input_specs = {"signals": {"streamtype": "analogsignal", "ndim": 2}}
 
     def __init__(self, name: str | None = None, **kwargs: Any):
         super().__init__(name=name)
@@ -46,11 +46,6 @@ class QTriggeredOscilloscope(PyacqViewer, ViewerNode):
     def _configure_viewer(self, max_xsize: float = 60., **kwargs: Any) -> None:
         self.max_xsize = float(max_xsize)
         super()._configure_viewer(**kwargs)
-
-    def check_params(self, inputname: str, params: dict) -> None:
-        shape = params.get("shape")
-        if shape is None or len(shape) != 2:
-            raise ValueError(f"node {self.name!r} input {inputname!r}: needs (time, channels), got {shape!r}")
 
     def ring_size(self, inputname: str) -> int:
         """The viewer's own reader only follows the stream (the accumulator keeps the sweeps)."""
