@@ -8,7 +8,7 @@ import pytest
 
 from acqflow import OutputStream
 from acqflow.dataflow import spec
-from acqflow.dataflow.relays import StreamConverter
+from acqflow import StreamConverter
 from acqflow.devices.player import Player
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
@@ -48,6 +48,7 @@ def test_added_params_travel_as_their_kind_says(added_params, tmp_path):
     conv = StreamConverter(name="conv")
     conv.input.connect(src)
     conv.configure(protocol="inproc", backpressure="block")
+    conv.initialize()
     relayed = conv.output
     assert relayed.params["gain"] == 10.0          # metadata: the relay's output inherits it
     assert relayed.params["sndbuf"] is None        # transport: the relay's output has its own
