@@ -17,7 +17,8 @@ from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
 from .transport import Subscriber
-from .wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
+from .wakeup import WakeReader, enabled as wakeup_enabled
+from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, unpack_header
 
 __all__ = ["InputStream"]
 
@@ -78,6 +79,7 @@ class InputStream:
         self._shm: RingBuffer | None = None
         self._slot: int | None = None
         self._slots: ReaderSlots | None = None
+        self._wake: WakeReader | None = None     # the same-host wake-up (sharedmem)
         self._buffer: RingBuffer | None = None
         self._last_seq: int | None = None
         self._last_index: int | None = None
@@ -107,6 +109,11 @@ class InputStream:
             if params["backpressure"] == "block":
                 self._slots = ReaderSlots(self._shm.segment)
                 self._slot = self._slots.register(self._shm.index())
+            if wakeup_enabled():
+                try:
+                    self._wake = WakeReader(self._shm.segment)
+                except OSError as exc:    # no FIFO here, no free slot, an older output
+                    log.info("%s: waiting on ZeroMQ (%s)", self._label(), exc)
         drop = params.get("backpressure", "drop") == "drop"
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
@@ -118,7 +125,8 @@ class InputStream:
         else:
             self._max_age = math.inf
         try:
-            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout)
+            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
+                                   topic=TOPIC + CLOSED if self._wake else TOPIC)
         except Exception:
             self._release_shm()
             raise
@@ -128,6 +136,8 @@ class InputStream:
         self._peeked = None
         self._newest_send = -math.inf
         self._join(self._sub.position, params.get("stream_id"))
+        if self._wake is not None:   # records after the position the output answered with
+            self._wake.start_after(self._last_seq if self._last_seq is not None else self._wake.published())
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
             try:
@@ -211,6 +221,8 @@ class InputStream:
     def _next(self, timeout: float | None):
         """The next valid data or end-of-stream message as ``(header, frames)``, or None
         after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
+        if self._wake is not None:
+            return self._next_woken(timeout)
         sub = self._sub
         wait = None if timeout is None else int(timeout)
         deadline = None
@@ -232,6 +244,34 @@ class InputStream:
                 if deadline is None:
                     deadline = now + wait / 1000
                 wait = max(0, int((deadline - now) * 1000))
+
+    def _next_woken(self, timeout: float | None):
+        """_next for an input on the same-host wake-up: records from the segment, the
+        end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
+        while True:
+            got = self._wake.next(self._sub, timeout)
+            if got is None:
+                return None
+            what, item = got
+            if what == "record":
+                seq, index, n, t = item
+                if n < 0 or index < n or n > self._shm.size or \
+                        (self._last_index is not None and index - n < self._last_index):
+                    self._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
+                                    f"index {self._last_index}")
+                    continue
+                return Header(SHARED, seq, index, n, t, None, ()), None
+            if what == "died":
+                log.warning("%s: the output's process %d is gone", self._label(), self._wake.writer_pid)
+                last = self._last_index or 0
+                return Header(CLOSED, (self._last_seq or 0) + 1, last, 0, clock.now(), None, ()), None
+            try:
+                head = self._check(item)
+            except MalformedMessage as exc:
+                self._malformed(str(exc))
+                continue
+            if head.kind != HEARTBEAT:
+                return head, item
 
     def _check(self, frames):
         """Validate a message against its own header and this stream's state."""
@@ -471,6 +511,9 @@ class InputStream:
             raise StreamError(f"{self._label()} is not connected; call connect() first")
 
     def _release_shm(self) -> None:
+        if self._wake is not None:
+            self._wake.close()
+            self._wake = None
         if self._slot is not None:
             self._slots.release(self._slot)
             self._slot = self._slots = None

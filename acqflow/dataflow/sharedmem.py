@@ -10,7 +10,8 @@ Header layout (int64 words): 0 magic, 1 head (samples written), 2 pending head
 size, 5 double flag, 6 bytes per sample, 7 nonce (a random number the output also
 publishes in its params, so an input can prove it attached the very segment the
 output wrote and not a same-named one on another machine); 64.. reader slots as
-(pid, cursor) pairs.
+(pid, cursor) pairs; 16-19 and the bytes after the first page belong to wakeup.py
+(the same-host wake-up: wake slots and chunk records).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WO
            "release_shared"]
 
 SEGMENT_PREFIX = "acqflow_"
-HEADER_BYTES = 4096
+HEADER_BYTES = 53248   # one page of words, then the wake table and records (wakeup.py)
 HEADER_WORDS = HEADER_BYTES // 8
 MAGIC = 0x61637166_6c6f7731  # 'acqflow1'
 MAX_READERS = 64
