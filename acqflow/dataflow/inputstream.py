@@ -17,8 +17,8 @@ from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
 from .transport import Subscriber
-from .wakeup import WakeReader, enabled as wakeup_enabled
-from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, unpack_header
+from .wakeup import WakeReader, next_woken, open_reader
+from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, unpack_header
 
 __all__ = ["InputStream"]
 
@@ -45,14 +45,10 @@ class InputStream:
     mode, ring overrun); ``gaps`` counts index discontinuities of any cause, listed
     in ``gap_log`` as ``(start, stop, cause)`` with cause 'dropped', 'overrun',
     'source' (the sender skipped) or 'disconnected' (sent while this input was
-    closed, before a reconnect).  The output's heartbeat and end-of-stream message
-    carry its last index, so losses at the end of a stream are counted too.
-    ``malformed`` counts messages skipped because their frames or header made no
-    sense (``last_malformed`` says why); ``stale`` counts chunks dropped (within
-    ``dropped``) in drop mode because the queue behind them spans more than
-    ``max_queue_s`` of sending (a late reader is not penalised for a burst).
-    ``stream_changes`` counts reconnects to a different output (``stream_id``):
-    the index then restarts instead of going backwards.  Timeouts are in milliseconds.
+    closed, before a reconnect); losses at the end of a stream are counted too.
+    ``malformed`` counts messages skipped as nonsense (``last_malformed`` says why),
+    ``stale`` chunks dropped for waiting over ``max_queue_s``, ``stream_changes``
+    reconnects to a different output (docs/streams.md).  Timeouts are in ms.
     """
 
     def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
@@ -109,11 +105,7 @@ class InputStream:
             if params["backpressure"] == "block":
                 self._slots = ReaderSlots(self._shm.segment)
                 self._slot = self._slots.register(self._shm.index())
-            if wakeup_enabled():
-                try:
-                    self._wake = WakeReader(self._shm.segment)
-                except OSError as exc:    # no FIFO here, no free slot, an older output
-                    log.info("%s: waiting on ZeroMQ (%s)", self._label(), exc)
+            self._wake = open_reader(self._shm.segment, self._label())   # None: ZeroMQ wakes it
         drop = params.get("backpressure", "drop") == "drop"
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
@@ -137,7 +129,7 @@ class InputStream:
         self._newest_send = -math.inf
         self._join(self._sub.position, params.get("stream_id"))
         if self._wake is not None:   # records after the position the output answered with
-            self._wake.start_after(self._last_seq if self._last_seq is not None else self._wake.published())
+            self._wake.join(self._sub, self._last_seq)
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
             try:
@@ -174,9 +166,8 @@ class InputStream:
 
     def _attach_shm(self, params: dict) -> None:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""
-        name = params["shm_name"]
-        hint = ("sharedmem only works when both ends share a machine; configure the output "
-                "with transfermode='plaindata'")
+        name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
+                                          "configure the output with transfermode='plaindata'")
         try:
             ring = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
                               double=params["double"], shmem=name, axisorder=params["axisorder"])
@@ -221,8 +212,8 @@ class InputStream:
     def _next(self, timeout: float | None):
         """The next valid data or end-of-stream message as ``(header, frames)``, or None
         after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
-        if self._wake is not None:
-            return self._next_woken(timeout)
+        if self._wake is not None:   # same-host wake-up: records in the segment
+            return next_woken(self, timeout)
         sub = self._sub
         wait = None if timeout is None else int(timeout)
         deadline = None
@@ -244,34 +235,6 @@ class InputStream:
                 if deadline is None:
                     deadline = now + wait / 1000
                 wait = max(0, int((deadline - now) * 1000))
-
-    def _next_woken(self, timeout: float | None):
-        """_next for an input on the same-host wake-up: records from the segment, the
-        end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
-        while True:
-            got = self._wake.next(self._sub, timeout)
-            if got is None:
-                return None
-            what, item = got
-            if what == "record":
-                seq, index, n, t = item
-                if n < 0 or index < n or n > self._shm.size or \
-                        (self._last_index is not None and index - n < self._last_index):
-                    self._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
-                                    f"index {self._last_index}")
-                    continue
-                return Header(SHARED, seq, index, n, t, None, ()), None
-            if what == "died":
-                log.warning("%s: the output's process %d is gone", self._label(), self._wake.writer_pid)
-                last = self._last_index or 0
-                return Header(CLOSED, (self._last_seq or 0) + 1, last, 0, clock.now(), None, ()), None
-            try:
-                head = self._check(item)
-            except MalformedMessage as exc:
-                self._malformed(str(exc))
-                continue
-            if head.kind != HEARTBEAT:
-                return head, item
 
     def _check(self, frames):
         """Validate a message against its own header and this stream's state."""

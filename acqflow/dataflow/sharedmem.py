@@ -21,6 +21,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
@@ -100,6 +101,7 @@ class Segment:
         self.name = shm.name
         self.header = np.ndarray((HEADER_WORDS,), np.int64, buffer=shm.buf)
         self.data = shm.buf[HEADER_BYTES:]
+        self.views = weakref.WeakSet()   # other views into shm (with a release()), released on close
 
     @classmethod
     def create(cls, data_bytes: int) -> "Segment":
@@ -132,6 +134,8 @@ class Segment:
             return
         self.header = None
         shm, self.shm = self.shm, None
+        for view in list(self.views):   # (weak: they keep the segment alive, not it them)
+            view.release()
         try:
             self.data.release()
             shm.close()

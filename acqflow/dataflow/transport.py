@@ -277,6 +277,11 @@ class Subscriber:
         items = [(self._sock, _POLLIN)] if fd is None else [(self._sock, _POLLIN), (fd, _POLLIN)]
         return bool(zmq.zmq_poll(items, -1 if timeout_ms is None else timeout_ms))
 
+    @property
+    def fd(self) -> int:
+        """ZeroMQ's descriptor for this socket (edge-triggered: check ready() after it fires)."""
+        return self._sock.getsockopt(zmq.FD)
+
     def ready(self) -> bool:
         """Whether a message waits (without waiting)."""
         return bool(self.pending) or bool(self._sock.getsockopt(_EVENTS) & _POLLIN)

@@ -24,16 +24,23 @@ dead writer is noticed by its pid while the reader waits.
 from __future__ import annotations
 
 import errno
+import logging
 import math
 import os
 import secrets
+import select
 import stat
 import tempfile
 import time
 
+from . import clock
+from .errors import MalformedMessage
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
+from .wire import CLOSED, HEARTBEAT, SHARED, Header
 
-__all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled"]
+__all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled", "next_woken"]
+
+log = logging.getLogger(__name__)
 
 RECORDS = 1024            # chunk records kept in the segment (a reader may lag this many)
 WAKE_SLOTS = 64           # readers that can use this path at once (more fall back to ZeroMQ)
@@ -78,6 +85,7 @@ class _Views:
         self.table = buf[WAKE_OFFSET:RECORD_OFFSET]
         self.rec = buf[RECORD_OFFSET:AREA_END].cast("q")
         self.rec_t = buf[RECORD_OFFSET:AREA_END].cast("d")
+        segment.views.add(self)          # released if the segment closes first
 
     def slot_word(self, k: int, i: int) -> int:
         return int.from_bytes(self.table[k * _SLOT_BYTES + 8 * i:k * _SLOT_BYTES + 8 * i + 8], "little",
@@ -94,6 +102,7 @@ class _Views:
     def release(self) -> None:
         for view in (self.words, self.table, self.rec, self.rec_t):
             view.release()
+        self.segment.views.discard(self)
 
 
 class WakeWriter:
@@ -252,9 +261,11 @@ class WakeReader:
                                 pass
         raise OSError(f"all {WAKE_SLOTS} wake slots of {v.segment.name} are taken")
 
-    def start_after(self, seq: int) -> None:
-        """Read the records that follow ``seq`` (the position the output answered with)."""
-        self.next_seq = seq + 1
+    def join(self, sub, seq: int | None) -> None:
+        """Read the records after ``seq`` (the position the output answered with; None:
+        from now) and wait on ``sub``'s socket too (a transport.Subscriber)."""
+        self.next_seq = (self.published() if seq is None else seq) + 1
+        self.watch(sub.fd)
 
     def published(self) -> int:
         return self._v.words[W_PUBLISHED]
@@ -280,12 +291,19 @@ class WakeReader:
             self.next_seq = max(s + 1, v.words[W_PUBLISHED] - RECORDS + 2)
 
     def drain(self) -> None:
-        """Consume pending wake-up bytes (before re-checking for records, then waiting)."""
+        """Consume the wake-up bytes poll() reported (one per chunk published)."""
         try:
             while len(os.read(self.fd, 65536)) == 65536:
                 pass
         except BlockingIOError:
             pass
+
+    def watch(self, zmq_fd: int) -> None:
+        """Wait on ZeroMQ's socket descriptor (``zmq.FD``) alongside the FIFO."""
+        self._poller = select.poll()
+        self._poller.register(self.fd, select.POLLIN)
+        self._poller.register(zmq_fd, select.POLLIN)
+        self._zmq_maybe = True
 
     def next(self, sub, timeout_ms: float | None):
         """Wait for the next record or ZeroMQ message, whichever comes first.
@@ -294,7 +312,9 @@ class WakeReader:
         from ``sub`` (a transport.Subscriber: end-of-stream), ``("died", None)`` when
         the writer's process is gone and every record it published was read, or None
         after ``timeout_ms`` (None: wait forever).  Records come before ZeroMQ
-        messages, which were sent after them.
+        messages, which were sent after them.  One poll() and one read() per wake-up:
+        the FIFO is read only when poll() says it holds bytes, and ZeroMQ's socket is
+        asked for messages only when its descriptor fired (or may still hold some).
         """
         deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000
         check_writer = time.monotonic() + _WRITER_CHECK_S
@@ -302,16 +322,20 @@ class WakeReader:
             rec = self.take()
             if rec is not None:
                 return "record", rec
-            if sub.ready():
-                frames = sub.recv(0)
-                if frames is not None:
-                    if self.published() >= self.next_seq:    # published before it: first
-                        sub.pending.appendleft(frames)
-                        continue
-                    return "zmq", frames
+            if self._zmq_maybe:
+                if sub.ready():
+                    frames = sub.recv(0)
+                    if frames is not None:
+                        if self.published() >= self.next_seq:   # published before it: first
+                            sub.pending.appendleft(frames)
+                            continue
+                        return "zmq", frames
+                self._zmq_maybe = bool(sub.pending)
+                continue
             now = time.monotonic()
             if now >= check_writer:
                 if not self.writer_alive():
+                    self._zmq_maybe = True
                     if self.published() >= self.next_seq or sub.ready():
                         continue
                     return "died", None
@@ -319,10 +343,11 @@ class WakeReader:
             wait = _WRITER_CHECK_S if deadline is None else min(deadline - now, _WRITER_CHECK_S)
             if wait <= 0:
                 return None
-            self.drain()
-            if self.published() >= self.next_seq:
-                continue
-            sub.poll(max(1, math.ceil(wait * 1000)), self.fd)
+            for fd, _ in self._poller.poll(max(1, math.ceil(wait * 1000))):
+                if fd == self.fd:
+                    self.drain()
+                else:
+                    self._zmq_maybe = True     # edge-triggered: asked until it has nothing
 
     def writer_alive(self) -> bool:
         return self._v is not None and self._v.words[W_VERSION] == VERSION and pid_alive(self.writer_pid)
@@ -334,6 +359,12 @@ class WakeReader:
         try:
             os.unlink(self.path)
         except OSError:
+            pass
+
+    def __del__(self) -> None:     # an input dropped without close(): no FIFO left behind
+        try:
+            self.close()
+        except Exception:
             pass
 
     def close(self) -> None:
@@ -350,3 +381,44 @@ class WakeReader:
         finally:
             v.release()
             self._cleanup()
+
+
+def open_reader(segment: Segment, label: str) -> WakeReader | None:
+    """A WakeReader on ``segment``, or None (logged) when this input must wait on ZeroMQ:
+    disabled by ACQFLOW_SHM_WAKEUP, no FIFO possible here, all wake slots taken."""
+    if not enabled():
+        return None
+    try:
+        return WakeReader(segment)
+    except OSError as exc:
+        log.info("%s: waiting on ZeroMQ (%s)", label, exc)
+        return None
+
+
+def next_woken(inp, timeout: float | None):
+    """_next for an input on the same-host wake-up: records from the segment, the
+    end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
+    while True:
+        got = inp._wake.next(inp._sub, timeout)
+        if got is None:
+            return None
+        what, item = got
+        if what == "record":
+            seq, index, n, t = item
+            if n < 0 or index < n or n > inp._shm.size or \
+                    (inp._last_index is not None and index - n < inp._last_index):
+                inp._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
+                                f"index {inp._last_index}")
+                continue
+            return Header(SHARED, seq, index, n, t, None, ()), None
+        if what == "died":
+            log.warning("%s: the output's process %d is gone", inp._label(), inp._wake.writer_pid)
+            last = inp._last_index or 0
+            return Header(CLOSED, (inp._last_seq or 0) + 1, last, 0, clock.now(), None, ()), None
+        try:
+            head = inp._check(item)
+        except MalformedMessage as exc:
+            inp._malformed(str(exc))
+            continue
+        if head.kind != HEARTBEAT:
+            return head, item
