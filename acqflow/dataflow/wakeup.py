@@ -49,7 +49,7 @@ WAKE_OFFSET = 4096        # bytes: the wake table follows the first header page
 RECORD_OFFSET = WAKE_OFFSET + WAKE_SLOTS * _SLOT_BYTES
 AREA_END = RECORD_OFFSET + RECORDS * 32
 # header words
-W_VERSION, W_PID, W_PUBLISHED, W_GEN = 16, 17, 18, 19
+W_VERSION, W_PID, W_PUBLISHED, W_GEN, W_PIDNS = 16, 17, 18, 19, 20
 VERSION = 1
 _WRITER_CHECK_S = 0.1     # a waiting reader checks this often that the writer's process lives
 _MAX_PATH = _SLOT_BYTES - 24
@@ -59,6 +59,24 @@ assert AREA_END <= HEADER_BYTES
 def enabled() -> bool:
     """False when ``ACQFLOW_SHM_WAKEUP`` is 0/off/zmq (every input then waits on ZeroMQ)."""
     return os.environ.get("ACQFLOW_SHM_WAKEUP", "1").lower() not in ("0", "off", "zmq", "no")
+
+
+def _pid_namespace() -> int:
+    """This process's pid namespace (inode), 0 when unknown: a pid means the same
+    process on both ends only within one namespace."""
+    try:
+        return os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return 0
+
+
+def _orphaned(path: str) -> bool:
+    """True when no process holds the FIFO at ``path`` open (its reader is gone)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+        return False
+    except OSError as exc:
+        return exc.errno in (errno.ENXIO, errno.ENOENT)
 
 
 def _runtime_dir() -> str:
@@ -114,6 +132,7 @@ class WakeWriter:
         words[W_PUBLISHED] = 0
         words[W_GEN] = 0
         words[W_PID] = os.getpid()
+        words[W_PIDNS] = _pid_namespace()
         words[W_VERSION] = VERSION
         self._gen = 0
         self._fds: dict[tuple[int, int], int] = {}   # (pid, token) -> FIFO write fd
@@ -169,7 +188,7 @@ class WakeWriter:
             try:
                 self._fds[key] = os.open(path, os.O_WRONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             except OSError as exc:
-                if exc.errno in (errno.ENXIO, errno.ENOENT) and not pid_alive(key[0]):
+                if exc.errno in (errno.ENXIO, errno.ENOENT):
                     self._free(key, path)         # a reader that died before we met it
 
     def _forget(self, key) -> None:
@@ -235,6 +254,8 @@ class WakeReader:
             self._cleanup()
             raise
         self.writer_pid = v.words[W_PID]
+        ns = v.words[W_PIDNS]
+        self._pid_visible = bool(ns) and ns == _pid_namespace()
         self.next_seq = 1
 
     def _register(self) -> int:
@@ -252,8 +273,7 @@ class WakeReader:
                         return k
                 if attempt == 0:        # full: free the slots of dead readers first
                     for k in range(WAKE_SLOTS):
-                        pid = v.slot_word(k, 0)
-                        if pid and not pid_alive(pid):
+                        if v.slot_word(k, 0) and _orphaned(v.slot_path(k)):
                             v.set_slot_word(k, 0, 0)
                             try:
                                 os.unlink(v.slot_path(k))
@@ -350,7 +370,14 @@ class WakeReader:
                     self._zmq_maybe = True     # edge-triggered: asked until it has nothing
 
     def writer_alive(self) -> bool:
-        return self._v is not None and self._v.words[W_VERSION] == VERSION and pid_alive(self.writer_pid)
+        """False once the writer closed or its process is gone (by pid when it lives in
+        this pid namespace, else by its segment, which its resource tracker unlinks)."""
+        v = self._v
+        if v is None or v.words[W_VERSION] != VERSION:
+            return False
+        if self._pid_visible:
+            return pid_alive(self.writer_pid)
+        return os.path.exists(os.path.join("/dev/shm", v.segment.name))
 
     def _cleanup(self) -> None:
         if getattr(self, "fd", None) is not None:
