@@ -274,3 +274,22 @@ def test_a_writer_killed_ends_the_stream_never_a_hang():
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_a_nonsense_record_is_counted_and_skipped():
+    """Records are checked like headers: one going back before the last index is malformed."""
+    out = output()
+    inp = InputStream()
+    inp.connect(out)
+    try:
+        out.send(chunk(1))
+        assert inp.recv(timeout=5000)[0] == 4
+        out._seq += 1
+        out._wake.publish(out._seq, 2, 4, 0.0)      # [-2:2]: before index 4, and negative
+        out.send(chunk(2))
+        assert inp.recv(timeout=5000)[0] == 8
+        assert inp.malformed == 1 and "does not follow" in inp.last_malformed
+        assert inp.dropped == 0
+    finally:
+        inp.close()
+        out.close()
