@@ -46,9 +46,8 @@ class InputStream:
     in ``gap_log`` as ``(start, stop, cause)`` with cause 'dropped', 'overrun',
     'source' (the sender skipped) or 'disconnected' (sent while this input was
     closed, before a reconnect); losses at the end of a stream are counted too.
-    ``malformed`` counts messages skipped as nonsense (``last_malformed`` says why),
-    ``stale`` chunks dropped for waiting over ``max_queue_s``, ``stream_changes``
-    reconnects to a different output (docs/streams.md).  Timeouts are in ms.
+    ``malformed`` counts messages skipped as nonsense (``last_malformed`` says why), ``stale``
+    chunks dropped for waiting over ``max_queue_s``, ``stream_changes`` reconnects to another output.
     """
 
     def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
@@ -475,8 +474,7 @@ class InputStream:
 
     def _release_shm(self) -> None:
         if self._wake is not None:
-            self._wake.close()
-            self._wake = None
+            self._wake = self._wake.close()   # (None)
         if self._slot is not None:
             self._slots.release(self._slot)
             self._slot = self._slots = None
