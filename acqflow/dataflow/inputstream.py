@@ -17,7 +17,8 @@ from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
 from .transport import Subscriber
-from .wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
+from .wakeup import WakeReader, next_woken, open_reader
+from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, unpack_header
 
 __all__ = ["InputStream"]
 
@@ -44,14 +45,9 @@ class InputStream:
     mode, ring overrun); ``gaps`` counts index discontinuities of any cause, listed
     in ``gap_log`` as ``(start, stop, cause)`` with cause 'dropped', 'overrun',
     'source' (the sender skipped) or 'disconnected' (sent while this input was
-    closed, before a reconnect).  The output's heartbeat and end-of-stream message
-    carry its last index, so losses at the end of a stream are counted too.
-    ``malformed`` counts messages skipped because their frames or header made no
-    sense (``last_malformed`` says why); ``stale`` counts chunks dropped (within
-    ``dropped``) in drop mode because the queue behind them spans more than
-    ``max_queue_s`` of sending (a late reader is not penalised for a burst).
-    ``stream_changes`` counts reconnects to a different output (``stream_id``):
-    the index then restarts instead of going backwards.  Timeouts are in milliseconds.
+    closed, before a reconnect); losses at the end of a stream are counted too.
+    ``malformed`` counts messages skipped as nonsense (``last_malformed`` says why), ``stale``
+    chunks dropped for waiting over ``max_queue_s``, ``stream_changes`` reconnects to another output.
     """
 
     def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
@@ -78,6 +74,7 @@ class InputStream:
         self._shm: RingBuffer | None = None
         self._slot: int | None = None
         self._slots: ReaderSlots | None = None
+        self._wake: WakeReader | None = None     # the same-host wake-up (sharedmem)
         self._buffer: RingBuffer | None = None
         self._last_seq: int | None = None
         self._last_index: int | None = None
@@ -107,6 +104,7 @@ class InputStream:
             if params["backpressure"] == "block":
                 self._slots = ReaderSlots(self._shm.segment)
                 self._slot = self._slots.register(self._shm.index())
+            self._wake = open_reader(self._shm.segment, self._label())   # None: ZeroMQ wakes it
         drop = params.get("backpressure", "drop") == "drop"
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
@@ -119,7 +117,8 @@ class InputStream:
         else:
             self._max_age = math.inf
         try:
-            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout)
+            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
+                                   topic=TOPIC + CLOSED if self._wake else TOPIC)
         except Exception:
             self._release_shm()
             raise
@@ -129,6 +128,8 @@ class InputStream:
         self._peeked = None
         self._newest_send = -math.inf
         self._join(self._sub.position, params.get("stream_id"))
+        if self._wake is not None:   # records after the position the output answered with
+            self._wake.join(self._sub, self._last_seq)
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
             try:
@@ -165,9 +166,8 @@ class InputStream:
 
     def _attach_shm(self, params: dict) -> None:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""
-        name = params["shm_name"]
-        hint = ("sharedmem only works when both ends share a machine; configure the output "
-                "with transfermode='plaindata'")
+        name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
+                                          "configure the output with transfermode='plaindata'")
         try:
             ring = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
                               double=params["double"], shmem=name, axisorder=params["axisorder"])
@@ -212,6 +212,8 @@ class InputStream:
     def _next(self, timeout: float | None):
         """The next valid data or end-of-stream message as ``(header, frames)``, or None
         after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
+        if self._wake is not None:   # same-host wake-up: records in the segment
+            return next_woken(self, timeout)
         sub = self._sub
         wait = None if timeout is None else int(timeout)
         deadline = None
@@ -472,6 +474,8 @@ class InputStream:
             raise StreamError(f"{self._label()} is not connected; call connect() first")
 
     def _release_shm(self) -> None:
+        if self._wake is not None:
+            self._wake = self._wake.close()   # (None)
         if self._slot is not None:
             self._slots.release(self._slot)
             self._slot = self._slots = None

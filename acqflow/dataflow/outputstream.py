@@ -14,6 +14,7 @@ from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
 from .spec import check_filters, make_dtype, normalize_params, short
 from .transport import CLOSE_TIMEOUT, Publisher, bind_address
+from .wakeup import WakeWriter
 from .wire import CLOSED, DATA, SHARED, pack_header
 
 __all__ = ["OutputStream"]
@@ -84,6 +85,7 @@ class OutputStream:
         self._publisher: Publisher | None = None
         self._ring: RingBuffer | None = None
         self._slots: ReaderSlots | None = None
+        self._wake: WakeWriter | None = None
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
         self._packb = msgpack.Packer().pack    # reused: send() is called from one thread
@@ -154,6 +156,7 @@ class OutputStream:
         params["url"] = publisher.url
         self._publisher, self._ring = publisher, ring
         self._slots = ReaderSlots(ring.segment) if ring is not None else None
+        self._wake = WakeWriter(ring.segment) if ring is not None else None
         self._dtype, self._dtype_spec, self._sample_shape = dtype, params["dtype"], sample_shape
         self._chunksize = params["chunksize"] or 0
         self._video = params["streamtype"] == "video"
@@ -265,12 +268,15 @@ class OutputStream:
             if n > self._ring.size:
                 raise ValueError(f"chunk of {n} samples does not fit the shared ring "
                                  f"(buffer_size={self._ring.size})")
-            if self._publisher.block:
-                self._slots.wait_until(end - self._ring.size, lambda: not self.configured)
+            seq = self._seq
+            if self._publisher.block:     # nor the data nor the record a reader still needs
+                self._slots.wait_until(max(end - self._ring.size, self._wake.index_to_overwrite(seq)),
+                                       lambda: not self.configured)
             self._ring.new_chunk(data, end)
-            header = pack_header(SHARED, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
-                                 self._packb)
-            self._publisher.send(header, None, (self._seq, end))
+            t = clock.now()
+            self._wake.publish(seq, end, n, t)      # same-host inputs: records + wake-up
+            self._publisher.announce(lambda: pack_header(SHARED, seq, end, n, t, self._dtype_spec,
+                                                         data.shape, self._packb), (seq, end))
         self._index = end
         self.sent_chunks += 1
         self.sent_samples += n
@@ -295,6 +301,8 @@ class OutputStream:
                               timeout)
         self._publisher = None
         if self._ring is not None:
+            self._wake.close()
+            self._wake = None
             self._ring.close()
             self._ring = self._slots = None
 

@@ -10,7 +10,8 @@ Header layout (int64 words): 0 magic, 1 head (samples written), 2 pending head
 size, 5 double flag, 6 bytes per sample, 7 nonce (a random number the output also
 publishes in its params, so an input can prove it attached the very segment the
 output wrote and not a same-named one on another machine); 64.. reader slots as
-(pid, cursor) pairs.
+(pid, cursor) pairs; 16-19 and the bytes after the first page belong to wakeup.py
+(the same-host wake-up: wake slots and chunk records).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import os
 import secrets
 import threading
 import time
+import weakref
 from multiprocessing import resource_tracker, shared_memory
 
 import numpy as np
@@ -29,7 +31,7 @@ __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WO
            "release_shared"]
 
 SEGMENT_PREFIX = "acqflow_"
-HEADER_BYTES = 4096
+HEADER_BYTES = 53248   # one page of words, then the wake table and records (wakeup.py)
 HEADER_WORDS = HEADER_BYTES // 8
 MAGIC = 0x61637166_6c6f7731  # 'acqflow1'
 MAX_READERS = 64
@@ -99,6 +101,7 @@ class Segment:
         self.name = shm.name
         self.header = np.ndarray((HEADER_WORDS,), np.int64, buffer=shm.buf)
         self.data = shm.buf[HEADER_BYTES:]
+        self.views = weakref.WeakSet()   # other views into shm (with a release()), released on close
 
     @classmethod
     def create(cls, data_bytes: int) -> "Segment":
@@ -131,6 +134,8 @@ class Segment:
             return
         self.header = None
         shm, self.shm = self.shm, None
+        for view in list(self.views):   # (weak: they keep the segment alive, not it them)
+            view.release()
         try:
             self.data.release()
             shm.close()

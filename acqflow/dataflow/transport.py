@@ -42,7 +42,7 @@ CLOSE_TIMEOUT = 0.5   # seconds close() waits for inputs to acknowledge end-of-s
 HEARTBEAT_S = 0.03    # an output idle this long (to twice this) sends a heartbeat
 # Plain ints: pyzmq's enum arithmetic costs microseconds per message.
 _SNDMORE, _POLLIN = int(zmq.SNDMORE), int(zmq.POLLIN)
-_RCVTIMEO = int(zmq.RCVTIMEO)
+_RCVTIMEO, _EVENTS = int(zmq.RCVTIMEO), int(zmq.EVENTS)
 # The Cython send, without the pure-Python wrapper (about 2 us per call on a 2-core VM).
 _send_frame = zmq.backend.Socket.send
 COPY_BELOW = 1 << 16   # payloads smaller than this are copied: cheaper than tracking a buffer
@@ -69,6 +69,9 @@ class Publisher:
         self._lock = threading.Lock()
         self._closing = False
         self._inputs: dict[bytes, bool] = {}     # token -> has acknowledged end-of-stream
+        # Whether any input takes data messages from ZeroMQ: inputs on the same-host
+        # wake-up path (wakeup.py) subscribe only to end-of-stream.
+        self.zmq_readers = False
         self._acked = threading.Event()
         sock = zmq.Context.instance().socket(zmq.XPUB)
         sock.setsockopt(zmq.LINGER, 1000)
@@ -142,6 +145,9 @@ class Publisher:
         while sock.getsockopt(zmq.EVENTS) & _POLLIN:
             msg = sock.recv(zmq.NOBLOCK)
             subscribe, topic, token = msg[:1] == b"\x01", msg[1:2], msg[2:]
+            if msg[1:] == TOPIC:          # (XPUB reports the first subscriber and the last one leaving)
+                self.zmq_readers = subscribe
+                continue
             if topic == ACK and subscribe:
                 self._inputs[token] = False
                 try:
@@ -177,6 +183,18 @@ class Publisher:
                 except zmq.Again:
                     if not self.block:
                         raise
+
+    def announce(self, make_header, position: tuple[int, int]) -> None:
+        """A chunk published elsewhere (the shared ring's wake-up records): send its
+        header, made by ``make_header()``, only to inputs reading data from ZeroMQ."""
+        with self._lock:
+            zmq_readers = self.zmq_readers
+            if not zmq_readers:
+                if self._closing:
+                    raise StreamClosed("output stream is closed")
+                self.position = position
+                return
+        self.send(make_header(), None, position)
 
     def close(self, last_message: bytes | None = None, timeout: float = CLOSE_TIMEOUT) -> None:
         """Deliver ``last_message`` to every input (acknowledged, up to ``timeout`` s), then close."""
@@ -220,12 +238,14 @@ class Publisher:
 class Subscriber:
     """The receiving end: a SUB socket that waits for the output's acknowledgement."""
 
-    def __init__(self, url: str, hwm: int, timeout: float = 5.0):
+    def __init__(self, url: str, hwm: int, timeout: float = 5.0, topic: bytes = TOPIC):
+        """``topic``: the messages wanted (all of the stream's by default; an input woken
+        through shared memory takes only end-of-stream, ``TOPIC + CLOSED``)."""
         sock = zmq.Context.instance().socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVHWM, hwm)
         sock.connect(url)
-        sock.setsockopt(zmq.SUBSCRIBE, TOPIC)
+        sock.setsockopt(zmq.SUBSCRIBE, topic)
         self._token = os.urandom(12)
         self.position = None     # (seq, index, stream_id) the output answered with
         token = ACK + self._token
@@ -249,10 +269,22 @@ class Subscriber:
                 break
             self.pending.append(frames)   # data that raced ahead of the answer
 
-    def poll(self, timeout_ms: int | None) -> bool:
+    def poll(self, timeout_ms: int | None, fd: int | None = None) -> bool:
+        """Whether a message waits, waiting up to ``timeout_ms`` (None: forever); with
+        ``fd``, also returns (True) when that descriptor becomes readable."""
         if self.pending:
             return True
-        return bool(zmq.zmq_poll([(self._sock, _POLLIN)], -1 if timeout_ms is None else timeout_ms))
+        items = [(self._sock, _POLLIN)] if fd is None else [(self._sock, _POLLIN), (fd, _POLLIN)]
+        return bool(zmq.zmq_poll(items, -1 if timeout_ms is None else timeout_ms))
+
+    @property
+    def fd(self) -> int:
+        """ZeroMQ's descriptor for this socket (edge-triggered: check ready() after it fires)."""
+        return self._sock.getsockopt(zmq.FD)
+
+    def ready(self) -> bool:
+        """Whether a message waits (without waiting)."""
+        return bool(self.pending) or bool(self._sock.getsockopt(_EVENTS) & _POLLIN)
 
     def recv(self, timeout_ms: int | None) -> list | None:
         """The next message's frames, or None after ``timeout_ms`` (None: wait forever)."""
