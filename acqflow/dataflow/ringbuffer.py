@@ -151,6 +151,10 @@ class RingBuffer:
         first = self.first_index()
         start = first if start is None else self._absolute(start, head)
         stop = head if stop is None else self._absolute(stop, head)
+        return self._in_window(start, stop, first, head)
+
+    def _in_window(self, start: int, stop: int, first: int, head: int) -> tuple[int, int]:
+        """Absolute [start, stop) checked against the readable window [first, head)."""
         if start < first and start <= stop <= head and self._segment is not None:
             raise OverrunError(f"samples [{start}:{stop}] were overwritten (readable window is "
                                f"[{first}:{head}])")
@@ -180,10 +184,12 @@ class RingBuffer:
             raise ValueError("slice step cannot be zero")
         start, stop = key.start, key.stop
         if step < 0:            # read [stop+1, start+1) forwards, then step backwards (numpy's order)
-            head = self.index()
-            start, stop = (None if stop is None else self._absolute(stop, head) + 1,
-                           None if start is None else self._absolute(start, head) + 1)
-        start, stop = self._bounds(start, stop)
+            head, first = self.index(), self.first_index()
+            lo = first if stop is None else self._absolute(stop, head) + 1
+            hi = head if start is None else self._absolute(start, head) + 1
+            start, stop = self._in_window(lo, hi, first, head)   # absolute already: no re-reading
+        else:
+            start, stop = self._bounds(start, stop)
         out = self._view(start, stop)
         if step != 1:
             out = out[::step]

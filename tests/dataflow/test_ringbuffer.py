@@ -147,3 +147,13 @@ def test_ring_matches_numpy_reference(size, double, ops, q):
     else:
         with pytest.raises(IndexError):
             ring[start:stop:step]
+
+
+def test_negative_step_bounds_are_not_read_twice_as_from_the_head():
+    """Regression (hypothesis): ring[0:-3:-1] on a 1-sample ring returned data: the absolute
+    start -1 was read again as 'one before the head'."""
+    ring = RingBuffer((1, 2), "float32")
+    ring.new_chunk(np.ones((1, 2), "float32"))
+    with pytest.raises(IndexError, match=r"\[-1:1\]"):
+        ring[0:-3:-1]
+    np.testing.assert_array_equal(ring[0:-2:-1], np.ones((1, 2), "float32"))
