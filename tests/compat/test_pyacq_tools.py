@@ -30,9 +30,14 @@ def _run_loop(app, until, timeout_ms=20000):
     check = QtCore.QTimer()
     check.timeout.connect(lambda: until() and app.quit())
     check.start(10)
-    QtCore.QTimer.singleShot(timeout_ms, app.quit)
+    # a timer object, stopped after: a pending singleShot(app.quit) outlived the test and quit
+    # whatever event loop ran 20 s later (another test's)
+    give_up = QtCore.QTimer(singleShot=True)
+    give_up.timeout.connect(app.quit)
+    give_up.start(timeout_ms)
     app.exec_()
     check.stop()
+    give_up.stop()
 
 
 def test_install_registers_the_qt_dispatcher():
