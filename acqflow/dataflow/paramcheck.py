@@ -36,8 +36,10 @@ def _shape(value: Any, time_axis: bool = False) -> tuple[int, ...]:
     shape = tuple(-1 if v is None else int(v) for v in items)
     if not shape:
         raise ValueError("shape must have at least the time axis, got ()")
-    if any(v <= 0 for v in shape[1:]):
+    if any(v == -1 for v in shape[1:]):
         raise ValueError(f"shape {short(shape)}: only the first (time) axis may be -1")
+    if any(v <= 0 for v in shape[1:]):
+        raise ValueError(f"shape {short(shape)}: every axis after the first (time) one must be > 0")
     if time_axis and shape[0] != -1:
         raise ValueError(f"shape {short(shape)}: the first axis is time and must be -1 "
                          f"(e.g. shape=(-1, {', '.join(map(str, shape[1:])) or '16'}))")

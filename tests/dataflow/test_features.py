@@ -107,7 +107,7 @@ def test_set_buffer_keeps_history_for_plaindata():
     (dict(transfermode="mmap"), "transfermode='mmap'"),
     (dict(streamtype="audio"), "streamtype='audio'"),
     (dict(backpressure="wait"), "backpressure='wait'"),
-    (dict(dtype="float32", shape=(-1, 0)), "only the first"),
+    (dict(dtype="float32", shape=(-1, 0)), "every axis after the first"),
     (dict(transfermode="sharedmem"), "needs a shape"),
     (dict(streamtype="analogsignal", shape=(-1, 2, 2)), "2-D numeric"),
     (dict(streamtype="event", dtype="float32"), "structured dtype"),

@@ -1,6 +1,7 @@
 """The one stream-params vocabulary (dataflow/spec.py): what is derived from the table,
 the dtype codec (fuzzed), one default_fill, and manifests written by older code."""
 import json
+import re
 
 import msgpack
 import numpy as np
@@ -147,3 +148,14 @@ def test_entries_written_by_older_code_read_the_same():
     p = manifest.stream_params(bare)                 # the oldest entries lack these fields
     assert p["units"] == "" and p["channel_info"] is None and p["clock"] == manifest.DEFAULT_CLOCK
     assert spec.make_dtype(p["dtype"]) == np.dtype(spec.EVENT_DTYPE)
+
+
+@pytest.mark.parametrize("shape, says", [
+    ((-1, 0), "every axis after the first (time) one must be > 0"),
+    ((-1, -2), "every axis after the first (time) one must be > 0"),
+    ((-1, -1), "only the first (time) axis may be -1"),
+])
+def test_shape_errors_say_what_is_wrong(shape, says):
+    """Regression: shape (-1, 0) was refused with "only the first (time) axis may be -1"."""
+    with pytest.raises(ValueError, match=re.escape(says)):
+        spec.check_param("shape", shape)
