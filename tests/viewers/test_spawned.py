@@ -21,7 +21,9 @@ def test_oscilloscope_in_a_qt_process_receives_data_and_docks_in_a_panel(tmp_pat
     with ProcessSpawner(name="viewers-qt", qt=True) as child:
         rv = child.client._import("acqflow.viewers")
         osc = rv.Oscilloscope(name="remote_scope")
-        osc.configure(xsize=1.0)
+        # a window longer than the 2 s burst below: with xsize=1 the samples that scrolled out
+        # between two frames were (rightly) counted as skipped when a frame fell mid-burst
+        osc.configure(xsize=3.0)
         osc.input.connect(out.params)
         osc.initialize()
         osc.start()
