@@ -81,3 +81,22 @@ def test_top_level_names_come_from_core_then_devices_then_viewers(monkeypatch):
     monkeypatch.delitem(vars(pyacq), "SomeDevice")
     with pytest.raises(AttributeError, match="NoSuchName"):
         pyacq.NoSuchName
+
+
+def test_widget_node_lives_in_pyacq_core_node_and_imports_qt_only_when_asked_for():
+    """As in pyacq, WidgetNode and _MyTestNodeQWidget are names of pyacq.core.node (one class
+    by every path, found by the node list too); Qt is imported only when one is asked for."""
+    code = ("import sys, acqflow.compat.pyacq as c; c.install()\n"
+            "from pyacq.core.node import Node\n"
+            "import pyacq.core, pyacq.core.nodelist as nodelist, pyacq.core.nodegroup\n"
+            "assert not {'pyqtgraph', 'PyQt5'} & set(sys.modules), 'Qt imported early'\n"
+            "from pyacq.core.node import WidgetNode\n"
+            "import pyacq, pyacq.core.node as node\n"
+            "assert WidgetNode is pyacq.core.WidgetNode is pyacq.WidgetNode is node.WidgetNode\n"
+            "assert nodelist.get_node_type('_MyTestNodeQWidget') is node._MyTestNodeQWidget\n"
+            "assert issubclass(node._MyTestNodeQWidget, WidgetNode) and issubclass(WidgetNode, Node)\n"
+            "print(WidgetNode.__module__, WidgetNode.__qualname__, node._MyTestNodeQWidget.__qualname__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["acqflow.compat.pyacq.core.node", "WidgetNode", "_MyTestNodeQWidget"]
