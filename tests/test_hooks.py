@@ -1,13 +1,11 @@
 """acqflow.hooks: a lower layer calls a higher one through a registered provider, never by
 importing it (Manager.serve_web -> acqflow.web; `acqflow run --monitor` -> acqflow.viewers)."""
-import subprocess
-import sys
-
 import pytest
 
 import acqflow
 from acqflow import hooks
 from acqflow.manager import Manager
+from acqflow.testing import loaded_after_import, run_python
 
 
 @pytest.fixture
@@ -47,12 +45,7 @@ def test_manager_serve_web_calls_the_registered_provider(restore_hooks):
 
 
 def test_the_manager_layer_imports_neither_web_nor_viewers_until_a_hook_is_asked_for():
-    code = ("import sys\n"
-            "import acqflow.manager.run\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('acqflow.web', 'acqflow.viewers'))))\n"
-            "from acqflow import hooks\n"
-            "hooks.get(hooks.WEB_MONITOR)\n"
-            "print('acqflow.web' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["[]", "True"]
+    assert loaded_after_import("acqflow.manager.run", ["acqflow.web", "acqflow.viewers", "aiohttp"]) == []
+    code = ("import sys\nfrom acqflow import hooks\n"
+            "print(hooks.get(hooks.WEB_MONITOR).__module__, 'acqflow.viewers' in sys.modules)\n")
+    assert run_python(code).stdout.split() == ["acqflow.web", "False"]

@@ -1,10 +1,10 @@
 """install(): ``import pyacq`` here and in processes started by the spawner or a Host."""
 import os
-import subprocess
 import sys
 
 import acqflow.compat.pyacq as compat
 from acqflow.rpc import ProcessSpawner
+from acqflow.testing import run_python
 
 
 def test_pyacq_is_the_compat_tree():
@@ -56,9 +56,7 @@ def test_without_install_children_have_no_pyacq():
             "import importlib.util as u\n"
             "with ProcessSpawner() as p:\n"
             "    print(p.client._import('importlib.util').find_spec('pyacq') is None)\n")
-    env = {k: v for k, v in os.environ.items() if k not in (compat.ENV_FLAG, compat.CHILD_IMPORTS)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
+    out = run_python(code, env={compat.ENV_FLAG: None, compat.CHILD_IMPORTS: None})
     assert out.stdout.strip() == "True", out.stderr
 
 
@@ -96,7 +94,5 @@ def test_widget_node_lives_in_pyacq_core_node_and_imports_qt_only_when_asked_for
             "assert nodelist.get_node_type('_MyTestNodeQWidget') is node._MyTestNodeQWidget\n"
             "assert issubclass(node._MyTestNodeQWidget, WidgetNode) and issubclass(WidgetNode, Node)\n"
             "print(WidgetNode.__module__, WidgetNode.__qualname__, node._MyTestNodeQWidget.__qualname__)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
-    assert out.returncode == 0, out.stderr
+    out = run_python(code, env={"QT_QPA_PLATFORM": "offscreen"})
     assert out.stdout.split() == ["acqflow.compat.pyacq.core.node", "WidgetNode", "_MyTestNodeQWidget"]
