@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Any
 
+from .configsig import install_configure
 from .errors import StreamError
 from .inputcheck import check_accepts, stream_spec
 from .inputstream import InputStream
@@ -57,6 +58,10 @@ class Node:
 
     _input_specs: dict[str, dict] = {}
     _output_specs: dict[str, dict] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        install_configure(cls)     # configure() shows the class's _configure parameters
 
     def __init__(self, name: str | None = None):
         self.name = name or type(self).__name__
@@ -131,8 +136,11 @@ class Node:
                 raise
             self.state = _TRANSITIONS[method][1]
 
-    def configure(self, **kwargs) -> None:
-        """Set parameters; may be called again until initialize()."""
+    def configure(self, **kwargs: Any) -> None:
+        """Set parameters (``_configure``'s); may be called again until initialize().
+
+        Each subclass's ``configure`` has its ``_configure``'s signature and docstring
+        (acqflow.dataflow.configsig); an unknown keyword is a TypeError naming it."""
         self._lifecycle_call("configure", self._configure, **kwargs)
         self.config = dict(kwargs)
 
@@ -205,9 +213,9 @@ class Node:
         return self.state == "closed"
 
     # -- hooks for subclasses ------------------------------------------------
-    def _configure(self, **kwargs) -> None:
-        if kwargs:
-            raise TypeError(f"{type(self).__name__} takes no parameter {', '.join(map(repr, kwargs))}")
+    def _configure(self) -> None:
+        # subclasses: keyword parameters with defaults and annotations (configure() shows them)
+        pass
 
     def _initialize(self) -> None:
         pass
@@ -243,3 +251,6 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.state}>"
+
+
+install_configure(Node)
