@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 
 STATES = ("new", "configured", "initialized", "running", "stopped", "closed", "error")
 
+# state flag: the states in which it is true
+_FLAG_STATES = {"configured": ("configured", "initialized", "running", "stopped"),
+                "initialized": ("initialized", "running", "stopped"),
+                "running": ("running",), "closed": ("closed",)}
+
 # method: (states it may be called in, state it leads to, hint when refused)
 _TRANSITIONS = {
     "configure": (("new", "configured"), "configured", "configure() comes before initialize()"),
@@ -199,18 +204,30 @@ class Node:
             self.error_reason = reason
         log.error("node %r entered error state: %s", self.name, reason)
 
-    # pyacq-style state queries
+    # -- state flags: read-only attributes, as OutputStream.configured and
+    # InputStream.connected (pyacq's node methods, node.configured(), are in
+    # acqflow.compat.pyacq); acqflow's own code reads _flag() so that it also works
+    # on compat nodes, whose flags are methods
+    @property
     def configured(self) -> bool:
-        return self.state in ("configured", "initialized", "running", "stopped")
+        """configure() done (the node is configured, initialized, running or stopped)."""
+        return self._flag("configured")
 
+    @property
     def initialized(self) -> bool:
-        return self.state in ("initialized", "running", "stopped")
+        """initialize() done (initialized, running or stopped)."""
+        return self._flag("initialized")
 
+    @property
     def running(self) -> bool:
-        return self.state == "running"
+        return self._flag("running")
 
+    @property
     def closed(self) -> bool:
-        return self.state == "closed"
+        return self._flag("closed")
+
+    def _flag(self, name: str) -> bool:
+        return self.state in _FLAG_STATES[name]
 
     # -- hooks for subclasses ------------------------------------------------
     def _configure(self) -> None:

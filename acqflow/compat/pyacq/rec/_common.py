@@ -14,6 +14,7 @@ from ....dataflow.inputstream import InputStream
 from ....dataflow.node import Node
 from ....dataflow.spec import make_dtype
 from ....dataflow.threadpoll import ThreadPollInput
+from ..core.states import PyacqStates
 
 __all__ = ["StreamsRecorder", "flush_dict"]
 
@@ -31,7 +32,7 @@ def _json_dtype(dtype: Any):
     return dt.name if dt.fields is None else [list(f) for f in dt.descr]
 
 
-class StreamsRecorder(Node):
+class StreamsRecorder(PyacqStates, Node):
     """Base of RawRecorder / AviRecorder: ``configure(streams, autoconnect=True, dirname=...)``
     makes one input per stream (named by ``_input_name(i)`` or the dict's keys), writes
     ``properties_file`` (per input: streamtype, dtype, shape, sample_rate, start_index)
