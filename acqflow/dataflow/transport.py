@@ -239,8 +239,9 @@ class Subscriber:
     """The receiving end: a SUB socket that waits for the output's acknowledgement."""
 
     def __init__(self, url: str, hwm: int, timeout: float = 5000, topic: bytes = TOPIC):
-        """Waits up to ``timeout`` ms for the output's answer.  ``topic``: the messages wanted (all of the stream's by default; an input woken
-        through shared memory takes only end-of-stream, ``TOPIC + CLOSED``)."""
+        """Waits up to ``timeout`` ms for the output's answer.  ``topic``: the messages
+        wanted (all of the stream's by default; an input woken through shared memory
+        takes only end-of-stream, ``TOPIC + CLOSED``)."""
         sock = zmq.Context.instance().socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVHWM, hwm)
