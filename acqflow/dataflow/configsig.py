@@ -77,7 +77,11 @@ def configure_signature(cls: type) -> inspect.Signature:
     """The keyword parameters ``cls().configure`` accepts (self first), from its ``_configure``."""
     sig = cls.__dict__.get("_configure_signature")
     if sig is None:
-        sig, _ = _build(cls)
+        try:
+            sig, _ = _build(cls)
+        except (TypeError, ValueError):   # a hook inspect cannot read: any keyword goes
+            sig = inspect.Signature([inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                                     inspect.Parameter("kwargs", _VAR_KW)])
     return sig
 
 
@@ -119,7 +123,10 @@ def install_configure(cls: type) -> None:
     impl = getattr(impl, "_configure_impl", impl)
     if not any(p.kind is _VAR_KW for p in inspect.signature(impl).parameters.values()):
         return                           # a configure written with real parameters: keep it
-    sig, doc = _build(cls)
+    try:
+        sig, doc = _build(cls)
+    except (TypeError, ValueError):       # a hook inspect cannot read: keep the inherited one
+        return
     cls._configure_signature = sig  # type: ignore[attr-defined]
 
     def configure(self: Any, **kwargs: Any) -> None:
