@@ -19,6 +19,7 @@ import types
 import typing
 from typing import Any
 
+from ..dataflow.configsig import configure_signature
 from ..dataflow.graph import GraphSpec
 from ..dataflow.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
@@ -45,16 +46,14 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
     """Problems of ``params`` for node type ``cls`` (each 'params.NAME: what')."""
     problems = []
     try:
-        sig = inspect.signature(cls._configure)
+        sig = configure_signature(cls)      # what configure() takes, forwarded hooks included
     except (TypeError, ValueError):
         return problems
     accepted = {n: p for n, p in sig.parameters.items() if n != "self"
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     open_ended = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
-    try:
-        hints = typing.get_type_hints(cls._configure)
-    except Exception:            # noqa: BLE001 - unresolvable annotations: no type checks
-        hints = {}
+    hints = {n: p.annotation for n, p in accepted.items()
+             if not isinstance(p.annotation, str)}        # unresolved annotations: no type checks
     for key, value in params.items():
         if key not in accepted:
             if not open_ended:

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.usefixtures("pyacq_installed")
 
 
 def close_all(*nodes):
-    for n in nodes:
-        if n.running():
+    for n in nodes:                  # pyacq's nodes and acqflow's Epocher: state reads both
+        if n.state == "running":
             n.stop()
     for n in nodes:
         n.close()

@@ -16,12 +16,13 @@ import threading
 from ....dataflow.node import Node as _Node
 from ....dataflow.node import NodeStateError
 from ....dataflow.registry import register_node_type
+from .states import PyacqStates
 from .stream import InputStream, OutputStream
 
 __all__ = ["Node", "NodeStateError", "WidgetNode"]
 
 
-class Node(_Node):
+class Node(PyacqStates, _Node):
     """A Node with pyacq's life-cycle rules (see the module docstring)."""
 
     def __init__(self, name: str = "", parent=None):
