@@ -310,7 +310,7 @@ class RPCClient:
         if timeout is None:
             timeout = self.timeout
         if sync == "sync":
-            if not self._reactor.serves():     # nothing to serve while waiting: wait here
+            if self._waits_alone():
                 return fastpath.call_sync(self, frames, req_id, action, timeout)
             pending = self._futures[req_id] = _Pending(req_id, action)
             self._send(frames, timeout, action, req_id)
@@ -323,6 +323,17 @@ class RPCClient:
             fut = self._futures[req_id] = Future(self, req_id, action, timeout)
         self._send(frames, timeout, action, req_id)
         return fut
+
+    def _waits_alone(self) -> bool:
+        """True if a sync call may wait on this client's socket alone (fastpath.py): the
+        thread runs no server and its other clients expect no reply, so nothing else
+        has to be served or completed meanwhile."""
+        if self._reactor.serves():
+            return False
+        for client in _local.clients.values():
+            if client._futures and client is not self:
+                return False
+        return True
 
     def _send(self, frames: list, timeout: float | None, action: str, req_id: int) -> None:
         """Send request ``req_id``, forgetting it if that fails."""

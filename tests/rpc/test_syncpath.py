@@ -61,6 +61,22 @@ def test_a_thread_serving_a_lazy_server_keeps_serving_while_it_waits(child, monk
     assert not Reactor.current().serves()
 
 
+def test_pending_futures_of_another_client_keep_completing_during_sync_calls(
+        ro, thread_server, monkeypatch):
+    """Another client of the thread expects a reply: a sync call then waits through the
+    reactor, which completes that future (and runs its callbacks) meanwhile."""
+    thread_server["echo"] = lambda x: x
+    other = RPCClient(thread_server.address)
+    seen: list = []
+    fut = other.call("echo", 5, _sync="async")
+    fut.add_done_callback(lambda f: seen.append(f.result()))
+    waits = _count_reactor_waits(monkeypatch)
+    thing = ro.Thing()
+    wait_for(lambda: thing.add(1, 1) == 2 and fut.done(), message="the other client's reply")
+    assert seen == [5] and waits
+    other.close()
+
+
 def test_async_replies_met_during_a_sync_wait_resolve_their_futures(child, ro):
     thing = ro.Thing()
     client = child.client
