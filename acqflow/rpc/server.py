@@ -170,7 +170,7 @@ class RPCServer:
         reactor = self._reactor
         assert reactor is not None       # run_lazy() made it
         while not self._closed:
-            if len(reactor.handlers) == 2:    # only our sockets: wait in recv on ours
+            if len(reactor.handlers) == 2:    # only ours (ROUTER, wake): recv on ours
                 busy = fastpath.serve_one(self)
             else:
                 busy = reactor.process(_IDLE)
@@ -364,9 +364,8 @@ class RPCServer:
     # -- actions ---------------------------------------------------------------
     def _target(self, msg: dict, drop_last: bool = False) -> Any:
         attrs = msg.get("attrs", [])
-        if type(attrs) is not list or any(type(a) is not str for a in attrs):
-            if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
-                raise ValueError("attrs must be a list of names")
+        if not isinstance(attrs, list) or not all(isinstance(a, str) for a in attrs):
+            raise ValueError("attrs must be a list of names")
         if drop_last:
             attrs = attrs[:-1]
         if "obj" in msg:
