@@ -26,8 +26,8 @@ class Reactor:
         self.poller = zmq.Poller()
         self.handlers: dict[zmq.Socket, Callable[[], None]] = {}
         self.idle_hooks: list[Callable[[], None]] = []
-        # sockets that must be served whenever this thread waits (servers'), by those
-        # whose messages may wait until their owner reads them (clients' replies)
+        # the sockets that must be served whenever this thread waits (servers'), as
+        # opposed to those whose messages may wait until their owner reads them (clients')
         self._urgent: set[zmq.Socket] = set()
 
     @classmethod
