@@ -11,7 +11,7 @@ from typing import Any, TypeGuard
 
 import zmq
 
-from . import refs, registry, wire
+from . import fastpath, refs, registry, wire
 from .errors import RemoteCallError, RPCDisconnected
 from .futures import Future
 from .keys import KeyPair
@@ -107,11 +107,13 @@ class RPCClient:
         self._generation = registry.generation(address)
         self.serializer = wire.get_serializer(serializer)
         self._ser_name = self.serializer.name.encode()
+        self._packer = fastpath.new_packer(self.serializer.name)
         self.timeout = self.default_timeout if timeout is None else timeout
         self._socket: zmq.Socket = zmq.Context.instance().socket(zmq.DEALER)
         self._socket.set(zmq.LINGER, 1000)
         self._socket.set(zmq.SNDHWM, 0)   # pipelined async calls must never be dropped or block
         self._socket.set(zmq.RCVHWM, 0)
+        self._socket.set(zmq.RCVTIMEO, fastpath.RECV_STEP_MS)   # blocking recv: sync calls only
         self._client_keys = client_keys
         if server_key:
             secure_client(self._socket, server_key, client_keys)
@@ -125,7 +127,7 @@ class RPCClient:
         self._thread = threading.get_ident()
         self.liveness: Callable[[], str | None] | None = None  # returns a reason once dead
         self._reactor = Reactor.current()
-        self._reactor.add(self._socket, self._drain)
+        self._reactor.add(self._socket, self._drain, urgent=False)
         self._reactor.idle_hooks.append(self._flush_releases)
         stale = _thread_clients().get(address)
         if stale is not None and not stale._closed and stale._generation != self._generation:
@@ -304,12 +306,14 @@ class RPCClient:
         payload["req_id"] = req_id
         payload["sync"] = sync
         payload["return_type"] = return_type
-        frames = self.serializer.dumps(payload)
+        frames = fastpath.encode(self, payload)
         if timeout is None:
             timeout = self.timeout
         if sync == "sync":
+            if self._waits_alone():
+                return fastpath.call_sync(self, frames, req_id, action, timeout)
             pending = self._futures[req_id] = _Pending(req_id, action)
-            self._send([self._ser_name, *frames], timeout, action, req_id)
+            self._send(frames, timeout, action, req_id)
             self._wait_for(pending, timeout, forget=True)
             if pending.error is not None:
                 raise pending.error
@@ -317,8 +321,19 @@ class RPCClient:
         fut = None
         if sync == "async":
             fut = self._futures[req_id] = Future(self, req_id, action, timeout)
-        self._send([self._ser_name, *frames], timeout, action, req_id)
+        self._send(frames, timeout, action, req_id)
         return fut
+
+    def _waits_alone(self) -> bool:
+        """True if a sync call may wait on this client's socket alone (fastpath.py): the
+        thread runs no server and its other clients expect no reply, so nothing else
+        has to be served or completed meanwhile."""
+        if self._reactor.serves():
+            return False
+        for client in _local.clients.values():
+            if client._futures and client is not self:
+                return False
+        return True
 
     def _send(self, frames: list, timeout: float | None, action: str, req_id: int) -> None:
         """Send request ``req_id``, forgetting it if that fails."""
@@ -398,32 +413,59 @@ class RPCClient:
             if self._closed or sock.closed or not wire.has_message(sock):
                 return
 
-    def _dispatch(self, frames: list) -> None:
+    def _decode(self, frames: list) -> tuple[dict, list]:
+        """A reply's message and the proxy-resolution errors met decoding it."""
         if len(frames) < 2:
             raise ValueError("short reply")
-        serializer = wire.get_serializer(frames[0])
+        serializer = self.serializer if frames[0] == self._ser_name else \
+            wire.get_serializer(frames[0])
         errors: list = []
         msg = serializer.loads(frames[1], frames[2:], errors)
+        if not isinstance(msg, dict):
+            raise ValueError(f"a reply must be a map, not {type(msg).__name__}")
+        return msg, errors
+
+    def _dispatch(self, frames: list) -> None:
+        self._on_message(*self._decode(frames))
+
+    def _on_message(self, msg: dict, errors: list) -> None:
         action = msg.get("action")
         if action == "disconnect":
             self._mark_disconnected(f"server {self.address} closed")
             return
-        fut = self._futures.pop(msg.get("req_id"), None)
-        error = msg.get("error")
+        req_id: Any = msg.get("req_id")       # anything a server sent
+        fut = self._futures.pop(req_id, None)
         if fut is None:
+            error = msg.get("error")
             if error and action == "error":
                 logger.warning("server %s could not read a request: %s", self.address,
                                error.get("message") if isinstance(error, dict) else error)
             return
+        fut._resolve(*self._outcome(msg, errors))
+
+    def _take_reply(self, frames: list, req_id: int) -> tuple[Any, BaseException | None] | None:
+        """The outcome of the reply ``frames`` if it answers the sync call ``req_id``
+        (waiting on the socket, see fastpath.py); any other message is dispatched (None)."""
+        try:
+            msg, errors = self._decode(frames)
+            if msg.get("req_id") == req_id and msg.get("action") != "disconnect":
+                return self._outcome(msg, errors)
+            self._on_message(msg, errors)
+        except Exception:
+            logger.exception("dropping a bad message from %s", self.address)
+        return None
+
+    def _outcome(self, msg: dict, errors: list) -> tuple[Any, BaseException | None]:
+        """(result, exception) of a reply message."""
+        error = msg.get("error")
         if error:
             if not isinstance(error, dict):
                 error = {"type": "Error", "message": str(error)}
-            fut._resolve(None, RemoteCallError(str(error.get("type")), str(error.get("message")),
-                                               str(error.get("traceback", ""))))
-        elif errors:
-            fut._resolve(None, errors[0])
-        else:
-            rval = msg.get("rval")
-            if self.default_proxy_options and isinstance(rval, ObjectProxy):
-                rval._set_proxy_options(**self.default_proxy_options)
-            fut._resolve(rval, None)
+            return None, RemoteCallError(str(error.get("type")), str(error.get("message")),
+                                         str(error.get("traceback", "")))
+        if errors:
+            return None, errors[0]
+        rval = msg.get("rval")
+        if self.default_proxy_options and isinstance(rval, ObjectProxy):
+            rval._set_proxy_options(**self.default_proxy_options)
+        return rval, None

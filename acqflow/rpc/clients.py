@@ -22,12 +22,15 @@ class ClientTable:
         self.max_clients = max_clients
         self.idle_s = idle_s
         self._table: OrderedDict[bytes, list] = OrderedDict()
+        self._next_prune = 0.0
 
     def touch(self, ident: bytes, ser_name: bytes) -> None:
-        """Note a request from ``ident``."""
+        """Note a request from ``ident`` (and forget idle clients, once a second at most)."""
         table = self._table
         entry = table.get(ident)
         now = time.monotonic()
+        if now >= self._next_prune:
+            self.prune(now)
         if entry is None:
             table[ident] = [ser_name, now]
             if len(table) > self.max_clients:
@@ -40,10 +43,13 @@ class ClientTable:
         """``ident`` said goodbye."""
         self._table.pop(ident, None)
 
-    def prune(self) -> None:
+    def prune(self, now: float | None = None) -> None:
         """Forget clients idle longer than ``idle_s`` (cheap: looks at the oldest only)."""
         table = self._table
-        limit = time.monotonic() - self.idle_s
+        if now is None:
+            now = time.monotonic()
+        self._next_prune = now + 1.0
+        limit = now - self.idle_s
         while table:
             ident, entry = next(iter(table.items()))
             if entry[1] >= limit:

@@ -26,6 +26,9 @@ class Reactor:
         self.poller = zmq.Poller()
         self.handlers: dict[zmq.Socket, Callable[[], None]] = {}
         self.idle_hooks: list[Callable[[], None]] = []
+        # the sockets that must be served whenever this thread waits (servers'), as
+        # opposed to those whose messages may wait until their owner reads them (clients')
+        self._urgent: set[zmq.Socket] = set()
 
     @classmethod
     def current(cls) -> Reactor:
@@ -35,16 +38,28 @@ class Reactor:
             reactor = _local.reactor = cls()
         return reactor
 
-    def add(self, sock: zmq.Socket, handler: Callable[[], None]) -> None:
-        """Call ``handler()`` whenever ``sock`` is readable while this thread waits."""
+    def add(self, sock: zmq.Socket, handler: Callable[[], None], urgent: bool = True) -> None:
+        """Call ``handler()`` whenever ``sock`` is readable while this thread waits.
+        ``urgent=False``: its messages (a client's replies) may also wait in the socket
+        until their owner reads them, so a sync call may wait on its own socket alone."""
         if sock not in self.handlers:
             self.poller.register(sock, zmq.POLLIN)
         self.handlers[sock] = handler
+        if urgent:
+            self._urgent.add(sock)
+        else:
+            self._urgent.discard(sock)
 
     def remove(self, sock: zmq.Socket) -> None:
         """Stop polling ``sock``."""
         if self.handlers.pop(sock, None) is not None:
             self.poller.unregister(sock)
+        self._urgent.discard(sock)
+
+    def serves(self) -> bool:
+        """True while this thread must keep serving requests when it waits (a server
+        runs here, lazily or not): a sync call then waits through :meth:`wait`."""
+        return bool(self._urgent)
 
     def process(self, timeout: float | None) -> bool:
         """Poll once for up to ``timeout`` seconds (None: forever); run ready handlers."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import zmq
 
-from . import refs, registry, wire
+from . import fastpath, refs, registry, wire
 from .clients import ClientTable
 from .errors import SerializationError
 from .private import is_private_address, private_address
@@ -67,6 +67,7 @@ class RPCServer:
         self._socket.linger = 1000
         self._socket.sndhwm = 0      # a ROUTER drops replies at its HWM: never drop
         self._socket.rcvhwm = 0
+        self._socket.rcvtimeo = fastpath.SERVE_STEP_MS   # blocking recv: run_forever only
         self._auth = None
         self.server_key: str | None = None
         try:
@@ -94,6 +95,7 @@ class RPCServer:
         self._reactor: Reactor | None = None
         self._wake_addr = f"inproc://acqflow-rpc-wake-{os.getpid()}-{next(_wake_ids)}"
         self._wake: zmq.Socket | None = None
+        self._packer = fastpath.new_packer("msgpack")   # replies of plain values
         self._actions = {
             "call": self._do_call, "getattr": self._do_getattr, "setattr": self._do_setattr,
             "import": self._do_import, "get": self._do_get, "transfer": self._do_transfer,
@@ -168,7 +170,11 @@ class RPCServer:
         reactor = self._reactor
         assert reactor is not None       # run_lazy() made it
         while not self._closed:
-            if not reactor.process(_IDLE):
+            if len(reactor.handlers) == 2:    # only ours (ROUTER, wake): recv on ours
+                busy = fastpath.serve_one(self)
+            else:
+                busy = reactor.process(_IDLE)
+            if not busy:
                 reactor.idle()
                 self._clients.prune()
             if self._close_requested and not self._closed:
@@ -264,7 +270,6 @@ class RPCServer:
                 logger.exception("%r: unexpected error handling a request", self)
             if self._closed or not wire.has_message(sock):
                 break
-        self._clients.prune()
         if self._close_requested:
             self._close_now()
 
@@ -272,7 +277,8 @@ class RPCServer:
         serializer = wire.SERIALIZERS[ser_name]
         server = _NO_PROXY if msg.pop("_value_only", False) else self
         try:
-            frames = serializer.dumps(msg, server)
+            frames = fastpath.encode_reply(self._packer if ser_name == b"msgpack" else None,
+                                           serializer, msg, server)
         except Exception as exc:
             msg = {"action": "return", "req_id": msg.get("req_id"), "rval": None,
                    "error": wire.format_error(exc)}
@@ -281,7 +287,7 @@ class RPCServer:
             except Exception:   # e.g. an unserializable req_id
                 msg["req_id"] = None
                 frames = serializer.dumps(msg)
-        wire.send_message(self._socket, [ident, ser_name, *frames], 3)
+        fastpath.send_reply(self._socket, ident, ser_name, frames)
 
     def _reply_error(self, ident: bytes, ser_name: bytes, req_id: Any, exc: BaseException) -> None:
         self.n_bad_requests += 1
@@ -386,7 +392,7 @@ class RPCServer:
     def _do_call(self, msg: dict) -> Any:
         args, kwargs = msg.get("args", []), msg.get("kwargs", {})
         if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict) or \
-                not all(isinstance(k, str) for k in kwargs):
+                (kwargs and not all(isinstance(k, str) for k in kwargs)):
             raise ValueError("args must be a list and kwargs a map with string keys")
         return self._target(msg)(*args, **kwargs)
 
