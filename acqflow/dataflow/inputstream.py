@@ -322,16 +322,17 @@ class InputStream:
         Raises TimeoutError when nothing arrives, StreamClosed when the output closed
         (after counting what was lost before its end).
         """
-        self._check_connected()
-        sharedmem = self._shm is not None
+        if not self.connected:
+            self._check_connected()
+        shm = self._shm
         if return_data is None:
-            return_data = not sharedmem
+            return_data = shm is None
         if self._slot is not None and self._last_index is not None:
             self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
         while True:
             got, self._peeked = self._peeked, None
             if got is None:
-                got = self._next(timeout)
+                got = next_woken(self, timeout) if self._wake is not None else self._next(timeout)
                 if got is None:
                     raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
             head, frames = got
@@ -341,7 +342,8 @@ class InputStream:
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
             start = head.index - head.nsamples
-            self._account(head.seq, start, head.index)
+            if self._last_index is not None and start > self._last_index:
+                self._account(head.seq, start, head.index)
             self._last_seq = head.seq
             sent = head.send_time
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
@@ -349,16 +351,16 @@ class InputStream:
                 sent = sent - est[0] if est is not None else None
             latency = None if sent is None else clock.now() - sent
             data = None
-            if sharedmem:
-                if start < self._shm.first_index():
-                    self._lost(start, head.index, "overrun")
-                    continue
+            if shm is not None:
                 if return_data or self._buffer is not None:
                     try:
-                        data = self._shm.read(start, head.index)
+                        data = shm.read(start, head.index)     # checked against overwrites
                     except OverrunError:
                         self._lost(start, head.index, "overrun")
                         continue
+                elif start < shm.first_index():
+                    self._lost(start, head.index, "overrun")
+                    continue
             else:
                 if latency is not None and latency > self._max_age and self._is_stale(head.send_time):
                     self.stale += 1               # the queue spans more than max_queue_s: drop it
@@ -381,6 +383,7 @@ class InputStream:
             return head.index, (data if return_data else None)
 
     def _account(self, seq: int, start: int, stop: int) -> None:
+        """Count the samples before ``start`` that never arrived (a gap), by cause."""
         if self._last_index is None:
             return
         if start > self._last_index:

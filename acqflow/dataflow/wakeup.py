@@ -324,6 +324,7 @@ class WakeReader:
         self._poller.register(self.fd, select.POLLIN)
         self._poller.register(zmq_fd, select.POLLIN)
         self._zmq_maybe = True
+        self._fifo_maybe = True
 
     def next(self, sub, timeout_ms: float | None):
         """Wait for the next record or ZeroMQ message, whichever comes first.
@@ -333,12 +334,23 @@ class WakeReader:
         the writer's process is gone and every record it published was read, or None
         after ``timeout_ms`` (None: wait forever).  Records come before ZeroMQ
         messages, which were sent after them.  One poll() and one read() per wake-up:
-        the FIFO is read only when poll() says it holds bytes, and ZeroMQ's socket is
-        asked for messages only when its descriptor fired (or may still hold some).
+        the FIFO is read only when poll() said it holds bytes, and only before waiting
+        again; ZeroMQ's socket is asked for messages only when its descriptor fired
+        (or may still hold some).
         """
-        deadline = None if timeout_ms is None else time.monotonic() + timeout_ms / 1000
-        check_writer = time.monotonic() + _WRITER_CHECK_S
+        rec = self.take()
+        if rec is not None:
+            return "record", rec
+        now = time.monotonic()
+        deadline = None if timeout_ms is None else now + timeout_ms / 1000
+        check_writer = now + _WRITER_CHECK_S
         while True:
+            if self._fifo_maybe:
+                # Wake-up bytes are read here, before waiting again, not between a wake-up
+                # and the record it announced (off the latency path).  A byte read now
+                # belongs to a record already published, so take() is asked again after.
+                self._fifo_maybe = False
+                self.drain()
             rec = self.take()
             if rec is not None:
                 return "record", rec
@@ -365,7 +377,7 @@ class WakeReader:
                 return None
             for fd, _ in self._poller.poll(max(1, math.ceil(wait * 1000))):
                 if fd == self.fd:
-                    self.drain()
+                    self._fifo_maybe = True    # read before the next wait (see above)
                 else:
                     self._zmq_maybe = True     # edge-triggered: asked until it has nothing
 
