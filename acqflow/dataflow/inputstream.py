@@ -48,10 +48,18 @@ class InputStream:
     closed, before a reconnect); losses at the end of a stream are counted too.
     ``malformed`` counts messages skipped as nonsense (``last_malformed`` says why), ``stale``
     chunks dropped for waiting over ``max_queue_s``, ``stream_changes`` reconnects to another output.
+
+    ``spin`` (ms, default 0) makes ``recv``/``poll`` of a same-host sharedmem input
+    busy-wait that long for the next chunk before sleeping: lower latency for a
+    closed loop, at the cost of a core (see docs/streams.md, "Same-host wake-up").
     """
 
-    def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
+    def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None,
+                 spin: float = 0.0):
         self.spec = dict(spec or {})
+        if not (isinstance(spin, (int, float)) and 0 <= spin < math.inf):
+            raise ValueError(f"spin must be a number of ms >= 0, not {spin!r}")
+        self.spin = float(spin)
         self.node = node
         self.name = name
         self.params: dict[str, Any] = {}

@@ -226,6 +226,33 @@ def test_a_reader_whose_fifo_filled_up_still_wakes_for_the_next_chunk():
     out.close()
 
 
+def test_a_spinning_reader_gets_every_chunk_and_still_times_out_and_ends():
+    with pytest.raises(ValueError, match="spin must be a number of ms >= 0, not -1"):
+        InputStream(spin=-1)
+    out = output()
+    inp = InputStream(spin=2.0)          # busy-waits 2 ms before sleeping
+    inp.connect(out)
+    with pytest.raises(TimeoutError):
+        inp.recv(timeout=20)             # spinning counts against the timeout
+    got = []
+
+    def read():
+        try:
+            while True:
+                got.append(float(inp.recv(timeout=20000, return_data=True)[1][0, 0]))
+        except StreamClosed:
+            pass
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for k in range(200):
+        out.send(chunk(k))
+    out.close()
+    reader.join(60)
+    assert got == [float(k) for k in range(200)] and inp.dropped == 0
+    inp.close()
+
+
 def test_many_reader_processes_lose_nothing():
     out = output("block", buffer_size=256)
     params = json.dumps(out.params)
