@@ -20,6 +20,7 @@ from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.outputstream import OutputStream
 from . import harness
+from .ceilings import bare_hop_latency
 
 __all__ = ["run_chain", "main_hops"]
 
@@ -132,6 +133,12 @@ def main_hops(args) -> int:
     print(f"  end to end: p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
           f"max {r['max_us']:.0f} us (p50 per hop {r['per_hop_p50_us']:.0f} us)")
     print(f"  sent {r['sent']}, received {r['received']}, dropped {r['dropped']}")
+    if not args.no_ceilings:
+        floor = bare_hop_latency(args.hop_rate, min(args.hop_seconds, 3.0)) * 1e6
+        r["bare_hop_p50_us"] = harness.pct(floor, 50)
+        r["bare_hop_p99_us"] = harness.pct(floor, 99)
+        print(f"  floor, a bare Python hop (copy in, one record, one pipe byte, poll, copy out; nothing "
+              f"else): p50 {r['bare_hop_p50_us']:.0f} us, p99 {r['bare_hop_p99_us']:.0f} us per hop")
     harness.write_json(args.json, r)
     return 0 if r["received"] == r["sent"] and not r["dropped"] else 1
 
