@@ -206,7 +206,7 @@ def test_a_reader_whose_fifo_filled_up_still_wakes_for_the_next_chunk():
     inp = InputStream()
     inp.connect(out)
     k = 0
-    while k < 137 * (RECORDS // 2):              # more chunks than a FIFO holds bytes (64 KiB)             # block mode: never more than RECORDS ahead of the reader
+    while k < 137 * (RECORDS // 2):              # more chunks than a FIFO holds bytes (64 KiB)
         out.send(chunk(k, 1))
         k += 1
         if k % (RECORDS // 2) == 0:
