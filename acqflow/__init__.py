@@ -1,4 +1,5 @@
 """acqflow: a dataflow engine for real-time acquisition (pyacq's API family)."""
+from . import hooks
 from .errors import Error
 from .dataflow import (ChannelSplitter, ChunkResizer, InputStream, Node, NodeStateError,
                        OutputStream, OverrunError, ProcessingNode, RingBuffer, StreamClosed,
@@ -26,3 +27,21 @@ def __getattr__(name: str):
         import importlib
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'acqflow' has no attribute {name!r}")
+
+
+# The hooks lower layers call without importing the layer above (acqflow/hooks.py): this root
+# package sits above every layer, and each loader imports its provider only when asked for it.
+def _web_monitor():
+    """hooks.WEB_MONITOR: acqflow.web.serve_web (``Manager.serve_web``)."""
+    from .web import serve_web
+    return serve_web
+
+
+def _graph_window():
+    """hooks.GRAPH_WINDOW: acqflow.viewers.monitor.run_graph_with_monitor (``acqflow run --monitor``)."""
+    from .viewers.monitor import run_graph_with_monitor
+    return run_graph_with_monitor
+
+
+hooks.provide(hooks.WEB_MONITOR, _web_monitor)
+hooks.provide(hooks.GRAPH_WINDOW, _graph_window)

@@ -7,13 +7,23 @@ that need them.
   sleep to synchronise with another thread or process: wait on a condition).
 - :func:`process_events_until`: the same with the Qt event loop running.
 - :func:`grab_array`, :func:`save_png`: what a widget shows, as an RGBA array or a PNG.
+- :func:`run_python`: run code in a fresh interpreter (what importing something pulls
+  in, what a missing extra says), optionally with modules blocked as if not installed.
+- :func:`loaded_after_import`: which of some modules a fresh interpreter has loaded after
+  importing others ("importing acqflow.rpc loads no Qt").
 """
 from __future__ import annotations
 
+import ast
+import os
+import subprocess
+import sys
 import time
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterable, Mapping
 
-__all__ = ["wait_for", "WaitTimeout", "process_events_until", "grab_array", "save_png"]
+__all__ = ["wait_for", "WaitTimeout", "process_events_until", "grab_array", "save_png",
+           "run_python", "loaded_after_import"]
 
 
 class WaitTimeout(AssertionError, TimeoutError):
@@ -61,3 +71,54 @@ def save_png(widget: Any, path: str) -> None:
     """Save a screenshot of a Qt ``widget`` to ``path`` (PNG)."""
     from .viewers.base import save_png as save
     save(widget, path)
+
+
+def _blocking(block: Iterable[str]) -> str:
+    """Code that makes ``block`` unimportable, as if not installed (an import raises ImportError)."""
+    names = list(block)
+    return f"__import__('sys').modules.update(dict.fromkeys({names!r}))\n" if names else ""
+
+
+def run_python(code: str, *args: str, block: Iterable[str] = (),
+               env: Mapping[str, str | None] | None = None, python: str | os.PathLike | None = None,
+               cwd: str | os.PathLike | None = None, timeout: float = 120,
+               check: bool = True) -> subprocess.CompletedProcess:
+    """Run ``code`` (``python -c code *args``) in a fresh interpreter; the finished process,
+    its output as text.
+
+    ``block``: modules made unimportable before ``code`` runs (``sys.modules[name] = None``).
+    ``env``: variables set in (a value None: removed from) this process's environment.  By
+    default the interpreter is this one and imports this very acqflow (its directory goes first
+    on PYTHONPATH); ``python`` runs another one (a venv's) as it is.  With ``check``, a non-zero
+    exit fails the test (``pytest.fail``; without pytest, :class:`WaitTimeout`) with its stderr.
+    """
+    environ = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            environ.pop(key, None)
+        else:
+            environ[key] = value
+    if python is None:
+        root = str(Path(__file__).resolve().parent.parent)
+        environ["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [environ.get("PYTHONPATH")])])
+    out = subprocess.run([str(python or sys.executable), "-c", _blocking(block) + code, *args],
+                         cwd=cwd, env=environ, capture_output=True, text=True, timeout=timeout)
+    if check and out.returncode != 0:
+        _fail(f"python -c exited with {out.returncode}: {code[:200]!r}\n{out.stderr[-3000:]}")
+    return out
+
+
+def loaded_after_import(modules: str | Iterable[str], watch: Iterable[str],
+                        block: Iterable[str] = (), **kwargs: Any) -> list[str]:
+    """The modules of ``watch`` (names, each matching its submodules too: 'PyQt5' matches
+    'PyQt5.QtCore') that a fresh interpreter has loaded after importing ``modules``
+    (with ``block`` unimportable; ``kwargs`` as :func:`run_python`'s), sorted."""
+    names = [modules] if isinstance(modules, str) else list(modules)
+    # imports nothing of its own (sys is built in), so that it sees only what ``modules`` load
+    code = (f"import sys\n"
+            f"for name in {names!r}:\n    __import__(name)\n"
+            f"watch = {list(watch)!r}\n"
+            f"print(sorted(m for m in sys.modules if sys.modules[m] is not None and "
+            f"any(m == w or m.startswith(w + '.') for w in watch)))\n")
+    out = run_python(code, block=block, **kwargs)
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])

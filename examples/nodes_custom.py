@@ -51,9 +51,10 @@ if __name__ == "__main__":
         src.send(x[k:k + 100].astype("float32"))
     chunks = [sink.recv(timeout=5000) for _ in range(20)]
     out = np.concatenate([d for _, d in chunks])
-    print(f"last index {chunks[-1][0]}; envelope at 0.9 s {out[900].round(3)}, "
-          f"at 1.9 s {out[1900].round(3)} (2/pi x amplitude = {np.round(2 / np.pi, 3)})")
-    assert abs(out[1900, 0] - 2 / np.pi) < 0.05 and out[900, 0] < 0.01
+    print(f"received up to index {chunks[-1][0]}")
+    print(f"envelope at 0.9 s, before the 50 Hz burst: {out[900].round(3)}")
+    print(f"envelope at 1.9 s, during the burst: {out[1900].round(3)} "
+          f"(2/pi x amplitude = {2 / np.pi:.3f})")
     env.close()
     src.close()
     sink.close()

@@ -59,7 +59,6 @@ freqs = np.fft.rfftfreq(len(out), 1 / 500.0)
 peak = freqs[spectrum.argmax()]
 print(f"received up to index {index}; dominant frequency {peak:.1f} Hz; "
       f"50 Hz residue {spectrum[np.abs(freqs - 50).argmin()] / spectrum.max():.3f} of the 5 Hz peak")
-assert abs(peak - 5.0) < 1.0
 for node in (dev, zero_phase, notch, dec):
     node.close()
 sink.close()

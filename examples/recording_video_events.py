@@ -3,6 +3,7 @@
 Two sources (video 64x48 RGB at 20 fps, events) -> Recorder with a PNG codec ->
 open_recording: random access to any frame, events merged in time order ->
 Player: seek to an event, pause, resume -> `acqflow rec info`.  Runs in a few seconds.
+Run: python examples/recording_video_events.py
 """
 import tempfile
 import time
@@ -20,7 +21,7 @@ EVENT = np.dtype([("index", "int64"), ("label", "S16")])
 
 
 def frame(j: int) -> np.ndarray:
-    """Frame j: a moving gradient (deterministic, so the check is exact)."""
+    """Frame j: a moving gradient (the same every time, so a read-back frame can be compared)."""
     y, x = np.mgrid[0:H, 0:W]
     return np.stack([(x * 4 + j * 8) % 256, (y * 5) % 256, np.full((H, W), j * 8 % 256)],
                     axis=-1).astype(np.uint8)
@@ -54,13 +55,13 @@ def main() -> None:
     rec = open_recording(path)
     cam, marks = rec["cam"], rec["marks"]
     print(rec, cam, marks, sep="\n")
-    assert len(cam) == N and cam.codec["name"] == "png"
-    np.testing.assert_array_equal(cam[17], frame(17))          # any frame, lossless
+    print(f"{len(cam)} frames, codec {cam.codec['name']!r}")
+    print("frame 17 read back equal to the one sent:", np.array_equal(cam[17], frame(17)))  # lossless
     events = [(name, data[0]["label"].decode()) for name, (_, data, _) in
               rec.merge(["marks"])]
     print("events:", events)
-    assert [e[1] for e in events] == ["frame 5", "frame 15", "frame 25"]
     t_event = marks.time_at(1)                                 # when 'frame 15' was marked
+    start = cam.time_range[0]
 
     player = Player(name="player")
     player.configure(url=path, streams=["cam"], rate=4.0)
@@ -71,22 +72,21 @@ def main() -> None:
     player.seek(t_event)                                       # jump to the marker
     player.start()
     index, data = inp.recv(timeout=5000)
-    print(f"after seek to the marker: frame {index - 1}")  # the first frame at/after it
-    assert abs((index - 1) - 15) <= 1
-    np.testing.assert_array_equal(data[-1], frame(index - 1))
+    print(f"after seek to the marker: frame {index - 1}, "      # the first frame at/after it
+          f"equal to the one recorded: {np.array_equal(data[-1], frame(index - 1))}")
     player.pause()
-    paused_at = player.position
+    print(f"paused {player.position - start:.2f} s into the recording")
     player.resume()
     while index < N:
         index, data = inp.recv(timeout=5000)
-    assert player.wait_end(5) and player.position >= paused_at
-    print("replay ended; player state:", player.state)
+    player.wait_end(5)
+    print(f"replay ended {player.position - start:.2f} s into the recording; "
+          f"player state: {player.state}")
     inp.close()
     player.close()
 
     print("\n$ acqflow rec info", path)
-    assert rec_cli(["info", path]) == 0
-    print("ok")
+    rec_cli(["info", path])
 
 
 if __name__ == "__main__":

@@ -2,16 +2,14 @@
 
 synthetic (process "acq") -> TimeFrequency (process "acq") -> TimeFrequencyViewer (process "gui")
                           -> Oscilloscope (process "gui")
-With QT_QPA_PLATFORM=offscreen (or ACQFLOW_EXAMPLE_SECONDS=n) it stops by itself.
+The graph monitor runs until its window is closed; then the graph stops and what
+the viewers drew is printed.
+Run: python examples/viewers_qt_group.py   (needs: pip install 'acqflow[qt]')
 """
-import os
 import threading
 
 from acqflow.manager import Manager
-from acqflow.viewers import get_app, run_monitor
-
-app = get_app()
-seconds = float(os.environ.get("ACQFLOW_EXAMPLE_SECONDS") or (4 if app.platformName() == "offscreen" else 0))
+from acqflow.viewers import run_monitor
 
 with Manager() as manager:
     acq = manager.create_nodegroup("acq")
@@ -36,9 +34,6 @@ with Manager() as manager:
     tfview.initialize()
     manager.start_all()
 
-    stop = threading.Event()
-    if seconds:
-        threading.Timer(seconds, stop.set).start()
-    run_monitor(manager, stop)                  # until the window is closed (or the timer)
+    run_monitor(manager, threading.Event())     # until the monitor's window is closed
     print("scope:", scope.counters())
     print("time-frequency viewer:", tfview.counters())

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from acqflow.testing import run_python
+
 ROOT = Path(__file__).resolve().parents[1]
 COMMANDS = ["--help", "--version", "demo --help", "run --help", "bench --help",
             "host --help", "keys --help", "rec --help", "rec info --help",
@@ -34,8 +36,12 @@ print(json.dumps(out))
 """
 
 
+# the venv's python sees only what is installed in it, not this checkout nor this venv
+PLAIN_ENV = {"PYTHONPATH": None, "VIRTUAL_ENV": None}
+
+
 def _run(cmd: list[str], cwd: Path, timeout: float = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {k: v for k, v in os.environ.items() if k not in PLAIN_ENV}
     return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
@@ -64,9 +70,8 @@ def plain_venv(tmp_path_factory):
 def test_every_package_imports_without_extras(plain_venv, tmp_path):
     import json
     py, _ = plain_venv
-    r = _run([str(py), "-c", PROBE, *EXTRAS_MODULES], cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-2000:]
-    out = json.loads(r.stdout)
+    out = json.loads(run_python(PROBE, *EXTRAS_MODULES, python=py, env=PLAIN_ENV, cwd=tmp_path,
+                                timeout=300).stdout)
     assert out["extras_present"] == []          # really a plain install
     assert "site-packages" in out["file"]        # the wheel, not this checkout
     for name in ("acqflow.dataflow", "acqflow.rpc", "acqflow.manager", "acqflow.devices",
@@ -104,8 +109,7 @@ def test_missing_extras_are_named(plain_venv, tmp_path):
             f"assert len(open_recording({str(tmp_path / 'rec')!r})['x']) == 5\n"
             "try:\n    open_recording('memory://nothing')\n"
             "except ImportError as exc:\n    print(exc)\n")
-    r = _run([str(py), "-c", code], cwd=tmp_path)
-    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_python(code, python=py, env=PLAIN_ENV, cwd=tmp_path, timeout=300)
     assert "pip install acqflow[storage]" in r.stdout
     r = _run([str(script), "lsl", "record", str(tmp_path / "out"), "--duration", "1"],
              cwd=tmp_path)

@@ -32,7 +32,7 @@ from typing import Any
 from .inputcheck import check_input
 from .registry import get_node_type
 from .shortrepr import short_repr
-from .spec import normalize_params
+from .spec import normalize_params, param_problems
 
 __all__ = ["GraphError", "GraphSpec", "NodeSpec", "ConnectionSpec", "load_graph", "read_yaml",
            "topological_order"]
@@ -372,6 +372,10 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
         params = {**declared, **given[(src, out)]}
         if "shape" not in params and params.get("transfermode") == "sharedmem":
             params["shape"] = (-1, 1)   # set by the node at configure time; checked then
+        bad = param_problems(params)         # every bad value first, then what involves several
+        if bad:
+            problems += [f"stream {src}.{out}: {p}" for p in bad]
+            continue
         try:
             offered = normalize_params(params)
         except (ValueError, TypeError) as exc:
@@ -386,6 +390,9 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
             except ValueError as exc:
                 problems.append(f"connections[{k}]: {exc}")
     for name, node in graph.nodes.items():
+        for out, params in node.outputs.items():
+            if (name, out) not in given:      # not connected: its values are still checked
+                problems += [f"nodes.{name}.outputs.{out}: {p}" for p in param_problems(params)]
         ins = _ports(graph, name, "input")
         for inp in (ins or {}):
             if (name, inp) not in fed:

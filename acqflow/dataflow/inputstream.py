@@ -91,11 +91,12 @@ class InputStream:
         self._max_age = math.inf
         self._newest_send = -math.inf
 
-    def connect(self, output, timeout: float = 5.0) -> None:
+    def connect(self, output, timeout: float = 5000) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
 
         Refuses (ValueError naming both sides) an output this input's spec does
-        not accept; returns once the output has acknowledged the connection.
+        not accept; returns once the output has acknowledged the connection
+        (TimeoutError after ``timeout`` ms, streams' unit, as ``recv``/``poll``).
         """
         if self.connected:
             raise StreamError(f"{self._label()} is already connected; close() it first")

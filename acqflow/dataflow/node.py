@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Any
 
+from .configsig import install_configure
 from .errors import StreamError
 from .inputcheck import check_accepts, stream_spec
 from .inputstream import InputStream
@@ -22,6 +23,11 @@ __all__ = ["Node", "NodeStateError", "STATES"]
 log = logging.getLogger(__name__)
 
 STATES = ("new", "configured", "initialized", "running", "stopped", "closed", "error")
+
+# state flag: the states in which it is true
+_FLAG_STATES = {"configured": ("configured", "initialized", "running", "stopped"),
+                "initialized": ("initialized", "running", "stopped"),
+                "running": ("running",), "closed": ("closed",)}
 
 # method: (states it may be called in, state it leads to, hint when refused)
 _TRANSITIONS = {
@@ -57,6 +63,10 @@ class Node:
 
     _input_specs: dict[str, dict] = {}
     _output_specs: dict[str, dict] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        install_configure(cls)     # configure() shows the class's _configure parameters
 
     def __init__(self, name: str | None = None):
         self.name = name or type(self).__name__
@@ -131,8 +141,11 @@ class Node:
                 raise
             self.state = _TRANSITIONS[method][1]
 
-    def configure(self, **kwargs) -> None:
-        """Set parameters; may be called again until initialize()."""
+    def configure(self, **kwargs: Any) -> None:
+        """Set parameters (``_configure``'s); may be called again until initialize().
+
+        Each subclass's ``configure`` has its ``_configure``'s signature and docstring
+        (acqflow.dataflow.configsig); an unknown keyword is a TypeError naming it."""
         self._lifecycle_call("configure", self._configure, **kwargs)
         self.config = dict(kwargs)
 
@@ -191,23 +204,35 @@ class Node:
             self.error_reason = reason
         log.error("node %r entered error state: %s", self.name, reason)
 
-    # pyacq-style state queries
+    # -- state flags: read-only attributes, as OutputStream.configured and
+    # InputStream.connected (pyacq's node methods, node.configured(), are in
+    # acqflow.compat.pyacq); acqflow's own code reads _flag() so that it also works
+    # on compat nodes, whose flags are methods
+    @property
     def configured(self) -> bool:
-        return self.state in ("configured", "initialized", "running", "stopped")
+        """configure() done (the node is configured, initialized, running or stopped)."""
+        return self._flag("configured")
 
+    @property
     def initialized(self) -> bool:
-        return self.state in ("initialized", "running", "stopped")
+        """initialize() done (initialized, running or stopped)."""
+        return self._flag("initialized")
 
+    @property
     def running(self) -> bool:
-        return self.state == "running"
+        return self._flag("running")
 
+    @property
     def closed(self) -> bool:
-        return self.state == "closed"
+        return self._flag("closed")
+
+    def _flag(self, name: str) -> bool:
+        return self.state in _FLAG_STATES[name]
 
     # -- hooks for subclasses ------------------------------------------------
-    def _configure(self, **kwargs) -> None:
-        if kwargs:
-            raise TypeError(f"{type(self).__name__} takes no parameter {', '.join(map(repr, kwargs))}")
+    def _configure(self) -> None:
+        # subclasses: keyword parameters with defaults and annotations (configure() shows them)
+        pass
 
     def _initialize(self) -> None:
         pass
@@ -243,3 +268,6 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r} {self.state}>"
+
+
+install_configure(Node)

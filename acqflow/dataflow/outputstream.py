@@ -13,7 +13,7 @@ from .errors import StreamError
 from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
 from .spec import check_filters, make_dtype, normalize_params, short
-from .transport import CLOSE_TIMEOUT, Publisher, bind_address
+from .transport import CLOSE_TIMEOUT_MS, Publisher, bind_address
 from .wakeup import WakeWriter
 from .wire import CLOSED, DATA, SHARED, pack_header
 
@@ -286,10 +286,10 @@ class OutputStream:
         return f"output {self.name}" if self.name else "output"
 
     # -- teardown ------------------------------------------------------------
-    def close(self, timeout: float = CLOSE_TIMEOUT) -> None:
+    def close(self, timeout: float = CLOSE_TIMEOUT_MS) -> None:
         """Tell inputs the stream ended, close the socket and free shared memory.
 
-        Waits up to ``timeout`` s for connected inputs to acknowledge the end of
+        Waits up to ``timeout`` ms (streams' unit, as ``recv``/``poll``) for connected inputs to acknowledge the end of
         the stream (an input that is not reading cannot).  The absolute index is
         kept, so configure() + send() continue from it.
         """

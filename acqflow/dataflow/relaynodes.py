@@ -17,6 +17,7 @@ import numpy as np
 from .outputstream import OutputStream
 from .processing import ProcessingNode
 from .relays import inherited_params
+from .shortrepr import short_repr
 from .spec import make_dtype, normalize_params
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer"]
@@ -25,19 +26,16 @@ __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer"]
 class _Relay(ProcessingNode):
     """A ProcessingNode whose outputs are the input's signal with ``configure``'s overrides."""
 
-    _relay_keys: tuple[str, ...] = ()    # configure() arguments that are not output params
     _input_specs: dict[str, dict] = {"input": {}}
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
         self._given: dict[str, Any] | None = None      # output params given to configure()
 
-    def _configure(self, **kwargs: Any) -> None:
-        try:
-            self._check_args(**{k: kwargs.pop(k) for k in self._relay_keys if k in kwargs})
-        except (ValueError, TypeError) as exc:
-            raise type(exc)(f"node {self.name!r}: {exc}") from None
-        before, self._given = self._given, kwargs
+    def _configure(self, **output_params: Any) -> None:
+        """``output_params``: the output's stream params where they differ from the input's
+        (``protocol``, ``transfermode``, ``dtype``, ... as OutputStream.configure takes)."""
+        before, self._given = self._given, output_params
         if self.inputs["input"].connected:
             try:
                 self._derive_output()
@@ -45,8 +43,8 @@ class _Relay(ProcessingNode):
                 self._given = before          # a refused configure() leaves the node as it was
                 raise
 
-    def _check_args(self, **args: Any) -> None:
-        """Check and keep the relay's own arguments (ValueError naming the bad value)."""
+    def _refuse(self, message: str) -> None:
+        raise ValueError(f"node {self.name!r}: {message}")
 
     def _output_specs_for(self, input_params: dict) -> dict[str, dict]:
         """Output name -> params that follow from the input (before the overrides)."""
@@ -88,16 +86,21 @@ class ChannelSplitter(_Relay):
     ``channel_info`` entries follow their channels.
     """
 
-    _relay_keys = ("output_channels",)
     _input_specs = {"input": {"ndim": 2}}
     _output_specs: dict[str, dict] = {}
     _dynamic_ports = True            # one output per group, named at configure()
 
-    def _check_args(self, output_channels: dict[str, list[int]] | None = None, **_: Any) -> None:
+    def _configure(self, output_channels: dict[str, list[int]] | None = None,
+                   **output_params: Any) -> None:
         if not isinstance(output_channels, dict) or not output_channels:
-            raise ValueError(f"output_channels must be a dict of output name -> channel list, "
-                             f"got {output_channels!r}")
-        self._groups = {str(k): [int(c) for c in v] for k, v in output_channels.items()}
+            self._refuse(f"output_channels must be a dict of output name -> channel list, "
+                         f"got {short_repr(output_channels)}")
+        try:
+            self._groups = {str(k): [int(c) for c in v] for k, v in output_channels.items()}
+        except (TypeError, ValueError):
+            self._refuse(f"output_channels values must be lists of channel numbers, "
+                         f"got {short_repr(output_channels)}")
+        super()._configure(**output_params)
 
     def _output_specs_for(self, input_params: dict) -> dict[str, dict]:
         n_channels = input_params["shape"][1]
@@ -131,12 +134,11 @@ class ChunkResizer(_Relay):
     everything else goes out in whole chunks.
     """
 
-    _relay_keys = ("chunksize",)
-
-    def _check_args(self, chunksize: Any = None, **_: Any) -> None:
+    def _configure(self, chunksize: int | None = None, **output_params: Any) -> None:
         if not isinstance(chunksize, (int, np.integer)) or isinstance(chunksize, bool) or chunksize < 1:
-            raise ValueError(f"chunksize must be a positive int, got {chunksize!r}")
+            self._refuse(f"chunksize must be a positive int, got {short_repr(chunksize)}")
         self.chunksize = int(chunksize)
+        super()._configure(**output_params)
 
     def _start(self) -> None:
         self._held: list[np.ndarray] = []

@@ -24,7 +24,8 @@ __all__ = [
     "TRANSPORT", "STREAM", "METADATA", "RECORDING", "NO_DEFAULT", "Param", "PARAMS",
     "kind_of", "keys", "defaults", "inherited", "recorded", "replayed",
     "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "dtype_from_plain", "DtypeError",
-    "default_fill", "normalize_params", "check_param", "check_compatible", "check_filters",
+    "default_fill", "normalize_params", "check_param", "param_problems", "check_compatible",
+    "check_filters",
     "describe", "short", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag",
 ]
 
@@ -242,6 +243,18 @@ def check_param(key: str, value: Any) -> Any:
     param = PARAMS.get(key)
     check = check_plain if param is None or param.check is None else param.check
     return check(key, value)
+
+
+def param_problems(params: Mapping[str, Any]) -> list[str]:
+    """Every value of ``params`` its check refuses, one line each (check_param's message):
+    what can be said of stream params before an output is configured (graph files)."""
+    problems = []
+    for key, value in params.items():
+        try:
+            check_param(key, value)
+        except (ValueError, TypeError) as exc:
+            problems.append(str(exc))
+    return problems
 
 
 class _Defaults(Mapping):

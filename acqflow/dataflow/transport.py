@@ -16,7 +16,7 @@ position, so losses before an input's first message are counted too.
 
 End-of-stream is acknowledged too: ZeroMQ silently skips an input whose queue
 is full, so ``close()`` repeats the message until each input has subscribed to
-``CLOSE_ACK + token`` (or left, or CLOSE_TIMEOUT passed).
+``CLOSE_ACK + token`` (or left, or CLOSE_TIMEOUT_MS passed).
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ __all__ = ["Publisher", "Subscriber", "bind_address"]
 
 log = logging.getLogger(__name__)
 _ids = iter(range(1 << 62))
-CLOSE_TIMEOUT = 0.5   # seconds close() waits for inputs to acknowledge end-of-stream
+CLOSE_TIMEOUT_MS = 500   # ms close() waits for inputs to acknowledge end-of-stream
 HEARTBEAT_S = 0.03    # an output idle this long (to twice this) sends a heartbeat
 # Plain ints: pyzmq's enum arithmetic costs microseconds per message.
 _SNDMORE, _POLLIN = int(zmq.SNDMORE), int(zmq.POLLIN)
@@ -196,8 +196,8 @@ class Publisher:
                 return
         self.send(make_header(), None, position)
 
-    def close(self, last_message: bytes | None = None, timeout: float = CLOSE_TIMEOUT) -> None:
-        """Deliver ``last_message`` to every input (acknowledged, up to ``timeout`` s), then close."""
+    def close(self, last_message: bytes | None = None, timeout: float = CLOSE_TIMEOUT_MS) -> None:
+        """Deliver ``last_message`` to every input (acknowledged, up to ``timeout`` ms), then close."""
         if self._closing:
             return
         if last_message is not None:
@@ -216,7 +216,7 @@ class Publisher:
                 pass
 
     def _deliver_last(self, message: bytes, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout / 1000.0
         while True:
             with self._lock:
                 self._drain()
@@ -229,7 +229,7 @@ class Publisher:
                 except zmq.Again:
                     pass
             if time.monotonic() > deadline:
-                log.info("output %s: %d input(s) did not acknowledge end-of-stream within %s s "
+                log.info("output %s: %d input(s) did not acknowledge end-of-stream within %s ms "
                          "(not reading?)", self.url, len(waiting), timeout)
                 return
             self._acked.wait(0.01)
@@ -238,9 +238,10 @@ class Publisher:
 class Subscriber:
     """The receiving end: a SUB socket that waits for the output's acknowledgement."""
 
-    def __init__(self, url: str, hwm: int, timeout: float = 5.0, topic: bytes = TOPIC):
-        """``topic``: the messages wanted (all of the stream's by default; an input woken
-        through shared memory takes only end-of-stream, ``TOPIC + CLOSED``)."""
+    def __init__(self, url: str, hwm: int, timeout: float = 5000, topic: bytes = TOPIC):
+        """Waits up to ``timeout`` ms for the output's answer.  ``topic``: the messages
+        wanted (all of the stream's by default; an input woken through shared memory
+        takes only end-of-stream, ``TOPIC + CLOSED``)."""
         sock = zmq.Context.instance().socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVHWM, hwm)
@@ -253,12 +254,12 @@ class Subscriber:
         self._sock = sock
         self.pending: collections.deque = collections.deque()
         self._rcvtimeo = -1
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout / 1000.0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not sock.poll(int(remaining * 1000) + 1):
                 sock.close(0)
-                raise TimeoutError(f"no output stream answered at {url} within {timeout} s "
+                raise TimeoutError(f"no output stream answered at {url} within {timeout} ms "
                                    f"(is it configured and its process alive?)")
             frames = sock.recv_multipart(copy=False)
             first = frames[0].bytes

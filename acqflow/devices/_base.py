@@ -15,7 +15,7 @@ __all__ = ["require", "DeviceNode", "Worker", "current_worker"]
 
 log = logging.getLogger(__name__)
 
-_JOIN_TIMEOUT = 5.0
+_JOIN_TIMEOUT_MS = 5000
 
 
 def require(module: str, extra: str, device: str) -> ModuleType:
@@ -50,11 +50,12 @@ class Worker(StoppableThread):
         log.error("%s failed", self.name, exc_info=exc)
         super().report(exc)
 
-    def stop(self, timeout: float = _JOIN_TIMEOUT) -> bool:  # type: ignore[override]
-        """Ask the loop to end and wait for it; False if it did not end in time."""
+    def stop(self, timeout: float = _JOIN_TIMEOUT_MS) -> bool:  # type: ignore[override]
+        """Ask the loop to end and wait up to ``timeout`` ms for it (threads' unit, as
+        ``wait``); False if it did not end in time."""
         self.stopping.set()
         if threading.current_thread() is not self:
-            self.join(timeout)
+            self.wait(timeout)
         return not self.is_alive()
 
 
@@ -120,7 +121,7 @@ class DeviceNode(Node):
             w.stopping.set()
         for w in workers:
             if not w.stop():
-                log.error("%s did not stop within %s s; abandoned", w.name, _JOIN_TIMEOUT)
+                log.error("%s did not stop within %s ms; abandoned", w.name, _JOIN_TIMEOUT_MS)
 
     def device_lost(self, reason: str) -> None:
         """The device failed or disappeared: go to ``error``, end the workers, close outputs."""

@@ -1,6 +1,8 @@
 """What can be known about a graph before spawning anything: node params against each
 node type's ``_configure`` signature and annotations, common value rules, a node type's
-own ``check_config`` hook, stream params, and recording directories that already exist.
+own ``check_config`` hook, and recording directories that already exist.  (Stream params
+are checked where the graph is read, by dataflow/graph.py with the one table of
+dataflow/spec.py.)
 
 Nothing is created, opened or imported here beyond the node classes themselves (a
 camera is not opened, an LSL stream not resolved), so ``acqflow run --check`` is safe
@@ -17,6 +19,7 @@ import types
 import typing
 from typing import Any
 
+from ..dataflow.configsig import configure_signature
 from ..dataflow.graph import GraphSpec
 from ..dataflow.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
@@ -26,21 +29,16 @@ __all__ = ["check_graph", "check_node_params"]
 # params that must be a finite number > 0 whatever the node
 POSITIVE = {"sample_rate", "rate", "channels", "chunksize", "chunk", "nb_channel", "block_s",
             "block_bytes", "segment_bytes", "buffer_size", "queue_chunks", "queue_bytes"}
-PROTOCOLS = ("tcp", "inproc", "ipc")
-TRANSFERMODES = ("plaindata", "sharedmem")
 
 
 def check_graph(spec: GraphSpec) -> list[str]:
-    """Every problem found in the nodes' params and the streams' params."""
+    """Every problem found in the nodes' params (of a graph whose stream params were
+    checked when it was read: ``GraphSpec.from_dict``)."""
     problems: list[str] = []
     for name, ns in spec.nodes.items():
         if name in spec.unchecked:
             continue
         problems += [f"nodes.{name}.{p}" for p in check_node_params(get_node_type(ns.type), ns.params)]
-        for out, params in ns.outputs.items():
-            problems += [f"nodes.{name}.outputs.{out}: {p}" for p in check_stream_params(params)]
-    for k, c in enumerate(spec.connections):
-        problems += [f"connections[{k}].params: {p}" for p in check_stream_params(c.params)]
     return problems
 
 
@@ -48,16 +46,14 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
     """Problems of ``params`` for node type ``cls`` (each 'params.NAME: what')."""
     problems = []
     try:
-        sig = inspect.signature(cls._configure)
+        sig = configure_signature(cls)      # what configure() takes, forwarded hooks included
     except (TypeError, ValueError):
         return problems
     accepted = {n: p for n, p in sig.parameters.items() if n != "self"
                 and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     open_ended = any(p.kind == p.VAR_KEYWORD for p in sig.parameters.values())
-    try:
-        hints = typing.get_type_hints(cls._configure)
-    except Exception:            # noqa: BLE001 - unresolvable annotations: no type checks
-        hints = {}
+    hints = {n: p.annotation for n, p in accepted.items()
+             if not isinstance(p.annotation, str)}        # unresolved annotations: no type checks
     for key, value in params.items():
         if key not in accepted:
             if not open_ended:
@@ -136,23 +132,3 @@ def _hint_name(hint: Any) -> str:
     names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 
-
-def check_stream_params(params: dict[str, Any]) -> list[str]:
-    """Problems of stream params known before any output is configured."""
-    problems = []
-    protocol = params.get("protocol")
-    if protocol is not None and protocol not in PROTOCOLS:
-        problems.append(f"protocol {short_repr(protocol)} is not one of {', '.join(PROTOCOLS)}")
-    mode = params.get("transfermode")
-    if mode is not None and mode not in TRANSFERMODES:
-        problems.append(f"transfermode {short_repr(mode)} is not one of {', '.join(TRANSFERMODES)}")
-    shape = params.get("shape")
-    if shape is not None and not (
-            isinstance(shape, (list, tuple)) and shape and shape[0] == -1
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape[1:])):
-        problems.append(f"shape {short_repr(shape)}: expected [-1, n, ...] with every n > 0")
-    rate = params.get("sample_rate")
-    if rate is not None and not (isinstance(rate, (int, float)) and not isinstance(rate, bool)
-                                 and math.isfinite(rate) and rate > 0):
-        problems.append(f"sample_rate {short_repr(rate)}: must be a finite number > 0")
-    return problems

@@ -16,6 +16,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from .. import hooks
 from ..dataflow.graph import topological_order
 from .groups import GroupHandle
 
@@ -169,7 +170,7 @@ class Manager:
 
     def serve_web(self, address: str | int = "127.0.0.1:0", token: str | None = None, **kwargs: Any):
         """Serve the web monitor of this graph (acqflow.web, docs/monitor.md); returns it."""
-        from ..web import serve_web     # the one upward call: the web layer's entry point
+        serve_web = hooks.get(hooks.WEB_MONITOR)     # acqflow.web, provided from above
         return serve_web(self, address, token=token, **kwargs)
 
     # -- liveness ------------------------------------------------------------

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+from .. import hooks
 from ..dataflow.graph import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
 from .check import check_graph
@@ -190,7 +191,7 @@ def _main(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: stop.set())
     if args.monitor:
         try:
-            from ..viewers.monitor import run_graph_with_monitor
+            run_graph_with_monitor = hooks.get(hooks.GRAPH_WINDOW)    # acqflow.viewers, from above
         except ImportError as exc:
             print(f"acqflow run: --monitor needs the qt extra ({exc})", file=sys.stderr)
             return 2

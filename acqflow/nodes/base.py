@@ -60,7 +60,7 @@ class StreamNode(ProcessingNode):
         self.check_input(inputname)                   # the _input_specs checks
         inp = self.inputs[inputname]
         try:
-            if self.configured():
+            if self._flag("configured"):
                 self._validate(inp.params)
                 self._derive_output()
         except Exception:

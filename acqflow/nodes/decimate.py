@@ -94,12 +94,12 @@ class Resample(Decimate):
     rate that does not divide the input's raises ValueError at connect time.
     """
 
-    def _configure(self, sample_rate: float = 1000.0, **kwargs) -> None:
-        if "factor" in kwargs:
-            raise TypeError("Resample takes sample_rate=..., not factor (use Decimate)")
+    def _configure(self, sample_rate: float = 1000.0, order: int = 8,
+                   ftype: str = "cheby1", rp: float = 0.05, rs: float = 60.0, sos: Any = None,
+                   init: str = "zeros", dtype: str | None = None) -> None:
         if not float(sample_rate) > 0:
             raise ValueError(f"sample_rate must be > 0, got {sample_rate!r}")
-        super()._configure(**kwargs)
+        super()._configure(order=order, ftype=ftype, rp=rp, rs=rs, sos=sos, init=init, dtype=dtype)
         self.target_rate = float(sample_rate)
 
     def _factor_for(self, input_params: dict) -> int:

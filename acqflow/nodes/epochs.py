@@ -78,7 +78,7 @@ class Epocher(Node):
         inp = self.inputs[inputname]
         try:
             if inputname == "signal":
-                if self.configured():
+                if self._flag("configured"):
                     self._derive_output()
             else:
                 dt = make_dtype(inp.params["dtype"])

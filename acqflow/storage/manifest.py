@@ -18,7 +18,8 @@ from .errors import DamagedManifestError, NotARecordingError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MANIFEST", "INDEX", "SEGMENTS", "segment_name",
            "segment_number", "DEFAULT_CLOCK", "stream_entry", "new_manifest", "dumps",
-           "loads", "manifest_checksum", "check_manifest", "stream_dtype", "stream_shape", "same_stream", "stream_params"]
+           "loads", "manifest_checksum", "check_manifest", "stream_dtype", "stream_shape",
+           "same_stream", "stream_params"]
 
 FORMAT = "acqflow-recording"
 FORMAT_VERSION = 1

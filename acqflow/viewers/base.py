@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from ..dataflow import clock
+from ..dataflow.configsig import passes_kwargs_to
 from ..dataflow.errors import StreamError
 from ..dataflow.node import Node
 from ..dataflow.spec import make_dtype
@@ -181,6 +182,7 @@ class ViewerNode(Node):
         self.params = None
 
     # -- configuration -------------------------------------------------------
+    @passes_kwargs_to("_configure_viewer")
     def _configure(self, refresh_rate: float = 30.0, show: bool = True, title: str | None = None,
                    size: tuple[int, int] | None = None, **kwargs: Any) -> None:
         if not float(refresh_rate) > 0:
@@ -190,10 +192,9 @@ class ViewerNode(Node):
         self.size = tuple(size) if size is not None else self._default_size
         self._configure_viewer(**kwargs)
 
-    def _configure_viewer(self, **kwargs: Any) -> None:
-        """Viewer-specific parameters (subclasses)."""
-        if kwargs:
-            raise TypeError(f"{type(self).__name__} takes no parameter {', '.join(map(repr, kwargs))}")
+    def _configure_viewer(self) -> None:
+        # viewer-specific keyword parameters (subclasses); configure() shows them
+        pass
 
     def check_params(self, inputname: str, params: dict) -> None:
         """Refuse an input this viewer cannot draw (ValueError) for what ``_input_specs``

@@ -1,7 +1,7 @@
 """DigitalOscilloscope: the bits of a digital (packed uint8) stream as lanes of 0/1 traces."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -25,9 +25,9 @@ class DigitalOscilloscope(Oscilloscope):
     _input_specs: dict[str, dict] = {"signals": {"streamtype": ("digitalsignal",), "ndim": 2}}
     scalable = False
 
-    def _configure_viewer(self, bits: Sequence[int] | None = None, **kwargs) -> None:
-        kwargs.setdefault("auto_scale", False)
-        super()._configure_viewer(**kwargs)
+    def _configure_viewer(self, bits: Sequence[int] | None = None, auto_scale: bool = False,
+                          **kwargs: Any) -> None:
+        super()._configure_viewer(auto_scale=auto_scale, **kwargs)
         self.auto_scale_on = False
         self.bits = None if bits is None else [int(b) for b in bits]
 

@@ -2,14 +2,12 @@
 soak's node types register only when the soak (or a test) asks for them, small modules;
 acqflow.testing imports without pytest and Qt."""
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import acqflow
-from acqflow.testing import WaitTimeout, wait_for
+from acqflow.testing import WaitTimeout, run_python, wait_for
 
 PKG = Path(acqflow.__file__).parent
 
@@ -41,18 +39,18 @@ def test_soak_node_types_register_only_when_asked():
     code = ("import acqflow.bench.soak, acqflow.bench; from acqflow.dataflow.registry import _types; "
             "assert 'SoakSource' not in _types; import acqflow.bench.soaknodes; "
             "assert {'SoakSource', 'SoakRelay', 'SoakSink'} <= set(_types)")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    run_python(code)
 
 
 def test_testing_imports_without_pytest_and_qt_and_raises_a_clear_timeout():
-    code = ("import sys; sys.modules['pytest'] = None; sys.modules['PyQt5'] = None; "
+    code = ("import sys\n"
             "from acqflow.testing import wait_for, WaitTimeout\n"
             "try:\n    wait_for(lambda: False, timeout=0.05, message='the moon')\n"
             "except AssertionError as exc:\n    assert isinstance(exc, TimeoutError) and 'the moon' in str(exc)\n"
             "else:\n    raise SystemExit('no error')\n"
             "assert wait_for(lambda: 7) == 7\n"
             "assert not [m for m in sys.modules if m.startswith(('pyqtgraph', 'acqflow.viewers'))]")
-    subprocess.run([sys.executable, "-c", code], check=True)
+    run_python(code, block=["pytest", "PyQt5"])
 
 
 def test_wait_for_fails_the_test_under_pytest():

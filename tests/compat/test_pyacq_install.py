@@ -1,10 +1,10 @@
 """install(): ``import pyacq`` here and in processes started by the spawner or a Host."""
 import os
-import subprocess
 import sys
 
 import acqflow.compat.pyacq as compat
 from acqflow.rpc import ProcessSpawner
+from acqflow.testing import run_python
 
 
 def test_pyacq_is_the_compat_tree():
@@ -56,9 +56,7 @@ def test_without_install_children_have_no_pyacq():
             "import importlib.util as u\n"
             "with ProcessSpawner() as p:\n"
             "    print(p.client._import('importlib.util').find_spec('pyacq') is None)\n")
-    env = {k: v for k, v in os.environ.items() if k not in (compat.ENV_FLAG, compat.CHILD_IMPORTS)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=120)
+    out = run_python(code, env={compat.ENV_FLAG: None, compat.CHILD_IMPORTS: None})
     assert out.stdout.strip() == "True", out.stderr
 
 
@@ -81,3 +79,20 @@ def test_top_level_names_come_from_core_then_devices_then_viewers(monkeypatch):
     monkeypatch.delitem(vars(pyacq), "SomeDevice")
     with pytest.raises(AttributeError, match="NoSuchName"):
         pyacq.NoSuchName
+
+
+def test_widget_node_lives_in_pyacq_core_node_and_imports_qt_only_when_asked_for():
+    """As in pyacq, WidgetNode and _MyTestNodeQWidget are names of pyacq.core.node (one class
+    by every path, found by the node list too); Qt is imported only when one is asked for."""
+    code = ("import sys, acqflow.compat.pyacq as c; c.install()\n"
+            "from pyacq.core.node import Node\n"
+            "import pyacq.core, pyacq.core.nodelist as nodelist, pyacq.core.nodegroup\n"
+            "assert not {'pyqtgraph', 'PyQt5'} & set(sys.modules), 'Qt imported early'\n"
+            "from pyacq.core.node import WidgetNode\n"
+            "import pyacq, pyacq.core.node as node\n"
+            "assert WidgetNode is pyacq.core.WidgetNode is pyacq.WidgetNode is node.WidgetNode\n"
+            "assert nodelist.get_node_type('_MyTestNodeQWidget') is node._MyTestNodeQWidget\n"
+            "assert issubclass(node._MyTestNodeQWidget, WidgetNode) and issubclass(WidgetNode, Node)\n"
+            "print(WidgetNode.__module__, WidgetNode.__qualname__, node._MyTestNodeQWidget.__qualname__)\n")
+    out = run_python(code, env={"QT_QPA_PLATFORM": "offscreen"})
+    assert out.stdout.split() == ["acqflow.compat.pyacq.core.node", "WidgetNode", "_MyTestNodeQWidget"]

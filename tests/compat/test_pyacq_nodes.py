@@ -21,8 +21,8 @@ pytestmark = pytest.mark.usefixtures("pyacq_installed")
 
 
 def close_all(*nodes):
-    for n in nodes:
-        if n.running():
+    for n in nodes:                  # pyacq's nodes and acqflow's Epocher: state reads both
+        if n.state == "running":
             n.stop()
     for n in nodes:
         n.close()
@@ -301,14 +301,11 @@ def test_TriggerAccumulator():
 
 def test_devices_dsp_rec_import_without_qt_and_list_their_node_types():
     """pyacq.devices/dsp/rec import without Qt or OpenCV (imported when used); NODE_TYPES lists them."""
-    import subprocess
-    import sys
+    from acqflow.testing import run_python
     code = ("import sys, acqflow.compat.pyacq as c; c.install(); import pyacq.devices, pyacq.dsp, pyacq.rec; "
             "assert not {'pyqtgraph', 'PyQt5', 'cv2'} & set(sys.modules), sys.modules.keys(); "
             "print(sorted(pyacq.dsp.NODE_TYPES))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert "TriggerAccumulator" in out.stdout
+    assert "TriggerAccumulator" in run_python(code).stdout
 
 
 def test_pyacq_trigger_feeds_acqflow_epocher():

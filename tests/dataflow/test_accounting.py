@@ -195,7 +195,7 @@ def test_recorder_inputs_count_losses_before_the_end_of_the_recording(tmp_path):
     for _ in range(400):                 # the recorder is not reading yet: queues overflow
         out.send(np.zeros((50, 2), "float32"))
     rec.start()
-    out.close(timeout=5)
+    out.close(timeout=5000)
     deadline = time.monotonic() + 20
     while not rec.stats()["inputs"]["sig"]["ended"] and time.monotonic() < deadline:
         time.sleep(0.01)

@@ -1,4 +1,5 @@
 """Zero-copy sends, chunking, filters, restart, errors."""
+import logging
 import os
 
 import numpy as np
@@ -217,8 +218,8 @@ def test_recv_timeout_and_unanswered_connect():
     params = dict(out.params)
     inp.close()
     out.close()
-    with pytest.raises(TimeoutError, match="no output stream answered"):
-        InputStream().connect(params, timeout=0.3)
+    with pytest.raises(TimeoutError, match="no output stream answered .* within 300 ms"):
+        InputStream().connect(params, timeout=300)      # ms, as recv/poll
 
 
 def test_video_single_frame_without_time_axis():
@@ -264,7 +265,7 @@ def test_connect_works_when_descriptors_are_numbered_above_1024():
         out = OutputStream()
         out.configure(protocol="inproc", dtype="float32", shape=(-1, 2))
         inp = InputStream()
-        inp.connect(out, timeout=2.0)
+        inp.connect(out, timeout=2000)
         out.send(np.ones((3, 2), "float32"))
         assert inp.poll(2000)
         index, data = inp.recv()
@@ -313,3 +314,14 @@ def test_unnamed_output_error_reads_without_stray_space():
             out.send(np.zeros((3, 5), dtype="float32"))
     finally:
         out.close()
+
+
+def test_output_close_timeout_is_in_ms_like_recv(caplog):
+    """An input that is not reading cannot acknowledge the end: close(timeout) gives up
+    after ``timeout`` ms (streams' unit) and says so."""
+    out, inp = pair(dtype="float32", shape=(-1, 2))
+    out.send(np.zeros((2, 2), "float32"))
+    with caplog.at_level(logging.INFO, logger="acqflow.dataflow.transport"):
+        out.close(timeout=50)
+    assert "did not acknowledge end-of-stream within 50 ms" in caplog.text
+    inp.close()

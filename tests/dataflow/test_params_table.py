@@ -54,6 +54,18 @@ def test_a_bad_param_names_key_and_value():
         spec.Param("x", "wire")
 
 
+def test_param_problems_lists_every_bad_value_with_the_tables_messages():
+    assert spec.param_problems({"protocol": "tcp", "shape": [-1, 4], "units": "uV"}) == []
+    found = spec.param_problems({"protocol": "udp", "port": 70000, "shape": [-1, 0],
+                                 "sample_rate": "fast", "dtype": "float33"})
+    assert len(found) == 5, found
+    assert found[0] == "protocol='udp' is not one of tcp, inproc, ipc"
+    assert found[1] == "port must be '*' or an int in 1..65535, got 70000"
+    assert found[2].startswith("shape (-1, 0): every axis after the first")
+    assert found[3] == "sample_rate must be a number, got 'fast'"
+    assert "float33" in found[4]
+
+
 def test_one_default_fill():
     assert ringbuffer.default_fill is spec.default_fill
     assert streamdata.default_fill is spec.default_fill

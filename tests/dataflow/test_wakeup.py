@@ -264,7 +264,7 @@ def test_many_reader_processes_lose_nothing():
         n = 300
         for k in range(n):
             out.send(chunk(k))
-        out.close(timeout=20)
+        out.close(timeout=20_000)
         for r in readers:
             chunks, samples, dropped, total = json.loads(r.stdout.readline())
             assert (chunks, samples, dropped) == (n, 4 * n, 0)

@@ -1,6 +1,4 @@
 """BrainFlowBoard with BrainFlow's real library: SYNTHETIC_BOARD, PLAYBACK_FILE_BOARD, in a spawned group."""
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -8,6 +6,7 @@ import pytest
 
 from acqflow import InputStream
 from acqflow.dataflow.node import NodeStateError
+from acqflow.testing import run_python
 from tests.conftest import wait_for
 
 board_shim = pytest.importorskip("brainflow.board_shim")
@@ -125,11 +124,9 @@ def test_bad_board_and_params_give_one_line_errors():
 
 
 def test_missing_brainflow_names_the_extra():
-    code = ("import sys; sys.modules['brainflow'] = None\n"
-            "from acqflow.devices.brainflow import BrainFlowBoard\n"
+    code = ("from acqflow.devices.brainflow import BrainFlowBoard\n"
             "try:\n    BrainFlowBoard().configure()\nexcept ImportError as exc:\n    print(exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
+    out = run_python(code, block=["brainflow"])
     assert out.stdout.startswith("BrainFlowBoard needs the 'brainflow.board_shim' package: "
                                  "pip install acqflow[brainflow]")
 

@@ -2,18 +2,13 @@
 
 Layering: the import-linter contracts in pyproject.toml (tests/test_lint.py).
 """
-import subprocess
-import sys
-
 import acqflow
 import acqflow.devices
 import acqflow.nodes.lsl_outlet
+from acqflow.testing import run_python
 
 def test_import_needs_no_optional_library_and_errors_name_the_extra():
     code = r"""
-import sys
-for name in ("cv2", "sounddevice", "pylsl"):
-    sys.modules[name] = None                      # as if not installed
 import acqflow.devices, acqflow.nodes.lsl_outlet
 from acqflow.devices import AudioDevice, Camera, LSLInlet, SyntheticSignal
 from acqflow.nodes.lsl_outlet import LSLOutlet
@@ -25,9 +20,7 @@ for cls, kw in ((AudioDevice, {"input_device": 0}), (Camera, {"device": 0}),
     except ImportError as exc:
         print(exc)
 """
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
+    lines = run_python(code, block=["cv2", "sounddevice", "pylsl"]).stdout.splitlines()
     assert len(lines) == 4
     assert lines[0].startswith("AudioDevice needs the 'sounddevice' package: pip install acqflow[audio]")
     assert lines[1].startswith("Camera needs the 'cv2' package: pip install acqflow[video]")

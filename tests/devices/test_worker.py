@@ -42,3 +42,23 @@ def test_a_failing_step_is_the_device_loss_and_is_kept():
     assert isinstance(node.worker.error, OSError)
     node.close()
     sink.close()
+
+
+class Stuck(DeviceNode):
+    """A worker whose step waits for ``release``: stop() cannot end it before."""
+
+    def _start(self):
+        self.release = threading.Event()
+        self.worker = self.add_worker(lambda: self.release.wait(30) and False, "stuck")
+
+
+def test_worker_stop_timeout_is_in_ms_like_wait():
+    node = Stuck(name="stuck")
+    node.configure()
+    node.initialize()
+    node.start()
+    assert node.worker.stop(timeout=50) is False       # 50 ms, not 50 s: returns, loop still on
+    node.release.set()
+    assert node.worker.stop(timeout=10_000) is True
+    assert node.worker.wait(0)
+    node.close()

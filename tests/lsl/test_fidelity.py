@@ -1,15 +1,13 @@
 """LSL fidelity: source time stamps and a stable source_id on LSLOutlet, units and metadata on
 LSLInlet, liblsl's INFO lines kept off stderr; real liblsl peers in other processes."""
 import logging
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from acqflow import OutputStream
 from acqflow.dataflow import clock
+from acqflow.testing import run_python
 from tests.conftest import wait_for
 from tests.lsl.conftest import ROOT, Peer
 
@@ -125,21 +123,15 @@ def test_inlet_keeps_units_types_and_header(lsl_source, unique):
         src.stop()
 
 
-def run_child(code: str, **env) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ, PYTHONPATH=ROOT, **env), timeout=60)
-
-
 def test_liblsl_info_lines_stay_off_stderr(tmp_path):
     code = "from acqflow.lsl.info import visible_streams; visible_streams(0.2)"
-    r = run_child(code)
-    assert r.returncode == 0, r.stderr
+    r = run_python(code, cwd=ROOT)
     assert "INFO|" not in r.stderr
     cfg = tmp_path / "lsl_api.cfg"                      # a user's own [log] setting wins
     cfg.write_text("[log]\nlevel = 0\n")
-    r = run_child(code, LSLAPICFG=str(cfg))
+    r = run_python(code, cwd=ROOT, env={"LSLAPICFG": str(cfg)})
     assert "INFO|" in r.stderr
-    r = run_child(code, ACQFLOW_LSL_LOG="info")
+    r = run_python(code, cwd=ROOT, env={"ACQFLOW_LSL_LOG": "info"})
     assert "INFO|" in r.stderr
 
 

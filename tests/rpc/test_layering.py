@@ -3,10 +3,9 @@
 No pickle, no upward imports, Qt only in qtserver: the import-linter contracts in pyproject.toml
 (tests/test_lint.py); module size: tests/test_docs.py.
 """
-import subprocess
-import sys
-
 import acqflow.rpc
+from acqflow.testing import loaded_after_import
+
 
 def test_public_api():
     for name in ("RPCServer", "RPCClient", "ObjectProxy", "RemoteCallError", "ProcessSpawner",
@@ -15,8 +14,5 @@ def test_public_api():
 
 
 def test_import_is_light():
-    code = ("import sys, acqflow.rpc; bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('PyQt5', 'pyqtgraph') or m.startswith(('acqflow.nodes', 'acqflow.viewers', "
-            "'acqflow.devices', 'acqflow.storage'))]; print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded_after_import("acqflow.rpc", ["PyQt5", "pyqtgraph", "acqflow.nodes", "acqflow.viewers",
+                                               "acqflow.devices", "acqflow.storage"]) == []

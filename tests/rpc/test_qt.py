@@ -6,14 +6,13 @@ import textwrap
 import pytest
 
 from acqflow.rpc import ProcessSpawner, RPCServer
+from acqflow.testing import loaded_after_import
 
 pytestmark = pytest.mark.timeout(90)
 
 
 def test_importing_rpc_does_not_import_qt():
-    code = "import sys, acqflow.rpc; print('PyQt5' in sys.modules, 'acqflow.rpc.qtserver' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    assert loaded_after_import("acqflow.rpc", ["PyQt5", "acqflow.rpc.qtserver"]) == []
 
 
 def test_qt_child_runs_requests_in_gui_thread():

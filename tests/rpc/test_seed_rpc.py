@@ -1,12 +1,11 @@
 """The seed document's (pyacq-streams.rst) RPC examples, as written, with acqflow for pyacq."""
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import acqflow
+from acqflow.testing import run_python
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -39,8 +38,7 @@ def test_top_level_rpc_names():
     assert acqflow.ProcessSpawner is rpc.ProcessSpawner and acqflow.ObjectProxy is rpc.ObjectProxy
     code = ("import sys, acqflow; assert 'PyQt5' not in sys.modules; "
             "Q = acqflow.QtRPCServer; print(Q.__module__, 'PyQt5' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["acqflow.rpc.qtserver", "True"]
+    assert run_python(code).stdout.split() == ["acqflow.rpc.qtserver", "True"]
 
 
 def test_streaming_between_processes():
@@ -62,6 +60,4 @@ def test_streaming_between_processes():
 
 def test_seed_example_as_a_script():
     """The example as a whole program: it runs and the process exits cleanly."""
-    out = subprocess.run([sys.executable, "-c", SEED_EXAMPLE], capture_output=True, text=True,
-                         timeout=90)
-    assert out.returncode == 0, out.stderr
+    run_python(SEED_EXAMPLE, timeout=90)      # exits 0

@@ -144,9 +144,8 @@ def test_integer_stream_gaps_read_as_zero(tmp_path):
 
 def test_a_replaced_recording_is_refused_and_missing_dask_names_the_extra(tmp_path):
     import shutil
-    import subprocess
-    import sys
     from acqflow.storage import StorageError, dask_view
+    from acqflow.testing import run_python
     make_recording(tmp_path / "r", 20)
     arr = open_recording(tmp_path / "r")["sig"].to_dask()
     shutil.rmtree(tmp_path / "r")
@@ -154,12 +153,9 @@ def test_a_replaced_recording_is_refused_and_missing_dask_names_the_extra(tmp_pa
     dask_view._OPEN.clear()                               # as in a fresh worker process
     with pytest.raises(StorageError, match="not the .* this dask array was made from"):
         arr.compute(scheduler="threads")
-    code = ("import sys; sys.modules['dask'] = None; sys.modules['xarray'] = None\n"
-            "from acqflow.storage import open_recording\n"
+    code = ("from acqflow.storage import open_recording\n"
             f"s = open_recording({str(tmp_path / 'r')!r})['sig']\n"
             "for f in (s.to_dask, s.to_xarray):\n"
             "    try:\n        f()\n    except ImportError as exc:\n        print(exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    lines = out.stdout.splitlines()
+    lines = run_python(code, block=["dask", "xarray"]).stdout.splitlines()
     assert len(lines) == 2 and all("pip install acqflow[dask]" in line for line in lines)

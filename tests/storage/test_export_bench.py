@@ -1,8 +1,6 @@
 """Export to .npy/.csv/.wav, and lazy optional imports."""
 import ast
 import csv
-import subprocess
-import sys
 import wave
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import pytest
 
 from acqflow.storage import GapError, RecordingWriter, open_recording
 from acqflow.storage.export import to_csv, to_npy, to_wav
+from acqflow.testing import loaded_after_import
 from tests.storage.source import BOUNDS, analog, chunk_range, make_recording
 
 PKG = Path(__file__).resolve().parents[2] / "acqflow" / "storage"
@@ -92,10 +91,6 @@ def test_optional_libraries_are_imported_lazily():
                                     "acqflow.dataflow.clock"), (py, name)
                 if name.startswith(("cv2", "h5py", "tqdm")):
                     assert py.name in lazy.get(name, ()) and node.col_offset > 0, (py, name)
-    code = ("import sys, acqflow.storage as s, acqflow.storage.export, "
-            "acqflow.storage.export_video, acqflow.storage.export_hdf5, acqflow.storage.cli; "
-            "bad = [m for m in sys.modules if m.split('.')[0] in "
-            "('cv2', 'PyQt5', 'h5py', 'tqdm') or m.startswith(('acqflow.rpc', 'acqflow.nodes'))]; "
-            "print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert loaded_after_import(["acqflow.storage", "acqflow.storage.export", "acqflow.storage.export_video",
+                                "acqflow.storage.export_hdf5", "acqflow.storage.cli"],
+                               ["cv2", "PyQt5", "h5py", "tqdm", "acqflow.rpc", "acqflow.nodes"]) == []

@@ -2,21 +2,16 @@
 imports only downward, small modules, the page ships as package data and fetches nothing."""
 import pathlib
 import re
-import subprocess
-import sys
-
 import acqflow.web
+from acqflow.testing import run_python
 
 WEB = pathlib.Path(acqflow.web.__file__).parent
 
 
 def test_import_without_aiohttp_and_the_error_names_the_extra():
-    code = ("import sys; sys.modules['aiohttp'] = None\n"
-            "import acqflow.web\n"
+    code = ("import acqflow.web\n"
             "try:\n    acqflow.web.serve_web(None)\nexcept ImportError as exc:\n    print(exc)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stderr
-    assert "pip install acqflow[web]" in out.stdout
+    assert "pip install acqflow[web]" in run_python(code, block=["aiohttp"]).stdout
 
 
 def test_page_is_package_data_and_fetches_nothing_from_outside():

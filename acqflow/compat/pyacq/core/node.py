@@ -5,18 +5,24 @@ pyacq lets ``configure()`` be called in any state but running (also after
 both; acqflow's Node orders them strictly.  This Node keeps pyacq's flags while
 ``state`` still says where the node is, so node groups and the monitor describe it.  Its
 streams are ``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
+
+``WidgetNode`` (a Node that is a QWidget) and pyacq's test type ``_MyTestNodeQWidget`` live
+here too, as in pyacq, but are defined when first asked for, so that Qt stays optional.
 """
 from __future__ import annotations
 
+import threading
+
 from ....dataflow.node import Node as _Node
 from ....dataflow.node import NodeStateError
-from .nodelist import register_node_type
+from ....dataflow.registry import register_node_type
+from .states import PyacqStates
 from .stream import InputStream, OutputStream
 
 __all__ = ["Node", "NodeStateError", "WidgetNode"]
 
 
-class Node(_Node):
+class Node(PyacqStates, _Node):
     """A Node with pyacq's life-cycle rules (see the module docstring)."""
 
     def __init__(self, name: str = "", parent=None):
@@ -119,8 +125,46 @@ class _MyTestNode(_MyTest, Node):
 register_node_type(_MyTestNode)
 
 
+_QT_NAMES = ("WidgetNode", "_MyTestNodeQWidget")     # defined on first use (they import Qt)
+_qt_lock = threading.Lock()
+
+
+def _define_widget_nodes() -> None:
+    """Define ``WidgetNode`` and ``_MyTestNodeQWidget`` in this module (Qt comes through
+    acqflow.viewers) and register the test type, as importing pyacq's node module does."""
+    from ....viewers.base import QtWidgets
+
+    class WidgetNode(QtWidgets.QWidget, Node):
+        """Base class of nodes with a Qt user interface (create them in the GUI thread)."""
+
+        def __init__(self, parent=None, **kargs):
+            QtWidgets.QWidget.__init__(self, parent=parent)
+            Node.__init__(self, **kargs)
+
+        def close(self) -> None:
+            Node.close(self)
+            QtWidgets.QWidget.close(self)
+
+        def closeEvent(self, event) -> None:
+            if self.running():
+                self.stop()
+            if not self.closed():
+                Node.close(self)
+            event.accept()
+
+    class _MyTestNodeQWidget(_MyTest, WidgetNode):
+        pass
+
+    for cls in (WidgetNode, _MyTestNodeQWidget):
+        cls.__qualname__ = cls.__name__          # module-level names, as pyacq's
+    register_node_type(_MyTestNodeQWidget)
+    globals().update(WidgetNode=WidgetNode, _MyTestNodeQWidget=_MyTestNodeQWidget)
+
+
 def __getattr__(name: str):
-    if name in ("WidgetNode", "_MyTestNodeQWidget"):   # Qt only when asked for
-        from . import widgetnode
-        return getattr(widgetnode, name)
+    if name in _QT_NAMES:
+        with _qt_lock:
+            if name not in globals():
+                _define_widget_nodes()
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -70,7 +70,7 @@ class NodeGroup(_NodeGroup):
         """Remove a node (or node name) from the group; a running node is refused."""
         with self._lock:
             key = self._key(node)
-            if self.nodes[key].running():
+            if self.nodes[key].state == "running":
                 raise RuntimeError(f"refusing to remove node {key!r} while it is running")
             del self.nodes[key]
 
@@ -81,18 +81,18 @@ class NodeGroup(_NodeGroup):
     def start_all_nodes(self) -> None:
         """Start every node that is not running yet."""
         for node in list(self.nodes.values()):
-            if not node.running():
+            if node.state != "running":
                 node.start()
 
     def stop_all_nodes(self) -> None:
         """Stop every running node."""
         for node in list(self.nodes.values()):
-            if node.running():
+            if node.state == "running":
                 node.stop()
 
     def any_node_running(self) -> bool:
         """True if any node of the group runs."""
-        return any(node.running() for node in self.nodes.values())
+        return any(node.state == "running" for node in self.nodes.values())
 
     # acqflow's names, for the Manager and the graph tools
     start_all = start_all_nodes

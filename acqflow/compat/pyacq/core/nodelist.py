@@ -10,13 +10,12 @@ __all__ = ["register_node_type", "register_node_type_from_module", "all_nodes", 
            "node_type_names"]
 
 
-_QT_TYPES = ("_MyTestNodeQWidget",)    # registered by the Qt-importing widgetnode module
-
-
 def get_node_type(name: str) -> type:
-    """The class registered as ``name`` (pyacq's own test node types included)."""
-    if name in _QT_TYPES:
-        from . import widgetnode  # noqa: F401 - registers it
+    """The class registered as ``name`` (pyacq's own test node types included: the Qt one
+    is defined, and registered, by the node module when first asked for)."""
+    if name == "_MyTestNodeQWidget":
+        from . import node
+        return getattr(node, name)
     return registry.get_node_type(name)
 
 

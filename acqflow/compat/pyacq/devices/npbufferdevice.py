@@ -7,11 +7,12 @@ import numpy as np
 
 from ....dataflow.registry import register_node_type
 from ....devices.synthetic import SyntheticSignal
+from ..core.states import PyacqStates
 
 __all__ = ["NumpyDeviceBuffer"]
 
 
-class NumpyDeviceBuffer(SyntheticSignal):
+class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
     """Streams ``buffer`` (time, nb_channel) in an endless loop on output ``signals``.
 
     ``configure(nb_channel=16, sample_interval=0.001, chunksize=256, buffer=None,

@@ -7,6 +7,7 @@ import numpy as np
 
 from ....nodes.overlap import FiltfiltState
 from ....nodes.overlap import OverlapFiltfilt as _OverlapFiltfilt
+from ..core.states import PyacqStates
 from ._names import alias_streams
 from .sosfilter import ENGINES, HAVE_PYOPENCL, check_engine
 
@@ -36,7 +37,7 @@ class SosFiltfiltEngine:
 sosfiltfilt_engines = {name: SosFiltfiltEngine for name in ENGINES}
 
 
-class OverlapFiltfilt(_OverlapFiltfilt):
+class OverlapFiltfilt(PyacqStates, _OverlapFiltfilt):
     """Zero-phase filtering; ``configure(coefficients, engine='scipy', chunksize=None, overlapsize=None)``.
 
     ``overlapsize`` (samples) is the look-ahead of the backward pass (acqflow's

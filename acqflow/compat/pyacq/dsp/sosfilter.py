@@ -7,6 +7,7 @@ import numpy as np
 
 from ....nodes.filters import SosFilter as _SosFilter
 from ....nodes.filters import SosState
+from ..core.states import PyacqStates
 from ._names import alias_streams
 
 __all__ = ["SosFilter", "HAVE_PYOPENCL", "sosfilter_engines", "ENGINES", "SosFilterEngine"]
@@ -39,7 +40,7 @@ def check_engine(node_name: str, engine: str) -> None:
                          f"scipy; use one of {', '.join(ENGINES)})")
 
 
-class SosFilter(_SosFilter):
+class SosFilter(PyacqStates, _SosFilter):
     """Causal IIR filter; ``configure(coefficients, engine='scipy', chunksize=None)`` as pyacq's.
 
     ``coefficients`` is an (n_sections, 6) sos array (``scipy.signal.iirfilter(...,

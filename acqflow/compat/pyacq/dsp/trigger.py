@@ -15,6 +15,7 @@ from ....nodes.triggers import AnalogTrigger as _AnalogTrigger
 from ....nodes.triggers import DigitalTrigger as _DigitalTrigger
 from ....nodes.triggers import EdgeDetector
 from ....nodes.base import seconds_to_samples
+from ..core.states import PyacqStates
 from ._names import alias_streams
 from ._params import make_params
 
@@ -31,7 +32,7 @@ TRIGGER_PARAMS = [
 ]
 
 
-class _PyacqTrigger:
+class _PyacqTrigger(PyacqStates):
     """Mixin: pyacq's configure(max_size, emit_qt_signal), ``params`` tree, int64 event output."""
 
     _output_specs = {"output": {"streamtype": "event"}}

@@ -9,6 +9,7 @@ import numpy as np
 from ....dataflow.node import Node
 from ....dataflow.registry import register_node_type
 from ....dataflow.threadpoll import Signal, ThreadPollInput
+from ..core.states import PyacqStates
 from ._params import make_params
 
 __all__ = ["TriggerAccumulator", "ACCUMULATOR_PARAMS"]
@@ -20,7 +21,7 @@ ACCUMULATOR_PARAMS = [
 ]
 
 
-class TriggerAccumulator(Node):
+class TriggerAccumulator(PyacqStates, Node):
     """Keeps the last ``stack_size`` sweeps of ``signals`` around each event of ``events``.
 
     Inputs: ``signals`` (analogsignal) and ``events`` (int64 indexes, or a structured

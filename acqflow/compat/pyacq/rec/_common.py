@@ -9,10 +9,12 @@ from typing import Any
 import numpy as np
 
 from .... import __version__
+from ....dataflow.configsig import passes_kwargs_to
 from ....dataflow.inputstream import InputStream
 from ....dataflow.node import Node
 from ....dataflow.spec import make_dtype
 from ....dataflow.threadpoll import ThreadPollInput
+from ..core.states import PyacqStates
 
 __all__ = ["StreamsRecorder", "flush_dict"]
 
@@ -30,7 +32,7 @@ def _json_dtype(dtype: Any):
     return dt.name if dt.fields is None else [list(f) for f in dt.descr]
 
 
-class StreamsRecorder(Node):
+class StreamsRecorder(PyacqStates, Node):
     """Base of RawRecorder / AviRecorder: ``configure(streams, autoconnect=True, dirname=...)``
     makes one input per stream (named by ``_input_name(i)`` or the dict's keys), writes
     ``properties_file`` (per input: streamtype, dtype, shape, sample_rate, start_index)
@@ -47,6 +49,7 @@ class StreamsRecorder(Node):
         self._annotations: dict = {}
         self.threads: list[ThreadPollInput] = []
 
+    @passes_kwargs_to("_configure_recorder")
     def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None,
                    **kwargs: Any) -> None:
         if dirname is None:
@@ -69,9 +72,9 @@ class StreamsRecorder(Node):
                 inp.connect(stream)
         self.streams, self.dirname = streams, str(dirname)
 
-    def _configure_recorder(self, **kwargs: Any) -> None:
-        if kwargs:
-            raise TypeError(f"{type(self).__name__} takes no parameter {', '.join(map(repr, kwargs))}")
+    def _configure_recorder(self) -> None:
+        # recorder-specific keyword parameters (subclasses); configure() shows them
+        pass
 
     @staticmethod
     def _input_name(i: int) -> str:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.states import PyacqStates
+
 __all__ = ["PyacqViewer"]
 
 
-class PyacqViewer:
+class PyacqViewer(PyacqStates):
     """Mixin for an acqflow ViewerNode: ``configure(with_user_dialog=True, ...)``, no window shown
     until ``show()`` (pyacq's viewers are widgets), ``params_controller`` (a window with the
     ``params`` trees, opened by ``show_params_controller()``), and the widget's own methods

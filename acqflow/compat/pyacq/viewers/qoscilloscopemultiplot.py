@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 from pyqtgraph.parametertree import Parameter
@@ -21,9 +22,8 @@ class QOscilloscopeMultiPlot(QOscilloscope):
     ``[ylim_min, ylim_max]`` fills the band; ``auto_scale()`` fits each range to the data shown.
     """
 
-    def _configure_viewer(self, **kwargs) -> None:
-        kwargs.setdefault("auto_scale", False)
-        super()._configure_viewer(**kwargs)
+    def _configure_viewer(self, auto_scale: bool = False, **kwargs: Any) -> None:
+        super()._configure_viewer(auto_scale=auto_scale, **kwargs)
 
     def make_widget(self):
         widget = super().make_widget()

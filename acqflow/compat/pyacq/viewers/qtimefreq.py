@@ -85,7 +85,7 @@ class QTimeFreq(PyacqViewer, TimeFrequencyViewer):
 
     def _stop(self) -> None:
         super()._stop()
-        if self.worker is not None and self.worker.running():
+        if self.worker is not None and self.worker.running:     # an acqflow node
             self.worker.stop()
 
     def _close(self) -> None:

@@ -1,0 +1,51 @@
+"""acqflow.hooks: a lower layer calls a higher one through a registered provider, never by
+importing it (Manager.serve_web -> acqflow.web; `acqflow run --monitor` -> acqflow.viewers)."""
+import pytest
+
+import acqflow
+from acqflow import hooks
+from acqflow.manager import Manager
+from acqflow.testing import loaded_after_import, run_python
+
+
+@pytest.fixture
+def restore_hooks():
+    saved = dict(hooks._loaders)
+    yield
+    hooks._loaders.clear()
+    hooks._loaders.update(saved)
+
+
+def test_the_package_root_provides_the_web_monitor_and_the_graph_window():
+    assert hooks.provided() == sorted([hooks.WEB_MONITOR, hooks.GRAPH_WINDOW])
+    import acqflow.web
+    assert hooks.get(hooks.WEB_MONITOR) is acqflow.web.serve_web
+    assert acqflow.__name__ == "acqflow"
+
+
+def test_a_missing_hook_is_a_clear_acqflow_error_naming_it(restore_hooks):
+    with pytest.raises(hooks.MissingHook, match="no provider for hook 'nothing-here'") as info:
+        hooks.get("nothing-here")
+    assert isinstance(info.value, acqflow.Error) and isinstance(info.value, LookupError)
+    with pytest.raises(TypeError, match="loader must be callable"):
+        hooks.provide("x", "acqflow.web:serve_web")
+
+
+def test_manager_serve_web_calls_the_registered_provider(restore_hooks):
+    calls = []
+
+    def fake_serve_web(manager, address, token=None, **kwargs):
+        calls.append((manager, address, token, kwargs))
+        return "served"
+
+    hooks.provide(hooks.WEB_MONITOR, lambda: fake_serve_web)
+    with Manager() as manager:
+        assert manager.serve_web("127.0.0.1:0", token="t", announce=False) == "served"
+    assert calls == [(manager, "127.0.0.1:0", "t", {"announce": False})]
+
+
+def test_the_manager_layer_imports_neither_web_nor_viewers_until_a_hook_is_asked_for():
+    assert loaded_after_import("acqflow.manager.run", ["acqflow.web", "acqflow.viewers", "aiohttp"]) == []
+    code = ("import sys\nfrom acqflow import hooks\n"
+            "print(hooks.get(hooks.WEB_MONITOR).__module__, 'acqflow.viewers' in sys.modules)\n")
+    assert run_python(code).stdout.split() == ["acqflow.web", "False"]
