@@ -11,6 +11,7 @@ import msgpack
 import numpy as np
 
 from . import clock
+from .clock import SenderClock
 from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
 from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
@@ -37,7 +38,7 @@ def _params_of(output) -> dict:
     return dict(params)
 
 
-class InputStream:
+class InputStream(SenderClock):
     """Receives the chunks of one OutputStream, in order, and reports any loss.
 
     ``recv()`` returns ``(index, data)``: ``index`` is the absolute count after the
@@ -439,33 +440,6 @@ class InputStream:
     def get_array_slice(self, index: int, length: int) -> np.ndarray:
         """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
         return self._ring()[index - length:index]
-
-    # -- clocks --------------------------------------------------------------
-    @property
-    def clock_id(self) -> str | None:
-        """Id of the sender's clock (``params['clock_id']``), None for old senders."""
-        return self.params.get("clock_id")
-
-    def clock_offset(self) -> tuple[float, float] | None:
-        """``(offset, uncertainty)`` in s of the sender's clock relative to this process's
-        (sender - receiver), as estimated by the Manager's clock sync; None if unknown."""
-        cid = self.clock_id
-        return (0.0, 0.0) if cid is None else clock.offset_to(cid)
-
-    def to_local(self, t: float) -> float | None:
-        """A timestamp on the sender's clock converted to this process's clock (None
-        while no estimate is known for the sender's clock)."""
-        cid = self.clock_id
-        if cid is None:
-            return t
-        est = clock.offset_to(cid, t)
-        return None if est is None else t - est[0]
-
-    @property
-    def last_send_time_local(self) -> float | None:
-        """``last_send_time`` converted to this process's clock (see :meth:`to_local`)."""
-        t = self.last_send_time
-        return None if t is None else self.to_local(t)
 
     @property
     def buffer(self) -> RingBuffer | None:
