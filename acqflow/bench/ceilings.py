@@ -6,10 +6,15 @@
 - :func:`zmq_pubsub_rate`: a bare pyzmq PUB/SUB pair between two processes with the
   socket options acqflow's streams use (high-water marks, no drop), the payload sent
   zero-copy and read by the receiver: the ceiling of a tcp/ipc row.
+- :func:`bare_hop_latency`: the floor of a same-host hop in Python: a paced writer
+  copies 2 KiB into shared memory, publishes one record and writes one byte to a
+  pipe; a reader in another process wakes in ``poll()``, reads the byte and the
+  record and copies the chunk out (no checks, no accounting): beside ``--hops``.
 """
 from __future__ import annotations
 
 import os
+import select
 import subprocess
 import sys
 import tempfile
@@ -18,7 +23,7 @@ import time
 import numpy as np
 import zmq
 
-__all__ = ["ring_copy_rate", "zmq_pubsub_rate"]
+__all__ = ["ring_copy_rate", "zmq_pubsub_rate", "bare_hop_latency"]
 
 
 def ring_copy_rate(chunk: np.ndarray, buffer_size: int, double: bool = False, touch: bool = True,
@@ -116,5 +121,79 @@ def zmq_pubsub_rate(nbytes: int, protocol: str = "tcp", hwm: int = 16, seconds: 
             os.rmdir(tmp)
 
 
+_HOP_SHAPE = (32, 8)                # float64: 2 KiB, as the hop bench
+_HOP_RING = 4096
+
+
+def bare_hop_latency(rate: float = 2000.0, seconds: float = 3.0) -> np.ndarray:
+    """Latencies (s, after a 10 % warm-up) of the bare Python hop described above,
+    paced at ``rate`` chunks/s: what is left for a stream's own work within a target."""
+    from multiprocessing import shared_memory
+    from .harness import paced
+    shm = shared_memory.SharedMemory(create=True, size=64 + _HOP_RING * 64)
+    words = shm.buf[:64].cast("q")
+    ring = np.ndarray((_HOP_RING,) + _HOP_SHAPE[1:], np.float64, buffer=shm.buf, offset=64)
+    r, w = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.ceilings", "hop", shm.name, str(r)],
+                            stdout=subprocess.PIPE, text=True, pass_fds=(r,))
+    os.close(r)
+    try:
+        proc.stdout.readline()                                # attached
+        chunk = np.zeros(_HOP_SHAPE)
+        n = _HOP_SHAPE[0]
+        head = 0
+        for k in paced(seconds, rate):
+            chunk[0, 0] = time.time()
+            p = head % _HOP_RING
+            ring[p:p + n] = chunk
+            head += n
+            words[1] = head
+            words[0] = k + 1
+            os.write(w, b"\x01")
+        words[2] = 1
+        os.write(w, b"\x01")
+        out = np.array([float(x) for x in proc.stdout.read().split()])
+        proc.wait(30)
+        return out[len(out) // 10:]
+    finally:
+        os.close(w)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        del ring
+        words.release()
+        shm.close()
+        shm.unlink()
+
+
+def _hop_reader(name: str, fd: int) -> None:
+    """Child of bare_hop_latency: wake, read the record, copy the chunk out, stamp."""
+    from multiprocessing import resource_tracker, shared_memory
+    shm = shared_memory.SharedMemory(name=name)
+    resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    words = shm.buf[:64].cast("q")
+    ring = np.ndarray((_HOP_RING,) + _HOP_SHAPE[1:], np.float64, buffer=shm.buf, offset=64)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    dst = np.empty(_HOP_SHAPE)
+    n, seen, lat = _HOP_SHAPE[0], 0, []
+    print("ready", flush=True)
+    while not words[2]:
+        poller.poll(100)
+        os.read(fd, 4096)
+        while words[0] > seen:
+            p = (words[1] - n) % _HOP_RING
+            np.copyto(dst, ring[p:p + n])
+            lat.append(time.time() - dst[0, 0])
+            seen += 1
+    print(" ".join(f"{x:.7f}" for x in lat), flush=True)
+    del ring
+    words.release()
+    shm.close()
+
+
 if __name__ == "__main__":
-    _publisher(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))
+    if sys.argv[1] == "hop":
+        _hop_reader(sys.argv[2], int(sys.argv[3]))
+    else:
+        _publisher(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]))

@@ -20,6 +20,7 @@ from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.outputstream import OutputStream
 from . import harness
+from .ceilings import bare_hop_latency
 
 __all__ = ["run_chain", "main_hops"]
 
@@ -47,7 +48,7 @@ def _device(cfg: dict) -> None:
 
 
 def _relay(cfg: dict) -> None:
-    inp = InputStream()
+    inp = InputStream(spin=cfg["spin"])
     inp.connect(json.loads(sys.stdin.readline()))
     out = OutputStream(name="relay")
     out.configure(**_out_params(cfg["protocol"], cfg["mode"]))
@@ -68,11 +69,12 @@ def _spawn(role: str, cfg: dict) -> subprocess.Popen:
 
 
 def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: str = "tcp",
-              mode: str = "sharedmem") -> dict[str, Any]:
-    """Run the chain once; end-to-end latencies (after a 10 % warm-up) and counts."""
+              mode: str = "sharedmem", spin: float = 0.0) -> dict[str, Any]:
+    """Run the chain once; end-to-end latencies (after a 10 % warm-up) and counts.
+    ``spin`` (ms): every reader's InputStream.spin (busy-wait before sleeping)."""
     if hops < 1:
         raise ValueError(f"--hops must be at least 1, not {hops}")
-    cfg = dict(protocol=protocol, mode=mode, rate=rate, seconds=seconds)
+    cfg = dict(protocol=protocol, mode=mode, rate=rate, seconds=seconds, spin=spin)
     procs = [_spawn("device", cfg)]
     try:
         params = json.loads(procs[0].stdout.readline())
@@ -82,7 +84,7 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
             relay.stdin.flush()
             params = json.loads(relay.stdout.readline())
             procs.append(relay)
-        inp = InputStream()
+        inp = InputStream(spin=spin)
         inp.connect(params)
         procs[0].stdin.write("go\n")
         procs[0].stdin.flush()
@@ -108,6 +110,7 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
                 p.wait()
     kept = np.array(lat[len(lat) // 10:]) * 1e6
     return {"hops": hops, "processes": hops + 1, "protocol": protocol, "transfermode": mode, "rate": rate,
+            "spin_ms": spin,
             "chunk_bytes": int(np.prod(SHAPE)) * 8, "sent": sent, "received": len(lat), "dropped": dropped,
             "p50_us": harness.pct(kept, 50), "p90_us": harness.pct(kept, 90),
             "p99_us": harness.pct(kept, 99), "max_us": float(kept.max()) if len(kept) else None,
@@ -119,13 +122,23 @@ def main_hops(args) -> int:
     if args.hops < 1:
         print(f"acqflow bench: --hops must be at least 1, not {args.hops}", file=sys.stderr)
         return 2
-    r = run_chain(args.hops, args.hop_rate, args.hop_seconds, args.hop_protocol, args.hop_mode)
+    if not args.hop_spin >= 0:
+        print(f"acqflow bench: --hop-spin must be >= 0 ms, not {args.hop_spin}", file=sys.stderr)
+        return 2
+    r = run_chain(args.hops, args.hop_rate, args.hop_seconds, args.hop_protocol, args.hop_mode, args.hop_spin)
     print(f"chain: device -> {args.hops - 1} relay(s) -> sink: {r['hops']} hops, {r['processes']} processes, "
           f"{r['protocol']} {r['transfermode']}, 2 KiB chunks at {r['rate']:g}/s for {args.hop_seconds:g} s, "
-          f"reader reads every chunk; on {harness.machine()}")
+          f"reader reads every chunk{f', readers spin {args.hop_spin:g} ms' if args.hop_spin else ''}; "
+          f"on {harness.machine()}")
     print(f"  end to end: p50 {r['p50_us']:.0f} us, p90 {r['p90_us']:.0f} us, p99 {r['p99_us']:.0f} us, "
           f"max {r['max_us']:.0f} us (p50 per hop {r['per_hop_p50_us']:.0f} us)")
     print(f"  sent {r['sent']}, received {r['received']}, dropped {r['dropped']}")
+    if not args.no_ceilings:
+        floor = bare_hop_latency(args.hop_rate, min(args.hop_seconds, 3.0)) * 1e6
+        r["bare_hop_p50_us"] = harness.pct(floor, 50)
+        r["bare_hop_p99_us"] = harness.pct(floor, 99)
+        print(f"  floor, a bare Python hop (copy in, one record, one pipe byte, poll, copy out; nothing "
+              f"else): p50 {r['bare_hop_p50_us']:.0f} us, p99 {r['bare_hop_p99_us']:.0f} us per hop")
     harness.write_json(args.json, r)
     return 0 if r["received"] == r["sent"] and not r["dropped"] else 1
 

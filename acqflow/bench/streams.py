@@ -309,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hop-seconds", type=float, default=5.0, help="sending time of the chain (5)")
     parser.add_argument("--hop-protocol", default="tcp", choices=["tcp", "ipc"])
     parser.add_argument("--hop-mode", default="sharedmem", choices=["plaindata", "sharedmem"])
+    parser.add_argument("--hop-spin", type=float, default=0.0, metavar="MS",
+                        help="readers busy-wait this long (ms) before sleeping (InputStream(spin=))")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:

@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 
 __all__ = ["now", "clock_id", "ClockEstimate", "set_offsets", "offsets", "offset_to", "relative",
-           "to_local", "TEST_OFFSET", "ENV_OFFSET", "ENV_ID"]
+           "to_local", "TEST_OFFSET", "ENV_OFFSET", "ENV_ID", "SenderClock"]
 
 ENV_OFFSET = "ACQFLOW_CLOCK_OFFSET"
 ENV_ID = "ACQFLOW_CLOCK_ID"
@@ -152,3 +152,37 @@ def to_local(t: float, source: str) -> float:
                        f"{_CLOCK_ID!r}; known: {', '.join(_table) or 'none'}): is a Manager "
                        f"synchronising clocks?")
     return t - est[0]
+
+
+class SenderClock:
+    """An input's view of its sender's clock (mixed into InputStream): the sender's
+    clock id from ``params`` and conversions of its timestamps to this process's clock."""
+
+    params: dict
+    last_send_time: float | None
+
+    @property
+    def clock_id(self) -> str | None:
+        """Id of the sender's clock (``params['clock_id']``), None for old senders."""
+        return self.params.get("clock_id")
+
+    def clock_offset(self) -> tuple[float, float] | None:
+        """``(offset, uncertainty)`` in s of the sender's clock relative to this process's
+        (sender - receiver), as estimated by the Manager's clock sync; None if unknown."""
+        cid = self.clock_id
+        return (0.0, 0.0) if cid is None else offset_to(cid)
+
+    def to_local(self, t: float) -> float | None:
+        """A timestamp on the sender's clock converted to this process's clock (None
+        while no estimate is known for the sender's clock)."""
+        cid = self.clock_id
+        if cid is None:
+            return t
+        est = offset_to(cid, t)
+        return None if est is None else t - est[0]
+
+    @property
+    def last_send_time_local(self) -> float | None:
+        """``last_send_time`` converted to this process's clock (see :meth:`to_local`)."""
+        t = self.last_send_time
+        return None if t is None else self.to_local(t)

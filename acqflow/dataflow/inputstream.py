@@ -11,6 +11,7 @@ import msgpack
 import numpy as np
 
 from . import clock
+from .clock import SenderClock
 from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
 from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
@@ -37,7 +38,7 @@ def _params_of(output) -> dict:
     return dict(params)
 
 
-class InputStream:
+class InputStream(SenderClock):
     """Receives the chunks of one OutputStream, in order, and reports any loss.
 
     ``recv()`` returns ``(index, data)``: ``index`` is the absolute count after the
@@ -48,10 +49,18 @@ class InputStream:
     closed, before a reconnect); losses at the end of a stream are counted too.
     ``malformed`` counts messages skipped as nonsense (``last_malformed`` says why), ``stale``
     chunks dropped for waiting over ``max_queue_s``, ``stream_changes`` reconnects to another output.
+
+    ``spin`` (ms, default 0) makes ``recv``/``poll`` of a same-host sharedmem input
+    busy-wait that long for the next chunk before sleeping: lower latency for a
+    closed loop, at the cost of a core (see docs/streams.md, "Same-host wake-up").
     """
 
-    def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None):
+    def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None,
+                 spin: float = 0.0):
         self.spec = dict(spec or {})
+        if not (isinstance(spin, (int, float)) and 0 <= spin < math.inf):
+            raise ValueError(f"spin must be a number of ms >= 0, not {spin!r}")
+        self.spin = float(spin)
         self.node = node
         self.name = name
         self.params: dict[str, Any] = {}
@@ -323,16 +332,17 @@ class InputStream:
         Raises TimeoutError when nothing arrives, StreamClosed when the output closed
         (after counting what was lost before its end).
         """
-        self._check_connected()
-        sharedmem = self._shm is not None
+        if not self.connected:
+            self._check_connected()
+        shm = self._shm
         if return_data is None:
-            return_data = not sharedmem
+            return_data = shm is None
         if self._slot is not None and self._last_index is not None:
             self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
         while True:
             got, self._peeked = self._peeked, None
             if got is None:
-                got = self._next(timeout)
+                got = next_woken(self, timeout) if self._wake is not None else self._next(timeout)
                 if got is None:
                     raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
             head, frames = got
@@ -342,7 +352,8 @@ class InputStream:
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
             start = head.index - head.nsamples
-            self._account(head.seq, start, head.index)
+            if self._last_index is not None and start > self._last_index:
+                self._account(head.seq, start, head.index)
             self._last_seq = head.seq
             sent = head.send_time
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
@@ -350,16 +361,16 @@ class InputStream:
                 sent = sent - est[0] if est is not None else None
             latency = None if sent is None else clock.now() - sent
             data = None
-            if sharedmem:
-                if start < self._shm.first_index():
-                    self._lost(start, head.index, "overrun")
-                    continue
+            if shm is not None:
                 if return_data or self._buffer is not None:
                     try:
-                        data = self._shm.read(start, head.index)
+                        data = shm.read(start, head.index)     # checked against overwrites
                     except OverrunError:
                         self._lost(start, head.index, "overrun")
                         continue
+                elif start < shm.first_index():
+                    self._lost(start, head.index, "overrun")
+                    continue
             else:
                 if latency is not None and latency > self._max_age and self._is_stale(head.send_time):
                     self.stale += 1               # the queue spans more than max_queue_s: drop it
@@ -382,6 +393,7 @@ class InputStream:
             return head.index, (data if return_data else None)
 
     def _account(self, seq: int, start: int, stop: int) -> None:
+        """Count the samples before ``start`` that never arrived (a gap), by cause."""
         if self._last_index is None:
             return
         if start > self._last_index:
@@ -428,33 +440,6 @@ class InputStream:
     def get_array_slice(self, index: int, length: int) -> np.ndarray:
         """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
         return self._ring()[index - length:index]
-
-    # -- clocks --------------------------------------------------------------
-    @property
-    def clock_id(self) -> str | None:
-        """Id of the sender's clock (``params['clock_id']``), None for old senders."""
-        return self.params.get("clock_id")
-
-    def clock_offset(self) -> tuple[float, float] | None:
-        """``(offset, uncertainty)`` in s of the sender's clock relative to this process's
-        (sender - receiver), as estimated by the Manager's clock sync; None if unknown."""
-        cid = self.clock_id
-        return (0.0, 0.0) if cid is None else clock.offset_to(cid)
-
-    def to_local(self, t: float) -> float | None:
-        """A timestamp on the sender's clock converted to this process's clock (None
-        while no estimate is known for the sender's clock)."""
-        cid = self.clock_id
-        if cid is None:
-            return t
-        est = clock.offset_to(cid, t)
-        return None if est is None else t - est[0]
-
-    @property
-    def last_send_time_local(self) -> float | None:
-        """``last_send_time`` converted to this process's clock (see :meth:`to_local`)."""
-        t = self.last_send_time
-        return None if t is None else self.to_local(t)
 
     @property
     def buffer(self) -> RingBuffer | None:

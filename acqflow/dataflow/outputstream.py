@@ -272,7 +272,7 @@ class OutputStream:
             if self._publisher.block:     # nor the data nor the record a reader still needs
                 self._slots.wait_until(max(end - self._ring.size, self._wake.index_to_overwrite(seq)),
                                        lambda: not self.configured)
-            self._ring.new_chunk(data, end)
+            self._ring.append(data, end)             # dtype and shape checked in send()
             t = clock.now()
             self._wake.publish(seq, end, n, t)      # same-host inputs: records + wake-up
             self._publisher.announce(lambda: pack_header(SHARED, seq, end, n, t, self._dtype_spec,

@@ -46,14 +46,15 @@ class RingBuffer:
         self._segment: Segment | None = None
         if shmem is True:
             shmem = "create"
+        # ring state words (memoryviews: scalar access per chunk costs a third of numpy's)
         if shmem is None:
-            self._meta = np.zeros(8, np.int64)
+            self._meta = memoryview(bytearray(64)).cast("q")
         elif shmem == "create":
             self._segment = Segment.create(int(np.prod(memory_shape)) * self.dtype.itemsize)
-            self._meta = self._segment.header
+            self._meta = self._segment.words
         else:
             self._segment = Segment.attach(shmem)
-            self._meta = self._segment.header
+            self._meta = self._segment.words
             found = (int(self._meta[_SIZE]), bool(self._meta[_DOUBLE]), int(self._meta[_SAMPLE_BYTES]))
             if found != (self.size, self.double, sample_bytes):
                 self._meta = None
@@ -61,7 +62,7 @@ class RingBuffer:
                 raise ValueError(f"shared ring {shmem!r} has (size, double, bytes/sample)={found}, "
                                  f"expected {(self.size, self.double, sample_bytes)}")
         if shmem is None or shmem == "create":
-            self._meta[_SIZE], self._meta[_DOUBLE] = self.size, self.double
+            self._meta[_SIZE], self._meta[_DOUBLE] = self.size, int(self.double)
             self._meta[_SAMPLE_BYTES] = sample_bytes
         if shmem is None:
             raw = np.empty(memory_shape, self.dtype)
@@ -84,11 +85,12 @@ class RingBuffer:
 
     def index(self) -> int:
         """Absolute index one past the newest written sample."""
-        return int(self._meta[_HEAD])
+        return self._meta[_HEAD]
 
     def first_index(self) -> int:
         """Absolute index of the oldest sample still readable (writes in progress count)."""
-        return max(int(self._meta[_START]), int(self._meta[_PENDING]) - self.size)
+        meta = self._meta
+        return max(meta[_START], meta[_PENDING] - self.size)
 
     def reset_index(self, index: int) -> None:
         """Start an empty ring at absolute ``index`` (nothing before it is readable)."""
@@ -108,25 +110,31 @@ class RingBuffer:
         if data.shape[1:] != self.shape[1:]:
             raise ValueError(f"chunk shape {data.shape} does not match ring sample shape "
                              f"{self.shape[1:]} (time axis first)")
+        if data.shape[0] > self.size:
+            raise ValueError(f"chunk of {data.shape[0]} samples is longer than the ring ({self.size})")
+        self.append(data, index)
+
+    def append(self, data: np.ndarray, index: int | None = None) -> None:
+        """new_chunk() for a caller that already checked dtype, sample shape and length
+        (an OutputStream: its per-chunk path)."""
+        meta = self._meta
+        head = meta[_HEAD]
         n = data.shape[0]
-        if n > self.size:
-            raise ValueError(f"chunk of {n} samples is longer than the ring ({self.size})")
-        head = self.index()
         index = head + n if index is None else int(index)
         start = index - n
         if start < head:
             raise ValueError(f"chunk ending at index {index} overlaps data already written "
                              f"(head is {head})")
-        if head == self._meta[_START] and start > head:
-            self._meta[_START] = start        # nothing written yet: no gap to fill
+        if head == meta[_START] and start > head:
+            meta[_START] = start        # nothing written yet: no gap to fill
             head = start
-        self._meta[_PENDING] = index
+        meta[_PENDING] = index
         fill_from = max(head, index - self.size)
         if fill_from < start:
             self._write(fill_from, np.full((start - fill_from,) + self.shape[1:], self.fill, self.dtype))
         if n:
             self._write(start, data)
-        self._meta[_HEAD] = index
+        meta[_HEAD] = index
 
     def _write(self, start: int, data: np.ndarray) -> None:
         size, n = self.size, data.shape[0]
@@ -235,7 +243,14 @@ class RingBuffer:
         Raises OverrunError when the writer overwrote (part of) the range, so torn
         or stale data is never returned as valid.
         """
-        data = np.array(self[start:stop], copy=True)
+        meta = self._meta
+        first = max(meta[_START], meta[_PENDING] - self.size)
+        self._in_window(start, stop, first, meta[_HEAD])
+        p, n = start % self.size, stop - start
+        if self.double or p + n <= self.size:
+            data = np.array(self._buffer[p:p + n], copy=True)
+        else:
+            data = self._view(start, stop)           # joined: a copy already
         if start < self.first_index():
             raise OverrunError(f"samples [{start}:{stop}] were overwritten while being read "
                                f"(readable window now starts at {self.first_index()})")
@@ -245,7 +260,7 @@ class RingBuffer:
         """Release the shared segment (the creator also unlinks it)."""
         if self._segment is not None:
             self._buffer = None
-            self._meta = self._meta.copy()
+            self._meta = memoryview(bytearray(self._meta[:8].tobytes())).cast("q")
             self._segment.close()
             self._segment = None
 

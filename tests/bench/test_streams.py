@@ -76,9 +76,18 @@ def test_hops_command_line(tmp_path):
                      "--hop-mode", "plaindata", "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert "2 hops, 3 processes" in result.stdout and "end to end: p50" in result.stdout
-    assert json.loads(out.read_text())["results"]["transfermode"] == "plaindata"
+    assert "floor, a bare Python hop" in result.stdout
+    r = json.loads(out.read_text())["results"]
+    assert r["transfermode"] == "plaindata" and 0 < r["bare_hop_p50_us"] <= r["bare_hop_p99_us"]
     bad = acqflow("bench", "--hops", "0")
     assert bad.returncode == 2 and "--hops must be at least 1, not 0" in bad.stderr
+    bad = acqflow("bench", "--hops", "1", "--hop-spin", "-1")
+    assert bad.returncode == 2 and "--hop-spin must be >= 0 ms, not -1.0" in bad.stderr
+
+
+def test_spinning_readers_in_the_chain():
+    r = run_chain(2, rate=500, seconds=0.3, spin=0.5)
+    assert r["spin_ms"] == 0.5 and r["sent"] == r["received"] > 0 and r["dropped"] == 0
 
 
 def test_overload_in_drop_mode_accounts_received_plus_dropped_against_sent(capsys):

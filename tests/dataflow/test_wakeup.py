@@ -1,11 +1,13 @@
 """The same-host wake-up of sharedmem streams (acqflow/dataflow/wakeup.py): records in the
 segment and a FIFO per reader, with the stream contract kept (loss accounting, block and
 drop, readers and writers dying, many readers, poll, ThreadPollInput)."""
+import fcntl
 import json
 import os
 import signal
 import subprocess
 import sys
+import termios
 import threading
 
 import numpy as np
@@ -195,6 +197,60 @@ def test_block_mode_never_laps_a_slow_reader():
     assert got == [float(k) for k in range(n)] and inp.dropped == 0
     inp.close()
     out.close()
+
+
+def test_a_reader_whose_fifo_filled_up_still_wakes_for_the_next_chunk():
+    """Wake-up bytes are read only before waiting (off the latency path): a FIFO that
+    filled up (the writer then skips its byte) must still wake the reader afterwards."""
+    out = output("block", buffer_size=1 << 16)
+    inp = InputStream()
+    inp.connect(out)
+    k = 0
+    while k < 137 * (RECORDS // 2):              # more chunks than a FIFO holds bytes (64 KiB)
+        out.send(chunk(k, 1))
+        k += 1
+        if k % (RECORDS // 2) == 0:
+            for _ in range(RECORDS // 2):
+                inp.recv(timeout=5000)
+    buf = bytearray(4)
+    fcntl.ioctl(inp._wake.fd, termios.FIONREAD, buf)
+    assert int.from_bytes(buf, "little") >= 60000     # never drained while records kept coming
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(inp.recv(timeout=20000, return_data=True)))
+    waiter.start()
+    out.send(chunk(7, 1))
+    waiter.join(30)
+    assert got and got[0][0] == k + 1 and float(got[0][1][0, 0]) == 7.0
+    assert inp.dropped == 0 and inp.received_samples == k + 1
+    inp.close()
+    out.close()
+
+
+def test_a_spinning_reader_gets_every_chunk_and_still_times_out_and_ends():
+    with pytest.raises(ValueError, match="spin must be a number of ms >= 0, not -1"):
+        InputStream(spin=-1)
+    out = output()
+    inp = InputStream(spin=2.0)          # busy-waits 2 ms before sleeping
+    inp.connect(out)
+    with pytest.raises(TimeoutError):
+        inp.recv(timeout=20)             # spinning counts against the timeout
+    got = []
+
+    def read():
+        try:
+            while True:
+                got.append(float(inp.recv(timeout=20000, return_data=True)[1][0, 0]))
+        except StreamClosed:
+            pass
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for k in range(200):
+        out.send(chunk(k))
+    out.close()
+    reader.join(60)
+    assert got == [float(k) for k in range(200)] and inp.dropped == 0
+    inp.close()
 
 
 def test_many_reader_processes_lose_nothing():
