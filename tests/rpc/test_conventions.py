@@ -64,7 +64,8 @@ def test_get_client_is_the_threads_client(thread_server):
     client = get_client(thread_server.address)
     assert get_client(thread_server.address) is client
     assert RPCClient.get_client(thread_server.address) is client
-    assert RPCClient(thread_server.address) is client      # as documented, for older code
+    with pytest.raises(KeyError, match="Use RPCClient.get_client"):
+        RPCClient(thread_server.address)      # pyacq's rule: the thread has one already
     other = []
     t = threading.Thread(target=lambda: other.append(get_client(thread_server.address)))
     t.start()
@@ -102,3 +103,16 @@ def test_acqflow_error_is_the_root():
         assert issubclass(exc, acqflow.Error), exc
     assert issubclass(RPCDisconnected, ConnectionError) and issubclass(SerializationError,
                                                                        TypeError)
+
+
+def test_rpc_client_is_a_new_client_only_when_the_thread_has_none(thread_server):
+    client = RPCClient(thread_server.address)       # none yet: a new one, the thread's
+    assert get_client(thread_server.address) is client
+    with pytest.raises(KeyError) as err:
+        RPCClient(thread_server.address)
+    assert thread_server.address in str(err.value) and "\n" not in str(err.value)
+    client.close()                                   # closed: the thread has none again
+    again = RPCClient(thread_server.address)
+    assert again is not client and get_client(thread_server.address) is again
+    assert again.ping() == "pong"
+    again.close()
