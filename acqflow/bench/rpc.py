@@ -104,7 +104,7 @@ def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
     proc = ProcessSpawner(name="rpc-bench", address=address)
     bare = None
     try:
-        target = proc.client._import("acqflow.bench.rpc").BenchTarget()
+        target = proc.client.import_module("acqflow.bench.rpc").BenchTarget()
         add, echo = target.add, target.echo
         bare = BareEcho()
 

@@ -187,6 +187,11 @@ class RPCClient:
         """Import ``module`` in the server process; return a proxy to it."""
         return self._request("import", {"module": module}, "sync", _timeout, "proxy")
 
+    def import_module(self, name: str, timeout: float | None = None) -> ObjectProxy:
+        """Import module ``name`` in the server process; return a proxy to it (the same as
+        pyacq's ``_import``, under a public name)."""
+        return self._import(name, timeout)
+
     def transfer(self, value: Any, _timeout: float | None = None) -> ObjectProxy:
         """Send ``value`` to the server by value; return a proxy to the copy there."""
         return self._request("transfer", {"value": value}, "sync", _timeout, "proxy")

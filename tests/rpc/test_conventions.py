@@ -1,6 +1,7 @@
 """The type table, get_client/get_value, Future.cancel and acqflow.Error."""
 import concurrent.futures
 import datetime
+import os
 import threading
 
 import pytest
@@ -116,3 +117,10 @@ def test_rpc_client_is_a_new_client_only_when_the_thread_has_none(thread_server)
     assert again is not client and get_client(thread_server.address) is again
     assert again.ping() == "pong"
     again.close()
+
+
+def test_import_module_is_pyacqs_import_under_a_public_name(child):
+    ros = child.client.import_module("os")
+    assert ros.getpid() == child.client._import("os").getpid() != os.getpid()
+    with pytest.raises(RemoteCallError, match="no_such_module_for_rpc"):
+        child.client.import_module("no_such_module_for_rpc", timeout=30)
