@@ -21,7 +21,7 @@ with tempfile.TemporaryDirectory() as tmp:
         address = daemon.stdout.readline().split()[4]
         host = HostClient(address, tmp)
         remote = host.spawn("remote-worker")
-        print("spawned", remote.name, "pid", remote.client._import("os").getpid(),
+        print("spawned", remote.name, "pid", remote.client.import_module("os").getpid(),
               "at", remote.address)
         print("processes on the host:", [p["name"] for p in host.list()])
         print("exit code:", remote.stop())

@@ -17,7 +17,7 @@ o = acqflow.OutputStream()
 o.configure(dtype="float32", shape=(-1, 2))
 
 p = ProcessSpawner()
-racq = p.client._import("acqflow")
+racq = p.client.import_module("acqflow")
 i = racq.InputStream()
 i.connect(o)                       # o travels as a proxy; the child asks us for o.params
 

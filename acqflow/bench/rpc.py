@@ -4,6 +4,9 @@ Measures, against a spawned child process: sync calls/s, pipelined async
 calls/s, and the round trip of a 4 MiB array argument that is returned (GB/s
 of argument per round trip), next to bare pyzmq DEALER/ROUTER round trips
 between two processes (the ceiling of a sync call) and the sync/bare ratio.
+Sync calls and bare round trips run in alternating blocks (``--block``, 300)
+against two children alive at once, each side's time summed over the blocks:
+on a noisy machine both see the same moments, so their ratio is fair.
 """
 from __future__ import annotations
 
@@ -11,14 +14,15 @@ import statistics
 import subprocess
 import sys
 import textwrap
-from typing import Any
+import time
+from typing import Any, Callable
 
 import numpy as np
 import zmq
 
 from . import harness
 
-__all__ = ["main", "BenchTarget", "TARGETS"]
+__all__ = ["main", "BenchTarget", "BareEcho", "alternating", "TARGETS"]
 
 TARGETS = {"sync_calls_per_s": 5000.0, "async_calls_per_s": 20000.0, "array_4mib_gb_per_s": 1.0,
            "sync_over_bare_zmq": 0.85}
@@ -46,43 +50,68 @@ _RAW_ECHO = textwrap.dedent("""
 """)
 
 
-def raw_zmq_round_trips(n: int, repeats: int) -> list[float]:
-    """Round trips/s of bare pyzmq DEALER/ROUTER between two processes (a sync call's ceiling)."""
-    proc = subprocess.Popen([sys.executable, "-c", _RAW_ECHO], stdout=subprocess.PIPE, text=True)
-    sock = zmq.Context.instance().socket(zmq.DEALER)
-    sock.linger = 0
-    try:
-        sock.connect(f"tcp://127.0.0.1:{int(proc.stdout.readline())}")
+class BareEcho:
+    """A bare pyzmq ROUTER echo in a child process and a DEALER to it: a sync call's ceiling."""
 
-        def run() -> int:
-            for _ in range(n):
-                sock.send_multipart([b"msgpack", b"x" * 80])
-                sock.recv_multipart()
-            return n
-        run()
-        return harness.best_rates(run, repeats)
-    finally:
-        sock.send_multipart([b"quit"])
-        sock.close()
-        proc.wait(10)
+    def __init__(self) -> None:
+        # started like the RPC child (same interpreter, unbuffered), alive beside it
+        self.proc = subprocess.Popen([sys.executable, "-u", "-c", _RAW_ECHO], stdout=subprocess.PIPE,
+                                     text=True)
+        self.sock = zmq.Context.instance().socket(zmq.DEALER)
+        self.sock.linger = 0
+        assert self.proc.stdout is not None
+        self.sock.connect(f"tcp://127.0.0.1:{int(self.proc.stdout.readline())}")
+
+    def round_trips(self, n: int) -> int:
+        """``n`` round trips of an 80-byte message (about a sync call's request); returns ``n``."""
+        sock, payload = self.sock, b"x" * 80
+        for _ in range(n):
+            sock.send_multipart([b"msgpack", payload])
+            sock.recv_multipart()
+        return n
+
+    def close(self) -> None:
+        self.sock.send_multipart([b"quit"])
+        self.sock.close()
+        self.proc.wait(10)
+
+
+def alternating(a: Callable[[int], int], b: Callable[[int], int], n: int,
+                block: int) -> tuple[float, float]:
+    """Seconds spent in ``a`` and in ``b``, each run for ``n`` items in alternating blocks
+    of ``block`` (a, b, b, a, a, b, ...): both sides see the same moments of a noisy machine."""
+    times = [0.0, 0.0]
+    fns = (a, b)
+    done, k = 0, 0
+    while done < n:
+        m = min(block, n - done)
+        for side in ((0, 1) if k % 2 == 0 else (1, 0)):
+            t0 = time.perf_counter()
+            fns[side](m)
+            times[side] += time.perf_counter() - t0
+        done += m
+        k += 1
+    return times[0], times[1]
 
 
 def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
-                   scale: float = 1.0) -> dict[str, dict[str, float]]:
+                   scale: float = 1.0, block: int = 300) -> dict[str, dict[str, float]]:
     """Run every measurement; ``{name: {best, median, target}}``."""
     from ..rpc.spawner import ProcessSpawner
     n_sync, n_async, n_arr = int(3000 * scale), int(20000 * scale), max(10, int(100 * scale))
+    n_sync = max(n_sync, 1)
     results: dict[str, list[float]] = {}
     proc = ProcessSpawner(name="rpc-bench", address=address)
-    sync_rates: list[float] = []
+    bare = None
     try:
-        target = proc.client._import("acqflow.bench.rpc").BenchTarget()
+        target = proc.client.import_module("acqflow.bench.rpc").BenchTarget()
         add, echo = target.add, target.echo
+        bare = BareEcho()
 
-        def sync() -> int:
-            for i in range(n_sync):
+        def sync(n: int) -> int:
+            for i in range(n):
                 add(i, 1)
-            return n_sync
+            return n
 
         def pipelined() -> int:
             futures = [add(i, 1, _sync="async") for i in range(n_async)]
@@ -98,16 +127,19 @@ def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
             assert y.shape == x.shape
             return n_arr * x.nbytes
 
-        sync()
-        for _ in range(repeats):    # interleaved with bare round trips: the same moment's ceiling
-            results.setdefault("raw_zmq_round_trips_per_s", []).extend(raw_zmq_round_trips(n_sync, 1))
-            sync_rates.extend(harness.best_rates(sync, 1))
-        results["sync_calls_per_s"] = sync_rates
-        results["sync_over_bare_zmq"] = [s / b for s, b in zip(sync_rates, results["raw_zmq_round_trips_per_s"])]
+        sync(min(n_sync, block))    # warm up both paths
+        bare.round_trips(min(n_sync, block))
+        for _ in range(repeats):    # sync calls and bare round trips in alternating blocks
+            t_sync, t_bare = alternating(sync, bare.round_trips, n_sync, block)
+            results.setdefault("raw_zmq_round_trips_per_s", []).append(n_sync / t_bare)
+            results.setdefault("sync_calls_per_s", []).append(n_sync / t_sync)
+            results.setdefault("sync_over_bare_zmq", []).append(t_bare / t_sync)
         results["async_calls_per_s"] = harness.best_rates(pipelined, repeats)
         array()
         results["array_4mib_gb_per_s"] = [r / 1e9 for r in harness.best_rates(array, repeats)]
     finally:
+        if bare is not None:
+            bare.close()
         proc.stop()
     return {k: {"best": max(v), "median": statistics.median(v), "target": TARGETS.get(k)}
             for k, v in results.items()}
@@ -125,13 +157,17 @@ def format_table(results: dict[str, dict[str, float]]) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`acqflow bench rpc [--json FILE] [--address ADDR] [--repeats N] [--scale F]`."""
+    """`acqflow bench rpc [--json FILE] [--address ADDR] [--repeats N] [--scale F] [--block N]`."""
     p = harness.parser("rpc", __doc__)
     p.add_argument("--address", default="tcp://127.0.0.1:*", help="child server address")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--scale", type=float, default=1.0, help="multiply the call counts")
+    p.add_argument("--block", type=int, default=300,
+                   help="sync calls and bare round trips alternate in blocks of this many")
     args = p.parse_args([a for a in argv if a != "--rpc"])
-    results = run_benchmarks(args.address, args.repeats, args.scale)
+    if args.block < 1:
+        p.error(f"--block must be at least 1, not {args.block}")
+    results = run_benchmarks(args.address, args.repeats, args.scale, args.block)
     print(format_table(results))
     harness.write_json(args.json, results)
     return 0

@@ -27,6 +27,7 @@ from typing import Any
 
 import psutil
 
+from ..rpc import get_value
 from . import harness
 
 __all__ = ["run_soak", "main", "rss_mib", "fd_count", "open_fds", "shm_segments"]
@@ -165,7 +166,7 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
         for g, pid in pids.items():
             rss.setdefault(g, []).append((round(t_end - t_start, 2), rss_mib(pid) or 0.0))
         manager.stop_all()                      # sources first
-        sent = manager.node("source").outputs["signals"].index._get_value()
+        sent = get_value(manager.node("source").outputs["signals"].index)
         sink = manager.node("sink")
         wait_until = time.monotonic() + 30
         while sink.report()["last_index"] != sent and time.monotonic() < wait_until:

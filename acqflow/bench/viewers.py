@@ -30,7 +30,7 @@ def bench_oscilloscope(channels: int, rate: float = 30000.0, seconds: float = 3.
     app = get_app()
     chunk = max(1, int(rate // 100))                    # 10 ms chunks
     with ProcessSpawner(name=f"bench-feeder-{channels}") as feeder:
-        rdev = feeder.client._import("acqflow.devices.synthetic")
+        rdev = feeder.client.import_module("acqflow.devices.synthetic")
         src = rdev.SyntheticSignal(name="feeder")
         src.configure(channels=channels, sample_rate=float(rate), chunksize=chunk, waveform=waveform,
                       frequencies=[1.0 + (i % 7) for i in range(channels)], amplitude=1.0)

@@ -65,8 +65,17 @@ set_client_factory(client_for)
 def get_client(address: str, **kwargs: Any) -> RPCClient:
     """The calling thread's client for the server at ``address``, made on first use (the
     one documented way to get a client: a client belongs to one thread).  ``kwargs`` go
-    to :class:`RPCClient` (``serializer``, ``server_key``, ``client_keys``, ``timeout``)."""
-    return RPCClient(address, **kwargs)     # its __new__ gives back the existing one
+    to :class:`RPCClient` (``serializer``, ``server_key``, ``client_keys``, ``timeout``)
+    when it is made; ``client_keys`` other than the existing client's make a new client,
+    which becomes the thread's (the old one stays open for whoever holds it)."""
+    clients = _thread_clients()
+    existing = clients.get(address)
+    if _reusable(existing, address):
+        keys = kwargs.get("client_keys")
+        if keys is None or keys == existing._client_keys:
+            return existing
+        del clients[address]
+    return RPCClient(address, **kwargs)
 
 
 def _thread_clients() -> dict[str, RPCClient]:
@@ -79,30 +88,21 @@ def _thread_clients() -> dict[str, RPCClient]:
 class RPCClient:
     """Connection from the current thread to the RPCServer at ``address``.
 
-    Get one with :func:`get_client` (or ``RPCClient.get_client``, pyacq's name).
-    ``RPCClient(address)`` does the same (it returns the thread's existing client for
-    that address if there is one), for code written that way.  Calls wait at most
-    ``timeout`` seconds (default ``RPCClient.default_timeout``); a server that closed
-    raises RPCDisconnected.
+    Get one with :func:`get_client` (or ``RPCClient.get_client``, pyacq's name): there is
+    one per (thread, address).  As in pyacq, ``RPCClient(address)`` makes a new client only
+    when the thread has none for that address, and raises KeyError otherwise.  Calls wait
+    at most ``timeout`` seconds (default ``RPCClient.default_timeout``); a server that
+    closed raises RPCDisconnected.
     """
 
     default_timeout: float = 30.0
-    _initialized: bool = False
-
-    def __new__(cls, address: str, **kwargs: Any) -> RPCClient:
-        existing = _thread_clients().get(address)
-        keys = kwargs.get("client_keys")
-        if _reusable(existing, address) and (keys is None or keys == existing._client_keys):
-            return existing       # one client per (thread, address), as get_client gives
-        self = super().__new__(cls)
-        self._initialized = False
-        return self
 
     def __init__(self, address: str, *, serializer: str = "msgpack",
                  server_key: str | bytes | None = None, client_keys: KeyPair | None = None,
                  timeout: float | None = None):
-        if self._initialized:
-            return
+        if _reusable(_thread_clients().get(address), address):
+            raise KeyError(f"An RPCClient instance already exists for this address "
+                           f"({address[:200]}). Use RPCClient.get_client(address) instead.")
         self.address = address
         self._generation = registry.generation(address)
         self.serializer = wire.get_serializer(serializer)
@@ -133,7 +133,6 @@ class RPCClient:
         if stale is not None and not stale._closed and stale._generation != self._generation:
             stale.close()      # made for an earlier server at this address
         _thread_clients()[address] = self
-        self._initialized = True
 
     @classmethod
     def close_thread_client(cls, address: str, reason: str | None = None) -> None:
@@ -149,8 +148,10 @@ class RPCClient:
 
     @classmethod
     def get_client(cls, address: str, **kwargs: Any) -> RPCClient:
-        """The calling thread's client for ``address`` (pyacq's name for :func:`get_client`)."""
-        return cls(address, **kwargs)      # __new__ gives back the existing one
+        """The calling thread's client for ``address``, made on first use (pyacq's name for
+        :func:`get_client`; pyacq's returns None when the address is the calling thread's
+        own server, acqflow's a client to it)."""
+        return get_client(address, **kwargs)
 
     def __repr__(self) -> str:
         state = " closed" if self._closed else (" disconnected" if self._disconnect_reason else "")
@@ -185,6 +186,11 @@ class RPCClient:
     def _import(self, module: str, _timeout: float | None = None) -> ObjectProxy:
         """Import ``module`` in the server process; return a proxy to it."""
         return self._request("import", {"module": module}, "sync", _timeout, "proxy")
+
+    def import_module(self, name: str, timeout: float | None = None) -> ObjectProxy:
+        """Import module ``name`` in the server process; return a proxy to it (the same as
+        pyacq's ``_import``, under a public name)."""
+        return self._import(name, timeout)
 
     def transfer(self, value: Any, _timeout: float | None = None) -> ObjectProxy:
         """Send ``value`` to the server by value; return a proxy to the copy there."""

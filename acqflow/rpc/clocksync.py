@@ -246,12 +246,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--probes", type=int, default=50)
     args = p.parse_args(argv)
     from . import keys as keyfiles
-    from .client import RPCClient
+    from .client import get_client
     kw: dict[str, Any] = {}
     if args.keys:
         kw = dict(server_key=keyfiles.server_public_key(args.keys),
                   client_keys=keyfiles.load_client_keys(args.keys))
-    client = RPCClient(args.address, timeout=10.0, **kw)
+    client = get_client(args.address, timeout=10.0, **kw)
     rclock = client._import("acqflow.dataflow.clock")
     est = ClockEstimator(window=args.probes, k=1)
     for _ in range(args.probes):

@@ -108,8 +108,8 @@ class HostClient:
             if keyfiles.default_client_keys() is None:
                 keyfiles.set_default_client_keys(client_keys)
         self.client_keys = client_keys
-        self.client = RPCClient(address, server_key=server_key, client_keys=client_keys,
-                                timeout=timeout)
+        self.client = RPCClient.get_client(address, server_key=server_key, client_keys=client_keys,
+                                           timeout=timeout)
         self.host: ObjectProxy = self.client.get("host")
 
     def spawn(self, name: str | None = None, qt: bool = False,

@@ -31,7 +31,7 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 class ProcessSpawner:
     """A child Python process serving RPC requests (a Qt GUI thread one with ``qt=True``).
 
-    ``.client`` is this thread's RPCClient to it; ``client._import('mod')`` gives
+    ``.client`` is this thread's RPCClient to it; ``client.import_module('mod')`` gives
     proxies to its modules.  Its stdout (INFO), stderr (WARNING) and logging
     records reach this process's logging with the child's name as
     ``processName``.  It dies with this process.  A child that cannot start

@@ -45,7 +45,8 @@ def test_viewers_bench_runs_and_writes_json(tmp_path, capsys):
 
 def test_rpc_bench_prints_bare_pyzmq_round_trips_beside_sync_calls(tmp_path, capsys):
     out = tmp_path / "rpc.json"
-    assert cli_main(["bench", "rpc", "--scale", "0.02", "--repeats", "1", "--json", str(out)]) == 0
+    assert cli_main(["bench", "rpc", "--scale", "0.1", "--block", "50", "--repeats", "2",
+                     "--json", str(out)]) == 0
     table = capsys.readouterr().out
     lines = table.splitlines()
     names = [line.split()[0] for line in lines[1:]]
@@ -54,3 +55,18 @@ def test_rpc_bench_prints_bare_pyzmq_round_trips_beside_sync_calls(tmp_path, cap
     results = json.loads(out.read_text())["results"]
     assert results["sync_over_bare_zmq"]["best"] > 0
     assert results["sync_over_bare_zmq"]["target"] == 0.85
+
+
+def test_rpc_bench_alternates_blocks_of_sync_calls_and_bare_round_trips():
+    from acqflow.bench.rpc import alternating
+    calls = []
+    t_a, t_b = alternating(lambda m: calls.append(("a", m)), lambda m: calls.append(("b", m)), 700, 300)
+    # a b, b a, a b: each side gets every item, neither always goes first
+    assert calls == [("a", 300), ("b", 300), ("b", 300), ("a", 300), ("a", 100), ("b", 100)]
+    assert t_a >= 0 and t_b >= 0
+
+
+def test_rpc_bench_rejects_a_block_below_one(capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["bench", "rpc", "--block", "0"])
+    assert "--block must be at least 1, not 0" in capsys.readouterr().err

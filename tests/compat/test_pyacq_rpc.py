@@ -119,8 +119,9 @@ def test_rpc():
 
     # test clients are cached
     assert client == RPCClient.get_client(server1.address)
-    # acqflow: RPCClient(address) gives back the thread's client instead of raising KeyError
-    assert RPCClient(server1.address) is client
+    with pytest.raises(KeyError):
+        # can't manually create client for the same address
+        RPCClient(server1.address)
 
     # get proxy to TestClass instance
     obj = client['my_object']

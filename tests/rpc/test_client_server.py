@@ -1,6 +1,7 @@
 """Calls, attributes, imports, return types, futures and errors against a real child process."""
 import concurrent.futures
 import datetime
+import re
 import threading
 
 import numpy as np
@@ -147,7 +148,7 @@ def test_published_objects_and_call_by_name(thread_server, child):
     # a client in this process to a server in this process resolves proxies locally
     thread_server["config"] = {"rate": 10}
     thread_server["thing"] = _Local()
-    client = RPCClient(thread_server.address)
+    client = RPCClient.get_client(thread_server.address)
     assert client.get("config", _return_type="auto") == {"rate": 10}
     assert client.call("thing.double", 21) == 42
     assert client["thing"].double(2) == 4            # proxy resolved to the local object
@@ -162,8 +163,9 @@ class _Local:
 
 
 def test_one_client_per_thread_and_address(child):
-    c1 = RPCClient(child.address)
-    assert RPCClient(child.address) is c1
+    c1 = RPCClient.get_client(child.address)
+    with pytest.raises(KeyError, match=re.escape(f"exists for this address ({child.address})")):
+        RPCClient(child.address)       # pyacq's rule: one client per (thread, address)
     assert RPCClient.get_client(child.address) is c1
     others = []
 
@@ -211,7 +213,7 @@ def test_in_process_server_closed_by_other_thread():
     server = RPCServer()
     t = threading.Thread(target=server.run_forever)
     t.start()
-    client = RPCClient(server.address)
+    client = RPCClient.get_client(server.address)
     assert client.ping() == "pong"
     server.close()
     t.join(10)

@@ -1,6 +1,7 @@
 """The type table, get_client/get_value, Future.cancel and acqflow.Error."""
 import concurrent.futures
 import datetime
+import os
 import threading
 
 import pytest
@@ -64,7 +65,8 @@ def test_get_client_is_the_threads_client(thread_server):
     client = get_client(thread_server.address)
     assert get_client(thread_server.address) is client
     assert RPCClient.get_client(thread_server.address) is client
-    assert RPCClient(thread_server.address) is client      # as documented, for older code
+    with pytest.raises(KeyError, match="Use RPCClient.get_client"):
+        RPCClient(thread_server.address)      # pyacq's rule: the thread has one already
     other = []
     t = threading.Thread(target=lambda: other.append(get_client(thread_server.address)))
     t.start()
@@ -102,3 +104,23 @@ def test_acqflow_error_is_the_root():
         assert issubclass(exc, acqflow.Error), exc
     assert issubclass(RPCDisconnected, ConnectionError) and issubclass(SerializationError,
                                                                        TypeError)
+
+
+def test_rpc_client_is_a_new_client_only_when_the_thread_has_none(thread_server):
+    client = RPCClient(thread_server.address)       # none yet: a new one, the thread's
+    assert get_client(thread_server.address) is client
+    with pytest.raises(KeyError) as err:
+        RPCClient(thread_server.address)
+    assert thread_server.address in str(err.value) and "\n" not in str(err.value)
+    client.close()                                   # closed: the thread has none again
+    again = RPCClient(thread_server.address)
+    assert again is not client and get_client(thread_server.address) is again
+    assert again.ping() == "pong"
+    again.close()
+
+
+def test_import_module_is_pyacqs_import_under_a_public_name(child):
+    ros = child.client.import_module("os")
+    assert ros.getpid() == child.client._import("os").getpid() != os.getpid()
+    with pytest.raises(RemoteCallError, match="no_such_module_for_rpc"):
+        child.client.import_module("no_such_module_for_rpc", timeout=30)

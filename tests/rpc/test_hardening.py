@@ -147,7 +147,7 @@ def test_client_table_stays_bounded_after_many_short_lived_clients():
             done = []
 
             def short_lived():
-                c = RPCClient(server.address)
+                c = RPCClient.get_client(server.address)
                 done.append(c.ping())
                 c.close()
             t = threading.Thread(target=short_lived)

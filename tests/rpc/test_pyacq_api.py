@@ -24,7 +24,7 @@ class Counter:
 
 
 def test_server_publishes_itself_and_client_item_access(thread_server):
-    client = RPCClient(thread_server.address)
+    client = RPCClient.get_client(thread_server.address)
     srv = client["self"]
     assert isinstance(srv, ObjectProxy) and srv.address == thread_server.address
     client["arr"] = np.arange(4)                      # publishes on the server
@@ -37,7 +37,7 @@ def test_server_publishes_itself_and_client_item_access(thread_server):
 
 def test_proxy_operators_and_pyacq_names(thread_server):
     thread_server["Counter"] = Counter
-    client = RPCClient(thread_server.address)
+    client = RPCClient.get_client(thread_server.address)
     c = client["Counter"]()
     assert c._type_str.endswith("Counter'>") and c.n._attributes == ("n",)
     assert c.n == 3 and c.n != 4 and c.n < 5 and c.n + 1 == 4 and 1 + c.n == 4
@@ -59,10 +59,10 @@ def test_proxy_operators_and_pyacq_names(thread_server):
 
 def test_close_server_and_disconnected(thread_server):
     other = []
-    t = threading.Thread(target=lambda: other.append(RPCClient(thread_server.address).ping()))
+    t = threading.Thread(target=lambda: other.append(RPCClient.get_client(thread_server.address).ping()))
     t.start()
     t.join(30)
-    client = RPCClient(thread_server.address)
+    client = RPCClient.get_client(thread_server.address)
     assert client.close_server() is True
     assert client.disconnected() and client.close_server() is True
     with pytest.raises(RuntimeError):                   # RPCDisconnected is a RuntimeError

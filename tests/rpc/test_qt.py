@@ -51,7 +51,7 @@ LOCAL = textwrap.dedent("""
 
     def worker():
         # another thread is a different client; its requests run in the GUI thread
-        c = RPCClient(server.address)
+        c = RPCClient.get_client(server.address)
         results.append(c.call("probe"))
         c.close_server()
         c.close()
@@ -87,7 +87,7 @@ WORKER_THREAD = textwrap.dedent("""
 
     def worker():
         results["worker"] = threading.get_ident()
-        c = RPCClient(server.address)
+        c = RPCClient.get_client(server.address)
         probe = c["probe"]                  # a proxy here, although the object is local
         results["is_proxy"] = isinstance(probe, ObjectProxy)
         results["call"] = probe.ident()

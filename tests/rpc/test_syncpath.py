@@ -66,7 +66,7 @@ def test_pending_futures_of_another_client_keep_completing_during_sync_calls(
     """Another client of the thread expects a reply: a sync call then waits through the
     reactor, which completes that future (and runs its callbacks) meanwhile."""
     thread_server["echo"] = lambda x: x
-    other = RPCClient(thread_server.address)
+    other = RPCClient.get_client(thread_server.address)
     seen: list = []
     fut = other.call("echo", 5, _sync="async")
     fut.add_done_callback(lambda f: seen.append(f.result()))
