@@ -38,27 +38,55 @@ def _count_reactor_waits(monkeypatch) -> list:
     return waits
 
 
-def test_sync_calls_of_a_thread_serving_nothing_skip_the_reactor(ro, monkeypatch):
-    thing = ro.Thing()
-    waits = _count_reactor_waits(monkeypatch)
-    assert [thing.add(i, 1) for i in range(20)] == list(range(1, 21))
-    assert waits == []
+def _in_fresh_thread(fn):
+    """Run ``fn()`` in a new thread (whose reactor serves nothing, whatever earlier tests
+    left in the main thread's); re-raise what it raised."""
+    out: list = []
+
+    def run():
+        try:
+            out.append(("ok", fn()))
+        except BaseException as exc:       # noqa: BLE001 - handed back to the test
+            out.append(("err", exc))
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(50)
+    assert out, "the thread did not finish"
+    if out[0][0] == "err":
+        raise out[0][1]
+    return out[0][1]
+
+
+def test_sync_calls_of_a_thread_serving_nothing_skip_the_reactor(child, monkeypatch):
+    def calls():
+        client = RPCClient.get_client(child.client.address)
+        thing = client.import_module("tests.rpc.remote_objects").Thing()
+        waits = _count_reactor_waits(monkeypatch)
+        assert [thing.add(i, 1) for i in range(20)] == list(range(1, 21))
+        mine = threading.get_ident()
+        assert [w for w in waits if w == mine] == []
+        client.close()
+    _in_fresh_thread(calls)
 
 
 def test_a_thread_serving_a_lazy_server_keeps_serving_while_it_waits(child, monkeypatch):
     """With a server in the thread, a sync call waits through the reactor, so that the
     child's call back into this thread is served (else it would deadlock)."""
-    server = RPCServer()
-    server.run_lazy()
-    try:
-        thing = child.client._import("tests.rpc.remote_objects").Thing()
-        waits = _count_reactor_waits(monkeypatch)
-        here = []
-        assert thing.call_back(here.append, 7) is None    # the child calls here.append(7)
-        assert here == [7] and waits
-    finally:
-        server.close()
-    assert not Reactor.current().serves()
+    def calls():
+        server = RPCServer()
+        server.run_lazy()
+        client = RPCClient.get_client(child.client.address)
+        try:
+            thing = client.import_module("tests.rpc.remote_objects").Thing()
+            waits = _count_reactor_waits(monkeypatch)
+            here = []
+            assert thing.call_back(here.append, 7) is None    # the child calls here.append(7)
+            assert here == [7] and threading.get_ident() in waits
+        finally:
+            server.close()
+            client.close()
+        assert not Reactor.current().serves()
+    _in_fresh_thread(calls)
 
 
 def test_pending_futures_of_another_client_keep_completing_during_sync_calls(
