@@ -25,6 +25,7 @@ from .dataflow.graph import GraphSpec
 from .manager import Manager
 from .manager.build import build_graph
 from .manager.console import LiveView, StatsTable
+from .rpc.proxy import get_value
 
 __all__ = ["main", "demo_graph"]
 
@@ -79,7 +80,7 @@ def sparkline(values: np.ndarray, lo: float = -1.2, hi: float = 1.2) -> str:
 def _tap(output, seconds: float = 2.0) -> InputStream:
     inp = InputStream(name="demo")
     inp.connect(output)
-    inp.set_buffer(int(output.params._get_value()["sample_rate"] * seconds))
+    inp.set_buffer(int(get_value(output.params)["sample_rate"] * seconds))
     return inp
 
 

@@ -118,7 +118,7 @@ class _Placement:
         """None when every consumer group attaches the output's segment, else why not."""
         params = self.manager.output_params(name, out)
         for g in sorted(groups):
-            rshm = self.manager.groups[g].spawner.client._import("acqflow.dataflow.sharedmem")
+            rshm = self.manager.groups[g].spawner.client.import_module("acqflow.dataflow.sharedmem")
             reason = rshm.probe_segment(params["shm_name"], params.get("shm_nonce"))
             if reason is not None:
                 return f"group {g!r} (host {self.host_of(g)!r}): {reason}"

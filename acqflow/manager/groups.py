@@ -53,7 +53,7 @@ class GroupHandle:
             self.spawner = self.manager._spawn_remote(self.name, self.host, self.qt)
         else:
             self.spawner = ProcessSpawner(name=self.name, qt=self.qt)
-        rdataflow = self.spawner.client._import("acqflow.dataflow")
+        rdataflow = self.spawner.client.import_module("acqflow.dataflow")
         self.proxy = rdataflow.NodeGroup(self.name)
         self.pid = self.spawner.pid
         self.nodes = {}

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from .. import hooks
 from ..dataflow.graph import topological_order
+from ..rpc.proxy import get_value
 from .groups import GroupHandle
 
 __all__ = ["Manager", "create_manager"]
@@ -137,14 +138,14 @@ class Manager:
         """Start every initialized or stopped node, sinks first so sources lose nothing."""
         self.refresh()
         for node in self._live_nodes(self.order()[::-1]):
-            if node.state._get_value() in ("initialized", "stopped"):
+            if get_value(node.state) in ("initialized", "stopped"):
                 node.start()
         self.refresh()     # snapshots (used to rebuild a crashed group) show the new states
 
     def stop_all(self) -> None:
         """Stop running nodes, sources first."""
         for node in self._live_nodes(self.order()):
-            if node.state._get_value() == "running":
+            if get_value(node.state) == "running":
                 node.stop()
         self.refresh()
 
@@ -237,7 +238,7 @@ class Manager:
     def output_params(self, node: str, output: str) -> dict:
         """An output's params, fetched here: the input's process may not reach the
         output's process over RPC (another host, other Curve keys)."""
-        return self.node(node).outputs[output].params._get_value()
+        return get_value(self.node(node).outputs[output].params)
 
     def _consumer_indexes(self, group: GroupHandle) -> dict[tuple[str, str], int]:
         """Highest index each output of ``group`` got to, as its live consumers saw it."""

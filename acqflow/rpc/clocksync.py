@@ -98,7 +98,7 @@ def probe(remote_now: Callable[[], float]) -> tuple[float, float, float]:
 class _Peer:
     def __init__(self, client: Any):
         self.client = client
-        self.rclock = client._import("acqflow.dataflow.clock", _timeout=5.0)
+        self.rclock = client.import_module("acqflow.dataflow.clock", timeout=5.0)
         self.clock_id: str = self.rclock.clock_id(_timeout=5.0)
 
 
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         kw = dict(server_key=keyfiles.server_public_key(args.keys),
                   client_keys=keyfiles.load_client_keys(args.keys))
     client = get_client(args.address, timeout=10.0, **kw)
-    rclock = client._import("acqflow.dataflow.clock")
+    rclock = client.import_module("acqflow.dataflow.clock")
     est = ClockEstimator(window=args.probes, k=1)
     for _ in range(args.probes):
         est.add(*probe(lambda: rclock.now()))

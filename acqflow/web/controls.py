@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..rpc.proxy import get_value
+
 __all__ = ["ACTIONS", "ControlError", "node_action", "group_action", "recording_action",
            "recorder_names"]
 
@@ -43,7 +45,7 @@ def _group_of(manager: Any, node: str):
 
 
 def _state(manager: Any, name: str) -> str:
-    return manager.node(name).state._get_value()
+    return get_value(manager.node(name).state)
 
 
 def _do(manager: Any, names: list[str], action: str) -> dict[str, str]:
