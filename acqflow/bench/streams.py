@@ -220,12 +220,17 @@ def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaind
                     cfg = dict(label=label, protocol=protocol, mode=mode, seconds=seconds,
                                double=double, touch=touch)
                     runner = _run_threads if protocol == "inproc" else peer.run
+                    # the ceiling measured just before and just after the row, averaged: on a
+                    # shared machine the load drifts, and a ceiling taken at another moment
+                    # than the row would make their ratio swing
+                    before = _ceiling(label, protocol, mode, seconds, double, touch) if ceilings else None
                     n, dt = runner(cfg, None)
+                    after = _ceiling(label, protocol, mode, seconds, double, touch) if before else None
+                    ceiling = (before + after) / 2 if before and after else None
                     lat: list = []
                     rate = latency_rate[label]
                     runner(dict(cfg, seconds=min(seconds, 1.0), rate=rate), lat)
                     lat = lat[len(lat) // 10:]   # skip warm-up
-                    ceiling = _ceiling(label, protocol, mode, seconds, double, touch) if ceilings else None
                     mb = n * nbytes / dt / 1e6 if dt else None
                     rows.append(dict(
                         size=label, chunk_bytes=nbytes, protocol=protocol, transfermode=mode,
