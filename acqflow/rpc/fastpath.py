@@ -23,7 +23,7 @@ from . import wire
 from .errors import RPCDisconnected
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
-           "encode_reply", "send_reply"]
+           "serve_plain", "encode_reply", "send_reply"]
 
 logger = logging.getLogger("acqflow.rpc.server")
 
@@ -151,7 +151,71 @@ def serve_one(server: Any) -> bool:
         frame = sock.recv(_NOBLOCK, copy=False)
         frames.append(frame.bytes if len(frames) < 3 else frame.buffer)
     try:
-        server._handle(frames)
+        if len(frames) != 3 or frames[1] != b"msgpack" or server._auth is not None or \
+                not serve_plain(server, frames[0], frames[2]):
+            server._handle(frames)
     except Exception:  # never let one bad request stop the server
         logger.exception("%r: unexpected error handling a request", server)
+    return True
+
+
+class _NotPlain(Exception):
+    """A request holds an ext value (tuple, array, proxy...): for the general path."""
+
+
+def _not_plain(code: int, data: bytes) -> Any:
+    raise _NotPlain
+
+
+def serve_plain(server: Any, ident: bytes, body: bytes) -> bool:
+    """Serve the common request cheaply: a sync ``call``/``getattr`` (return type
+    ``auto``) on an object held for a proxy, with plain msgpack arguments, from a client
+    the server knows.  False, having done nothing, for any other request (the general
+    path, ``RPCServer._handle``, serves it, reporting what is wrong with it).  Its reply
+    is the general path's: a call's exception, or a result that needs a proxy or the
+    type table, is replied by ``RPCServer._reply``."""
+    try:
+        msg = msgpack.unpackb(body, ext_hook=_not_plain, raw=False, strict_map_key=False)
+    except Exception:        # an ext value, or malformed: the general path decodes it
+        return False
+    if type(msg) is not dict:
+        return False
+    get = msg.get
+    action = get("action")
+    if (action != "call" and action != "getattr") or get("sync", "sync") != "sync" or \
+            get("return_type", "auto") != "auto":
+        return False
+    obj_id = get("obj")
+    entry = server._objects.entries.get(obj_id) if type(obj_id) is int else None
+    attrs = get("attrs", [])
+    if entry is None or type(attrs) is not list or not all(type(a) is str for a in attrs):
+        return False         # e.g. a released object: the general path names it
+    if action == "call":
+        args, kwargs = get("args", []), get("kwargs", {})
+        if type(args) is not list or type(kwargs) is not dict or \
+                (kwargs and not all(type(k) is str for k in kwargs)):
+            return False
+    if not server._clients.touch_known(ident, b"msgpack"):
+        return False         # a new client: the general path enters it in the table
+    req_id = get("req_id")
+    try:
+        result = entry[0]
+        for a in attrs:
+            result = getattr(result, a)
+        if action == "call":
+            result = result(*args, **kwargs)
+    except Exception as exc:
+        server._reply(ident, b"msgpack", {"action": "return", "req_id": req_id, "rval": None,
+                                          "error": wire.format_error(exc)})
+        return True
+    reply = {"action": "return", "req_id": req_id, "rval": result, "error": None}
+    try:
+        reply_body = server._packer.pack(reply)
+    except _PLAIN_ERRORS:    # a value for the type table, or one to send as a proxy
+        server._reply(ident, b"msgpack", reply)
+        return True
+    sock = server._socket
+    sock.send(ident, _SNDMORE)
+    sock.send(b"msgpack", _SNDMORE)
+    sock.send(reply_body, 0)
     return True
