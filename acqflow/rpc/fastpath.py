@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from typing import Any
 
 import msgpack
 import zmq
 
-from . import wire
+from . import refs, wire
 from .errors import RPCDisconnected
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
-           "serve_plain", "encode_reply", "send_reply"]
+           "serve_plain", "request_plain", "encode_reply", "send_reply"]
 
 logger = logging.getLogger("acqflow.rpc.server")
 
@@ -52,6 +53,26 @@ def encode(client: Any, payload: dict) -> list:
         except _PLAIN_ERRORS:
             pass       # a tuple, an array, a proxy, a big int...: the serializer's type table
     return [client._ser_name, *client.serializer.dumps(payload)]
+
+
+def request_plain(client: Any, action: str, payload: dict, timeout: float | None) -> Any:
+    """A sync request whose result comes back as it is (return type ``auto``), on the
+    lean path when nothing unusual is in the way: a usable msgpack client that may wait
+    alone, with no releases to send first; else ``client._request`` (the general path)."""
+    if client._packer is None or client._closed or client._disconnect_reason is not None or \
+            client._thread != threading.get_ident() or refs.has_releases(client.address) or \
+            not client._waits_alone():
+        return client._request(action, payload, "sync", timeout, "auto")
+    req_id = next(client._ids)
+    payload["action"] = action
+    payload["req_id"] = req_id
+    payload["sync"] = "sync"
+    payload["return_type"] = "auto"
+    try:
+        frames = [b"msgpack", client._packer.pack(payload)]
+    except _PLAIN_ERRORS:    # a tuple, an array, a proxy...: the serializer's type table
+        frames = [b"msgpack", *client.serializer.dumps(payload)]
+    return call_sync(client, frames, req_id, action, client.timeout if timeout is None else timeout)
 
 
 def call_sync(client: Any, frames: list, req_id: int, action: str,
@@ -83,7 +104,19 @@ def call_sync(client: Any, frames: list, req_id: int, action: str,
         while frame.more:
             frame = sock.recv(_NOBLOCK, copy=False)
             frames.append(frame.bytes if len(frames) < 2 else frame.buffer)
-        outcome = client._take_reply(frames, req_id)
+        msg = None
+        if len(frames) == 2 and frames[0] == b"msgpack":    # a plain reply: decoded once
+            try:
+                msg = msgpack.unpackb(frames[1], ext_hook=_not_plain, raw=False,
+                                      strict_map_key=False)
+            except Exception:  # an ext value (proxy, tuple, array...): the general decoder
+                msg = None
+            if type(msg) is not dict:
+                msg = None
+            elif msg.get("req_id") == req_id and msg.get("action") == "return" and \
+                    msg.get("error") is None:
+                return msg.get("rval")
+        outcome = client._take_reply(frames, req_id, msg)
         if outcome is not None:
             result, error = outcome
             if error is not None:
