@@ -1,13 +1,14 @@
 """The lean path of plain sync calls (fastpath.serve_plain on the server, request_plain and
 the plain reply decoding on the client): same replies as the general path, which keeps
 everything unusual."""
+import threading
 import time
 
 import msgpack
 import pytest
 import zmq
 
-from acqflow.rpc import RemoteCallError, RPCServer, fastpath, get_value
+from acqflow.rpc import RemoteCallError, RPCClient, RPCServer, fastpath, get_value
 from acqflow.rpc.proxy import ObjectProxy
 
 from .remote_objects import Thing
@@ -16,66 +17,99 @@ pytestmark = pytest.mark.timeout(60)
 
 
 # -- end to end, against a child serving with run_forever (serve_one) ------------------
-@pytest.fixture(scope="module")
-def ro(child):
-    return child.client.import_module("tests.rpc.remote_objects")
+@pytest.fixture
+def in_fresh_thread(child):
+    """Runs the test's calls in a new thread, with its own client: a thread that serves
+    nothing (earlier tests may leave the main thread serving, which takes the general
+    path).  ``in_fresh_thread(body)`` calls ``body(remote_objects_proxy)`` there; re-raises its errors."""
+    def run(body):
+        out: list = []
+
+        def target():
+            client = RPCClient.get_client(child.client.address)
+            try:
+                out.append((body(client.import_module("tests.rpc.remote_objects")), None))
+            except BaseException as exc:     # noqa: BLE001 - handed back to the test
+                out.append((None, exc))
+            finally:
+                client.close()
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join(50)
+        assert out, "the calls did not finish"
+        if out[0][1] is not None:
+            raise out[0][1]
+        return out[0][0]
+    return run
 
 
-def test_an_exception_raised_by_the_call_comes_back_and_the_server_goes_on(ro):
-    thing = ro.Thing()
-    with pytest.raises(RemoteCallError) as info:
-        thing.fail("lean boom")
-    assert info.value.remote_type == "ValueError" and "lean boom" in str(info.value)
-    assert "fail" in info.value.remote_traceback
-    with pytest.raises(RemoteCallError, match="AttributeError"):
-        thing.no_such_method()
-    assert thing.add(2, 3) == 5
+def test_an_exception_raised_by_the_call_comes_back_and_the_server_goes_on(in_fresh_thread):
+    def calls(ro):
+        thing = ro.Thing()
+        with pytest.raises(RemoteCallError) as info:
+            thing.fail("lean boom")
+        assert info.value.remote_type == "ValueError" and "lean boom" in str(info.value)
+        assert "fail" in info.value.remote_traceback
+        with pytest.raises(RemoteCallError, match="AttributeError"):
+            thing.no_such_method()
+        assert thing.add(2, 3) == 5
+    in_fresh_thread(calls)
 
 
-def test_a_call_that_raises_runs_once(ro):
-    thing = ro.Thing()
-    with pytest.raises(RemoteCallError):
-        thing.record("x", "too many")        # TypeError: record() takes 2 arguments
-    thing.record("y")
-    assert get_value(thing.log) == ["y"]
+def test_a_call_that_raises_runs_once(in_fresh_thread):
+    def calls(ro):
+        thing = ro.Thing()
+        with pytest.raises(RemoteCallError):
+            thing.record("x", "too many")        # TypeError: record() takes 2 arguments
+        thing.record("y")
+        assert get_value(thing.log) == ["y"]
+    in_fresh_thread(calls)
 
 
-def test_proxy_and_tuple_arguments_take_the_general_path(ro, child):
-    thing, other = ro.Thing(), ro.Thing(4)
-    assert thing.is_local(other.child) is True           # resolved to the object itself
-    assert thing.call_back(other.add, 1, 2) == 3
-    assert thing.echo((1, 2)) == (1, 2)                  # a tuple: the type table
-    assert thing.add(1, b=2) == 3                        # keyword arguments
+def test_proxy_and_tuple_arguments_take_the_general_path(in_fresh_thread, child):
+    def calls(ro):
+        thing, other = ro.Thing(), ro.Thing(4)
+        assert thing.is_local(other.child) is True           # resolved to the object itself
+        assert thing.call_back(other.add, 1, 2) == 3
+        assert thing.echo((1, 2)) == (1, 2)                  # a tuple: the type table
+        assert thing.add(1, b=2) == 3                        # keyword arguments
+    in_fresh_thread(calls)
 
 
-def test_a_deleted_object_is_named_in_the_error(ro):
-    made = ro.Thing().make(5)
-    get = made.get
-    assert get() == 5
-    made._delete()
-    with pytest.raises(RemoteCallError, match="LookupError.*does not exist"):
-        get()
+def test_a_deleted_object_is_named_in_the_error(in_fresh_thread):
+    def calls(ro):
+        made = ro.Thing().make(5)
+        get = made.get
+        assert get() == 5
+        made._delete()
+        with pytest.raises(RemoteCallError, match="LookupError.*does not exist"):
+            get()
+    in_fresh_thread(calls)
 
 
-def test_results_that_need_a_proxy_or_the_type_table(ro):
-    thing = ro.Thing()
-    made = thing.make(7)                 # an unserializable result: a proxy
-    assert isinstance(made, ObjectProxy) and made.get() == 7
-    assert thing.echo(2**70) == 2**70    # a big int
-    assert thing.x == 1 and isinstance(thing.child, ObjectProxy)   # deferred getattr
-    assert get_value(thing.items) == {"a": 1}
+def test_results_that_need_a_proxy_or_the_type_table(in_fresh_thread):
+    def calls(ro):
+        thing = ro.Thing()
+        made = thing.make(7)                 # an unserializable result: a proxy
+        assert isinstance(made, ObjectProxy) and made.get() == 7
+        assert thing.echo(2**70) == 2**70    # a big int
+        assert thing.x == 1 and isinstance(thing.child, ObjectProxy)   # deferred getattr
+        assert get_value(thing.items) == {"a": 1}
+    in_fresh_thread(calls)
 
 
-def test_async_calls_interleaved_with_sync_calls(ro):
-    thing = ro.Thing()
-    futures = [thing.add(i, 100, _sync="async") for i in range(20)]
-    assert [thing.add(i, 1) for i in range(20)] == list(range(1, 21))
-    futures += [thing.add(i, 200, _sync="async") for i in range(5)]
-    assert thing.sleep(0.01) == 0.01
-    assert [f.result(10) for f in futures] == [i + 100 for i in range(20)] + \
-        [i + 200 for i in range(5)]
-    thing.record(1, _sync="off")
-    assert thing.add(1, 1) == 2 and get_value(thing.log) == [1]
+def test_async_calls_interleaved_with_sync_calls(in_fresh_thread):
+    def calls(ro):
+        thing = ro.Thing()
+        futures = [thing.add(i, 100, _sync="async") for i in range(20)]
+        assert [thing.add(i, 1) for i in range(20)] == list(range(1, 21))
+        futures += [thing.add(i, 200, _sync="async") for i in range(5)]
+        assert thing.sleep(0.01) == 0.01
+        assert [f.result(10) for f in futures] == [i + 100 for i in range(20)] + \
+            [i + 200 for i in range(5)]
+        thing.record(1, _sync="off")
+        assert thing.add(1, 1) == 2 and get_value(thing.log) == [1]
+    in_fresh_thread(calls)
 
 
 # -- the server's lean path, driven by hand ------------------------------------------------
@@ -183,18 +217,19 @@ def test_the_lean_server_replies_exceptions_and_proxies_as_the_general_path(serv
     assert lean and thing.log == [6]
 
 
-def test_the_client_sends_plain_sync_calls_without_the_general_path(ro, monkeypatch):
-    from acqflow.rpc.client import RPCClient
-    thing = ro.Thing()
-    general = []
-    real = RPCClient._request
+def test_the_client_sends_plain_sync_calls_without_the_general_path(in_fresh_thread, monkeypatch):
+    def calls(ro):
+        thing = ro.Thing()
+        general = []
+        real = RPCClient._request
 
-    def spy(self, action, *args):
-        general.append(action)
-        return real(self, action, *args)
-    monkeypatch.setattr(RPCClient, "_request", spy)
-    assert thing.add(1, 2) == 3 and thing.x == 1
-    assert general == []
-    assert thing.add(1, 2, _sync="async").result(10) == 3
-    assert get_value(thing.x) == 1
-    assert general == ["call", "getattr"]
+        def spy(self, action, *args):
+            general.append(action)
+            return real(self, action, *args)
+        monkeypatch.setattr(RPCClient, "_request", spy)
+        assert thing.add(1, 2) == 3 and thing.x == 1
+        assert general == []
+        assert thing.add(1, 2, _sync="async").result(10) == 3
+        assert get_value(thing.x) == 1
+        assert general == ["call", "getattr"]
+    in_fresh_thread(calls)
