@@ -8,6 +8,10 @@ the call sends its request and blocks in ``recv`` on its own socket: no poller, 
 reply slot, no hand-off.  The socket's ``RCVTIMEO`` (``RECV_STEP_MS``) wakes it up
 regularly to check the server's liveness and the call's timeout; replies that are not
 its own (an async call's, a disconnect notice) are dispatched as the reactor would.
+
+The plain sync call or getattr through a proxy also takes a lean path at both ends
+(``request_plain``, ``serve_plain``): one decoding, a direct object lookup, the reply
+packed by the kept Packer.  Anything unusual takes the general path (docs/rpc.md).
 """
 from __future__ import annotations
 
