@@ -249,14 +249,18 @@ class RPCClient:
     def call_obj(self, obj_id: int, attrs: tuple, args: tuple, kwargs: dict, sync: str = "sync",
                  timeout: float | None = None, return_type: str = "auto") -> Any:
         """Call the remote object ``obj_id`` (attribute path ``attrs``)."""
-        return self._request("call", {"obj": obj_id, "attrs": list(attrs), "args": list(args),
-                                      "kwargs": kwargs}, sync, timeout, return_type)
+        payload = {"obj": obj_id, "attrs": list(attrs), "args": list(args), "kwargs": kwargs}
+        if sync == "sync" and return_type == "auto":
+            return fastpath.request_plain(self, "call", payload, timeout)
+        return self._request("call", payload, sync, timeout, return_type)
 
     def get_attr(self, obj_id: int, attrs: tuple, return_type: str = "auto",
                  timeout: float | None = None) -> Any:
         """Fetch the remote object ``obj_id`` (attribute path ``attrs``)."""
-        return self._request("getattr", {"obj": obj_id, "attrs": list(attrs)}, "sync", timeout,
-                             return_type)
+        payload = {"obj": obj_id, "attrs": list(attrs)}
+        if return_type == "auto":
+            return fastpath.request_plain(self, "getattr", payload, timeout)
+        return self._request("getattr", payload, "sync", timeout, return_type)
 
     def set_attr(self, obj_id: int, attrs: tuple, value: Any, timeout: float | None = None) -> None:
         """Set the last attribute of ``attrs`` on the remote object ``obj_id``."""
@@ -449,11 +453,13 @@ class RPCClient:
             return
         fut._resolve(*self._outcome(msg, errors))
 
-    def _take_reply(self, frames: list, req_id: int) -> tuple[Any, BaseException | None] | None:
-        """The outcome of the reply ``frames`` if it answers the sync call ``req_id``
-        (waiting on the socket, see fastpath.py); any other message is dispatched (None)."""
+    def _take_reply(self, frames: list, req_id: int,
+                    msg: dict | None = None) -> tuple[Any, BaseException | None] | None:
+        """The outcome of the reply ``frames`` (``msg`` if already decoded) if it answers the
+        sync call ``req_id`` (waiting on the socket, see fastpath.py); any other message
+        is dispatched (None)."""
         try:
-            msg, errors = self._decode(frames)
+            msg, errors = self._decode(frames) if msg is None else (msg, [])
             if msg.get("req_id") == req_id and msg.get("action") != "disconnect":
                 return self._outcome(msg, errors)
             self._on_message(msg, errors)

@@ -39,6 +39,14 @@ class ClientTable:
             entry[0], entry[1] = ser_name, now
             table.move_to_end(ident)
 
+    def touch_known(self, ident: bytes, ser_name: bytes) -> bool:
+        """``touch`` a client already in the table (True); False, touching nothing, for
+        one that is not."""
+        if ident not in self._table:
+            return False
+        self.touch(ident, ser_name)
+        return True
+
     def forget(self, ident: bytes) -> None:
         """``ident`` said goodbye."""
         self._table.pop(ident, None)

@@ -8,22 +8,27 @@ the call sends its request and blocks in ``recv`` on its own socket: no poller, 
 reply slot, no hand-off.  The socket's ``RCVTIMEO`` (``RECV_STEP_MS``) wakes it up
 regularly to check the server's liveness and the call's timeout; replies that are not
 its own (an async call's, a disconnect notice) are dispatched as the reactor would.
+
+The plain sync call or getattr through a proxy also takes a lean path at both ends
+(``request_plain``, ``serve_plain``): one decoding, a direct object lookup, the reply
+packed by the kept Packer.  Anything unusual takes the general path (docs/rpc.md).
 """
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from typing import Any
 
 import msgpack
 import zmq
 
-from . import wire
+from . import refs, wire
 from .errors import RPCDisconnected
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
-           "encode_reply", "send_reply"]
+           "serve_plain", "request_plain", "encode_reply", "send_reply"]
 
 logger = logging.getLogger("acqflow.rpc.server")
 
@@ -52,6 +57,26 @@ def encode(client: Any, payload: dict) -> list:
         except _PLAIN_ERRORS:
             pass       # a tuple, an array, a proxy, a big int...: the serializer's type table
     return [client._ser_name, *client.serializer.dumps(payload)]
+
+
+def request_plain(client: Any, action: str, payload: dict, timeout: float | None) -> Any:
+    """A sync request whose result comes back as it is (return type ``auto``), on the
+    lean path when nothing unusual is in the way: a usable msgpack client that may wait
+    alone, with no releases to send first; else ``client._request`` (the general path)."""
+    if client._packer is None or client._closed or client._disconnect_reason is not None or \
+            client._thread != threading.get_ident() or refs.has_releases(client.address) or \
+            not client._waits_alone():
+        return client._request(action, payload, "sync", timeout, "auto")
+    req_id = next(client._ids)
+    payload["action"] = action
+    payload["req_id"] = req_id
+    payload["sync"] = "sync"
+    payload["return_type"] = "auto"
+    try:
+        frames = [b"msgpack", client._packer.pack(payload)]
+    except _PLAIN_ERRORS:    # a tuple, an array, a proxy...: the serializer's type table
+        frames = [b"msgpack", *client.serializer.dumps(payload)]
+    return call_sync(client, frames, req_id, action, client.timeout if timeout is None else timeout)
 
 
 def call_sync(client: Any, frames: list, req_id: int, action: str,
@@ -83,7 +108,19 @@ def call_sync(client: Any, frames: list, req_id: int, action: str,
         while frame.more:
             frame = sock.recv(_NOBLOCK, copy=False)
             frames.append(frame.bytes if len(frames) < 2 else frame.buffer)
-        outcome = client._take_reply(frames, req_id)
+        msg = None
+        if len(frames) == 2 and frames[0] == b"msgpack":    # a plain reply: decoded once
+            try:
+                msg = msgpack.unpackb(frames[1], ext_hook=_not_plain, raw=False,
+                                      strict_map_key=False)
+            except Exception:  # an ext value (proxy, tuple, array...): the general decoder
+                msg = None
+            if type(msg) is not dict:
+                msg = None
+            elif msg.get("req_id") == req_id and msg.get("action") == "return" and \
+                    msg.get("error") is None:
+                return msg.get("rval")
+        outcome = client._take_reply(frames, req_id, msg)
         if outcome is not None:
             result, error = outcome
             if error is not None:
@@ -151,7 +188,71 @@ def serve_one(server: Any) -> bool:
         frame = sock.recv(_NOBLOCK, copy=False)
         frames.append(frame.bytes if len(frames) < 3 else frame.buffer)
     try:
-        server._handle(frames)
+        if len(frames) != 3 or frames[1] != b"msgpack" or server._auth is not None or \
+                not serve_plain(server, frames[0], frames[2]):
+            server._handle(frames)
     except Exception:  # never let one bad request stop the server
         logger.exception("%r: unexpected error handling a request", server)
+    return True
+
+
+class _NotPlain(Exception):
+    """A request holds an ext value (tuple, array, proxy...): for the general path."""
+
+
+def _not_plain(code: int, data: bytes) -> Any:
+    raise _NotPlain
+
+
+def serve_plain(server: Any, ident: bytes, body: bytes) -> bool:
+    """Serve the common request cheaply: a sync ``call``/``getattr`` (return type
+    ``auto``) on an object held for a proxy, with plain msgpack arguments, from a client
+    the server knows.  False, having done nothing, for any other request (the general
+    path, ``RPCServer._handle``, serves it, reporting what is wrong with it).  Its reply
+    is the general path's: a call's exception, or a result that needs a proxy or the
+    type table, is replied by ``RPCServer._reply``."""
+    try:
+        msg = msgpack.unpackb(body, ext_hook=_not_plain, raw=False, strict_map_key=False)
+    except Exception:        # an ext value, or malformed: the general path decodes it
+        return False
+    if type(msg) is not dict:
+        return False
+    get = msg.get
+    action = get("action")
+    if (action != "call" and action != "getattr") or get("sync", "sync") != "sync" or \
+            get("return_type", "auto") != "auto":
+        return False
+    obj_id = get("obj")
+    entry = server._objects.entries.get(obj_id) if type(obj_id) is int else None
+    attrs = get("attrs", [])
+    if entry is None or type(attrs) is not list or not all(type(a) is str for a in attrs):
+        return False         # e.g. a released object: the general path names it
+    if action == "call":
+        args, kwargs = get("args", []), get("kwargs", {})
+        if type(args) is not list or type(kwargs) is not dict or \
+                (kwargs and not all(type(k) is str for k in kwargs)):
+            return False
+    if not server._clients.touch_known(ident, b"msgpack"):
+        return False         # a new client: the general path enters it in the table
+    req_id = get("req_id")
+    try:
+        result = entry[0]
+        for a in attrs:
+            result = getattr(result, a)
+        if action == "call":
+            result = result(*args, **kwargs)
+    except Exception as exc:
+        server._reply(ident, b"msgpack", {"action": "return", "req_id": req_id, "rval": None,
+                                          "error": wire.format_error(exc)})
+        return True
+    reply = {"action": "return", "req_id": req_id, "rval": result, "error": None}
+    try:
+        reply_body = server._packer.pack(reply)
+    except _PLAIN_ERRORS:    # a value for the type table, or one to send as a proxy
+        server._reply(ident, b"msgpack", reply)
+        return True
+    sock = server._socket
+    sock.send(ident, _SNDMORE)
+    sock.send(b"msgpack", _SNDMORE)
+    sock.send(reply_body, 0)
     return True

@@ -13,7 +13,7 @@ import collections
 import threading
 import weakref
 
-__all__ = ["WEIGHT", "RemoteRef", "acquire", "take_releases", "pending_addresses",
+__all__ = ["WEIGHT", "RemoteRef", "acquire", "has_releases", "take_releases", "pending_addresses",
            "queue_release"]
 
 WEIGHT = 1 << 24
@@ -78,6 +78,11 @@ def acquire(address: str, obj_id: int, weight: int, type_name: str = "",
         else:
             ref.weight += weight
         return ref
+
+
+def has_releases(address: str) -> bool:
+    """True if releases wait to be given back to the owner at ``address``."""
+    return bool(_pending.get(address))
 
 
 def take_releases(address: str) -> list[list[int]]:

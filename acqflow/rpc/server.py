@@ -11,11 +11,13 @@ from typing import Any
 
 import zmq
 
-from . import fastpath, refs, registry, wire
+from . import fastpath, registry, wire
 from .clients import ClientTable
 from .errors import SerializationError
+from .objects import ObjectTable
 from .private import is_private_address, private_address
 from .proxy import RETURN_TYPES, SYNC_MODES, ForceProxy
+from .refs import WEIGHT
 from .reactor import Reactor
 from .security import check_bind, secure_server
 
@@ -80,10 +82,7 @@ class RPCServer:
             self._teardown_socket()
             raise
         self.address: str = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
-        self._lock = threading.Lock()
-        self._objects: dict[int, list] = {}     # obj_id -> [object, outstanding weight]
-        self._ids: dict[int, int] = {}          # id(object) -> obj_id
-        self._obj_ids = itertools.count(1)
+        self._objects = ObjectTable()           # what proxies held elsewhere stand for
         self._published: dict[str, Any] = {"self": self}
         self._clients = ClientTable(max_clients, client_idle_s)
         self._bad_window = [0.0, 0]             # rate limit for logging bad requests
@@ -233,9 +232,7 @@ class RPCServer:
             self._wake.close(linger=0)
         registry.unregister(self)
         self._teardown_socket()
-        with self._lock:
-            self._objects.clear()
-            self._ids.clear()
+        self._objects.clear()
         self._published.clear()
         self._published["self"] = self
         logger.debug("%r closed", self)
@@ -325,12 +322,12 @@ class RPCServer:
             return
         action = msg.get("action")
         if action == "bye":
-            self._release_many(msg.get("refs"))
+            self._objects.release(msg.get("refs"))
             self._clients.forget(ident)
             return
         self._clients.touch(ident, ser_name)
         if action == "release":
-            self._release_many(msg.get("refs"))
+            self._objects.release(msg.get("refs"))
             return
         req_id = msg.get("req_id")
         sync = msg.get("sync", "sync")
@@ -369,7 +366,7 @@ class RPCServer:
         if drop_last:
             attrs = attrs[:-1]
         if "obj" in msg:
-            obj = self._lookup(msg["obj"])
+            obj = self._objects.get(msg["obj"], self.address)
         elif "name" in msg:
             name = msg["name"]
             if not isinstance(name, str) or name not in self._published:
@@ -380,14 +377,6 @@ class RPCServer:
         for a in attrs:
             obj = getattr(obj, a)
         return obj
-
-    def _lookup(self, obj_id: Any) -> Any:
-        with self._lock:
-            entry = self._objects.get(obj_id) if type(obj_id) is int else None
-        if entry is None:
-            raise LookupError(f"object #{obj_id} does not exist on {self.address} "
-                              "(it was released, or the server restarted)")
-        return entry[0]
 
     def _do_call(self, msg: dict) -> Any:
         args, kwargs = msg.get("args", []), msg.get("kwargs", {})
@@ -427,19 +416,11 @@ class RPCServer:
         return msg.get("value")
 
     def _do_incref(self, msg: dict) -> int:
-        obj_id = msg.get("obj")
-        with self._lock:
-            entry = self._objects.get(obj_id) if type(obj_id) is int else None
-            if entry is None:
-                raise LookupError(f"object #{obj_id} does not exist on {self.address}")
-            entry[1] += refs.WEIGHT
-        return refs.WEIGHT
+        return self._objects.incref(msg.get("obj"), self.address)
 
     def _do_stats(self, msg: dict) -> dict:
-        with self._lock:
-            n = len(self._objects)
-        return {"objects": n, "published": len(self._published), "clients": len(self._clients),
-                "bad_requests": self.n_bad_requests,
+        return {"objects": len(self._objects), "published": len(self._published),
+                "clients": len(self._clients), "bad_requests": self.n_bad_requests,
                 "address": self.address, "pid": os.getpid()}
 
     def _do_close(self, msg: dict) -> bool:
@@ -451,15 +432,9 @@ class RPCServer:
         """Publish ``obj`` for one more proxy and return that proxy's wire dict."""
         if self._closed:
             raise SerializationError(f"cannot publish {type(obj).__name__}: {self!r} is closed")
-        with self._lock:
-            obj_id = self._ids.get(id(obj))
-            if obj_id is None:
-                obj_id = next(self._obj_ids)
-                self._objects[obj_id] = [obj, 0]
-                self._ids[id(obj)] = obj_id
-            self._objects[obj_id][1] += refs.WEIGHT
+        obj_id = self._objects.add(obj)
         cls = type(obj)
-        d = {"address": self.address, "obj_id": obj_id, "weight": refs.WEIGHT, "attrs": [],
+        d = {"address": self.address, "obj_id": obj_id, "weight": WEIGHT, "attrs": [],
              "type": cls.__qualname__ if cls.__module__ == "builtins" else
              f"{cls.__module__}.{cls.__qualname__}"}
         if self.server_key:
@@ -469,28 +444,12 @@ class RPCServer:
     def resolve_wire(self, d: dict) -> Any:
         """The local object a proxy dict names (its weight comes back to us)."""
         obj_id = d["obj_id"]
-        obj = self._lookup(obj_id)
+        obj = self._objects.get(obj_id, self.address)
         if d.get("weight"):
-            self._release_many([[obj_id, d["weight"]]])
+            self._objects.release([[obj_id, d["weight"]]])
         for a in d.get("attrs", ()):
             obj = getattr(obj, a)
         return obj
-
-    def _release_many(self, items: Any) -> None:
-        if not isinstance(items, list):
-            return
-        with self._lock:
-            for item in items:
-                if not (isinstance(item, (list, tuple)) and len(item) == 2):
-                    continue
-                obj_id, weight = item
-                entry = self._objects.get(obj_id) if type(obj_id) is int else None
-                if entry is None or type(weight) is not int:
-                    continue
-                entry[1] -= weight
-                if entry[1] <= 0:
-                    del self._objects[obj_id]
-                    self._ids.pop(id(entry[0]), None)
 
     @property
     def n_objects(self) -> int:
