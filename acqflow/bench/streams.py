@@ -35,6 +35,7 @@ __all__ = ["main", "run"]
 SIZES = {  # label: (shape of one chunk, streamtype)
     "2KiB": ((32, 16), "analogsignal"),
     "64KiB": ((1024, 16), "analogsignal"),
+    "1MiB": ((16384, 16), "analogsignal"),
     "4MiB": ((65536, 16), "analogsignal"),
     "video": ((1, 1080, 1920, 3), "video"),
 }
@@ -208,7 +209,7 @@ def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaind
         sizes=tuple(SIZES), latency_rate: dict | None = None, double: bool = False,
         touch: bool = True, ceilings: bool = True) -> list[dict]:
     """Measure every case; returns one dict per row (printed as it comes)."""
-    latency_rate = latency_rate or {"2KiB": 20000, "64KiB": 2000, "4MiB": 50, "video": 30}
+    latency_rate = latency_rate or {"2KiB": 20000, "64KiB": 2000, "1MiB": 200, "4MiB": 50, "video": 30}
     peer = _Peer()
     rows = []
     try:
