@@ -91,9 +91,18 @@ def test_playback_file_board_replays_the_file(tmp_path):
                            file=str(tmp_path / "session.csv"), config_board="old_timestamps")
     assert node.outputs["signals"].params["master_board"] == "SYNTHETIC_BOARD"
     node.start()
-    wait_for(lambda: node.received >= n, timeout=60, message="playback did not reach the end")
+    chunks = {k: [] for k in ("signals", "aux", "timestamps")}
+
+    def read_until_the_end():
+        # read while waiting: chunks left queued over max_queue_s (1 s) would be dropped
+        # as stale (counted, but missing from what this test compares)
+        for k in chunks:
+            chunks[k] += drain(ins[k], 0)
+        return node.received >= n
+    wait_for(read_until_the_end, timeout=60, message="playback did not reach the end")
     node.stop()
-    got = {k: np.concatenate(drain(ins[k], 1.0)) for k in ("signals", "aux", "timestamps")}
+    got = {k: np.concatenate(chunks[k] + drain(ins[k], 1.0)) for k in chunks}
+    assert all(ins[k].dropped == 0 for k in chunks)
     node.close()
     exg = [c["brainflow_row"] for c in node.outputs["signals"].params["channel_info"]]
     auxr = [c["brainflow_row"] for c in node.outputs["aux"].params["channel_info"]]
