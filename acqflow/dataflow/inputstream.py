@@ -332,8 +332,7 @@ class InputStream(SenderClock):
         Raises TimeoutError when nothing arrives, StreamClosed when the output closed
         (after counting what was lost before its end).
         """
-        if not self.connected:
-            self._check_connected()
+        self._check_connected()
         shm = self._shm
         if return_data is None:
             return_data = shm is None
@@ -342,7 +341,7 @@ class InputStream(SenderClock):
         while True:
             got, self._peeked = self._peeked, None
             if got is None:
-                got = next_woken(self, timeout) if self._wake is not None else self._next(timeout)
+                got = self._next(timeout)
                 if got is None:
                     raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
             head, frames = got
@@ -352,8 +351,7 @@ class InputStream(SenderClock):
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
             start = head.index - head.nsamples
-            if self._last_index is not None and start > self._last_index:
-                self._account(head.seq, start, head.index)
+            self._account(head.seq, start, head.index)
             self._last_seq = head.seq
             sent = head.send_time
             if self._foreign_clock is not None:    # latency on one clock: the receiver's

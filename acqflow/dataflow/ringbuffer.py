@@ -243,9 +243,7 @@ class RingBuffer:
         Raises OverrunError when the writer overwrote (part of) the range, so torn
         or stale data is never returned as valid.
         """
-        meta = self._meta
-        first = max(meta[_START], meta[_PENDING] - self.size)
-        self._in_window(start, stop, first, meta[_HEAD])
+        self._in_window(start, stop, self.first_index(), self._meta[_HEAD])
         p, n = start % self.size, stop - start
         if self.double or p + n <= self.size:
             data = np.array(self._buffer[p:p + n], copy=True)

@@ -340,9 +340,6 @@ class WakeReader:
         again; ZeroMQ's socket is asked for messages only when its descriptor fired
         (or may still hold some).
         """
-        rec = self.take()
-        if rec is not None:
-            return "record", rec
         if spin_ms > 0:       # busy-wait on the records first: no wake-up to wait for
             end = time.perf_counter() + (spin_ms if timeout_ms is None else min(spin_ms, timeout_ms)) / 1000
             while time.perf_counter() < end:
