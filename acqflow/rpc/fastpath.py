@@ -72,11 +72,8 @@ def request_plain(client: Any, action: str, payload: dict, timeout: float | None
     payload["req_id"] = req_id
     payload["sync"] = "sync"
     payload["return_type"] = "auto"
-    try:
-        frames = [b"msgpack", client._packer.pack(payload)]
-    except _PLAIN_ERRORS:    # a tuple, an array, a proxy...: the serializer's type table
-        frames = [b"msgpack", *client.serializer.dumps(payload)]
-    return call_sync(client, frames, req_id, action, client.timeout if timeout is None else timeout)
+    return call_sync(client, encode(client, payload), req_id, action,
+                     client.timeout if timeout is None else timeout)
 
 
 def call_sync(client: Any, frames: list, req_id: int, action: str,
@@ -251,8 +248,5 @@ def serve_plain(server: Any, ident: bytes, body: bytes) -> bool:
     except _PLAIN_ERRORS:    # a value for the type table, or one to send as a proxy
         server._reply(ident, b"msgpack", reply)
         return True
-    sock = server._socket
-    sock.send(ident, _SNDMORE)
-    sock.send(b"msgpack", _SNDMORE)
-    sock.send(reply_body, 0)
+    send_reply(server._socket, ident, b"msgpack", [reply_body])
     return True
