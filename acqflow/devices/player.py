@@ -346,15 +346,17 @@ class Player(Node):
         """End of the recording: state 'stopped', ``ended`` set, signal emitted."""
         with self._cv:
             self._vpos = self.end_time
-        if self.end_of_stream:
-            for out in self.outputs.values():
-                out.close()
 
         def to_stopped() -> None:
             if self.state == "running":
                 self.state = "stopped"
                 self._thread = None
+        # 'stopped' before the outputs close, so whoever sees the end downstream
+        # also sees the node stopped; ``ended`` last, so wait_end() sees both.
         self._locked_state(to_stopped)
+        if self.end_of_stream:
+            for out in self.outputs.values():
+                out.close()
         self.ended.set()
         self.end_of_recording.emit()
 

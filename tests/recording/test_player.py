@@ -161,9 +161,17 @@ def test_loop_restart_and_end_of_stream(recording):
     wait_for(lambda: sinks["ev"].index == 2 * rec["ev"].stop_index, message="second replay")
     finish(player, sinks)
     player, sinks = play(recording, rate=float("inf"), streams=["ev"], end_of_stream=True)
+    out = player.outputs["ev"]
+    seen = []                                 # the node's state as its output closes
+    close = out.close
+    out.close = lambda *a, **k: (seen.append((player.state, player.ended.is_set())),
+                                 close(*a, **k))[1]
     player.start()
     wait_for(lambda: sinks["ev"].closed, message="end of stream downstream")
+    # Whoever sees the end downstream sees the node stopped (CI once caught 'running').
+    assert seen[0] == ("stopped", False)
     assert player.state == "stopped" and sinks["ev"].index == rec["ev"].stop_index
+    assert player.wait_end(5)
     finish(player, sinks)
 
 
