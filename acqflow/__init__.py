@@ -5,13 +5,14 @@ from .dataflow import (ChannelSplitter, ChunkResizer, InputStream, Node, NodeSta
                        OutputStream, OverrunError, ProcessingNode, RingBuffer, StreamClosed,
                        StreamConverter, StreamError, ThreadPollInput, get_node_type,
                        node_type_names, node_types, register_node_type)
+from .dataflow.cpulatency import CpuLatencyRequest
 
 __version__ = "0.1.0"
 
 __all__ = ["Error", "InputStream", "OutputStream", "RingBuffer", "StreamError", "StreamClosed",
            "OverrunError", "ThreadPollInput", "StreamConverter", "ChannelSplitter", "ChunkResizer",
            "Node", "NodeStateError", "ProcessingNode", "register_node_type", "get_node_type",
-           "node_types", "node_type_names",
+           "node_types", "node_type_names", "CpuLatencyRequest",
            "RPCServer", "RPCClient", "ProcessSpawner", "ObjectProxy", "QtRPCServer"]
 
 

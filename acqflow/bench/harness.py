@@ -17,6 +17,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..dataflow.cpulatency import current_cpu_latency
+
 __all__ = ["parser", "machine", "write_json", "Table", "pct", "best_rates", "paced"]
 
 
@@ -36,7 +38,16 @@ def machine() -> dict[str, Any]:
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(), "numpy": np.__version__,
             "pyzmq": zmq.__version__, "libzmq": zmq.zmq_version(),
-            "load": list(os.getloadavg()) if hasattr(os, "getloadavg") else None}
+            "load": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+            "cpu_latency_us": _cpu_latency()}
+
+
+def _cpu_latency() -> int | None:
+    """The PM QoS wake-up bound in force (us; 2000000000 means none), None if unreadable."""
+    try:
+        return current_cpu_latency()
+    except OSError:
+        return None
 
 
 def write_json(path: str | None, results: Any, **extra: Any) -> None:

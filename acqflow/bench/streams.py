@@ -16,6 +16,7 @@ instead; a drop-mode overload case ends the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import time
 
 import numpy as np
 
+from ..dataflow.cpulatency import CpuLatencyError, CpuLatencyRequest
 from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.outputstream import OutputStream
@@ -318,10 +320,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hop-spin", type=float, default=0.0, metavar="MS",
                         help="readers busy-wait this long (ms) before sleeping (InputStream(spin=))")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--cpu-latency", type=int, metavar="US",
+                        help="hold a PM QoS request: every core wakes within US us (0: they poll; root)")
     args = parser.parse_args(argv)
     if args.child:
         _child()
         return 0
+    try:
+        held = contextlib.nullcontext() if args.cpu_latency is None else CpuLatencyRequest(args.cpu_latency)
+    except (ValueError, CpuLatencyError) as exc:
+        print(f"acqflow bench: --cpu-latency: {exc}", file=sys.stderr)
+        return 2
+    with held:
+        return _main(args, parser)
+
+
+def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.hops is not None:
         from .hops import main_hops
         return main_hops(args)

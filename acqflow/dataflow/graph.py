@@ -29,7 +29,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .inputcheck import check_input
+from .inputcheck import check_input, check_spin
 from .registry import get_node_type
 from .shortrepr import short_repr
 from .spec import normalize_params, param_problems
@@ -40,7 +40,7 @@ __all__ = ["GraphError", "GraphSpec", "NodeSpec", "ConnectionSpec", "load_graph"
 _TOP_KEYS = {"imports", "hosts", "groups", "nodes", "connections"}
 _NODE_KEYS = {"type", "group", "params", "outputs"}
 _GROUP_KEYS = {"host", "qt", "restart"}
-_CONNECTION_KEYS = {"from", "to", "params", "feedback"}
+_CONNECTION_KEYS = {"from", "to", "params", "feedback", "spin"}
 DEFAULT_GROUP = "main"
 MAX_GRAPH_BYTES = 4 << 20       # a graph file is a few KB; refuse what no one writes by hand
 MAX_YAML_ALIASES = 1000         # anchors/aliases are fine; a "billion laughs" bomb is not
@@ -70,6 +70,7 @@ class ConnectionSpec:
     target: tuple[str, str]
     params: dict = field(default_factory=dict)
     feedback: bool = False
+    spin: float = 0.0          # the input's InputStream.spin (ms)
 
 
 @dataclass
@@ -311,10 +312,15 @@ def _parse(data: Any, problems: list, run_imports: bool = True) -> GraphSpec | N
         conn = _mapping(conn, where, problems)
         _unknown(where, conn, _CONNECTION_KEYS, problems)
         ends = [_port(conn.get(key), f"{where}.{key}", nodes, raw_nodes, problems) for key in ("from", "to")]
+        try:
+            spin = check_spin(conn.get("spin", 0.0))
+        except ValueError as exc:
+            problems.append(f"{where}.{exc}")
+            spin = 0.0
         if None not in ends:
             connections.append(ConnectionSpec(ends[0], ends[1],
                                               _mapping(conn.get("params"), f"{where}.params", problems),
-                                              bool(conn.get("feedback", False))))
+                                              bool(conn.get("feedback", False)), spin))
     return GraphSpec(imports, hosts, groups, nodes, connections, unchecked)
 
 

@@ -14,11 +14,12 @@ node, the input and the bad value.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .spec import check_compatible, make_dtype
 
-__all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input"]
+__all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin"]
 
 #: keys of an input spec that say what is accepted (not stream params themselves)
 ACCEPT_KEYS = ("ndim", "dtype_kinds", "dtypes", "min_channels")
@@ -61,3 +62,10 @@ def check_input(params: dict[str, Any], spec: dict[str, Any], output_name: str =
     """Every check of an input spec against an output's params (graph files use this)."""
     check_compatible(params, stream_spec(spec), output_name=output_name, input_name=input_name)
     check_accepts(params, spec, input_name)
+
+
+def check_spin(ms: Any) -> float:
+    """An input's ``spin`` (a finite number of ms >= 0), or a ValueError naming the bad value."""
+    if isinstance(ms, bool) or not (isinstance(ms, (int, float)) and 0 <= ms < math.inf):
+        raise ValueError(f"spin must be a number of ms >= 0, not {ms!r}")
+    return float(ms)

@@ -13,6 +13,7 @@ import numpy as np
 from . import clock
 from .clock import SenderClock
 from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
+from .inputcheck import check_spin
 from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
@@ -58,9 +59,7 @@ class InputStream(SenderClock):
     def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None,
                  spin: float = 0.0):
         self.spec = dict(spec or {})
-        if not (isinstance(spin, (int, float)) and 0 <= spin < math.inf):
-            raise ValueError(f"spin must be a number of ms >= 0, not {spin!r}")
-        self.spin = float(spin)
+        self.spin = spin
         self.node = node
         self.name = name
         self.params: dict[str, Any] = {}
@@ -91,6 +90,15 @@ class InputStream(SenderClock):
         self._peeked = None
         self._max_age = math.inf
         self._newest_send = -math.inf
+
+    @property
+    def spin(self) -> float:
+        """ms a same-host sharedmem recv()/poll() busy-waits before sleeping (settable)."""
+        return self._spin
+
+    @spin.setter
+    def spin(self, ms: float) -> None:
+        self._spin = check_spin(ms)
 
     def connect(self, output, timeout: float = 5000) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.

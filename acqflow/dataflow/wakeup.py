@@ -52,6 +52,7 @@ AREA_END = RECORD_OFFSET + RECORDS * 32
 W_VERSION, W_PID, W_PUBLISHED, W_GEN, W_PIDNS = 16, 17, 18, 19, 20
 VERSION = 1
 _WRITER_CHECK_S = 0.1     # a waiting reader checks this often that the writer's process lives
+_yield = os.sched_yield   # what a spinning reader calls between looks at the records
 _MAX_PATH = _SLOT_BYTES - 24
 assert AREA_END <= HEADER_BYTES
 
@@ -334,8 +335,10 @@ class WakeReader:
         the writer's process is gone and every record it published was read, or None
         after ``timeout_ms`` (None: wait forever).  With ``spin_ms`` it first polls the
         records in a busy loop for that long (up to the timeout), then sleeps as usual:
-        a core kept busy for less latency (no wake-up, caches kept warm).  Records come before ZeroMQ
-        messages, which were sent after them.  One poll() and one read() per wake-up:
+        a core kept busy for less latency (no wake-up, caches kept warm), yielded to any
+        other runnable process between looks (more spinners than cores still progress).
+        Records come before ZeroMQ messages, which were sent after them.  One poll()
+        and one read() per wake-up:
         the FIFO is read only when poll() said it holds bytes, and only before waiting
         again; ZeroMQ's socket is asked for messages only when its descriptor fired
         (or may still hold some).
@@ -346,6 +349,7 @@ class WakeReader:
                 rec = self.take()
                 if rec is not None:
                     return "record", rec
+                _yield()         # let a runnable process have this core: spinners share cores
         now = time.monotonic()
         deadline = None if timeout_ms is None else now + timeout_ms / 1000
         check_writer = now + _WRITER_CHECK_S
@@ -444,7 +448,7 @@ def next_woken(inp, timeout: float | None):
     """_next for an input on the same-host wake-up: records from the segment, the
     end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
     while True:
-        got = inp._wake.next(inp._sub, timeout, inp.spin)
+        got = inp._wake.next(inp._sub, timeout, inp._spin)
         if got is None:
             return None
         what, item = got

@@ -48,7 +48,10 @@ def _connect(manager: Manager, c) -> None:
     able to reach the output's process over RPC (another host, other Curve keys)."""
     (src, out), (dst, inp) = c.source, c.target
     params = _step(f"reading the params of {src}.{out}", manager.output_params, src, out)
-    _step(f"connecting {src}.{out} -> {dst}.{inp}", manager.node(dst).inputs[inp].connect, params)
+    target = manager.node(dst).inputs[inp]
+    if c.spin:
+        _step(f"setting spin={c.spin:g} on {dst}.{inp}", setattr, target, "spin", c.spin)
+    _step(f"connecting {src}.{out} -> {dst}.{inp}", target.connect, params)
 
 
 def _host_ip(address: str) -> str:

@@ -8,6 +8,7 @@ every shared-memory segment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ import threading
 import time
 
 from .. import hooks
+from ..dataflow.cpulatency import CpuLatencyError, CpuLatencyRequest
 from ..dataflow.graph import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
 from .check import check_graph
@@ -154,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                              "(needs the qt extra and a display)")
     parser.add_argument("--web", metavar="[HOST:]PORT", help="serve the web monitor (docs/monitor.md)")
     parser.add_argument("--web-token", metavar="TOKEN", help="token for the web monitor (default: generated)")
+    parser.add_argument("--cpu-latency", type=int, metavar="US",
+                        help="while the graph runs, keep every core able to wake within US "
+                             "microseconds (Linux PM QoS; 0 for closed loops; needs root)")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks (remote ones included) of errors")
     args = parser.parse_args(argv)
@@ -186,6 +191,16 @@ def _main(args: argparse.Namespace) -> int:
         print(f"acqflow run: --keys {args.keys}: no such directory (make one with acqflow keys DIR)",
               file=sys.stderr)
         return 2
+    try:
+        held = contextlib.nullcontext() if args.cpu_latency is None else CpuLatencyRequest(args.cpu_latency)
+    except (ValueError, CpuLatencyError) as exc:
+        print(f"acqflow run: --cpu-latency: {exc}", file=sys.stderr)
+        return 2
+    with held:
+        return _run(args, spec, keys_dir)
+
+
+def _run(args: argparse.Namespace, spec: GraphSpec, keys_dir: str | None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -85,6 +85,21 @@ def test_hops_command_line(tmp_path):
     assert bad.returncode == 2 and "--hop-spin must be >= 0 ms, not -1.0" in bad.stderr
 
 
+def test_cpu_latency_option_is_held_and_recorded(tmp_path):
+    from acqflow.dataflow.cpulatency import DEVICE
+    bad = acqflow("bench", "--hops", "1", "--cpu-latency", "-2")
+    assert bad.returncode == 2 and bad.stderr.strip() == (
+        "acqflow bench: --cpu-latency: CPU latency must be a whole number of microseconds >= 0, not -2")
+    if not os.access(DEVICE, os.R_OK | os.W_OK):
+        return                                   # the refusal above is all this machine allows
+    out = tmp_path / "hops.json"
+    result = acqflow("bench", "--hops", "1", "--hop-seconds", "0.3", "--hop-rate", "500", "--no-ceilings",
+                     "--cpu-latency", "0", "--hop-spin", "0.5", "--json", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "'cpu_latency_us': 0" in result.stdout
+    assert json.loads(out.read_text())["machine"]["cpu_latency_us"] == 0
+
+
 def test_spinning_readers_in_the_chain():
     r = run_chain(2, rate=500, seconds=0.3, spin=0.5)
     assert r["spin_ms"] == 0.5 and r["sent"] == r["received"] > 0 and r["dropped"] == 0

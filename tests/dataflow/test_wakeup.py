@@ -349,3 +349,45 @@ def test_a_nonsense_record_is_counted_and_skipped():
     finally:
         inp.close()
         out.close()
+
+
+def test_a_spinning_reader_yields_its_core_between_looks(monkeypatch):
+    from acqflow.dataflow import wakeup
+    yields = []
+    monkeypatch.setattr(wakeup, "_yield", lambda: yields.append(1))
+    out = output()
+    inp = InputStream(spin=5.0)
+    inp.connect(out)
+    with pytest.raises(TimeoutError):
+        inp.recv(timeout=10)            # nothing sent: it spins, and gives way while it does
+    assert len(yields) > 1
+    out.send(chunk(7))
+    assert inp.recv(timeout=1000, return_data=True)[1][0, 0] == 7
+    inp.close()
+    out.close()
+
+
+SPINNER = READER.replace("InputStream()", "InputStream(spin=50.0)")
+
+
+def test_more_spinning_readers_than_cores_lose_nothing():
+    """Each spins 50 ms after every chunk: with more of them than cores, the writer and
+    every reader still progress (they yield) and every chunk reaches every reader."""
+    out = output("block", buffer_size=256)
+    readers = [child(SPINNER, json.dumps(out.params)) for _ in range(2 * (os.cpu_count() or 1) + 1)]
+    try:
+        for r in readers:
+            assert r.stdout.readline().strip() == "woken"
+        wait_for(lambda: out.n_inputs == len(readers), timeout=30)
+        n = 500
+        for k in range(n):
+            out.send(chunk(k))
+        out.close(timeout=20_000)
+        for r in readers:
+            assert json.loads(r.stdout.readline()) == [n, 4 * n, 0, 4.0 * sum(range(n))]
+            assert r.wait(30) == 0
+    finally:
+        for r in readers:
+            r.kill()
+            r.wait()
+        out.close()

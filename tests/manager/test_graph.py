@@ -58,6 +58,10 @@ def test_good_graph_validates():
     (dict(nodes={**GOOD["nodes"], "idle": {"type": "Ramp", "group": "acq",
                                            "outputs": {"signals": {"transfermode": "shm"}}}}),
      "nodes.idle.outputs.signals: transfermode='shm' is not one of plaindata, sharedmem"),
+    (dict(connections=[{"from": "src.signals", "to": "gain.input", "spin": -1}]),
+     "connections[0].spin must be a number of ms >= 0, not -1"),
+    (dict(connections=[{"from": "src.signals", "to": "gain.input", "spin": "fast"}]),
+     "connections[0].spin must be a number of ms >= 0, not 'fast'"),
     (dict(groups={"acq": {"host": "rig"}}), "groups.acq.host: unknown host 'rig'"),
     (dict(hosts={"rig": "10.0.0.2"}), "hosts.rig: expected an address like tcp://"),
     (dict(colour="blue"), "graph: unknown key 'colour'"),
@@ -154,6 +158,34 @@ def test_run_with_sharedmem_streams_releases_segments(tmp_path):
     # which unlinks them a moment after it exits: wait for that, with a bound.
     wait_for(lambda: {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")} <= before,
              timeout=10, message="every shared-memory segment of the run to be released")
+
+
+def test_run_holds_a_cpu_latency_request_while_the_graph_runs(tmp_path):
+    """--cpu-latency 0 with a spinning sharedmem connection: the graph runs, the PM QoS
+    request is in force meanwhile and gone after; a bad value is one line."""
+    from acqflow.dataflow.cpulatency import DEVICE, current_cpu_latency
+    data = graph()
+    data["connections"][0].update(params={"transfermode": "sharedmem"}, spin=0.2)
+    path = tmp_path / "g.yaml"
+    path.write_text(yaml.safe_dump(data))
+    bad = run_cli(str(path), "--cpu-latency", "-1")
+    err = bad.communicate(timeout=60)[1]
+    assert bad.returncode == 2 and err.strip() == ("acqflow run: --cpu-latency: CPU latency must be "
+                                                   "a whole number of microseconds >= 0, not -1")
+    if not os.access(DEVICE, os.R_OK | os.W_OK):
+        pytest.skip(f"{DEVICE} is not readable and writable here")
+    before = current_cpu_latency()
+    proc = run_cli(str(path), "--cpu-latency", "0", "--duration", "3", "--interval", "0.5")
+    try:
+        wait_for(lambda: current_cpu_latency() == 0 or proc.poll() is not None, timeout=30)
+        assert current_cpu_latency() == 0
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    rows = [line.split() for line in out.splitlines() if line.startswith("src.signals -> gain.input")]
+    assert rows and all(r[-2:] == ["0", "0"] for r in rows)
+    assert current_cpu_latency() == before
 
 
 def test_run_with_monitor_window_runs_and_stops(tmp_path):

@@ -24,7 +24,8 @@ GRAPH = {
     },
     "connections": [
         {"from": "src.signals", "to": "filt.input"},
-        {"from": "filt.output", "to": "split.input"},
+        {"from": "filt.output", "to": "split.input", "params": {"transfermode": "sharedmem"},
+         "spin": 0.5},
         {"from": "split.slow", "to": "dec.input"},
     ],
 }
@@ -34,6 +35,8 @@ def test_graph_of_processing_nodes_runs_across_processes():
     spec = GraphSpec.from_dict(GRAPH)
     with Manager(heartbeat=0.5) as manager:
         build_graph(spec, manager)
+        assert manager.node("split").inputs["input"].spin == 0.5     # the connection's spin:
+        assert manager.node("dec").inputs["input"].spin == 0.0
         sink = InputStream(name="sink")
         sink.connect(manager.node("dec").outputs["output"])
         assert sink.params["sample_rate"] == 200.0 and sink.params["shape"] == (-1, 2)

@@ -1,0 +1,87 @@
+"""Hold a CPU wake-up latency request (Linux PM QoS, ``/dev/cpu_dma_latency``).
+
+An idle core normally halts and wakes slowly (in a VM, through the hypervisor):
+tens of microseconds added to every hop whose reader sleeps.  While a request of
+``max_us`` is held the kernel keeps every core in idle states that wake within
+that bound (0: they poll), as tuned's latency-performance profile and cyclictest
+do.  The request lasts as long as the file stays open, and ends with the process.
+Idle cores then burn power and host CPU: hold it for a closed loop, not always.
+"""
+from __future__ import annotations
+
+import os
+import struct
+
+__all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "DEVICE"]
+
+DEVICE = "/dev/cpu_dma_latency"
+_MAX_US = 2**31 - 1
+
+
+class CpuLatencyError(OSError):
+    """The request cannot be held (no PM QoS device, or no permission to write it)."""
+
+
+def _check(max_us) -> int:
+    if isinstance(max_us, bool) or not isinstance(max_us, int) or not 0 <= max_us <= _MAX_US:
+        raise ValueError(f"CPU latency must be a whole number of microseconds >= 0, not {max_us!r}")
+    return max_us
+
+
+class CpuLatencyRequest:
+    """``with CpuLatencyRequest(0): ...`` keeps cores from idling deeper than ``max_us`` us.
+
+    Raises :class:`CpuLatencyError` with a one-line reason when the device is
+    missing or not writable (it needs root, or write access granted to it).
+    """
+
+    def __init__(self, max_us: int = 0, path: str = DEVICE):
+        self._fd: int | None = None
+        self.max_us = _check(max_us)
+        self.path = path
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: {path} does not "
+                                  f"exist (this kernel has no PM QoS device)") from None
+        except PermissionError:
+            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: no permission to "
+                                  f"write {path} (run as root, or grant write access to it)") from None
+        except OSError as exc:
+            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: {path}: "
+                                  f"{exc.strerror}") from None
+        try:
+            os.write(fd, struct.pack("i", max_us))
+        except OSError as exc:
+            os.close(fd)
+            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: writing {path}: "
+                                  f"{exc.strerror}") from None
+        self._fd = fd
+
+    @property
+    def active(self) -> bool:
+        return self._fd is not None
+
+    def close(self) -> None:
+        """Drop the request (closing the file is what ends it)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __enter__(self) -> CpuLatencyRequest:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<CpuLatencyRequest {self.max_us} us {'held' if self.active else 'released'}>"
+
+
+def current_cpu_latency(path: str = DEVICE) -> int:
+    """The bound in force now (us), over every process's requests; needs read access."""
+    with open(path, "rb") as f:
+        return struct.unpack("i", f.read(4))[0]
