@@ -343,15 +343,16 @@ class WakeReader:
         again; ZeroMQ's socket is asked for messages only when its descriptor fired
         (or may still hold some).
         """
+        now = time.monotonic()
+        deadline = None if timeout_ms is None else now + timeout_ms / 1000
         if spin_ms > 0:       # busy-wait on the records first: no wake-up to wait for
-            end = time.perf_counter() + (spin_ms if timeout_ms is None else min(spin_ms, timeout_ms)) / 1000
-            while time.perf_counter() < end:
+            end = now + (spin_ms if timeout_ms is None else min(spin_ms, timeout_ms)) / 1000
+            while time.monotonic() < end:
                 rec = self.take()
                 if rec is not None:
                     return "record", rec
                 _yield()         # let a runnable process have this core: spinners share cores
-        now = time.monotonic()
-        deadline = None if timeout_ms is None else now + timeout_ms / 1000
+            now = time.monotonic()
         check_writer = now + _WRITER_CHECK_S
         while True:
             rec = self.take()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import termios
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -391,3 +392,36 @@ def test_more_spinning_readers_than_cores_lose_nothing():
             r.kill()
             r.wait()
         out.close()
+
+
+def test_a_spinning_reader_lets_the_other_threads_of_its_process_run():
+    """Yielding releases the GIL: a node's RPC thread or other inputs are not held off while
+    one input spins (they used to wait for the interpreter's switch interval)."""
+    out = output()
+    inp = InputStream(spin=10_000)
+    inp.connect(out)
+    ran, go = [], threading.Event()
+
+    def work():                          # 20 short sleeps: the GIL is taken back 20 times
+        go.wait()
+        for _ in range(20):
+            time.sleep(0.001)
+            ran.append(time.perf_counter())
+
+    other = threading.Thread(target=work)
+    other.start()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(30.0)          # no forced switch: only a released GIL lets it run
+    try:
+        go.set()
+        start = time.perf_counter()
+        with pytest.raises(TimeoutError):
+            inp.recv(timeout=1000)       # spins all along: the spin counts against the timeout
+        done = time.perf_counter()
+    finally:
+        sys.setswitchinterval(interval)
+    other.join(10)
+    assert len([t for t in ran if t < done]) == 20
+    assert done - start < 1.8            # not spin, then the whole timeout again (was 2 s)
+    inp.close()
+    out.close()
