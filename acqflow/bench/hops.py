@@ -139,6 +139,9 @@ def main_hops(args) -> int:
         r["bare_hop_p99_us"] = harness.pct(floor, 99)
         print(f"  floor, a bare Python hop (copy in, one record, one pipe byte, poll, copy out; nothing "
               f"else): p50 {r['bare_hop_p50_us']:.0f} us, p99 {r['bare_hop_p99_us']:.0f} us per hop")
+    if not args.hop_spin:
+        print("  readers sleep between chunks; a closed loop's figures: --hop-spin 1 --cpu-latency 0 "
+              "(docs/streams.md, closed loops)")
     harness.write_json(args.json, r)
     return 0 if r["received"] == r["sent"] and not r["dropped"] else 1
 

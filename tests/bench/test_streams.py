@@ -76,7 +76,7 @@ def test_hops_command_line(tmp_path):
                      "--hop-mode", "plaindata", "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert "2 hops, 3 processes" in result.stdout and "end to end: p50" in result.stdout
-    assert "floor, a bare Python hop" in result.stdout
+    assert "floor, a bare Python hop" in result.stdout and "--hop-spin 1 --cpu-latency 0" in result.stdout
     r = json.loads(out.read_text())["results"]
     assert r["transfermode"] == "plaindata" and 0 < r["bare_hop_p50_us"] <= r["bare_hop_p99_us"]
     bad = acqflow("bench", "--hops", "0")
