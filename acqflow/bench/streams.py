@@ -16,7 +16,6 @@ instead; a drop-mode overload case ends the run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import time
 
 import numpy as np
 
-from ..dataflow.cpulatency import CpuLatencyError, CpuLatencyRequest
+from ..dataflow.cpulatency import run_holding
 from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.outputstream import OutputStream
@@ -326,13 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child()
         return 0
-    try:
-        held = contextlib.nullcontext() if args.cpu_latency is None else CpuLatencyRequest(args.cpu_latency)
-    except (ValueError, CpuLatencyError) as exc:
-        print(f"acqflow bench: --cpu-latency: {exc}", file=sys.stderr)
-        return 2
-    with held:
-        return _main(args, parser)
+    return run_holding(args.cpu_latency, "acqflow bench", lambda: _main(args, parser))
 
 
 def _main(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

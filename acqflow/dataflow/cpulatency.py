@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import struct
+import sys
+from typing import Callable
 
-__all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "DEVICE"]
+__all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "run_holding", "DEVICE"]
 
 DEVICE = "/dev/cpu_dma_latency"
 _MAX_US = 2**31 - 1
@@ -85,3 +87,17 @@ def current_cpu_latency(path: str = DEVICE) -> int:
     """The bound in force now (us), over every process's requests; needs read access."""
     with open(path, "rb") as f:
         return struct.unpack("i", f.read(4))[0]
+
+
+def run_holding(max_us: int | None, prog: str, fn: Callable[[], int]) -> int:
+    """A command's ``fn()`` run holding its ``--cpu-latency max_us`` (None: no request); a
+    request that cannot be made is the command's one-line error, exit status 2."""
+    if max_us is None:
+        return fn()
+    try:
+        request = CpuLatencyRequest(max_us)
+    except (ValueError, CpuLatencyError) as exc:
+        print(f"{prog}: --cpu-latency: {exc}", file=sys.stderr)
+        return 2
+    with request:
+        return fn()

@@ -8,7 +8,6 @@ every shared-memory segment.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import signal
@@ -17,7 +16,7 @@ import threading
 import time
 
 from .. import hooks
-from ..dataflow.cpulatency import CpuLatencyError, CpuLatencyRequest
+from ..dataflow.cpulatency import run_holding
 from ..dataflow.graph import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
 from .check import check_graph
@@ -191,13 +190,7 @@ def _main(args: argparse.Namespace) -> int:
         print(f"acqflow run: --keys {args.keys}: no such directory (make one with acqflow keys DIR)",
               file=sys.stderr)
         return 2
-    try:
-        held = contextlib.nullcontext() if args.cpu_latency is None else CpuLatencyRequest(args.cpu_latency)
-    except (ValueError, CpuLatencyError) as exc:
-        print(f"acqflow run: --cpu-latency: {exc}", file=sys.stderr)
-        return 2
-    with held:
-        return _run(args, spec, keys_dir)
+    return run_holding(args.cpu_latency, "acqflow run", lambda: _run(args, spec, keys_dir))
 
 
 def _run(args: argparse.Namespace, spec: GraphSpec, keys_dir: str | None) -> int:

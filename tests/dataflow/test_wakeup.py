@@ -254,14 +254,19 @@ def test_a_spinning_reader_gets_every_chunk_and_still_times_out_and_ends():
     inp.close()
 
 
-def test_many_reader_processes_lose_nothing():
+@pytest.mark.parametrize("spin, count", [(0, 8), (50.0, 2 * (os.cpu_count() or 1) + 1)],
+                         ids=["sleeping", "more-spinners-than-cores"])
+def test_many_reader_processes_lose_nothing(spin, count):
+    """Sleeping readers, and readers spinning 50 ms after every chunk: with more of them
+    than cores, the writer and every reader still progress (they yield)."""
     out = output("block", buffer_size=256)
     params = json.dumps(out.params)
-    readers = [child(READER, params) for _ in range(8)]
+    readers = [child(READER.replace("InputStream()", f"InputStream(spin={spin})"), params)
+               for _ in range(count)]
     try:
         for r in readers:
             assert r.stdout.readline().strip() == "woken"
-        wait_for(lambda: out.n_inputs == 8, timeout=30)
+        wait_for(lambda: out.n_inputs == count, timeout=30)
         n = 300
         for k in range(n):
             out.send(chunk(k))
@@ -366,32 +371,6 @@ def test_a_spinning_reader_yields_its_core_between_looks(monkeypatch):
     assert inp.recv(timeout=1000, return_data=True)[1][0, 0] == 7
     inp.close()
     out.close()
-
-
-SPINNER = READER.replace("InputStream()", "InputStream(spin=50.0)")
-
-
-def test_more_spinning_readers_than_cores_lose_nothing():
-    """Each spins 50 ms after every chunk: with more of them than cores, the writer and
-    every reader still progress (they yield) and every chunk reaches every reader."""
-    out = output("block", buffer_size=256)
-    readers = [child(SPINNER, json.dumps(out.params)) for _ in range(2 * (os.cpu_count() or 1) + 1)]
-    try:
-        for r in readers:
-            assert r.stdout.readline().strip() == "woken"
-        wait_for(lambda: out.n_inputs == len(readers), timeout=30)
-        n = 500
-        for k in range(n):
-            out.send(chunk(k))
-        out.close(timeout=20_000)
-        for r in readers:
-            assert json.loads(r.stdout.readline()) == [n, 4 * n, 0, 4.0 * sum(range(n))]
-            assert r.wait(30) == 0
-    finally:
-        for r in readers:
-            r.kill()
-            r.wait()
-        out.close()
 
 
 def test_a_spinning_reader_lets_the_other_threads_of_its_process_run():
