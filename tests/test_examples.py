@@ -72,6 +72,14 @@ def test_streams_processes():
     assert numbers(out) == [50, 10, 50, 98, 99, 0, 0]        # samples, chunks, index, last, gaps, dropped
 
 
+def test_streams_closed_loop():
+    out = run("streams_closed_loop.py")
+    assert line(out, "CPU latency request:").strip().startswith(("held", "not held (cannot request"))
+    assert numbers(line(out, "received")) == [2000, 64000, 0, 0]   # chunks, index, gaps, dropped
+    _, p50, _, p99 = numbers(line(out, "latency:"))                  # p50 X us, p99 Y us
+    assert 0 < p50 <= p99                                           # figures: acqflow bench --hops
+
+
 # -- devices -------------------------------------------------------------------------
 
 def test_devices_synthetic():
