@@ -47,7 +47,9 @@ def test_thread_poll_input_delivers_every_chunk_and_ends_on_close():
     inp.close()
 
 
-def test_thread_poll_input_keeps_callback_errors():
+def test_thread_poll_input_keeps_callback_errors(monkeypatch):
+    hooked = []                           # without on_error, the error goes to threading.excepthook
+    monkeypatch.setattr(threading, "excepthook", lambda args: hooked.append(args.exc_type))
     out = source()
     inp = InputStream()
     inp.connect(out)
@@ -56,7 +58,7 @@ def test_thread_poll_input_keeps_callback_errors():
     poller.start()
     out.send(ramp(0, 3))
     poller.join(10)
-    assert isinstance(poller.error, ZeroDivisionError)
+    assert isinstance(poller.error, ZeroDivisionError) and hooked == [ZeroDivisionError]
     inp.close()
     out.close()
 
