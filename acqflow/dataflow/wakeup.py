@@ -338,10 +338,9 @@ class WakeReader:
         a core kept busy for less latency (no wake-up, caches kept warm), yielded to any
         other runnable process between looks (more spinners than cores still progress).
         Records come before ZeroMQ messages, which were sent after them.  One poll()
-        and one read() per wake-up:
-        the FIFO is read only when poll() said it holds bytes, and only before waiting
-        again; ZeroMQ's socket is asked for messages only when its descriptor fired
-        (or may still hold some).
+        and one read() per wake-up: the FIFO is read only when poll() said it holds
+        bytes, and only before waiting again; ZeroMQ's socket is asked for messages only
+        when its descriptor fired (or may still hold some).
         """
         now = time.monotonic()
         deadline = None if timeout_ms is None else now + timeout_ms / 1000
