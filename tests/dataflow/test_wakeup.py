@@ -3,6 +3,7 @@ segment and a FIFO per reader, with the stream contract kept (loss accounting, b
 drop, readers and writers dying, many readers, poll, ThreadPollInput)."""
 import fcntl
 import json
+import math
 import os
 import signal
 import subprocess
@@ -13,8 +14,11 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from acqflow import InputStream, OutputStream, StreamClosed
+from acqflow.dataflow.inputcheck import check_spin
 from acqflow.dataflow.threadpoll import ThreadPollInput
 from acqflow.dataflow.wakeup import RECORDS
 from tests.conftest import wait_for
@@ -404,3 +408,14 @@ def test_a_spinning_reader_lets_the_other_threads_of_its_process_run():
     assert done - start < 1.8            # not spin, then the whole timeout again (was 2 s)
     inp.close()
     out.close()
+
+
+@given(st.one_of(st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.booleans(),
+                 st.text(max_size=5), st.none(), st.lists(st.integers(), max_size=2)))
+def test_any_spin_value_is_a_finite_ms_or_a_one_line_error(value):
+    try:
+        ms = check_spin(value)
+    except ValueError as exc:
+        assert str(exc).startswith("spin must be a number of ms >= 0, not ") and "\n" not in str(exc)
+    else:
+        assert type(ms) is float and 0 <= ms < math.inf and str(ms) != "-0.0"
