@@ -14,6 +14,8 @@ import struct
 import sys
 from typing import Callable
 
+from .shortrepr import short_repr
+
 __all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "run_holding", "DEVICE"]
 
 DEVICE = "/dev/cpu_dma_latency"
@@ -26,7 +28,8 @@ class CpuLatencyError(OSError):
 
 def _check(max_us) -> int:
     if isinstance(max_us, bool) or not isinstance(max_us, int) or not 0 <= max_us <= _MAX_US:
-        raise ValueError(f"CPU latency must be a whole number of microseconds >= 0, not {max_us!r}")
+        raise ValueError(f"CPU latency must be a whole number of microseconds >= 0, "
+                         f"not {short_repr(max_us)}")
     return max_us
 
 
