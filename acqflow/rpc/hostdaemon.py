@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..dataflow.cpulatency import run_holding
 from . import keys as keyfiles
 from . import registry
 from .client import RPCClient
@@ -129,6 +130,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--bind", default="tcp://127.0.0.1:*", help="address to listen on")
     p.add_argument("--keys", default=None, help="keys directory made by `acqflow keys`")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--cpu-latency", type=int, metavar="US",
+                   help="while serving, keep this machine's cores able to wake within US "
+                        "microseconds (Linux PM QoS; 0 for closed loops; needs root)")
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(processName)s %(name)s %(levelname)s: %(message)s")
@@ -139,6 +143,10 @@ def main(argv: list[str]) -> int:
         print(f"acqflow host: refusing to bind {args.bind} without CurveZMQ keys "
               "(create them with `acqflow keys DIR` and pass --keys DIR)", file=sys.stderr)
         return 2
+    return run_holding(args.cpu_latency, "acqflow host", lambda: _serve(args))
+
+
+def _serve(args: argparse.Namespace) -> int:
     keys_dir = str(Path(args.keys).resolve()) if args.keys else None
     try:
         server = RPCServer(args.bind, keys_dir=keys_dir, name="host")

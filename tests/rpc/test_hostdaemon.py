@@ -91,3 +91,21 @@ def test_two_hosts_with_different_key_directories_from_one_process(tmp_path):
         for daemon in daemons:
             daemon.terminate()
             daemon.communicate(timeout=30)
+
+
+def test_daemon_holds_a_cpu_latency_request_while_it_serves():
+    from acqflow.dataflow.cpulatency import DEVICE, current_cpu_latency
+    out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--cpu-latency", "-5"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert out.returncode == 2 and out.stderr.strip() == (
+        "acqflow host: --cpu-latency: CPU latency must be a whole number of microseconds >= 0, not -5")
+    if not os.access(DEVICE, os.R_OK | os.W_OK):
+        pytest.skip(f"{DEVICE} is not readable and writable here")
+    before = current_cpu_latency()
+    daemon, _ = start_daemon("--bind", "tcp://127.0.0.1:*", "--cpu-latency", "0")
+    try:
+        assert current_cpu_latency() == 0               # held from before it says it listens
+    finally:
+        daemon.terminate()
+        daemon.communicate(timeout=30)
+    assert daemon.returncode == 0 and current_cpu_latency() == before
