@@ -220,7 +220,7 @@ def serve_plain(server: Any, ident: bytes, body: bytes) -> bool:
             get("return_type", "auto") != "auto":
         return False
     obj_id = get("obj")
-    entry = server._objects.entries.get(obj_id) if type(obj_id) is int else None
+    entry = server._objects.entry(obj_id)
     attrs = get("attrs", [])
     if entry is None or type(attrs) is not list or not all(type(a) is str for a in attrs):
         return False         # e.g. a released object: the general path names it

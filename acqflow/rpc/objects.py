@@ -36,10 +36,14 @@ class ObjectTable:
             self.entries[obj_id][1] += refs.WEIGHT
         return obj_id
 
+    def entry(self, obj_id: Any) -> list | None:
+        """``[object, weight]`` of ``obj_id`` (untrusted: any value), None if there is none."""
+        return self.entries.get(obj_id) if type(obj_id) is int else None
+
     def get(self, obj_id: Any, address: str) -> Any:
         """The object ``obj_id``; LookupError naming it (and the server at ``address``)
         if there is none."""
-        entry = self.entries.get(obj_id) if type(obj_id) is int else None
+        entry = self.entry(obj_id)
         if entry is None:
             raise LookupError(f"object #{obj_id} does not exist on {address} "
                               "(it was released, or the server restarted)")
@@ -48,7 +52,7 @@ class ObjectTable:
     def incref(self, obj_id: Any, address: str) -> int:
         """Add one ``refs.WEIGHT`` to ``obj_id`` (a proxy ran out of weight to give away)."""
         with self._lock:
-            entry = self.entries.get(obj_id) if type(obj_id) is int else None
+            entry = self.entry(obj_id)
             if entry is None:
                 raise LookupError(f"object #{obj_id} does not exist on {address}")
             entry[1] += refs.WEIGHT
@@ -64,7 +68,7 @@ class ObjectTable:
                 if not (isinstance(item, (list, tuple)) and len(item) == 2):
                     continue
                 obj_id, weight = item
-                entry = self.entries.get(obj_id) if type(obj_id) is int else None
+                entry = self.entry(obj_id)
                 if entry is None or type(weight) is not int:
                     continue
                 entry[1] -= weight
