@@ -311,11 +311,7 @@ class RPCClient:
         if return_type not in RETURN_TYPES:
             raise ValueError(f"_return_type must be one of {RETURN_TYPES}, not {return_type!r}")
         self._flush_releases()
-        req_id = next(self._ids)
-        payload["action"] = action
-        payload["req_id"] = req_id
-        payload["sync"] = sync
-        payload["return_type"] = return_type
+        req_id = self._stamp(payload, action, sync, return_type)
         frames = fastpath.encode(self, payload)
         if timeout is None:
             timeout = self.timeout
@@ -333,6 +329,15 @@ class RPCClient:
             fut = self._futures[req_id] = Future(self, req_id, action, timeout)
         self._send(frames, timeout, action, req_id)
         return fut
+
+    def _stamp(self, payload: dict, action: str, sync: str, return_type: str) -> int:
+        """Make ``payload`` the request it is for; its new request id."""
+        req_id = next(self._ids)
+        payload["action"] = action
+        payload["req_id"] = req_id
+        payload["sync"] = sync
+        payload["return_type"] = return_type
+        return req_id
 
     def _waits_alone(self) -> bool:
         """True if a sync call may wait on this client's socket alone (fastpath.py): the

@@ -67,11 +67,7 @@ def request_plain(client: Any, action: str, payload: dict, timeout: float | None
             client._thread != threading.get_ident() or refs.has_releases(client.address) or \
             not client._waits_alone():
         return client._request(action, payload, "sync", timeout, "auto")
-    req_id = next(client._ids)
-    payload["action"] = action
-    payload["req_id"] = req_id
-    payload["sync"] = "sync"
-    payload["return_type"] = "auto"
+    req_id = client._stamp(payload, action, "sync", "auto")
     return call_sync(client, encode(client, payload), req_id, action,
                      client.timeout if timeout is None else timeout)
 
