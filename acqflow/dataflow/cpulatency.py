@@ -44,23 +44,22 @@ class CpuLatencyRequest:
         self._fd: int | None = None
         self.max_us = _check(max_us)
         self.path = path
+        cannot = f"cannot request a CPU latency of {max_us} us"
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: {path} does not "
-                                  f"exist (this kernel has no PM QoS device)") from None
+            raise CpuLatencyError(f"{cannot}: {path} does not exist (this kernel has no PM QoS "
+                                  f"device)") from None
         except PermissionError:
-            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: no permission to "
-                                  f"write {path} (run as root, or grant write access to it)") from None
+            raise CpuLatencyError(f"{cannot}: no permission to write {path} (run as root, or grant "
+                                  f"write access to it)") from None
         except OSError as exc:
-            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: {path}: "
-                                  f"{exc.strerror}") from None
+            raise CpuLatencyError(f"{cannot}: {path}: {exc.strerror}") from None
         try:
             os.write(fd, struct.pack("i", max_us))
         except OSError as exc:
             os.close(fd)
-            raise CpuLatencyError(f"cannot request a CPU latency of {max_us} us: writing {path}: "
-                                  f"{exc.strerror}") from None
+            raise CpuLatencyError(f"{cannot}: writing {path}: {exc.strerror}") from None
         self._fd = fd
 
     @property
