@@ -1,7 +1,6 @@
 """The lean path of plain sync calls (fastpath.serve_plain on the server, request_plain and
 the plain reply decoding on the client): same replies as the general path, which keeps
 everything unusual."""
-import threading
 import time
 
 import msgpack
@@ -12,6 +11,7 @@ from acqflow.rpc import RemoteCallError, RPCClient, RPCServer, fastpath, get_val
 from acqflow.rpc.proxy import ObjectProxy
 
 from .remote_objects import Thing
+from .util import in_fresh_thread as run_in_fresh_thread
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -23,23 +23,13 @@ def in_fresh_thread(child):
     nothing (earlier tests may leave the main thread serving, which takes the general
     path).  ``in_fresh_thread(body)`` calls ``body(remote_objects_proxy)`` there; re-raises its errors."""
     def run(body):
-        out: list = []
-
-        def target():
+        def calls():
             client = RPCClient.get_client(child.client.address)
             try:
-                out.append((body(client.import_module("tests.rpc.remote_objects")), None))
-            except BaseException as exc:     # noqa: BLE001 - handed back to the test
-                out.append((None, exc))
+                return body(client.import_module("tests.rpc.remote_objects"))
             finally:
                 client.close()
-        thread = threading.Thread(target=target)
-        thread.start()
-        thread.join(50)
-        assert out, "the calls did not finish"
-        if out[0][1] is not None:
-            raise out[0][1]
-        return out[0][0]
+        return run_in_fresh_thread(calls)
     return run
 
 

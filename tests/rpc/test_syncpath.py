@@ -16,7 +16,7 @@ from acqflow.rpc import MsgpackSerializer, ProcessSpawner, RPCClient, RPCDisconn
 from acqflow.rpc import fastpath
 from acqflow.rpc.reactor import Reactor
 
-from .util import wait_for
+from .util import in_fresh_thread, wait_for
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -38,25 +38,6 @@ def _count_reactor_waits(monkeypatch) -> list:
     return waits
 
 
-def _in_fresh_thread(fn):
-    """Run ``fn()`` in a new thread (whose reactor serves nothing, whatever earlier tests
-    left in the main thread's); re-raise what it raised."""
-    out: list = []
-
-    def run():
-        try:
-            out.append(("ok", fn()))
-        except BaseException as exc:       # noqa: BLE001 - handed back to the test
-            out.append(("err", exc))
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(50)
-    assert out, "the thread did not finish"
-    if out[0][0] == "err":
-        raise out[0][1]
-    return out[0][1]
-
-
 def test_sync_calls_of_a_thread_serving_nothing_skip_the_reactor(child, monkeypatch):
     def calls():
         client = RPCClient.get_client(child.client.address)
@@ -66,7 +47,7 @@ def test_sync_calls_of_a_thread_serving_nothing_skip_the_reactor(child, monkeypa
         mine = threading.get_ident()
         assert [w for w in waits if w == mine] == []
         client.close()
-    _in_fresh_thread(calls)
+    in_fresh_thread(calls)
 
 
 def test_a_thread_serving_a_lazy_server_keeps_serving_while_it_waits(child, monkeypatch):
@@ -86,7 +67,7 @@ def test_a_thread_serving_a_lazy_server_keeps_serving_while_it_waits(child, monk
             server.close()
             client.close()
         assert not Reactor.current().serves()
-    _in_fresh_thread(calls)
+    in_fresh_thread(calls)
 
 
 def test_pending_futures_of_another_client_keep_completing_during_sync_calls(
