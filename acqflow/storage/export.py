@@ -160,8 +160,8 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
     tb = timebase(stream, start, stop, tolerance)
     if len(tb.segments) > 1:
         raise IrregularTimesError(
-            f"a WAV file has one fixed rate but {tb.summary()}: its samples would be "
-            f"misplaced; split it into one file per segment (to_wav_parts, CLI --split)")
+            f"{tb.summary()}; a WAV file has one fixed rate, so the samples after it would "
+            f"be misplaced: use to_wav_parts (CLI --split) for one file per regular segment")
     with progress_bar(stop - start, f"export {stream.name}", "sample", progress) as bar:
         return _write_wav(stream, path, start, stop, fill, full_scale, bar)
 

@@ -144,7 +144,7 @@ def test_wav_refuses_a_pause_or_splits_it(paused, regular, tmp_path):
     from acqflow.storage.export import to_wav, to_wav_parts
     sig = paused["sig"]
     with pytest.raises(IrregularTimesError, match=r"'sig': times jump by \+1.5 s at sample "
-                       r"1000.*to_wav_parts, CLI --split"):
+                       r"1000; a WAV file has one fixed rate.*to_wav_parts \(CLI --split\)"):
         to_wav(sig, tmp_path / "x.wav", progress=False)
     assert not (tmp_path / "x.wav").exists()
     parts = to_wav_parts(sig, tmp_path / "out.wav", progress=False)
