@@ -220,3 +220,18 @@ def test_cli_notes_timestamps_and_splits(paused, tmp_path, capsys):
     assert main(["export", url, "sig", "--out", str(tmp_path / "t.nwb"), "-q",
                  "--time-tolerance", "2"]) == 0       # a 1.5 s jump within a 2 s tolerance
     assert capsys.readouterr().err == ""
+
+
+def test_a_variable_rate_video_imports_back_at_its_times(paused, tmp_path):
+    pytest.importorskip("av")
+    pytest.importorskip("cv2")
+    from acqflow.storage.export_video import to_video
+    from acqflow.storage.external import import_media
+    cam = paused["cam"]
+    to_video(cam, tmp_path / "cam.mkv", progress=False)
+    back = open_recording(import_media(tmp_path / "cam.mkv", tmp_path / "back",
+                                       start_time=float(cam.times()[0]), chunk=4))["video"]
+    assert len(back) == 30 and back.entry["external"]["segments"] == [[0, 0.0], [15, 3.5]]
+    np.testing.assert_allclose(back.times(), cam.times(), rtol=0, atol=1e-3)   # MKV: 1 ms
+    np.testing.assert_array_equal(back[14:17], cam[14:17])
+    assert back.time_slice(T0 + 3.4, T0 + 3.6).shape[0] == 1         # frame 15 alone
