@@ -27,9 +27,10 @@ __all__ = ["to_video", "frame_times", "VIDEO_FOURCC", "VIDEO_CODECS"]
 
 VIDEO_FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "FFV1", ".mov": "mp4v"}
 # fourcc -> (FFmpeg encoder, pixel format for colour, for grayscale)
-VIDEO_CODECS = {"mp4v": ("mpeg4", "yuv420p", "yuv420p"), "MJPG": ("mjpeg", "yuvj420p", "yuvj420p"),
-                "FFV1": ("ffv1", "bgr0", "gray"), "png ": ("png", "rgb24", "gray"),
-                "avc1": ("libx264", "yuv420p", "yuv420p"), "H264": ("libx264", "yuv420p", "yuv420p")}
+_MPEG4, _H264 = ("mpeg4", "yuv420p", "yuv420p"), ("libx264", "yuv420p", "yuv420p")
+VIDEO_CODECS = {"mp4v": _MPEG4, "XVID": _MPEG4, "DIVX": _MPEG4, "avc1": _H264, "H264": _H264,
+                "MJPG": ("mjpeg", "yuvj420p", "yuvj420p"), "FFV1": ("ffv1", "bgr0", "gray"),
+                "png ": ("png", "rgb24", "gray")}
 _TIME_BASE = {"mpeg4": Fraction(1, 60000)}      # MPEG-4 part 2 caps the denominator at 65535
 
 

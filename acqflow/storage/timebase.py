@@ -29,8 +29,8 @@ import numpy as np
 from .errors import StorageError
 from .streamdata import StreamData
 
-__all__ = ["IrregularTimesError", "Segment", "Timebase", "timebase", "sample_times", "filled_sample_times",
-           "JITTER", "default_tolerance"]
+__all__ = ["IrregularTimesError", "Segment", "Timebase", "timebase", "sample_times",
+           "filled_sample_times", "JITTER", "default_tolerance"]
 
 JITTER = 0.01        # s: stamps closer than this to the grid count as on it
 _BLOCK = 1 << 18     # samples per block of times computed at once (bounded memory)

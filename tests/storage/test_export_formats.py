@@ -42,6 +42,9 @@ def test_video_export_refuses_non_video_and_bad_suffix(video_rec, tmp_path):
         to_video(rec["sig"], tmp_path / "x.mp4")
     with pytest.raises(ValueError, match="'.xyz'"):
         to_video(video_rec["cam"], tmp_path / "x.xyz")
+    with pytest.raises(ValueError, match="unsupported fourcc 'ABCD'; use one of 'mp4v'"):
+        to_video(video_rec["cam"], tmp_path / "x.mp4", fourcc="ABCD")
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_hdf5_signal_events_gaps_attrs(tmp_path, capsys):
