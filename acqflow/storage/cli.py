@@ -16,7 +16,7 @@ from typing import Any
 
 from .backends import is_local
 from .errors import DamagedManifestError, GapError, StorageError
-from .export import to_csv, to_npy, to_wav
+from .export import to_csv, to_npy, to_wav, to_wav_parts
 from .reader import Recording, block_layout, open_recording
 
 __all__ = ["main", "describe"]
@@ -113,6 +113,21 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0 if info["intact"] else 1
 
 
+def _time_notes(fmt: str, streams: list, args: argparse.Namespace, parts: Any) -> None:
+    """One line on stderr per stream whose times are not one regular grid: what the
+    export wrote instead of a fixed rate (timestamps, frame times, split files)."""
+    from .timebase import timebase
+    what = {"nwb": "per-sample timestamps", "h5": "a per-sample 'times' dataset",
+            "mp4": "each frame at its stored time (variable frame rate)",
+            "avi": "each frame at its stored time (variable frame rate)",
+            "wav": f"{len(parts)} WAV files, one per regular segment"
+            if isinstance(parts, list) else None}.get(fmt)
+    for s in streams if what else ():
+        tb = timebase(s, args.start, args.stop, args.time_tolerance, local=fmt != "h5")
+        if not s.dtype.names and not tb.regular and (fmt != "wav" or len(parts) > 1):
+            print(f"note: {tb.summary()}: wrote {what}", file=sys.stderr)
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     rec = _open(args)
     asked = args.format or args.out.rsplit(".", 1)[-1].lower()
@@ -138,32 +153,41 @@ def _cmd_export(args: argparse.Namespace) -> int:
     fill = args.fill
     if fill not in (None, "auto"):
         fill = float(fill)
+    tol, parts = args.time_tolerance, None
+    if args.split and fmt != "wav":
+        print("acqflow rec export: --split is for .wav exports (the other formats carry "
+              "their times)", file=sys.stderr)
+        return 2
     if fmt == "npy":
         to_npy(stream, args.out, args.start, args.stop, fill=fill, progress=progress)
     elif fmt == "csv":
         to_csv(stream, args.out, args.start, args.stop, progress=progress)
     elif fmt == "wav":
-        to_wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
-               full_scale=args.full_scale, progress=progress)
+        wav = to_wav_parts if args.split else to_wav
+        parts = wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
+                    full_scale=args.full_scale, progress=progress, tolerance=tol)
     elif fmt in ("mp4", "avi"):
         from .export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
-                 progress=progress)
+                 progress=progress, tolerance=tol)
     elif fmt == "xdf":
         from .export_xdf import to_xdf
         to_xdf(streams, args.out, args.start, args.stop, progress=progress)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
-               metadata=args.metadata)
+               metadata=args.metadata, tolerance=tol)
     else:
         from .export_hdf5 import to_hdf5
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
-                compression=args.compression)
+                compression=args.compression, tolerance=tol)
+    _time_notes(fmt, streams, args, parts)
     if not args.quiet:
         label = asked if asked in _ALIASES and asked != "hdf5" else fmt
         print(f"wrote {args.out} ({label}, stream{'s' if len(names) > 1 else ''} "
               f"{', '.join(map(repr, names))})")
+        for path, seg in parts[1:] if isinstance(parts, list) else ():
+            print(f"wrote {path} (wav, samples [{seg.start}:{seg.stop}] from t={seg.t0!r})")
         if fmt == "nwb":
             out = pathlib.Path(args.out)
             for s in streams:
@@ -284,7 +308,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fill", help="value for gaps ('auto': NaN for floats, 0 for integers); "
                    "npy refuses a range with gaps unless --fill is given")
     p.add_argument("--full-scale", type=float, default=1.0, help="wav: float value of full scale")
-    p.add_argument("--fourcc", help="mp4/avi: OpenCV codec (default mp4v / MJPG; FFV1 lossless)")
+    p.add_argument("--split", action="store_true", help="wav: where the times step off the "
+                   "grid (a pause), write one file per segment: OUT, OUT.part2.wav, ...")
+    p.add_argument("--time-tolerance", type=float, metavar="S", help="how far stamps may stray "
+                   "from a regular grid before the export writes explicit times (default: "
+                   "the larger of half a sample period and 10 ms)")
+    p.add_argument("--fourcc", help="mp4/mkv/avi: codec (default mp4v / FFV1 / MJPG; "
+                   "avc1 H.264; FFV1 and 'png ' lossless)")
     p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")
     p.add_argument("--metadata", metavar="YAML", help="nwb: session, subject, device and "
                    "electrode metadata (docs/recording.md#nwb-metadata)")

@@ -4,7 +4,10 @@
 ``.npy`` holds ``[start, stop)`` exactly (gaps need ``fill``); ``.csv`` has one
 row per stored sample with its absolute index and time (gaps show as jumps in
 the index column); ``.wav`` (standard-library ``wave``) is for audio-like analog
-streams with an integer sample rate.  Every exporter takes ``progress`` (None: a
+streams with an integer sample rate.  A WAV file holds one fixed rate: a stream whose
+times step off their grid (a pause, a clock step; :mod:`.timebase`) is refused by
+:func:`to_wav`, naming the step, and :func:`to_wav_parts` writes one file per regular
+segment (``out.wav``, ``out.part2.wav``, ...).  Every exporter takes ``progress`` (None: a
 tqdm bar when stderr is a terminal; False: never; True: always).
 """
 from __future__ import annotations
@@ -20,8 +23,10 @@ import numpy as np
 from .errors import GapError
 from .progress import progress_bar
 from .stored import StoredStream, default_fill
+from .timebase import IrregularTimesError, Segment, timebase
 
-__all__ = ["to_npy", "to_csv", "to_wav", "stream_list", "gap_fill"]
+__all__ = ["to_npy", "to_csv", "to_wav", "to_wav_parts", "wav_part_path", "stream_list",
+           "gap_fill"]
 
 
 def stream_list(streams: StoredStream | Iterable[StoredStream], start: int | None,
@@ -98,31 +103,34 @@ def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = No
     return Path(path)
 
 
-def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
-           stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
-           progress: bool | None = None) -> Path:
-    """Write an analog stream as PCM WAV (int16; floats map ``±full_scale`` to full range)."""
+def _check_wav(stream: StoredStream) -> None:
     if stream.streamtype != "analogsignal":
         raise ValueError(f"WAV export is for analog streams, {stream.name!r} is "
                          f"{stream.streamtype}")
     rate = stream.sample_rate
     if rate != int(rate):
         raise ValueError(f"WAV needs an integer sample rate, {stream.name!r} has {rate}")
-    kind, width = stream.dtype.kind, stream.dtype.itemsize
-    native = (kind == "i" and width in (2, 4)) or (kind == "u" and width == 1)
-    if kind != "f" and not native:
+    if stream.dtype.kind != "f" and not _native(stream.dtype):
         raise ValueError(f"cannot write dtype {stream.dtype} to WAV (use float, int16, "
                          "int32 or uint8)")
-    start, stop = stream.bounds(start, stop)
-    with wave.open(os.fspath(path), "wb") as wav, progress_bar(
-            stop - start, f"export {stream.name}", "sample", progress) as bar:
+
+
+def _native(dtype: np.dtype) -> bool:
+    return (dtype.kind == "i" and dtype.itemsize in (2, 4)) or \
+        (dtype.kind == "u" and dtype.itemsize == 1)
+
+
+def _write_wav(stream: StoredStream, path: str | os.PathLike, start: int, stop: int,
+               fill: Any, full_scale: float, bar: Any) -> Path:
+    native = _native(stream.dtype)
+    with wave.open(os.fspath(path), "wb") as wav:
         wav.setnchannels(stream.shape[1])
-        wav.setsampwidth(width if native else 2)
-        wav.setframerate(int(rate))
-        step = max(1, int(rate))
+        wav.setsampwidth(stream.dtype.itemsize if native else 2)
+        wav.setframerate(int(stream.sample_rate))
+        step = max(1, int(stream.sample_rate))
         for s in range(start, stop, step):
             data = stream.read(s, min(stop, s + step), fill=fill)
-            if kind == "f":
+            if not native:
                 data = np.clip(data / full_scale, -1, 1) * 32767
                 data = np.round(data).astype("<i2")
             else:
@@ -130,3 +138,49 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
             wav.writeframes(np.ascontiguousarray(data).tobytes())
             bar.update(len(data))
     return Path(path)
+
+
+def wav_part_path(path: str | os.PathLike, part: int) -> Path:
+    """File of segment ``part`` (1-based) of a split WAV export: ``out.wav``, ``out.part2.wav``..."""
+    path = Path(path)
+    return path if part == 1 else path.with_name(f"{path.stem}.part{part}{path.suffix}")
+
+
+def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
+           stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
+           progress: bool | None = None, tolerance: float | None = None) -> Path:
+    """Write an analog stream as PCM WAV (int16; floats map ``±full_scale`` to full range).
+
+    Refused (IrregularTimesError, naming the step) when the samples are not on one time
+    grid: a WAV file's fixed rate would misplace every sample after a pause; use
+    :func:`to_wav_parts` (CLI ``--split``) for one file per segment.
+    """
+    _check_wav(stream)
+    start, stop = stream.bounds(start, stop)
+    tb = timebase(stream, start, stop, tolerance)
+    if len(tb.segments) > 1:
+        raise IrregularTimesError(
+            f"{tb.summary()}; a WAV file has one fixed rate, so the samples after it would "
+            f"be misplaced: use to_wav_parts (CLI --split) for one file per regular segment")
+    with progress_bar(stop - start, f"export {stream.name}", "sample", progress) as bar:
+        return _write_wav(stream, path, start, stop, fill, full_scale, bar)
+
+
+def to_wav_parts(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
+                 stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
+                 progress: bool | None = None, tolerance: float | None = None
+                 ) -> list[tuple[Path, Segment | None]]:
+    """Write one WAV file per regular segment of samples ``[start, stop)``
+    (:func:`wav_part_path` names them); returns ``(file, segment)`` pairs, the segment
+    giving the file's first sample index and time (``segment.start``, ``segment.t0``)."""
+    _check_wav(stream)
+    start, stop = stream.bounds(start, stop)
+    tb = timebase(stream, start, stop, tolerance)
+    segments = tb.segments or (None,)
+    out = []
+    with progress_bar(stop - start, f"export {stream.name}", "sample", progress) as bar:
+        for part, seg in enumerate(segments, 1):
+            a, b = (start, stop) if seg is None else (seg.start, seg.stop)
+            out.append((_write_wav(stream, wav_part_path(path, part), a, b, fill, full_scale,
+                                   bar), seg))
+    return out

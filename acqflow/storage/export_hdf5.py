@@ -7,7 +7,15 @@ Layout: one group per stream, ``/<name>``, holding
 * ``gaps``: ``(k, 2)`` int64 absolute ``[start, stop)`` of the never-recorded runs,
 * ``chunks``: ``(k, 3)`` float64 stored chunks ``start, stop, timestamp`` (the time of
   each chunk's last sample), from which every sample time can be recomputed,
-* attributes ``name``, ``streamtype``, ``sample_rate``, ``start_index`` (absolute index
+* ``segments``: ``(k, 3)`` float64 ``start, stop, t0`` of the runs of samples on one
+  regular grid (:mod:`.timebase`; sample ``i`` of a run at ``t0 + (i - start) / sample_rate``),
+* ``times``: float64, the stored time of every sample of ``data`` (NaN in gaps), written
+  only when the samples are not on one regular grid (attribute ``regular`` false: a
+  pause, a clock step, drift past the tolerance); when ``regular`` is true, sample ``i``
+  of ``data`` is at ``starting_time + i / sample_rate`` within ``time_tolerance``.
+  Times are on the stream's clock, as stored (``clock``, like ``chunks``),
+* attributes ``regular``, ``starting_time``, ``time_tolerance``, ``name``, ``streamtype``,
+  ``sample_rate``, ``start_index`` (absolute index
   of ``data[0]``), ``stop_index``, ``units``, ``dtype``, ``channel_info``/``clock``/
   ``codec``/``metadata`` (JSON text), ``channel_names`` when channels are named;
   file attributes ``recording_url``, ``recording_uuid``, ``format``.
@@ -24,6 +32,7 @@ import numpy as np
 from .export import gap_fill, stream_list
 from .progress import progress_bar
 from .stored import StoredStream
+from .timebase import sample_times, timebase
 
 __all__ = ["to_hdf5"]
 
@@ -37,7 +46,7 @@ def _h5py():
 
 
 def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: int | None,
-                  fill: Any, compression: str | None, bar: Any) -> None:
+                  fill: Any, compression: str | None, bar: Any, tolerance: float | None) -> None:
     start, stop = stream.bounds(start, stop)
     g = f.create_group(stream.name)
     shape = (stop - start,) + stream.shape[1:]
@@ -59,7 +68,19 @@ def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: i
     a = stream.record_table(start, stop) if stop > start else {"t": ()}
     g.create_dataset("chunks", data=np.stack([a["start"], a["stop"], a["t"]], axis=1)
                      .astype(np.float64) if len(a["t"]) else np.zeros((0, 3)))
-    attrs = {"name": stream.name, "streamtype": stream.streamtype,
+    tb = timebase(stream, start, stop, tolerance, local=False)
+    g.create_dataset("segments", data=np.array(
+        [(x.start, x.stop, x.t0) for x in tb.segments], np.float64).reshape(-1, 3))
+    if not tb.regular:
+        times = g.create_dataset("times", shape=(stop - start,), dtype=np.float64,
+                                 compression=compression)
+        pos = 0
+        for t in sample_times(stream, start, stop, local=False):
+            times[pos:pos + len(t)] = t
+            pos += len(t)
+    attrs = {"regular": tb.regular, "time_tolerance": tb.tolerance,
+             "starting_time": np.nan if tb.starting_time is None else tb.starting_time,
+             "name": stream.name, "streamtype": stream.streamtype,
              "sample_rate": stream.sample_rate, "start_index": start, "stop_index": stop,
              "units": stream.units or "", "dtype": str(stream.dtype) if not stream.dtype.names
              else json.dumps(stream.dtype.descr),
@@ -76,11 +97,14 @@ def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: i
 
 def to_hdf5(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
             start: int | None = None, stop: int | None = None, fill: Any = None,
-            compression: str | None = None, progress: bool | None = None) -> Path:
+            compression: str | None = None, progress: bool | None = None,
+            tolerance: float | None = None) -> Path:
     """Write one or several stored streams to an HDF5 file (layout: module docstring).
 
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several,
     each stream is written whole.  ``compression``: an h5py filter such as 'gzip'.
+    ``tolerance``: how far (s) stamps may stray from a regular grid before a ``times``
+    dataset is written (default: :func:`.timebase.default_tolerance`).
     """
     h5py = _h5py()
     streams = stream_list(streams, start, stop, "to_hdf5")
@@ -92,7 +116,7 @@ def to_hdf5(streams: StoredStream | Iterable[StoredStream], path: str | os.PathL
             f.attrs.update({"format": "acqflow-recording-export", "recording_url": rec.url,
                             "recording_uuid": rec.uuid})
             for s in streams:
-                _write_stream(h5py, f, s, start, stop, fill, compression, bar)
+                _write_stream(h5py, f, s, start, stop, fill, compression, bar, tolerance)
     finally:
         bar.close()
     return Path(path)

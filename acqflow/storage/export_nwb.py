@@ -7,15 +7,19 @@ Where each stream goes:
   row per channel, in an electrode group per stream, with the channel's name, location
   and position), data as stored with ``conversion`` to volts.
 * other signals (any numeric dtype: analog, digital, time-frequency...) -> ``/acquisition/<name>``,
-  a ``TimeSeries`` with ``rate`` = the stream's sample rate and ``starting_time`` = the time
-  of its first exported sample; samples in gaps hold ``fill`` (NaN/0) and the gaps are
-  listed, with the channel names, in the JSON ``description``.  Data are written in
-  ~1 MiB HDF5 chunks, a buffer at a time, so memory stays bounded.
+  a ``TimeSeries``; samples in gaps hold ``fill`` (NaN/0) and the gaps are listed, with
+  the channel names, in the JSON ``description``.  Times: on a regular grid
+  (:mod:`.timebase`: every chunk within the tolerance of one grid), ``rate`` = the
+  stream's sample rate and ``starting_time`` = the time of the first exported sample;
+  otherwise (a pause, a clock step, drift past the tolerance) ``timestamps``: each
+  sample's stored time (samples in gaps: interpolated).  Data and timestamps are
+  written in ~1 MiB HDF5 chunks, a buffer at a time, so memory stays bounded.
 * events (structured dtype) -> ``/events/<name>``, an ``EventsTable``: the stored time of
   each record in ``timestamp`` and one column per field (bytes fields as text).
 * video -> ``/acquisition/<name>``, an ``ImageSeries`` with ``format='external'``: the
-  frames go to ``<file stem>_<name>.mp4`` beside the NWB file (NWB's advice for video),
-  with one timestamp per frame.
+  stored frames go to ``<file stem>_<name>.mp4`` beside the NWB file (NWB's advice for
+  video), with one timestamp per frame (the frame's time in the .mp4, from the same
+  :func:`.export_video.frame_times`).
 
 ``session_start_time`` is the earliest exported sample time (UTC), ``identifier`` the
 recording's uuid; every time is on the recorder's clock (``StoredStream.local_times``).
@@ -37,6 +41,7 @@ from .export import gap_fill, stream_list
 from .nwb_meta import VOLT_FACTORS, check_metadata, load_metadata
 from .progress import progress_bar
 from .stored import StoredStream
+from .timebase import filled_sample_times, timebase
 
 __all__ = ["to_nwb", "filled_times"]
 
@@ -95,6 +100,27 @@ def _signal_data(stream: StoredStream, start: int, stop: int, fill: Any, bar: An
             return stream.dtype
 
     return _Rows(buffer_shape=(buffer_rows,) + rest, chunk_shape=(chunk_rows,) + rest)
+
+
+def _timestamps(stream: StoredStream, start: int, stop: int, t0: float):
+    """Each sample's stored time minus ``t0`` (gaps interpolated), as an hdmf chunk iterator."""
+    from hdmf.data_utils import GenericDataChunkIterator
+    n = stop - start
+    rows = max(1, min(n, 1 << 17))
+
+    class _Times(GenericDataChunkIterator):
+        def _get_data(self, selection: tuple) -> np.ndarray:
+            rows = selection[0]
+            a, b = start + rows.start, start + rows.stop
+            return next(filled_sample_times(stream, a, b, block=b - a)) - t0
+
+        def _get_maxshape(self) -> tuple:
+            return (n,)
+
+        def _get_dtype(self) -> np.dtype:
+            return np.dtype(np.float64)
+
+    return _Times(buffer_shape=(rows,), chunk_shape=(rows,))
 
 
 def _events_table(stream: StoredStream, start: int, stop: int, t0: float):
@@ -186,26 +212,31 @@ def _electrodes(nwb: Any, streams: list[StoredStream], meta: dict[str, Any]) -> 
 
 def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start: int, stop: int,
                   first: tuple[int, float] | None, fill: Any, t0: float, bar: Any,
-                  progress: bool | None, meta: dict[str, Any], region: Any = None) -> None:
+                  progress: bool | None, meta: dict[str, Any], region: Any = None,
+                  tolerance: float | None = None) -> None:
     if stream.dtype.names:
         nwb.add_events_table(_events_table(stream, start, stop, t0))
         bar.update(stop - start)
     elif stream.streamtype == "video":
-        from .export_video import to_video
+        from .export_video import frame_times, to_video
         movie = path.with_name(f"{path.stem}_{stream.name}.mp4")
-        to_video(stream, movie, start, stop, progress=progress)
+        to_video(stream, movie, start, stop, progress=progress, tolerance=tolerance)
         nwb.add_acquisition(pynwb.image.ImageSeries(
             name=stream.name, external_file=[movie.name], format="external", starting_frame=[0],
-            timestamps=filled_times(stream, start, stop) - t0, unit="n/a",
+            timestamps=frame_times(stream, start, stop, tolerance)[1] - t0, unit="n/a",
             description=_description(stream, start, stop, file=movie.name)))
         bar.update(stop - start)
     else:
         value = gap_fill(stream.dtype, fill)
-        # the time of sample ``start``, from the first stored one at or after it
-        starting = 0.0 if first is None else first[1] - (first[0] - start) / stream.sample_rate - t0
+        tb = timebase(stream, start, stop, tolerance)
+        if tb.regular:      # the time of sample ``start`` on the grid of the first stored one
+            times = dict(rate=float(stream.sample_rate),
+                         starting_time=0.0 if first is None else tb.starting_time - t0)
+        else:
+            times = dict(timestamps=_timestamps(stream, start, stop, t0))
         extra = meta["streams"].get(stream.name, {})
         common = dict(name=stream.name, data=_signal_data(stream, start, stop, value, bar),
-                      rate=float(stream.sample_rate), starting_time=starting,
+                      **times,
                       description=extra.get("description") or _description(
                           stream, start, stop, fill=repr(value)),
                       **({"comments": extra["comments"]} if "comments" in extra else {}))
@@ -235,13 +266,16 @@ def _nwbfile(pynwb: Any, rec: Any, meta: dict[str, Any], t0: float,
 def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
            start: int | None = None, stop: int | None = None, fill: Any = None,
            session_description: str | None = None, progress: bool | None = None,
-           metadata: dict[str, Any] | str | os.PathLike | None = None) -> Path:
+           metadata: dict[str, Any] | str | os.PathLike | None = None,
+           tolerance: float | None = None) -> Path:
     """Write stored streams to an NWB file (layout: module docstring).
 
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several, each
     is written whole.  ``fill``: the value of samples in gaps (default NaN/0).
     ``metadata``: a dict or a YAML file of session, subject, device and electrode
     details (keys: :mod:`acqflow.storage.nwb_meta`); checked before anything is written.
+    ``tolerance``: how far (s) stamps may stray from a regular grid before the stream is
+    written with ``timestamps`` (default: :func:`.timebase.default_tolerance`).
     """
     pynwb = _pynwb()
     path = Path(path)
@@ -270,7 +304,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     try:
         for s, (a, b), first in zip(streams, spans, firsts):
             _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress, meta,
-                          regions.get(s.name))
+                          regions.get(s.name), tolerance)
         with pynwb.NWBHDF5IO(os.fspath(path), "w") as io:
             io.write(nwb)
     finally:

@@ -1,44 +1,84 @@
-"""Export a video stream to MP4 or AVI with OpenCV's VideoWriter (imported lazily).
+"""Export a video stream to MKV, MP4, MOV or AVI with PyAV (imported lazily), at true times.
 
-Frames are written as stored (raw or decoded from their per-frame codec), in
-OpenCV's channel order (BGR), at the stream's sample rate.  Frames missing in a
-gap repeat the previous frame (black before the first), so the file's timeline
-stays the recording's.  Formats: ``.mp4`` (fourcc ``mp4v``), ``.avi`` (``MJPG``);
-pass ``fourcc='FFV1'`` (AVI/MKV) or ``'png '`` (AVI) for lossless files.
+Only stored frames are written (a gap repeats nothing), each at its time
+(:func:`frame_times`): on a regular grid (:mod:`.timebase`) frame ``i`` is at
+``(i - first) / rate``; otherwise (a pause, a clock step, drift past the tolerance)
+at its stored time, as a variable frame rate.  Time resolution: MP4/MOV 1/90000 s
+(1/60000 s with the default ``mp4v`` codec, whose time base is capped), MKV 1 ms, AVI
+one frame slot (AVI has a fixed rate: a pause is written as empty frames, which
+readers show as the previous frame held).  The first frame is at 0; the container's
+``comment`` metadata holds its absolute time (Unix s).  Codecs (``fourcc``): ``mp4v``
+(MPEG-4 part 2, the default for .mp4/.mov), ``avc1`` (H.264), ``MJPG`` (.avi default),
+``FFV1`` (lossless, the .mkv default) and ``png `` (lossless, AVI/MKV).
 """
 from __future__ import annotations
 
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from .progress import progress_bar
 from .stored import StoredStream
+from .timebase import sample_times, timebase
 
-__all__ = ["to_video", "VIDEO_FOURCC"]
+__all__ = ["to_video", "frame_times", "VIDEO_FOURCC", "VIDEO_CODECS"]
 
 VIDEO_FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "FFV1", ".mov": "mp4v"}
+# fourcc -> (FFmpeg encoder, pixel format for colour, for grayscale)
+_MPEG4, _H264 = ("mpeg4", "yuv420p", "yuv420p"), ("libx264", "yuv420p", "yuv420p")
+VIDEO_CODECS = {"mp4v": _MPEG4, "XVID": _MPEG4, "DIVX": _MPEG4, "avc1": _H264, "H264": _H264,
+                "MJPG": ("mjpeg", "yuvj420p", "yuvj420p"), "FFV1": ("ffv1", "bgr0", "gray"),
+                "png ": ("png", "rgb24", "gray")}
+_TIME_BASE = {"mpeg4": Fraction(1, 60000)}      # MPEG-4 part 2 caps the denominator at 65535
 
 
-def _cv2():
+def _av():
     try:
-        import cv2
+        import av
     except ImportError:
-        raise ImportError("video export needs OpenCV: pip install 'acqflow[video]'") from None
-    return cv2
+        raise ImportError("video export needs PyAV: pip install 'acqflow[video]'") from None
+    return av
 
 
-def _as_bgr(cv2, frames: np.ndarray, channels: int) -> np.ndarray:
-    if channels == 4:
-        return np.stack([cv2.cvtColor(f, cv2.COLOR_BGRA2BGR) for f in frames])
-    return frames.reshape(frames.shape[:3]) if channels == 1 else frames
+def frame_times(stream: StoredStream, start: int | None = None, stop: int | None = None,
+                tolerance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(indexes, times)`` of the stored frames of ``[start, stop)``: grid times on a
+    regular grid, else stored times (recorder's clock).  What :func:`to_video` writes."""
+    start, stop = stream.bounds(start, stop)
+    a = stream.record_table(start, stop)
+    idx = np.concatenate([np.arange(max(int(s), start), min(int(e), stop))
+                          for s, e in zip(a["start"], a["stop"])] or [np.zeros(0, np.int64)])
+    tb = timebase(stream, start, stop, tolerance)
+    if tb.regular and tb.segments:
+        return idx, np.asarray(tb.segments[0].time(idx), float)
+    times = np.concatenate(list(sample_times(stream, start, stop)) or [np.zeros(0)])
+    return idx, times[idx - start]
+
+
+def _codec(path: Path, fourcc: str | None) -> tuple[str, str, str]:
+    suffix = path.suffix.lower()
+    code = fourcc or VIDEO_FOURCC.get(suffix)
+    if code is None:
+        raise ValueError(f"unknown video suffix {suffix!r} for {path}; use "
+                         f"{', '.join(VIDEO_FOURCC)} or pass fourcc=")
+    if len(code) != 4:
+        raise ValueError(f"fourcc must have 4 characters, got {code!r}")
+    found = VIDEO_CODECS.get(code) or {k.lower(): v for k, v in VIDEO_CODECS.items()}.get(
+        code.lower())
+    if found is None:
+        raise ValueError(f"unsupported fourcc {code!r}; use one of "
+                         f"{', '.join(map(repr, VIDEO_CODECS))}")
+    return found
 
 
 def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
              stop: int | None = None, fourcc: str | None = None, fps: float | None = None,
-             progress: bool | None = None) -> Path:
-    """Write frames ``[start, stop)`` of a uint8 video stream to ``path`` (.mp4/.avi)."""
+             progress: bool | None = None, tolerance: float | None = None) -> Path:
+    """Write the stored frames of ``[start, stop)`` of a uint8 video stream at their times
+    (module doc).  ``fps``: write the frames back to back at this rate instead (their
+    times are then not kept); ``tolerance``: see :func:`.timebase.timebase`."""
     if stream.streamtype != "video" or len(stream.shape) not in (3, 4):
         raise ValueError(f"video export is for video streams, {stream.name!r} is "
                          f"{stream.streamtype} with shape {stream.shape}")
@@ -47,40 +87,53 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     channels = stream.shape[3] if len(stream.shape) == 4 else 1
     if channels not in (1, 3, 4):
         raise ValueError(f"video export needs 1, 3 or 4 channels, {stream.name!r} has {channels}")
-    suffix = Path(path).suffix.lower()
-    code = fourcc or VIDEO_FOURCC.get(suffix)
-    if code is None:
-        raise ValueError(f"unknown video suffix {suffix!r} for {path}; use "
-                         f"{', '.join(VIDEO_FOURCC)} or pass fourcc=")
-    if len(code) != 4:
-        raise ValueError(f"fourcc must have 4 characters, got {code!r}")
-    cv2 = _cv2()
-    h, w = stream.shape[1], stream.shape[2]
-    rate = float(fps or stream.sample_rate)
-    writer = cv2.VideoWriter(os.fspath(path), cv2.VideoWriter_fourcc(*code), rate, (w, h),
-                             channels != 1)
-    if not writer.isOpened():
-        raise ValueError(f"OpenCV cannot write {path} with fourcc {code!r} (try another "
-                         f"fourcc or suffix)")
+    if fps is not None and not (isinstance(fps, (int, float)) and 0 < fps < 1e6):
+        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+    path = Path(path)
+    codec, colour, gray = _codec(path, fourcc)
+    av = _av()
     start, stop = stream.bounds(start, stop)
-    last = np.zeros((h, w, 3) if channels != 1 else (h, w), np.uint8)
-    pos = start
+    idx, times = frame_times(stream, start, stop, tolerance)
+    rate = Fraction(fps or stream.sample_rate).limit_denominator(1001)
+    avi = path.suffix.lower() == ".avi"
+    tbase = 1 / rate if avi or fps else _TIME_BASE.get(codec, Fraction(1, 90000))
+    if fps:
+        pts = np.arange(len(idx), dtype=np.int64)
+    else:
+        pts = np.round((times - (times[0] if len(times) else 0.0)) / float(tbase)).astype(np.int64)
+        pts = _strictly_increasing(pts)
+    fmt = {1: "gray", 3: "bgr24", 4: "bgra"}[channels]
+    try:
+        container = av.open(os.fspath(path), "w")
+    except Exception as exc:      # av.FFmpegError and OSError: a one-line reason
+        raise ValueError(f"cannot write video {path}: {exc}") from None
     bar = progress_bar(stop - start, f"export {stream.name}", "frame", progress)
     try:
+        out = container.add_stream(codec, rate=rate)
+        out.width, out.height = stream.shape[2], stream.shape[1]
+        out.pix_fmt = gray if channels == 1 else colour
+        out.codec_context.time_base = tbase
+        out.time_base = tbase
+        if len(times):
+            container.metadata["comment"] = (f"acqflow stream {stream.name!r}: first frame "
+                                             f"at {float(times[0])!r} s (Unix time)")
+        k = 0
         for s, data in stream.chunks(start, stop):
-            for _ in range(s - pos):      # a gap: hold the previous frame
-                writer.write(last)
-            frames = _as_bgr(cv2, np.ascontiguousarray(data), channels)
-            for f in frames:
-                writer.write(f)
-            if len(frames):
-                last = frames[-1]
-            bar.update(s + len(data) - pos)
-            pos = s + len(data)
-        for _ in range(stop - pos):
-            writer.write(last)
-        bar.update(stop - pos)
+            for f in np.ascontiguousarray(data):
+                frame = av.VideoFrame.from_ndarray(f, format=fmt)
+                frame.pts, frame.time_base = int(pts[k]), tbase
+                container.mux(out.encode(frame))
+                k += 1
+            bar.update(len(data))
+        container.mux(out.encode(None))
     finally:
-        writer.release()
+        container.close()
         bar.close()
-    return Path(path)
+    return path
+
+
+def _strictly_increasing(pts: np.ndarray) -> np.ndarray:
+    """``pts`` raised where needed so each is above the previous (two frames whose times
+    round to one tick move one tick apart)."""
+    k = np.arange(len(pts))
+    return np.maximum.accumulate(pts - k) + k

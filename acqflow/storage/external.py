@@ -8,10 +8,14 @@ at import time) plus what is needed to slice it:
   chunk and bytes per frame; ``s[i:j]`` is one ``pread`` of the original file.
 * video (anything OpenCV reads): frame count (counted at import by grabbing every
   frame), size and rate; frames are read through ``cv2.VideoCapture`` (seeking
-  only when the read is not sequential), uint8 BGR as OpenCV gives them.
+  only when the read is not sequential), uint8 BGR as OpenCV gives them.  A
+  variable-frame-rate file's pauses (a frame's time off the grid of the previous
+  ones: :mod:`.timebase`'s rule) are kept as ``segments``: ``[first frame, its
+  time]`` of each run, so each frame keeps its time.
 
-The stream is cut into virtual chunks (``chunk`` samples, default about 1 s) whose
-timestamps are ``start_time + (last sample) / rate``, so every StoredStream method
+The stream is cut into virtual chunks (``chunk`` samples, default about 1 s, and
+at each segment) whose timestamps are ``start_time + (last sample) / rate`` (plus
+the segment's offset), so every StoredStream method
 works (index and time slicing, readers, merge, export, the Player).  Limits: the
 file must stay where it was; if its size or mtime changes, opening or reading
 raises :class:`ExternalFileChangedError` (re-import it).  Such a recording is only
@@ -32,6 +36,7 @@ import numpy as np
 from .errors import RecordingExistsError, StorageError
 from .index import StreamTable
 from .manifest import MANIFEST, dumps, new_manifest, stream_dtype, stream_entry
+from .timebase import default_tolerance
 
 __all__ = ["import_media", "ExternalFileChangedError", "ExternalStream", "open_external"]
 
@@ -99,14 +104,28 @@ def _probe_video(path: Path) -> dict[str, Any]:
         if not cap.isOpened() or not ok or codec == 0:
             raise ValueError(f"{path}: neither a WAV file nor a video OpenCV can read")
         fps = cap.get(cv2.CAP_PROP_FPS) or 0.0
-        n = 1
+        times = [cap.get(cv2.CAP_PROP_POS_MSEC) / 1000]
         while cap.grab():            # exact count (the container's count may be wrong)
-            n += 1
+            times.append(cap.get(cv2.CAP_PROP_POS_MSEC) / 1000)
     finally:
         cap.release()
     if fps <= 0:
         raise ValueError(f"{path}: the video has no frame rate")
-    return {"n": n, "rate": float(fps), "shape": list(frame.shape), "dtype": str(frame.dtype)}
+    info = {"n": len(times), "rate": float(fps), "shape": list(frame.shape),
+            "dtype": str(frame.dtype)}
+    segments = _frame_segments(np.asarray(times, float), float(fps))
+    if len(segments) > 1:
+        info["segments"] = segments
+    return info
+
+
+def _frame_segments(times: np.ndarray, rate: float) -> list[list[float]]:
+    """``[first frame, its time]`` of each run of frames on one grid of ``rate`` (a
+    variable-frame-rate file's pauses start new runs; see :mod:`.timebase`)."""
+    times = times - times[0]
+    origin = times - np.arange(len(times)) / rate
+    steps = np.nonzero(np.abs(np.diff(origin)) > default_tolerance(rate))[0] + 1
+    return [[int(i), float(times[i])] for i in np.r_[0, steps]]
 
 
 def import_media(src: str | os.PathLike, dest: str | os.PathLike, name: str | None = None,
@@ -138,13 +157,14 @@ def import_media(src: str | os.PathLike, dest: str | os.PathLike, name: str | No
                   "shape": [-1] + info["shape"], "sample_rate": rate}
     size, mtime = _stat(os.fspath(src))
     if start_time is None:
-        start_time = mtime / 1e9 - (info.get("n") or 0) / rate
+        last = info["segments"][-1] if "segments" in info else [0, 0.0]
+        start_time = mtime / 1e9 - (last[1] + ((info.get("n") or 0) - last[0]) / rate)
     entry = stream_entry(0, name or ("audio" if is_wav else "video"), params)
     entry["external"] = {"kind": kind, "path": str(src), "size": size, "mtime_ns": mtime,
                          "start_time": float(start_time),
                          "chunk": int(chunk or max(1, round(rate))),
                          **{k: v for k, v in info.items() if k in
-                            ("data_offset", "frame_bytes", "n")}}
+                            ("data_offset", "frame_bytes", "n", "segments")}}
     manifest = new_manifest({"imported_from": str(src)}, {"imported_from": str(src)})
     manifest.update(state="closed", closed=time.time(), streams=[entry],
                     layout={"external": True})
@@ -185,14 +205,19 @@ class ExternalStream:
                 f"-> {mtime}); import it again")
 
     def table(self) -> StreamTable:
-        """Virtual chunks of ``chunk`` samples with their timestamps."""
+        """Virtual chunks of ``chunk`` samples with their timestamps (a chunk ends where
+        a run of frames on one grid does: a variable-rate video's pauses are kept)."""
         t = StreamTable()
-        starts = np.arange(0, self.n, self.chunk, dtype=np.int64)
-        stops = np.minimum(starts + self.chunk, self.n)
+        segs = np.asarray(self.ext.get("segments") or [[0, 0.0]], float).reshape(-1, 2)
+        first = segs[:, 0].astype(np.int64)
+        starts = np.unique(np.r_[np.arange(0, self.n, self.chunk, dtype=np.int64),
+                                 first[(first > 0) & (first < self.n)]])
+        stops = np.r_[starts[1:], self.n] if len(starts) else starts
         rate = float(self.entry["sample_rate"])
+        seg = np.searchsorted(first, starts, "right") - 1
         zeros = np.zeros(len(starts), np.int64)
         t._arrays = {"start": starts, "n": stops - starts, "stop": stops,
-                     "t": self.ext["start_time"] + (stops - 1) / rate,
+                     "t": self.ext["start_time"] + segs[seg, 1] + (stops - 1 - first[seg]) / rate,
                      "block": zeros - 1, "poff": zeros, "nbytes": zeros, "crc": zeros}
         t.frames = [None] * len(starts)
         return t

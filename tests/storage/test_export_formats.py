@@ -11,15 +11,17 @@ from tests.storage.video import H, W, read_video, smooth
 
 cv2 = pytest.importorskip("cv2")
 h5py = pytest.importorskip("h5py")
-def test_avi_lossless_frames_and_gap_hold(video_rec, tmp_path):
+def test_avi_lossless_frames_and_gap_at_its_time(video_rec, tmp_path):
     from acqflow.storage.export_video import to_video
     out = to_video(video_rec["cam"], tmp_path / "cam.avi", fourcc="FFV1", progress=False)
     frames, fps = read_video(out)
-    assert len(frames) == 30 and fps == pytest.approx(25.0)
+    assert len(frames) == 25 and fps == pytest.approx(25.0)      # the gap repeats nothing
     np.testing.assert_array_equal(frames[:20], smooth(0, 20))
-    for k in range(20, 25):                         # the gap holds the last frame
-        np.testing.assert_array_equal(frames[k], smooth(19, 20)[0])
-    np.testing.assert_array_equal(frames[25:], smooth(25, 30))
+    np.testing.assert_array_equal(frames[20:], smooth(25, 30))
+    av = pytest.importorskip("av")
+    with av.open(str(out)) as c:                # frame 25 is at its time, 1.0 s
+        times = [float(f.pts * f.time_base) for f in c.decode(video=0)]
+    np.testing.assert_allclose(times, np.r_[np.arange(20), np.arange(25, 30)] / 25, atol=1e-9)
 
 
 def test_mp4_default_codec_and_grayscale(video_rec, tmp_path):
@@ -40,6 +42,9 @@ def test_video_export_refuses_non_video_and_bad_suffix(video_rec, tmp_path):
         to_video(rec["sig"], tmp_path / "x.mp4")
     with pytest.raises(ValueError, match="'.xyz'"):
         to_video(video_rec["cam"], tmp_path / "x.xyz")
+    with pytest.raises(ValueError, match="unsupported fourcc 'ABCD'; use one of 'mp4v'"):
+        to_video(video_rec["cam"], tmp_path / "x.mp4", fourcc="ABCD")
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_hdf5_signal_events_gaps_attrs(tmp_path, capsys):

@@ -1,0 +1,161 @@
+"""Is a stored stream on one regular time grid? The one answer every exporter uses.
+
+A stream's sample times come from its chunks' stamps (``StreamData.times``).  Each
+stored chunk ``k`` implies a grid origin ``e_k = t_k - (stop_k - 1) / rate`` (the time
+its stamp gives sample 0).  Within ``tolerance`` of each other, the chunks share one
+grid: exporters may write a fixed rate.  Otherwise:
+
+* a **step** (``|e_k - e_(k-1)| > tolerance``: a pause of the source, a clock step, a
+  gap whose duration is not its sample count) starts a new :class:`Segment`; WAV writes
+  one file per segment;
+* a stream is **regular** when it is one segment and no chunk strays more than
+  ``tolerance`` from the grid of its first stored sample (slow drift of the stamps past
+  the tolerance makes it irregular, without a step); NWB then writes ``rate`` and
+  ``starting_time``, HDF5 no ``times`` dataset, video a constant frame rate.  Else they
+  write each sample's stored time.
+
+Default tolerance: the larger of half a sample period and :data:`JITTER` (10 ms), the
+delivery jitter of software-stamped chunks, so a send that is a few ms late does not
+turn a clock-paced stream into timestamps.  Gaps in the index whose time matches their
+sample count stay on the grid (their samples are filled where they would have been).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from .errors import StorageError
+from .streamdata import StreamData
+
+__all__ = ["IrregularTimesError", "Segment", "Timebase", "timebase", "sample_times",
+           "filled_sample_times", "JITTER", "default_tolerance"]
+
+JITTER = 0.01        # s: stamps closer than this to the grid count as on it
+_BLOCK = 1 << 18     # samples per block of times computed at once (bounded memory)
+
+
+class IrregularTimesError(StorageError, ValueError):
+    """A fixed-rate format was asked for a stream whose times are not one regular grid."""
+
+
+def default_tolerance(rate: float) -> float:
+    """The larger of half a sample period and :data:`JITTER`."""
+    return max(0.5 / rate, JITTER) if rate > 0 else JITTER
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Samples ``[start, stop)`` on one grid: sample ``i`` at ``t0 + (i - start) / rate``."""
+
+    start: int
+    stop: int
+    t0: float
+    rate: float
+
+    def time(self, index: int | np.ndarray) -> float | np.ndarray:
+        """Grid time of ``index`` (an int or an array of them)."""
+        return self.t0 + (index - self.start) / self.rate
+
+
+@dataclass(frozen=True)
+class Timebase:
+    """The time structure of samples ``[start, stop)`` of a stream (see the module doc)."""
+
+    name: str
+    start: int
+    stop: int
+    rate: float
+    tolerance: float
+    segments: tuple[Segment, ...]
+    regular: bool
+    max_error: float        # largest distance of a chunk's grid from the first one's, s
+
+    @property
+    def starting_time(self) -> float | None:
+        """Time of sample ``start`` on the first segment's grid (None when nothing stored)."""
+        return self.segments[0].time(self.start) if self.segments else None
+
+    def breaks(self) -> list[str]:
+        """One phrase per step between segments: where, and by how much time jumps."""
+        out = []
+        for a, b in zip(self.segments, self.segments[1:]):
+            jump = b.t0 - a.time(b.start)
+            out.append(f"times jump by {jump:+.6g} s at sample {b.start}")
+        return out
+
+    def summary(self) -> str:
+        """One line: why this stream is not on one grid (empty when it is)."""
+        if self.regular:
+            return ""
+        if not self.segments:
+            return f"stream {self.name!r}: events, one time per record"
+        steps = self.breaks()
+        if steps:
+            more = f" (and {len(steps) - 1} more)" if len(steps) > 1 else ""
+            return f"stream {self.name!r}: {steps[0]}{more}"
+        return (f"stream {self.name!r}: its stamps drift {self.max_error:.3g} s from the "
+                f"{self.rate:g} Hz grid (tolerance {self.tolerance:g} s)")
+
+
+def _clock(stream: StreamData, t: np.ndarray, local: bool) -> np.ndarray:
+    return np.asarray(stream.to_recorder_clock(t), float) if local and len(t) else t
+
+
+def timebase(stream: StreamData, start: int | None = None, stop: int | None = None,
+             tolerance: float | None = None, local: bool = True) -> Timebase:
+    """The grid segments of samples ``[start, stop)`` (recorder's clock if ``local``)."""
+    start, stop = stream.bounds(start, stop)
+    rate = float(stream.sample_rate)
+    tol = default_tolerance(rate) if tolerance is None else float(tolerance)
+    if not tol >= 0:
+        raise ValueError(f"time tolerance must be a number >= 0 s, got {tolerance!r}")
+    if stream.streamtype == "event" or rate <= 0:      # no grid: one time per record
+        return Timebase(stream.name, start, stop, rate, tol, (), False, 0.0)
+    a = stream.record_table(start, stop) if stop > start else {"t": np.zeros(0)}
+    if not len(a["t"]):
+        return Timebase(stream.name, start, stop, rate, tol, (), True, 0.0)
+    stamps = _clock(stream, np.asarray(a["t"], float), local)
+    lo = np.maximum(np.asarray(a["start"], np.int64), start)
+    hi = np.minimum(np.asarray(a["stop"], np.int64), stop)
+    origin = stamps - (np.asarray(a["stop"], np.int64) - 1) / rate   # time of sample 0
+    steps = np.nonzero(np.abs(np.diff(origin)) > tol)[0] + 1
+    firsts, lasts = np.r_[0, steps], np.r_[steps - 1, len(origin) - 1]
+    segments = []
+    for n, (k, j) in enumerate(zip(firsts, lasts)):
+        # a gap across a step (samples between two segments) belongs to neither
+        s0 = start if n == 0 else int(lo[k])
+        s1 = stop if n == len(firsts) - 1 else int(hi[j])
+        segments.append(Segment(s0, s1, float(origin[k]) + s0 / rate, rate))
+    error = float(np.max(np.abs(origin - origin[0])))
+    return Timebase(stream.name, start, stop, rate, tol, tuple(segments),
+                    len(segments) == 1 and error <= tol, error)
+
+
+def sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
+                 block: int = _BLOCK) -> Iterator[np.ndarray]:
+    """Stored time of each sample of ``[start, stop)``, a block at a time (NaN in gaps)."""
+    for a in range(start, stop, block):
+        b = min(stop, a + block)
+        yield np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
+
+
+def filled_sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
+                        block: int = _BLOCK) -> Iterator[np.ndarray]:
+    """:func:`sample_times` with samples in gaps given times interpolated between the
+    stored samples around the gap (as ``StreamData.filled_times``), a block at a time."""
+    gaps = [(g0, g1) for g0, g1 in stream.gaps if g0 < stop and g1 > start]
+
+    def at(i: int) -> float:
+        t = stream.time_at(i)
+        return float(stream.to_recorder_clock(t)) if local else t
+
+    for a, t in zip(range(start, stop, block), sample_times(stream, start, stop, local, block)):
+        for g0, g1 in gaps:                 # inner gaps: stored samples on both sides
+            lo, hi = max(g0, a), min(g1, a + len(t))
+            if lo < hi:
+                left, right = at(g0 - 1), at(g1)
+                idx = np.arange(lo, hi)
+                t[lo - a:hi - a] = left + (idx - (g0 - 1)) * (right - left) / (g1 - g0 + 1)
+        yield t
