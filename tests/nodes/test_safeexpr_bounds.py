@@ -214,3 +214,15 @@ def test_random_expressions_stay_bounded():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                             text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def test_check_reports_a_hook_that_recurses_in_one_line():
+    """`--check` turns a RecursionError or MemoryError of a node's check_config into a problem."""
+    from acqflow.manager.check import check_node_params
+
+    class Deep(Expression):
+        @classmethod
+        def check_config(cls, params):
+            raise RecursionError("maximum recursion depth exceeded")
+    assert check_node_params(Deep, {"expr": "x"}) == [
+        "params: Deep could not be checked (RecursionError)"]
