@@ -366,7 +366,9 @@ def compile_expression(expr: Any, variables: tuple[str, ...] = ("x",)) -> Callab
         tree = ast.parse(expr.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(f"expr {short_repr(expr)} is not a valid expression: {exc.msg}") from None
-    except (RecursionError, MemoryError, ValueError):
+    except ValueError as exc:                      # e.g. a null byte
+        raise ExpressionError(f"expr {short_repr(expr)} is not a valid expression: {exc}") from None
+    except (RecursionError, MemoryError):
         raise ExpressionError(f"expr {short_repr(expr)} is nested more than {MAX_DEPTH} "
                               f"levels deep") from None
     scope = {"__builtins__": {}, "np": _np_namespace(), "_slice": slice, **_NAMES,
