@@ -125,7 +125,7 @@ def test_node_counts_a_failing_chunk_and_goes_on(caplog):
     assert [i for i, _ in p.sink.chunks] == [4, 5007]
     np.testing.assert_array_equal(p.sink.data(), np.full((7, 2), 20.0))
     assert p.node.errors == 1 and p.node.state == "running"
-    lines = [r.getMessage() for r in caplog.records if "ex" in r.getMessage()]
+    lines = [r.getMessage() for r in caplog.records if "node 'ex'" in r.getMessage()]
     assert len(lines) == 1 and "chunk ending at 5004 dropped; 1 so far" in lines[0]
     assert "would hold 200000 values" in lines[0] and "\n" not in lines[0]
     p.close()
