@@ -77,7 +77,10 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
                             f"choose another dirname, or mode: overwrite | append")
     hook = getattr(cls, "check_config", None)
     if inspect.ismethod(hook):          # a classmethod: check_config(params) -> problems
-        problems += list(hook(dict(params)))
+        try:
+            problems += list(hook(dict(params)))
+        except (RecursionError, MemoryError) as exc:     # e.g. an expression too deep
+            problems.append(f"params: {cls.__name__} could not be checked ({type(exc).__name__})")
     return problems
 
 

@@ -1,6 +1,8 @@
 """Function / Expression: a node from a user function (or numpy expression) array -> array."""
 from __future__ import annotations
 
+import logging
+import time
 from typing import Callable
 
 import numpy as np
@@ -12,6 +14,9 @@ from .base import StreamNode
 from .safeexpr import ExpressionError, compile_expression
 
 __all__ = ["Function", "Expression"]
+
+log = logging.getLogger(__name__)
+REPORT_EVERY_S = 10.0       # an Expression failing on every chunk logs one line this often
 
 
 class Function(StreamNode):
@@ -83,7 +88,10 @@ class Expression(Function):
     A string travels to another process where a callable cannot.  It is checked
     by a restricted evaluator (:mod:`acqflow.nodes.safeexpr`): numbers, ``x``,
     arithmetic, comparisons, indexing and numpy functions from a fixed table; no
-    attribute access, no builtins, so a graph file's expression cannot run code.
+    attribute access, no builtins, so a graph file's expression cannot run code, and
+    no intermediate larger than a bounded multiple of the chunk.  A chunk on which the
+    expression fails (e.g. past that bound) is dropped (a gap downstream), counted in
+    ``errors`` and reported in one log line (at most every ``REPORT_EVERY_S``).
     """
 
     @classmethod
@@ -101,7 +109,20 @@ class Expression(Function):
         except ExpressionError as exc:
             raise (TypeError if not isinstance(expr, str) else ValueError)(str(exc)) from None
         self.expr = expr
+        self.errors, self._reported = 0, -REPORT_EVERY_S
         super()._configure(func=func, output_params=output_params)
+
+    def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
+        try:
+            return super().process(index, data)
+        except ExpressionError as exc:           # counted and reported; the node goes on
+            self.errors += 1
+            now = time.monotonic()
+            if now - self._reported >= REPORT_EVERY_S:
+                self._reported = now
+                log.error("node %r: %s (chunk ending at %d dropped; %d so far)",
+                          self.name, exc, index, self.errors)
+            return None
 
 
 register_node_type(Function)
