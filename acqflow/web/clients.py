@@ -23,9 +23,10 @@ class Subscriber:
         self.ws, self.transport = ws, transport
         self.wanted: set[str] = set()
         self.dropped = 0              # updates never sent to this client
+        self.lag = 0                  # updates dropped since the last one sent
         self.gone: str | None = None  # why it stopped receiving
         self.cut = False              # disconnected for reading too slowly
-        self._lag, self._max_lag, self._max_buffer = 0, max_lag, max_buffer
+        self._max_lag, self._max_buffer = max_lag, max_buffer
         self._pending: deque[str] = deque(maxlen=queue)
         self._ready = asyncio.Event()
         self._task = asyncio.ensure_future(self._send())
@@ -36,12 +37,12 @@ class Subscriber:
             return False
         if len(self._pending) == self._pending.maxlen:
             self.dropped += 1
-            self._lag += 1
+            self.lag += 1
         self._pending.append(text)
         self._ready.set()
         unsent = self.transport.get_write_buffer_size() if self.transport is not None else 0
-        if self._lag >= self._max_lag:
-            self.disconnect(f"it read none of the last {self._lag} updates")
+        if self.lag >= self._max_lag:
+            self.disconnect(f"it read none of the last {self.lag} updates")
         elif unsent > self._max_buffer:
             self.disconnect(f"{unsent} bytes waited to be sent to it")
         return self.gone is None
@@ -53,7 +54,7 @@ class Subscriber:
                 self._ready.clear()
                 while self._pending:
                     await self.ws.send_str(self._pending.popleft())
-                    self._lag = 0
+                    self.lag = 0
         except Exception as exc:        # noqa: BLE001 - a closing or reset connection: stop sending
             self.gone = self.gone or f"sending failed: {type(exc).__name__}: {exc}"
 

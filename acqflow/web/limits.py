@@ -17,7 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-__all__ = ["Limits", "ConnectionGuard", "EveryMinute", "default_max_connections", "RESOURCE_ERRNOS"]
+__all__ = ["Limits", "ConnectionGuard", "EveryMinute", "OneLineEveryMinute", "http_logger",
+           "default_max_connections", "RESOURCE_ERRNOS"]
 
 log = logging.getLogger("acqflow.web")
 
@@ -71,20 +72,54 @@ class EveryMinute:
 
     def __init__(self, logger: logging.Logger = log, period: float = 60.0):
         self.logger, self.period = logger, period
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
+        self._last: dict[Any, float] = {}
+        self._held: dict[Any, int] = {}
 
-    def __call__(self, key: str, message: str) -> bool:
-        """Log ``message`` unless ``key`` was logged less than ``period`` s ago; True if logged."""
+    def due(self, key: Any) -> str | None:
+        """None if ``key`` was said less than ``period`` s ago (counted), else the suffix to say."""
         now = time.monotonic()
         if now - self._last.get(key, -self.period) < self.period:
             self._held[key] = self._held.get(key, 0) + 1
-            return False
+            return None
         held = self._held.pop(key, 0)
         self._last[key] = now
-        more = f" ({held} more since the last message)" if held else ""
-        self.logger.warning("%s%s; said at most once a minute", message, more)
+        return (f" ({held} more since the last message)" if held else "") + "; said at most once a minute"
+
+    def __call__(self, key: str, message: str) -> bool:
+        """Log ``message`` unless ``key`` was logged less than ``period`` s ago; True if logged."""
+        suffix = self.due(key)
+        if suffix is not None:
+            self.logger.warning("%s%s", message, suffix)
+        return suffix is not None
+
+
+class OneLineEveryMinute(logging.Filter):
+    """For aiohttp's server logger: each kind of message (a malformed request, a failed
+    handler) once a minute, as one line naming the exception instead of a traceback."""
+
+    def __init__(self, period: float = 60.0):
+        super().__init__()
+        self._gate = EveryMinute(period=period)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        suffix = self._gate.due((record.msg, type(exc)))
+        if suffix is None:
+            return False
+        text = record.getMessage()
+        if exc is not None:
+            said = " ".join(ln.strip() for ln in str(exc).splitlines() if ln.strip())
+            text += f": {type(exc).__name__}: {said[:200]}"
+        record.msg, record.args, record.exc_info, record.exc_text = f"web monitor: {text}{suffix}", (), None, None
         return True
+
+
+def http_logger() -> logging.Logger:
+    """The logger the web monitor's HTTP layer reports through (see :class:`OneLineEveryMinute`)."""
+    logger = logging.getLogger("acqflow.web.http")
+    if not any(isinstance(f, OneLineEveryMinute) for f in logger.filters):
+        logger.addFilter(OneLineEveryMinute())
+    return logger
 
 
 def _response(status: str, message: str) -> bytes:

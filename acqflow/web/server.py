@@ -25,7 +25,7 @@ from ..rpc.security import is_loopback
 from .clients import Subscriber
 from .controls import ControlError, group_action, node_action, recording_action
 from .graph import graph_json, stats_json
-from .limits import ConnectionGuard, Limits
+from .limits import ConnectionGuard, Limits, http_logger
 from .preview import PreviewError, PreviewTap
 
 __all__ = ["WebMonitor", "parse_address"]
@@ -176,7 +176,8 @@ class WebMonitor:
         app.router.add_post("/api/groups/{name}/{action}", self._control)
         app.router.add_post("/api/recording/{action}", self._control)
         app.on_shutdown.append(self._close_clients)
-        self._runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.limits.idle_timeout)
+        self._runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.limits.idle_timeout,
+                                     logger=http_logger())
         await self._runner.setup()
         self.connections = ConnectionGuard(self._sock, self._runner.server, self.limits)
         self._tap_lock = asyncio.Lock()
@@ -209,11 +210,19 @@ class WebMonitor:
     def counts(self) -> dict[str, int]:
         """What the limits did so far: connections accepted, refused (503), evicted to
         make room, closed idle; accept() exhaustions; live-update clients and drops."""
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
+            return asyncio.run_coroutine_threadsafe(self._counts(), self._loop).result(30)
+        return self._counts_now()
+
+    async def _counts(self) -> dict[str, int]:
+        return self._counts_now()
+
+    def _counts_now(self) -> dict[str, int]:
         guard = getattr(self, "connections", None)
         counts = dict(guard.counts) if guard else {}
         counts.update(open=guard.open_connections() if guard else 0, websockets=len(self._clients),
                       slow_clients=self.slow_clients,
-                      dropped_updates=self._dropped + sum(c.dropped for c in list(self._clients.values())))
+                      dropped_updates=self._dropped + sum(c.dropped for c in self._clients.values()))
         return counts
 
     # -- access ----------------------------------------------------------------
@@ -268,7 +277,7 @@ class WebMonitor:
     async def _stats(self, request: web.Request) -> web.Response:
         if self.summary is None:
             await self._poll()
-        return json_response({**stats_json(self.summary), "web": self.counts()})
+        return json_response({**stats_json(self.summary), "web": self._counts_now()})
 
     async def _control(self, request: web.Request) -> web.Response:
         m = request.match_info
@@ -287,8 +296,12 @@ class WebMonitor:
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         if len(self._clients) >= self.limits.max_websockets:
-            raise _json_error(web.HTTPServiceUnavailable, f"the web monitor serves at most "
-                                                          f"{self.limits.max_websockets} live-update clients")
+            behind_ws, behind = max(self._clients.items(), key=lambda item: item[1].lag)
+            if not behind.lag:
+                raise _json_error(web.HTTPServiceUnavailable, f"the web monitor serves at most "
+                                                              f"{self.limits.max_websockets} live-update clients")
+            behind.disconnect(f"a new client needed its place and it was {behind.lag} updates behind")
+            self._clients.pop(behind_ws, None)        # its handler ends (and counts it) by itself
         lim = self.limits
         sock = request.transport.get_extra_info("socket") if request.transport else None
         if sock is not None and lim.ws_send_buffer:   # bounds what a client that never reads pins

@@ -198,6 +198,14 @@ def test_no_authorization_value_gives_a_server_error(monitor, value):
     assert status in (400, 401, 403), (value, status)
 
 
+def test_garbage_requests_are_logged_in_one_line_a_minute(monitor, caplog):
+    with caplog.at_level("WARNING"):
+        for _ in range(30):
+            assert raw_status(monitor.port, b"GET /api/graph?token=\xff HTTP/1.1\r\n") == 400
+    said = [r for r in caplog.records if r.name.startswith(("acqflow.web", "aiohttp"))]
+    assert len(said) <= 1 and not any(r.exc_info for r in said), [r.getMessage() for r in said]
+
+
 def test_a_bad_configured_token_is_refused(manager):
     with pytest.raises(ValueError, match="bad web token 'caf\u00e9'"):
         WebMonitor(manager, token="caf\u00e9")
