@@ -154,11 +154,11 @@ class _Refusal(asyncio.Protocol):
 
 
 class _Conn:
-    __slots__ = ("opened", "idle_since", "busy", "connected")
+    """One accepted connection: requests in progress, and since when it has had none."""
+    __slots__ = ("idle_since", "busy", "connected")
 
     def __init__(self, now: float):
-        self.opened = self.idle_since = now
-        self.busy, self.connected = 0, False
+        self.idle_since, self.busy, self.connected = now, 0, False
 
 
 class ConnectionGuard:
@@ -259,8 +259,11 @@ class ConnectionGuard:
 
         def done() -> None:
             self._refusing -= 1
-        task = self._loop.create_task(self._loop.connect_accepted_socket(lambda: _Refusal(done), conn))
-        task.add_done_callback(lambda t: t.cancelled() or t.exception())   # a reset client: nothing to say
+        def failed(task: asyncio.Future) -> None:      # reset before it was answered: nothing to say
+            if task.cancelled() or task.exception() is not None:
+                done()
+        self._loop.create_task(self._loop.connect_accepted_socket(lambda: _Refusal(done), conn)) \
+            .add_done_callback(failed)
 
     def _exhausted(self, exc: OSError) -> None:
         """accept() failed: pause, close idle connections if out of resources, retry."""

@@ -106,6 +106,7 @@ class WebMonitor:
         self.limits = Limits(**limits)
         self.slow_clients = 0          # live-update clients disconnected for not reading
         self._dropped = 0              # updates never sent to clients that left
+        self._conn_guard: ConnectionGuard | None = None
         self.loopback = is_loopback(f"tcp://{host}:0")
         self.preview_seconds = preview_seconds
         self.summary: dict[str, Any] | None = None
@@ -179,13 +180,13 @@ class WebMonitor:
         self._runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.limits.idle_timeout,
                                      logger=http_logger())
         await self._runner.setup()
-        self.connections = ConnectionGuard(self._sock, self._runner.server, self.limits)
+        self._conn_guard = ConnectionGuard(self._sock, self._runner.server, self.limits)
         self._tap_lock = asyncio.Lock()
         self._ticker = asyncio.ensure_future(self._tick())
 
     async def _stop(self) -> None:
         self._ticker.cancel()
-        self.connections.close()
+        self._conn_guard.close()
         self._sock.close()
         await self._runner.cleanup()
         for tap in list(self._taps.values()):
@@ -218,7 +219,7 @@ class WebMonitor:
         return self._counts_now()
 
     def _counts_now(self) -> dict[str, int]:
-        guard = getattr(self, "connections", None)
+        guard = self._conn_guard
         counts = dict(guard.counts) if guard else {}
         counts.update(open=guard.open_connections() if guard else 0, websockets=len(self._clients),
                       slow_clients=self.slow_clients,
@@ -261,11 +262,11 @@ class WebMonitor:
             raise _json_error(web.HTTPForbidden, f"WebSocket from another origin {origin[:60]!r}")
         static = request.path == "/" or request.path.startswith("/static/")
         self._token_ok(request, request.method == "POST" or (not self.loopback and not static))
-        self.connections.busy(request.protocol, +1)      # not idle while handled (WebSockets: ever)
+        self._conn_guard.busy(request.protocol, +1)      # not idle while handled (WebSockets: ever)
         try:
             return await handler(request)
         finally:
-            self.connections.busy(request.protocol, -1)
+            self._conn_guard.busy(request.protocol, -1)
 
     # -- handlers --------------------------------------------------------------
     async def _index(self, request: web.Request) -> web.FileResponse:

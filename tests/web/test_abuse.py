@@ -174,6 +174,23 @@ def test_websockets_past_their_cap_get_503(manager):
         assert raw_status(mon.port, head) == 503
 
 
+def test_a_new_websocket_client_takes_the_place_of_one_behind(manager):
+    import aiohttp
+
+    async def one_update(url):
+        async with aiohttp.ClientSession() as session:
+            async with session.ws_connect(url) as ws:
+                return (await ws.receive_json(timeout=30))["type"]
+    with WebMonitor(manager, token=TOKEN, interval=0.1, max_connections=20, max_websockets=2,
+                    ws_max_lag=100000) as mon, ExitStack() as stack:
+        for _ in range(2):
+            stack.enter_context(raw_websocket(mon.port, PREVIEWS))
+        wait_for(lambda: all(c.lag for c in list(mon._clients.values())), timeout=30,
+                 message="both clients that never read fall behind")
+        assert asyncio.run(one_update(mon.url.replace("http", "ws") + "ws")) == "update"
+        assert mon.counts()["slow_clients"] >= 1
+
+
 MALFORMED = [b"Authorization: \xff\xfe\xfd", b"Authorization: Bearer \xff" + TOKEN.encode(),
              b"Authorization: Bearer", b"Authorization: Bearer    ", b"Authorization: garbage",
              b"Authorization: Basic dXNlcjpwYXNz", b"Authorization: Bearer tok\xc3\xa9n",
