@@ -99,6 +99,8 @@ class WebMonitor:
     request when ``host`` is not loopback.  Stats are polled every ``interval`` s.
     ``limits``: :class:`~acqflow.web.limits.Limits` fields (``max_connections``, ...)."""
 
+    _conn_guard: ConnectionGuard        # made by the server thread at start
+
     def __init__(self, manager: Any, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
                  interval: float = 0.4, preview_seconds: float = 4.0, **limits: Any):
         self.manager, self.host, self.interval = manager, host, float(interval)
@@ -106,7 +108,6 @@ class WebMonitor:
         self.limits = Limits(**limits)
         self.slow_clients = 0          # live-update clients disconnected for not reading
         self._dropped = 0              # updates never sent to clients that left
-        self._conn_guard: ConnectionGuard | None = None
         self.loopback = is_loopback(f"tcp://{host}:0")
         self.preview_seconds = preview_seconds
         self.summary: dict[str, Any] | None = None
@@ -180,6 +181,7 @@ class WebMonitor:
         self._runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.limits.idle_timeout,
                                      logger=http_logger())
         await self._runner.setup()
+        assert self._runner.server is not None
         self._conn_guard = ConnectionGuard(self._sock, self._runner.server, self.limits)
         self._tap_lock = asyncio.Lock()
         self._ticker = asyncio.ensure_future(self._tick())
@@ -219,7 +221,7 @@ class WebMonitor:
         return self._counts_now()
 
     def _counts_now(self) -> dict[str, int]:
-        guard = self._conn_guard
+        guard = getattr(self, "_conn_guard", None)          # None before start
         counts = dict(guard.counts) if guard else {}
         counts.update(open=guard.open_connections() if guard else 0, websockets=len(self._clients),
                       slow_clients=self.slow_clients,
