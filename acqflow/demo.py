@@ -143,7 +143,6 @@ def main(argv: list[str] | None = None) -> int:
                         ring = inp.buffer
                         if ring.index() - ring.first_index() >= 200:
                             lines.append(f"{name:<{width}} {label:<8} {sparkline(ring[-200::5][:, ch])}")
-                lines += [monitor.banner()] if monitor else []
                 view.show(f"--- {time.monotonic() - started:5.1f} s ---\n" + "\n".join(lines))
                 if args.duration is not None and time.monotonic() - started >= args.duration:
                     break

@@ -86,10 +86,13 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
         else:
             manager.start_all()
             try:
-                monitor = manager.serve_web(web, token=web_token) if web else None
+                monitor = manager.serve_web(web, token=web_token, announce=False) if web else None
             except (ValueError, OSError, ImportError) as exc:
                 print(f"acqflow run: {exc}", file=sys.stderr)
                 return 2
+            if monitor:              # once, above the live table (not at every refresh)
+                out.write(monitor.banner() + "\n")
+                out.flush()
         if on_started is not None:
             on_started(manager)
         started = time.monotonic()
@@ -100,7 +103,6 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
                 elapsed = time.monotonic() - started
                 header = (f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} "
                           f"processes, {elapsed:.0f} s")
-                header += f"\n{monitor.banner()}" if monitor else ""
                 view.show("\n".join([header] + lines))
                 if duration is not None and elapsed >= duration:
                     break
