@@ -227,7 +227,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    if args.file.lower().endswith(".xdf"):
+    if args.file.lower().endswith((".xdf", ".xdfz", ".xdf.gz")):
         from .import_xdf import from_xdf
         dest = from_xdf(args.file, args.dir, label_size=args.label_size)
         rec = open_recording(dest)

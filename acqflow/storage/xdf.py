@@ -16,8 +16,9 @@ from typing import Any, Iterable
 import numpy as np
 
 __all__ = ["TIMESTAMPS_SUFFIX", "LSL_CLOCK", "FORMAT_NAMES", "DTYPES_BY_FORMAT", "string_dtype",
-           "lsl_clock_sync", "desc_channels", "channel_info", "xml_text", "cut_utf8", "varlen", "chunk", "TAG_FILE_HEADER", "TAG_STREAM_HEADER",
-           "TAG_SAMPLES", "TAG_CLOCK_OFFSET", "TAG_BOUNDARY", "TAG_STREAM_FOOTER"]
+           "lsl_clock_sync", "desc_channels", "channel_info", "xml_text", "cut_utf8", "varlen",
+           "chunk", "NAMED_CHANNELS", "TAG_FILE_HEADER", "TAG_STREAM_HEADER", "TAG_SAMPLES",
+           "TAG_CLOCK_OFFSET", "TAG_BOUNDARY", "TAG_STREAM_FOOTER"]
 
 TIMESTAMPS_SUFFIX = ".timestamps"
 LSL_CLOCK: dict[str, Any] = {

@@ -12,11 +12,11 @@ to the file's size.  XDF 1.0: magic ``XDF:``, then chunks ``[varlen length][u16 
 from __future__ import annotations
 
 import contextlib
-import gzip
 import math
 import os
 import struct
 import tempfile
+import zlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,25 +95,46 @@ class XdfScan:
                 f"{self.ignored_bytes} bytes ignored{first}")
 
 
-def _open(path: Path) -> BinaryIO:
-    if path.suffix == ".xdfz" or path.suffixes[-2:] == [".xdf", ".gz"]:
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    return open(path, "rb")
+def _gunzip(src: BinaryIO, out: BinaryIO) -> bool:
+    """Decompress gzip members from ``src`` to ``out`` in bounded pieces, keeping every byte
+    that decompresses (gzip.read loses the last piece of a truncated file); True when the
+    data ended at the end of a member."""
+    d, complete = zlib.decompressobj(wbits=31), False
+    while data := src.read(_PIECE):
+        while data:
+            out.write(d.decompress(data, _PIECE))
+            data, complete = d.unconsumed_tail, False
+            if d.eof:                                 # a member ends; another may follow
+                data, complete = d.unused_data + data, True
+                d = zlib.decompressobj(wbits=31)
+    if not complete:
+        out.write(d.flush())
+    return complete
 
 
-def _read(f: BinaryIO, n: int) -> bytes:
-    """Up to ``n`` bytes, read in pieces so a huge declared length allocates only what
-    the file really holds."""
-    if n <= _PIECE:
-        return f.read(n)
-    parts, left = [], n
-    while left:
-        part = f.read(min(left, _PIECE))
-        if not part:
-            break
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
+def _compressed(path: Path) -> bool:
+    return path.suffix == ".xdfz" or path.suffixes[-2:] == [".xdf", ".gz"]
+
+
+@contextlib.contextmanager
+def _plain(path: Path) -> Iterator[tuple[Path, str]]:
+    """``(plain XDF path, note)``: the file itself, or a temporary decompressed copy of an
+    ``.xdfz`` (as much as decompresses; ``note`` says where the compressed data broke)."""
+    if not _compressed(path):
+        yield path, ""
+        return
+    fd, tmp = tempfile.mkstemp(prefix="acqflow-xdf-", suffix=".xdf")
+    note = ""
+    try:
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+            try:
+                if not _gunzip(src, out):
+                    note = f"compressed data unreadable after {out.tell()} bytes (cut short)"
+            except zlib.error as exc:
+                note = f"compressed data unreadable after {out.tell()} bytes ({exc})"
+        yield Path(tmp), note
+    finally:
+        os.unlink(tmp)
 
 
 def _varlen(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
@@ -286,8 +307,9 @@ def _resync(f: BinaryIO, start: int) -> int | None:
         pos += len(block)
 
 
-def _chunks(f: BinaryIO, scan: XdfScan) -> Iterator[tuple[int, int, int, bytes]]:
-    """``(offset, size, tag, content)`` of every complete chunk; notes and skips damage."""
+def _chunks(f: BinaryIO, scan: XdfScan, size: int) -> Iterator[tuple[int, int, int, bytes]]:
+    """``(offset, size, tag, content)`` of every complete chunk of a file of ``size`` bytes;
+    notes and skips damage."""
     pos = 4
     while True:
         f.seek(pos)
@@ -308,56 +330,54 @@ def _chunks(f: BinaryIO, scan: XdfScan) -> Iterator[tuple[int, int, int, bytes]]
         if not problem:
             tag = int.from_bytes(head[after:after + 2], "little")
             f.seek(pos + after + 2)
-            content = _read(f, length - 2)
-            if len(content) == length - 2:
-                yield pos, after + length, tag, content
+            if pos + after + length <= size:          # never read what is not there
+                yield pos, after + length, tag, f.read(length - 2)
                 pos += after + length
                 continue
-            problem = (f"chunk (tag {tag}) declares {length} bytes, "
-                       f"{len(content) + 2} are there")
+            problem = f"chunk (tag {tag}) declares {length} bytes, {size - pos - after} are there"
         scan.note(pos, problem)
         nxt = _resync(f, pos + 1)
-        f.seek(0, os.SEEK_END)
-        end = f.tell()
-        scan.ignored_bytes += (nxt if nxt is not None else end) - pos
+        scan.ignored_bytes += (nxt if nxt is not None else size) - pos
         if nxt is None:
             return
         scan.note(nxt, "resumed after a Boundary chunk")
         pos = nxt
 
 
-def scan_xdf(path: str | os.PathLike) -> XdfScan:
-    """Walk every chunk of an XDF file, checking sizes and headers; XdfFormatError when
-    the file cannot be imported at all (no magic, a bad StreamHeader, no stream)."""
+def scan_xdf(path: str | os.PathLike, shown: str | os.PathLike | None = None) -> XdfScan:
+    """Walk every chunk of a (plain) XDF file, checking sizes and headers; XdfFormatError
+    when the file cannot be imported at all (no magic, a bad StreamHeader, no stream).
+    ``shown``: the name used in messages (default ``path``)."""
     path = Path(path)
     scan = XdfScan(path)
-    with _open(path) as f:
+    shown = path if shown is None else shown
+    with open(path, "rb") as f:
         try:
             magic = f.read(4)
-        except (OSError, EOFError) as exc:
-            raise XdfFormatError(f"{path}: not a readable XDF file ({exc})") from None
+        except OSError as exc:
+            raise XdfFormatError(f"{shown}: not a readable XDF file ({exc})") from None
         if magic != b"XDF:":
-            raise XdfFormatError(f"{path}: not a readable XDF file (no 'XDF:' magic)")
+            raise XdfFormatError(f"{shown}: not a readable XDF file (no 'XDF:' magic)")
         try:
-            for offset, size, tag, content in _chunks(f, scan):
+            for offset, length, tag, content in _chunks(f, scan, os.fstat(f.fileno()).st_size):
                 why = _check_chunk(scan, tag, content, offset)
                 if why is None:
-                    scan.kept.append((offset, size))
+                    scan.kept.append((offset, length))
                 else:
                     scan.dropped += 1
                     scan.note(offset, why)
         except XdfFormatError as exc:
-            raise XdfFormatError(f"{path}: {exc}") from None
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise XdfFormatError(f"{path}: not a readable XDF file ({exc})") from None
+            raise XdfFormatError(f"{shown}: {exc}") from None
+        except OSError as exc:
+            raise XdfFormatError(f"{shown}: not a readable XDF file ({exc})") from None
     if not scan.streams:
-        raise XdfFormatError(f"{path}: no complete StreamHeader: nothing to import"
+        raise XdfFormatError(f"{shown}: no complete StreamHeader: nothing to import"
                              + (f" ({scan.problems[0]})" if scan.problems else ""))
     return scan
 
 
 def _write_kept(scan: XdfScan, dest: str) -> None:
-    with _open(scan.path) as src, open(dest, "wb") as out:
+    with open(scan.path, "rb") as src, open(dest, "wb") as out:
         out.write(b"XDF:")
         for offset, size in scan.kept:
             src.seek(offset)
@@ -391,14 +411,20 @@ def load_xdf_checked(path: str | os.PathLike) -> tuple[list[dict], dict | None, 
         import pyxdf
     except ImportError as exc:
         raise ImportError(f"XDF import needs pyxdf: pip install acqflow[lsl] ({exc})") from exc
-    scan = scan_xdf(path)
-    with _readable(scan) as readable:
-        try:
-            streams, header = pyxdf.load_xdf(readable, synchronize_clocks=False,
-                                             dejitter_timestamps=False,
-                                             handle_clock_resets=False)
-        except Exception as exc:    # noqa: BLE001 - pyxdf raises anything; scan should prevent
-            raise XdfFormatError(f"{scan.path}: not a readable XDF file ({str(exc)[:200]})"
-                                 ) from exc
+    path = Path(path)
+    with _plain(path) as (plain, note):
+        scan = scan_xdf(plain, shown=path)
+        if note:
+            scan.ignored_bytes += 1              # unknown how many: the rest of the file
+            scan.problems.insert(0, note)
+        with _readable(scan) as readable:
+            try:
+                streams, header = pyxdf.load_xdf(readable, synchronize_clocks=False,
+                                                 dejitter_timestamps=False,
+                                                 handle_clock_resets=False)
+            except Exception as exc:  # noqa: BLE001 - pyxdf raises anything; scan should prevent
+                raise XdfFormatError(f"{path}: not a readable XDF file ({str(exc)[:200]})"
+                                     ) from exc
+    scan.path = path
     return streams, header, scan
 

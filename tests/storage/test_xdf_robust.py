@@ -281,3 +281,18 @@ def test_fuzzed_files_under_a_memory_limit(tmp_path):
     assert proc.stdout.startswith("ok ")
     imported, refused = int(proc.stdout.split()[1]), int(proc.stdout.split()[3])
     assert imported > 50 and refused > 20
+
+
+def test_compressed_xdfz_whole_and_truncated(tmp_path):
+    import gzip
+    data = small_valid_xdf(tmp_path)
+    packed = gzip.compress(data)
+    whole = write(tmp_path, "a.xdfz", packed)
+    rec = open_recording(from_xdf(whole, tmp_path / "whole"))
+    assert rec.manifest["metadata"]["xdf_import"]["bytes_ignored"] == 0
+    assert_holds(rec, pyxdf_streams(write(tmp_path, "a.xdf", data)))
+    cut = write(tmp_path, "cut.xdfz", packed[:len(packed) * 2 // 3])
+    rec = open_recording(from_xdf(cut, tmp_path / "cut"))
+    report = rec.manifest["metadata"]["xdf_import"]
+    assert report["bytes_ignored"] > 0 and "compressed data unreadable" in report["problems"][0]
+    assert sum(len(s) for s in rec.streams.values()) > 0

@@ -20,7 +20,6 @@ def main() -> None:
 
     from acqflow.storage import StorageError, open_recording
     from acqflow.storage.import_xdf import from_xdf
-    from acqflow.storage.xdf import varlen
     from acqflow.storage.xdf_scan import _readable, scan_xdf
     from tests.storage.xdf_build import (assert_holds, boundaries, header, pyxdf_streams,
                                          samples, small_valid_xdf)
