@@ -296,3 +296,28 @@ def test_compressed_xdfz_whole_and_truncated(tmp_path):
     report = rec.manifest["metadata"]["xdf_import"]
     assert report["bytes_ignored"] > 0 and "compressed data unreadable" in report["problems"][0]
     assert sum(len(s) for s in rec.streams.values()) > 0
+
+
+def test_lsl_record_cuts_marker_labels_at_a_character_boundary(tmp_path):
+    """`acqflow lsl record` (label_size, default 256) cuts long UTF-8 labels between
+    characters, like the XDF import."""
+    pytest.importorskip("pylsl")
+    import uuid
+
+    from acqflow.lsl import LSLRecorder
+    from tests.conftest import wait_for
+    from tests.lsl.conftest import Source
+    name = f"cut-{uuid.uuid4().hex[:8]}"
+    src = Source(name=name, type="Markers", channels=1, rate=0, n=5, format="cf_string",
+                 label="aé€{k}")
+    try:
+        rec = LSLRecorder(tmp_path / "rec", match=[name], label_size=4).start(wait=3.0)
+        try:
+            cap = rec.captures[0]
+            wait_for(lambda: cap.samples == 5, timeout=30)
+        finally:
+            rec.close()
+    finally:
+        src.stop()
+    ev = open_recording(tmp_path / "rec")[name].read()
+    assert [bytes(v).decode() for v in ev["label"]] == ["aé"] * 5     # was b"a\xc3\xa9\xe2"
