@@ -11,8 +11,6 @@ reference reader (``pip install acqflow[lsl]``).
 """
 from __future__ import annotations
 
-import logging
-import math
 import os
 import shutil
 import xml.etree.ElementTree as ET
@@ -33,7 +31,6 @@ _PIECE = 4096
 _FLUSH_BYTES = 64 << 20
 _PYXDF_KEYS = {"stream_id", "effective_srate", "segments", "clock_segments"}
 _LABEL_SLACK = 64 << 20     # fixed-size labels may take this much more than the labels' bytes
-_log = logging.getLogger(__name__)
 
 
 def _first(info: dict, key: str, default: str = "") -> str:
@@ -70,7 +67,7 @@ def _metadata(info: dict, xml: str, stream_id: Any) -> dict[str, Any]:
             value = float(_first(info, key, "0"))
         except ValueError:
             return 0.0
-        return value if math.isfinite(value) else 0.0
+        return value if np.isfinite(value) else 0.0
     return dict(lsl_name=_first(info, "name"), lsl_type=_first(info, "type"),
                 lsl_source_id=_first(info, "source_id"), lsl_uid=_first(info, "uid"),
                 lsl_hostname=_first(info, "hostname"), lsl_session_id=_first(info, "session_id"),
@@ -173,8 +170,6 @@ def from_xdf(path: str | os.PathLike, out: str | os.PathLike, mode: str = "creat
     """
     path = Path(path)
     streams, header, scan = load_xdf_checked(path)
-    if not scan.clean:
-        _log.warning("%s", scan.summary())
     streams = sorted(streams, key=lambda s: s["info"].get("stream_id", 0))
     meta = {"xdf_file": str(path.absolute()),
             "xdf_header": dict((header or {}).get("info") or {}), "xdf_import": scan.report()}

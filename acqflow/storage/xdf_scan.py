@@ -12,6 +12,7 @@ to the file's size.  XDF 1.0: magic ``XDF:``, then chunks ``[varlen length][u16 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import struct
@@ -43,6 +44,7 @@ _WITH_ID = (TAG_STREAM_HEADER, TAG_SAMPLES, TAG_CLOCK_OFFSET, TAG_STREAM_FOOTER)
 _KNOWN_TAGS = (TAG_FILE_HEADER, TAG_STREAM_HEADER, TAG_SAMPLES, TAG_CLOCK_OFFSET, TAG_BOUNDARY,
                TAG_STREAM_FOOTER)
 _MAX_PROBLEMS = 20
+_log = logging.getLogger("acqflow.storage.import_xdf")
 
 
 class XdfFormatError(StorageError, ValueError):
@@ -406,7 +408,8 @@ def _readable(scan: XdfScan) -> Iterator[str]:
 
 def load_xdf_checked(path: str | os.PathLike) -> tuple[list[dict], dict | None, XdfScan]:
     """pyxdf's ``(streams, fileheader)`` (raw stamps, no clock processing) of the file's
-    complete, consistent chunks, and the scan saying what was left out."""
+    complete, consistent chunks, and the scan saying what was left out (also logged as one
+    warning)."""
     try:
         import pyxdf
     except ImportError as exc:
@@ -426,5 +429,7 @@ def load_xdf_checked(path: str | os.PathLike) -> tuple[list[dict], dict | None, 
                 raise XdfFormatError(f"{path}: not a readable XDF file ({str(exc)[:200]})"
                                      ) from exc
     scan.path = path
+    if not scan.clean:
+        _log.warning("%s", scan.summary())
     return streams, header, scan
 
