@@ -21,6 +21,8 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 import numpy as np
 
+from acqflow.dataflow.paramcheck import one_of
+
 from .errors import StorageError
 from .progress import progress_bar
 from .stored import StoredStream
@@ -226,8 +228,7 @@ def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     finite stamp (NaN/inf) raise StorageError naming the stream and their count, unless
     ``nonfinite='drop'``: then they are left out and counted per stream in ``dropped``.
     """
-    if nonfinite not in ("error", "drop"):
-        raise ValueError(f"nonfinite must be 'error' or 'drop', got {nonfinite!r}")
+    one_of("error", "drop")("nonfinite", nonfinite)
     streams = [streams] if isinstance(streams, StoredStream) else list(streams)
     if not streams:
         raise ValueError("XDF export needs at least one stream")

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from acqflow.dataflow.paramcheck import positive_int_or_none
+
 from .errors import StorageError
 from .writer import RecordingWriter
 from .xdf import (DTYPES_BY_FORMAT, LSL_CLOCK, TIMESTAMPS_SUFFIX, channel_info, cut_utf8,
@@ -169,6 +171,7 @@ def from_xdf(path: str | os.PathLike, out: str | os.PathLike, mode: str = "creat
     is logged); a file that cannot be imported raises XdfFormatError (a StorageError).
     """
     path = Path(path)
+    label_size = positive_int_or_none("label_size", label_size)
     streams, header, scan = load_xdf_checked(path)
     streams = sorted(streams, key=lambda s: s["info"].get("stream_id", 0))
     meta = {"xdf_file": str(path.absolute()),

@@ -163,6 +163,9 @@ def test_utf8_labels_are_cut_at_a_character_boundary(tmp_path):
     body = b"".join(b"\x08" + struct.pack("<d", t) + bytes([1, len(b)]) + b
                     for t, b in ((1.0, "aé€".encode()), (2.0, "€€".encode()), (3.0, b"x")))
     path = write(tmp_path, "m.xdf", xdf(header(1, "m", 1, "string", "0"), samples(1, body, 3)))
+    for bad in (0, -3, 2.5):
+        with pytest.raises(ValueError, match="label_size must be a positive int"):
+            from_xdf(path, tmp_path / "rec", label_size=bad)
     rec = open_recording(from_xdf(path, tmp_path / "rec", label_size=4))
     assert [bytes(v).decode() for v in rec["m"].read()["label"]] == ["aé", "€", "x"]
 
@@ -203,6 +206,8 @@ def test_samples_without_a_finite_stamp_are_refused_or_dropped_counted(unstamped
     with pytest.raises(StorageError, match="stream 'eeg': 3 samples have no finite time stamp"):
         to_xdf(streams, out, progress=False)                 # was: 3 samples silently gone
     assert not out.exists() and not list(tmp_path.glob(".x.xdf.tmp*"))
+    with pytest.raises(ValueError, match="nonfinite='keep' is not one of error, drop"):
+        to_xdf(streams, out, progress=False, nonfinite="keep")
     with pytest.raises(StorageError, match="stream 'ev': 1 samples"):
         to_xdf([unstamped_rec["ev"]], out, progress=False)
     dropped = {}
