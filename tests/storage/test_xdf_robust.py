@@ -89,7 +89,7 @@ def test_every_truncation_imports_every_complete_chunk(tmp_path):
         scan = scan_xdf(path)
         assert [o + n for o, n in scan.kept] == whole
         assert scan.dropped == 0 and scan.ignored_bytes == cut - whole[-1]
-    for k, cut in enumerate(range(first_stream_end, len(data) + 1, 7)):
+    for k, cut in enumerate(range(first_stream_end, len(data) + 1, 23)):
         path = write(tmp_path, f"cut{k}.xdf", data[:cut])
         ref = write(tmp_path, f"ref{k}.xdf", data[:max(e for e in ends if e <= cut)])
         rec = open_recording(from_xdf(path, tmp_path / f"rec{k}"))
