@@ -116,19 +116,19 @@ def test_cli_import_and_damaged_files(labrecorder_file, tmp_path, capsys):
     """A LabRecorder file cut anywhere imports every complete chunk: exactly what pyxdf reads
     of the file cut at the last whole chunk (pyxdf itself, on the cut file, may keep a chunk
     whose last values are missing)."""
-    from tests.storage.xdf_build import assert_holds, boundaries, pyxdf_streams
+    from tests.storage.xdf_build import (assert_holds, boundaries, first_header_end,
+                                         pyxdf_streams)
     path, prefix = labrecorder_file
     assert rec_main(["import", str(path), str(tmp_path / "rec")]) == 0
     assert "3 streams" in capsys.readouterr().out
     data = path.read_bytes()
-    ends = boundaries(data)
-    assert data[ends[0] + 2:ends[0] + 4] == b"\x02\x00"       # the 2nd chunk: a StreamHeader
-    step = max(1, (len(data) - ends[1]) // 15)
-    cuts = [3, 40, len(data) // 3, len(data) - 7] + list(range(ends[1], len(data), step))
+    ends, first = boundaries(data), first_header_end(data)
+    step = max(1, (len(data) - first) // 15)
+    cuts = [3, 40, len(data) // 3, len(data) - 7] + list(range(first, len(data), step))
     for k, cut in enumerate(cuts):
         bad = tmp_path / f"bad{k}.xdf"
         bad.write_bytes(data[:cut])
-        if cut < ends[1]:
+        if cut < first:
             with pytest.raises(StorageError, match="not a readable XDF|no complete StreamHeader"):
                 from_xdf(bad, tmp_path / f"bad{k}")
             assert not (tmp_path / f"bad{k}").exists()

@@ -13,8 +13,8 @@ import pytest
 
 from acqflow.storage import RecordingWriter, StorageError, open_recording
 from acqflow.storage.cli import main as rec_main
-from tests.storage.xdf_build import (assert_holds, boundaries, float_samples, header,
-                                     header_xml, pyxdf_streams, raw_header, samples,
+from tests.storage.xdf_build import (assert_holds, boundaries, first_header_end,
+                                     float_samples, header, header_xml, pyxdf_streams, raw_header, samples,
                                      small_valid_xdf, xdf)
 
 pyxdf = pytest.importorskip("pyxdf")
@@ -78,7 +78,7 @@ def test_every_truncation_imports_every_complete_chunk(tmp_path):
     failed the whole import)."""
     data = small_valid_xdf(tmp_path)
     ends = boundaries(data)
-    first_stream_end = ends[1]                          # FileHeader, then a StreamHeader
+    first_stream_end = first_header_end(data)
     for cut in range(4, len(data) + 1):
         path = write(tmp_path, "cut.xdf", data[:cut])
         whole = [e for e in ends if e <= cut]

@@ -69,15 +69,26 @@ def small_valid_xdf(tmp) -> bytes:
                   progress=False).read_bytes()
 
 
-def boundaries(data: bytes) -> list[int]:
-    """End offsets of every chunk of a valid XDF file (a cut there leaves whole chunks)."""
+def chunk_tags(data: bytes) -> list[tuple[int, int]]:
+    """``(end offset, tag)`` of every chunk of a valid XDF file."""
     out, pos = [], 4
     while pos < len(data):
         width = data[pos]
         length = int.from_bytes(data[pos + 1:pos + 1 + width], "little")
+        tag = int.from_bytes(data[pos + 1 + width:pos + 3 + width], "little")
         pos += 1 + width + length
-        out.append(pos)
+        out.append((pos, tag))
     return out
+
+
+def boundaries(data: bytes) -> list[int]:
+    """End offsets of every chunk of a valid XDF file (a cut there leaves whole chunks)."""
+    return [end for end, _ in chunk_tags(data)]
+
+
+def first_header_end(data: bytes) -> int:
+    """End offset of the first StreamHeader (a shorter file has no stream to import)."""
+    return next(end for end, tag in chunk_tags(data) if tag == 2)
 
 
 def pyxdf_streams(path) -> dict:
