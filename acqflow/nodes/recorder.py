@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,10 +21,12 @@ from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
+from ..dataflow.shortrepr import short_repr
 from ..dataflow.spec import recorded
 from ..dataflow.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
+from ..storage.target import recording_run
 from ..storage.writer import MODES
 
 __all__ = ["Recorder", "recorded_params", "stream_clock_info"]
@@ -97,7 +100,7 @@ class Recorder(Node):
                    segment_bytes: int = 256 << 20, queue_chunks: int = 4096,
                    queue_bytes: int = 256 << 20, codecs: dict[str, Any] | None = None,
                    metadata: dict[str, Any] | None = None,
-                   on_seal: Callable | None = None) -> None:
+                   on_seal: Callable | None = None, run: str | None = None) -> None:
         """Parameters:
 
         streams: input names (``['sig', 'events']``), a dict name -> input spec or
@@ -111,13 +114,20 @@ class Recorder(Node):
             {'name': 'jpg', 'quality': 85}}`` (default: raw frames).
         metadata: free JSON metadata for the manifest.  on_seal: callback(BlockInfo)
             from the writer thread after each sealed block (same process only).
+        run: id stored in the recording's manifest (default: a new one, kept in the
+            node's config).  A Recorder configured with the run of an existing recording
+            continues it whatever ``mode`` says: a rebuilt Recorder (group restart)
+            appends to the recording it was writing, its downtime a gap.
         """
         if not dirname:
             raise ValueError(f"{self.name}: dirname is required")
         if mode not in MODES:
             raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
+        if run is not None and not (isinstance(run, str) and run):
+            raise ValueError(f"{self.name}: run must be a non-empty str, got {short_repr(run)}")
         path = local_path(dirname).absolute()
-        if mode == "create" and path.exists():
+        run = run or uuid.uuid4().hex
+        if mode == "create" and path.exists() and recording_run(path) != run:
             raise RecordingExistsError(f"{path} exists; use mode='overwrite' or 'append'")
         entries = self._stream_entries(streams)
         codecs = dict(codecs or {})
@@ -130,6 +140,7 @@ class Recorder(Node):
                        for name, spec, _ in entries}
         self._to_connect = {name: out for name, _, out in entries if out is not None}
         self.path: Path = path
+        self.run = run
         self.codecs = codecs
         self._writer_kw = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
                                fsync=fsync, fsync_interval=fsync_interval,
@@ -137,6 +148,11 @@ class Recorder(Node):
                                queue_bytes=queue_bytes, metadata=metadata, on_seal=on_seal)
         for name, out in self._to_connect.items():
             self.inputs[name].connect(out)
+
+    def configure(self, **kwargs: Any) -> None:
+        """Set parameters; the config keeps the run id, so a rebuild continues the recording."""
+        super().configure(**kwargs)
+        self.config["run"] = self.run
 
     def _stream_entries(self, streams: Any) -> list[tuple[str, dict, Any]]:
         """(input name, spec, output to connect or None) for each stream."""
@@ -172,7 +188,7 @@ class Recorder(Node):
             if inp.params.get("shape") is None:
                 raise ValueError(f"{self.name}: input {name!r} is connected to an output "
                                  "without a fixed shape; configure it with shape=(-1, ...)")
-        self.writer = RecordingWriter(self.path, **self._writer_kw)
+        self.writer = RecordingWriter(self.path, run=self.run, **self._writer_kw)
         try:
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
@@ -180,11 +196,12 @@ class Recorder(Node):
             self._clock_history = {name: [] for name in self.inputs}
             self._update_clocks()
         except BaseException:
-            self.writer.close()
+            self.writer.abort()      # removes only what it created
             self.writer = None
             raise
 
     def _start(self) -> None:
+        self.writer.publish()        # overwrite: the old recording is replaced now
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,
                                      name=f"{self.name} {name}")

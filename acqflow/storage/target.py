@@ -99,6 +99,7 @@ class WriteTarget:
         self.manifest = new_manifest(settings, metadata)
         if self.run is not None:
             self.manifest["run"] = self.run
+            self._drop_own_leftovers()
         tmp = root.with_name(f".{root.name}.creating-{uuid.uuid4().hex[:12]}")
         (tmp / SEGMENTS).mkdir(parents=True)
         self.lock_fd = lock_writer(tmp)  # flock follows the inode through the rename
@@ -113,6 +114,16 @@ class WriteTarget:
             raise RecordingExistsError(f"{root} appeared while creating it") from None
         self.root, self._created = root, True
         fsync_dir(root.parent)
+
+    def _drop_own_leftovers(self) -> None:
+        """Remove unfinished overwrites of ``path`` left by this same run (its writer
+        killed before the swap); another run's are not this writer's to delete."""
+        prefix = f".{self.path.name}.creating-"
+        names = os.listdir(self.path.parent) if self.path.parent.is_dir() else []
+        for name in names:
+            tmp = self.path.parent / name
+            if name.startswith(prefix) and recording_run(tmp) == self.run and not is_being_written(tmp):
+                shutil.rmtree(tmp, ignore_errors=True)
 
     def _prepare_append(self, settings: dict, metadata: dict | None) -> None:
         self.lock_fd = lock_writer(self.path)
