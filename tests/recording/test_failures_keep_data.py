@@ -204,5 +204,5 @@ def test_lsl_cli_overwrite_with_no_stream_visible_keeps_out(existing, capsys):
     from acqflow.lsl.cli import main
     absent = f"absent-{uuid.uuid4().hex[:8]}"
     assert main(["record", str(existing), "--overwrite", "--match", absent,
-                 "--resolve-wait", "0.2", "-q"]) != 0
+                 "--resolve-wait", "0.2", "-q"]) == 1
     assert "no LSL stream" in capsys.readouterr().err
