@@ -93,6 +93,8 @@ class Recorder(Node):
         self._clock_history: dict[str, list] = {}
         self._clock_updated = 0.0
         self._clock_lock = threading.Lock()
+        self._continued = False
+        self._resent: dict[str, int] = {}       # samples re-sent after a rebuild, dropped
 
     def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
                    mode: str = "create", block_s: float = 1.0, block_bytes: int = 4 << 20,
@@ -188,6 +190,7 @@ class Recorder(Node):
             if inp.params.get("shape") is None:
                 raise ValueError(f"{self.name}: input {name!r} is connected to an output "
                                  "without a fixed shape; configure it with shape=(-1, ...)")
+        self._continued = recording_run(self.path) == self.run    # rebuilt: carry on
         self.writer = RecordingWriter(self.path, run=self.run, **self._writer_kw)
         try:
             for name, inp in self.inputs.items():
@@ -235,10 +238,27 @@ class Recorder(Node):
             # The chunk's send time (its timestamp upstream, on the source's clock:
             # the manifest holds the offset to the recorder's clock).
             t = inp.last_send_time if inp.last_send_time is not None else clock.now()
+            if self._continued:
+                data = self._trim_resent(name, index, data)
+                if not len(data):
+                    return
             writer.write(name, data, index, t)
             if clock.now() - self._clock_updated > CLOCK_UPDATE_S:
                 self._update_clocks()
         return process_data
+
+    def _trim_resent(self, name: str, index: int, data: Any) -> Any:
+        """A source rebuilt with this Recorder (same group) resumes from its last
+        snapshot and re-sends indexes already recorded: keep the recorded ones."""
+        start, done = index - len(data), self.writer.stream_stop(name)
+        if start >= done:
+            return data
+        cut = min(done - start, len(data))
+        if not self._resent.get(name):
+            log.warning("%s: %r re-sent samples [%d:%d] already recorded (its source was "
+                        "rebuilt); keeping the recorded ones", self.name, name, start, done)
+        self._resent[name] = self._resent.get(name, 0) + cut
+        return data[cut:]
 
     def _stop_pollers(self) -> None:
         pollers, self._pollers = self._pollers, {}
@@ -290,7 +310,7 @@ class Recorder(Node):
         for name, inp in self.inputs.items():
             st = inp.stats()
             poller = self._pollers.get(name)
-            st.update(gap_log=list(inp.gap_log),
+            st.update(gap_log=list(inp.gap_log), resent=self._resent.get(name, 0),
                       ended=name in self._ended or bool(poller and poller.closed))
             inputs[name] = st
         writer = self.writer.stats if self.writer is not None else {}

@@ -117,9 +117,10 @@ def replace_dir(new: Path, root: Path) -> Path | None:
     if not os.path.lexists(root):
         rename_new(new, root)
         return None
-    if _renameat2(new, root, _RENAME_EXCHANGE):
-        return new
     old = root.with_name(f".{root.name}.replaced-{uuid.uuid4().hex[:12]}")
+    if _renameat2(new, root, _RENAME_EXCHANGE):
+        os.rename(new, old)         # named for what it is, should its removal be cut short
+        return old
     os.rename(root, old)
     try:
         os.rename(new, root)

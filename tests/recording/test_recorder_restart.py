@@ -19,12 +19,12 @@ KILLS = 10
 RATE = 1000
 
 
-def graph(path, mode: str) -> GraphSpec:
+def graph(path, mode: str, src_group: str = "acq") -> GraphSpec:
     return GraphSpec.from_dict({
         "imports": ["tests.manager.testnodes"],
         "groups": {"acq": {}, "rec": {"restart": True}},
         "nodes": {
-            "src": {"type": "Ramp", "group": "acq", "params": {"rate": RATE, "chunk": 10}},
+            "src": {"type": "Ramp", "group": src_group, "params": {"rate": RATE, "chunk": 10}},
             "recorder": {"type": "Recorder", "group": "rec",
                          "params": {"streams": ["sig"], "dirname": str(path), "mode": mode,
                                     "block_s": 0.02}},
@@ -94,3 +94,30 @@ def test_killed_recorder_continues_its_recording(tmp_path, mode):
         # than shortly after the restart (a subscription takes a moment to start)
         assert before[-1] < g0 <= at_kill <= g1, (before[-1], g0, at_kill, g1, seed)
         assert g1 <= at_restart + RATE // 2, (g1, at_restart, seed)
+
+
+def test_source_rebuilt_with_its_recorder_resends_nothing_twice(tmp_path):
+    """Source and Recorder in one group: the rebuilt source resumes from its last snapshot
+    (behind what was recorded); the Recorder keeps what it had and carries on."""
+    path = tmp_path / "rec"
+    with Manager(heartbeat=0.2) as manager:
+        build_graph(graph(path, "create", src_group="rec"), manager)
+        manager.start_all()
+        group = manager.groups["rec"]
+        befores = []
+        for k in range(3):
+            goal = sealed_stop(path) + 300
+            wait_for(lambda: sealed_stop(path) > goal, timeout=20, message=f"index {goal}")
+            befores.append(sealed(path))
+            os.kill(group.pid, signal.SIGKILL)
+            wait_for(lambda: group.restarts == k + 1 and group.state == "running", timeout=20,
+                     message=f"restart {k + 1}")
+        goal = sealed_stop(path) + 300
+        wait_for(lambda: sealed_stop(path) > goal, timeout=20, message="data after the restarts")
+        assert get_value(manager.node("recorder").state) == "running"
+    rec = open_recording(path)
+    assert rec.committed
+    check_values(rec.streams["sig"])
+    final = set(sealed(path).tolist())
+    for before in befores:
+        assert final.issuperset(before.tolist())
