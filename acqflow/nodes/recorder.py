@@ -94,6 +94,7 @@ class Recorder(Node):
         self._clock_updated = 0.0
         self._clock_lock = threading.Lock()
         self._continued = False
+        self._started = False
         self._resent: dict[str, int] = {}       # samples re-sent after a rebuild, dropped
 
     def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
@@ -205,6 +206,7 @@ class Recorder(Node):
 
     def _start(self) -> None:
         self.writer.publish()        # overwrite: the old recording is replaced now
+        self._started = True
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,
                                      name=f"{self.name} {name}")
@@ -292,10 +294,15 @@ class Recorder(Node):
 
     def _close(self) -> None:
         self._stop_pollers()
-        if self.writer is not None:
-            if not self.writer.closed:
-                self._update_clocks()
-            self.writer.close()
+        if self.writer is None or self.writer.closed:
+            return
+        if not self._started and not self._continued and self.writer.mode != "append":
+            log.info("%s: closed without ever starting; no recording made at %s%s", self.name,
+                     self.path, " (the one there is kept)" if self.writer.mode == "overwrite" else "")
+            self.writer.abort()      # nothing recorded: an overwrite replaces nothing
+            return
+        self._update_clocks()
+        self.writer.close()
 
     # -- reporting -------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> None:

@@ -144,6 +144,14 @@ def test_recorder_overwrite_whose_initialize_fails_keeps_the_old_recording(exist
     out.close()
 
 
+def test_recorder_overwrite_never_started_keeps_the_old_recording(existing):
+    """E.g. another node of the graph failed to initialize or start: nothing recorded."""
+    rec, out = _recorder(existing, "overwrite")
+    rec.initialize()
+    rec.close()
+    out.close()
+
+
 def test_recorder_append_with_other_streams_keeps_the_recording(existing):
     out = OutputStream(name="sig")
     out.configure(protocol="inproc", **dict(SIG, shape=(-1, 3)))
