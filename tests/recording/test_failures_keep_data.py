@@ -214,3 +214,26 @@ def test_lsl_cli_overwrite_with_no_stream_visible_keeps_out(existing, capsys):
     assert main(["record", str(existing), "--overwrite", "--match", absent,
                  "--resolve-wait", "0.2", "-q"]) == 1
     assert "no LSL stream" in capsys.readouterr().err
+
+
+def test_run_stopped_before_start_keeps_the_old_recording(existing):
+    """`acqflow run` interrupted while building: nothing starts, nothing is replaced."""
+    import io
+    import threading
+    from acqflow.dataflow.graph import GraphSpec
+    from acqflow.manager.run import run_graph
+    def run(path, mode):
+        spec = GraphSpec.from_dict({
+            "imports": ["tests.manager.testnodes"],
+            "nodes": {"src": {"type": "Ramp"},
+                      "rec": {"type": "Recorder", "params": {"streams": ["sig"], "mode": mode,
+                                                             "dirname": str(path)}}},
+            "connections": [{"from": "src.signals", "to": "rec.sig"}]}, source="g.yaml")
+        stop, out = threading.Event(), io.StringIO()
+        stop.set()
+        assert run_graph(spec, stop=stop, out=out) == 0, out.getvalue()
+        return out.getvalue()
+    assert f"recording {existing}: committed" in run(existing, "overwrite")   # the old one
+    new = existing.parent / "new"
+    assert f"recording {new}: none made (its recorder never started)" in run(new, "create")
+    assert not new.exists()
