@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .backends import (LOCK, fsync_dir, is_being_written, lock_writer, rename_new, replace_dir,
                        write_atomic)
@@ -122,7 +122,8 @@ class WriteTarget:
         names = os.listdir(self.path.parent) if self.path.parent.is_dir() else []
         for name in names:
             tmp = self.path.parent / name
-            if name.startswith(prefix) and recording_run(tmp) == self.run and not is_being_written(tmp):
+            if name.startswith(prefix) and recording_run(tmp) == self.run \
+                    and not is_being_written(tmp):
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def _prepare_append(self, settings: dict, metadata: dict | None) -> None:
@@ -157,9 +158,12 @@ class WriteTarget:
                 write_atomic(self.root / MANIFEST, dumps(self.manifest))
             self.files_open = True
 
-    def write_manifest(self) -> None:
-        """Write the manifest now (append mode: deferred until data is appended)."""
+    def write_manifest(self, change: Callable[[], Any] | None = None) -> None:
+        """Apply ``change`` to the manifest and write it now (append mode: the writing is
+        deferred until data is appended)."""
         with self.lock:
+            if change is not None:
+                change()
             if self.plan is None or self.files_open:
                 write_atomic(self.root / MANIFEST, dumps(self.manifest))
 
@@ -170,7 +174,7 @@ class WriteTarget:
         untouched = self.plan is not None and not self.files_open
         return not (untouched and not self.dirty and self._was_committed)
 
-    def publish(self, on_moved=None) -> None:
+    def publish(self, on_moved: Callable[[Path], None] | None = None) -> None:
         """Overwrite: put the new recording at ``path`` and remove the old one (no-op in
         the other modes, and when done).  ``on_moved(path)`` runs under the swap."""
         with self.lock:

@@ -174,9 +174,8 @@ class RecordingWriter:
             if not same_stream(old.entry, entry):
                 raise ValueError(f"stream {name!r} already exists with different params")
             return old.sid
-        self.manifest["streams"].append(entry)
         self._target.dirty = True
-        self._target.write_manifest()
+        self._target.write_manifest(lambda: self.manifest["streams"].append(entry))
         return self._add_state(entry).sid
 
     def set_stream_clock(self, stream: str | int, info: dict[str, Any]) -> None:
@@ -184,8 +183,7 @@ class RecordingWriter:
         of its source's clock to the recorder's) and write the manifest now."""
         self._check_open()
         st = self._stream(stream)
-        st.entry["clock_sync"] = {k: v for k, v in info.items()}
-        self._target.write_manifest()
+        self._target.write_manifest(lambda: st.entry.update(clock_sync=dict(info)))
 
     @property
     def streams(self) -> dict[str, dict[str, Any]]:
@@ -311,9 +309,9 @@ class RecordingWriter:
         self._thread.join(timeout)
         try:
             if failure is None and self._target.changes:
-                self.manifest.update(state="closed", closed=time.time())
-                self.manifest["stats"] = self.stats
-                self._target.write_manifest()
+                stats = self.stats
+                self._target.write_manifest(lambda: self.manifest.update(
+                    state="closed", closed=time.time(), stats=stats))
                 self._target.publish()
             elif failure is not None and self._target.root != self.path:
                 log.error("%s: not committed, the recording it replaces stays; what was "
@@ -350,7 +348,8 @@ class RecordingWriter:
     @property
     def stats(self) -> dict[str, Any]:
         """Counters: blocks sealed, bytes, overflows, queue use, and per-stream counts."""
-        return {"blocks": self.blocks_sealed, "bytes": self._segments.bytes_written if self._segments else 0,
+        written = self._segments.bytes_written if self._segments is not None else 0
+        return {"blocks": self.blocks_sealed, "bytes": written,
                 "overflows": self.overflows, "queue_high_water": self.queue_high_water,
                 "queued_bytes": self._queued_bytes,
                 "streams": {name: st.stats() for name, st in self._streams.items()}}
