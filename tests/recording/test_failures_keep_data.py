@@ -2,6 +2,7 @@
 and LSL record leaves an existing recording byte for byte as it was (each file hashed)."""
 import hashlib
 import os
+import shutil
 import struct
 import uuid
 
@@ -11,6 +12,7 @@ import pytest
 from acqflow import OutputStream
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import RecordingExistsError, RecordingWriter, open_recording
+from acqflow.storage.target import recording_run
 
 SIG = dict(streamtype="analogsignal", dtype="float32", shape=(-1, 2), sample_rate=100.0)
 
@@ -126,6 +128,20 @@ def test_a_writer_with_the_same_run_continues_its_recording(tmp_path):
     assert sig.gaps == [(5, 10), (15, 20)]
     with pytest.raises(RecordingExistsError):
         RecordingWriter(path, "create", run="run-2")
+
+
+def test_overwrite_killed_before_the_swap_is_cleaned_up_by_its_own_run_only(existing):
+    for run in ("other-run", "this-run"):       # writers killed before publishing
+        w = RecordingWriter(existing, "overwrite", run=run)
+        w._target.release()                     # a kill frees the lock, leaves the files
+    leftovers = sorted(n for n in os.listdir(existing.parent) if ".creating-" in n)
+    assert len(leftovers) == 2
+    w = RecordingWriter(existing, "overwrite", run="this-run")    # the rebuilt one
+    w.abort()
+    remaining = [n for n in os.listdir(existing.parent) if ".creating-" in n]
+    assert len(remaining) == 1
+    assert recording_run(existing.parent / remaining[0]) == "other-run"
+    shutil.rmtree(existing.parent / remaining[0])   # (the test's own leftover)
 
 
 # -- Recorder node -------------------------------------------------------------------
