@@ -38,6 +38,8 @@ def recording_paths(spec: GraphSpec) -> dict[str, str]:
 
 def recording_summary(path: str) -> tuple[bool, str]:
     """(committed, one line) for the recording at ``path``, as a reader opens it."""
+    if not os.path.lexists(path):     # a Recorder closed before it started makes none
+        return True, f"recording {path}: none made (its recorder never started)"
     try:
         from ..storage import open_recording
         rec = open_recording(path)

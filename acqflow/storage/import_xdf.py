@@ -12,7 +12,6 @@ reference reader (``pip install acqflow[lsl]``).
 from __future__ import annotations
 
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -186,8 +185,7 @@ def from_xdf(path: str | os.PathLike, out: str | os.PathLike, mode: str = "creat
                 raise StorageError(f"{path}: stream {k} cannot be imported: "
                                    f"{str(exc)[:200]}") from exc
     except BaseException:
-        writer.close()
-        shutil.rmtree(writer.path, ignore_errors=True)   # no half import left behind
+        writer.abort()      # no half import left; what was at ``out`` before stays as it was
         raise
     writer.close()
     return writer.path
