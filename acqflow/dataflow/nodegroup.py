@@ -124,7 +124,9 @@ class NodeGroup:
                     inputs[k] = st
             outputs = {k: {"samples": o.sent_samples, "chunks": o.sent_chunks, "inputs": o.n_inputs}
                        for k, o in node.outputs.items() if o.configured}
+            ended = getattr(node, "ended", None)     # a Player at the end of its recording
             nodes[name] = {"state": node.state, "error": node.error_reason, "cpu_s": cpu.get(name),
+                           "ended": bool(ended is not None and ended.is_set()),
                            "inputs": inputs, "outputs": outputs}
         return {"name": self.name, "pid": os.getpid(), "time": time.time(),
                 "process_cpu_s": time.process_time(), "nodes": nodes}
