@@ -196,6 +196,7 @@ class Player(Node):
 
     @property
     def paused(self) -> bool:
+        """True between pause() and resume()."""
         return self._paused
 
     def set_rate(self, rate: float) -> None:
