@@ -6,8 +6,8 @@ across streams, each when its last sample's time comes (stored timestamps
 scaled by ``rate``), with its original absolute index, so gaps stay gaps.  The
 end of the recording moves the node to 'stopped' (``ended`` is set and the
 ``end_of_recording`` signal emitted; the run table and monitors show 'ended');
-``end_of_stream=True`` also closes the
-outputs so downstream inputs see StreamClosed.  See docs/recording.md.
+``end_of_stream=True`` also closes the outputs so downstream inputs see StreamClosed.
+See docs/recording.md.
 """
 from __future__ import annotations
 
