@@ -22,6 +22,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``acqflow`` command: parse ``argv`` (default: sys.argv), run the sub-command; the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="acqflow", description="acqflow: real-time acquisition dataflow")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

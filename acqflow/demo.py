@@ -102,6 +102,7 @@ def _summary(dirname: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``acqflow demo``: run the built-in graph with its options in ``argv``; the exit code."""
     parser = argparse.ArgumentParser(prog="acqflow demo", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)")
     parser.add_argument("--record", metavar="DIR", help="recording directory (default: a temporary one)")

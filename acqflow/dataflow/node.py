@@ -81,6 +81,7 @@ class Node:
     # -- ports ----------------------------------------------------------------
     @property
     def inputs(self) -> "Ports":
+        """Input streams by name (a dict whose missing keys raise a KeyError naming the node's inputs)."""
         return self._inputs
 
     @inputs.setter
@@ -89,6 +90,7 @@ class Node:
 
     @property
     def outputs(self) -> "Ports":
+        """Output streams by name (a dict whose missing keys raise a KeyError naming the node's outputs)."""
         return self._outputs
 
     @outputs.setter
@@ -110,10 +112,12 @@ class Node:
     # -- shortcuts -----------------------------------------------------------
     @property
     def input(self) -> InputStream:
+        """The only input; AttributeError naming the inputs when there is not exactly one."""
         return self._only_stream(self.inputs, "input")
 
     @property
     def output(self) -> OutputStream:
+        """The only output; AttributeError naming the outputs when there is not exactly one."""
         return self._only_stream(self.outputs, "output")
 
     def _only_stream(self, streams: dict, kind: str):
@@ -167,6 +171,7 @@ class Node:
         self._lifecycle_call("start", self._start)
 
     def stop(self) -> None:
+        """Stop producing/consuming data; the node keeps its resources and start() resumes it."""
         self._lifecycle_call("stop", self._stop)
 
     def close(self) -> None:
@@ -220,10 +225,12 @@ class Node:
 
     @property
     def running(self) -> bool:
+        """start() done and not stopped since (state 'running')."""
         return self._flag("running")
 
     @property
     def closed(self) -> bool:
+        """close() done: resources released, streams closed (state 'closed')."""
         return self._flag("closed")
 
     def _flag(self, name: str) -> bool:

@@ -138,6 +138,7 @@ class WebMonitor:
     # -- addresses -------------------------------------------------------------
     @property
     def url(self) -> str:
+        """The page's address, ``http://host:port/`` (without the token)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/"
 
