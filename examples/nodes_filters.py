@@ -11,6 +11,9 @@ import numpy as np
 import acqflow
 from acqflow.devices import SyntheticSignal
 from acqflow.nodes import Decimate, OverlapFiltfilt, SosFilter
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 FS = 5000.0
 dev = SyntheticSignal(name="synth")

@@ -11,6 +11,9 @@ import numpy as np
 import acqflow
 from acqflow.devices import SyntheticSignal
 from acqflow.nodes import AnalogTrigger, Epocher
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 FS = 2000.0
 period = int(0.2 * FS)

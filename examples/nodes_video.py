@@ -9,6 +9,9 @@ import numpy as np
 
 import acqflow
 from acqflow.nodes import Blur, ColorConvert, MotionEnergy
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 H, W = 120, 160
 cam = acqflow.OutputStream(name="camera")

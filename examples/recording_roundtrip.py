@@ -14,6 +14,7 @@ import acqflow
 from acqflow.devices.player import Player
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
+from acqflow.interrupt import quiet_interrupt
 
 RATE, CHUNK, N_CHUNKS, NCH = 1000.0, 50, 30, 8
 
@@ -81,4 +82,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    quiet_interrupt()                           # Ctrl-C: 'interrupted', no traceback
     main()

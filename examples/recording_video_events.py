@@ -15,6 +15,7 @@ from acqflow.devices.player import Player
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
 from acqflow.storage.cli import main as rec_cli
+from acqflow.interrupt import quiet_interrupt
 
 H, W, FPS, N = 48, 64, 20.0, 30
 EVENT = np.dtype([("index", "int64"), ("label", "S16")])
@@ -90,4 +91,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    quiet_interrupt()                           # Ctrl-C: 'interrupted', no traceback
     main()

@@ -7,6 +7,9 @@ import logging
 import numpy as np
 
 from acqflow.rpc import ProcessSpawner, RemoteCallError, get_value
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 logging.basicConfig(level=logging.INFO, format="%(processName)s %(name)s: %(message)s")
 

@@ -12,6 +12,9 @@ import tempfile
 
 from acqflow.rpc import keys
 from acqflow.rpc.hostdaemon import HostClient
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 with tempfile.TemporaryDirectory() as tmp:
     keys.generate(tmp)

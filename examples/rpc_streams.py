@@ -7,6 +7,9 @@ import numpy as np
 
 import acqflow
 from acqflow.rpc import ProcessSpawner, RPCServer
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 # A local RPC server lets the remote InputStream query our OutputStream
 # (it is served while this thread waits for replies).
