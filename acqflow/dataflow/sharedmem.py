@@ -60,29 +60,39 @@ def _untracked():
             resource_tracker.register, resource_tracker.unregister = register, unregister
 
 
+_tracked: set[str] = set()     # made while no cleaner could start: the resource tracker's
+
+
 def _open(name: str | None, size: int) -> shared_memory.SharedMemory:
     """Create (name None; the cleaner learns the name first) or attach (untracked)."""
     if name is None:
         name = f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
-        _cleaner.tell("+", name)
+        tracked = not _cleaner.tell("+", name)     # no cleaner here: Python's resource tracker
         try:
-            with _untracked():
-                return shared_memory.SharedMemory(name=name, create=True, size=size)
+            with _register_lock if tracked else _untracked():
+                shm = shared_memory.SharedMemory(name=name, create=True, size=size)
         except BaseException:
-            _cleaner.tell("-", name)
+            if not tracked:
+                _cleaner.tell("-", name)
             raise
+        if tracked:
+            _tracked.add(name)
+        return shm
     with _untracked():
         return shared_memory.SharedMemory(name=name)
 
 
 def _unlink(shm: shared_memory.SharedMemory) -> None:
     """Remove the segment's name (mappings stay valid) and strike it from the cleaner's list."""
+    tracked = shm.name in _tracked
+    _tracked.discard(shm.name)
     try:
-        with _untracked():
+        with contextlib.nullcontext() if tracked else _untracked():
             shm.unlink()
     except FileNotFoundError:
         pass
-    _cleaner.tell("-", shm.name)
+    if not tracked:
+        _cleaner.tell("-", shm.name)
 
 
 # The cleaner: reads "+name" / "-name" lines until EOF, then unlinks what is listed.
@@ -126,8 +136,9 @@ class _Cleaner:
             os.close(r)
         return w
 
-    def tell(self, op: str, name: str) -> None:
-        """Add (``+``) or remove (``-``) ``name`` from the cleaner's list."""
+    def tell(self, op: str, name: str) -> bool:
+        """Add (``+``) or remove (``-``) ``name`` from the cleaner's list; False when no
+        cleaner could be started in this process (no ``posix_spawn`` with ``setsid``)."""
         with self._lock:
             (self._names.add if op == "+" else self._names.discard)(name)
             if self._fd is None and not self._failed:
@@ -137,13 +148,15 @@ class _Cleaner:
             else:
                 lines = [f"{op}{name}\n"]
             if self._fd is None:
-                return
+                self._names.discard(name)
+                return False
             try:
                 for line in lines:      # one write per line: atomic (< PIPE_BUF)
                     os.write(self._fd, line.encode())
             except OSError:             # the cleaner was killed on its own: a new one next
                 os.close(self._fd)
                 self._fd = None
+            return True
 
 
 _cleaner = _Cleaner()

@@ -181,3 +181,37 @@ def test_segments_of_a_sigkilled_process_group_are_unlinked():
         except ProcessLookupError:
             pass
         proc.wait()
+
+
+NO_CLEANER = r"""
+import os, sys, numpy as np
+def refuse(*args, **kwargs):
+    raise OSError("no posix_spawn here")
+os.posix_spawn = refuse                  # a platform where the cleaner cannot start
+from acqflow import OutputStream
+outs = []
+for k in range(2):
+    out = OutputStream(name=f"o{k}")
+    out.configure(transfermode="sharedmem", dtype="float32", shape=(-1, 2), buffer_size=100)
+    outs.append(out)
+outs[0].close()                          # unlinked; the resource tracker is told
+print(outs[1].params["shm_name"], flush=True)
+sys.stdin.read()
+"""
+
+
+def test_without_a_cleaner_the_resource_tracker_unlinks():
+    """Where no cleaner can start, Python's resource tracker still removes the segments of
+    a killed process (as before), and a closed one leaves no tracker warning."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", NO_CLEANER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    path = os.path.join(SHM, proc.stdout.readline().strip())
+    assert os.path.exists(path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: not os.path.exists(path), timeout=15, message=f"{path} to be unlinked")
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "KeyError" not in err, err
