@@ -5,7 +5,8 @@ process starts one cleaner (a tiny Python process in its own session, so a signa
 the creator's process group, even SIGKILL, does not reach it) and tells it the names
 it creates and unlinks through a pipe; when the pipe closes (every process holding it
 has exited, however it died) the cleaner unlinks the names still listed.  Python's
-resource tracker is not used: it lives in the creator's process group and dies with it.
+resource tracker (in the creator's process group, so it dies with it) is the fallback
+where no cleaner can start.
 Readers attach without registering, so a reader exiting never removes a segment it
 does not own.
 
