@@ -73,3 +73,27 @@ def test_the_demo_removes_its_temporary_recording_unless_kept(tmp_path, keep):
     where = f"recording {tmp_path / left[0]}: committed=True" if keep else \
         f"removed the demo recording {tmp_path}{os.sep}acqflow-demo-"
     assert where in result.stdout, result.stdout
+
+
+CTRL_C_SCRIPT = r"""
+import atexit, os, signal
+def cleanup():                     # registered before: runs after quiet_interrupt's own
+    os.kill(os.getpid(), signal.SIGINT)          # a second Ctrl-C while the script ends
+    total = sum(range(100000))                   # bytecodes: where it would be raised
+    print("cleanup done", total, flush=True)
+atexit.register(cleanup)
+from acqflow.interrupt import quiet_interrupt
+quiet_interrupt()
+print("running", flush=True)
+os.kill(os.getpid(), signal.SIGINT)              # Ctrl-C
+sum(range(100000))
+print("not reached")
+"""
+
+
+def test_quiet_interrupt_says_one_line_and_lets_the_clean_up_finish():
+    result = subprocess.run([sys.executable, "-c", CTRL_C_SCRIPT], capture_output=True,
+                            text=True, env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
+    assert result.stderr == "interrupted\n"
+    assert result.stdout.split("\n")[:2] == ["running", f"cleanup done {sum(range(100000))}"]
+    assert result.returncode == -2                   # as a SIGINT ends a program
