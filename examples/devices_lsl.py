@@ -9,8 +9,8 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import LSLInlet, SyntheticSignal
-from acqflow.nodes import LSLOutlet
 from acqflow.interrupt import quiet_interrupt
+from acqflow.nodes import LSLOutlet
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 

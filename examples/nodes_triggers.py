@@ -10,8 +10,8 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import SyntheticSignal
-from acqflow.nodes import AnalogTrigger, Epocher
 from acqflow.interrupt import quiet_interrupt
+from acqflow.nodes import AnalogTrigger, Epocher
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 

@@ -12,9 +12,9 @@ import numpy as np
 
 import acqflow
 from acqflow.devices.player import Player
+from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
-from acqflow.interrupt import quiet_interrupt
 
 RATE, CHUNK, N_CHUNKS, NCH = 1000.0, 50, 30, 8
 

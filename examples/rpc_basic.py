@@ -6,8 +6,8 @@ import logging
 
 import numpy as np
 
-from acqflow.rpc import ProcessSpawner, RemoteCallError, get_value
 from acqflow.interrupt import quiet_interrupt
+from acqflow.rpc import ProcessSpawner, RemoteCallError, get_value
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 

@@ -10,9 +10,9 @@ import subprocess
 import sys
 import tempfile
 
+from acqflow.interrupt import quiet_interrupt
 from acqflow.rpc import keys
 from acqflow.rpc.hostdaemon import HostClient
-from acqflow.interrupt import quiet_interrupt
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 

@@ -6,8 +6,8 @@ Run: python examples/rpc_streams.py
 import numpy as np
 
 import acqflow
-from acqflow.rpc import ProcessSpawner, RPCServer
 from acqflow.interrupt import quiet_interrupt
+from acqflow.rpc import ProcessSpawner, RPCServer
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 

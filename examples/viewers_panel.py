@@ -10,8 +10,8 @@ from pyqtgraph.Qt import QtCore
 
 from acqflow.devices.events import EventSource
 from acqflow.devices.synthetic import SyntheticSignal
-from acqflow.viewers import EventRaster, Oscilloscope, ViewerPanel, get_app, run_app
 from acqflow.interrupt import quiet_interrupt
+from acqflow.viewers import EventRaster, Oscilloscope, ViewerPanel, get_app, run_app
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 

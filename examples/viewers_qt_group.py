@@ -8,9 +8,9 @@ Run: python examples/viewers_qt_group.py   (needs: pip install 'acqflow[qt]')
 """
 import threading
 
+from acqflow.interrupt import quiet_interrupt
 from acqflow.manager import Manager
 from acqflow.viewers import run_monitor
-from acqflow.interrupt import quiet_interrupt
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
