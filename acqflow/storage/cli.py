@@ -373,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     except argparse.ArgumentTypeError as exc:
         print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:         # stdout's reader went away (`| head`): acqflow's main says
+        raise                       # nothing, as Python's docs advise
     except (StorageError, KeyError, GapError, ValueError, IndexError, FileNotFoundError,
             OSError, ImportError) as exc:
         if getattr(args, "debug", False):
