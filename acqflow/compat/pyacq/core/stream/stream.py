@@ -5,6 +5,8 @@ Differences kept only for pyacq code (docs/pyacq.md lists them):
 - ``shape`` with a fixed first axis (pyacq: the chunk length, never enforced) is
   taken as ``-1``; ``buffer_size=0`` means "none"; ``compression`` may only be ''
   (``compression_methods == ['']``: acqflow does not compress).
+- pyacq 0.1's ``transfermode='sharedarray'`` is sharedmem (time first), its
+  ``send(index, data)`` order is taken too.
 - ``streamtype='analogsignal'`` with a structured dtype is an 'event' stream, and
   'image'/'image/video' are 'video'.
 - ``InputStream.set_buffer`` reuses the output's shared ring when it is large
@@ -12,6 +14,8 @@ Differences kept only for pyacq code (docs/pyacq.md lists them):
   reads never-written samples as the fill value (pyacq's RingBuffer).
 """
 from __future__ import annotations
+
+import numpy as np
 
 from acqflow.dataflow.inputstream import InputStream as _InputStream
 from acqflow.dataflow.outputstream import OutputStream as _OutputStream
@@ -39,6 +43,8 @@ def from_pyacq(params: dict) -> dict:
     if comp not in ("", None):
         raise ValueError(f"compression={short(comp)} is not supported: acqflow streams are "
                          f"not compressed (compression_methods == [''])")
+    if p.get("transfermode") == "sharedarray":       # pyacq 0.1's name for sharedmem
+        p = _from_sharedarray(p)
     shape = p.get("shape")
     if shape is not None and not isinstance(shape, (str, bytes)) and len(shape) \
             and shape[0] not in (-1, None):
@@ -57,11 +63,38 @@ def from_pyacq(params: dict) -> dict:
     return p
 
 
+def _from_sharedarray(p: dict) -> dict:
+    """pyacq 0.1's ``transfermode='sharedarray'`` (``sharedarray_shape``, ``timeaxis``,
+    ``ring_buffer_method``) as acqflow's sharedmem ring, time first."""
+    p["transfermode"] = "sharedmem"
+    timeaxis = p.pop("timeaxis", 0)
+    ring_shape = p.pop("sharedarray_shape", None)
+    method = p.pop("ring_buffer_method", None)
+    if timeaxis not in (0, 1):
+        raise ValueError(f"timeaxis must be 0 or 1, got {short(timeaxis)}")
+    shape = p.get("shape")
+    if timeaxis == 1 and shape is not None and len(shape) == 2:
+        p["shape"] = (-1, shape[0])
+    if ring_shape is not None:
+        p["buffer_size"] = int(ring_shape[timeaxis])
+    if method is not None:
+        p["double"] = method == "double"
+    return p
+
+
 class OutputStream(_OutputStream):
-    """acqflow's OutputStream; ``configure`` also takes pyacq's arguments."""
+    """acqflow's OutputStream; ``configure`` also takes pyacq's arguments, ``send`` pyacq
+    0.1's order ``send(index, data)`` too."""
 
     def configure(self, **kwargs) -> None:
         super().configure(**from_pyacq({**self.spec, **kwargs}))
+
+    def send(self, data, index=None) -> None:
+        """Send a chunk: ``send(data, index=None)``, or pyacq 0.1's ``send(index, data)``."""
+        if isinstance(data, (int, np.integer)) and not isinstance(data, bool) \
+                and isinstance(index, np.ndarray):
+            data, index = index, int(data)
+        super().send(data, index=index)
 
 
 class InputStream(_InputStream):
