@@ -9,10 +9,10 @@ import pytest
 
 #: test node id suffix -> why it is skipped on acqflow
 SKIPPED = {
-    "dsp/tests/test_sosfilter.py::test_sos_filter_opencl":
+    "dsp/tests/test_sosfilter.py::test_openclsosfilter":
         "OpenCL engine: acqflow's SosFilter has no OpenCL engine (pyopencl is not a dependency; "
         "pyacq skips it too without pyopencl)",
-    "dsp/tests/test_overlapfiltfilt.py::test_overlapfiltfilt_opencl":
+    "dsp/tests/test_overlapfiltfilt.py::test_openclsosfilter":
         "OpenCL engine: acqflow's OverlapFiltfilt has no OpenCL engine (pyopencl is not a "
         "dependency; pyacq skips it too without pyopencl)",
 }

@@ -7,6 +7,8 @@ Differences kept only for pyacq code (docs/pyacq.md lists them):
   (``compression_methods == ['']``: acqflow does not compress).
 - pyacq 0.1's ``transfermode='sharedarray'`` is sharedmem (time first), its
   ``send(index, data)`` order is taken too.
+- pyacq's images, an 'analogsignal' of uint8 shaped (-1, w, colours) whose chunks are
+  one image each, are a 'video' stream of frames of any size (one frame per chunk).
 - ``streamtype='analogsignal'`` with a structured dtype is an 'event' stream, and
   'image'/'image/video' are 'video'.
 - ``InputStream.set_buffer`` reuses the output's shared ring when it is large
@@ -51,6 +53,8 @@ def from_pyacq(params: dict) -> dict:
         p["shape"] = (-1,) + tuple(shape[1:])
     if p.get("buffer_size") == 0:
         p["buffer_size"] = None
+    if is_image_stream(p):
+        p["streamtype"], p["shape"] = "video", None     # frames of any size, one per chunk
     if p.get("streamtype") in _VIDEO_NAMES:
         p["streamtype"] = "video"
     elif p.get("streamtype", "analogsignal") == "analogsignal" and "dtype" in p:
@@ -61,6 +65,19 @@ def from_pyacq(params: dict) -> dict:
         if structured:
             p["streamtype"] = "event"
     return p
+
+
+def is_image_stream(params: dict) -> bool:
+    """pyacq's image stream: an 'analogsignal' of uint8 shaped (-1, w, colours), each chunk
+    being one image (its rows on the first axis)."""
+    shape = params.get("shape")
+    if params.get("streamtype", "analogsignal") != "analogsignal" or shape is None or \
+            isinstance(shape, (str, bytes)) or len(shape) != 3:
+        return False
+    try:
+        return make_dtype(params.get("dtype", "float32")) == np.uint8
+    except TypeError:
+        return False
 
 
 def _from_sharedarray(p: dict) -> dict:
@@ -86,14 +103,22 @@ class OutputStream(_OutputStream):
     """acqflow's OutputStream; ``configure`` also takes pyacq's arguments, ``send`` pyacq
     0.1's order ``send(index, data)`` too."""
 
+    _images = False
+
     def configure(self, **kwargs) -> None:
-        super().configure(**from_pyacq({**self.spec, **kwargs}))
+        params = {**self.spec, **kwargs}
+        super().configure(**from_pyacq(params))
+        self._images = is_image_stream(params)
 
     def send(self, data, index=None) -> None:
-        """Send a chunk: ``send(data, index=None)``, or pyacq 0.1's ``send(index, data)``."""
+        """Send a chunk: ``send(data, index=None)``, or pyacq 0.1's ``send(index, data)``.
+        On a pyacq image stream each chunk is one frame, counted by the stream (pyacq's
+        ``index`` there is the sender's buffer position)."""
         if isinstance(data, (int, np.integer)) and not isinstance(data, bool) \
                 and isinstance(index, np.ndarray):
             data, index = index, int(data)
+        if self._images:
+            data, index = np.asarray(data)[np.newaxis], None
         super().send(data, index=index)
 
 

@@ -1,5 +1,9 @@
-# Copied unchanged from pyacq's repository (pyacq/pyacq), pyacq/core/tests/test_manager.py at commit 2bdf293085835e2fffa2d7cda13c1c89fc181e15.
+# Copied unchanged from pyacq's repository (pyacq/pyacq), pyacq/core/tests/test_manager.py at commit 0c06a35026b34580453ae88ade2dfeb46087d894.
 # pyacq: Copyright (c) 2016, French National Center for Scientific Research (CNRS); BSD License.
+# -*- coding: utf-8 -*-
+# Copyright (c) 2016, French National Center for Scientific Research (CNRS)
+# Distributed under the (new) BSD License. See LICENSE for more info.
+
 import logging
 import time
 from pyacq.core import Manager, create_manager
@@ -52,7 +56,7 @@ def create_some_node_group(man):
         sender = nodegroup.create_node('FakeSender', name='sender{}'.format(i))
         sender.configure()
         stream_spec = dict(protocol='tcp', interface='127.0.0.1', port='*',
-                            transfertmode='plaindata', streamtype='analogsignal',
+                            transfermode='plaindata', streamtype='analogsignal',
                             dtype='float32', shape=(-1, 16), compression ='',
                             scale = None, offset = None, units = '')
         sender.outputs['signals'].configure(**stream_spec)
