@@ -1,11 +1,18 @@
 """pyacq's own test files, copied unchanged (each names its pyacq commit in its first line).
 
-They run on acqflow with nothing but ``acqflow.compat.pyacq.install()`` (tests/compat/conftest.py)
-and ``pyacq.core.tests.fakenodes`` (shipped in the compat package, as pyacq ships it).  The
-tests that must stay skipped are listed here with the reason, and skipped by this hook, not by
+They run on acqflow with nothing but ``acqflow.compat.pyacq.install()`` (tests/compat/conftest.py),
+``pyacq.core.tests.fakenodes`` (shipped in the compat package, as pyacq ships it) and, for the
+processes acqflow does not start (pyqtgraph.multiprocess children), the ``.pth`` line of
+``acqflow compat install-pyacq`` in a temporary site directory that every child process
+adds (a ``sitecustomize`` on PYTHONPATH): the real environment is left as it is.  The tests
+that must stay skipped are listed here with the reason, and skipped by this hook, not by
 editing the files.
 """
+import os
+
 import pytest
+
+from acqflow.compat.pth import install_pth
 
 #: test node id suffix -> why it is skipped on acqflow
 SKIPPED = {
@@ -23,3 +30,21 @@ def pytest_collection_modifyitems(config, items):
         for suffix, why in SKIPPED.items():
             if item.nodeid.endswith(suffix):
                 item.add_marker(pytest.mark.skip(reason=why))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pyacq_pth_for_other_processes(tmp_path_factory):
+    """``acqflow compat install-pyacq --site TMP`` for this session's child processes."""
+    root = tmp_path_factory.mktemp("pyacq-site")
+    site, path_dir = root / "site", root / "path"
+    site.mkdir()
+    path_dir.mkdir()
+    install_pth(str(site))
+    (path_dir / "sitecustomize.py").write_text(f"import site\nsite.addsitedir({str(site)!r})\n")
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(path_dir), previous]))
+    yield site
+    if previous is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = previous
