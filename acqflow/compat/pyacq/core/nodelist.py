@@ -17,7 +17,8 @@ PYACQ_NODE_TYPES: dict[str, str] = {
                      "TriggerAccumulator"), "dsp"),
     **dict.fromkeys(("RawRecorder", "AviRecorder"), "rec"),
     **dict.fromkeys(("QOscilloscope", "QDigitalOscilloscope", "ImageViewer",
-                     "QTriggeredOscilloscope", "QTimeFreq", "QOscilloscopeMultiPlot"), "viewers"),
+                     "QTriggeredOscilloscope", "QTimeFreq", "QOscilloscopeMultiPlot", "TimeFreqWorker"),
+                    "viewers"),
 }
 _PACKAGE = __name__.rsplit(".", 2)[0]      # acqflow.compat.pyacq
 

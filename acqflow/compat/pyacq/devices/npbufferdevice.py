@@ -39,6 +39,7 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
             raise ValueError(f"{self.name}: timeaxis must be 0 or 1, got {timeaxis!r}")
         if timeaxis == 1:              # pyacq's (channel, time) buffer: streams are time first
             buffer = np.ascontiguousarray(buffer.T)
+        self.outputs["signals"].spec["timeaxis"] = timeaxis     # read by a 'sharedarray' configure
         if buffer.ndim != 2 or buffer.shape[1] != nb_channel:
             raise ValueError(f"{self.name}: buffer of shape {buffer.shape} does not have "
                              f"nb_channel={nb_channel} columns")

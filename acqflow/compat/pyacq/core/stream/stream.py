@@ -5,8 +5,9 @@ Differences kept only for pyacq code (docs/pyacq.md lists them):
 - ``shape`` with a fixed first axis (pyacq: the chunk length, never enforced) is
   taken as ``-1``; ``buffer_size=0`` means "none"; ``compression`` may only be ''
   (``compression_methods == ['']``: acqflow does not compress).
-- pyacq 0.1's ``transfermode='sharedarray'`` is sharedmem (time first), its
-  ``send(index, data)`` order is taken too.
+- pyacq 0.1's ``timeaxis`` is dropped (acqflow streams are time first; a (channels, -1)
+  shape with ``timeaxis=1`` becomes (-1, channels)), its ``transfermode='sharedarray'`` is
+  sharedmem, and its ``send(index, data)`` order is taken too.
 - pyacq's images, an 'analogsignal' of uint8 shaped (-1, w, colours) whose chunks are
   one image each, are a 'video' stream of frames of any size (one frame per chunk).
 - ``streamtype='analogsignal'`` with a structured dtype is an 'event' stream, and
@@ -45,8 +46,11 @@ def from_pyacq(params: dict) -> dict:
     if comp not in ("", None):
         raise ValueError(f"compression={short(comp)} is not supported: acqflow streams are "
                          f"not compressed (compression_methods == [''])")
+    timeaxis = p.pop("timeaxis", 0)
+    if timeaxis not in (0, 1):
+        raise ValueError(f"timeaxis must be 0 or 1, got {short(timeaxis)}")
     if p.get("transfermode") == "sharedarray":       # pyacq 0.1's name for sharedmem
-        p = _from_sharedarray(p)
+        p = _from_sharedarray(p, timeaxis)
     shape = p.get("shape")
     if shape is not None and not isinstance(shape, (str, bytes)) and len(shape) \
             and shape[0] not in (-1, None):
@@ -80,18 +84,15 @@ def is_image_stream(params: dict) -> bool:
         return False
 
 
-def _from_sharedarray(p: dict) -> dict:
+def _from_sharedarray(p: dict, timeaxis: int) -> dict:
     """pyacq 0.1's ``transfermode='sharedarray'`` (``sharedarray_shape``, ``timeaxis``,
     ``ring_buffer_method``) as acqflow's sharedmem ring, time first."""
     p["transfermode"] = "sharedmem"
-    timeaxis = p.pop("timeaxis", 0)
     ring_shape = p.pop("sharedarray_shape", None)
     method = p.pop("ring_buffer_method", None)
-    if timeaxis not in (0, 1):
-        raise ValueError(f"timeaxis must be 0 or 1, got {short(timeaxis)}")
     shape = p.get("shape")
-    if timeaxis == 1 and shape is not None and len(shape) == 2:
-        p["shape"] = (-1, shape[0])
+    if timeaxis == 1 and shape is not None and len(shape) == 2 and shape[1] in (-1, None):
+        p["shape"] = (-1, shape[0])          # pyacq's (channels, -1): time first here
     if ring_shape is not None:
         p["buffer_size"] = int(ring_shape[timeaxis])
     if method is not None:
