@@ -97,9 +97,8 @@ class RPCClient:
     """
 
     default_timeout: float = 30.0
-    #: (thread ident, address) -> that thread's live client (pyacq's registry, read-only use)
-    clients_by_thread: weakref.WeakValueDictionary[tuple[int, str], RPCClient] = \
-        weakref.WeakValueDictionary()
+    #: (thread ident, address) -> that thread's live client (pyacq's registry; read it only)
+    clients_by_thread: weakref.WeakValueDictionary[tuple, RPCClient] = weakref.WeakValueDictionary()
 
     def __init__(self, address: str, *, serializer: str = "msgpack",
                  server_key: str | bytes | None = None, client_keys: KeyPair | None = None,
@@ -139,16 +138,7 @@ class RPCClient:
             stale.close()      # made for an earlier server at this address
         _thread_clients()[address] = self
         RPCClient.clients_by_thread[(self._thread, address)] = self
-        self._introduce()
-
-    def _introduce(self) -> None:
-        """Make the server know this client at once (an empty release, no reply), so it
-        is told when the server closes even if it never called (pyacq's clients ping)."""
-        frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": []})
-        try:
-            wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
-        except zmq.ZMQError:
-            logger.debug("could not introduce this client to %s", self.address)
+        self._send_release([])       # the server knows us at once (pyacq's clients ping)
 
     @classmethod
     def close_thread_client(cls, address: str, reason: str | None = None) -> None:
@@ -313,11 +303,16 @@ class RPCClient:
             return
         items = refs.take_releases(self.address)
         if items:
-            frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": items})
-            try:
-                wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
-            except zmq.ZMQError:
-                logger.debug("could not send releases to %s", self.address)
+            self._send_release(items)
+
+    def _send_release(self, items: list) -> None:
+        """Give weights back (no reply); with no items it only makes the server know this
+        client, so it is told when the server closes even if this client never called."""
+        frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": items})
+        try:
+            wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
+        except zmq.ZMQError:
+            logger.debug("could not send releases to %s", self.address)
 
     def _request(self, action: str, payload: dict, sync: str, timeout: float | None,
                  return_type: str) -> Any:
@@ -419,8 +414,7 @@ class RPCClient:
             if reason:
                 self._mark_disconnected(reason, ServerProcessDied)
 
-    def _mark_disconnected(self, reason: str,
-                           error: type[RPCDisconnected] = RPCDisconnected) -> None:
+    def _mark_disconnected(self, reason: str, error: type = RPCDisconnected) -> None:
         if self._disconnect_reason is None:
             self._disconnect_reason = reason
             self._disconnect_error = error
