@@ -202,3 +202,38 @@ def test_pyqtgraph_qtgui_has_the_widgets_and_qthread_a_terminated_signal():
     assert hasattr(QtCore.QThread, "terminated")
     import PyQt5.QtCore
     assert not hasattr(PyQt5.QtCore.QThread, "terminated")      # PyQt5 itself is untouched
+
+
+# -- names pyacq's modules export ----------------------------------------------------------
+def test_thread_spawner_serves_in_a_thread_of_this_process():
+    from pyacq.core.rpc import ThreadSpawner
+    th = ThreadSpawner(name="thread1")
+    assert th.client._import('os').getpid() == os.getpid()
+    with pytest.raises(Exception, match="xxxxx"):
+        th.client._import('xxxxx')
+    th.stop()
+    assert not th.thread.is_alive()
+    with pytest.raises(ValueError, match="qt=True"):
+        ThreadSpawner(qt=True)
+
+
+def test_log_exceptions_logs_then_calls_the_previous_hook(monkeypatch, caplog):
+    from pyacq.core.rpc.log import log_exceptions
+    seen = []
+    monkeypatch.setattr(sys, "excepthook", lambda *exc: seen.append(exc[0]))
+    import threading
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    log_exceptions()
+    try:
+        raise KeyError("boom")
+    except KeyError:
+        sys.excepthook(*sys.exc_info())
+    assert seen == [KeyError] and "Unhandled exception" in caplog.text
+
+
+def test_top_level_names_include_dsp_and_core_tools_chunk_resizer():
+    import acqflow
+    import pyacq
+    import pyacq.core.tools as tools
+    assert pyacq.SosFilter is pyacq.dsp.SosFilter
+    assert tools.ChunkResizer is acqflow.ChunkResizer
