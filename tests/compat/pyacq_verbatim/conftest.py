@@ -32,9 +32,10 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=why))
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def pyacq_pth_for_other_processes(tmp_path_factory):
-    """``acqflow compat install-pyacq --site TMP`` for this session's child processes."""
+    """``acqflow compat install-pyacq --site TMP`` for the child processes of these tests
+    (undone after them: tests elsewhere see the environment as it is)."""
     root = tmp_path_factory.mktemp("pyacq-site")
     site, path_dir = root / "site", root / "path"
     site.mkdir()
