@@ -237,3 +237,18 @@ def test_top_level_names_include_dsp_and_core_tools_chunk_resizer():
     import pyacq.core.tools as tools
     assert pyacq.SosFilter is pyacq.dsp.SosFilter
     assert tools.ChunkResizer is acqflow.ChunkResizer
+
+
+def test_wavelets_in_the_fourier_domain_find_a_sine_and_its_amplitude():
+    from pyacq.viewers.qtimefreq import generate_wavelet_fourier
+    sr, n = 500., 2048
+    wf = generate_wavelet_fourier(n, 1., 100., 2.5, sr, 2.5, 0)
+    freqs = np.arange(1., 100., 2.5)
+    assert wf.shape == (n, len(freqs))
+    t = np.arange(n) / sr
+    sig = 0.7 * np.sin(2 * np.pi * 41. * t)
+    amplitude = np.abs(np.fft.ifft(np.fft.fft(sig)[:, None] * wf, axis=0))[n // 4:3 * n // 4]
+    assert freqs[np.argmax(amplitude.mean(axis=0))] == 41.
+    assert abs(amplitude[:, np.argmax(amplitude.mean(axis=0))].mean() - 0.7) < 0.05
+    with pytest.raises(ValueError, match="no wavelet"):
+        generate_wavelet_fourier(n, 10., 5., 1., sr, 2.5, 0)

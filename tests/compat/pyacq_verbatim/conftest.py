@@ -32,6 +32,12 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=why))
 
 
+@pytest.fixture(autouse=True)
+def in_a_temporary_directory(tmp_path, monkeypatch):
+    """pyacq's tests write into the current directory (``./test_rec``): run each in its own."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="package", autouse=True)
 def pyacq_pth_for_other_processes(tmp_path_factory):
     """``acqflow compat install-pyacq --site TMP`` for the child processes of these tests
