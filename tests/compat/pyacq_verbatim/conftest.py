@@ -5,8 +5,8 @@ They run on acqflow with nothing but ``acqflow.compat.pyacq.install()`` (tests/c
 processes acqflow does not start (pyqtgraph.multiprocess children), the ``.pth`` line of
 ``acqflow compat install-pyacq`` in a temporary site directory that every child process
 adds (a ``sitecustomize`` on PYTHONPATH): the real environment is left as it is.  The tests
-that must stay skipped are listed here with the reason, and skipped by this hook, not by
-editing the files.
+that must stay skipped, and the ones expected to fail, are listed here with the reason and
+marked by this hook, not by editing the files.
 """
 import os
 
@@ -25,11 +25,29 @@ SKIPPED = {
 }
 
 
+#: test node id suffix -> the difference kept on purpose that makes it fail (strict xfail: a
+#: pass is reported, so the list stays true); docs/pyacq.md explains each
+EXPECTED_FAILURES = {
+    "core/rpc/tests/test_rpc.py::test_rpc":
+        "asserts arr_prox.shape._get_value() == [10]: acqflow returns tuples as tuples, (10,)",
+    "core/tests/test_tools.py::test_streamconverter":
+        "configures the relay's output with pyacq 0.1's transfermode='sharedarray': the relay "
+        "nodes are acqflow's own classes, their outputs take acqflow's arguments",
+}
+SKIPPED["core/tests/test_tools.py::test_stream_splitter"] = (
+    "asserts ChannelSplitter chunks are not C-contiguous (pyacq's channel-major views): "
+    "acqflow's streams are time first and contiguous (a skip, not an xfail: the assertion "
+    "runs in a Qt slot, reported at teardown)")
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for suffix, why in SKIPPED.items():
             if item.nodeid.endswith(suffix):
                 item.add_marker(pytest.mark.skip(reason=why))
+        for suffix, why in EXPECTED_FAILURES.items():
+            if item.nodeid.endswith(suffix):
+                item.add_marker(pytest.mark.xfail(reason=why, strict=True))
 
 
 @pytest.fixture(autouse=True)
