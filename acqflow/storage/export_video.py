@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .export import atomic_export
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import sample_times, timebase
@@ -73,6 +74,7 @@ def _codec(path: Path, fourcc: str | None) -> tuple[str, str, str]:
     return found
 
 
+@atomic_export     # overwrite=False: an existing file is refused; written beside, renamed
 def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
              stop: int | None = None, fourcc: str | None = None, fps: float | None = None,
              progress: bool | None = None, tolerance: float | None = None) -> Path:
