@@ -9,9 +9,12 @@ a full queue drops them, counted in ``stats()`` and read back as gaps.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import string
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -29,7 +32,7 @@ from ..storage.backends import local_path
 from ..storage.target import recording_run
 from ..storage.writer import MODES
 
-__all__ = ["Recorder", "recorded_params", "stream_clock_info"]
+__all__ = ["Recorder", "recorded_params", "stream_clock_info", "expand_dirname"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,42 @@ def stream_clock_info(params: dict[str, Any], history: list | None = None) -> di
             del history[:-_HISTORY_MAX]
     info["history"] = list(history or [])
     return info
+
+
+PLACEHOLDERS = ("time", "date", "n", "run")
+
+
+def expand_dirname(dirname: str | os.PathLike, run: str, mode: str = "create") -> Path:
+    """``dirname`` with its placeholders filled: ``{time}`` (local, ``20261207-091500``),
+    ``{date}`` (``20261207``), ``{run}`` (the run id) and ``{n}`` (the first number from 1
+    that names no existing path, like LabRecorder's ``%n``).  In 'create' mode a template
+    never names an existing path: ``-2``, ``-3``... is appended until it does not."""
+    text = os.fspath(dirname)
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"dirname {text!r}: {exc} (a literal brace is written {{{{ or }}}})"
+                         ) from None
+    unknown = sorted(fields - set(PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"dirname {text!r}: unknown placeholder {{{unknown[0]}}}; use "
+                         + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    if not fields:
+        return Path(text)
+    now = time.localtime()
+    values = dict(time=time.strftime("%Y%m%d-%H%M%S", now), date=time.strftime("%Y%m%d", now),
+                  run=run)
+    numbers = itertools.count(1) if "n" in fields else iter([1])
+    for n in numbers:
+        path = Path(text.format(n=n, **values))
+        if not os.path.lexists(path):
+            return path
+    if mode != "create":
+        return path
+    for k in itertools.count(2):
+        if not os.path.lexists(path.with_name(f"{path.name}-{k}")):
+            return path.with_name(f"{path.name}-{k}")
+    raise AssertionError("unreachable")
 
 
 def _is_output(obj: Any) -> bool:
@@ -108,7 +147,9 @@ class Recorder(Node):
 
         streams: input names (``['sig', 'events']``), a dict name -> input spec or
             name -> output to connect now, or a list of outputs (named after them).
-        dirname: recording directory.  mode: 'create' (refuses an existing path),
+        dirname: recording directory; may hold ``{time}``, ``{date}``, ``{n}`` or ``{run}``
+            (:func:`expand_dirname`), filled once per run: a rebuild keeps the name.
+            mode: 'create' (refuses an existing path),
             'overwrite' or 'append' (continues a recording, streams must match).
         block_s / block_bytes: seal a block after this time or size.
         fsync: 'block', 'interval' (every ``fsync_interval`` s) or 'none'.
@@ -128,8 +169,8 @@ class Recorder(Node):
             raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
         if run is not None and not (isinstance(run, str) and run):
             raise ValueError(f"{self.name}: run must be a non-empty str, got {short_repr(run)}")
-        path = local_path(dirname).absolute()
         run = run or uuid.uuid4().hex
+        path = local_path(expand_dirname(dirname, run, mode)).absolute()
         if mode == "create" and path.exists() and recording_run(path) != run:
             raise RecordingExistsError(f"{path} exists; use mode='overwrite' or 'append'")
         entries = self._stream_entries(streams)
@@ -153,9 +194,10 @@ class Recorder(Node):
             self.inputs[name].connect(out)
 
     def configure(self, **kwargs: Any) -> None:
-        """Set parameters; the config keeps the run id, so a rebuild continues the recording."""
+        """Set parameters; the config keeps the run id and the expanded dirname, so a
+        rebuild continues the recording."""
         super().configure(**kwargs)
-        self.config["run"] = self.run
+        self.config.update(run=self.run, dirname=str(self.path))
 
     def _stream_entries(self, streams: Any) -> list[tuple[str, dict, Any]]:
         """(input name, spec, output to connect or None) for each stream."""
@@ -192,7 +234,8 @@ class Recorder(Node):
                 raise ValueError(f"{self.name}: input {name!r} is connected to an output "
                                  "without a fixed shape; configure it with shape=(-1, ...)")
         self._continued = recording_run(self.path) == self.run    # rebuilt: carry on
-        self.writer = RecordingWriter(self.path, run=self.run, **self._writer_kw)
+        # deferred: the recording appears at start(); a start-up killed before leaves none
+        self.writer = RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
         try:
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
@@ -205,7 +248,7 @@ class Recorder(Node):
             raise
 
     def _start(self) -> None:
-        self.writer.publish()        # overwrite: the old recording is replaced now
+        self.writer.publish()        # the recording appears (overwrite: replaces the old one)
         self._started = True
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,
