@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import inspect
 import os
 import uuid
 import wave
@@ -76,6 +77,13 @@ def atomic_export(export: Callable[..., Any]) -> Callable[..., Path]:
         with output_file(path, overwrite) as tmp:
             export(stream, tmp, *args, **kwargs)
         return Path(path)
+    params = list(inspect.signature(export).parameters.values())
+    at = len(params) - (params[-1].kind == inspect.Parameter.VAR_KEYWORD if params else 0)
+    params.insert(at, inspect.Parameter("overwrite", inspect.Parameter.KEYWORD_ONLY,
+                                        default=False, annotation="bool"))
+    wrapper.__signature__ = inspect.signature(export).replace(parameters=params)
+    wrapper.__doc__ = (export.__doc__ or "").rstrip() + (
+        "  ``overwrite``: replace an existing file (default: FileExistsError).")
     return wrapper
 
 
