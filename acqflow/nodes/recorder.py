@@ -72,26 +72,37 @@ def stream_clock_info(params: dict[str, Any], history: list | None = None) -> di
 PLACEHOLDERS = ("time", "date", "n", "run")
 
 
+def _placeholders(text: str) -> set[str]:
+    """The placeholders of a dirname; ValueError (one line) for an unknown one or a lone brace."""
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"dirname {short_repr(text)}: {exc} (a literal brace is written "
+                         "{{ or }})") from None
+    unknown = sorted(fields - set(PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"dirname {short_repr(text)}: unknown placeholder "
+                         f"{short_repr('{' + unknown[0] + '}')}; use "
+                         + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    return fields
+
+
 def expand_dirname(dirname: str | os.PathLike, run: str, mode: str = "create") -> Path:
     """``dirname`` with its placeholders filled: ``{time}`` (local, ``20261207-091500``),
     ``{date}`` (``20261207``), ``{run}`` (the run id) and ``{n}`` (the first number from 1
     that names no existing path, like LabRecorder's ``%n``).  In 'create' mode a template
     never names an existing path: ``-2``, ``-3``... is appended until it does not."""
     text = os.fspath(dirname)
-    try:
-        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
-    except ValueError as exc:
-        raise ValueError(f"dirname {text!r}: {exc} (a literal brace is written {{{{ or }}}})"
-                         ) from None
-    unknown = sorted(fields - set(PLACEHOLDERS))
-    if unknown:
-        raise ValueError(f"dirname {text!r}: unknown placeholder {{{unknown[0]}}}; use "
-                         + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    fields = _placeholders(text)
     if not fields:
         return Path(text)
     now = time.localtime()
     values = dict(time=time.strftime("%Y%m%d-%H%M%S", now), date=time.strftime("%Y%m%d", now),
                   run=run)
+    try:
+        text.format(n=1, **values)
+    except (ValueError, TypeError) as exc:      # e.g. a format spec: {time:03d}
+        raise ValueError(f"dirname {short_repr(text)}: {exc}") from None
     numbers = itertools.count(1) if "n" in fields else iter([1])
     for n in numbers:
         path = Path(text.format(n=n, **values))
@@ -135,6 +146,18 @@ class Recorder(Node):
         self._continued = False
         self._started = False
         self._resent: dict[str, int] = {}       # samples re-sent after a rebuild, dropped
+
+    @classmethod
+    def check_config(cls, params: dict) -> list[str]:
+        """Problems with ``params`` found without creating the node (``acqflow run --check``):
+        an unknown placeholder in ``dirname``."""
+        dirname = params.get("dirname")
+        try:
+            if isinstance(dirname, (str, os.PathLike)):
+                _placeholders(os.fspath(dirname))
+        except ValueError as exc:
+            return [f"params.dirname: {exc}"]
+        return []
 
     def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
                    mode: str = "create", block_s: float = 1.0, block_bytes: int = 4 << 20,

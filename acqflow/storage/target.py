@@ -94,7 +94,7 @@ class WriteTarget:
                 raise RecordingExistsError(f"{root} is not a recording and not an empty "
                                            "directory; refusing to replace it")
             if is_rec and (root / LOCK).exists():     # kept from other writers until replaced
-                self._old_lock_fd = lock_writer(root, owner=False)
+                self._old_lock_fd = lock_writer(root)
                 if self._old_lock_fd is None:
                     raise RecordingExistsError(f"{root} is being written by another writer")
             self.mode = "overwrite"

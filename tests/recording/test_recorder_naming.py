@@ -7,6 +7,7 @@ import signal
 
 import numpy as np
 import pytest
+import yaml
 
 from acqflow import OutputStream
 from acqflow.dataflow.graph import GraphSpec
@@ -33,10 +34,25 @@ def test_placeholders(tmp_path):
     assert expand_dirname(tmp_path / "s-{run}", "r1").name == "s-r1-2"    # never an existing one
     assert expand_dirname(tmp_path / "s-{run}", "r1", "append").name == "s-r1"
     assert expand_dirname(tmp_path / "plain", "r1") == tmp_path / "plain"
-    with pytest.raises(ValueError, match=r"unknown placeholder \{when\}; use \{time\}"):
+    with pytest.raises(ValueError, match=r"unknown placeholder '\{when\}'; use \{time\}"):
         expand_dirname("rec-{when}", "r1")
     with pytest.raises(ValueError, match="Single '}'"):
         expand_dirname("rec}", "r1")
+    with pytest.raises(ValueError, match="rec-{time:03d}"):
+        expand_dirname("rec-{time:03d}", "r1")
+    assert expand_dirname(tmp_path / "r{n:03d}", "r1").name == "r001"
+
+
+def test_check_names_an_unknown_placeholder(tmp_path, capsys):
+    from acqflow.manager.run import main
+    graph = tmp_path / "g.yaml"
+    graph.write_text(yaml.safe_dump({"nodes": {"rec": {"type": "Recorder", "params": {
+        "dirname": str(tmp_path / "rec-{when}"), "streams": ["sig"]}}}}))
+    assert main([str(graph), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "params.dirname: dirname" in err and "unknown placeholder '{when}'" in err
+    graph.write_text(graph.read_text().replace("{when}", "{time}"))
+    assert main([str(graph), "--check"]) == 0
 
 
 def _recorder(dirname, **kw):
