@@ -176,6 +176,15 @@ def _time_notes(fmt: str, streams: list, args: argparse.Namespace, parts: Any) -
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    try:
+        return _export(args)
+    except FileExistsError as exc:     # the API's advice, in the CLI's words
+        text = str(exc).replace("pass overwrite=True (CLI: --overwrite)", "use --overwrite")
+        print(f"acqflow rec export: {text}", file=sys.stderr)
+        return 1
+
+
+def _export(args: argparse.Namespace) -> int:
     rec = _open(args)
     asked = args.format or args.out.rsplit(".", 1)[-1].lower()
     fmt = _ALIASES.get(asked, asked)

@@ -126,7 +126,7 @@ def test_cli_refuses_an_existing_output_unless_overwrite(rec, tmp_path, capsys, 
     extra = ["--fill", "0"] if fmt == "npy" else []
     assert rec_main(["export", rec.url, stream, "--out", str(out), "-q", *extra]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and f"{out} exists" in err and "--overwrite" in err
+    assert err == f"acqflow rec export: {out} exists; use --overwrite to replace it\n"
     assert out.read_bytes() == OLD
     assert rec_main(["export", rec.url, stream, "--out", str(out), "-q", "--overwrite",
                      *extra]) == 0
