@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .export import atomic_export
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import sample_times, timebase
+from .export import atomic_export  # noqa: I001 - kept apart from the lines others edit
 
 __all__ = ["to_video", "frame_times", "VIDEO_FOURCC", "VIDEO_CODECS"]
 
