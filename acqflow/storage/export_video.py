@@ -22,7 +22,7 @@ import numpy as np
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import sample_times, timebase
-from .export import atomic_export  # noqa: I001 - kept apart from the lines others edit
+from .export import atomic_export
 
 __all__ = ["to_video", "frame_times", "VIDEO_FOURCC", "VIDEO_CODECS"]
 
