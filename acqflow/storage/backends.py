@@ -24,6 +24,7 @@ from .manifest import INDEX, MANIFEST, SEGMENTS, segment_number
 
 __all__ = ["Backend", "LocalBackend", "FsspecBackend", "make_backend", "is_local",
            "local_path", "upload", "fsync_dir", "write_atomic", "lock_writer", "lock_owner",
+           "write_owner",
            "is_being_written",
            "rename_new", "replace_dir"]
 
@@ -87,14 +88,20 @@ def lock_writer(root: Path, owner: bool = True) -> int | None:
         os.close(fd)
         return None
     if owner:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
+        write_owner(fd)
     return fd
+
+
+def write_owner(fd: int) -> None:
+    """Write this process's pid and host into a held lock file (read by :func:`lock_owner`)."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
 
 
 def lock_owner(root: Path) -> dict[str, Any] | None:
     """``{'pid', 'host'}`` of the live writer holding the recording's lock (values None
-    when it did not say), None when no writer holds it."""
+    when it did not say, or names a process of this host that is gone), None when no
+    writer holds it."""
     if not is_being_written(root):
         return None
     try:
@@ -102,7 +109,20 @@ def lock_owner(root: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         info = {}
     info = info if isinstance(info, dict) else {}
-    return {"pid": info.get("pid"), "host": info.get("host")}
+    pid, host = info.get("pid"), info.get("host")
+    if not isinstance(pid, int) or (host == socket.gethostname() and not _alive(pid)):
+        return {"pid": None, "host": None}      # an earlier writer's, not the holder's
+    return {"pid": pid, "host": host}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
 
 
 _AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .backends import (LOCK, fsync_dir, is_being_written, lock_writer, rename_new, replace_dir,
-                       write_atomic)
+                       write_atomic, write_owner)
 from .errors import NotARecordingError, RecordingExistsError, StorageError
 from .manifest import MANIFEST, SEGMENTS, dumps, loads, new_manifest
 from .segments import AppendPlan, plan_append, restore_sizes
@@ -94,7 +94,7 @@ class WriteTarget:
                 raise RecordingExistsError(f"{root} is not a recording and not an empty "
                                            "directory; refusing to replace it")
             if is_rec and (root / LOCK).exists():     # kept from other writers until replaced
-                self._old_lock_fd = lock_writer(root)
+                self._old_lock_fd = lock_writer(root, owner=False)   # its bytes stay as they are
                 if self._old_lock_fd is None:
                     raise RecordingExistsError(f"{root} is being written by another writer")
             self.mode = "overwrite"
@@ -132,7 +132,7 @@ class WriteTarget:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def _prepare_append(self, settings: dict, metadata: dict | None) -> None:
-        self.lock_fd = lock_writer(self.path)
+        self.lock_fd = lock_writer(self.path, owner=False)    # named once it writes
         if self.lock_fd is None:
             raise RecordingExistsError(f"{self.path} is being written by another writer")
         self._original = (self.path / MANIFEST).read_bytes()
@@ -161,6 +161,7 @@ class WriteTarget:
             if self.plan is not None:
                 self._restore = self.plan.apply()
                 write_atomic(self.root / MANIFEST, dumps(self.manifest))
+                write_owner(self.lock_fd)
             self.files_open = True
 
     def write_manifest(self, change: Callable[[], Any] | None = None) -> None:

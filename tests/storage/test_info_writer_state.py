@@ -4,7 +4,7 @@ import json
 import re
 import signal
 
-from acqflow.storage import open_recording
+from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main as rec_main
 from tests.storage.test_crash import WriterProcess
 
@@ -39,6 +39,19 @@ def test_info_being_written_then_killed(tmp_path, capsys):
     assert json.loads(_info(capsys, path, "--json"))["writer"] == {"state": "did not close"}
     assert rec_main(["verify", str(path)]) == 0
     assert "writer did not close (crashed or killed" in capsys.readouterr().out
+    w = WriterProcess(path, "append", 0.02, 2000, paced=True)   # continued by another writer
+    try:
+        assert w.line().startswith("ready")
+        assert w.line().startswith("sealed")
+        info = json.loads(_info(capsys, path, "--json"))
+        assert info["writer"]["state"] == "being written" and info["writer"]["pid"] == w.proc.pid
+    finally:
+        w.kill()
+    held = RecordingWriter(path, "append")    # holds the lock; the file names the killed pid
+    try:
+        assert "[being written (a writer, last write " in _info(capsys, path).splitlines()[0]
+    finally:
+        held.abort()
 
 
 def test_info_of_a_committed_recording(tmp_path, capsys):
