@@ -1,0 +1,260 @@
+"""Device clocks aligned by a shared sync line: every stream's index fitted to one common clock.
+
+Two or more streams record the same sync signal (a TTL pulse train at irregular
+intervals, or barcodes) on a channel each (a *line*: ``STREAM:CHANNEL``, or
+``STREAM:CHANNEL:BIT`` for a bit of a digital channel; CHANNEL is an index, a channel
+name, or ``mean`` for a video stream's frame brightness).  :func:`align` finds the edges
+of each line, matches them to the reference line's, and fits per stream
+``time(index) = a + b * index`` (robust least squares over the matched edges).
+
+**The common clock** is the reference stream's (the first line's unless named): its
+sample index mapped to the recorder's clock by a robust linear fit of its stored chunk
+stamps over the whole recording.  Every aligned stream's times are on it, so samples
+of several devices taken at the same moment get the same time, and stay comparable
+(to the reference's stamp accuracy) with unaligned streams on the recorder's clock.
+
+:func:`store` writes each stream's fit into its manifest entry (``alignment``); readers
+(``StoredStream.common_times``), ``Recording.merge`` and every export
+(:mod:`.timebase`) then use it.  ``acqflow rec align`` runs both.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Any, Iterable
+
+import numpy as np
+
+from .align_edges import Edges, analog_edges, decode_barcodes, digital_edges, match_pulses, \
+    robust_line
+from .errors import StorageError
+from .manifest import dumps
+from .streamdata import StreamData
+
+__all__ = ["SyncError", "parse_line", "line_edges", "align", "store", "align_recording",
+           "alignment_of", "common_times", "common_index"]
+
+MIN_MATCHED = 4        # matched edges below which a stream is not aligned
+
+
+class SyncError(StorageError, ValueError):
+    """A sync line is missing, flat, or does not match the reference line."""
+
+
+def parse_line(text: str) -> tuple[str, str, int | None]:
+    """``STREAM:CHANNEL[:BIT]`` -> ``(stream, channel, bit)``; ValueError naming ``text``."""
+    parts = str(text).rsplit(":", 2) if str(text).count(":") >= 2 else str(text).split(":")
+    if len(parts) == 3 and not parts[2].isdigit():       # a ':' inside the stream name
+        parts = [f"{parts[0]}:{parts[1]}", parts[2]]
+    if len(parts) not in (2, 3) or not parts[0] or not parts[1]:
+        raise ValueError(f"sync line {text!r} is not STREAM:CHANNEL or STREAM:CHANNEL:BIT")
+    return parts[0], parts[1], int(parts[2]) if len(parts) == 3 else None
+
+
+def _channel(stream: StreamData, channel: str) -> int | None:
+    """Column index of ``channel`` (None: the frame mean of a video stream)."""
+    if len(stream.shape) > 2:
+        if channel != "mean":
+            raise SyncError(f"stream {stream.name!r} has frames of shape {stream.shape[1:]}: "
+                            f"its sync line is its frame brightness, channel 'mean' "
+                            f"(got {channel!r})")
+        return None
+    n = 1 if len(stream.shape) == 1 else stream.shape[1]
+    names = [c.get("name") if isinstance(c, dict) else None for c in stream.channel_info or []]
+    if channel in names:
+        return names.index(channel)
+    if channel.isdigit() and int(channel) < n:
+        return int(channel)
+    raise SyncError(f"stream {stream.name!r} has no channel {channel!r} (channels 0..{n - 1}"
+                    + (f", names {[x for x in names if x]}" if any(names) else "") + ")")
+
+
+def _column(stream: StreamData, col: int | None, bit: int | None) -> np.ndarray:
+    """The line's values over ``[first_index, stop_index)``: float32 with NaN in gaps, or
+    for a digital line int8 levels with -1 in gaps."""
+    first = stream.first_index
+    digital = bit is not None or stream.streamtype == "digitalsignal"
+    out = np.full(len(stream), -1 if digital else np.nan, np.int8 if digital else np.float32)
+    for s, data in stream.chunks():
+        if col is None:
+            v = data.reshape(len(data), -1).mean(axis=1)
+        else:
+            v = data if data.ndim == 1 else data[:, col]
+        if bit is not None:
+            v = (v.astype(np.int64) >> bit) & 1
+        elif digital:
+            v = v != 0
+        out[s - first:s - first + len(v)] = v
+    return out
+
+
+def line_edges(stream: StreamData, channel: str, bit: int | None = None) -> Edges:
+    """Edges of a stream's sync line (absolute fractional sample indexes); SyncError
+    naming the stream and channel when it has none."""
+    if stream.streamtype in ("event",) or stream.dtype.names:
+        raise SyncError(f"stream {stream.name!r} is a {stream.streamtype} stream of "
+                        f"records; a sync line is a channel of a sampled stream")
+    if bit is not None and stream.dtype.kind not in "iub":
+        raise SyncError(f"stream {stream.name!r} channel {channel!r}: bit {bit} of a "
+                        f"{stream.dtype} channel (bits are for integer channels)")
+    col = _channel(stream, channel)
+    values = _column(stream, col, bit)
+    edges = digital_edges(values) if values.dtype == np.int8 else analog_edges(values)
+    where = f"stream {stream.name!r} channel {channel!r}" + (f" bit {bit}" if bit is not None
+                                                             else "")
+    if edges is None or len(edges.rising) < 2:
+        raise SyncError(f"{where}: no sync pulses found ({0 if edges is None else len(edges.rising)}"
+                        f" rising edges in {len(stream)} samples; is it the sync line?)")
+    edges.rising += stream.first_index
+    edges.falling += stream.first_index
+    return edges
+
+
+def _stamp_fit(stream: StreamData) -> tuple[float, float, np.ndarray]:
+    """Robust ``(a, b)`` of the recorder-clock time of index ``a + b * i``, from the stored
+    chunk stamps (each the time of its chunk's last sample), and the residuals."""
+    t = stream.record_table()
+    x = np.asarray(t["stop"], float) - 1
+    y = np.asarray(stream.to_recorder_clock(np.asarray(t["t"], float)), float)
+    if len(x) < 2:
+        raise SyncError(f"stream {stream.name!r}: too few stored chunks ({len(x)}) to fit "
+                        "its clock (the reference needs stamps over the recording)")
+    a, b, keep = robust_line(x, y)
+    return a, b, (y - (a + b * x))[keep]
+
+
+def _stats(res: np.ndarray) -> dict[str, float]:
+    r = np.abs(res)
+    return {"residual_p50": float(np.percentile(r, 50)) if len(r) else math.nan,
+            "residual_p99": float(np.percentile(r, 99)) if len(r) else math.nan}
+
+
+def align(streams: dict[str, StreamData], lines: Iterable[str], reference: str | None = None,
+          barcodes: bool = False, bit_s: float = 0.03, nbits: int = 32
+          ) -> dict[str, dict[str, Any]]:
+    """Fit each line's stream to the common clock (module doc); ``{stream: alignment}``.
+
+    ``lines``: ``STREAM:CHANNEL[:BIT]``, one per stream, two or more.  ``reference``: the
+    stream whose clock is the common clock (default: the first line's).  ``barcodes``:
+    the lines carry barcodes (:func:`.align_edges.decode_barcodes`, ``bit_s`` s per bit,
+    ``nbits`` bits) and are matched by value; else by inter-pulse intervals."""
+    parsed = [parse_line(x) for x in lines]
+    names = [p[0] for p in parsed]
+    if len(parsed) < 2:
+        raise ValueError(f"aligning needs sync lines of two or more streams, got {list(lines)}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"one sync line per stream, got {names}")
+    for n in names:
+        if n not in streams:
+            raise KeyError(f"no stream {n!r} in the recording (streams: {sorted(streams)})")
+    reference = names[0] if reference is None else reference
+    if reference not in names:
+        raise ValueError(f"reference {reference!r} has no sync line (lines: {names})")
+    text = {p[0]: ":".join(str(v) for v in p if v is not None) for p in parsed}
+    edges = {n: line_edges(streams[n], ch, bit) for n, ch, bit in parsed}
+    ref = streams[reference]
+    ra, rb, rres = _stamp_fit(ref)
+    out: dict[str, dict[str, Any]] = {}
+    when = time.time()
+    for n in names:
+        s, e = streams[n], edges[n]
+        entry = {"reference": reference, "line": text[n],
+                 "method": "barcodes" if barcodes else "pulses",
+                 "clock": "reference stream's stamps, robust linear fit (recorder clock)",
+                 "pulses": int(len(e.rising)), "created": when}
+        if n == reference:
+            entry.update(a=ra, b=rb, matched=int(len(e.rising)), **_stats(rres))
+        else:
+            x, y = _pairs(s, e, ref, edges[reference], barcodes, bit_s, nbits, text, reference)
+            y = ra + rb * y
+            a, b, keep = robust_line(x, y)
+            if keep.sum() < MIN_MATCHED or not b > 0:
+                raise SyncError(f"stream {n!r} line {text[n]!r}: only {int(keep.sum())} edges "
+                                f"fit one clock with reference {reference!r} line "
+                                f"{text[reference]!r}")
+            entry.update(a=a, b=b, matched=int(keep.sum()), **_stats((y - (a + b * x))[keep]))
+        entry["rate"] = 1.0 / entry["b"]
+        entry["drift_ppm"] = ((entry["rate"] / s.sample_rate)
+                              / ((1.0 / rb) / ref.sample_rate) - 1.0) * 1e6
+        out[n] = entry
+    return out
+
+
+def _pairs(s: StreamData, e: Edges, ref: StreamData, re: Edges, barcodes: bool,
+           bit_s: float, nbits: int, text: dict[str, str], reference: str
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Matched ``(stream edge positions, reference edge positions)``."""
+    why = f"stream {s.name!r} line {text[s.name]!r} does not match reference " \
+          f"{reference!r} line {text[reference]!r}"
+    if barcodes:
+        ps, vs = decode_barcodes(e, s.sample_rate, bit_s, nbits)
+        pr, vr = decode_barcodes(re, ref.sample_rate, bit_s, nbits)
+        common, ks, jr = np.intersect1d(vs, vr, assume_unique=False, return_indices=True)
+        if len(common) < 2:
+            raise SyncError(f"{why}: {len(common)} barcode values in common ({len(vs)} and "
+                            f"{len(vr)} decoded)")
+        return ps[ks], pr[jr]
+    tol = 1.5 * (1 / s.sample_rate + 1 / ref.sample_rate) + 1e-3
+    jr, ks = match_pulses(re.rising / ref.sample_rate, e.rising / s.sample_rate, tol)
+    if len(ks) < MIN_MATCHED:
+        raise SyncError(f"{why}: {len(ks)} of {len(e.rising)} pulses matched "
+                        f"(the reference line has {len(re.rising)})")
+    return e.rising[ks], re.rising[jr]
+
+
+def store(recording: Any, result: dict[str, dict[str, Any]]) -> None:
+    """Write ``result`` (from :func:`align`) into the manifest of a committed recording
+    (atomic replace); alignments of other streams (an earlier run's) are dropped, since
+    one recording has one common clock."""
+    recording.refresh()
+    if not recording.committed:
+        raise StorageError(f"{recording.url}: the recording is still being written (or its "
+                           "writer did not close it); align it once it is committed")
+    for entry in recording.manifest["streams"]:
+        if entry["name"] in result:
+            entry["alignment"] = dict(result[entry["name"]])
+        else:
+            entry.pop("alignment", None)
+    recording.backend.write_manifest(dumps(recording.manifest))
+    recording.refresh()
+
+
+def align_recording(recording: Any, lines: Iterable[str], reference: str | None = None,
+                    barcodes: bool = False, **kw: Any) -> dict[str, dict[str, Any]]:
+    """:func:`align` the streams of ``recording`` and :func:`store` the result."""
+    result = align(dict(recording.items()), list(lines), reference, barcodes, **kw)
+    store(recording, result)
+    return result
+
+
+# -- readers ---------------------------------------------------------------------------
+def alignment_of(stream: StreamData) -> dict[str, Any] | None:
+    """The stream's stored alignment (``a``, ``b``, ``reference``, ...), None without one."""
+    al = stream.entry.get("alignment")
+    if not isinstance(al, dict):
+        return None
+    a, b = al.get("a"), al.get("b")
+    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b)) or not b > 0:
+        return None
+    return al
+
+
+def common_times(stream: StreamData, start: int | None = None, stop: int | None = None
+                 ) -> np.ndarray:
+    """Common-clock time of every index in ``[start, stop)`` (gaps included: the fit
+    covers them); StorageError when the stream has no alignment."""
+    al = alignment_of(stream)
+    if al is None:
+        raise StorageError(f"stream {stream.name!r} is not aligned to a common clock "
+                           "(acqflow rec align REC --line STREAM:CHANNEL ...)")
+    start, stop = stream.bounds(start, stop)
+    return al["a"] + al["b"] * np.arange(start, stop, dtype=np.float64)
+
+
+def common_index(stream: StreamData, t: float) -> int:
+    """First index whose common-clock time is >= ``t``, within ``[first_index, stop_index]``."""
+    al = alignment_of(stream)
+    if al is None:
+        return stream.index_at(t)
+    i = math.ceil((t - al["a"]) / al["b"] - 1e-9)
+    return min(max(i, stream.first_index), stream.stop_index)

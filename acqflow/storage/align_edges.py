@@ -1,0 +1,199 @@
+"""Sync-line signal processing: edges of a TTL line, barcodes, matching pulse trains, robust fits.
+
+Pure numpy (no storage): :mod:`.align` reads the lines of a recording and uses these.
+Edge positions are fractional sample indexes: on a digital line the middle between the
+last low and the first high sample (``i - 0.5``); on an analog line the mid-level crossing,
+interpolated between the two samples around it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Edges", "analog_edges", "digital_edges", "match_pulses", "robust_line",
+           "decode_barcodes", "barcode_signal"]
+
+HYSTERESIS = 0.1     # of the line's range, either side of mid-level
+
+
+class Edges:
+    """Rising and falling edges of one line (fractional sample indexes)."""
+
+    def __init__(self, rising: np.ndarray, falling: np.ndarray):
+        self.rising = np.asarray(rising, float)
+        self.falling = np.asarray(falling, float)
+
+
+def _hold(state: np.ndarray) -> np.ndarray:
+    """Forward-fill the -1 (undecided) entries of a 0/1 state array (leading ones: 0)."""
+    pos = np.where(state >= 0, np.arange(len(state)), 0)
+    np.maximum.accumulate(pos, out=pos)
+    out = state[pos]
+    out[out < 0] = 0
+    return out
+
+
+def _transitions(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    d = np.diff(state.astype(np.int8))
+    return np.nonzero(d == 1)[0] + 1, np.nonzero(d == -1)[0] + 1
+
+
+def digital_edges(state: np.ndarray) -> Edges:
+    """Edges of a digital line: 1 high, 0 low, -1 unknown (a gap: keeps the last level)."""
+    up, down = _transitions(_hold(np.asarray(state, np.int8)))
+    return Edges(up - 0.5, down - 0.5)
+
+
+def analog_edges(x: np.ndarray) -> Edges | None:
+    """Edges of an analog line: thresholds at mid-range +- 10 % of the range (hysteresis),
+    the range taken from the 0.5 and 99.5 percentiles; None when the line is flat.
+    NaN (gaps) keeps the state."""
+    x = np.asarray(x, np.float32)
+    sample = x[:: max(1, len(x) // 200_000)]
+    sample = sample[np.isfinite(sample)]
+    if len(sample) < 2:
+        return None
+    lo, hi = np.percentile(sample, [0.5, 99.5])
+    span = float(hi - lo)
+    if not span > 1e-9 * max(1.0, abs(float(hi))):
+        return None
+    mid, h = (lo + hi) / 2, HYSTERESIS * span
+    state = np.full(len(x), -1, np.int8)
+    state[x > mid + h] = 1
+    state[x < mid - h] = 0
+    up, down = _transitions(_hold(state))
+    return Edges(_crossing(x, up, mid, 1), _crossing(x, down, mid, -1))
+
+
+def _crossing(x: np.ndarray, at: np.ndarray, mid: float, sign: int) -> np.ndarray:
+    """Fractional index where ``x`` crosses ``mid`` just before each hysteresis flip."""
+    k = at.copy()
+    for _ in range(8):              # step back over samples still past mid (slow slopes)
+        back = (k > 1) & (sign * (x[np.maximum(k - 1, 0)] - mid) > 0)
+        if not back.any():
+            break
+        k[back] -= 1
+    k = np.maximum(k, 1)
+    a, b = x[k - 1].astype(float), x[k].astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(b != a, (mid - a) / (b - a), 0.5)
+    return k - 1 + np.clip(np.nan_to_num(frac, nan=0.5), 0.0, 1.0)
+
+
+def robust_line(x: np.ndarray, y: np.ndarray, rounds: int = 4) -> tuple[float, float, np.ndarray]:
+    """``(a, b, inliers)`` of ``y = a + b * x`` by least squares, dropping points further
+    than 5 robust SDs (MAD) from the line, refitted ``rounds`` times.  ``x`` is centred
+    internally (sample indexes in the millions keep their precision)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = np.isfinite(x) & np.isfinite(y)
+    a = b = 0.0
+    for _ in range(rounds):
+        if keep.sum() < 2:
+            break
+        xc, yc = x[keep].mean(), y[keep].mean()
+        b, a0 = np.polyfit(x[keep] - xc, y[keep] - yc, 1)
+        a = yc + a0 - b * xc
+        res = y - (a + b * x)
+        mad = 1.4826 * np.median(np.abs(res[keep]))
+        new = np.isfinite(res) & (np.abs(res) <= max(5 * mad, 1e-9))
+        if (new == keep).all():
+            break
+        keep = new
+    return float(a), float(b), keep
+
+
+def _signature_pairs(r: np.ndarray, s: np.ndarray, tol: float, m: int) -> np.ndarray:
+    """``(j, k)`` pairs where the ``m`` intervals after edge ``r[j]`` and after ``s[k]``
+    agree within ``tol`` each."""
+    if len(r) <= m or len(s) <= m:
+        return np.zeros((0, 2), np.int64)
+    sr = np.lib.stride_tricks.sliding_window_view(np.diff(r), m)
+    ss = np.lib.stride_tricks.sliding_window_view(np.diff(s), m)
+    order = np.argsort(sr[:, 0], kind="stable")
+    keys = sr[order, 0]
+    lo = np.searchsorted(keys, ss[:, 0] - tol, "left")
+    hi = np.searchsorted(keys, ss[:, 0] + tol, "right")
+    pairs = []
+    for k in np.nonzero(hi > lo)[0]:
+        js = order[lo[k]:hi[k]]
+        ok = np.all(np.abs(sr[js] - ss[k]) <= tol, axis=1)
+        pairs.extend((int(j), int(k)) for j in js[ok])
+    return np.array(pairs, np.int64).reshape(-1, 2)
+
+
+def match_pulses(r: np.ndarray, s: np.ndarray, tol: float, m: int = 4
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Indexes ``(jr, ks)`` of the edges of ``s`` matched to edges of ``r`` (both in
+    seconds on their own clocks, any offset, drift << tol per interval).
+
+    Pulses at irregular intervals: runs of ``m`` inter-pulse intervals that agree within
+    ``tol`` propose pairs; a robust line through them (offset and rate) rejects chance
+    agreements; then every edge of ``s`` takes the edge of ``r`` within ``tol`` of where
+    the line puts it.  Missing or extra edges only lose their own pairs."""
+    r, s = np.asarray(r, float), np.asarray(s, float)
+    pairs = _signature_pairs(r, s, tol, m)
+    if len(pairs) < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    # the offsets of true pairs agree (to within the drift): take the most common one
+    off = r[pairs[:, 0]] - s[pairs[:, 1]]
+    width = max(4 * tol, 1e-3)
+    bins = np.round(off / width)
+    values, counts = np.unique(bins, return_counts=True)
+    best = values[np.argmax(counts)]
+    near = np.abs(bins - best) <= 1
+    if near.sum() < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    a, b, inl = robust_line(s[pairs[near, 1]], r[pairs[near, 0]])
+    pred = a + b * s
+    j = np.clip(np.searchsorted(r, pred), 1, max(1, len(r) - 1))
+    j = np.where(np.abs(r[j - 1] - pred) <= np.abs(r[np.minimum(j, len(r) - 1)] - pred),
+                 j - 1, np.minimum(j, len(r) - 1))
+    ok = np.abs(r[j] - pred) <= tol
+    ks = np.nonzero(ok)[0]
+    jr = j[ok]
+    _, first = np.unique(jr, return_index=True)      # one s edge per r edge
+    return jr[first], ks[first]
+
+
+# -- barcodes --------------------------------------------------------------------------
+def barcode_signal(n: int, rate: float, t_of_index, starts: np.ndarray, values: np.ndarray,
+                   bit: float = 0.03, nbits: int = 32) -> np.ndarray:
+    """A boolean line of ``n`` samples carrying barcodes (for tests and generators):
+    at each start time a start pulse (high ``bit`` s, low ``bit`` s), then ``nbits``
+    bits of ``bit`` s each, least significant first.  ``t_of_index(i)`` gives each
+    sample's true time."""
+    t = t_of_index(np.arange(n))
+    out = np.zeros(n, bool)
+    for t0, v in zip(starts, values):
+        i0, i1 = np.searchsorted(t, [t0, t0 + (nbits + 2) * bit])
+        dt = (t[i0:i1] - t0) / bit
+        slot = np.floor(dt).astype(int)
+        level = slot == 0
+        b = slot - 2
+        inbits = (b >= 0) & (b < nbits)
+        level[inbits] = (int(v) >> b[inbits]) & 1 == 1
+        out[i0:i1] = level
+    return out
+
+
+def decode_barcodes(edges: Edges, rate: float, bit: float = 0.03, nbits: int = 32
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """``(start positions, values)`` of the barcodes on a line (see :func:`barcode_signal`):
+    a barcode starts at a rising edge after more than ``nbits + 3`` bits of low; each bit
+    is read at its centre."""
+    up, down = edges.rising, edges.falling
+    if not len(up):
+        return np.zeros(0), np.zeros(0, np.int64)
+    span = bit * rate
+    prev_down = np.concatenate([[-np.inf], down])
+    last_fall = prev_down[np.searchsorted(down, up)]
+    starts = up[up - last_fall > (nbits + 3) * span]
+    values = []
+    for s0 in starts:
+        centres = s0 + (np.arange(nbits) + 2.5) * span
+        ku = np.searchsorted(up, centres, "right") - 1      # last rise before each centre
+        kd = np.searchsorted(down, centres, "right") - 1
+        rise = np.where(ku >= 0, up[np.maximum(ku, 0)], -np.inf)
+        fall = np.where(kd >= 0, down[np.maximum(kd, 0)], -np.inf)
+        high = rise > fall
+        values.append(int(np.sum(high.astype(np.int64) << np.arange(nbits, dtype=np.int64))))
+    return np.asarray(starts, float), np.asarray(values, np.int64)
