@@ -256,5 +256,6 @@ def common_index(stream: StreamData, t: float) -> int:
     al = alignment_of(stream)
     if al is None:
         return stream.index_at(t)
-    i = math.ceil((t - al["a"]) / al["b"] - 1e-9)
+    slack = 4 * math.ulp(abs(t)) / al["b"] + 1e-9      # float64 of a Unix time: ~0.2 us
+    i = math.ceil((t - al["a"]) / al["b"] - slack)
     return min(max(i, stream.first_index), stream.stop_index)

@@ -43,8 +43,9 @@ class Device:
 
 
 def pulse_train(duration: float, rng: np.random.Generator) -> np.ndarray:
-    """Rising-edge times at random intervals of 0.5-1.5 s."""
-    return 1.0 + np.cumsum(rng.uniform(0.5, 1.5, int(duration) + 2))
+    """Rising-edge times at random intervals of 0.5-1.5 s, from 2 s to ``duration`` - 2 s."""
+    p = 1.0 + np.cumsum(rng.uniform(0.5, 1.5, int(duration) + 2))
+    return p[(p > 2) & (p < duration - 2)]
 
 
 def _high_time(t: np.ndarray, starts: np.ndarray, width: float) -> np.ndarray:
@@ -75,9 +76,11 @@ def line_values(dev: Device, n: int, starts: np.ndarray, width: float,
 
 
 def write_devices(path, devices: list[Device], duration: float, starts: np.ndarray,
-                  width: float, seed: int = 1, drop: dict[str, np.ndarray] | None = None):
+                  width: float, seed: int = 1, drop: dict[str, np.ndarray] | None = None,
+                  extra: dict[str, np.ndarray] | None = None) -> None:
     """Write each device's recording over ``duration`` s (true time) into one recording.
-    ``drop``: per device, pulses (rising times) its line does not see."""
+    ``drop``: per device, pulses (rising times) its line does not see; ``extra``: pulses
+    only its line sees."""
     rng = np.random.default_rng(seed)
     with RecordingWriter(path, queue_chunks=1 << 20, queue_bytes=1 << 31) as w:
         for dev in devices:
@@ -90,6 +93,8 @@ def write_devices(path, devices: list[Device], duration: float, starts: np.ndarr
             seen = starts
             if drop and dev.name in drop:
                 seen = np.setdiff1d(starts, drop[dev.name])
+            if extra and dev.name in extra:
+                seen = np.union1d(seen, extra[dev.name])
             n = int((duration - dev.t0) * dev.rate)
             values = line_values(dev, n, seen, width, rng)
             stops = np.arange(dev.chunk, n + 1, dev.chunk)
