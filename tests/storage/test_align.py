@@ -69,7 +69,7 @@ def test_three_devices_on_one_clock(aligned, capsys):
 
 
 def test_readers_and_merge_in_common_time(aligned):
-    eeg, cam = aligned["eeg"], aligned["cam"]
+    eeg = aligned["eeg"]
     al = eeg.entry["alignment"]
     t = eeg.common_times(100, 200)
     np.testing.assert_allclose(t, al["a"] + al["b"] * np.arange(100, 200), rtol=0, atol=1e-9)
