@@ -32,7 +32,7 @@ from .manifest import dumps
 from .streamdata import StreamData
 
 __all__ = ["SyncError", "parse_line", "line_edges", "align", "store", "align_recording",
-           "alignment_of", "common_times", "common_index"]
+           "alignment_of", "common_times", "common_index", "model_times", "piece_times"]
 
 MIN_MATCHED = 4        # matched edges below which a stream is not aligned
 
@@ -110,17 +110,59 @@ def line_edges(stream: StreamData, channel: str, bit: int | None = None) -> Edge
     return edges
 
 
-def _stamp_fit(stream: StreamData) -> tuple[float, float, np.ndarray]:
-    """Robust ``(a, b)`` of the recorder-clock time of index ``a + b * i``, from the stored
-    chunk stamps (each the time of its chunk's last sample), and the residuals."""
+def _pieces(stream: StreamData) -> list[tuple[int, int, slice]]:
+    """Runs of the stream on one clock, ``(start, stop, rows of its record table)``: split
+    where the grid origin its stamps imply steps (a pause of the source, a clock reset) by
+    more than the larger of :func:`.timebase.default_tolerance` and 8 SDs of the stamps'
+    jitter (a running median of 9 chunks keeps single late chunks from splitting it)."""
+    from .timebase import default_tolerance      # timebase imports this module
+    t = stream.record_table()
+    n = len(t["t"])
+    if n < 2:
+        raise SyncError(f"stream {stream.name!r}: too few stored chunks ({n}) to fit its clock")
+    origin = (np.asarray(stream.to_recorder_clock(np.asarray(t["t"], float)), float)
+              - (np.asarray(t["stop"], float) - 1) / stream.sample_rate)
+    smooth = origin
+    if n >= 9:
+        padded = np.concatenate([np.full(4, origin[0]), origin, np.full(4, origin[-1])])
+        smooth = np.median(np.lib.stride_tricks.sliding_window_view(padded, 9), axis=1)
+    raw = np.diff(origin)
+    sd = 1.4826 * float(np.median(np.abs(raw - np.median(raw)))) / math.sqrt(2)
+    cuts = np.nonzero(np.abs(np.diff(smooth)) > max(default_tolerance(stream.sample_rate),
+                                                     8 * sd))[0] + 1
+    rows = np.r_[0, cuts, n]
+    bounds = np.r_[stream.first_index, np.asarray(t["start"])[cuts], stream.stop_index]
+    return [(int(bounds[k]), int(bounds[k + 1]), slice(int(rows[k]), int(rows[k + 1])))
+            for k in range(len(rows) - 1)]
+
+
+def _stamp_fit(stream: StreamData) -> tuple[list[list[float]], np.ndarray]:
+    """Pieces ``[start, stop, a, b]`` of the recorder-clock time ``a + b * i`` of the
+    stream's samples, robust fits of its chunk stamps (each the time of its chunk's last
+    sample) between clock steps, and the residuals."""
     t = stream.record_table()
     x = np.asarray(t["stop"], float) - 1
     y = np.asarray(stream.to_recorder_clock(np.asarray(t["t"], float)), float)
-    if len(x) < 2:
-        raise SyncError(f"stream {stream.name!r}: too few stored chunks ({len(x)}) to fit "
-                        "its clock (the reference needs stamps over the recording)")
-    a, b, keep = robust_line(x, y)
-    return a, b, (y - (a + b * x))[keep]
+    pieces, res = [], []
+    for start, stop, rows in _pieces(stream):
+        xs, ys = x[rows], y[rows]
+        if len(xs) >= 3:
+            a, b, keep = robust_line(xs, ys)
+        else:       # a piece of one or two chunks: the nominal rate
+            b = 1.0 / stream.sample_rate
+            a, keep = float(np.median(ys - b * xs)), np.ones(len(xs), bool)
+        pieces.append([start, stop, a, b])
+        res.append((ys - (a + b * xs))[keep])
+    return pieces, np.concatenate(res)
+
+
+def piece_times(pieces: list[list[float]], index: np.ndarray) -> np.ndarray:
+    """Times of fractional sample indexes on a piecewise-linear fit (the first and last
+    pieces extend beyond the stream)."""
+    p = np.asarray(pieces, float).reshape(-1, 4)
+    idx = np.asarray(index, float)
+    k = np.clip(np.searchsorted(p[:, 0], idx, "right") - 1, 0, len(p) - 1)
+    return p[k, 2] + p[k, 3] * idx
 
 
 def _stats(res: np.ndarray) -> dict[str, float]:
@@ -137,7 +179,9 @@ def align(streams: dict[str, StreamData], lines: Iterable[str], reference: str |
     ``lines``: ``STREAM:CHANNEL[:BIT]``, one per stream, two or more.  ``reference``: the
     stream whose clock is the common clock (default: the first line's).  ``barcodes``:
     the lines carry barcodes (:func:`.align_edges.decode_barcodes`, ``bit_s`` s per bit,
-    ``nbits`` bits) and are matched by value; else by inter-pulse intervals."""
+    ``nbits`` bits) and are matched by value; else by inter-pulse intervals.  A stream
+    whose stamps step (a pause, a clock reset) gets one linear piece per run between
+    steps, each fitted to its own pulses."""
     parsed = [parse_line(x) for x in lines]
     names = [p[0] for p in parsed]
     if len(parsed) < 2:
@@ -153,53 +197,75 @@ def align(streams: dict[str, StreamData], lines: Iterable[str], reference: str |
     text = {p[0]: ":".join(str(v) for v in p if v is not None) for p in parsed}
     edges = {n: line_edges(streams[n], ch, bit) for n, ch, bit in parsed}
     ref = streams[reference]
-    ra, rb, rres = _stamp_fit(ref)
+    rpieces, rres = _stamp_fit(ref)
+    marks = _marks(ref, edges[reference], barcodes, bit_s, nbits)
+    rtimes = piece_times(rpieces, marks[0])        # reference marks on the common clock
     out: dict[str, dict[str, Any]] = {}
     when = time.time()
     for n in names:
         s, e = streams[n], edges[n]
-        entry = {"reference": reference, "line": text[n],
-                 "method": "barcodes" if barcodes else "pulses",
-                 "clock": "reference stream's stamps, robust linear fit (recorder clock)",
-                 "pulses": int(len(e.rising)), "created": when}
+        entry: dict[str, Any] = {
+            "reference": reference, "line": text[n], "method": "barcodes" if barcodes
+            else "pulses", "clock": "reference stream's stamps, robust linear fit "
+            "(recorder clock)", "pulses": int(len(e.rising)), "created": when}
         if n == reference:
-            entry.update(a=ra, b=rb, matched=int(len(e.rising)), **_stats(rres))
+            pieces, matched, res = rpieces, len(e.rising), rres
         else:
-            x, y = _pairs(s, e, ref, edges[reference], barcodes, bit_s, nbits, text, reference)
-            y = ra + rb * y
-            a, b, keep = robust_line(x, y)
-            if keep.sum() < MIN_MATCHED or not b > 0:
-                raise SyncError(f"stream {n!r} line {text[n]!r}: only {int(keep.sum())} edges "
-                                f"fit one clock with reference {reference!r} line "
-                                f"{text[reference]!r}")
-            entry.update(a=a, b=b, matched=int(keep.sum()), **_stats((y - (a + b * x))[keep]))
+            why = (f"stream {n!r} line {text[n]!r} does not match reference {reference!r} "
+                   f"line {text[reference]!r}")
+            pieces, matched, res = _fit(s, _marks(s, e, barcodes, bit_s, nbits), marks,
+                                        rtimes, ref.sample_rate, why)
+        longest = max(pieces, key=lambda p: p[1] - p[0])
+        entry.update(a=longest[2], b=longest[3], pieces=pieces, matched=int(matched),
+                     **_stats(res))
         entry["rate"] = 1.0 / entry["b"]
+        ref_b = max(rpieces, key=lambda p: p[1] - p[0])[3]
         entry["drift_ppm"] = ((entry["rate"] / s.sample_rate)
-                              / ((1.0 / rb) / ref.sample_rate) - 1.0) * 1e6
+                              / ((1.0 / ref_b) / ref.sample_rate) - 1.0) * 1e6
         out[n] = entry
     return out
 
 
-def _pairs(s: StreamData, e: Edges, ref: StreamData, re: Edges, barcodes: bool,
-           bit_s: float, nbits: int, text: dict[str, str], reference: str
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Matched ``(stream edge positions, reference edge positions)``."""
-    why = f"stream {s.name!r} line {text[s.name]!r} does not match reference " \
-          f"{reference!r} line {text[reference]!r}"
+def _marks(s: StreamData, e: Edges, barcodes: bool, bit_s: float, nbits: int
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(positions, barcode values or None)`` of a line's sync marks."""
     if barcodes:
-        ps, vs = decode_barcodes(e, s.sample_rate, bit_s, nbits)
-        pr, vr = decode_barcodes(re, ref.sample_rate, bit_s, nbits)
-        common, ks, jr = np.intersect1d(vs, vr, assume_unique=False, return_indices=True)
-        if len(common) < 2:
-            raise SyncError(f"{why}: {len(common)} barcode values in common ({len(vs)} and "
-                            f"{len(vr)} decoded)")
-        return ps[ks], pr[jr]
-    tol = 1.5 * (1 / s.sample_rate + 1 / ref.sample_rate) + 1e-3
-    jr, ks = match_pulses(re.rising / ref.sample_rate, e.rising / s.sample_rate, tol)
-    if len(ks) < MIN_MATCHED:
-        raise SyncError(f"{why}: {len(ks)} of {len(e.rising)} pulses matched "
-                        f"(the reference line has {len(re.rising)})")
-    return e.rising[ks], re.rising[jr]
+        return decode_barcodes(e, s.sample_rate, bit_s, nbits)
+    return e.rising, None
+
+
+def _fit(s: StreamData, marks: tuple, ref_marks: tuple, rtimes: np.ndarray,
+         ref_rate: float, why: str) -> tuple[list[list[float]], int, np.ndarray]:
+    """Pieces ``[start, stop, a, b]`` of stream ``s`` fitted to the common-clock times of
+    the reference's marks, per run between clock steps; matched count and residuals."""
+    pos, values = marks
+    tol = 1.5 * (1 / s.sample_rate + 1 / ref_rate) + 1e-3
+    gap = np.median(np.diff(rtimes)) if len(rtimes) > 1 else 0.0
+    if values is None and not gap > 4 * tol:
+        raise SyncError(f"{why}: the reference pulses come every {gap * 1e3:.3g} ms (median), "
+                        f"too dense to match within {tol * 1e3:.3g} ms")
+    pieces, res, matched = [], [], 0
+    for start, stop, _rows in _pieces(s):
+        inside = (pos >= start) & (pos < stop)
+        p = pos[inside]
+        if values is not None:
+            _, ks, jr = np.intersect1d(values[inside], ref_marks[1], return_indices=True)
+        else:
+            jr, ks = match_pulses(rtimes, p / s.sample_rate, tol)
+        piece = f" samples [{start}:{stop}] (between clock steps)" if (start, stop) != (
+            s.first_index, s.stop_index) else ""
+        if len(ks) < MIN_MATCHED:
+            raise SyncError(f"{why}{piece}: {len(ks)} of {len(p)} "
+                            f"{'barcodes' if values is not None else 'pulses'} matched (the "
+                            f"reference line has {len(rtimes)})")
+        x, y = p[ks], rtimes[jr]
+        a, b, keep = robust_line(x, y)
+        if keep.sum() < MIN_MATCHED or not b > 0:
+            raise SyncError(f"{why}{piece}: only {int(keep.sum())} marks fit one clock")
+        pieces.append([start, stop, a, b])
+        res.append((y - (a + b * x))[keep])
+        matched += int(keep.sum())
+    return pieces, matched, np.concatenate(res)
 
 
 def store(recording: Any, result: dict[str, dict[str, Any]]) -> None:
@@ -236,6 +302,12 @@ def alignment_of(stream: StreamData) -> dict[str, Any] | None:
     a, b = al.get("a"), al.get("b")
     if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b)) or not b > 0:
         return None
+    pieces = al.get("pieces")
+    if pieces is not None and not (isinstance(pieces, list) and pieces and all(
+            isinstance(p, list) and len(p) == 4 and all(isinstance(v, (int, float))
+                                                        and math.isfinite(v) for v in p)
+            and p[3] > 0 for p in pieces)):
+        return None
     return al
 
 
@@ -248,7 +320,13 @@ def common_times(stream: StreamData, start: int | None = None, stop: int | None 
         raise StorageError(f"stream {stream.name!r} is not aligned to a common clock "
                            "(acqflow rec align REC --line STREAM:CHANNEL ...)")
     start, stop = stream.bounds(start, stop)
-    return al["a"] + al["b"] * np.arange(start, stop, dtype=np.float64)
+    return model_times(al, np.arange(start, stop, dtype=np.float64))
+
+
+def model_times(al: dict[str, Any], index: np.ndarray) -> np.ndarray:
+    """Common-clock times of ``index`` under alignment ``al`` (its pieces, else ``a``, ``b``)."""
+    pieces = al.get("pieces") or [[0, 0, al["a"], al["b"]]]
+    return piece_times(pieces, index)
 
 
 def common_index(stream: StreamData, t: float) -> int:
@@ -256,6 +334,11 @@ def common_index(stream: StreamData, t: float) -> int:
     al = alignment_of(stream)
     if al is None:
         return stream.index_at(t)
-    slack = 4 * math.ulp(abs(t)) / al["b"] + 1e-9      # float64 of a Unix time: ~0.2 us
-    i = math.ceil((t - al["a"]) / al["b"] - slack)
-    return min(max(i, stream.first_index), stream.stop_index)
+    p = np.asarray(al.get("pieces") or [[0, 0, al["a"], al["b"]]], float).reshape(-1, 4)
+    for k in range(len(p)):     # the first piece whose span reaches t
+        a, b = p[k, 2], p[k, 3]
+        slack = 4 * math.ulp(abs(t)) / b + 1e-9       # float64 of a Unix time: ~0.2 us
+        i = math.ceil((t - a) / b - slack)
+        if k == len(p) - 1 or i < p[k + 1, 0]:
+            return min(max(i, int(p[k, 0]) if k else stream.first_index), stream.stop_index)
+    return stream.stop_index

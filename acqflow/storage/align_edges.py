@@ -188,12 +188,11 @@ def decode_barcodes(edges: Edges, rate: float, bit: float = 0.03, nbits: int = 3
     last_fall = prev_down[np.searchsorted(down, up)]
     starts = up[up - last_fall > (nbits + 3) * span]
     values = []
+    ups, downs = np.r_[-np.inf, up], np.r_[-np.inf, down]
     for s0 in starts:
         centres = s0 + (np.arange(nbits) + 2.5) * span
-        ku = np.searchsorted(up, centres, "right") - 1      # last rise before each centre
-        kd = np.searchsorted(down, centres, "right") - 1
-        rise = np.where(ku >= 0, up[np.maximum(ku, 0)], -np.inf)
-        fall = np.where(kd >= 0, down[np.maximum(kd, 0)], -np.inf)
+        rise = ups[np.searchsorted(ups, centres, "right") - 1]    # last rise before each
+        fall = downs[np.searchsorted(downs, centres, "right") - 1]
         high = rise > fall
         values.append(int(np.sum(high.astype(np.int64) << np.arange(nbits, dtype=np.int64))))
     return np.asarray(starts, float), np.asarray(values, np.int64)

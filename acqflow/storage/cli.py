@@ -280,9 +280,12 @@ def _cmd_align(args: argparse.Namespace) -> int:
     print(f"{rec.url}: common clock = stream {next(iter(result.values()))['reference']!r}"
           " (its stamps, robust linear fit)")
     for name, al in result.items():
+        what = "stamp residual" if name == al["reference"] else "residual"
+        steps = f", {len(al['pieces'])} pieces (clock steps)" if len(al["pieces"]) > 1 else ""
         print(f"  {name} ({al['line']}): {al['pulses']} pulses, {al['matched']} matched, "
-              f"rate {al['rate']:.9g} Hz, drift {al['drift_ppm']:+.2f} ppm, residual "
-              f"p50 {al['residual_p50'] * 1e3:.4g} ms p99 {al['residual_p99'] * 1e3:.4g} ms")
+              f"rate {al['rate']:.9g} Hz, drift {al['drift_ppm']:+.2f} ppm, {what} "
+              f"p50 {al['residual_p50'] * 1e3:.4g} ms p99 {al['residual_p99'] * 1e3:.4g} ms"
+              + steps)
     return 0
 
 

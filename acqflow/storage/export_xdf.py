@@ -26,7 +26,7 @@ import numpy as np
 
 from acqflow.dataflow.paramcheck import one_of
 
-from .align import alignment_of
+from .align import alignment_of, model_times
 from .errors import StorageError
 from .progress import progress_bar
 from .stored import StoredStream
@@ -138,7 +138,7 @@ def _stamped(stream: StoredStream, start: int | None, stop: int | None,
             part = data[k:k + _CHUNK_SAMPLES]
             a, b = s + k, s + k + len(part)
             if al is not None:
-                stamps = al["a"] + al["b"] * np.arange(a, b, dtype=np.float64)
+                stamps = model_times(al, np.arange(a, b, dtype=np.float64))
             elif ts is not None:
                 stamps = _companion_stamps(ts, a, b)
             elif part.dtype.names and "time" in part.dtype.names:
@@ -171,7 +171,8 @@ def _samples_chunk(sid: int, values: np.ndarray, stamps: np.ndarray, string: boo
 def _offsets(stream: StoredStream) -> list[tuple[float, float]]:
     al = alignment_of(stream)
     if al is not None and len(stream):      # common-clock stamps: nothing to correct
-        return [(al["a"] + al["b"] * i, 0.0) for i in (stream.first_index, stream.stop_index)]
+        ends = model_times(al, np.array([stream.first_index, stream.stop_index - 1], float))
+        return [(float(t), 0.0) for t in ends]
     sync = stream.clock_sync
     if sync.get("lsl_offsets"):
         return [(float(t), float(v)) for t, v in sync["lsl_offsets"]]

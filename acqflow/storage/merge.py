@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .align import alignment_of, common_index
+from .align import alignment_of, common_index, model_times
 from .stored import StoredStream
 
 __all__ = ["merge"]
@@ -31,7 +31,7 @@ def _pieces(order: int, stream: StoredStream, t0: float | None, t1: float | None
     for start, data in stream.chunks(i0, i1):
         stop = start + len(data)
         if al is not None:      # the common clock: already the recorder's
-            yield al["a"] + al["b"] * (stop - 1), order, stream.name, stop, data
+            yield float(model_times(al, np.array([stop - 1.0]))[0]), order, stream.name, stop, data
             continue
         t = stream.time_at(stop - 1)
         yield (stream.to_recorder_clock(t) if aligned else t), order, stream.name, stop, data

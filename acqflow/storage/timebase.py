@@ -31,7 +31,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .align import alignment_of
+from .align import alignment_of, model_times
 from .errors import StorageError
 from .streamdata import StreamData
 
@@ -97,8 +97,9 @@ class Timebase:
         if self.regular:
             return ""
         if self.aligned:
+            steps = f", {len(self.segments) - 1} clock step(s)" if len(self.segments) > 1 else ""
             return (f"stream {self.name!r}: aligned to the clock of {self.aligned!r} by a sync "
-                    f"line ({self.segments[0].rate:.9g} Hz on it)")
+                    f"line ({self.segments[0].rate:.9g} Hz on it{steps})")
         if not self.segments:
             return f"stream {self.name!r}: events, one time per record"
         steps = self.breaks()
@@ -124,9 +125,15 @@ def timebase(stream: StreamData, start: int | None = None, stop: int | None = No
     if stream.streamtype == "event" or rate <= 0:      # no grid: one time per record
         return Timebase(stream.name, start, stop, rate, tol, (), False, 0.0)
     al = alignment_of(stream)
-    if al is not None:      # the sync-line fit: one grid on the common clock
-        seg = Segment(start, stop, al["a"] + al["b"] * start, 1.0 / al["b"])
-        return Timebase(stream.name, start, stop, rate, tol, (seg,), False, 0.0,
+    if al is not None:      # the sync-line fit: a grid on the common clock per piece
+        pieces = al.get("pieces") or [[start, stop, al["a"], al["b"]]]
+        segs = []
+        for n, (p0, p1, a, b) in enumerate(pieces):
+            s0 = start if n == 0 else max(start, int(p0))
+            s1 = stop if n == len(pieces) - 1 else min(stop, int(p1))
+            if s0 < s1:
+                segs.append(Segment(s0, s1, a + b * s0, 1.0 / b))
+        return Timebase(stream.name, start, stop, rate, tol, tuple(segs), False, 0.0,
                         str(al.get("reference")))
     a = stream.record_table(start, stop) if stop > start else {"t": np.zeros(0)}
     if not len(a["t"]):
@@ -157,7 +164,7 @@ def sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
         b = min(stop, a + block)
         t = np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
         if al is not None:
-            t = np.where(np.isnan(t), np.nan, al["a"] + al["b"] * np.arange(a, b, dtype=float))
+            t = np.where(np.isnan(t), np.nan, model_times(al, np.arange(a, b, dtype=float)))
         yield t
 
 
@@ -169,7 +176,7 @@ def filled_sample_times(stream: StreamData, start: int, stop: int, local: bool =
     al = alignment_of(stream)
     if al is not None:
         for a in range(start, stop, block):
-            yield al["a"] + al["b"] * np.arange(a, min(stop, a + block), dtype=float)
+            yield model_times(al, np.arange(a, min(stop, a + block), dtype=float))
         return
     gaps = [(g0, g1) for g0, g1 in stream.gaps if g0 < stop and g1 > start]
 

@@ -27,10 +27,13 @@ class Device:
     jitter: float              # s, SD of the host stamps
     chunk: int                 # samples per written chunk
     kind: str                  # 'digital' (bit 3 of a uint8), 'analog' (ch 'sync' of 2), 'video'
+    pause: tuple[int, float] | None = None     # (index, s): stopped that long before it
 
     def true_time(self, i: np.ndarray) -> np.ndarray:
         """True time (s after EPOCH) of samples ``i``."""
-        return self.t0 + np.asarray(i, float) / (self.rate * (1 + self.ppm * 1e-6))
+        i = np.asarray(i, float)
+        t = self.t0 + i / (self.rate * (1 + self.ppm * 1e-6))
+        return t if self.pause is None else t + (i >= self.pause[0]) * self.pause[1]
 
     def index_of(self, t: np.ndarray) -> np.ndarray:
         """Fractional sample index at true time ``t``."""
@@ -95,7 +98,7 @@ def write_devices(path, devices: list[Device], duration: float, starts: np.ndarr
                 seen = np.setdiff1d(starts, drop[dev.name])
             if extra and dev.name in extra:
                 seen = np.union1d(seen, extra[dev.name])
-            n = int((duration - dev.t0) * dev.rate)
+            n = int((duration - dev.t0 - (dev.pause[1] if dev.pause else 0)) * dev.rate)
             values = line_values(dev, n, seen, width, rng)
             stops = np.arange(dev.chunk, n + 1, dev.chunk)
             stamps = EPOCH + dev.true_time(stops - 1) + dev.latency + rng.normal(0, dev.jitter,

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.align import SyncError, align_recording, common_index
-from acqflow.storage.align_edges import barcode_signal
+from acqflow.storage.align_edges import analog_edges, barcode_signal, decode_barcodes, \
+    digital_edges
 from acqflow.storage.cli import main
 from tests.storage.sync_sim import EPOCH, Device, pulse_train, write_devices
 
@@ -135,6 +138,37 @@ def test_missing_and_extra_pulses(tmp_path, capsys):
     assert rec["cam"].entry["alignment"]["drift_ppm"] == pytest.approx(50, abs=3)
 
 
+def test_a_pause_gives_a_piece_per_run(tmp_path):
+    """The EEG and the camera stop for 3 s and 2 s (their indexes continue): one linear
+    piece per run, each on the common clock; exports step with them."""
+    from dataclasses import replace
+
+    from acqflow.storage.timebase import timebase
+    dur = 120.0
+    devs = [DEVICES[0], replace(DEVICES[1], pause=(50_000, 3.0)),
+            replace(DEVICES[2], pause=(4000, 2.0))]
+    write_devices(tmp_path / "rec", devs, dur, pulse_train(dur, np.random.default_rng(4)),
+                  WIDTH)
+    rec = open_recording(tmp_path / "rec")
+    result = align_recording(rec, [d.line for d in devs])
+    assert len(result["ephys"]["pieces"]) == 1
+    for dev in devs[1:]:
+        pieces = result[dev.name]["pieces"]
+        assert [p[0] for p in pieces] == [0, dev.pause[0]]
+        i = np.arange(0, len(rec[dev.name]), 3)
+        ref, ra = devs[0], result["ephys"]
+        err = np.abs(rec[dev.name].common_times()[i]
+                     - (ra["a"] + ra["b"] * ref.index_of(dev.true_time(i))))
+        assert np.percentile(err, 99) < 1 / 60
+        tb = timebase(rec[dev.name])
+        assert len(tb.segments) == 2 and tb.segments[1].start == dev.pause[0]
+        jump = tb.segments[1].t0 - tb.segments[0].time(dev.pause[0])
+        assert jump == pytest.approx(dev.pause[1], abs=0.02)
+        t = float(rec[dev.name].common_times(dev.pause[0], dev.pause[0] + 1)[0])
+        assert common_index(rec[dev.name], t) == dev.pause[0]
+        assert common_index(rec[dev.name], t - 1.0) == dev.pause[0]   # inside the pause
+
+
 def test_barcodes(tmp_path):
     """Open Ephys-style barcodes (start pulse, 32 bits of 30 ms) every 4-6 s."""
     rng = np.random.default_rng(2)
@@ -192,3 +226,22 @@ def test_no_sync_line_and_lines_that_do_not_match(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert "stream 'cam' line 'cam:0' does not match reference 'eeg' line 'eeg:sync'" in err
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.booleans(), min_size=0, max_size=400),
+       st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=0, max_size=400),
+       st.lists(st.integers(0, 2 ** 32 - 1), min_size=1, max_size=4))
+def test_edge_and_barcode_decoders_take_any_line(bits, floats, values):
+    """Any line decodes without crashing; barcodes round-trip their values."""
+    state = np.array(bits, np.int8)
+    state[::7] = -1                                    # gaps
+    e = digital_edges(state)
+    decode_barcodes(e, 1000.0)
+    analog_edges(np.array(floats, np.float32))
+    starts = 0.5 + 2.5 * np.arange(len(values))     # > 35 bits of low between barcodes
+    line = barcode_signal(int((starts[-1] + 1.5) * 1000), 1000.0, lambda i: i / 1000.0,
+                          starts, np.array(values))
+    pos, got = decode_barcodes(digital_edges(line.astype(np.int8)), 1000.0)
+    assert got.tolist() == list(values)
+    np.testing.assert_allclose(pos / 1000.0, starts, atol=1e-3)
