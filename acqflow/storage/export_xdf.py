@@ -26,7 +26,7 @@ import numpy as np
 
 from acqflow.dataflow.paramcheck import one_of
 
-from .align import alignment_of, model_times
+from .align_model import alignment_of, model_times
 from .errors import StorageError
 from .progress import progress_bar
 from .stored import StoredStream

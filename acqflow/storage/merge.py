@@ -12,7 +12,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from .align import alignment_of, common_index, model_times
+from .align_model import alignment_of, common_index, model_times
 from .stored import StoredStream
 
 __all__ = ["merge"]

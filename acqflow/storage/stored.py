@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .align import common_times
+from .align_model import common_times
 from .cursor import StreamReader
 from .dask_view import to_dask, to_xarray
 from .streamdata import StreamData, default_fill
@@ -25,7 +25,7 @@ class StoredStream(StreamData):
         return StreamReader(self, start, follow, poll_interval)
 
     def common_times(self, start: int | None = None, stop: int | None = None):
-        """Times on the common clock of a sync-line alignment (:func:`.align.common_times`)."""
+        """Times on the common clock of a sync-line alignment (:func:`.align_model.common_times`)."""
         return common_times(self, start, stop)
 
     # -- analysis views (dask, xarray) ----------------------------------------------

@@ -31,7 +31,7 @@ from typing import Iterator
 
 import numpy as np
 
-from .align import alignment_of, model_times
+from .align_model import alignment_of, model_times
 from .errors import StorageError
 from .streamdata import StreamData
 

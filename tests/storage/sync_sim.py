@@ -26,7 +26,8 @@ class Device:
     latency: float             # s added to every host stamp
     jitter: float              # s, SD of the host stamps
     chunk: int                 # samples per written chunk
-    kind: str                  # 'digital' (bit 3 of a uint8), 'analog' (ch 'sync' of 2), 'video'
+    kind: str      # 'digital' (bit 3 of a uint8), 'analog' (ch 'sync' of 2), 'video' (1 ch
+    #                brightness), 'frames' (8x8 uint8 video frames lit by the pulse)
     pause: tuple[int, float] | None = None     # (index, s): stopped that long before it
 
     def true_time(self, i: np.ndarray) -> np.ndarray:
@@ -42,7 +43,7 @@ class Device:
     @property
     def line(self) -> str:
         return {"digital": f"{self.name}:0:3", "analog": f"{self.name}:sync",
-                "video": f"{self.name}:0"}[self.kind]
+                "video": f"{self.name}:0", "frames": f"{self.name}:mean"}[self.kind]
 
 
 def pulse_train(duration: float, rng: np.random.Generator) -> np.ndarray:
@@ -63,9 +64,12 @@ def line_values(dev: Device, n: int, starts: np.ndarray, width: float,
                 rng: np.random.Generator) -> np.ndarray:
     """The recorded samples of ``dev`` (its sync line, plus a noise channel or noise bits)."""
     t = dev.true_time(np.arange(n))
-    if dev.kind == "video":      # frame brightness: the exposure (one frame period) lit
+    if dev.kind in ("video", "frames"):   # brightness: the exposure (one frame period) lit
         dt = 1 / dev.rate
         lit = (_high_time(t, starts, width) - _high_time(t - dt, starts, width)) / dt
+        if dev.kind == "frames":
+            pixels = 50 + 100 * lit[:, None, None] + rng.normal(0, 8, (n, 8, 8))
+            return np.clip(pixels, 0, 255).astype(np.uint8)
         return (50 + 100 * lit + rng.normal(0, 2, n)).astype(np.float32)[:, None]
     k = np.searchsorted(starts, t, "right") - 1
     high = (k >= 0) & (t < starts[np.maximum(k, 0)] + width)
@@ -90,7 +94,8 @@ def write_devices(path, devices: list[Device], duration: float, starts: np.ndarr
             params = {"digital": dict(streamtype="digitalsignal", dtype="uint8", shape=(-1, 1)),
                       "analog": dict(streamtype="analogsignal", dtype="float32", shape=(-1, 2),
                                      channel_info=[{"name": "eeg"}, {"name": "sync"}]),
-                      "video": dict(streamtype="analogsignal", dtype="float32", shape=(-1, 1))
+                      "video": dict(streamtype="analogsignal", dtype="float32", shape=(-1, 1)),
+                      "frames": dict(streamtype="video", dtype="uint8", shape=(-1, 8, 8)),
                       }[dev.kind]
             w.add_stream(dev.name, sample_rate=dev.rate, **params)
             seen = starts

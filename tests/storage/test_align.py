@@ -103,6 +103,12 @@ def test_exports_write_the_common_clock(aligned, tmp_path):
         for s in streams:
             np.testing.assert_allclose(f.acquisition[s.name].timestamps[()] + t0, want[s.name],
                                        rtol=0, atol=2e-6)
+    h5py = pytest.importorskip("h5py")
+    from acqflow.storage.export_hdf5 import to_hdf5
+    to_hdf5(streams, tmp_path / "a.h5", progress=False)
+    with h5py.File(tmp_path / "a.h5", "r") as f:
+        for s in streams:
+            np.testing.assert_allclose(f[s.name]["times"][()], want[s.name], rtol=0, atol=1e-9)
     to_xdf(streams, tmp_path / "a.xdf", progress=False)
     got, _ = pyxdf.load_xdf(str(tmp_path / "a.xdf"), synchronize_clocks=True,
                             dejitter_timestamps=False)
@@ -167,6 +173,24 @@ def test_a_pause_gives_a_piece_per_run(tmp_path):
         t = float(rec[dev.name].common_times(dev.pause[0], dev.pause[0] + 1)[0])
         assert common_index(rec[dev.name], t) == dev.pause[0]
         assert common_index(rec[dev.name], t - 1.0) == dev.pause[0]   # inside the pause
+
+
+def test_video_frames_brightness_line(tmp_path):
+    """A video stream's line is its frames' mean brightness (``STREAM:mean``)."""
+    dur = 90.0
+    devs = [DEVICES[1], Device("cam", 30, -40, 0.7, 0.03, 0.003, 1, "frames")]
+    write_devices(tmp_path / "rec", devs, dur, pulse_train(dur, np.random.default_rng(6)), 0.1)
+    rec = open_recording(tmp_path / "rec")
+    result = align_recording(rec, ["eeg:sync", "cam:mean"])
+    assert result["cam"]["matched"] == result["cam"]["pulses"] > 50
+    ra, cam = result["eeg"], devs[1]
+    i = np.arange(len(rec["cam"]))
+    err = np.abs(rec["cam"].common_times() - (ra["a"] + ra["b"] * devs[0].index_of(
+        cam.true_time(i))))
+    assert np.percentile(err, 99) < 1 / 30
+    with pytest.raises(SyncError, match=r"stream 'cam' has frames of shape \(8, 8\): its "
+                                        r"sync line is its frame brightness, channel 'mean'"):
+        align_recording(rec, ["eeg:sync", "cam:0"])
 
 
 def test_barcodes(tmp_path):
