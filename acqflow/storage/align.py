@@ -25,8 +25,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .align_edges import Edges, analog_edges, decode_barcodes, digital_edges, match_pulses, \
-    robust_line
+from .align_edges import (AmbiguousPulses, Edges, analog_edges, decode_barcodes,
+                          digital_edges, match_pulses, robust_line)
 from .align_model import alignment_of, common_index, common_times, model_times, piece_times
 from .errors import StorageError
 from .manifest import dumps
@@ -237,15 +237,21 @@ def _fit(s: StreamData, marks: tuple, ref_marks: tuple, rtimes: np.ndarray,
         raise SyncError(f"{why}: the reference pulses come every {gap * 1e3:.3g} ms (median), "
                         f"too dense to match within {tol * 1e3:.3g} ms")
     pieces, res, matched = [], [], 0
+    stamps, _ = _stamp_fit(s)      # where the stamps put the stream: regular trains need it
     for start, stop, _rows in _pieces(s):
         inside = (pos >= start) & (pos < stop)
         p = pos[inside]
+        piece = f" samples [{start}:{stop}] (between clock steps)" if (start, stop) != (
+            s.first_index, s.stop_index) else ""
         if values is not None:
             _, ks, jr = np.intersect1d(values[inside], ref_marks[1], return_indices=True)
         else:
-            jr, ks = match_pulses(rtimes, p / s.sample_rate, tol)
-        piece = f" samples [{start}:{stop}] (between clock steps)" if (start, stop) != (
-            s.first_index, s.stop_index) else ""
+            mid = float(np.median(p)) if len(p) else float(start)
+            hint = float(piece_times(stamps, np.array([mid]))[0]) - mid / s.sample_rate
+            try:
+                jr, ks = match_pulses(rtimes, p / s.sample_rate, tol, hint=hint)
+            except AmbiguousPulses as exc:
+                raise SyncError(f"{why}{piece}: {exc}") from None
         if len(ks) < MIN_MATCHED:
             raise SyncError(f"{why}{piece}: {len(ks)} of {len(p)} "
                             f"{'barcodes' if values is not None else 'pulses'} matched (the "

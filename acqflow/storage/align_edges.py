@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Edges", "analog_edges", "digital_edges", "match_pulses", "robust_line",
-           "decode_barcodes", "barcode_signal"]
+__all__ = ["Edges", "analog_edges", "digital_edges", "match_pulses", "AmbiguousPulses",
+           "robust_line", "decode_barcodes", "barcode_signal"]
 
 HYSTERESIS = 0.1     # of the line's range, either side of mid-level
 
@@ -101,9 +101,11 @@ def robust_line(x: np.ndarray, y: np.ndarray, rounds: int = 4) -> tuple[float, f
     return float(a), float(b), keep
 
 
-def _signature_pairs(r: np.ndarray, s: np.ndarray, tol: float, m: int) -> np.ndarray:
+def _signature_pairs(r: np.ndarray, s: np.ndarray, tol: float, m: int,
+                     max_pairs: int = 1 << 21) -> np.ndarray:
     """``(j, k)`` pairs where the ``m`` intervals after edge ``r[j]`` and after ``s[k]``
-    agree within ``tol`` each."""
+    agree within ``tol`` each (about ``max_pairs`` candidates checked at most: past that,
+    every few ``k`` only)."""
     if len(r) <= m or len(s) <= m:
         return np.zeros((0, 2), np.int64)
     sr = np.lib.stride_tricks.sliding_window_view(np.diff(r), m)
@@ -112,42 +114,84 @@ def _signature_pairs(r: np.ndarray, s: np.ndarray, tol: float, m: int) -> np.nda
     keys = sr[order, 0]
     lo = np.searchsorted(keys, ss[:, 0] - tol, "left")
     hi = np.searchsorted(keys, ss[:, 0] + tol, "right")
-    pairs = []
-    for k in np.nonzero(hi > lo)[0]:
-        js = order[lo[k]:hi[k]]
-        ok = np.all(np.abs(sr[js] - ss[k]) <= tol, axis=1)
-        pairs.extend((int(j), int(k)) for j in js[ok])
-    return np.array(pairs, np.int64).reshape(-1, 2)
+    count = hi - lo
+    ks = np.nonzero(count)[0]
+    stride = max(1, int(count.sum()) // max_pairs + 1)    # a regular train: every window
+    ks = ks[::stride]                                     # matches every one; any do
+    n = count[ks]
+    k = np.repeat(ks, n)
+    first = np.repeat(np.cumsum(n) - n, n)
+    j = order[np.repeat(lo[ks], n) + np.arange(len(k)) - first]
+    ok = np.all(np.abs(sr[j] - ss[k]) <= tol, axis=1)
+    return np.stack([j[ok], k[ok]], axis=1).astype(np.int64)
 
 
-def match_pulses(r: np.ndarray, s: np.ndarray, tol: float, m: int = 4
-                 ) -> tuple[np.ndarray, np.ndarray]:
+class AmbiguousPulses(ValueError):
+    """The pulse train is regular enough that more than one offset matches it."""
+
+
+def _nearest(r: np.ndarray, pred: np.ndarray) -> np.ndarray:
+    """Index of the element of sorted ``r`` nearest each of ``pred``."""
+    j = np.clip(np.searchsorted(r, pred), 1, max(1, len(r) - 1))
+    hi = np.minimum(j, len(r) - 1)
+    return np.where(np.abs(r[j - 1] - pred) <= np.abs(r[hi] - pred), j - 1, hi)
+
+
+def _matches(r: np.ndarray, s: np.ndarray, a: float, b: float, tol: float) -> np.ndarray:
+    """For each edge of ``s``, the edge of ``r`` within ``tol`` of ``a + b * s``, or -1."""
+    pred = a + b * s
+    j = _nearest(r, pred)
+    return np.where(np.abs(r[j] - pred) <= tol, j, -1)
+
+
+def match_pulses(r: np.ndarray, s: np.ndarray, tol: float, m: int = 4,
+                 hint: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Indexes ``(jr, ks)`` of the edges of ``s`` matched to edges of ``r`` (both in
     seconds on their own clocks, any offset, drift << tol per interval).
 
     Pulses at irregular intervals: runs of ``m`` inter-pulse intervals that agree within
-    ``tol`` propose pairs; a robust line through them (offset and rate) rejects chance
-    agreements; then every edge of ``s`` takes the edge of ``r`` within ``tol`` of where
-    the line puts it.  Missing or extra edges only lose their own pairs."""
+    ``tol`` propose pairs; the most common offset among them and a robust line through
+    its pairs (offset and rate) reject chance agreements; then every edge of ``s`` takes
+    the edge of ``r`` within ``tol`` of where the line puts it (the line refitted to the
+    matches until they stop growing).  Missing or extra edges only lose their own pairs.
+    When the line shifted by the median interval matches half as many (a regular train),
+    ``hint`` (the expected ``r - s``, e.g. from the streams' stamps) picks the shift
+    within a quarter interval of it; without one, :class:`AmbiguousPulses`."""
     r, s = np.asarray(r, float), np.asarray(s, float)
+    none = np.zeros(0, np.int64), np.zeros(0, np.int64)
     pairs = _signature_pairs(r, s, tol, m)
     if len(pairs) < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    # the offsets of true pairs agree (to within the drift): take the most common one
+        return none
     off = r[pairs[:, 0]] - s[pairs[:, 1]]
-    width = max(4 * tol, 1e-3)
-    bins = np.round(off / width)
+    bins = np.round(off / max(4 * tol, 1e-3))
     values, counts = np.unique(bins, return_counts=True)
-    best = values[np.argmax(counts)]
-    near = np.abs(bins - best) <= 1
+    near = np.abs(bins - values[np.argmax(counts)]) <= 1
     if near.sum() < 2:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    a, b, inl = robust_line(s[pairs[near, 1]], r[pairs[near, 0]])
-    pred = a + b * s
-    j = np.clip(np.searchsorted(r, pred), 1, max(1, len(r) - 1))
-    j = np.where(np.abs(r[j - 1] - pred) <= np.abs(r[np.minimum(j, len(r) - 1)] - pred),
-                 j - 1, np.minimum(j, len(r) - 1))
-    ok = np.abs(r[j] - pred) <= tol
+        return none
+    a, b, _ = robust_line(s[pairs[near, 1]], r[pairs[near, 0]])
+    period = float(np.median(np.diff(r)))
+    shifted = max(int((_matches(r, s, a + k * period, b, tol) >= 0).sum()) for k in (-1, 1))
+    j = _matches(r, s, a, b, tol)
+    if shifted >= 0.5 * (j >= 0).sum():
+        mid = float(np.median(s))
+        if hint is None:
+            raise AmbiguousPulses(f"the pulses come at regular intervals ({period:.4g} s): "
+                                  "shifted by one interval they match as well")
+        k = round((mid + hint - (a + b * mid)) / period)
+        if abs(mid + hint - (a + k * period + b * mid)) > period / 4:
+            raise AmbiguousPulses(f"the pulses come at regular intervals ({period:.4g} s) and "
+                                  f"the stamps do not tell which one is which (they place "
+                                  f"the lines {hint:+.4g} s apart)")
+        a += k * period
+    for _ in range(8):
+        j = _matches(r, s, a, b, tol)
+        ok = j >= 0
+        if ok.sum() < 2:
+            return none
+        a2, b2, _ = robust_line(s[ok], r[j[ok]])
+        if (_matches(r, s, a2, b2, tol) >= 0).sum() <= ok.sum():
+            break
+        a, b = a2, b2
     ks = np.nonzero(ok)[0]
     jr = j[ok]
     _, first = np.unique(jr, return_index=True)      # one s edge per r edge

@@ -193,6 +193,29 @@ def test_video_frames_brightness_line(tmp_path):
         align_recording(rec, ["eeg:sync", "cam:0"])
 
 
+def test_a_regular_pulse_train_is_matched_through_the_stamps(tmp_path, capsys):
+    """Pulses every 1.000 s: the intervals alone fit any shift by whole seconds; the
+    stamps (30 ms apart here) pick the right one, or the error says they cannot (0.5 s)."""
+    from dataclasses import replace
+    dur = 120.0
+    pulses = np.arange(2.0, dur - 2, 1.0)
+    write_devices(tmp_path / "rec", DEVICES[1:], dur, pulses, WIDTH)
+    rec = open_recording(tmp_path / "rec")
+    result = align_recording(rec, ["eeg:sync", "cam:0"])
+    assert result["cam"]["matched"] == len(pulses)
+    ra, eeg, cam = result["eeg"], DEVICES[1], DEVICES[2]
+    i = np.arange(len(rec["cam"]))
+    err = np.abs(rec["cam"].common_times() - (ra["a"] + ra["b"] * eeg.index_of(cam.true_time(i))))
+    assert np.percentile(err, 99) < 1 / 60
+    late = replace(cam, latency=0.5)
+    write_devices(tmp_path / "late", [eeg, late], dur, pulses, WIDTH)
+    assert main(["align", str(tmp_path / "late"), "--line", "eeg:sync", "--line", "cam:0"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "stream 'cam' line 'cam:0' does not match reference 'eeg'" \
+        " line 'eeg:sync': the pulses come at regular intervals (1 s) and the stamps do not " \
+        "tell which one is which" in err
+
+
 def test_barcodes(tmp_path):
     """Open Ephys-style barcodes (start pulse, 32 bits of 30 ms) every 4-6 s."""
     rng = np.random.default_rng(2)
