@@ -162,9 +162,12 @@ def sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
     al = alignment_of(stream)
     for a in range(start, stop, block):
         b = min(stop, a + block)
-        t = np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
-        if al is not None:
-            t = np.where(np.isnan(t), np.nan, model_times(al, np.arange(a, b, dtype=float)))
+        if al is None:
+            yield np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
+            continue
+        t = model_times(al, np.arange(a, b, dtype=float))
+        for g0, g1 in stream.gaps_in(a, b):
+            t[g0 - a:g1 - a] = np.nan
         yield t
 
 
