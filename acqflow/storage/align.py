@@ -33,7 +33,8 @@ from .manifest import dumps
 from .streamdata import StreamData
 from .timebase import default_tolerance
 
-__all__ = ["SyncError", "parse_line", "line_edges", "align", "store", "align_recording",
+__all__ = ["SyncError", "parse_line", "line_edges", "align", "same_clock", "store",
+           "align_recording",
            "alignment_of", "common_times", "common_index", "model_times", "piece_times"]
 
 MIN_MATCHED = 4        # matched edges below which a stream is not aligned
@@ -218,6 +219,30 @@ def align(streams: dict[str, StreamData], lines: Iterable[str], reference: str |
     return out
 
 
+def same_clock(streams: dict[str, StreamData], result: dict[str, dict[str, Any]],
+               pairs: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Give streams without a sync line the fit of one with it on the same sample clock
+    (``STREAM=LINESTREAM``: the same device, the same index for the same sample, the same
+    rate), e.g. an amplifier's signals beside its digital inputs; returns ``result``."""
+    for text in pairs:
+        name, _, via = str(text).partition("=")
+        if not name or not via:
+            raise ValueError(f"same clock {text!r} is not STREAM=LINESTREAM")
+        if name not in streams:
+            raise KeyError(f"no stream {name!r} in the recording (streams: {sorted(streams)})")
+        if via not in result:
+            raise ValueError(f"same clock {text!r}: {via!r} has no sync line (lines: "
+                             f"{sorted(result)})")
+        if name in result:
+            raise ValueError(f"same clock {text!r}: {name!r} has a sync line of its own")
+        if streams[name].sample_rate != streams[via].sample_rate:
+            raise ValueError(f"same clock {text!r}: {name!r} runs at "
+                             f"{streams[name].sample_rate:g} Hz, {via!r} at "
+                             f"{streams[via].sample_rate:g} Hz (one sample clock, one rate)")
+        result[name] = dict(result[via], line=None, same_clock_as=via)
+    return result
+
+
 def _marks(s: StreamData, e: Edges, barcodes: bool, bit_s: float, nbits: int
            ) -> tuple[np.ndarray, np.ndarray | None]:
     """``(positions, barcode values or None)`` of a line's sync marks."""
@@ -284,8 +309,11 @@ def store(recording: Any, result: dict[str, dict[str, Any]]) -> None:
 
 
 def align_recording(recording: Any, lines: Iterable[str], reference: str | None = None,
-                    barcodes: bool = False, **kw: Any) -> dict[str, dict[str, Any]]:
-    """:func:`align` the streams of ``recording`` and :func:`store` the result."""
-    result = align(dict(recording.items()), list(lines), reference, barcodes, **kw)
+                    barcodes: bool = False, same: Iterable[str] = (), **kw: Any
+                    ) -> dict[str, dict[str, Any]]:
+    """:func:`align` the streams of ``recording`` (and :func:`same_clock` ``same``), then
+    :func:`store` the result."""
+    streams = dict(recording.items())
+    result = same_clock(streams, align(streams, list(lines), reference, barcodes, **kw), same)
     store(recording, result)
     return result

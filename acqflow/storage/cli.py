@@ -276,10 +276,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_align(args: argparse.Namespace) -> int:
     from .align import align_recording
     rec = _open(args)
-    result = align_recording(rec, args.line, args.reference, args.barcodes)
+    result = align_recording(rec, args.line, args.reference, args.barcodes, args.same_clock)
     print(f"{rec.url}: common clock = stream {next(iter(result.values()))['reference']!r}"
           " (its stamps, robust linear fit)")
     for name, al in result.items():
+        if al.get("same_clock_as"):
+            print(f"  {name}: on the sample clock of {al['same_clock_as']!r}")
+            continue
         what = "stamp residual" if name == al["reference"] else "residual"
         steps = f", {len(al['pieces'])} pieces (clock steps)" if len(al["pieces"]) > 1 else ""
         print(f"  {name} ({al['line']}): {al['pulses']} pulses, {al['matched']} matched, "
@@ -355,6 +358,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="a stream's sync channel (index or name; 'mean' for video); twice or more")
     p.add_argument("--reference", help="stream whose clock is the common one (default: first)")
     p.add_argument("--barcodes", action="store_true", help="the lines carry barcodes")
+    p.add_argument("--same-clock", action="append", default=[], metavar="STREAM=LINESTREAM",
+                   help="STREAM has no sync line but LINESTREAM's sample clock (same device)")
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
     p = sub.add_parser("import", help="make a recording indexing a WAV or video file "

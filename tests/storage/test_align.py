@@ -216,6 +216,26 @@ def test_a_regular_pulse_train_is_matched_through_the_stamps(tmp_path, capsys):
         "tell which one is which" in err
 
 
+def test_a_stream_on_the_same_sample_clock(tmp_path, capsys):
+    """An amplifier's signals beside its sync input: --same-clock gives them its fit."""
+    from dataclasses import replace
+    dur = 60.0
+    amp = replace(DEVICES[1], name="amp")
+    write_devices(tmp_path / "rec", DEVICES[1:] + [amp], dur,
+                  pulse_train(dur, np.random.default_rng(8)), WIDTH)
+    url = str(tmp_path / "rec")
+    assert main(["align", url, "--line", "eeg:sync", "--line", "cam:0",
+                 "--same-clock", "amp=eeg"]) == 0
+    assert "  amp: on the sample clock of 'eeg'" in capsys.readouterr().out.splitlines()
+    rec = open_recording(url)
+    np.testing.assert_array_equal(rec["amp"].common_times(), rec["eeg"].common_times())
+    assert rec["amp"].entry["alignment"]["same_clock_as"] == "eeg"
+    assert main(["align", url, "--line", "eeg:sync", "--line", "cam:0",
+                 "--same-clock", "amp=cam"]) == 1
+    assert "same clock 'amp=cam': 'amp' runs at 1000 Hz, 'cam' at 60 Hz" in \
+        capsys.readouterr().err
+
+
 def test_barcodes(tmp_path):
     """Open Ephys-style barcodes (start pulse, 32 bits of 30 ms) every 4-6 s."""
     rng = np.random.default_rng(2)
