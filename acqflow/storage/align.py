@@ -20,6 +20,7 @@ of several devices taken at the same moment get the same time, and stay comparab
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Any, Iterable
 
@@ -28,6 +29,7 @@ import numpy as np
 from .align_edges import (AmbiguousPulses, Edges, analog_edges, decode_barcodes,
                           digital_edges, match_pulses, robust_line)
 from .align_model import alignment_of, common_index, common_times, model_times, piece_times
+from .backends import LocalBackend, lock_writer
 from .errors import StorageError
 from .manifest import dumps
 from .streamdata import StreamData
@@ -293,18 +295,26 @@ def _fit(s: StreamData, marks: tuple, ref_marks: tuple, rtimes: np.ndarray,
 
 def store(recording: Any, result: dict[str, dict[str, Any]]) -> None:
     """Write ``result`` (from :func:`align`) into the manifest of a committed recording
-    (atomic replace); alignments of other streams (an earlier run's) are dropped, since
-    one recording has one common clock."""
-    recording.refresh()
-    if not recording.committed:
-        raise StorageError(f"{recording.url}: the recording is still being written (or its "
-                           "writer did not close it); align it once it is committed")
-    for entry in recording.manifest["streams"]:
-        if entry["name"] in result:
-            entry["alignment"] = dict(result[entry["name"]])
-        else:
-            entry.pop("alignment", None)
-    recording.backend.write_manifest(dumps(recording.manifest))
+    (atomic replace; a local one under its writer lock, so no writer appends meanwhile);
+    alignments of other streams (an earlier run's) are dropped, since one recording has
+    one common clock."""
+    backend = recording.backend
+    lock = lock_writer(backend.root) if isinstance(backend, LocalBackend) else None
+    busy = isinstance(backend, LocalBackend) and lock is None
+    try:
+        recording.refresh()
+        if busy or not recording.committed:
+            raise StorageError(f"{recording.url}: the recording is still being written (or "
+                               "its writer did not close it); align it once it is committed")
+        for entry in recording.manifest["streams"]:
+            if entry["name"] in result:
+                entry["alignment"] = dict(result[entry["name"]])
+            else:
+                entry.pop("alignment", None)
+        backend.write_manifest(dumps(recording.manifest))
+    finally:
+        if lock is not None:
+            os.close(lock)
     recording.refresh()
 
 

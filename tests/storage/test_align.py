@@ -9,6 +9,8 @@ moment it was really taken.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -18,6 +20,7 @@ from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.align import SyncError, align_recording, common_index
 from acqflow.storage.align_edges import analog_edges, barcode_signal, decode_barcodes, \
     digital_edges
+from acqflow.storage.backends import lock_writer
 from acqflow.storage.cli import main
 from tests.storage.sync_sim import EPOCH, Device, pulse_train, write_devices
 
@@ -285,6 +288,17 @@ def test_no_sync_line_and_lines_that_do_not_match(tmp_path, capsys):
     assert err.count("\n") == 1 and "stream 'x' channel '0': no sync pulses found" in err
     assert main(["align", str(flat), "--line", "x:3", "--line", "y:0"]) == 1
     assert "stream 'x' has no channel '3'" in capsys.readouterr().err
+    # a recording that a writer holds is not changed
+    fd = lock_writer(tmp_path / "rec")
+    try:
+        before = (tmp_path / "rec" / "manifest.json").read_bytes()
+        assert main(["align", str(tmp_path / "rec"), "--line", "eeg:sync", "--line",
+                     "cam:0"]) == 1
+        assert "the recording is still being written" in capsys.readouterr().err
+        assert (tmp_path / "rec" / "manifest.json").read_bytes() == before
+    finally:
+        os.close(fd)
+    assert main(["align", str(tmp_path / "rec"), "--line", "eeg:sync", "--line", "cam:0"]) == 0
     # two lines with different pulse trains: the error names both lines
     a, b = pulse_train(dur, rng), pulse_train(dur, rng)
     write_devices(tmp_path / "both", DEVICES[1:], dur, a, WIDTH, drop={"cam": a},
