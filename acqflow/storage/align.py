@@ -22,12 +22,12 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
-from .align_edges import (AmbiguousPulses, Edges, analog_edges, decode_barcodes,
-                          digital_edges, match_pulses, robust_line)
+from .align_edges import (AmbiguousPulses, Edges, EdgeScanner, decode_barcodes, levels,
+                          match_pulses, robust_line)
 from .align_model import alignment_of, common_index, common_times, model_times, piece_times
 from .backends import LocalBackend, lock_writer
 from .errors import StorageError
@@ -74,23 +74,42 @@ def _channel(stream: StreamData, channel: str) -> int | None:
                     + (f", names {[x for x in names if x]}" if any(names) else "") + ")")
 
 
-def _column(stream: StreamData, col: int | None, bit: int | None) -> np.ndarray:
-    """The line's values over ``[first_index, stop_index)``: float32 with NaN in gaps, or
-    for a digital line int8 levels with -1 in gaps."""
-    first = stream.first_index
-    digital = bit is not None or stream.streamtype == "digitalsignal"
-    out = np.full(len(stream), -1 if digital else np.nan, np.int8 if digital else np.float32)
+def _values(data: np.ndarray, col: int | None, bit: int | None, digital: bool) -> np.ndarray:
+    """A chunk's line values: int8 levels (digital) or float32."""
+    if col is None:
+        v = data.reshape(len(data), -1).mean(axis=1)
+    else:
+        v = data if data.ndim == 1 else data[:, col]
+    if bit is not None:
+        return ((v.astype(np.int64) >> bit) & 1).astype(np.int8)
+    return (v != 0).astype(np.int8) if digital else v.astype(np.float32)
+
+
+def _blocks(stream: StreamData, col: int | None, bit: int | None, digital: bool,
+            block: int = 1 << 21) -> Iterator[tuple[int, np.ndarray]]:
+    """The line's values as ``(start, values)`` runs of contiguous stored samples, about
+    ``block`` samples each (bounded memory)."""
+    run: list[np.ndarray] = []
+    first = end = 0
     for s, data in stream.chunks():
-        if col is None:
-            v = data.reshape(len(data), -1).mean(axis=1)
-        else:
-            v = data if data.ndim == 1 else data[:, col]
-        if bit is not None:
-            v = (v.astype(np.int64) >> bit) & 1
-        elif digital:
-            v = v != 0
-        out[s - first:s - first + len(v)] = v
-    return out
+        if run and (s != end or end - first >= block):
+            yield first, np.concatenate(run)
+            run = []
+        if not run:
+            first = s
+        run.append(_values(data, col, bit, digital))
+        end = s + len(data)
+    if run:
+        yield first, np.concatenate(run)
+
+
+def _sample(stream: StreamData, col: int | None, n: int = 2000) -> np.ndarray:
+    """Values of the line in ``n`` stored chunks spread over the stream (its levels)."""
+    t = stream.record_table()
+    ks = np.unique(np.linspace(0, len(t["start"]) - 1, min(n, len(t["start"]))).astype(int))
+    parts = [_values(d, col, None, False) for k in ks
+             for _, d in stream.chunks(int(t["start"][k]), int(t["stop"][k]))]
+    return np.concatenate(parts) if parts else np.zeros(0, np.float32)
 
 
 def line_edges(stream: StreamData, channel: str, bit: int | None = None) -> Edges:
@@ -102,16 +121,23 @@ def line_edges(stream: StreamData, channel: str, bit: int | None = None) -> Edge
     if bit is not None and stream.dtype.kind not in "iub":
         raise SyncError(f"stream {stream.name!r} channel {channel!r}: bit {bit} of a "
                         f"{stream.dtype} channel (bits are for integer channels)")
+    where = f"stream {stream.name!r} channel {channel!r}" + (
+        f" bit {bit}" if bit is not None else "")
+    if bit is not None and bit >= 8 * stream.dtype.itemsize:
+        raise SyncError(f"{where}: a {stream.dtype} channel has bits "
+                        f"0..{8 * stream.dtype.itemsize - 1}")
     col = _channel(stream, channel)
-    values = _column(stream, col, bit)
-    edges = digital_edges(values) if values.dtype == np.int8 else analog_edges(values)
-    where = f"stream {stream.name!r} channel {channel!r}" + (f" bit {bit}" if bit is not None
-                                                             else "")
-    if edges is None or len(edges.rising) < 2:
-        raise SyncError(f"{where}: no sync pulses found ({0 if edges is None else len(edges.rising)}"
-                        f" rising edges in {len(stream)} samples; is it the sync line?)")
-    edges.rising += stream.first_index
-    edges.falling += stream.first_index
+    digital = bit is not None or stream.streamtype == "digitalsignal"
+    level = None if digital else levels(_sample(stream, col))
+    edges = Edges(np.zeros(0), np.zeros(0))
+    if digital or level is not None:
+        scan = EdgeScanner(level)
+        for start, values in _blocks(stream, col, bit, digital):
+            scan.push(start, values)
+        edges = scan.edges()
+    if len(edges.rising) < 2:
+        raise SyncError(f"{where}: no sync pulses found ({len(edges.rising)} rising edges in "
+                        f"{len(stream)} samples; is it the sync line?)")
     return edges
 
 

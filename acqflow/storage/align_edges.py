@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["Edges", "analog_edges", "digital_edges", "match_pulses", "AmbiguousPulses",
+__all__ = ["Edges", "EdgeScanner", "levels", "analog_edges", "digital_edges", "match_pulses", "AmbiguousPulses",
            "robust_line", "decode_barcodes", "barcode_signal"]
 
 HYSTERESIS = 0.1     # of the line's range, either side of mid-level
@@ -37,31 +37,88 @@ def _transitions(state: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.nonzero(d == 1)[0] + 1, np.nonzero(d == -1)[0] + 1
 
 
-def digital_edges(state: np.ndarray) -> Edges:
-    """Edges of a digital line: 1 high, 0 low, -1 unknown (a gap: keeps the last level)."""
-    up, down = _transitions(_hold(np.asarray(state, np.int8)))
-    return Edges(up - 0.5, down - 0.5)
-
-
-def analog_edges(x: np.ndarray) -> Edges | None:
-    """Edges of an analog line: thresholds at mid-range +- 10 % of the range (hysteresis),
-    the range taken from the 0.5 and 99.5 percentiles; None when the line is flat.
-    NaN (gaps) keeps the state."""
-    x = np.asarray(x, np.float32)
-    sample = x[:: max(1, len(x) // 200_000)]
+def levels(sample: np.ndarray) -> tuple[float, float] | None:
+    """``(mid, hysteresis)`` of an analog line from a sample of its values: mid-range of
+    its 0.1 and 99.9 percentiles, +- 10 % of that range; None when the line is flat."""
+    sample = np.asarray(sample, float)
     sample = sample[np.isfinite(sample)]
     if len(sample) < 2:
         return None
-    lo, hi = np.percentile(sample, [0.5, 99.5])
+    lo, hi = np.percentile(sample, [0.1, 99.9])
     span = float(hi - lo)
     if not span > 1e-9 * max(1.0, abs(float(hi))):
         return None
-    mid, h = (lo + hi) / 2, HYSTERESIS * span
-    state = np.full(len(x), -1, np.int8)
-    state[x > mid + h] = 1
-    state[x < mid - h] = 0
-    up, down = _transitions(_hold(state))
-    return Edges(_crossing(x, up, mid, 1), _crossing(x, down, mid, -1))
+    return float(lo + hi) / 2, HYSTERESIS * span
+
+
+class EdgeScanner:
+    """Edges of a line fed a block at a time (the state carried across blocks, so memory
+    is one block's).  Digital: levels 1/0, -1 unknown (a gap keeps the last level).
+    Analog (``level`` from :func:`levels`): high above mid + h, low below mid - h, NaN
+    keeps the state."""
+
+    _TAIL = 9        # samples kept from the last block (the analog crossing looks back 8)
+
+    def __init__(self, level: tuple[float, float] | None = None):
+        self.level = level
+        self._x = np.zeros(0, np.float32)
+        self._s = np.zeros(0, np.int8)
+        self._end: int | None = None
+        self._rising: list[np.ndarray] = []
+        self._falling: list[np.ndarray] = []
+
+    def push(self, start: int, values: np.ndarray) -> None:
+        """Samples ``[start, start + len(values))``; a jump in ``start`` is a gap."""
+        if self._end is not None and start != self._end:      # a gap: keep the level only
+            self._x, self._s = np.full(1, np.nan, np.float32), self._s[-1:]
+        self._end = start + len(values)
+        if self.level is None:
+            state, x = np.asarray(values, np.int8), None
+        else:
+            x = np.asarray(values, np.float32)
+            mid, h = self.level
+            state = np.full(len(x), -1, np.int8)
+            state[x > mid + h] = 1
+            state[x < mid - h] = 0
+        tail = len(self._s)
+        held = _hold(np.concatenate([self._s, state]))
+        base = start - tail
+        up, down = _transitions(held)
+        up, down = up[up >= tail], down[down >= tail]       # the tail's were found before
+        if x is None:
+            self._rising.append(up + base - 0.5)
+            self._falling.append(down + base - 0.5)
+        else:
+            xe = np.concatenate([self._x, x])
+            self._rising.append(_crossing(xe, up, self.level[0], 1) + base)
+            self._falling.append(_crossing(xe, down, self.level[0], -1) + base)
+            self._x = xe[-self._TAIL:]
+        self._s = held[-self._TAIL:]
+        if x is None:
+            self._x = np.full(len(self._s), np.nan, np.float32)
+
+    def edges(self) -> Edges:
+        """The edges found so far."""
+        return Edges(np.concatenate(self._rising or [np.zeros(0)]),
+                     np.concatenate(self._falling or [np.zeros(0)]))
+
+
+def digital_edges(state: np.ndarray) -> Edges:
+    """Edges of a digital line: 1 high, 0 low, -1 unknown (a gap: keeps the last level)."""
+    scan = EdgeScanner()
+    scan.push(0, state)
+    return scan.edges()
+
+
+def analog_edges(x: np.ndarray) -> Edges | None:
+    """Edges of an analog line (:class:`EdgeScanner` at :func:`levels` of all of it);
+    None when the line is flat."""
+    level = levels(np.asarray(x, np.float32))
+    if level is None:
+        return None
+    scan = EdgeScanner(level)
+    scan.push(0, x)
+    return scan.edges()
 
 
 def _crossing(x: np.ndarray, at: np.ndarray, mid: float, sign: int) -> np.ndarray:

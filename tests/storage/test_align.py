@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.align import SyncError, align_recording, common_index
-from acqflow.storage.align_edges import analog_edges, barcode_signal, decode_barcodes, \
-    digital_edges
+from acqflow.storage.align_edges import EdgeScanner, analog_edges, barcode_signal, \
+    decode_barcodes, digital_edges, levels
 from acqflow.storage.backends import lock_writer
 from acqflow.storage.cli import main
 from tests.storage.sync_sim import EPOCH, Device, pulse_train, write_devices
@@ -326,3 +326,22 @@ def test_edge_and_barcode_decoders_take_any_line(bits, floats, values):
     pos, got = decode_barcodes(digital_edges(line.astype(np.int8)), 1000.0)
     assert got.tolist() == list(values)
     np.testing.assert_allclose(pos / 1000.0, starts, atol=1e-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(-5, 5), min_size=2, max_size=300),
+       st.lists(st.integers(1, 40), min_size=1, max_size=20))
+def test_edges_do_not_depend_on_the_blocks(values, cuts):
+    """Fed in any blocks, a line has the edges it has fed whole (digital and analog)."""
+    x = np.array(values, np.float32)
+    bounds = np.unique(np.r_[0, np.cumsum(cuts), len(x)].clip(0, len(x)))
+    level = levels(x)
+    for lv, data in ((None, (x > 0).astype(np.int8)), (level, x)):
+        if data is x and level is None:
+            continue
+        whole, parts = EdgeScanner(lv), EdgeScanner(lv)
+        whole.push(0, data)
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            parts.push(int(a), data[a:b])
+        np.testing.assert_allclose(parts.edges().rising, whole.edges().rising)
+        np.testing.assert_allclose(parts.edges().falling, whole.edges().falling)
