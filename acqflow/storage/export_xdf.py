@@ -6,7 +6,10 @@ Samples chunks (every stored sample with its time stamp), ClockOffset chunks, St
 Time stamps are on the source's clock: LSL stamps for LSL streams (``NAME.timestamps``),
 the ``time`` field of events, else the stored sample times; the offsets are the recorded
 ``lsl_offsets`` (or acqflow's clock-sync history), so pyxdf's ``synchronize_clocks`` maps
-every stream onto the recorder's clock.  Gaps are simply absent samples (XDF has no gaps).
+every stream onto the recorder's clock.  A stream aligned by a sync line (:mod:`.align`)
+gets its common-clock times as stamps and zero ClockOffsets (the common clock is already
+the recorder's), so ``synchronize_clocks`` keeps them as they are.
+Gaps are simply absent samples (XDF has no gaps).
 A sample without a finite stamp is refused (pyxdf's clock processing turns every stamp of
 such a stream into NaN) unless ``nonfinite='drop'`` leaves it out, counted.  XML text is
 escaped, and characters XML 1.0 cannot hold (control characters) become U+FFFD.
@@ -24,6 +27,7 @@ import numpy as np
 
 from acqflow.dataflow.paramcheck import one_of
 
+from .align_model import alignment_of, model_times
 from .errors import StorageError
 from .export import output_file
 from .progress import progress_bar
@@ -150,11 +154,14 @@ def _stamped(stream: StoredStream, start: int | None, stop: int | None,
     meta = stream.entry.get("metadata") or {}
     companion = meta.get("lsl_timestamps")
     ts = stream.recording[companion] if companion else None
+    al = alignment_of(stream)
     for s, data in stream.chunks(start, stop):
         for k in range(0, len(data), _CHUNK_SAMPLES):
             part = data[k:k + _CHUNK_SAMPLES]
             a, b = s + k, s + k + len(part)
-            if ts is not None:
+            if al is not None:
+                stamps = model_times(al, np.arange(a, b, dtype=np.float64))
+            elif ts is not None:
                 stamps = _companion_stamps(ts, a, b)
             elif part.dtype.names and "time" in part.dtype.names:
                 stamps = part["time"].astype(np.float64)
@@ -184,6 +191,10 @@ def _samples_chunk(sid: int, values: np.ndarray, stamps: np.ndarray, string: boo
 
 
 def _offsets(stream: StoredStream) -> list[tuple[float, float]]:
+    al = alignment_of(stream)
+    if al is not None and len(stream):      # common-clock stamps: nothing to correct
+        ends = model_times(al, np.array([stream.first_index, stream.stop_index - 1], float))
+        return [(float(t), 0.0) for t in ends]
     sync = stream.clock_sync
     if sync.get("lsl_offsets"):
         return [(float(t), float(v)) for t, v in sync["lsl_offsets"]]
