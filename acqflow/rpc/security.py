@@ -1,7 +1,6 @@
 """Socket security: loopback-only unless CurveZMQ, Curve set-up, logged refusals."""
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -10,26 +9,12 @@ from typing import Any
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
+from ..dataflow.private import is_loopback
 from .keys import KeyPair, authorized_dir, client_keys_for, load_server_keys
 
 __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]
 
 logger = logging.getLogger("acqflow.rpc.security")
-
-
-def is_loopback(address: str) -> bool:
-    """True for ipc://, inproc:// and tcp:// addresses on a loopback interface."""
-    if address.startswith(("ipc://", "inproc://")):
-        return True
-    if not address.startswith("tcp://"):
-        return False
-    host = address[6:].rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def check_bind(address: str, secure: bool) -> None:

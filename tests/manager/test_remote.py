@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture
 def host_daemon():
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind", "tcp://127.0.0.1:*"],
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon"],      # private ipc
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     assert "listening on" in line, line
@@ -33,7 +33,7 @@ def test_group_on_a_host_daemon_streams_and_its_death_is_noticed(host_daemon):
         remote.import_module("tests.manager.testnodes")
         src = remote.create_node("Ramp", "src")
         src.configure(rate=2000, chunk=20)
-        src.outputs["signals"].configure(protocol="tcp")
+        src.outputs["signals"].configure()          # ipc by default, across processes
         src.initialize()
         sink = InputStream()
         sink.connect(src.outputs["signals"])
