@@ -45,7 +45,7 @@ from .errors import StreamClosed
 from .private import is_loopback, private_address
 from .wire import ACK, CLOSE_ACK, CLOSED, HEARTBEAT, TOPIC, pack_header, pack_position, unpack_position
 
-__all__ = ["Publisher", "Subscriber", "bind_address", "new_stream_key"]
+__all__ = ["Publisher", "Subscriber", "bind_address", "uses_curve", "new_stream_key"]
 
 log = logging.getLogger(__name__)
 _ids = iter(range(1 << 62))
@@ -63,20 +63,25 @@ _TOKEN, _PROOF = 12, 16       # bytes of an input's token and of its proof of th
 _DATA_TOPICS = (TOPIC, TOPIC + CLOSED)
 
 
-def bind_address(protocol: str, interface: str, port, insecure: bool = False) -> str:
+def bind_address(protocol: str, interface: str, port) -> str:
     """The address an output binds to: ipc in this user's private 0700 directory, inproc,
-    or tcp (refused off loopback unless ``insecure``: streams carry no encryption)."""
+    or tcp."""
     if protocol == "tcp":
-        address = f"tcp://{interface}:{port}"
-        if not insecure and not is_loopback(address):
-            raise PermissionError(
-                f"refusing to bind output stream to {address}: streams are not encrypted, so "
-                f"tcp off loopback needs insecure=True (anyone on that network can then read "
-                f"the data; only inputs holding the stream_key are served)")
-        return address
+        return f"tcp://{interface}:{port}"
     if protocol == "inproc":
         return f"inproc://acqflow-{os.getpid()}-{next(_ids)}-{os.urandom(3).hex()}"
     return private_address("stream")
+
+
+def uses_curve(address: str, insecure: bool) -> bool:
+    """Whether an output bound to ``address`` encrypts (CurveZMQ): tcp off loopback,
+    unless ``insecure``.  Raises when it should but this libzmq cannot."""
+    if insecure or is_loopback(address):
+        return False
+    if not zmq.has("curve"):
+        raise PermissionError(f"refusing to bind output stream to {address} unencrypted: this libzmq "
+                              f"has no CurveZMQ (pass insecure=True to send in clear)")
+    return True
 
 
 def new_stream_key() -> str:
@@ -95,9 +100,10 @@ class Publisher:
     """The sending end: one XPUB socket shared by a caller thread and a keeper thread."""
 
     def __init__(self, address: str, block: bool, hwm: int, stream_id: str | None = None,
-                 position: tuple[int, int] = (0, 0), key: str | None = None):
+                 position: tuple[int, int] = (0, 0), key: str | None = None, curve: bool = False):
         """``key``: the stream key inputs must prove they hold (None: a fresh one, see
-        :attr:`key`)."""
+        :attr:`key`).  ``curve``: encrypt with a fresh CurveZMQ key pair, whose public
+        half (:attr:`curve_key`) inputs need."""
         self.block = block
         self.stream_id = stream_id
         self.key = key or new_stream_key()
@@ -113,6 +119,14 @@ class Publisher:
         self._acked = threading.Event()
         sock = zmq.Context.instance().socket(zmq.XPUB)
         sock.setsockopt(zmq.XPUB_MANUAL, 1)      # subscriptions apply only once accepted
+        self.curve_key: str | None = None
+        if curve:
+            # No client authentication here (no ZAP handler on this context): an input proves
+            # the stream key inside the encrypted channel, and checks this key (its params').
+            public, secret = zmq.curve_keypair()
+            sock.curve_server = True
+            sock.curve_secretkey, sock.curve_publickey = secret, public
+            self.curve_key = public.decode("ascii")
         sock.setsockopt(zmq.LINGER, 1000)
         sock.setsockopt(zmq.SNDHWM, hwm)
         sock.setsockopt(zmq.RCVHWM, 0)
@@ -294,14 +308,19 @@ class Subscriber:
     """The receiving end: a SUB socket that waits for the output's acknowledgement."""
 
     def __init__(self, url: str, hwm: int, timeout: float = 5000, topic: bytes = TOPIC,
-                 key: str | None = None):
+                 key: str | None = None, curve_key: str | None = None):
         """Waits up to ``timeout`` ms for the output's answer.  ``topic``: the messages
         wanted (all of the stream's by default; an input woken through shared memory
         takes only end-of-stream, ``TOPIC + CLOSED``).  ``key``: the output's
-        ``stream_key`` param, without which the output does not answer."""
+        ``stream_key`` param, without which the output does not answer.  ``curve_key``: its
+        ``curve_key`` param (an encrypted output's public key; this end uses a fresh pair)."""
         sock = zmq.Context.instance().socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVHWM, hwm)
+        if curve_key:
+            public, secret = zmq.curve_keypair()
+            sock.curve_serverkey = curve_key.encode("ascii")
+            sock.curve_publickey, sock.curve_secretkey = public, secret
         sock.connect(url)
         sock.setsockopt(zmq.SUBSCRIBE, topic)        # (this end's filter; the output decides)
         self._token = os.urandom(_TOKEN)

@@ -9,9 +9,8 @@ Placement rules for a stream (see docs/multi-host.md):
   A host whose daemon listens on ``ipc://`` is this machine (and this user);
 * a tcp output with a consumer on another machine binds an interface that machine
   can reach (the producer host's daemon address, or the local address routing to
-  the consumer's host), not 127.0.0.1, and is sent unencrypted (``insecure``, with
-  a warning; only inputs holding the output's ``stream_key`` are served) unless
-  the graph says ``insecure: false``, which then fails;
+  the consumer's host), not 127.0.0.1 (streams off loopback are CurveZMQ-encrypted
+  unless ``insecure: true``, see docs/security.md);
 * ``transfermode='sharedmem'`` is probed: every consumer's process attaches the
   segment and checks its nonce; if any cannot, the output falls back to
   ``plaindata`` with a warning.
@@ -115,12 +114,6 @@ class _Placement:
         if params["protocol"] == "tcp" and other_hosts and \
                 is_loopback(f"tcp://{params.get('interface', '127.0.0.1')}:0"):
             params["interface"] = self.interface_for(host, sorted(other_hosts)[0])
-        if params["protocol"] == "tcp" and other_hosts and "insecure" not in params and \
-                not is_loopback(f"tcp://{params.get('interface', '127.0.0.1')}:0"):
-            params["insecure"] = True
-            log.warning("output %s.%s: sent unencrypted over tcp on %s to host %s (streams have "
-                        "no CurveZMQ; see docs/security.md)", name, out, params["interface"],
-                        ", ".join(sorted(other_hosts)))
         return params
 
     def interface_for(self, host: str, consumer_host: str) -> str:

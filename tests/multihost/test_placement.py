@@ -62,14 +62,11 @@ def test_protocols_follow_the_hosts_of_the_consumers():
     assert sp("src", "o", {}, {"acq"})["protocol"] == "inproc"
     assert sp("src", "o", {}, {"proc"}) == {"protocol": "ipc"}        # same host: private ipc
     assert sp("src", "o", {"protocol": "inproc"}, {"proc"})["protocol"] == "ipc"
-    assert sp("src", "o", {"protocol": "inproc"}, {"view"}) == {"protocol": "tcp", "interface": "10.0.0.2",
-                                                                "insecure": True}
+    assert sp("src", "o", {"protocol": "inproc"}, {"view"}) == {"protocol": "tcp", "interface": "10.0.0.2"}
     assert sp("src", "o", {"protocol": "ipc"}, {"view", "proc"}) == {"protocol": "tcp",
-                                                                      "interface": "10.0.0.2",
-                                                                      "insecure": True}
-    # an explicit non-loopback interface is kept; an explicit insecure=False too (configure refuses)
+                                                                      "interface": "10.0.0.2"}
+    # an explicit non-loopback interface is kept
     assert sp("src", "o", {"interface": "0.0.0.0"}, {"view"})["interface"] == "0.0.0.0"
-    assert sp("src", "o", {"insecure": False}, {"view"})["insecure"] is False
 
 
 def test_a_host_daemon_on_ipc_is_this_machine():
@@ -83,4 +80,3 @@ def test_a_local_producer_binds_the_address_routing_to_the_consumer_host():
     place = _placement({"acq": {}, "far": {"host": "rig"}}, {"rig": {"address": "tcp://127.0.0.2:5600"}})
     params = place.stream_params("src", "o", {}, {"far"})
     assert params == {"protocol": "tcp", "interface": reachable_interface("tcp://127.0.0.2:5600")}
-    # (a loopback address: no insecure needed)
