@@ -2,7 +2,6 @@
 default, encrypted (CurveZMQ) over tcp off loopback; nobody else can read or stall it."""
 import json
 import os
-import threading
 
 import numpy as np
 import pytest
@@ -11,6 +10,8 @@ import zmq
 from acqflow import InputStream, OutputStream
 from acqflow.dataflow.private import private_dir
 from acqflow.dataflow.wire import ACK, TOPIC
+
+from .streamdata import sends_freely
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -44,17 +45,6 @@ def never_reading(url, subscriptions=(b"",), curve_key=None):
     for topic in subscriptions:
         sock.setsockopt(zmq.SUBSCRIBE, topic)
     return sock
-
-
-def sends_freely(out, chunks=3000):
-    done = threading.Event()
-
-    def run():
-        for _ in range(chunks):
-            out.send(np.zeros((64, 4), "float32"))
-        done.set()
-    threading.Thread(target=run, daemon=True).start()
-    return done.wait(20)
 
 
 def test_the_default_is_private_ipc_with_a_fresh_stream_key():

@@ -7,14 +7,13 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import threading
 
-import numpy as np
 import pytest
 
 from acqflow import OutputStream
 from acqflow.rpc import ProcessSpawner, RPCServer
 from acqflow.rpc.private import private_dir
+from tests.dataflow.streamdata import sends_freely
 
 from .util import wait_for
 
@@ -79,18 +78,6 @@ class Subscribed:
         return int(out.strip())
 
 
-def send_all(out, chunks=3000):
-    """Send ``chunks`` chunks from a thread; True once all went (False: stalled for 20 s)."""
-    done = threading.Event()
-
-    def run():
-        for _ in range(chunks):
-            out.send(np.zeros((64, 16), "float32"))
-        done.set()
-    threading.Thread(target=run, daemon=True).start()
-    return done.wait(20)
-
-
 @pytest.mark.parametrize("backpressure", ["drop", "block"])
 def test_a_default_stream_is_out_of_reach(other_user, backpressure):
     out = OutputStream(name="secret")
@@ -98,7 +85,7 @@ def test_a_default_stream_is_out_of_reach(other_user, backpressure):
     try:
         url = out.params["url"]
         sub = Subscribed(other_user, url)
-        sent = send_all(out)
+        sent = sends_freely(out)
         assert (sub.connected, sub.received()) == (False, 0)
         assert sent, "the source stalled"
         assert out.params["protocol"] == "ipc" and url.startswith("ipc://")
@@ -118,7 +105,7 @@ def test_a_tcp_stream_serves_no_stranger_and_is_not_stalled_by_one(other_user, b
         sub = Subscribed(other_user, out.params["url"])
         assert sub.connected                     # the port is open to every local user
         wait_for(lambda: out._publisher.refused, timeout=10, message="the forged handshake to be refused")
-        sent = send_all(out)
+        sent = sends_freely(out)
         assert sub.received() == 0
         assert sent, "a stranger's subscription stalled the source"
     finally:
