@@ -17,11 +17,20 @@ __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]
 logger = logging.getLogger("acqflow.rpc.security")
 
 
+_warned_open = False
+
+
 def check_bind(address: str, secure: bool) -> None:
-    """Refuse to bind a non-loopback address without Curve keys."""
+    """Refuse to bind a non-loopback address without Curve keys; warn (once per process)
+    about a loopback tcp one, which every local user can connect to."""
+    global _warned_open
     if not secure and not is_loopback(address):
         raise PermissionError(f"refusing to bind {address} without CurveZMQ keys: only loopback "
                               "addresses may be unencrypted (pass keys_dir=, see `acqflow keys`)")
+    if not secure and address.startswith("tcp://") and not _warned_open:
+        _warned_open = True
+        logger.warning("RPC server on %s without CurveZMQ keys: every local user can run code in "
+                       "this process through it (omit the address for a private ipc socket)", address)
 
 
 class _Authenticator(ThreadAuthenticator):
