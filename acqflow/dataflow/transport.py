@@ -60,6 +60,7 @@ COPY_BELOW = 1 << 16   # payloads smaller than this are copied: cheaper than tra
 
 
 _TOKEN, _PROOF = 12, 16       # bytes of an input's token and of its proof of the stream key
+MAX_SUBSCRIPTION = 4096        # bytes: longer messages to an output disconnect their sender
 _DATA_TOPICS = (TOPIC, TOPIC + CLOSED)
 
 
@@ -130,6 +131,10 @@ class Publisher:
         sock.setsockopt(zmq.LINGER, 1000)
         sock.setsockopt(zmq.SNDHWM, hwm)
         sock.setsockopt(zmq.RCVHWM, 0)
+        # Inputs send subscriptions of a few dozen bytes; a peer sending more is dropped
+        # before anything is stored (libzmq keeps a subscription as a trie as deep as it
+        # is long and frees it recursively: a 1 MB one has overflowed a thread's stack).
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_SUBSCRIPTION)
         if block:
             sock.setsockopt(zmq.XPUB_NODROP, 1)
             sock.setsockopt(zmq.SNDTIMEO, 100)   # lets a blocked send notice close()
@@ -188,7 +193,9 @@ class Publisher:
 
     def set_hwm(self, hwm: int) -> None:
         """Raise the per-input queue length (messages), existing inputs included.
-        (Lowering it on live connections makes ZeroMQ stall or drop: never do.)"""
+        (Lowering it on live connections makes ZeroMQ stall or drop: never do.)
+        Known hazard: libzmq 4.3.5 tells every connection's far end, even one an input
+        that just left has freed, which can segfault the process."""
         with self._lock:
             self._sock.setsockopt(zmq.SNDHWM, int(hwm))
 

@@ -2,6 +2,8 @@
 default, encrypted (CurveZMQ) over tcp off loopback; nobody else can read or stall it."""
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,8 +19,10 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def configured(**params):
+    """An output whose queue length is right from the start (``chunksize``): raising it
+    after an input left crashes libzmq 4.3.5 (see Publisher.set_hwm)."""
     out = OutputStream(name="guarded")
-    out.configure(dtype="float32", shape=(-1, 4), **params)
+    out.configure(dtype="float32", shape=(-1, 4), chunksize=2, **params)
     return out
 
 
@@ -90,6 +94,28 @@ def test_a_subscriber_that_is_not_an_accepted_input_gets_nothing_and_stalls_noth
     finally:
         for s in strangers:
             s.close()
+        out.close()
+
+
+LONG_SUBSCRIPTION = """
+import os, sys, zmq
+s = zmq.Context.instance().socket(zmq.XSUB)
+s.connect(sys.argv[1])
+s.send(b"\\x01A" + b"x" * (1 << 20))     # kept by libzmq as a trie 1 MB deep
+s.poll(500)
+os._exit(0)                             # (destroying its own copy would crash this process)
+"""
+
+
+def test_a_huge_subscription_is_dropped_on_arrival():
+    out = configured(protocol="tcp")
+    try:
+        done = subprocess.run([sys.executable, "-c", LONG_SUBSCRIPTION, out.params["url"]],
+                              capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        roundtrip(out)
+        assert out._publisher.refused == 0       # dropped on arrival: never stored, never read
+    finally:
         out.close()
 
 
