@@ -136,7 +136,8 @@ class InputStream(SenderClock):
             self._max_age = math.inf
         try:
             self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
-                                   topic=TOPIC + CLOSED if self._wake else TOPIC)
+                                   topic=TOPIC + CLOSED if self._wake else TOPIC,
+                                   key=params.get("stream_key"), curve_key=params.get("curve_key"))
         except Exception:
             self._release_shm()
             raise

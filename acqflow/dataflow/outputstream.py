@@ -13,7 +13,7 @@ from .errors import StreamError
 from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
 from .spec import check_filters, make_dtype, normalize_params, short
-from .transport import CLOSE_TIMEOUT_MS, Publisher, bind_address
+from .transport import CLOSE_TIMEOUT_MS, Publisher, bind_address, new_stream_key, uses_curve
 from .wakeup import WakeWriter
 from .wire import CLOSED, DATA, SHARED, pack_header
 
@@ -109,6 +109,8 @@ class OutputStream:
         params["stream_id"] = self.stream_id
         params.pop("shm_name", None)
         params.pop("shm_nonce", None)
+        params.pop("curve_key", None)
+        params["stream_key"] = new_stream_key()      # fresh per configure: old params stop working
         dtype = make_dtype(params["dtype"])
         sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
         sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
@@ -146,14 +148,16 @@ class OutputStream:
             # Inputs check it, so a same-named segment elsewhere is never mistaken for ours.
             params["shm_nonce"] = ring.segment.header[NONCE_WORD] = new_nonce()
         try:
-            publisher = Publisher(bind_address(params["protocol"], params["interface"], params["port"]),
-                                  block=not drop, hwm=params["hwm"], stream_id=self.stream_id,
-                                  position=(self._seq, self._index))
+            address = bind_address(params["protocol"], params["interface"], params["port"])
+            publisher = Publisher(address, block=not drop, hwm=params["hwm"], stream_id=self.stream_id,
+                                  position=(self._seq, self._index), key=params["stream_key"],
+                                  curve=uses_curve(address, params["insecure"]))
         except Exception:
             if ring is not None:
                 ring.close()
             raise
         params["url"] = publisher.url
+        params["curve_key"] = publisher.curve_key
         self._publisher, self._ring = publisher, ring
         self._slots = ReaderSlots(ring.segment) if ring is not None else None
         self._wake = WakeWriter(ring.segment) if ring is not None else None

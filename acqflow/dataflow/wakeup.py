@@ -8,7 +8,7 @@ reader); here it takes one:
 - the writer appends a record ``(seq, index, nsamples, send_time)`` to a table of
   RECORDS entries in the segment (a per-record seqlock: the ``seq`` word is
   written first and checked twice by readers) and bumps the published seq;
-- each reader owns a FIFO (named pipe) in a private runtime directory, opened
+- each reader owns a FIFO (named pipe) in the private 0700 directory (private.py), opened
   read-write and non-blocking, whose path it writes in a wake slot of the
   segment; the writer writes one byte to every reader's FIFO per chunk;
 - the reader waits on its FIFO and its ZeroMQ socket together (``zmq.zmq_poll``
@@ -29,12 +29,11 @@ import math
 import os
 import secrets
 import select
-import stat
-import tempfile
 import time
 
 from . import clock
 from .errors import MalformedMessage
+from .private import private_dir
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
 from .wire import CLOSED, HEARTBEAT, SHARED, Header
 
@@ -78,19 +77,6 @@ def _orphaned(path: str) -> bool:
         return False
     except OSError as exc:
         return exc.errno in (errno.ENXIO, errno.ENOENT)
-
-
-def _runtime_dir() -> str:
-    """A directory only this user can enter, for the readers' FIFOs."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    path = os.path.join(base, f"acqflow-{os.getuid()}")
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        st = os.lstat(path)
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-            raise OSError(f"{path} is not a private directory of this user")
-    return path
 
 
 class _Views:
@@ -241,7 +227,7 @@ class WakeReader:
             v.release()
             raise OSError("the output does not publish wake-up records")
         self._v = v
-        self.path = os.path.join(_runtime_dir(), f"wake-{os.getpid()}-{secrets.token_hex(6)}")
+        self.path = os.path.join(private_dir(), f"wake-{os.getpid()}-{secrets.token_hex(6)}")
         if len(self.path.encode()) > _MAX_PATH:
             v.release()
             raise OSError(f"runtime path too long for a wake slot: {self.path}")

@@ -13,9 +13,10 @@ msgpack array ``[seq, index, nsamples, send_time, dtype, shape]``:
   the absolute sample count after this chunk, ``send_time`` is :func:`clock.now`.
 - ``dtype``/``shape`` let the receiver check the payload against its params.
 
-Inputs subscribe to ``b'M'`` and to a private ``b'A' + token`` topic; the output
-answers that topic once the subscription is live, appending its position
-(msgpack ``[seq, index]``) and identity.  On end-of-stream an input subscribes to
+Inputs subscribe to ``b'M'`` and to a private ``b'A' + token + proof + topic``
+(the proof of the output's stream key, see transport.py); the output answers that
+topic once the subscription is live, appending its position (msgpack ``[seq, index]``)
+and identity.  On end-of-stream an input subscribes to
 ``b'Z' + token``: the output's acknowledgement that it got it (see transport.py).
 
 :func:`unpack_header` validates types and ranges (one-line :class:`MalformedMessage`
