@@ -10,7 +10,7 @@ the fit.
 Cost: ``update`` only queues the stamp (a list append); queued stamps are folded in by
 batches, or when the model is read, with running least-squares sums (O(1) per stamp), and a
 robust refit (outliers beyond 3 MADs out) runs at most every ``refit`` seconds of stamps and
-every half window of stamps (so its O(window) cost stays O(1) per stamp).
+every half window of new stamps (so its O(window) cost stays O(1) per stamp).
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 
 __all__ = ["TimeModel"]
 
-_BATCH = 64            # queued stamps folded in at once
+_BATCH = 256           # queued stamps folded in at once
 _MAX_SLOPE_SE = 2e-4   # relative standard error under which the fitted rate replaces the nominal one
 _MIN_GATE = 1e-4       # s: stamps this close to the line always count as inliers
 
@@ -72,6 +72,7 @@ class TimeModel:
         self._last_refit = -math.inf
         self._since_refit = 0
         self._sigma = 0.0                             # robust residual scale (s)
+        self._gate = math.inf                         # inliers: this close to the line (s)
         self.jitter = 0.0
         self.since: int | None = None                 # index of the current fit's first stamp
 
@@ -155,7 +156,7 @@ class TimeModel:
             far = np.flatnonzero(res > max(self.step, 10 * self._sigma))
             stop = idx.size if far.size == 0 else k + int(far[0])
             if stop > k:
-                self._push(idx[k:stop], ts[k:stop], res[:stop - k] <= max(_MIN_GATE, 5 * self._sigma))
+                self._push(idx[k:stop], ts[k:stop], res[:stop - k] <= self._gate)
             if stop < idx.size:
                 self._add_one(int(idx[stop]), float(ts[stop]))
                 stop += 1
@@ -177,7 +178,7 @@ class TimeModel:
                 for i0, t0 in off:
                     self._push(np.array([i0], np.int64), np.array([t0]), np.ones(1, bool))
                 return
-            inlier = miss <= max(_MIN_GATE, 5 * self._sigma)
+            inlier = miss <= self._gate
         self._off.clear()
         self._push(np.array([i], np.int64), np.array([t]), np.array([inlier]))
 
@@ -291,6 +292,8 @@ class TimeModel:
         inl = res[keep]
         self._sigma = float(np.median(np.abs(inl - np.median(inl)))) * 1.4826 if inl.size > 2 else 0.0
         self.jitter = float(np.std(inl)) if inl.size > 2 else 0.0
+        # new stamps count in the running sums within 5 sigmas, once the sigma is known
+        self._gate = max(_MIN_GATE, 5 * self._sigma) if inl.size >= 8 else math.inf
         # restart the sums from the inliers, anchored here (keeps them well conditioned)
         self._anchor = (ai, at)
         self._in[lo:hi] = keep
