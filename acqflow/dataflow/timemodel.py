@@ -10,7 +10,8 @@ the fit.
 Cost: ``update`` only queues the stamp (a list append); queued stamps are folded in by
 batches, or when the model is read, with running least-squares sums (O(1) per stamp), and a
 robust refit (outliers beyond 3 MADs out) runs at most every ``refit`` seconds of stamps and
-every half window of new stamps (so its O(window) cost stays O(1) per stamp).
+every window of new stamps (half while the window fills), so its O(window) cost stays
+O(1) per stamp.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["TimeModel"]
+__all__ = ["TimeModel", "StreamTimes"]
 
 _BATCH = 256           # queued stamps folded in at once
 _MAX_SLOPE_SE = 2e-4   # relative standard error under which the fitted rate replaces the nominal one
@@ -71,6 +72,7 @@ class TimeModel:
         self._last_index: int | None = None
         self._last_refit = -math.inf
         self._since_refit = 0
+        self._n_refit = 0
         self._sigma = 0.0                             # robust residual scale (s)
         self._gate = math.inf                         # inliers: this close to the line (s)
         self.jitter = 0.0
@@ -233,10 +235,10 @@ class TimeModel:
         """The fit from the running sums; a robust refit when due."""
         last_t = float(self._t[self._hi - 1])
         n_pts = self._hi - self._lo
-        if n_pts < 16 or (last_t - self._last_refit >= self.refit_every
-                          and self._since_refit >= n_pts // 2):
+        due = n_pts // 2 if n_pts > self._n_refit else n_pts     # growing window: sooner
+        if n_pts < 16 or (last_t - self._last_refit >= self.refit_every and self._since_refit >= due):
             self._robust()
-            self._last_refit, self._since_refit = last_t, 0
+            self._last_refit, self._since_refit, self._n_refit = last_t, 0, n_pts
             return
         n, sx, sy, sxx, sxy = self._sums
         if n < 1:
@@ -264,45 +266,48 @@ class TimeModel:
             self._fit = (i_ref, t_ref, slope)
 
     def _robust(self) -> None:
-        """Least squares with outliers (> 3 MADs) out, over every point in the window; the
-        running sums restart from its inliers, anchored at the newest point."""
+        """Least squares with outliers (> 3 MADs) out, over every point in the window, starting
+        from the current inliers; the running sums restart from its inliers, anchored at the
+        newest point."""
         lo, hi = self._lo, self._hi
         ai, at = int(self._i[hi - 1]), float(self._t[hi - 1])
         x = (self._i[lo:hi] - ai).astype(np.float64)
         y = self._t[lo:hi] - at
         n = len(x)
-        keep = np.ones(n, dtype=bool)
+        keep = self._in[lo:hi].copy()
+        if n < 16 or keep.sum() < 8:
+            keep[:] = True
         slope = 1.0 / self.nominal_rate
-        icpt = float(np.median(y - x * slope))
-        res = y - (slope * x + icpt)
-        if n >= 2 and np.ptp(x) > 0:
-            for _ in range(3):
-                xm, ym = x[keep].mean(), y[keep].mean()
-                vxx = float(((x[keep] - xm) ** 2).sum())
-                s = float(((x[keep] - xm) * (y[keep] - ym)).sum() / vxx) if vxx > 0 else math.nan
-                if not (math.isfinite(s) and s > 0):
-                    break
-                slope, icpt = s, float(ym - s * xm)
-                res = y - (slope * x + icpt)
-                mad = float(np.median(np.abs(res[keep] - np.median(res[keep])))) * 1.4826
-                new = np.abs(res) <= max(3 * mad, 1e-9)
-                if new.sum() < 2 or (new == keep).all():
-                    break
-                keep = new
-        inl = res[keep]
-        self._sigma = float(np.median(np.abs(inl - np.median(inl)))) * 1.4826 if inl.size > 2 else 0.0
-        self.jitter = float(np.std(inl)) if inl.size > 2 else 0.0
+        sigma = 0.0
+        for _ in range(3):
+            xk, yk = x[keep], y[keep]
+            xm, ym = float(xk.mean()), float(yk.mean())
+            dx = xk - xm
+            vxx = float(dx @ dx)
+            fitted = float(dx @ (yk - ym)) / vxx if vxx > 0 else math.nan
+            if math.isfinite(fitted) and fitted > 0:
+                slope = fitted
+            res = y - (ym + slope * (x - xm))
+            rk = res[keep]
+            sigma = float(np.median(np.abs(rk - np.median(rk)))) * 1.4826 if rk.size > 2 else 0.0
+            if rk.size < 8:
+                break
+            new = np.abs(res) <= max(3 * sigma, 1e-9)
+            if new.sum() < 2 or (new == keep).all():
+                break
+            keep = new
+        xk, yk = x[keep], y[keep]
+        self._sigma = sigma
+        self.jitter = float(np.std(res[keep])) if xk.size > 2 else 0.0
         # new stamps count in the running sums within 5 sigmas, once the sigma is known
-        self._gate = max(_MIN_GATE, 5 * self._sigma) if inl.size >= 8 else math.inf
+        self._gate = max(_MIN_GATE, 5 * sigma) if xk.size >= 8 else math.inf
         # restart the sums from the inliers, anchored here (keeps them well conditioned)
         self._anchor = (ai, at)
         self._in[lo:hi] = keep
-        xk, yk = x[keep], y[keep]
         self._sums = [int(xk.size), float(xk.sum()), float(yk.sum()), float(xk @ xk), float(xk @ yk)]
-        xm = float(xk.mean()) if xk.size else 0.0
-        ym = float(yk.mean()) if yk.size else 0.0
-        vxx = float(((xk - xm) ** 2).sum()) if xk.size else 0.0
-        self._set_fit(ai, at, xm, ym, self._slope(slope, vxx, int(xk.size)))
+        xm, ym = float(xk.mean()), float(yk.mean())
+        dx = xk - xm
+        self._set_fit(ai, at, xm, ym, self._slope(slope, float(dx @ dx), int(xk.size)))
 
     # -- reading ---------------------------------------------------------------------------
     def _current(self) -> tuple[int, float, float] | None:
@@ -378,3 +383,56 @@ class TimeModel:
                        drift_ppm=(1.0 / dt / self.nominal_rate - 1.0) * 1e6,
                        jitter=self.jitter, index=int(i_ref), time=float(t_ref), since=self.since)
         return out
+
+
+class StreamTimes:
+    """An input's time model (mixed into InputStream): ``time_model`` (a :class:`TimeModel`,
+    None for streams without a sample rate) is fitted to the chunks' sample times on this
+    process's clock; ``time_of(index)`` and ``index_at(t)`` read it (docs/streams.md, "The
+    time model").  Not thread-safe: read it in the thread that receives."""
+
+    time_model: TimeModel | None = None
+    last_send_time: float | None = None     # the sender's clock.now() at the last chunk's send
+    last_sample_time: float | None = None   # when its last sample was taken (the sender's clock)
+
+    def _label(self) -> str:  # pragma: no cover - InputStream's
+        return "input"
+
+    def _make_time_model(self, params: dict) -> None:
+        """A TimeModel for a stream with a sample rate (kept across reconnects to the same
+        rate); None for event streams."""
+        rate = params.get("sample_rate")
+        if params.get("streamtype") == "event" or isinstance(rate, bool) or \
+                not isinstance(rate, (int, float)) or not (math.isfinite(rate) and rate > 0):
+            self.time_model = None
+        elif self.time_model is None or self.time_model.nominal_rate != float(rate):
+            self.time_model = TimeModel(float(rate))
+
+    def _stamp(self, head: Any, off: float | None) -> None:
+        """A received chunk's times (wire Header); ``off``: the sender's clock minus this
+        process's (None while unknown: the model waits for it)."""
+        self.last_send_time = head.send_time
+        taken = head.send_time if head.sample_time is None else head.sample_time
+        self.last_sample_time = taken
+        if self.time_model is not None and off is not None:
+            self.time_model.update(head.index, taken - off)
+
+    def _restart_times(self) -> None:
+        if self.time_model is not None:
+            self.time_model.reset()
+
+    def time_of(self, index: Any) -> Any:
+        """Time (this process's clock) of sample ``index`` (int or array) on the stream's
+        fitted time model; ValueError while no chunk has arrived."""
+        return self._model().time_of(index)
+
+    def index_at(self, t: Any) -> Any:
+        """Index of the sample nearest time ``t`` (this process's clock; float or array)."""
+        return self._model().index_at(t)
+
+    def _model(self) -> TimeModel:
+        if self.time_model is None:
+            from .errors import StreamError
+            raise StreamError(f"{self._label()}: the stream has no sample rate (an event or "
+                              f"irregular stream), so no time model")
+        return self.time_model

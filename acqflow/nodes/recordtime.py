@@ -1,9 +1,10 @@
 """The fitted time model of a recorded stream, kept beside its raw stamps in the manifest.
 
 The Recorder stores each chunk's raw time (its last sample's, on the source's clock) and
-feeds the same stamps to a :class:`TimeModel`; every ``every`` seconds the fit is noted as
-a history row ``[since, index, time, rate, jitter]`` (``since``: where the fit began; a new
-one after a clock step, whose previous fit's last line is noted too), which :mod:`acqflow.storage.streamtime` reads back as segments.
+feeds the same stamps to a :class:`TimeModel`; every ``every`` seconds of stamps the fit is
+noted as a history row ``[since, index, time, rate, jitter]`` (``since``: where the fit
+began; a new one after a clock step, whose previous fit's last line is noted too), which
+:mod:`acqflow.storage.streamtime` reads back as segments.
 """
 from __future__ import annotations
 
