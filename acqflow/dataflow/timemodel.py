@@ -35,7 +35,11 @@ class TimeModel:
     the rate better than 200 ppm.  ``window``: seconds of stamps the fit looks at.  ``step``: a
     stamp further than this many seconds (and 10 jitters) off the line, ``step_count`` times in
     a row, is a clock step and restarts the fit.  ``refit``: seconds of stamps between robust
-    refits (outlier rejection, jitter estimate).
+    refits (outlier rejection, jitter estimate), at least.
+
+    ``since`` is the index of the current fit's first stamp, ``starts`` every fit's (restarts
+    included), ``ended`` the last line of each fit a restart ended (``to_dict`` form): what a
+    recording needs to place samples offline.  Not thread-safe.
     """
 
     def __init__(self, nominal_rate: float, window: float = 30.0, step: float = 0.05,
