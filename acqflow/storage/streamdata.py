@@ -341,7 +341,8 @@ class StreamData:
         a = self._table.arrays
         if self._dt == 0 or not len(a["t"]):
             return None
-        hist = (self.entry.get("time_model") or {}).get("history")
+        stored = self.entry.get("time_model")
+        hist = stored.get("history") if isinstance(stored, dict) else None
         if hist:
             def chunk_start(i: int) -> int:
                 k = min(int(np.searchsorted(a["stop"], i, "right")), len(a["start"]) - 1)

@@ -140,13 +140,14 @@ def model_from_history(history: list, nominal_rate: float, first: int, stop: int
     ``chunk_start(i)`` gives the first index of the stored chunk holding ``i`` (a segment
     starts with the chunk whose last sample began its fit)."""
     groups: dict[int, list] = {}
-    for row in history:
+    for row in history if isinstance(history, list) else []:     # a damaged manifest: no rows
         try:
             since, i, t, rate, jit = (int(row[0]), int(row[1]), float(row[2]), float(row[3]),
                                       float(row[4]))
-        except (TypeError, ValueError, IndexError, OverflowError):
+        except (TypeError, ValueError, IndexError, KeyError, OverflowError):
             continue
-        if math.isfinite(t) and math.isfinite(rate) and rate > 0:
+        if math.isfinite(t) and math.isfinite(rate) and rate > 0 and math.isfinite(jit) and \
+                max(abs(since), abs(i)) < 1 << 62:
             groups.setdefault(since, []).append((i, t, rate, jit))
     sinces = sorted(groups)
     segments = []

@@ -5,12 +5,14 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from acqflow import OutputStream
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main
 from acqflow.storage.errors import StorageError
+from acqflow.storage.streamtime import model_from_history
 from tests.conftest import wait_for
 
 FS = 1000.0
@@ -122,3 +124,18 @@ def test_rec_info_shows_rate_drift_and_jitter(recorded, capsys):
     info = json.loads(capsys.readouterr().out)["streams"]["eeg"]["time_model"]
     assert abs(info["drift_ppm"] - 60) < 30 and info["segments"] == 2
     assert info["jitter"] == pytest.approx(1e-3, rel=0.3)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers(-(1 << 70), 1 << 70)
+                           | st.floats() | st.text(max_size=4),
+                           lambda inner: st.lists(inner, max_size=6), max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(history=json_values, t=st.floats(allow_nan=False, allow_infinity=False,
+                                        min_value=-1e10, max_value=1e10))
+def test_any_stored_history_gives_a_model_or_none_never_a_crash(history, t):
+    m = model_from_history(history, FS, 0, 10_000)
+    if m.segments:
+        assert np.isfinite(m.time_of(5000)) and m.rate > 0
+        m.index_at(t)
