@@ -1,8 +1,9 @@
-"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl; --version."""
+"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl, compat; --version."""
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -18,6 +19,7 @@ COMMANDS = {
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
     "lsl": ("acqflow.lsl.cli", "record every visible LSL stream into one recording"),
+    "compat": ("acqflow.compat.pth", "install-pyacq / uninstall-pyacq: `import pyacq` in every process"),
 }
 
 
@@ -38,7 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         parser.error(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
-    return importlib.import_module(COMMANDS[command][0]).main(rest)
+    try:
+        code = importlib.import_module(COMMANDS[command][0]).main(rest)
+        sys.stdout.flush()                    # a reader gone (`| head`) shows here, not at exit
+    except BrokenPipeError:                   # Python's recipe: exit quietly, status 1
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ call out of order raises NodeStateError naming the state.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from .configsig import install_configure
 from .errors import StreamError
@@ -52,6 +54,25 @@ class Ports(dict):
     def __missing__(self, key: Any) -> Any:
         name, kind = self._where
         raise KeyError(f"node {name!r} has no {kind} {key!r} ({kind}s: {', '.join(map(str, self)) or 'none'})")
+
+
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT, Python's default handler) until the block ends, then raise
+    KeyboardInterrupt: a close cut halfway would close streams under a running worker
+    thread, and libzmq aborts the process on a socket closed under its thread."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda sig, frame: caught.append(sig))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if caught:
+            raise KeyboardInterrupt
 
 
 class Node:
@@ -176,7 +197,7 @@ class Node:
 
     def close(self) -> None:
         """Stop if running, release resources and close every stream."""
-        with self._state_lock:
+        with _ctrl_c_after(), self._state_lock:
             if self.state == "closed":
                 return
             try:

@@ -201,7 +201,8 @@ class OutputStream:
         (:func:`clock.now`'s); None: now.  A dtype or sample-shape mismatch raises ValueError.
         """
         if not self.configured:
-            raise StreamError(f"output {self.name or ''} is not configured; call configure() first")
+            raise StreamError(f"{f'output {self.name!r}' if self.name else 'an unnamed output'} "
+                              "is not configured; call configure() first")
         if time is not None:
             time = _check_time(time, self._label())
         for f in self.filters:

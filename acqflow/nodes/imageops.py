@@ -80,6 +80,13 @@ class ColorConvert(_FrameNode):
             self._code = getattr(cv2, name)
         return cv2.cvtColor(frame, self._code)
 
+    def output_params(self, input_params: dict) -> dict:
+        """As the input's, with ``pixel_format`` the code's target ('RGB2BGR' -> 'bgr'), so
+        viewers and video exports show the converted frames in their true colours."""
+        params = super().output_params(input_params)
+        target = self.code.upper().partition("2")[2].partition("_")[0].lower()
+        return {**params, "pixel_format": target} if target else params
+
 
 class Resize(_FrameNode):
     """``cv2.resize`` to ``width`` x ``height`` or by ``scale``; ``interpolation`` 'area', 'linear', ..."""

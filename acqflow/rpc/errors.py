@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from ..errors import Error
 
-__all__ = ["RemoteCallError", "RPCDisconnected", "SpawnError", "SerializationError"]
+__all__ = ["RemoteCallError", "RPCDisconnected", "ServerProcessDied", "SpawnError",
+           "SerializationError"]
 
 
 class RemoteCallError(Error):
@@ -30,6 +31,11 @@ class RemoteCallError(Error):
 class RPCDisconnected(Error, ConnectionError, RuntimeError):
     """The server closed, its process exited, or the client was closed (a RuntimeError
     too, as pyacq raises for a disconnected server)."""
+
+
+class ServerProcessDied(RPCDisconnected, TimeoutError):
+    """The server's process exited without closing: no reply will ever come (a
+    TimeoutError too, as pyacq's client times out on a dead server)."""
 
 
 class SpawnError(Error, RuntimeError):

@@ -25,7 +25,6 @@ import msgpack
 import zmq
 
 from . import refs, wire
-from .errors import RPCDisconnected
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
            "serve_plain", "request_plain", "encode_reply", "send_reply"]
@@ -120,7 +119,7 @@ def call_sync(client: Any, frames: list, req_id: int, action: str,
                 raise error
             return result
         if client._disconnect_reason is not None:
-            raise RPCDisconnected(client._disconnect_reason)
+            raise client._disconnect_error(client._disconnect_reason)
 
 
 def _recv_before(sock: zmq.Socket, deadline: float) -> Any:
@@ -139,7 +138,7 @@ def _check_waiting(client: Any, deadline: float | None, action: str, req_id: int
     """Between two waits: raise if the server is gone or the call's time is up."""
     client._check_alive()
     if client._disconnect_reason is not None:
-        raise RPCDisconnected(client._disconnect_reason)
+        raise client._disconnect_error(client._disconnect_reason)
     if deadline is not None and time.monotonic() >= deadline:
         raise TimeoutError(f"no reply from {client.address} to {action!r} "
                            f"(request {req_id}) within {timeout} s")
@@ -180,12 +179,15 @@ def serve_one(server: Any) -> bool:
     while frame.more:
         frame = sock.recv(_NOBLOCK, copy=False)
         frames.append(frame.bytes if len(frames) < 3 else frame.buffer)
+    server._handling += 1
     try:
         if len(frames) != 3 or frames[1] != b"msgpack" or server._auth is not None or \
                 not serve_plain(server, frames[0], frames[2]):
             server._handle(frames)
     except Exception:  # never let one bad request stop the server
         logger.exception("%r: unexpected error handling a request", server)
+    finally:
+        server._handling -= 1
     return True
 
 

@@ -353,6 +353,15 @@ class StreamData:
                 return got
         return fit_stamps(a["start"], a["stop"], a["t"], self.sample_rate)
 
+    def time_model_summary(self) -> dict[str, Any] | None:
+        """The time model in brief (rate, drift_ppm, jitter, segments, source and a 'clock:'
+        ``line`` for ``acqflow rec info``); None without one or when it cannot be read."""
+        try:
+            m = self.time_model
+        except Exception:             # a damaged index: rec info still shows the rest
+            return None
+        return None if m is None or not m.segments else m.summary()
+
     def _fitted(self) -> StreamTimeModel:
         m = self.time_model
         if m is None or not m.segments:

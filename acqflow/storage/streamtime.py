@@ -58,6 +58,16 @@ class StreamTimeModel:
     def _longest(self) -> dict | None:
         return max(self.segments, key=lambda s: s["stop"] - s["start"]) if self.segments else None
 
+    def summary(self) -> dict[str, Any]:
+        """Rate, drift_ppm, jitter, number of segments, source, and that as a ``line``
+        (``acqflow rec info``'s 'clock:' line, with its newline and indent)."""
+        n = len(self.segments)
+        line = (f"\n    clock: fitted rate {self.rate:.6f} Hz, drift {self.drift_ppm:+.1f} ppm, "
+                f"jitter {self.jitter * 1e3:.3f} ms" + (f", {n} segments (clock steps)" if n > 1 else "")
+                + ("" if self.source == "recorder" else " (fitted from the stamps)"))
+        return dict(rate=self.rate, drift_ppm=self.drift_ppm, jitter=self.jitter, segments=n,
+                    source=self.source, line=line)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain values: source, rate, drift_ppm, jitter and the segments."""
         return dict(source=self.source, nominal_rate=self.nominal_rate, rate=self.rate,
