@@ -115,8 +115,8 @@ def test_wrong_inputs_are_refused():
     video = source(streamtype="video", shape=(-1, 2, 2))
     with pytest.raises(ValueError, match="cannot connect|streamtype"):
         node.inputs["signal"].connect(video)
-    noindex = source(streamtype="event", dtype=[("time", "float64")])
-    with pytest.raises(ValueError, match=r"node 'epo' input 'events'.*no integer 'index' field"):
+    noindex = source(streamtype="event", dtype=[("stamp", "float64")])
+    with pytest.raises(ValueError, match=r"node 'epo' input 'events'.*no integer 'index' nor numeric 'time'"):
         node.inputs["events"].connect(noindex)
     assert not node.inputs["events"].connected
     with pytest.raises(ValueError, match="pre and post"):
