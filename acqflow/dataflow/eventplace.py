@@ -18,13 +18,25 @@ import numpy as np
 from .spec import make_dtype
 from .timemodel import TimeModel
 
-__all__ = ["EventPlacer", "epoch_dtype", "event_fields", "split_events"]
+__all__ = ["EventPlacer", "epoch_dtype", "epoch_window", "event_fields", "split_events"]
 
 
 def epoch_dtype(n_samples: int, n_channels: int, dtype="float32") -> np.dtype:
     """Records of the epoch stream: trigger ``index``, ``label`` and the ``epoch`` window."""
     return np.dtype([("index", "int64"), ("label", "S16"),
                      ("epoch", make_dtype(dtype), (n_samples, n_channels))])
+
+
+def epoch_window(pre: float, post: float, signal_params: dict) -> tuple[int, int, np.dtype]:
+    """``(n_pre, n_post, record dtype)`` of epochs ``[-pre, +post)`` s of a signal (its
+    stream params): float signals keep their dtype, others become float32."""
+    fs = float(signal_params["sample_rate"])
+    n_pre, n_post = int(round(float(pre) * fs)), int(round(float(post) * fs))
+    if n_pre + n_post < 1:
+        raise ValueError(f"pre + post ({pre!r} + {post!r} s) is shorter than one sample at {fs:g} Hz")
+    dtype = make_dtype(signal_params["dtype"])
+    dtype = dtype if dtype.kind == "f" else np.dtype("float32")
+    return n_pre, n_post, epoch_dtype(n_pre + n_post, signal_params["shape"][1], dtype)
 
 
 def event_fields(dtype: Any) -> str | None:

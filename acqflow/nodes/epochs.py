@@ -5,11 +5,10 @@ import threading
 
 import numpy as np
 
-from ..dataflow.eventplace import EventPlacer, epoch_dtype, event_fields, split_events
+from ..dataflow.eventplace import EventPlacer, epoch_dtype, epoch_window, event_fields, split_events
 from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
 from ..dataflow.ringbuffer import RingBuffer
-from ..dataflow.spec import make_dtype
 from ..dataflow.threadpoll import ThreadPollInput
 from .base import seconds_to_samples
 
@@ -90,12 +89,10 @@ class Epocher(Node):
     def _derive_output(self) -> None:
         params = self.inputs["signal"].params
         fs = float(params["sample_rate"])
-        self.n_pre, self.n_post = seconds_to_samples(self.pre, fs), seconds_to_samples(self.post, fs)
-        if self.n_pre + self.n_post < 1:
-            raise ValueError(f"node {self.name!r}: pre + post is shorter than one sample at {fs:g} Hz")
-        dtype = make_dtype(params["dtype"])
-        dtype = dtype if dtype.kind == "f" else np.dtype("float32")
-        self._epoch_dtype = epoch_dtype(self.n_pre + self.n_post, params["shape"][1], dtype)
+        try:
+            self.n_pre, self.n_post, self._epoch_dtype = epoch_window(self.pre, self.post, params)
+        except ValueError as exc:
+            raise ValueError(f"node {self.name!r}: {exc}") from None
         spec = {"streamtype": "event", "shape": (-1,), "dtype": self._epoch_dtype.descr,
                 "sample_rate": fs, "pre": self.pre, "post": self.post}
         for key in ("channel_info", "units"):

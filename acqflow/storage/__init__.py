@@ -7,6 +7,7 @@ from .backends import upload
 from .cache import LocalCache, default_cache
 from .cacheconfig import CacheConfig, CacheConfigError, load_cache_config
 from .cursor import StreamReader
+from .epochs import cut_epochs
 from .errors import (DamagedBlockError, GapError, NotARecordingError, RecordingExistsError,
                      StorageError, WriterError)
 from .index import Damage
@@ -22,6 +23,6 @@ from .writer import RecordingWriter
 __all__ = ["RecordingWriter", "Recording", "StoredStream", "StreamReader", "open_recording",
            "delete_recording", "merge", "upload", "rebuild_index", "to_npy", "to_csv", "to_wav",
            "LocalCache", "default_cache", "CacheConfig", "CacheConfigError",
-           "load_cache_config", "Prefetch", "import_media", "ExternalFileChangedError", "Damage", "StorageError",
+           "load_cache_config", "Prefetch", "cut_epochs", "import_media", "ExternalFileChangedError", "Damage", "StorageError",
            "RecordingExistsError", "NotARecordingError", "GapError", "DamagedBlockError",
            "WriterError"]
