@@ -23,6 +23,6 @@ from .writer import RecordingWriter
 __all__ = ["RecordingWriter", "Recording", "StoredStream", "StreamReader", "open_recording",
            "delete_recording", "merge", "upload", "rebuild_index", "to_npy", "to_csv", "to_wav",
            "LocalCache", "default_cache", "CacheConfig", "CacheConfigError",
-           "load_cache_config", "Prefetch", "cut_epochs", "import_media", "ExternalFileChangedError", "Damage", "StorageError",
+           "load_cache_config", "Prefetch", "import_media", "ExternalFileChangedError", "Damage", "StorageError",
            "RecordingExistsError", "NotARecordingError", "GapError", "DamagedBlockError",
-           "WriterError"]
+           "WriterError", "cut_epochs"]
