@@ -18,7 +18,8 @@ import numpy as np
 from .spec import make_dtype
 from .timemodel import TimeModel
 
-__all__ = ["EventPlacer", "epoch_dtype", "epoch_window", "event_fields", "split_events"]
+__all__ = ["EventPlacer", "epoch_dtype", "epoch_window", "event_fields", "split_events",
+           "on_signal_clock"]
 
 
 def epoch_dtype(n_samples: int, n_channels: int, dtype="float32") -> np.dtype:
@@ -63,6 +64,19 @@ def split_events(events: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, lis
     times = np.asarray(events["time"], np.float64) if "time" in names else None
     labels = [bytes(x) for x in events["label"].tolist()] if "label" in names else [b""] * n
     return idx, times, labels
+
+
+def on_signal_clock(events_input: Any, signal_input: Any, times: np.ndarray) -> np.ndarray:
+    """Event times stamped on the events sender's clock, moved to the clock of the signal
+    sender's stamps (the two inputs' clock offsets, as the Manager's clock sync estimates
+    them); NaN (the events are dropped) while either offset is unknown."""
+    a_id, b_id = events_input.clock_id, signal_input.clock_id
+    if a_id is None or b_id is None or a_id == b_id:
+        return times
+    a, b = events_input.clock_offset(), signal_input.clock_offset()    # sender - this process
+    if a is None or b is None:
+        return np.full(len(times), np.nan)
+    return times - a[0] + b[0]
 
 
 class EventPlacer:

@@ -5,7 +5,8 @@ import threading
 
 import numpy as np
 
-from ..dataflow.eventplace import EventPlacer, epoch_dtype, epoch_window, event_fields, split_events
+from ..dataflow.eventplace import (EventPlacer, epoch_dtype, epoch_window, event_fields,
+                                  on_signal_clock, split_events)
 from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
 from ..dataflow.ringbuffer import RingBuffer
@@ -170,21 +171,11 @@ class Epocher(Node):
                 idx, labels = idx[keep], [labels[k] for k in keep]
                 times = None if times is None else times[keep]
             if times is not None:
-                times = self._signal_clock(times)
+                times = on_signal_clock(self.inputs["events"], self.inputs["signal"], times)
             dropped = self._placer.dropped
             self._queue(self._placer.add(idx, times, labels))
             self.rejected += self._placer.dropped - dropped
             self._cut()
-
-    def _signal_clock(self, times: np.ndarray) -> np.ndarray:
-        """Event times (on their sender's clock) on the clock of the signal's stamps."""
-        ev, sig = self.inputs["events"], self.inputs["signal"]
-        if ev.clock_id is None or sig.clock_id is None or ev.clock_id == sig.clock_id:
-            return times
-        a, b = ev.clock_offset(), sig.clock_offset()       # sender - this process
-        if a is None or b is None:
-            return np.full(len(times), np.nan)      # no estimate of a clock yet: dropped
-        return times - a[0] + b[0]
 
     def _queue(self, placed: list[tuple[int, bytes]]) -> None:
         """Placed events (index, label) wait for the end of their window."""
