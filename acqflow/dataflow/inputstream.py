@@ -18,6 +18,7 @@ from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
+from .timemodel import TimeModel
 from .transport import Subscriber
 from .wakeup import WakeReader, next_woken, open_reader
 from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, unpack_header
@@ -54,6 +55,10 @@ class InputStream(SenderClock):
     ``spin`` (ms, default 0) makes ``recv``/``poll`` of a same-host sharedmem input
     busy-wait that long for the next chunk before sleeping: lower latency for a
     closed loop, at the cost of a core (see docs/streams.md, "Same-host wake-up").
+
+    ``time_model`` (a :class:`TimeModel`, None for streams without a sample rate) is fitted
+    to the chunks' sample times on this process's clock; ``time_of(index)`` and
+    ``index_at(t)`` read it (see docs/streams.md, "The time model").
     """
 
     def __init__(self, spec: dict | None = None, node: Any = None, name: str | None = None,
@@ -77,6 +82,8 @@ class InputStream(SenderClock):
         self.stream_id: str | None = None
         self.last_latency: float | None = None
         self.last_send_time: float | None = None   # sender's clock.now() for the last chunk
+        self.last_sample_time: float | None = None  # when its last sample was taken (sender's clock)
+        self.time_model: TimeModel | None = None
         self.latencies: collections.deque = collections.deque(maxlen=1000)
         self._sub: Subscriber | None = None
         self._shm: RingBuffer | None = None
@@ -141,6 +148,7 @@ class InputStream(SenderClock):
             self._release_shm()
             raise
         self.params = params
+        self._make_time_model(params)
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
@@ -165,6 +173,8 @@ class InputStream(SenderClock):
                         "restarts at %s", self._label(), stream_id[:8], self.stream_id[:8],
                         position[1] if position else "its next chunk")
             self._last_index = None
+            if self.time_model is not None:
+                self.time_model.reset()           # another output: another clock
         self.stream_id = stream_id
         self._last_seq = None
         if position is None:
@@ -175,12 +185,39 @@ class InputStream(SenderClock):
             log.warning("%s: the output's index went back from %d to %d: counted as a new stream",
                         self._label(), self._last_index, index)
             self._last_index = None
+            if self.time_model is not None:
+                self.time_model.reset()
         if self._last_index is None:              # a first or a new stream: start here
             if self._buffer is not None:
                 self._buffer.reset_index(index)
         elif index > self._last_index:            # the same stream moved on meanwhile:
             self._catch_up(seq, index)            # a 'disconnected' gap (no _last_seq yet)
         self._last_index, self._last_seq = index, seq
+
+    def _make_time_model(self, params: dict) -> None:
+        """A TimeModel for a stream with a sample rate (kept across reconnects to the same
+        rate); None for event streams."""
+        rate = params.get("sample_rate")
+        if params.get("streamtype") == "event" or not isinstance(rate, (int, float)) or \
+                not (math.isfinite(rate) and rate > 0):
+            self.time_model = None
+        elif self.time_model is None or self.time_model.nominal_rate != float(rate):
+            self.time_model = TimeModel(float(rate))
+
+    def time_of(self, index):
+        """Time (this process's clock) of sample ``index`` (int or array) on the stream's
+        fitted time model; ValueError while no chunk has arrived."""
+        return self._model().time_of(index)
+
+    def index_at(self, t):
+        """Index of the sample nearest time ``t`` (this process's clock; float or array)."""
+        return self._model().index_at(t)
+
+    def _model(self) -> TimeModel:
+        if self.time_model is None:
+            raise StreamError(f"{self._label()}: the stream has no sample rate (an event or "
+                              f"irregular stream), so no time model")
+        return self.time_model
 
     def _attach_shm(self, params: dict) -> None:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""
@@ -362,9 +399,13 @@ class InputStream(SenderClock):
             self._account(head.seq, start, head.index)
             self._last_seq = head.seq
             sent = head.send_time
+            taken = sent if head.sample_time is None else head.sample_time
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
                 est = clock.offset_to(self._foreign_clock, sent)
                 sent = sent - est[0] if est is not None else None
+                local_taken = taken - est[0] if est is not None else None
+            else:
+                local_taken = taken
             latency = None if sent is None else clock.now() - sent
             data = None
             if shm is not None:
@@ -388,6 +429,9 @@ class InputStream(SenderClock):
             self.received_chunks += 1
             self.received_samples += head.nsamples
             self.last_send_time = head.send_time
+            self.last_sample_time = taken
+            if self.time_model is not None and local_taken is not None:
+                self.time_model.update(head.index, local_taken)
             if latency is not None:
                 self.last_latency = latency
                 self.latencies.append(latency)
@@ -420,6 +464,8 @@ class InputStream(SenderClock):
             self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), stop)
 
     def _gap(self, start: int, stop: int, cause: str) -> None:
+        if cause == "source" and self.time_model is not None:
+            self.time_model.reset()       # the sender skipped: its clock may have too
         if self.gap_log and self.gap_log[-1][1] == start and self.gap_log[-1][2] == cause:
             start = self.gap_log.pop()[0]
         else:

@@ -156,8 +156,9 @@ class LSLInlet(DeviceNode):
             events["time"] = times
             events["label"] = [str(s[0]).encode("utf-8")[:self.label_size] for s in data]
             data = events
-        self.outputs["signals"].send(data)
-        self.outputs["timestamps"].send(times[:, np.newaxis])
+        last = float(times[-1])      # the chunk's time: when its last sample was taken
+        self.outputs["signals"].send(data, time=last)
+        self.outputs["timestamps"].send(times[:, np.newaxis], time=last)
         self.received += len(stamps)
 
     def _close_inlet(self) -> None:

@@ -90,6 +90,10 @@ def test_inlet_receives_exact_values_and_converted_times(peer, fmt, dtype):
     np.testing.assert_allclose(np.diff(times[:, 0]), 1 / rate, atol=1e-6)
     offset = times[0, 0] - t0           # local_clock -> time.time(), same machine
     assert abs(offset - (clock.now() - pylsl.local_clock())) < 0.05
+    # each chunk's time is its last sample's converted stamp; the input's model follows them
+    assert sig.last_sample_time == ts.last_sample_time == times[-1, 0]
+    np.testing.assert_allclose(sig.time_of(np.arange(n)), times[:, 0], atol=1e-5)
+    assert abs(sig.time_model.drift_ppm) < 1
     # the outlet closing is a lost device: error state, outputs closed (no hang)
     with pytest.raises(StreamClosed):
         while True:
