@@ -146,7 +146,7 @@ class Epocher(Node):
     # -- processing (also called directly by tests and the benchmark) --------
     def on_signal(self, index: int, data: np.ndarray, t: float | None = None) -> None:
         """A signal chunk: buffer it, then cut the epochs it completes.  ``t``: the time of
-        its last sample (default: the chunk's stamp as received)."""
+        its last sample (default: the chunk's sample time as received)."""
         with self._lock:
             start = index - len(data)
             if self._expected is not None and start != self._expected:
@@ -157,7 +157,7 @@ class Epocher(Node):
             ring.new_chunk(data, index)
             first = ring.first_index()
             self._gaps = [g for g in self._gaps if g[1] > first]
-            self._queue(self._placer.signal(index, self.inputs["signal"].last_send_time
+            self._queue(self._placer.signal(index, self.inputs["signal"].last_sample_time
                                             if t is None else t))
             self._placer.forget_before(first)
             self._cut()
