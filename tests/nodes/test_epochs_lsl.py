@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from acqflow.dataflow.graph import GraphError, GraphSpec
+from acqflow.manager.check import check_graph
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GRAPH = """
@@ -42,6 +43,9 @@ def test_a_declared_streamtype_is_checked_before_anything_runs():
     assert err.value.problems == [
         "connections[0]: cannot connect output eeg.signals (streamtype='event') to input ep.signal: "
         "streamtype: input ep.signal requires 'analogsignal', output eeg.signals gives 'event'"]
+    data["nodes"]["eeg"]["params"]["streamtype"] = "evnt"           # a node param: checked too
+    assert check_graph(GraphSpec.from_dict(data)) == [
+        "nodes.eeg.params.streamtype: 'evnt' is not one of 'analogsignal', 'event' or null"]
 
 
 def test_lsl_markers_epoch_at_their_sample(tmp_path):
