@@ -87,16 +87,20 @@ class EventPlacer:
     ``(index, label)`` pairs.  An event with ``index >= 0`` keeps it.  An event with a
     time only waits (:attr:`pending`) until the signal covers its time, then lands on
     ``index_at(time)`` of the model fitted up to that chunk.  Times must be on the clock
-    of the signal's stamps (convert them first).
+    of the signal's stamps (convert them first).  The model is read (a snapshot) at the
+    first chunk, then at the first chunk ending ``interval`` s of samples or more after
+    the last snapshot's: "covered" means by a snapshot.
     """
 
-    def __init__(self, nominal_rate: float, max_pending: int = 10000):
+    def __init__(self, nominal_rate: float, max_pending: int = 10000, interval: float = 0.02):
         self.model = TimeModel(nominal_rate)
         self.max_pending = int(max_pending)
-        self.pending: list[tuple[float, bytes]] = []     # (time, label), not yet covered
+        self._every = max(1, int(round(float(interval) * float(nominal_rate))))
+        self.pending: list[tuple[float, bytes]] = []     # (time, label) not yet covered, sorted
         self.dropped = 0                                 # pending beyond max_pending, no time
-        # (head, time of sample head - 1, seconds per sample) after each stamped chunk
-        self._snaps: deque[tuple[int, float, float]] = deque()
+        # (head, time of sample head - 1, seconds per sample) after each stamped chunk; the
+        # owner drops those of samples it no longer keeps (forget_before), this is a backstop
+        self._snaps: deque[tuple[int, float, float]] = deque(maxlen=100_000)
 
     @staticmethod
     def _index(snap: tuple[int, float, float], t: float) -> int:
@@ -109,24 +113,23 @@ class EventPlacer:
         if t is None or not np.isfinite(t):
             return []
         self.model.update(index_stop, t)
+        if self._snaps and 0 <= index_stop - self._snaps[-1][0] < self._every:
+            return []                             # reading the model costs: every ``interval``
         snap = (int(index_stop), float(self.model.time_of(index_stop - 1)), 1.0 / self.model.rate)
         self._snaps.append(snap)
-        if not self.pending:
-            return []
-        placed, waiting = [], []
-        for t_ev, label in self.pending:
+        placed = []
+        for t_ev, label in self.pending:          # sorted: the covered ones come first
             i = self._index(snap, t_ev)
-            if i < snap[0]:
-                placed.append((i, label))
-            else:
-                waiting.append((t_ev, label))
-        self.pending = waiting
+            if i >= snap[0]:
+                break
+            placed.append((i, label))
+        del self.pending[:len(placed)]
         return placed
 
     def add(self, indexes: np.ndarray, times: np.ndarray | None,
             labels: list[bytes]) -> list[tuple[int, bytes]]:
         """Events: their own index when >= 0, else their time (else they are dropped)."""
-        placed = []
+        placed, waiting = [], []
         for k, (i, label) in enumerate(zip(indexes.tolist(), labels)):
             if i >= 0:
                 placed.append((int(i), label))
@@ -137,14 +140,15 @@ class EventPlacer:
                 continue
             i = self._place(t)
             if i is None:
-                self.pending.append((t, label))
+                waiting.append((t, label))
             else:
                 placed.append((i, label))
-        excess = len(self.pending) - self.max_pending
-        if excess > 0:
-            self.pending.sort(key=lambda e: e[0])
-            del self.pending[:excess]
-            self.dropped += excess
+        if waiting:
+            self.pending = sorted(self.pending + waiting)
+            excess = len(self.pending) - self.max_pending
+            if excess > 0:                          # the oldest go
+                del self.pending[:excess]
+                self.dropped += excess
         return placed
 
     def _place(self, t: float) -> int | None:

@@ -114,6 +114,7 @@ class TriggerAccumulator(PyacqStates, Node):
     def _on_signals(self, pos: int, _data) -> None:
         with self._lock:
             placed = self._placer.signal(pos, self.inputs["signals"].last_sample_time)
+            self._placer.forget_before(pos - int(self.sample_rate * self.max_xsize))
             self._pending.extend(i + self.limit2 for i, _ in placed)
             due = [limit for limit in self._pending if pos >= limit]
             if not due:
