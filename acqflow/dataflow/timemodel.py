@@ -15,6 +15,7 @@ every half window of stamps (so its O(window) cost stays O(1) per stamp).
 from __future__ import annotations
 
 import math
+from collections import deque
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,8 @@ class TimeModel:
         self.refit_every = float(refit)
         self.resets = 0
         self.jitter = 0.0
+        self.starts: deque[int] = deque(maxlen=10000)   # first stamp index of each fit (restarts)
+        self.ended: deque[dict] = deque(maxlen=100)      # the last line of each fit a reset ended
         self._queue: list[tuple[int, float]] = []
         self._clear()
 
@@ -70,6 +73,7 @@ class TimeModel:
         self._since_refit = 0
         self._sigma = 0.0                             # robust residual scale (s)
         self.jitter = 0.0
+        self.since: int | None = None                 # index of the current fit's first stamp
 
     # -- feeding ---------------------------------------------------------------------------
     def update(self, index_stop: int, t: float) -> None:
@@ -94,9 +98,18 @@ class TimeModel:
 
     def reset(self) -> None:
         """Forget every stamp (a gap, a new clock): the next stamps start a new fit."""
+        if self._fit is not None:
+            self.ended.append(self._summary())
         self._queue.clear()
         self._clear()
         self.resets += 1
+
+    def refit(self) -> None:
+        """A robust fit over the whole window now (offline use: the final line)."""
+        if self._queue:
+            self._absorb()
+        if self._hi > self._lo:
+            self._robust()
 
     def _absorb(self) -> None:
         queue, self._queue = self._queue, []
@@ -172,6 +185,8 @@ class TimeModel:
         m = idx.size
         if self._anchor is None:
             self._anchor = (int(idx[0]), float(ts[0]))
+            self.since = int(idx[0])
+            self.starts.append(self.since)
         if self._hi + m > self._i.size:               # compact, grow if needed
             n = self._hi - self._lo
             if n + m > self._i.size:
@@ -348,10 +363,15 @@ class TimeModel:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values for a manifest: the fitted line and its quality."""
-        fit = self._current()
+        self._current()
+        return self._summary()
+
+    def _summary(self) -> dict[str, Any]:
         out: dict[str, Any] = dict(nominal_rate=self.nominal_rate, resets=self.resets,
                                    n_points=self._hi - self._lo)
-        if fit is not None:
-            out.update(offset=self.offset, rate=self.rate, drift_ppm=self.drift_ppm,
-                       jitter=self.jitter, index=int(fit[0]), time=float(fit[1]))
+        if self._fit is not None:
+            i_ref, t_ref, dt = self._fit
+            out.update(offset=t_ref - i_ref * dt, rate=1.0 / dt,
+                       drift_ppm=(1.0 / dt / self.nominal_rate - 1.0) * 1e6,
+                       jitter=self.jitter, index=int(i_ref), time=float(t_ref), since=self.since)
         return out

@@ -67,6 +67,7 @@ def describe(rec: Recording) -> dict[str, Any]:
             "duration_s": (tr[1] - tr[0]) if tr else 0.0,
             "gaps": len(gaps), "gap_samples": sum(b - a for a, b in gaps),
             "first_gaps": [list(g) for g in gaps[:5]],
+            "time_model": _model_summary(s),
         }
     return {"url": rec.url, "uuid": rec.uuid, "committed": rec.committed, "intact": rec.intact,
             "state": rec.manifest.get("state"), "created": rec.manifest.get("created"),
@@ -74,6 +75,18 @@ def describe(rec: Recording) -> dict[str, Any]:
             "damage": [{"segment": d.segment, "offset": d.offset, "reason": d.reason,
                         "lost": d.lost} for d in rec.damage],
             "metadata": rec.manifest.get("metadata", {}), "streams": streams}
+
+
+def _model_summary(s: Any) -> dict[str, Any] | None:
+    """A stream's fitted time model in brief: rate, drift (ppm), jitter (s), segments."""
+    try:
+        m = s.time_model
+    except Exception:                 # a damaged table: info still shows the rest
+        return None
+    if m is None or not m.segments:
+        return None
+    return {"rate": m.rate, "drift_ppm": m.drift_ppm, "jitter": m.jitter,
+            "segments": len(m.segments), "source": m.source}
 
 
 def _print_info(info: dict[str, Any]) -> None:
@@ -96,6 +109,12 @@ def _print_info(info: dict[str, Any]) -> None:
         if s["time_range"]:
             t0, t1 = s["time_range"]
             print(f"    time {_iso(t0)} .. {_iso(t1)} ({s['duration_s']:.3f} s)")
+        if s.get("time_model"):
+            m = s["time_model"]
+            print(f"    clock: fitted rate {m['rate']:.6f} Hz, drift {m['drift_ppm']:+.1f} ppm, "
+                  f"jitter {m['jitter'] * 1e3:.3f} ms" + (f", {m['segments']} segments (clock steps)"
+                                                          if m["segments"] > 1 else "")
+                  + ("" if m["source"] == "recorder" else " (fitted from the stamps)"))
         if s["gaps"]:
             print(f"    gaps: {s['gaps']} ({s['gap_samples']} samples), first "
                   + ", ".join(f"[{a}:{b}]" for a, b in s["first_gaps"]))
