@@ -93,7 +93,9 @@ player.stdin.close()
 player.wait(10)
 mean = average.average()
 print("epochs averaged:", average.n_epochs, "rejected:", epocher.rejected)
-if mean is not None:
-    peak = (int(np.argmax(mean[:, 0])) - epocher.n_pre) / RATE
+if mean is not None:                # the response's centre: where all channels are above half its peak
+    curve = mean.sum(axis=1)
+    top = np.flatnonzero(curve >= curve.max() / 2)
+    peak = (np.average(top, weights=curve[top]) - epocher.n_pre) / RATE
     print(f"average peak: {peak * 1e3:.0f} ms after the marker (the outlets put it at "
           f"{PEAK * 1e3:.0f} ms)")

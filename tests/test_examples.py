@@ -253,7 +253,7 @@ def test_erp_lsl():
     n_epochs, rejected = numbers(line(out, "epochs averaged:"))
     assert n_epochs >= 8 and rejected == 0
     peak, put = numbers(line(out, "average peak:"))
-    assert abs(peak - put) <= 6                              # ms: 3 samples at 500 Hz
+    assert abs(peak - put) <= 3                              # ms: 1.5 samples at 500 Hz
 
 
 # -- README ---------------------------------------------------------------------------
