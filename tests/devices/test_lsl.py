@@ -193,6 +193,22 @@ def test_resolve_timeout_lists_visible_streams(peer):
         node.configure()
 
 
+def test_declared_streamtype_must_match_the_resolved_stream(peer):
+    name = unique("acq-kind")
+    p = peer("outlet", name=name, type="Markers", channels=1, rate=0.0, format="cf_string", n=0)
+    p.read()
+    node = LSLInlet()
+    with pytest.raises(ValueError, match=rf"LSL stream '{name}' holds strings \(markers\): its signals "
+                                         r"are 'event', not streamtype='analogsignal'"):
+        node.configure(name=name, streamtype="analogsignal", resolve_timeout=10.0)
+    with pytest.raises(ValueError, match=r"streamtype must be 'analogsignal', 'event' or None, got 'evnt'"):
+        node.configure(name=name, streamtype="evnt")
+    node.configure(name=name, streamtype="event", resolve_timeout=10.0)
+    assert node.outputs["signals"].spec["streamtype"] == "event"
+    assert LSLInlet.declared_outputs({"streamtype": "event"}) == {"signals": {"streamtype": "event"}}
+    node.close()
+
+
 def test_outlet_refuses_what_lsl_cannot_carry():
     src = OutputStream()
     src.configure(dtype="uint16", shape=(-1, 2), protocol="inproc")
