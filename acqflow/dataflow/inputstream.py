@@ -160,8 +160,7 @@ class InputStream(SenderClock, StreamTimes):
                 raise
 
     def _join(self, position, stream_id: str | None) -> None:
-        """Start counting from where the output stood when it answered (its position),
-        reporting what was sent while this input was away, or a new stream."""
+        """Count from the output's answered position: what was sent while away, or a new stream."""
         if stream_id is not None and self.stream_id is not None and stream_id != self.stream_id:
             self.stream_changes += 1
             log.warning("%s: connected to a different output (stream %s, was %s): the index "
