@@ -73,3 +73,32 @@ def pyacq_pth_for_other_processes(tmp_path_factory):
         os.environ.pop("PYTHONPATH", None)
     else:
         os.environ["PYTHONPATH"] = previous
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_the_process_as_found():
+    """pyacq's test modules start a log server at import and serve RPC from the main thread
+    without closing it; after each module, what they left is closed so later tests (in this
+    process) start from a clean process, as they would after pyacq's own run."""
+    import gc
+
+    from acqflow.rpc import registry
+    from acqflow.rpc.log import stop_log_server
+    from acqflow.testing import wait_for
+
+    before = list(registry._forever)
+    yield
+    left = [s for s in registry._forever if s not in before]   # e.g. a test that failed midway
+    for server in left:
+        server.close()
+    wait_for(lambda: all(s.closed for s in left), timeout=10)
+    for server in left:
+        registry.unregister(server)
+    server = registry.thread_server()
+    if server is not None:
+        if not server.closed:
+            server.close()
+        registry.unregister(server)
+        registry.set_thread_server(None)
+    stop_log_server()
+    gc.collect()            # shared memory the tests dropped is released now, not in a later test
