@@ -31,6 +31,8 @@ class LSLInlet(DeviceNode):
 
     _output_specs = {"signals": {"streamtype": "analogsignal"},
                      "timestamps": {"streamtype": "analogsignal"}}
+    # `acqflow run --check` does not configure it: its configure resolves the LSL stream on the network
+    dry_configure = False
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)

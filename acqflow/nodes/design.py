@@ -4,12 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
-__all__ = ["design_sos", "impulse_length", "BTYPES", "FTYPES"]
+from ..dataflow.paramcheck import did_you_mean
+
+__all__ = ["design_sos", "impulse_length", "scipy_signal", "BTYPES", "FTYPES"]
 
 BTYPES = ("lowpass", "highpass", "bandpass", "bandstop", "notch")
 FTYPES = ("butter", "cheby1", "cheby2", "ellip", "bessel")
+
+
+def scipy_signal():
+    """scipy.signal, imported at first use: importing it takes 1-2 s, which ``import
+    acqflow.nodes`` (and so every process and ``acqflow run``) should not pay."""
+    import scipy.signal
+    return scipy.signal
 
 
 def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, order: int = 4,
@@ -30,7 +38,8 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
         return sos
     nyq = sample_rate / 2.0
     if btype not in BTYPES:
-        raise ValueError(f"btype={btype!r} is not one of {', '.join(BTYPES)}")
+        raise ValueError(f"btype={btype!r} is not one of {', '.join(BTYPES)}"
+                         f"{did_you_mean(btype, BTYPES)}")
     if freq is None:
         raise ValueError(f"btype={btype!r} needs freq (Hz)")
     freqs = np.atleast_1d(np.asarray(freq, dtype=np.float64))
@@ -41,14 +50,15 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
         raise ValueError(f"freq={freq!r} must be increasing and within (0, {nyq:g}) Hz "
                          f"(the Nyquist frequency of sample_rate={sample_rate:g})")
     if btype == "notch":
-        b, a = signal.iirnotch(freqs[0], Q, fs=sample_rate)
-        return signal.tf2sos(b, a)
+        b, a = scipy_signal().iirnotch(freqs[0], Q, fs=sample_rate)
+        return scipy_signal().tf2sos(b, a)
     if ftype not in FTYPES:
-        raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}")
+        raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}"
+                         f"{did_you_mean(ftype, FTYPES)}")
     if not isinstance(order, (int, np.integer)) or order < 1:
         raise ValueError(f"order must be a positive int, got {order!r}")
     wn = freqs if need == 2 else freqs[0]
-    return signal.iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
+    return scipy_signal().iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
                             output="sos", fs=sample_rate)
 
 

@@ -43,7 +43,7 @@ def test_good_graph_validates():
 
 
 @pytest.mark.parametrize("changes, expected", [
-    (dict(nodes={"src": {"type": "Rampp"}}), "nodes.src.type: unknown node type 'Rampp'; known types:"),
+    (dict(nodes={"src": {"type": "Rampp"}}), "nodes.src.type: unknown node type 'Rampp' (did you mean 'Ramp'?); known types:"),
     (dict(connections=[{"from": "src.sigs", "to": "gain.input"}]),
      "connections[0].from: Ramp node 'src' has no output 'sigs' (outputs: signals)"),
     (dict(connections=[{"from": "src.signals", "to": "gain.in"}]),
