@@ -7,7 +7,7 @@ import numpy as np
 
 from ..dataflow.paramcheck import did_you_mean
 
-__all__ = ["design_sos", "impulse_length", "scipy_signal", "BTYPES", "FTYPES"]
+__all__ = ["design_sos", "check_design", "impulse_length", "scipy_signal", "BTYPES", "FTYPES"]
 
 BTYPES = ("lowpass", "highpass", "bandpass", "bandstop", "notch")
 FTYPES = ("butter", "cheby1", "cheby2", "ellip", "bessel")
@@ -29,6 +29,21 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
     the rest ``scipy.signal.iirfilter`` (``freq`` in Hz: a number, or [low, high]
     for band filters).  Bad values raise ValueError naming the parameter.
     """
+    checked = check_design(sample_rate, btype, freq, order, ftype, sos)
+    if isinstance(checked, np.ndarray):
+        return checked
+    if btype == "notch":
+        b, a = scipy_signal().iirnotch(checked[0], Q, fs=sample_rate)
+        return scipy_signal().tf2sos(b, a)
+    wn = checked if len(checked) == 2 else checked[0]
+    return scipy_signal().iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
+                                    output="sos", fs=sample_rate)
+
+
+def check_design(sample_rate: float, btype: str = "bandpass", freq: Any = None, order: int = 4,
+                 ftype: str = "butter", sos: Any = None) -> np.ndarray:
+    """design_sos's checks, without scipy (``acqflow run --check`` runs them): ValueError
+    naming the bad parameter; else the explicit ``sos``, or the frequencies (Hz)."""
     if sos is not None:
         sos = np.array(sos, dtype=np.float64)
         if sos.ndim != 2 or sos.shape[1] != 6 or len(sos) == 0:
@@ -49,17 +64,13 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
     if np.any(freqs <= 0) or np.any(freqs >= nyq) or (need == 2 and freqs[0] >= freqs[1]):
         raise ValueError(f"freq={freq!r} must be increasing and within (0, {nyq:g}) Hz "
                          f"(the Nyquist frequency of sample_rate={sample_rate:g})")
-    if btype == "notch":
-        b, a = scipy_signal().iirnotch(freqs[0], Q, fs=sample_rate)
-        return scipy_signal().tf2sos(b, a)
-    if ftype not in FTYPES:
-        raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}"
-                         f"{did_you_mean(ftype, FTYPES)}")
-    if not isinstance(order, (int, np.integer)) or order < 1:
-        raise ValueError(f"order must be a positive int, got {order!r}")
-    wn = freqs if need == 2 else freqs[0]
-    return scipy_signal().iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
-                            output="sos", fs=sample_rate)
+    if btype != "notch":
+        if ftype not in FTYPES:
+            raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}"
+                             f"{did_you_mean(ftype, FTYPES)}")
+        if not isinstance(order, (int, np.integer)) or order < 1:
+            raise ValueError(f"order must be a positive int, got {order!r}")
+    return freqs
 
 
 def impulse_length(sos: np.ndarray, tol: float = 1e-7, max_samples: int = 10_000_000) -> int:

@@ -10,7 +10,7 @@ from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
 from ..dataflow.ringbuffer import RingBuffer
 from .base import StreamNode, float_dtype, seconds_to_samples
-from .design import BTYPES, design_sos, scipy_signal
+from .design import BTYPES, check_design, design_sos, scipy_signal
 
 __all__ = ["SosFilter", "SosState"]
 
@@ -87,7 +87,8 @@ class SosFilter(StreamNode):
         return inherited_params(input_params, dtype=self._dtype or float_dtype(input_params))
 
     def validate(self, input_params: dict) -> None:
-        design_sos(float(input_params["sample_rate"]), **self._design)
+        d = self._design
+        check_design(float(input_params["sample_rate"]), d["btype"], d["freq"], d["order"], d["ftype"], d["sos"])
 
     @property
     def sos(self) -> np.ndarray | None:
