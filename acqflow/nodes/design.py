@@ -29,28 +29,28 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
     the rest ``scipy.signal.iirfilter`` (``freq`` in Hz: a number, or [low, high]
     for band filters).  Bad values raise ValueError naming the parameter.
     """
-    checked = check_design(sample_rate, btype, freq, order, ftype, sos)
-    if isinstance(checked, np.ndarray):
-        return checked
+    given, freqs = check_design(sample_rate, btype, freq, order, ftype, sos)
+    if given is not None:
+        return given
     if btype == "notch":
-        b, a = scipy_signal().iirnotch(checked[0], Q, fs=sample_rate)
+        b, a = scipy_signal().iirnotch(freqs[0], Q, fs=sample_rate)
         return scipy_signal().tf2sos(b, a)
-    wn = checked if len(checked) == 2 else checked[0]
+    wn = freqs if len(freqs) == 2 else freqs[0]
     return scipy_signal().iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
                                     output="sos", fs=sample_rate)
 
 
 def check_design(sample_rate: float, btype: str = "bandpass", freq: Any = None, order: int = 4,
-                 ftype: str = "butter", sos: Any = None) -> np.ndarray:
+                 ftype: str = "butter", sos: Any = None) -> tuple[np.ndarray | None, np.ndarray]:
     """design_sos's checks, without scipy (``acqflow run --check`` runs them): ValueError
-    naming the bad parameter; else the explicit ``sos``, or the frequencies (Hz)."""
+    naming the bad parameter; else (the explicit ``sos`` or None, the frequencies in Hz)."""
     if sos is not None:
         sos = np.array(sos, dtype=np.float64)
         if sos.ndim != 2 or sos.shape[1] != 6 or len(sos) == 0:
             raise ValueError(f"sos must have shape (n_sections, 6), got {sos.shape}")
         if not np.allclose(sos[:, 3], 1.0):
             raise ValueError(f"sos must have a0 == 1 in every section (column 3), got {sos[:, 3]}")
-        return sos
+        return sos, np.zeros(0)
     nyq = sample_rate / 2.0
     if btype not in BTYPES:
         raise ValueError(f"btype={btype!r} is not one of {', '.join(BTYPES)}"
@@ -70,7 +70,7 @@ def check_design(sample_rate: float, btype: str = "bandpass", freq: Any = None, 
                              f"{did_you_mean(ftype, FTYPES)}")
         if not isinstance(order, (int, np.integer)) or order < 1:
             raise ValueError(f"order must be a positive int, got {order!r}")
-    return freqs
+    return None, freqs
 
 
 def impulse_length(sos: np.ndarray, tol: float = 1e-7, max_samples: int = 10_000_000) -> int:
