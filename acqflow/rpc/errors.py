@@ -6,12 +6,12 @@ import importlib
 import re
 import sys
 import threading
-from typing import Any
+from typing import Any, cast
 
 from ..errors import Error
 
 __all__ = ["RemoteCallError", "RPCDisconnected", "SpawnError", "SerializationError",
-           "remote_error", "error_origin"]
+           "remote_error", "mark_origin", "error_origin"]
 
 
 class RemoteCallError(Error):
@@ -22,6 +22,11 @@ class RemoteCallError(Error):
     (``in node 'x' on group 'g'`` when known).  A remote builtin or acqflow exception
     arrives as a subclass of both its own class and this one (see :func:`remote_error`).
     """
+
+    remote_type: str
+    remote_message: str
+    remote_traceback: str
+    remote_where: str
 
     def __init__(self, remote_type: str, message: str, remote_traceback: str = "",
                  where: str = ""):
@@ -67,7 +72,7 @@ def _typed_str(self: RemoteCallError) -> str:
     return _one_line(self)
 
 
-_SUBCLASSES: dict[type, type] = {}
+_SUBCLASSES: dict[type, type | None] = {}
 _LOCK = threading.Lock()
 _MODULE = re.compile(r"acqflow(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 
@@ -126,7 +131,7 @@ def remote_error(error: Any) -> RemoteCallError:
     if sub is None:
         return RemoteCallError(rtype, message, tb, where)
     try:
-        exc = sub.__new__(sub)
+        exc = cast(Any, sub).__new__(sub)
     except Exception:   # noqa: BLE001 - a __new__ that needs arguments
         return RemoteCallError(rtype, message, tb, where)
     exc.args = (message,)
@@ -134,19 +139,29 @@ def remote_error(error: Any) -> RemoteCallError:
     return exc
 
 
+def mark_origin(exc: BaseException, target: Any) -> None:
+    """Note on ``exc``, raised by calling ``target``, where it was raised (the error
+    reply's ``where``: see :func:`error_origin`)."""
+    try:
+        setattr(exc, "rpc_where", error_origin(target))
+    except Exception:   # noqa: BLE001 - an exception that takes no attributes goes without
+        pass
+
+
 def error_origin(target: Any) -> str:
     """Where a call on ``target`` runs, for an error's one line: ``in node 'x' on group
     'g'`` (the node owning a bound method, or owning the stream it is bound to)."""
     from .log import get_process_name
     owner = getattr(target, "__self__", target)
-    node = owner if _is_node(owner) else getattr(owner, "node", None)
+    node = _node_name(owner) or _node_name(getattr(owner, "node", None))
     process = get_process_name()
     named = not process.startswith("process-")   # a spawned process has its spawner's name
-    if _is_node(node):       # a Manager's group process is named after the group
-        return f"in node {node.name!r}" + (f" on group {process!r}" if named else "")
+    if node is not None:       # a Manager's group process is named after the group
+        return f"in node {node!r}" + (f" on group {process!r}" if named else "")
     return f"in process {process!r}" if named else ""
 
 
-def _is_node(obj: Any) -> bool:
+def _node_name(obj: Any) -> str | None:
     from ..dataflow.node import Node
-    return isinstance(obj, Node) and isinstance(getattr(obj, "name", None), str)
+    name = getattr(obj, "name", None) if isinstance(obj, Node) else None
+    return name if isinstance(name, str) else None

@@ -13,7 +13,7 @@ import zmq
 
 from . import fastpath, registry, wire
 from .clients import ClientTable
-from .errors import SerializationError, error_origin
+from .errors import SerializationError, mark_origin
 from .objects import ObjectTable
 from .private import is_private_address, private_address
 from .proxy import RETURN_TYPES, SYNC_MODES, ForceProxy
@@ -387,7 +387,7 @@ class RPCServer:
         try:
             return target(*args, **kwargs)
         except Exception as exc:
-            exc.rpc_where = error_origin(target)   # "in node 'x' on group 'g'" in its one line
+            mark_origin(exc, target)      # "in node 'x' on group 'g'" in its one line
             raise
 
     def _do_getattr(self, msg: dict) -> Any:
