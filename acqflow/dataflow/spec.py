@@ -168,8 +168,12 @@ class Param:
             raise ValueError(f"param {self.name!r}: kind {self.kind!r} is not one of {', '.join(_TRAVEL)}")
 
 
-# A free metadata name this close (difflib ratio) to a param's is taken for a typo of it.
+# A free metadata name this close (difflib ratio) to a param's is taken for a typo of it,
+# but for common metadata names (an LSL stream's ``type``) and the name pyacq's own code
+# passes as free metadata (its examples configure outputs with ``transfertmode=``,
+# which pyacq ignores too).
 TYPO_CUTOFF = 0.85
+FREE_NAMES = frozenset({"type", "names", "nodes", "transfertmode"})
 
 # Every stream param known by name.  Keys not in it are free metadata (kind METADATA).
 PARAMS: dict[str, Param] = {p.name: p for p in (
@@ -245,7 +249,7 @@ def check_param_name(key: Any) -> None:
     """ValueError for a name that is not a param but is close to one (``transfermod``):
     a misspelt param would otherwise travel silently as free metadata.  Names not
     close to any param stay free metadata."""
-    if key in PARAMS or not isinstance(key, str) or len(key) > 100:
+    if not isinstance(key, str) or key in PARAMS or key in FREE_NAMES or len(key) > 100:
         return
     hint = did_you_mean(key, PARAMS, cutoff=TYPO_CUTOFF)
     if hint:

@@ -20,7 +20,8 @@ def test_output_configure_refuses_a_misspelt_param(key, meant):
 
 def test_free_metadata_not_close_to_a_param_travels():
     out = OutputStream()
-    out.configure(protocol="inproc", subject="S01", source_id="amp-1", electrode_layout="10-20")
+    out.configure(protocol="inproc", subject="S01", source_id="amp-1", electrode_layout="10-20",
+                  type="EEG", transfertmode="plaindata")     # pyacq's examples pass transfertmode
     try:
         assert out.params["subject"] == "S01" and out.params["source_id"] == "amp-1"
     finally:
