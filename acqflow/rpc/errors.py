@@ -72,6 +72,13 @@ def _typed_str(self: RemoteCallError) -> str:
     return _one_line(self)
 
 
+def _typed_reduce(self: RemoteCallError) -> tuple:
+    """Pickled as the error reply it came from (its class is made at run time)."""
+    return remote_error, ({"type": self.remote_type, "module": type(self).__module__,
+                           "message": self.remote_message, "traceback": self.remote_traceback,
+                           "where": self.remote_where},)
+
+
 _SUBCLASSES: dict[type, type | None] = {}
 _LOCK = threading.Lock()
 _MODULE = re.compile(r"acqflow(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
@@ -110,7 +117,8 @@ def _remote_subclass(cls: type) -> type | None:
             try:
                 sub = type(cls.__name__, (cls, RemoteCallError),
                            {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
-                            "__str__": _typed_str, "__init__": RemoteCallError.__init__,
+                            "__str__": _typed_str, "__reduce__": _typed_reduce,
+                            "__init__": RemoteCallError.__init__,
                             "__doc__": f"A {cls.__name__} raised remotely (also a RemoteCallError)."})
             except TypeError:
                 sub = None

@@ -1,6 +1,7 @@
 """Remote exceptions re-raise as their own type (builtins and acqflow's), one line, with
 the remote traceback on request; other types stay plain RemoteCallErrors."""
 import os
+import pickle
 import subprocess
 import sys
 import traceback
@@ -43,6 +44,10 @@ def test_a_remote_acqflow_error_keeps_its_class():
                         "message": "closed\nmore", "traceback": "tb", "where": "in node 'n'"})
     assert isinstance(err, StreamError) and isinstance(err, RemoteCallError)
     assert str(err) == "closed (in node 'n')"
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is type(err) and str(back) == str(err) and back.remote_traceback == "tb"
+    plain = pickle.loads(pickle.dumps(RemoteCallError("Custom", "m", "tb")))
+    assert str(plain) == "Custom: m" and plain.remote_traceback == "tb"
 
 
 @pytest.mark.parametrize("module, name", [
