@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from . import __version__
@@ -22,6 +23,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The ``acqflow`` command: parse ``argv`` (default: sys.argv), run the sub-command; the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="acqflow", description="acqflow: real-time acquisition dataflow")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -37,7 +39,13 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         parser.error(f"unknown command {command!r}; choose from {', '.join(COMMANDS)}")
-    return importlib.import_module(COMMANDS[command][0]).main(rest)
+    try:
+        code = importlib.import_module(COMMANDS[command][0]).main(rest)
+        sys.stdout.flush()                    # a reader gone (`| head`) shows here, not at exit
+    except BrokenPipeError:                   # Python's recipe: exit quietly, status 1
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return code
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -32,13 +33,25 @@ __all__ = ["main", "demo_graph"]
 _BARS = " ▁▂▃▄▅▆▇█"
 
 
+def qt_missing() -> str | None:
+    """Why the qt extra cannot be used here (the first module it lacks), None when it can."""
+    for module in ("PyQt5", "pyqtgraph"):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except (ImportError, ValueError) as exc:
+            return f"{module}: {exc}"
+        if not found:
+            return f"no module named {module!r}"
+    return None
+
+
 def display_available() -> bool:
     """True when Qt windows can be shown: a display, a real platform plugin, the qt extra."""
     if os.environ.get("QT_QPA_PLATFORM", "") in ("offscreen", "minimal"):
         return False
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return False
-    return all(importlib.util.find_spec(m) is not None for m in ("PyQt5", "pyqtgraph"))
+    return qt_missing() is None
 
 
 def demo_graph(dirname: str, channels: int = 16, sample_rate: float = 1000.0,
@@ -102,9 +115,12 @@ def _summary(dirname: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """``acqflow demo``: run the built-in graph with its options in ``argv``; the exit code."""
     parser = argparse.ArgumentParser(prog="acqflow demo", description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=None, help="seconds to run (default: until Ctrl-C)")
-    parser.add_argument("--record", metavar="DIR", help="recording directory (default: a temporary one)")
+    parser.add_argument("--record", metavar="DIR", help="recording directory, kept (default: a "
+                        "temporary one, removed at the end unless --keep)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary recording")
     parser.add_argument("--channels", type=int, default=16,
                         help="synthetic channels, channel k a sine at 3 + 2.5 k Hz (default: 16)")
     parser.add_argument("--viewer", action=argparse.BooleanOptionalAction, default=None,
@@ -113,7 +129,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--web-token", metavar="TOKEN", help="token for the web monitor (default: generated)")
     args = parser.parse_args(argv)
     viewer = display_available() if args.viewer is None else args.viewer
+    if viewer and (missing := qt_missing()):
+        print(f"acqflow demo: --viewer needs the qt extra: pip install 'acqflow[qt]' ({missing})",
+              file=sys.stderr)
+        return 2
     dirname = args.record or tempfile.mkdtemp(prefix="acqflow-demo-")
+    try:
+        return _run(args, viewer, dirname)
+    finally:
+        if not args.record and not args.keep:
+            shutil.rmtree(dirname, ignore_errors=True)
+            print(f"removed the demo recording {dirname} (to keep it: --keep, or --record DIR)")
+
+
+def _run(args: argparse.Namespace, viewer: bool, dirname: str) -> int:
+    """The demo itself: build, run until Ctrl-C or --duration, summarise the recording."""
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -143,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
                         ring = inp.buffer
                         if ring.index() - ring.first_index() >= 200:
                             lines.append(f"{name:<{width}} {label:<8} {sparkline(ring[-200::5][:, ch])}")
-                lines += [monitor.banner()] if monitor else []
                 view.show(f"--- {time.monotonic() - started:5.1f} s ---\n" + "\n".join(lines))
                 if args.duration is not None and time.monotonic() - started >= args.duration:
                     break

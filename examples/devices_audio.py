@@ -8,6 +8,9 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import AudioDevice
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 RATE = 16000
 

@@ -11,6 +11,9 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import Camera
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 path = os.path.join(tempfile.mkdtemp(), "clip.avi")
 writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"MJPG"), 25.0, (80, 60))

@@ -5,6 +5,9 @@ Run: python examples/devices_events.py
 import acqflow
 import acqflow.dataflow.clock
 from acqflow.devices import EventSource
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 markers = EventSource(name="markers")
 markers.configure(label_size=16, reference_rate=1000.0)   # index = sample of a 1 kHz signal

@@ -9,7 +9,10 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import LSLInlet, SyntheticSignal
+from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes import LSLOutlet
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 name = f"acqflow-example-{uuid.uuid4().hex[:6]}"
 source = SyntheticSignal(name="synth")

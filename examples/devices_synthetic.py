@@ -6,6 +6,9 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import SyntheticSignal
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 dev = SyntheticSignal(name="synth")
 dev.configure(channels=3, sample_rate=1000.0, chunksize=100, waveform="sine",

@@ -11,6 +11,7 @@ from scipy import signal
 
 import acqflow
 from acqflow import ProcessingNode, register_node_type
+from acqflow.interrupt import quiet_interrupt
 
 
 class Envelope(ProcessingNode):
@@ -33,6 +34,7 @@ class Envelope(ProcessingNode):
 register_node_type(Envelope)
 
 if __name__ == "__main__":
+    quiet_interrupt()                           # Ctrl-C: 'interrupted', no traceback
     fs = 1000.0
     src = acqflow.OutputStream(name="src")
     src.configure(protocol="inproc", dtype="float32", shape=(-1, 2), sample_rate=fs)

@@ -10,7 +10,10 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import SyntheticSignal
+from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes import Decimate, OverlapFiltfilt, SosFilter
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 FS = 5000.0
 dev = SyntheticSignal(name="synth")

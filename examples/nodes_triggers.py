@@ -10,7 +10,10 @@ import numpy as np
 
 import acqflow
 from acqflow.devices import SyntheticSignal
+from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes import AnalogTrigger, Epocher
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 FS = 2000.0
 period = int(0.2 * FS)

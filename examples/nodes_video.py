@@ -8,7 +8,10 @@ Run: python examples/nodes_video.py   (needs opencv: pip install 'acqflow[video]
 import numpy as np
 
 import acqflow
+from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes import Blur, ColorConvert, MotionEnergy
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 H, W = 120, 160
 cam = acqflow.OutputStream(name="camera")

@@ -12,6 +12,7 @@ import numpy as np
 
 import acqflow
 from acqflow.devices.player import Player
+from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
 
@@ -81,4 +82,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    quiet_interrupt()                           # Ctrl-C: 'interrupted', no traceback
     main()

@@ -6,7 +6,10 @@ import logging
 
 import numpy as np
 
+from acqflow.interrupt import quiet_interrupt
 from acqflow.rpc import ProcessSpawner, RemoteCallError, get_value
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 logging.basicConfig(level=logging.INFO, format="%(processName)s %(name)s: %(message)s")
 

@@ -10,8 +10,11 @@ import subprocess
 import sys
 import tempfile
 
+from acqflow.interrupt import quiet_interrupt
 from acqflow.rpc import keys
 from acqflow.rpc.hostdaemon import HostClient
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 with tempfile.TemporaryDirectory() as tmp:
     keys.generate(tmp)

@@ -6,7 +6,10 @@ Run: python examples/rpc_streams.py
 import numpy as np
 
 import acqflow
+from acqflow.interrupt import quiet_interrupt
 from acqflow.rpc import ProcessSpawner, RPCServer
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 # A local RPC server lets the remote InputStream query our OutputStream
 # (it is served while this thread waits for replies).

@@ -17,11 +17,16 @@ import numpy as np
 
 import acqflow
 from acqflow.dataflow.cpulatency import CpuLatencyError
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 SENDER = r"""
 import json, sys, time
 import numpy as np
 import acqflow
+from acqflow.interrupt import quiet_interrupt
+quiet_interrupt(None)                     # Ctrl-C reaches this child too: end quietly
 out = acqflow.OutputStream()
 out.configure(transfermode="sharedmem", dtype="float64", shape=(-1, 8), buffer_size=4096,
               backpressure="block")

@@ -8,11 +8,16 @@ import subprocess
 import sys
 
 import acqflow
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 SENDER = r"""
 import json, sys
 import numpy as np
 import acqflow
+from acqflow.interrupt import quiet_interrupt
+quiet_interrupt(None)                     # Ctrl-C reaches this child too: end quietly
 out = acqflow.OutputStream()
 out.configure(protocol="tcp", transfermode="plaindata", dtype="int32", shape=(-1, 2))
 print(json.dumps(out.params), flush=True)

@@ -7,6 +7,9 @@ import threading
 import numpy as np
 
 import acqflow
+from acqflow.interrupt import quiet_interrupt
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 out = acqflow.OutputStream(name="generator")
 out.configure(protocol="inproc", transfermode="sharedmem", dtype="float32", shape=(-1, 8),

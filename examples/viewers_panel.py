@@ -1,17 +1,19 @@
 """Viewers in this process, docked in one window: 16 channels at 30 kHz and markers.
 
 An Oscilloscope (top) and an EventRaster (bottom) in a ViewerPanel; a marker
-every 0.7 s.  Runs until the window is closed, then prints what was drawn.
+every 0.7 s.  Runs until the window is closed or Ctrl-C, then prints what was drawn.
 Run: python examples/viewers_panel.py   (needs: pip install 'acqflow[qt]')
 """
 import itertools
 
-import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore
 
 from acqflow.devices.events import EventSource
 from acqflow.devices.synthetic import SyntheticSignal
-from acqflow.viewers import EventRaster, Oscilloscope, ViewerPanel, get_app
+from acqflow.interrupt import quiet_interrupt
+from acqflow.viewers import EventRaster, Oscilloscope, ViewerPanel, get_app, run_app
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 app = get_app()
 
@@ -45,7 +47,7 @@ labels = itertools.cycle(["stim", "resp"])
 tick = QtCore.QTimer()
 tick.timeout.connect(lambda: markers.push_event(next(labels)))
 tick.start(700)
-pg.exec()                                       # until the window is closed
+run_app(announce="running: close the window or press Ctrl-C to stop")   # until then
 
 tick.stop()
 print("scope:", scope.counters())

@@ -2,14 +2,17 @@
 
 synthetic (process "acq") -> TimeFrequency (process "acq") -> TimeFrequencyViewer (process "gui")
                           -> Oscilloscope (process "gui")
-The graph monitor runs until its window is closed; then the graph stops and what
-the viewers drew is printed.
+The graph monitor runs until its window is closed or Ctrl-C; then the graph stops
+and what the viewers drew is printed.
 Run: python examples/viewers_qt_group.py   (needs: pip install 'acqflow[qt]')
 """
 import threading
 
+from acqflow.interrupt import quiet_interrupt
 from acqflow.manager import Manager
 from acqflow.viewers import run_monitor
+
+quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback
 
 with Manager() as manager:
     acq = manager.create_nodegroup("acq")
@@ -34,6 +37,7 @@ with Manager() as manager:
     tfview.initialize()
     manager.start_all()
 
-    run_monitor(manager, threading.Event())     # until the monitor's window is closed
+    run_monitor(manager, threading.Event(),     # until the window is closed or Ctrl-C
+                announce="running: close the monitor window or press Ctrl-C to stop")
     print("scope:", scope.counters())
     print("time-frequency viewer:", tfview.counters())

@@ -62,7 +62,7 @@ def bench_recorder(rate_mbps: float = 200.0, seconds: float = 10.0, channels: in
     from ..storage import open_recording
     from ..nodes.recorder import Recorder
     n_chunks = max(1, int(rate_mbps * 1e6 * seconds / (chunk * channels * 4)))
-    tmp = Path(dirname or tempfile.mkdtemp(prefix="acqflow-recbench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="acqflow-recbench-", dir=dirname))  # only ours is removed
     path = tmp / "rec"
     proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.rec", "--child"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -118,7 +118,7 @@ def bench_long_reads(hours: float = 1.0, channels: int = 64, dtype: str = "int16
     """Write ``hours`` of channels x 30 kHz, then time random 1 s slices (values checked)."""
     from ..storage import open_recording
     from ..storage.writer import RecordingWriter
-    tmp = Path(dirname or tempfile.mkdtemp(prefix="acqflow-recbench-"))
+    tmp = Path(tempfile.mkdtemp(prefix="acqflow-recbench-", dir=dirname))  # only ours is removed
     path = tmp / "long"
     second = int(RATE)
     base = (np.random.default_rng(1).standard_normal((second, channels)) * 1000).astype(dtype)

@@ -64,6 +64,7 @@ class CpuLatencyRequest:
 
     @property
     def active(self) -> bool:
+        """True while the request is held (until close())."""
         return self._fd is not None
 
     def close(self) -> None:

@@ -449,10 +449,13 @@ class InputStream(SenderClock):
 
     @property
     def buffer(self) -> RingBuffer | None:
+        """The ring this input reads (its own, from set_buffer(), or the shared one); None before either."""
         return self._buffer if self._buffer is not None else self._shm
 
     # -- state ---------------------------------------------------------------
     def stats(self) -> dict:
+        """Counters of this input in plain values: chunks, samples, dropped, gaps, malformed, stale,
+        stream changes and the latency p50/p99 (s) of recent chunks (what the run table shows)."""
         lat = sorted(self.latencies)
         pick = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else (lambda q: None)
         return {"chunks": self.received_chunks, "samples": self.received_samples,

@@ -8,9 +8,11 @@ call out of order raises NodeStateError naming the state.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from .configsig import install_configure
 from .errors import StreamError
@@ -54,6 +56,25 @@ class Ports(dict):
         raise KeyError(f"node {name!r} has no {kind} {key!r} ({kind}s: {', '.join(map(str, self)) or 'none'})")
 
 
+@contextlib.contextmanager
+def _ctrl_c_after() -> Iterator[None]:
+    """Hold a Ctrl-C (SIGINT, Python's default handler) until the block ends, then raise
+    KeyboardInterrupt: a close cut halfway would close streams under a running worker
+    thread, and libzmq aborts the process on a socket closed under its thread."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda sig, frame: caught.append(sig))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if caught:
+            raise KeyboardInterrupt
+
+
 class Node:
     """Base class of devices, filters, recorders and viewers.
 
@@ -81,6 +102,7 @@ class Node:
     # -- ports ----------------------------------------------------------------
     @property
     def inputs(self) -> "Ports":
+        """Input streams by name (a dict whose missing keys raise a KeyError naming the node's inputs)."""
         return self._inputs
 
     @inputs.setter
@@ -89,6 +111,7 @@ class Node:
 
     @property
     def outputs(self) -> "Ports":
+        """Output streams by name (a dict whose missing keys raise a KeyError naming the node's outputs)."""
         return self._outputs
 
     @outputs.setter
@@ -110,10 +133,12 @@ class Node:
     # -- shortcuts -----------------------------------------------------------
     @property
     def input(self) -> InputStream:
+        """The only input; AttributeError naming the inputs when there is not exactly one."""
         return self._only_stream(self.inputs, "input")
 
     @property
     def output(self) -> OutputStream:
+        """The only output; AttributeError naming the outputs when there is not exactly one."""
         return self._only_stream(self.outputs, "output")
 
     def _only_stream(self, streams: dict, kind: str):
@@ -167,11 +192,12 @@ class Node:
         self._lifecycle_call("start", self._start)
 
     def stop(self) -> None:
+        """Stop producing/consuming data; the node keeps its resources and start() resumes it."""
         self._lifecycle_call("stop", self._stop)
 
     def close(self) -> None:
         """Stop if running, release resources and close every stream."""
-        with self._state_lock:
+        with _ctrl_c_after(), self._state_lock:
             if self.state == "closed":
                 return
             try:
@@ -220,10 +246,12 @@ class Node:
 
     @property
     def running(self) -> bool:
+        """start() done and not stopped since (state 'running')."""
         return self._flag("running")
 
     @property
     def closed(self) -> bool:
+        """close() done: resources released, streams closed (state 'closed')."""
         return self._flag("closed")
 
     def _flag(self, name: str) -> bool:

@@ -60,6 +60,7 @@ class NodeGroup:
         return node
 
     def get_node(self, name: str) -> Node:
+        """The node called ``name``; KeyError naming the group's nodes if there is none."""
         try:
             return self.nodes[name]
         except KeyError:
@@ -67,10 +68,12 @@ class NodeGroup:
                            f"(has: {', '.join(self.nodes) or 'none'})") from None
 
     def remove_node(self, name: str) -> None:
+        """Close the node called ``name`` and forget it."""
         self.get_node(name).close()
         del self.nodes[name]
 
     def list_nodes(self) -> list[str]:
+        """Names of the group's nodes, in creation order."""
         return list(self.nodes)
 
     def start_all(self) -> None:
@@ -80,6 +83,7 @@ class NodeGroup:
                 node.start()
 
     def stop_all(self) -> None:
+        """Stop every running node (the others are left as they are)."""
         for node in self.nodes.values():
             if node.state == "running":
                 node.stop()
@@ -124,7 +128,9 @@ class NodeGroup:
                     inputs[k] = st
             outputs = {k: {"samples": o.sent_samples, "chunks": o.sent_chunks, "inputs": o.n_inputs}
                        for k, o in node.outputs.items() if o.configured}
+            ended = getattr(node, "ended", None)     # a Player at the end of its recording
             nodes[name] = {"state": node.state, "error": node.error_reason, "cpu_s": cpu.get(name),
+                           "ended": bool(ended is not None and ended.is_set()),
                            "inputs": inputs, "outputs": outputs}
         return {"name": self.name, "pid": os.getpid(), "time": time.time(),
                 "process_cpu_s": time.process_time(), "nodes": nodes}

@@ -187,7 +187,8 @@ class OutputStream:
         A dtype or sample-shape mismatch raises ValueError.
         """
         if not self.configured:
-            raise StreamError(f"output {self.name or ''} is not configured; call configure() first")
+            raise StreamError(f"{f'output {self.name!r}' if self.name else 'an unnamed output'} "
+                              "is not configured; call configure() first")
         for f in self.filters:
             data = f(data)
         data = np.asarray(data)

@@ -81,6 +81,7 @@ class RingBuffer:
 
     @property
     def segment(self) -> Segment | None:
+        """The shared-memory segment holding the ring, or None for a ring in local memory."""
         return self._segment
 
     def index(self) -> int:

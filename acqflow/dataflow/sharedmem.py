@@ -1,9 +1,14 @@
 """Named shared-memory segments with a small int64 header for ring state and readers.
 
-Segments are created with :mod:`multiprocessing.shared_memory`, whose resource
-tracker unlinks them if the creating process dies without closing (even on
-SIGKILL).  Readers attach without registering, so a reader exiting never removes
-a segment it does not own.
+Segments are created with :mod:`multiprocessing.shared_memory`.  Each creating
+process starts one cleaner (a tiny Python process in its own session, so a signal to
+the creator's process group, even SIGKILL, does not reach it) and tells it the names
+it creates and unlinks through a pipe; when the pipe closes (every process holding it
+has exited, however it died) the cleaner unlinks the names still listed.  Python's
+resource tracker (in the creator's process group, so it dies with it) is the fallback
+where no cleaner can start.
+Readers attach without registering, so a reader exiting never removes a segment it
+does not own.
 
 Header layout (int64 words): 0 magic, 1 head (samples written), 2 pending head
 (set before a write starts: the seqlock readers check), 3 start index, 4 ring
@@ -16,9 +21,11 @@ output wrote and not a same-named one on another machine); 64.. reader slots as
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fcntl
 import os
 import secrets
+import sys
 import threading
 import time
 import weakref
@@ -41,23 +48,119 @@ _register_lock = threading.Lock()
 _unclosed: list[shared_memory.SharedMemory] = []   # mappings with views still alive
 
 
-def _open(name: str | None, size: int) -> shared_memory.SharedMemory:
-    """Create (name None) or attach; attaching does not register with the tracker.
+@contextlib.contextmanager
+def _untracked():
+    """Python's resource tracker neither registers nor unregisters inside (Python < 3.13
+    registers attached segments too, and would unlink them when a reader exits)."""
+    with _register_lock:
+        register, unregister = resource_tracker.register, resource_tracker.unregister
+        resource_tracker.register = resource_tracker.unregister = lambda *a, **k: None
+        try:
+            yield
+        finally:
+            resource_tracker.register, resource_tracker.unregister = register, unregister
 
-    Python < 3.13 registers attached segments with the resource tracker, which
-    would unlink them when the reader exits; only the creator may do that.
-    """
+
+_tracked: set[str] = set()     # made while no cleaner could start: the resource tracker's
+
+
+def _open(name: str | None, size: int) -> shared_memory.SharedMemory:
+    """Create (name None; the cleaner learns the name first) or attach (untracked)."""
     if name is None:
         name = f"{SEGMENT_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
-        with _register_lock:
-            return shared_memory.SharedMemory(name=name, create=True, size=size)
-    with _register_lock:
-        register = resource_tracker.register
-        resource_tracker.register = lambda *args, **kwargs: None
+        tracked = not _cleaner.tell("+", name)     # no cleaner here: Python's resource tracker
         try:
-            return shared_memory.SharedMemory(name=name)
+            with _register_lock if tracked else _untracked():
+                shm = shared_memory.SharedMemory(name=name, create=True, size=size)
+        except BaseException:
+            if not tracked:
+                _cleaner.tell("-", name)
+            raise
+        if tracked:
+            _tracked.add(name)
+        return shm
+    with _untracked():
+        return shared_memory.SharedMemory(name=name)
+
+
+def _unlink(shm: shared_memory.SharedMemory) -> None:
+    """Remove the segment's name (mappings stay valid) and strike it from the cleaner's list."""
+    tracked = shm.name in _tracked
+    _tracked.discard(shm.name)
+    try:
+        with contextlib.nullcontext() if tracked else _untracked():
+            shm.unlink()
+    except FileNotFoundError:
+        pass
+    if not tracked:
+        _cleaner.tell("-", shm.name)
+
+
+# The cleaner: reads "+name" / "-name" lines until EOF, then unlinks what is listed.
+_CLEANER_CODE = """\
+import signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+from _posixshmem import shm_unlink
+names = set()
+for line in sys.stdin.buffer:
+    name = line[1:].strip().decode()
+    (names.add if line[:1] == b"+" else names.discard)(name)
+for name in names:
+    try:
+        shm_unlink("/" + name)
+    except OSError:
+        pass
+"""
+
+
+class _Cleaner:
+    """This process's cleaner (started at its first segment; a forked child shares it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._names: set[str] = set()    # what the cleaner would unlink now
+        self._failed = False
+
+    def _start(self) -> int | None:
+        r, w = os.pipe()              # both ends close-on-exec; the child gets r as stdin
+        try:
+            os.posix_spawn(sys.executable, [sys.executable, "-I", "-S", "-c", _CLEANER_CODE],
+                           os.environ, setsid=True, file_actions=[
+                               (os.POSIX_SPAWN_DUP2, r, 0),
+                               (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                               (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)])
+        except (OSError, AttributeError, NotImplementedError):    # no posix_spawn/setsid
+            os.close(w)
+            return None
         finally:
-            resource_tracker.register = register
+            os.close(r)
+        return w
+
+    def tell(self, op: str, name: str) -> bool:
+        """Add (``+``) or remove (``-``) ``name`` from the cleaner's list; False when no
+        cleaner could be started in this process (no ``posix_spawn`` with ``setsid``)."""
+        with self._lock:
+            (self._names.add if op == "+" else self._names.discard)(name)
+            if self._fd is None and not self._failed:
+                self._fd = self._start()
+                self._failed = self._fd is None
+                lines = [f"+{n}\n" for n in self._names]      # a restarted cleaner: all
+            else:
+                lines = [f"{op}{name}\n"]
+            if self._fd is None:
+                self._names.discard(name)
+                return False
+            try:
+                for line in lines:      # one write per line: atomic (< PIPE_BUF)
+                    os.write(self._fd, line.encode())
+            except OSError:             # the cleaner was killed on its own: a new one next
+                os.close(self._fd)
+                self._fd = None
+            return True
+
+
+_cleaner = _Cleaner()
 
 
 def open_shared(name: str | None, size: int) -> shared_memory.SharedMemory:
@@ -74,10 +177,7 @@ def release_shared(shm: shared_memory.SharedMemory, owner: bool) -> None:
         _unclosed.append(shm)   # numpy views still use it: unmapped once they are gone
     _close_unclosed()
     if owner:
-        try:
-            shm.unlink()
-        except FileNotFoundError:
-            pass
+        _unlink(shm)
 
 
 def _close_unclosed() -> None:
@@ -148,10 +248,7 @@ class Segment:
             _unclosed.append(shm)
         _close_unclosed()
         if self.owner:
-            try:
-                shm.unlink()
-            except FileNotFoundError:
-                pass
+            _unlink(shm)
 
     def __del__(self) -> None:
         # A stream dropped without close(): release our views before SharedMemory's own

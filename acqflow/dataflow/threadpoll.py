@@ -38,14 +38,17 @@ class Signal:
         self._lock = threading.Lock()
 
     def connect(self, slot: Callable) -> None:
+        """Call ``slot(*args)`` on every emit() (slots run in the emitting thread, in order)."""
         with self._lock:
             self._slots.append(slot)
 
     def disconnect(self, slot: Callable) -> None:
+        """Stop calling ``slot``; ValueError if it was not connected."""
         with self._lock:
             self._slots.remove(slot)
 
     def emit(self, *args) -> None:
+        """Call every connected slot with ``args``, in the order they were connected."""
         with self._lock:
             slots = list(self._slots)
         for slot in slots:
@@ -71,6 +74,7 @@ class StoppableThread(threading.Thread):
             self.on_error = on_error
 
     def loop(self) -> None:
+        """The thread's work (subclasses): run until ``stopping`` is set."""
         raise NotImplementedError
 
     def run(self) -> None:
@@ -132,6 +136,8 @@ class ThreadPollInput(StoppableThread):
         self.on_end = on_end
 
     def loop(self) -> None:
+        """Poll the input and hand each chunk to process_data() until stopped or the stream ends
+        (then call ``on_end``)."""
         # the hot path: nothing per chunk beyond poll, recv and the callback
         stopping, poll, recv = self.stopping, self.input_stream.poll, self.input_stream.recv
         timeout, return_data = self.timeout, self.return_data
@@ -148,6 +154,8 @@ class ThreadPollInput(StoppableThread):
             self.on_end()
 
     def process_data(self, index: int, data) -> None:
+        """Handle one received chunk: emit ``new_data(index, data)`` (through the event loop's
+        dispatcher when one is installed); subclasses override it to do their work here."""
         dispatch = _dispatcher
         if dispatch is None or not dispatch(self.new_data.emit, (index, data), self._loop_error):
             self.new_data.emit(index, data)

@@ -5,8 +5,9 @@ from the stored params.  Chunks are sent as they were recorded, in time order
 across streams, each when its last sample's time comes (stored timestamps
 scaled by ``rate``), with its original absolute index, so gaps stay gaps.  The
 end of the recording moves the node to 'stopped' (``ended`` is set and the
-``end_of_recording`` signal emitted); ``end_of_stream=True`` also closes the
-outputs so downstream inputs see StreamClosed.  See docs/recording.md.
+``end_of_recording`` signal emitted; the run table and monitors show 'ended');
+``end_of_stream=True`` also closes the outputs so downstream inputs see StreamClosed.
+See docs/recording.md.
 """
 from __future__ import annotations
 
@@ -198,6 +199,7 @@ class Player(Node):
 
     @property
     def paused(self) -> bool:
+        """True between pause() and resume()."""
         return self._paused
 
     def set_rate(self, rate: float) -> None:

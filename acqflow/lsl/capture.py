@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..storage.xdf import LSL_CLOCK, TIMESTAMPS_SUFFIX, lsl_clock_sync, string_dtype
+from ..storage.xdf import LSL_CLOCK, TIMESTAMPS_SUFFIX, cut_utf8, lsl_clock_sync, string_dtype
 from .info import channel_info, desc_channels, dtype_for_format, pylsl, stream_metadata
 
 __all__ = ["StreamCapture", "stream_key"]
@@ -202,7 +202,7 @@ class StreamCapture:
             events["time"] = stamps
             labels = [bytes(v) if not isinstance(v, str) else v.encode() for v in data[:, 0]]
             self.truncated_labels += sum(len(b) > self.label_size for b in labels)
-            events["label"] = labels
+            events["label"] = [cut_utf8(b, self.label_size) for b in labels]  # whole characters
             self.writer.write(self.name, events, index=stop, timestamp=t)
         else:
             self.writer.write(self.name, data, index=stop, timestamp=t)

@@ -33,7 +33,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds to wait for streams to answer at start (default 2)")
     p.add_argument("--sync-interval", type=float, default=5.0, metavar="S",
                    help="seconds between clock-offset measurements (default 5)")
-    p.add_argument("--overwrite", action="store_true", help="replace OUT if it is a recording")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace OUT if it is a recording, once recording has started (if "
+                        "no stream is visible, OUT is left as it was)")
     p.add_argument("--debug", action="store_true", help="tracebacks and debug logging")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     p = sub.add_parser("list", help="list the LSL streams visible now",

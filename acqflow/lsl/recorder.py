@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import socket
 import threading
 import time
@@ -116,6 +115,8 @@ class LSLRecorder:
         lsl = pylsl()
         for info in lsl.resolve_streams(wait_time=wait):
             self._consider(info)
+        if self.captures:
+            self.writer.publish()        # overwrite: the old recording is replaced now
         self._resolver = lsl.ContinuousResolver(forget_after=5.0)
         self._thread = threading.Thread(target=self._resolve_loop, name="lsl-resolver",
                                         daemon=True)
@@ -152,17 +153,28 @@ class LSLRecorder:
                     raise RuntimeError(f"LSL capture of {c.name!r} failed: {c.error!r}"
                                        ) from c.error
 
-    def close(self) -> dict[str, Any]:
-        """Stop every capture and commit the recording; returns :meth:`summary`."""
+    def _stop(self) -> None:
         with self._lock:
             self._closed.set()
         if self._thread is not None:
             self._thread.join(5.0)
         for c in self.captures:
             c.stop()
+
+    def close(self) -> dict[str, Any]:
+        """Stop every capture and commit the recording; returns :meth:`summary`."""
+        self._stop()
         with self._mlock:
             self.writer.close()
         return self.summary()
+
+    def abort(self) -> None:
+        """Stop every capture and undo the recording (RecordingWriter.abort): what was
+        at ``out`` before (an overwrite's old recording, an append's data) stays as it was."""
+        self._stop()
+        with self._mlock:
+            if not self.writer.closed:
+                self.writer.abort()
 
     def summary(self) -> dict[str, Any]:
         """Where, how long, and per stream: samples, reconnects, offsets measured."""
@@ -185,22 +197,27 @@ def record(out: str | os.PathLike, duration: float | None = None,
 
     Runs for ``duration`` s, or until ``stop`` is set, or until Ctrl-C; always leaves a
     committed recording and returns a summary.  Without ``watch``, RuntimeError when no
-    stream is visible (``require_streams``), and no recording is left at ``out``.
+    stream is visible (``require_streams``): then ``out`` is left as it was (no new
+    recording; an existing one, in mode overwrite or append, untouched).
     """
     rec = LSLRecorder(out, match, watch, **kw)
     try:
         rec.start(resolve_wait)
         if not rec.captures and not watch and require_streams:
-            rec.close()
-            shutil.rmtree(rec.path, ignore_errors=True)     # nothing recorded: no empty OUT
-            raise RuntimeError("no LSL stream " + (f"whose name contains {' or '.join(map(repr, rec.match))} "
-                                                   if rec.match else "") +
-                               f"was visible within {resolve_wait:g} s (use --watch to wait "
-                               "for streams)")
-        try:
-            rec.wait(duration, stop)
-        except KeyboardInterrupt:
-            log.info("interrupted: closing the recording")
+            raise RuntimeError("no LSL stream " + (
+                f"whose name contains {' or '.join(map(repr, rec.match))} "
+                if rec.match else "") + f"was visible within {resolve_wait:g} s (use "
+                "--watch to wait for streams)")
+    except Exception:
+        rec.abort()                      # nothing recorded: undo, delete nothing else
+        raise
+    except BaseException:                # Ctrl-C while resolving: keep what was captured
+        rec.close()
+        raise
+    try:
+        rec.wait(duration, stop)
+    except KeyboardInterrupt:
+        log.info("interrupted: closing the recording")
     finally:
         summary = rec.close()
     return summary

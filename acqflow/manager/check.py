@@ -25,6 +25,7 @@ from ..dataflow.configsig import configure_signature
 from ..dataflow.graph import GraphSpec
 from ..dataflow.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
+from ..storage.target import recording_run
 from .dryrun import dry_run
 
 __all__ = ["check_graph", "check_node_params"]
@@ -79,7 +80,8 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
     if "dirname" in accepted and "mode" in accepted and params.get("dirname"):
         mode = params.get("mode", accepted["mode"].default)
         path = os.path.abspath(os.path.expanduser(str(params["dirname"])))
-        if mode == "create" and os.path.exists(path):
+        if mode == "create" and os.path.exists(path) and \
+                not (params.get("run") and recording_run(path) == params["run"]):   # continued
             shown = path if len(path) < 300 else short_repr(path)
             problems.append(f"params.dirname: {shown} exists (from an earlier run?); "
                             f"choose another dirname, or mode: overwrite | append")

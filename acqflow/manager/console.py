@@ -32,12 +32,17 @@ class StatsTable:
         prev, self._last = self._last, stats
         summary = summarize(stats, prev)
         streams, nodes = [], []
+        # the clock column only when a group is on another clock (another host): on one
+        # host every process reads the same clock and the offset is 0 by definition
+        clocks = {g: clock_cell(group.get("clock")) for g, group in summary["groups"].items()}
+        show_clock = any(cell not in ("0", "-") for cell in clocks.values())
         for name, node in summary["nodes"].items():
             group = summary["groups"][node["group"]]
             cpu_pct = "    -" if node["cpu"] is None else f"{node['cpu']:5.1f}"
             state = node["state"] + (f" ({node['error']})" if node.get("error") else "")
-            nodes.append(f"{name:<16} {node['group']:<12} {str(group.get('pid') or ''):>7} {cpu_pct:>6} "
-                         f"{clock_cell(group.get('clock')):>18}  {state}")
+            clock_col = f" {clocks[node['group']]:>18}" if show_clock else ""
+            nodes.append(f"{name:<16} {node['group']:<12} {str(group.get('pid') or ''):>7} {cpu_pct:>6}"
+                         f"{clock_col}  {state}")
         for st in summary["streams"]:
             rate = "         -" if st["rate"] is None else f"{st['rate']:10.0f}"
             lat = "       -" if st["latency"] is None else f"{st['latency'] * 1e3:8.2f}"
@@ -45,7 +50,8 @@ class StatsTable:
             streams.append(f"{stream:<36} {rate} {lat} {st['gaps']:6d} {st['dropped']:8d}")
         lines = [f"{'stream':<36} {'samples/s':>10} {'lat ms':>8} {'gaps':>6} {'dropped':>8}"]
         lines += streams or ["(no connected inputs)"]
-        lines += ["", f"{'node':<16} {'group':<12} {'pid':>7} {'cpu %':>6} {'clock ms':>18}  state"] + nodes
+        clock_head = f" {'clock ms':>18}" if show_clock else ""
+        lines += ["", f"{'node':<16} {'group':<12} {'pid':>7} {'cpu %':>6}{clock_head}  state"] + nodes
         return lines
 
 

@@ -87,9 +87,11 @@ class Manager:
         return self.clocks.by_peer()
 
     def list_nodegroups(self) -> list[str]:
+        """Names of the node groups (one process each), in creation order."""
         return list(self.groups)
 
     def list_nodes(self) -> list[str]:
+        """Names of every node of every group, in creation order."""
         return list(self._node_groups)
 
     def refresh(self) -> None:

@@ -39,6 +39,8 @@ def recording_paths(spec: GraphSpec) -> dict[str, str]:
 
 def recording_summary(path: str) -> tuple[bool, str]:
     """(committed, one line) for the recording at ``path``, as a reader opens it."""
+    if not os.path.lexists(path):     # a Recorder closed before it started makes none
+        return True, f"recording {path}: none made (its recorder never started)"
     try:
         from ..storage import open_recording
         rec = open_recording(path)
@@ -104,10 +106,13 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
             progress.done(f"started {len(spec.nodes)} nodes in {len(manager.groups)} processes "
                           f"({progress.elapsed():.1f} s); first table in {interval:g} s")
             try:
-                monitor = manager.serve_web(web, token=web_token) if web else None
+                monitor = manager.serve_web(web, token=web_token, announce=False) if web else None
             except (ValueError, OSError, ImportError) as exc:
                 print(f"acqflow run: {exc}", file=sys.stderr)
                 return 2
+            if monitor:              # once, above the live table (not at every refresh)
+                out.write(monitor.banner() + "\n")
+                out.flush()
         if on_started is not None:
             on_started(manager)
         started = time.monotonic()
@@ -118,7 +123,6 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
                 elapsed = time.monotonic() - started
                 header = (f"acqflow run: {len(manager.list_nodes())} nodes in {len(manager.groups)} "
                           f"processes, {elapsed:.0f} s")
-                header += f"\n{monitor.banner()}" if monitor else ""
                 view.show("\n".join([header] + lines))
                 if duration is not None and elapsed >= duration:
                     break

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["summarize"]
+__all__ = ["summarize", "shown_state"]
 
 
 def _rate(now: float | None, before: float | None, dt: float | None) -> float | None:
@@ -17,12 +17,20 @@ def _rate(now: float | None, before: float | None, dt: float | None) -> float | 
     return (now - before) / dt
 
 
+def shown_state(node: dict[str, Any]) -> str:
+    """A node's state as monitors show it: 'ended' for a stopped node that reached the end
+    of its data (a Player at the end of its recording), so a normal end never reads as a fault."""
+    if node["state"] == "stopped" and node.get("ended"):
+        return "ended"
+    return node["state"]
+
+
 def summarize(stats: dict[str, Any], prev: dict[str, Any] | None = None) -> dict[str, Any]:
     """Plain values for ``stats`` (rates since ``prev``, None without it):
 
     ``streams``: one dict per connected input: source, output, target, input,
     rate (samples/s), sample_rate (nominal), latency / latency_p99 (s), gaps,
-    dropped, samples; ``nodes``: name -> group, pid, state, error, cpu (% of one
+    dropped, samples; ``nodes``: name -> group, pid, state (``shown_state``), error, cpu (% of one
     core), cpu_s; ``groups``: name -> state, pid, reason, restarts, clock.
     """
     dt = max(1e-9, stats["time"] - prev["time"]) if prev else None
@@ -35,7 +43,7 @@ def summarize(stats: dict[str, Any], prev: dict[str, Any] | None = None) -> dict
         for name, node in group.get("nodes", {}).items():
             pnode = pgroup.get("nodes", {}).get(name, {})
             cpu = _rate(node.get("cpu_s"), pnode.get("cpu_s"), dt)
-            nodes[name] = {"group": gname, "pid": group.get("pid"), "state": node["state"],
+            nodes[name] = {"group": gname, "pid": group.get("pid"), "state": shown_state(node),
                            "error": node.get("error"), "cpu": None if cpu is None else 100 * cpu,
                            "cpu_s": node.get("cpu_s")}
             for inp, st in node.get("inputs", {}).items():

@@ -83,10 +83,12 @@ class StreamNode(ProcessingNode):
 
     @property
     def input_params(self) -> dict:
+        """Params of the connected ``input`` stream (dtype, shape, sample_rate...)."""
         return self.inputs["input"].params
 
     @property
     def sample_rate(self) -> float:
+        """The input's sample rate (Hz)."""
         return float(self.input_params["sample_rate"])
 
     # -- processing ----------------------------------------------------------
@@ -101,6 +103,8 @@ class StreamNode(ProcessingNode):
         """The upstream output closed (end of stream); may ``emit()`` a last chunk."""
 
     def output_index(self, index: int) -> int | None:
+        """The output index matching input ``index`` (None: the output counts its own samples);
+        nodes that change the rate override it."""
         return index
 
     def _initialize(self) -> None:

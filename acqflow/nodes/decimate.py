@@ -76,6 +76,7 @@ class Decimate(StreamNode):
         self._state = None if self.sos is None else SosState(self.sos, n_ch, self.init)
 
     def output_index(self, index: int) -> int:
+        """Output samples up to input ``index``: one every ``q`` input samples."""
         return -(-index // self.q)
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray | None:

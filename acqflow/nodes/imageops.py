@@ -34,6 +34,7 @@ class _FrameNode(StreamNode):
     _output_specs = {"output": {"streamtype": "video"}}
 
     def frame_op(self, frame: np.ndarray) -> np.ndarray:
+        """The node's operation on one frame (h, w[, c]); returns the new frame."""
         raise NotImplementedError
 
     def validate(self, input_params: dict) -> None:
@@ -78,6 +79,13 @@ class ColorConvert(_FrameNode):
                 raise ValueError(f"code={self.code!r} is not an OpenCV colour conversion (cv2.{name})")
             self._code = getattr(cv2, name)
         return cv2.cvtColor(frame, self._code)
+
+    def output_params(self, input_params: dict) -> dict:
+        """As the input's, with ``pixel_format`` the code's target ('RGB2BGR' -> 'bgr'), so
+        viewers and video exports show the converted frames in their true colours."""
+        params = super().output_params(input_params)
+        target = self.code.upper().partition("2")[2].partition("_")[0].lower()
+        return {**params, "pixel_format": target} if target else params
 
 
 class Resize(_FrameNode):
@@ -156,7 +164,7 @@ class _DiffNode(StreamNode):
         self._prev: np.ndarray | None = None
 
     def diffs(self, data: np.ndarray) -> tuple[np.ndarray, bool]:
-        """|frame - previous| as int16 for each frame; False if frame 0 has no predecessor."""
+        """``|frame - previous|`` as int16 for each frame; False if frame 0 has no predecessor."""
         frames = np.asarray(data, np.int16)
         prev = frames[:1] if self._prev is None else self._prev[None]
         had_prev = self._prev is not None
@@ -165,14 +173,14 @@ class _DiffNode(StreamNode):
 
 
 class FrameDiff(_DiffNode):
-    """Video of |frame - previous frame| (the first frame, and the first after a gap: zeros)."""
+    """Video of ``|frame - previous frame|`` (the first frame, and the first after a gap: zeros)."""
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray:
         return self.diffs(data)[0].astype(np.uint8)
 
 
 class MotionEnergy(_DiffNode):
-    """Signal (-1, 1) float32: mean |frame - previous| over ``roi`` (x, y, w, h) or the frame.
+    """Signal (-1, 1) float32: mean ``|frame - previous|`` over ``roi`` (x, y, w, h) or the frame.
 
     The first frame, and the first after a gap, has no predecessor: NaN.
     """

@@ -107,6 +107,7 @@ class LSLOutlet(DeviceNode):
         return bool(self._outlet.have_consumers())
 
     def wait_for_consumers(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s until an LSL inlet has opened the outlet; False on timeout."""
         return bool(self._outlet.wait_for_consumers(timeout))
 
     def _start(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,10 +21,12 @@ from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
+from ..dataflow.shortrepr import short_repr
 from ..dataflow.spec import recorded
 from ..dataflow.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
+from ..storage.target import recording_run
 from ..storage.writer import MODES
 
 __all__ = ["Recorder", "recorded_params", "stream_clock_info"]
@@ -90,6 +93,9 @@ class Recorder(Node):
         self._clock_history: dict[str, list] = {}
         self._clock_updated = 0.0
         self._clock_lock = threading.Lock()
+        self._continued = False
+        self._started = False
+        self._resent: dict[str, int] = {}       # samples re-sent after a rebuild, dropped
 
     def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
                    mode: str = "create", block_s: float = 1.0, block_bytes: int = 4 << 20,
@@ -97,7 +103,7 @@ class Recorder(Node):
                    segment_bytes: int = 256 << 20, queue_chunks: int = 4096,
                    queue_bytes: int = 256 << 20, codecs: dict[str, Any] | None = None,
                    metadata: dict[str, Any] | None = None,
-                   on_seal: Callable | None = None) -> None:
+                   on_seal: Callable | None = None, run: str | None = None) -> None:
         """Parameters:
 
         streams: input names (``['sig', 'events']``), a dict name -> input spec or
@@ -111,13 +117,20 @@ class Recorder(Node):
             {'name': 'jpg', 'quality': 85}}`` (default: raw frames).
         metadata: free JSON metadata for the manifest.  on_seal: callback(BlockInfo)
             from the writer thread after each sealed block (same process only).
+        run: id stored in the recording's manifest (default: a new one, kept in the
+            node's config).  A Recorder configured with the run of an existing recording
+            continues it whatever ``mode`` says: a rebuilt Recorder (group restart)
+            appends to the recording it was writing, its downtime a gap.
         """
         if not dirname:
             raise ValueError(f"{self.name}: dirname is required")
         if mode not in MODES:
             raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
+        if run is not None and not (isinstance(run, str) and run):
+            raise ValueError(f"{self.name}: run must be a non-empty str, got {short_repr(run)}")
         path = local_path(dirname).absolute()
-        if mode == "create" and path.exists():
+        run = run or uuid.uuid4().hex
+        if mode == "create" and path.exists() and recording_run(path) != run:
             raise RecordingExistsError(f"{path} exists; use mode='overwrite' or 'append'")
         entries = self._stream_entries(streams)
         codecs = dict(codecs or {})
@@ -130,6 +143,7 @@ class Recorder(Node):
                        for name, spec, _ in entries}
         self._to_connect = {name: out for name, _, out in entries if out is not None}
         self.path: Path = path
+        self.run = run
         self.codecs = codecs
         self._writer_kw = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
                                fsync=fsync, fsync_interval=fsync_interval,
@@ -137,6 +151,11 @@ class Recorder(Node):
                                queue_bytes=queue_bytes, metadata=metadata, on_seal=on_seal)
         for name, out in self._to_connect.items():
             self.inputs[name].connect(out)
+
+    def configure(self, **kwargs: Any) -> None:
+        """Set parameters; the config keeps the run id, so a rebuild continues the recording."""
+        super().configure(**kwargs)
+        self.config["run"] = self.run
 
     def _stream_entries(self, streams: Any) -> list[tuple[str, dict, Any]]:
         """(input name, spec, output to connect or None) for each stream."""
@@ -172,7 +191,8 @@ class Recorder(Node):
             if inp.params.get("shape") is None:
                 raise ValueError(f"{self.name}: input {name!r} is connected to an output "
                                  "without a fixed shape; configure it with shape=(-1, ...)")
-        self.writer = RecordingWriter(self.path, **self._writer_kw)
+        self._continued = recording_run(self.path) == self.run    # rebuilt: carry on
+        self.writer = RecordingWriter(self.path, run=self.run, **self._writer_kw)
         try:
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
@@ -180,11 +200,13 @@ class Recorder(Node):
             self._clock_history = {name: [] for name in self.inputs}
             self._update_clocks()
         except BaseException:
-            self.writer.close()
+            self.writer.abort()      # removes only what it created
             self.writer = None
             raise
 
     def _start(self) -> None:
+        self.writer.publish()        # overwrite: the old recording is replaced now
+        self._started = True
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,
                                      name=f"{self.name} {name}")
@@ -218,10 +240,27 @@ class Recorder(Node):
             # The chunk's send time (its timestamp upstream, on the source's clock:
             # the manifest holds the offset to the recorder's clock).
             t = inp.last_send_time if inp.last_send_time is not None else clock.now()
+            if self._continued:
+                data = self._trim_resent(name, index, data)
+                if not len(data):
+                    return
             writer.write(name, data, index, t)
             if clock.now() - self._clock_updated > CLOCK_UPDATE_S:
                 self._update_clocks()
         return process_data
+
+    def _trim_resent(self, name: str, index: int, data: Any) -> Any:
+        """A source rebuilt with this Recorder (same group) resumes from its last
+        snapshot and re-sends indexes already recorded: keep the recorded ones."""
+        start, done = index - len(data), self.writer.stream_stop(name)
+        if start >= done:
+            return data
+        cut = min(done - start, len(data))
+        if not self._resent.get(name):
+            log.warning("%s: %r re-sent samples [%d:%d] already recorded (its source was "
+                        "rebuilt); keeping the recorded ones", self.name, name, start, done)
+        self._resent[name] = self._resent.get(name, 0) + cut
+        return data[cut:]
 
     def _stop_pollers(self) -> None:
         pollers, self._pollers = self._pollers, {}
@@ -255,10 +294,15 @@ class Recorder(Node):
 
     def _close(self) -> None:
         self._stop_pollers()
-        if self.writer is not None:
-            if not self.writer.closed:
-                self._update_clocks()
-            self.writer.close()
+        if self.writer is None or self.writer.closed:
+            return
+        if not self._started and not self._continued and self.writer.mode != "append":
+            log.info("%s: closed without ever starting; no recording made at %s%s", self.name,
+                     self.path, " (the one there is kept)" if self.writer.mode == "overwrite" else "")
+            self.writer.abort()      # nothing recorded: an overwrite replaces nothing
+            return
+        self._update_clocks()
+        self.writer.close()
 
     # -- reporting -------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> None:
@@ -273,7 +317,7 @@ class Recorder(Node):
         for name, inp in self.inputs.items():
             st = inp.stats()
             poller = self._pollers.get(name)
-            st.update(gap_log=list(inp.gap_log),
+            st.update(gap_log=list(inp.gap_log), resent=self._resent.get(name, 0),
                       ended=name in self._ended or bool(poller and poller.closed))
             inputs[name] = st
         writer = self.writer.stats if self.writer is not None else {}

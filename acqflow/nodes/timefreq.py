@@ -112,6 +112,7 @@ class TimeFrequency(StreamNode):
 
     @property
     def delay_s(self) -> float:
+        """Delay (s) of the output behind the input: half the longest wavelet."""
         return self.delay / self.sample_rate
 
     def _kernel_fft(self, nfft: int) -> np.ndarray:

@@ -112,6 +112,7 @@ class _Trigger(StreamNode):
                 "sample_rate": float(input_params["sample_rate"])}
 
     def output_index(self, index: int) -> None:
+        """None: the event output counts its own events, not input samples."""
         return None                            # the event stream counts events
 
     def _initialize(self) -> None:
@@ -124,6 +125,7 @@ class _Trigger(StreamNode):
         self._edges.reset()
 
     def on_signal(self, data: np.ndarray) -> np.ndarray:
+        """A boolean per sample of ``data``: the condition whose onsets are the trigger's events."""
         raise NotImplementedError
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray | None:

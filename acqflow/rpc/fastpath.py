@@ -180,12 +180,15 @@ def serve_one(server: Any) -> bool:
     while frame.more:
         frame = sock.recv(_NOBLOCK, copy=False)
         frames.append(frame.bytes if len(frames) < 3 else frame.buffer)
+    server._handling += 1
     try:
         if len(frames) != 3 or frames[1] != b"msgpack" or server._auth is not None or \
                 not serve_plain(server, frames[0], frames[2]):
             server._handle(frames)
     except Exception:  # never let one bad request stop the server
         logger.exception("%r: unexpected error handling a request", server)
+    finally:
+        server._handling -= 1
     return True
 
 

@@ -89,6 +89,7 @@ class RPCServer:
         self.n_bad_requests = 0                 # unreadable requests refused
         self._closed = False
         self._close_requested = False
+        self._handling = 0            # requests being handled (nested ones re-enter)
         self._serving_thread: int | None = None
         self._owner_thread = threading.get_ident()
         self._reactor: Reactor | None = None
@@ -216,6 +217,9 @@ class RPCServer:
     def _close_now(self) -> None:
         if self._closed:
             return
+        if self._handling:            # e.g. a signal handler's request_close seen by a nested
+            self._close_requested = True      # reactor pass: the reply still needs the socket;
+            return                            # closed once the outer request is done
         self._closed = True
         notice = {"action": "disconnect", "req_id": None}
         for ident, ser_name in list(self._clients.items()):
@@ -261,10 +265,13 @@ class RPCServer:
                 frames = wire.recv_message(sock, 3)
             except zmq.Again:
                 break
+            self._handling += 1
             try:
                 self._handle(frames)
             except Exception:  # never let one bad request stop the server
                 logger.exception("%r: unexpected error handling a request", self)
+            finally:
+                self._handling -= 1
             if self._closed or not wire.has_message(sock):
                 break
         if self._close_requested:

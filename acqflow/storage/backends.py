@@ -5,10 +5,13 @@ blocks are immutable, so they go through the optional :class:`LocalCache`.
 """
 from __future__ import annotations
 
+import ctypes
+import errno
 import fcntl
 import os
 import shutil
 import threading
+import uuid
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -18,7 +21,8 @@ from .errors import StorageError
 from .manifest import INDEX, MANIFEST, SEGMENTS, segment_number
 
 __all__ = ["Backend", "LocalBackend", "FsspecBackend", "make_backend", "is_local",
-           "local_path", "upload", "fsync_dir", "write_atomic", "lock_writer", "is_being_written"]
+           "local_path", "upload", "fsync_dir", "write_atomic", "lock_writer", "is_being_written",
+           "rename_new", "replace_dir"]
 
 LOCK = ".writer.lock"
 
@@ -79,6 +83,51 @@ def lock_writer(root: Path) -> int | None:
         os.close(fd)
         return None
     return fd
+
+
+_AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
+
+
+def _renameat2(src: Path, dst: Path, flags: int) -> bool:
+    """Linux renameat2(); False where the C library or the filesystem lacks it."""
+    fn = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if fn is None:
+        return False
+    if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL):
+        return False
+    raise OSError(err, os.strerror(err), str(src), None, str(dst))
+
+
+def rename_new(src: Path, dst: Path) -> None:
+    """Rename ``src`` to ``dst`` only if nothing is at ``dst`` (FileExistsError otherwise)."""
+    if _renameat2(src, dst, _RENAME_NOREPLACE):
+        return
+    if os.path.lexists(dst):      # no atomic no-replace rename here: check, then rename
+        raise FileExistsError(errno.EEXIST, "exists", str(dst))
+    os.rename(src, dst)
+
+
+def replace_dir(new: Path, root: Path) -> Path | None:
+    """Put directory ``new`` at ``root``; returns where what was at ``root`` is now (for
+    the caller to remove), None when nothing was there.  Atomic where the filesystem
+    can exchange two names; else ``root`` is briefly absent, never lost."""
+    if not os.path.lexists(root):
+        rename_new(new, root)
+        return None
+    old = root.with_name(f".{root.name}.replaced-{uuid.uuid4().hex[:12]}")
+    if _renameat2(new, root, _RENAME_EXCHANGE):
+        os.rename(new, old)         # named for what it is, should its removal be cut short
+        return old
+    os.rename(root, old)
+    try:
+        os.rename(new, root)
+    except OSError:
+        os.rename(old, root)
+        raise
+    return old
 
 
 def is_being_written(root: Path) -> bool:

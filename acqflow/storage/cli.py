@@ -172,7 +172,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
                  progress=progress, tolerance=tol)
     elif fmt == "xdf":
         from .export_xdf import to_xdf
-        to_xdf(streams, args.out, args.start, args.stop, progress=progress)
+        dropped: dict[str, int] = {}
+        to_xdf(streams, args.out, args.start, args.stop, progress=progress,
+               nonfinite="drop" if args.drop_unstamped else "error", dropped=dropped)
+        for name, n in dropped.items():
+            print(f"acqflow rec export: {name!r}: {n} samples without a finite time stamp "
+                  "left out (--drop-unstamped)", file=sys.stderr)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
@@ -246,12 +251,18 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    if args.file.lower().endswith(".xdf"):
+    if args.file.lower().endswith((".xdf", ".xdfz", ".xdf.gz")):
         from .import_xdf import from_xdf
-        dest = from_xdf(args.file, args.dir)
-        names = [n for n, s in open_recording(dest).streams.items()
+        dest = from_xdf(args.file, args.dir, label_size=args.label_size)
+        rec = open_recording(dest)
+        names = [n for n, s in rec.streams.items()
                  if not (s.entry.get("metadata") or {}).get("lsl_timestamps_of")]
-        print(f"imported {args.file} -> {dest} ({len(names)} streams: {', '.join(names)})")
+        report = rec.manifest.get("metadata", {}).get("xdf_import") or {}
+        damaged = (f"; damaged/truncated file: {report['chunks_dropped']} chunks dropped, "
+                   f"{report['bytes_ignored']} bytes ignored"
+                   if report.get("chunks_dropped") or report.get("bytes_ignored") else "")
+        print(f"imported {args.file} -> {dest} ({len(names)} streams: {', '.join(names)}"
+              f"{damaged})")
         return 0
     from .external import import_media
     dest = import_media(args.file, args.dir, name=args.name, start_time=args.start_time)
@@ -316,6 +327,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--fourcc", help="mp4/mkv/avi: codec (default mp4v / FFV1 / MJPG; "
                    "avc1 H.264; FFV1 and 'png ' lossless)")
     p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")
+    p.add_argument("--drop-unstamped", action="store_true", help="xdf: leave out (and count) "
+                   "samples without a finite time stamp instead of refusing the export")
     p.add_argument("--metadata", metavar="YAML", help="nwb: session, subject, device and "
                    "electrode metadata (docs/recording.md#nwb-metadata)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
@@ -333,6 +346,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--start-time", type=float, default=None,
                    help="time of the first sample, Unix seconds (default: the file's "
                         "modification time minus its duration)")
+    p.add_argument("--label-size", type=int, default=None, metavar="BYTES",
+                   help="xdf: bytes per marker label (default: the longest; longer labels "
+                        "are cut at a character boundary)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     p = sub.add_parser("cache", help="local cache of remote reads: stats or clear",
                        description="stats or clear the default local cache "
                        "(ACQFLOW_CACHE_DIR, ACQFLOW_CACHE_SIZE_BYTES, ACQFLOW_CONFIG)")
@@ -356,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     except argparse.ArgumentTypeError as exc:
         print(f"acqflow rec {args.command}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:         # stdout's reader went away (`| head`): acqflow's main says
+        raise                       # nothing, as Python's docs advise
     except (StorageError, KeyError, GapError, ValueError, IndexError, FileNotFoundError,
             OSError, ImportError) as exc:
         if getattr(args, "debug", False):

@@ -9,7 +9,9 @@ one frame slot (AVI has a fixed rate: a pause is written as empty frames, which
 readers show as the previous frame held).  The first frame is at 0; the container's
 ``comment`` metadata holds its absolute time (Unix s).  Codecs (``fourcc``): ``mp4v``
 (MPEG-4 part 2, the default for .mp4/.mov), ``avc1`` (H.264), ``MJPG`` (.avi default),
-``FFV1`` (lossless, the .mkv default) and ``png `` (lossless, AVI/MKV).
+``FFV1`` (lossless, the .mkv default) and ``png `` (lossless, AVI/MKV).  Colours follow
+the stream's ``pixel_format`` param (:data:`PIXEL_FORMATS`; OpenCV's ``bgr`` when unset), so
+a red frame plays red whatever the source's channel order.
 """
 from __future__ import annotations
 
@@ -19,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..dataflow.shortrepr import short_repr
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import sample_times, timebase
 
-__all__ = ["to_video", "frame_times", "VIDEO_FOURCC", "VIDEO_CODECS"]
+__all__ = ["to_video", "frame_times", "frame_format", "VIDEO_FOURCC", "VIDEO_CODECS",
+           "PIXEL_FORMATS"]
 
 VIDEO_FOURCC = {".mp4": "mp4v", ".avi": "MJPG", ".mkv": "FFV1", ".mov": "mp4v"}
 # fourcc -> (FFmpeg encoder, pixel format for colour, for grayscale)
@@ -32,6 +36,10 @@ VIDEO_CODECS = {"mp4v": _MPEG4, "XVID": _MPEG4, "DIVX": _MPEG4, "avc1": _H264, "
                 "MJPG": ("mjpeg", "yuvj420p", "yuvj420p"), "FFV1": ("ffv1", "bgr0", "gray"),
                 "png ": ("png", "rgb24", "gray")}
 _TIME_BASE = {"mpeg4": Fraction(1, 60000)}      # MPEG-4 part 2 caps the denominator at 65535
+# a stream's pixel_format -> channel order of its colour frames (OpenCV's BGR when unset;
+# gray frames are gray whatever it says, and GRAY2BGR's output is OpenCV's BGR)
+_ORDER = {"bgr": "bgr", "bgra": "bgr", "rgb": "rgb", "rgba": "rgb", "gray": "bgr"}
+PIXEL_FORMATS = tuple(_ORDER)
 
 
 def _av():
@@ -57,6 +65,19 @@ def frame_times(stream: StoredStream, start: int | None = None, stop: int | None
     return idx, times[idx - start]
 
 
+def frame_format(stream: StoredStream, pixel_format: str | None = None) -> str:
+    """PyAV format of ``stream``'s frames (``gray``, ``bgr24``, ``rgb24``, ``bgra``, ``rgba``):
+    channel order from ``pixel_format`` (default: the stream's param, else OpenCV's BGR),
+    channel count from the frame shape."""
+    channels = stream.shape[3] if len(stream.shape) == 4 else 1
+    name = pixel_format if pixel_format is not None else stream.params.get("pixel_format")
+    order = _ORDER.get(name.lower()) if isinstance(name, str) else "bgr" if name is None else None
+    if order is None:
+        raise ValueError(f"stream {stream.name!r}: unknown pixel_format {short_repr(name)}; "
+                         f"video export knows {', '.join(PIXEL_FORMATS)} (pass pixel_format=)")
+    return {1: "gray", 3: order + "24", 4: order + "a"}[channels]
+
+
 def _codec(path: Path, fourcc: str | None) -> tuple[str, str, str]:
     suffix = path.suffix.lower()
     code = fourcc or VIDEO_FOURCC.get(suffix)
@@ -75,10 +96,12 @@ def _codec(path: Path, fourcc: str | None) -> tuple[str, str, str]:
 
 def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
              stop: int | None = None, fourcc: str | None = None, fps: float | None = None,
-             progress: bool | None = None, tolerance: float | None = None) -> Path:
+             progress: bool | None = None, tolerance: float | None = None,
+             pixel_format: str | None = None) -> Path:
     """Write the stored frames of ``[start, stop)`` of a uint8 video stream at their times
     (module doc).  ``fps``: write the frames back to back at this rate instead (their
-    times are then not kept); ``tolerance``: see :func:`.timebase.timebase`."""
+    times are then not kept); ``tolerance``: see :func:`.timebase.timebase`;
+    ``pixel_format``: the frames' channel order when the stream's param is missing or wrong."""
     if stream.streamtype != "video" or len(stream.shape) not in (3, 4):
         raise ValueError(f"video export is for video streams, {stream.name!r} is "
                          f"{stream.streamtype} with shape {stream.shape}")
@@ -87,6 +110,7 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     channels = stream.shape[3] if len(stream.shape) == 4 else 1
     if channels not in (1, 3, 4):
         raise ValueError(f"video export needs 1, 3 or 4 channels, {stream.name!r} has {channels}")
+    fmt = frame_format(stream, pixel_format)
     if fps is not None and not (isinstance(fps, (int, float)) and 0 < fps < 1e6):
         raise ValueError(f"fps must be a number > 0, got {fps!r}")
     path = Path(path)
@@ -102,7 +126,6 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     else:
         pts = np.round((times - (times[0] if len(times) else 0.0)) / float(tbase)).astype(np.int64)
         pts = _strictly_increasing(pts)
-    fmt = {1: "gray", 3: "bgr24", 4: "bgra"}[channels]
     try:
         container = av.open(os.fspath(path), "w")
     except Exception as exc:      # av.FFmpegError and OSError: a one-line reason
@@ -119,6 +142,8 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
                                              f"at {float(times[0])!r} s (Unix time)")
         k = 0
         for s, data in stream.chunks(start, stop):
+            if channels == 1:            # (n, h, w, 1) -> (n, h, w): PyAV's gray is 2-D
+                data = data.reshape(data.shape[:3])
             for f in np.ascontiguousarray(data):
                 frame = av.VideoFrame.from_ndarray(f, format=fmt)
                 frame.pts, frame.time_base = int(pts[k]), tbase

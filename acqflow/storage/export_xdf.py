@@ -7,6 +7,9 @@ Time stamps are on the source's clock: LSL stamps for LSL streams (``NAME.timest
 the ``time`` field of events, else the stored sample times; the offsets are the recorded
 ``lsl_offsets`` (or acqflow's clock-sync history), so pyxdf's ``synchronize_clocks`` maps
 every stream onto the recorder's clock.  Gaps are simply absent samples (XDF has no gaps).
+A sample without a finite stamp is refused (pyxdf's clock processing turns every stamp of
+such a stream into NaN) unless ``nonfinite='drop'`` leaves it out, counted.  XML text is
+escaped, and characters XML 1.0 cannot hold (control characters) become U+FFFD.
 """
 from __future__ import annotations
 
@@ -18,11 +21,14 @@ from typing import Any, BinaryIO, Iterable, Iterator
 
 import numpy as np
 
+from acqflow.dataflow.paramcheck import one_of
+
 from .errors import StorageError
 from .progress import progress_bar
 from .stored import StoredStream
 from .xdf import (FORMAT_NAMES, TAG_CLOCK_OFFSET, TAG_FILE_HEADER, TAG_SAMPLES,
-                  TAG_STREAM_FOOTER, TAG_STREAM_HEADER, TIMESTAMPS_SUFFIX, chunk, varlen)
+                  TAG_STREAM_FOOTER, TAG_STREAM_HEADER, TIMESTAMPS_SUFFIX, chunk, varlen,
+                  xml_text)
 
 __all__ = ["to_xdf", "xdf_streams"]
 
@@ -57,10 +63,25 @@ def xdf_streams(streams: Iterable[StoredStream]) -> list[StoredStream]:
                      and (s.entry.get("metadata") or {}).get("lsl_timestamps_of"))]
 
 
+def _recorded_xml(meta: dict[str, Any]) -> str | None:
+    """The recorded LSL header, made XML 1.0-safe; None when there is none or it does not
+    parse (the header is then rebuilt from the stream's params)."""
+    xml = meta.get("lsl_info_xml")
+    if not isinstance(xml, str) or not xml:
+        return None
+    xml = xml_text(xml)
+    try:
+        ET.fromstring(xml.encode())
+    except ET.ParseError:
+        return None
+    return xml
+
+
 def _header_xml(stream: StoredStream, rec_uuid: str) -> str:
     meta = stream.entry.get("metadata") or {}
-    if meta.get("lsl_info_xml"):
-        return meta["lsl_info_xml"]
+    recorded = _recorded_xml(meta)
+    if recorded is not None:
+        return recorded
     string = _is_string(stream)
     n = 1 if string or len(stream.shape) == 1 else int(stream.shape[1])
     irregular = string or meta.get("irregular_rate")
@@ -74,26 +95,36 @@ def _header_xml(stream: StoredStream, rec_uuid: str) -> str:
                        ("source_id", f"acqflow:{rec_uuid}:{stream.name}"),
                        ("version", "1.1"), ("created_at", 0), ("uid", f"{rec_uuid}-{stream.sid}"),
                        ("session_id", "default"), ("hostname", "")):
-        ET.SubElement(info, tag).text = str(value)
+        ET.SubElement(info, tag).text = xml_text(str(value))
     desc = ET.SubElement(info, "desc")
     chans = ET.SubElement(desc, "channels")
     ci = stream.entry.get("channel_info") or []
     for i in range(n):
         entry = ci[i] if i < len(ci) and isinstance(ci[i], dict) else {}
         ch = ET.SubElement(chans, "channel")
-        ET.SubElement(ch, "label").text = str(entry.get("name", f"ch{i}"))
+        ET.SubElement(ch, "label").text = xml_text(str(entry.get("name", f"ch{i}")))
         units = entry.get("units") or (stream.units if isinstance(stream.units, str) else "")
         if units:
-            ET.SubElement(ch, "unit").text = str(units)
+            ET.SubElement(ch, "unit").text = xml_text(str(units))
         if entry.get("type"):
-            ET.SubElement(ch, "type").text = str(entry["type"])
+            ET.SubElement(ch, "type").text = xml_text(str(entry["type"]))
     ET.SubElement(desc, "acquisition").text = "acqflow"
     return '<?xml version="1.0"?>' + ET.tostring(info, encoding="unicode")
 
 
-def _stamped(stream: StoredStream, start: int | None, stop: int | None
-             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """``(values, stamps)`` of every stored sample in ``[start, stop)``, in pieces."""
+def _companion_stamps(ts: StoredStream, a: int, b: int) -> np.ndarray:
+    """Stamps ``[a, b)`` from a ``NAME.timestamps`` stream; NaN where it has none."""
+    out = np.full(b - a, np.nan)
+    lo, hi = max(a, ts.first_index), min(b, ts.stop_index)
+    if lo < hi:
+        out[lo - a:hi - a] = ts.read(lo, hi, fill=np.nan)[:, 0]
+    return out
+
+
+def _stamped(stream: StoredStream, start: int | None, stop: int | None,
+             unstamped: list[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """``(values, stamps)`` of every stored sample in ``[start, stop)`` with a finite stamp,
+    in pieces; ``unstamped[0]`` counts the others."""
     meta = stream.entry.get("metadata") or {}
     companion = meta.get("lsl_timestamps")
     ts = stream.recording[companion] if companion else None
@@ -102,13 +133,16 @@ def _stamped(stream: StoredStream, start: int | None, stop: int | None
             part = data[k:k + _CHUNK_SAMPLES]
             a, b = s + k, s + k + len(part)
             if ts is not None:
-                stamps = ts.read(a, b, fill=np.nan)[:, 0]
+                stamps = _companion_stamps(ts, a, b)
             elif part.dtype.names and "time" in part.dtype.names:
                 stamps = part["time"].astype(np.float64)
             else:
                 stamps = stream.times(a, b)
             keep = np.isfinite(stamps)
-            yield (part, stamps) if keep.all() else (part[keep], stamps[keep])
+            if not keep.all():
+                unstamped[0] += int(len(keep) - keep.sum())
+                part, stamps = part[keep], stamps[keep]
+            yield part, stamps
 
 
 def _samples_chunk(sid: int, values: np.ndarray, stamps: np.ndarray, string: bool,
@@ -149,7 +183,9 @@ def _footer(first: float | None, last: float | None, count: int,
 
 
 def _write_stream(f: BinaryIO, sid: int, stream: StoredStream, start: int | None,
-                  stop: int | None, rec_uuid: str, bar: Any) -> None:
+                  stop: int | None, rec_uuid: str, bar: Any, nonfinite: str) -> int:
+    """Write one stream's chunks; returns how many samples had no finite stamp (with
+    ``nonfinite='error'`` they raise StorageError once counted)."""
     sid_b = sid.to_bytes(4, "little")
     f.write(chunk(TAG_STREAM_HEADER, sid_b + _header_xml(stream, rec_uuid).encode()))
     string = _is_string(stream)
@@ -158,9 +194,10 @@ def _write_stream(f: BinaryIO, sid: int, stream: StoredStream, start: int | None
     pending = list(offsets)
     first = last = None
     count = 0
+    unstamped = [0]
     if len(stream):
-        for values, stamps in _stamped(stream, start, stop):
-            if not len(stamps):
+        for values, stamps in _stamped(stream, start, stop, unstamped):
+            if not len(stamps) or (unstamped[0] and nonfinite == "error"):
                 continue
             while pending and pending[0][0] <= stamps[-1]:  # interleave, as LabRecorder does
                 t, v = pending.pop(0)
@@ -170,19 +207,28 @@ def _write_stream(f: BinaryIO, sid: int, stream: StoredStream, start: int | None
             last = float(stamps[-1])
             count += len(stamps)
             bar.update(len(stamps))
+    if unstamped[0] and nonfinite == "error":
+        raise StorageError(f"stream {stream.name!r}: {unstamped[0]} samples have no finite time "
+                           "stamp (XDF readers would make every stamp of the stream NaN); "
+                           "export with nonfinite='drop' (--drop-unstamped) to leave them out")
     for t, v in pending:
         f.write(chunk(TAG_CLOCK_OFFSET, sid_b + np.array([t, v], "<f8").tobytes()))
     f.write(chunk(TAG_STREAM_FOOTER, sid_b + _footer(first, last, count, offsets)))
+    return unstamped[0]
 
 
 def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
            start: int | None = None, stop: int | None = None,
-           progress: bool | None = None) -> Path:
+           progress: bool | None = None, nonfinite: str = "error",
+           dropped: dict[str, int] | None = None) -> Path:
     """Write ``streams`` (one, or several: every stored sample) to the XDF file ``path``.
 
     ``start``/``stop`` (sample indexes) apply to a single stream.  Streams XDF cannot carry
-    (video, structured non-event dtypes) raise StorageError naming them.
+    (video, structured non-event dtypes) raise StorageError naming them.  Samples without a
+    finite stamp (NaN/inf) raise StorageError naming the stream and their count, unless
+    ``nonfinite='drop'``: then they are left out and counted per stream in ``dropped``.
     """
+    one_of("error", "drop")("nonfinite", nonfinite)
     streams = [streams] if isinstance(streams, StoredStream) else list(streams)
     if not streams:
         raise ValueError("XDF export needs at least one stream")
@@ -203,11 +249,17 @@ def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     header = '<?xml version="1.0"?>' + ET.tostring(info, encoding="unicode")
     total = sum(s.n_samples for s in streams)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with progress_bar(total, f"export {path.name}", "sample", progress) as bar, \
-            open(tmp, "wb") as f:
-        f.write(b"XDF:")
-        f.write(chunk(TAG_FILE_HEADER, header.encode()))
-        for sid, s in enumerate(streams, 1):
-            _write_stream(f, sid, s, start, stop, str(rec.uuid), bar)
+    try:
+        with progress_bar(total, f"export {path.name}", "sample", progress) as bar, \
+                open(tmp, "wb") as f:
+            f.write(b"XDF:")
+            f.write(chunk(TAG_FILE_HEADER, header.encode()))
+            for sid, s in enumerate(streams, 1):
+                n = _write_stream(f, sid, s, start, stop, str(rec.uuid), bar, nonfinite)
+                if n and dropped is not None:
+                    dropped[s.name] = n
+    except BaseException:
+        tmp.unlink(missing_ok=True)      # a refused export leaves nothing behind
+        raise
     os.replace(tmp, path)
     return path

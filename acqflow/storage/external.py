@@ -153,8 +153,8 @@ def import_media(src: str | os.PathLike, dest: str | os.PathLike, name: str | No
     else:
         info = _probe_video(src)
         kind, rate = "video", info["rate"]
-        params = {"streamtype": "video", "dtype": info["dtype"],
-                  "shape": [-1] + info["shape"], "sample_rate": rate}
+        params = {"streamtype": "video", "dtype": info["dtype"], "shape": [-1] + info["shape"],
+                  "sample_rate": rate, "pixel_format": "bgr"}    # as OpenCV decodes it
     size, mtime = _stat(os.fspath(src))
     if start_time is None:
         last = info["segments"][-1] if "segments" in info else [0, 0.0]

@@ -3,38 +3,35 @@
 Every stream becomes what ``acqflow lsl record`` would have recorded: numeric streams as
 ``NAME`` plus ``NAME.timestamps`` (each sample's stamp), string streams as 'event' streams whose
 ``time`` is the stamp; the LSL header (rebuilt XML, channel labels/units/types), identity and
-the ClockOffset chunks (``clock_sync.lsl_offsets``) go to the manifest.  Values and stamps are
-exactly what ``pyxdf.load_xdf(..., synchronize_clocks=False, dejitter_timestamps=False)``
-returns; pyxdf is the reference reader (``pip install acqflow[lsl]``).
+the ClockOffset chunks (``clock_sync.lsl_offsets``) go to the manifest.  The file is first
+checked chunk by chunk (:mod:`acqflow.storage.xdf_scan`: sizes against the bytes there, headers
+valid); values and stamps are then exactly what ``pyxdf.load_xdf(..., synchronize_clocks=False,
+dejitter_timestamps=False)`` returns for the file's complete, consistent chunks; pyxdf is the
+reference reader (``pip install acqflow[lsl]``).
 """
 from __future__ import annotations
 
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from acqflow.dataflow.paramcheck import positive_int_or_none
+
 from .errors import StorageError
 from .writer import RecordingWriter
-from .xdf import (DTYPES_BY_FORMAT, LSL_CLOCK, TIMESTAMPS_SUFFIX, channel_info, desc_channels,
-                  lsl_clock_sync, string_dtype)
+from .xdf import (DTYPES_BY_FORMAT, LSL_CLOCK, TIMESTAMPS_SUFFIX, channel_info, cut_utf8,
+                  desc_channels, lsl_clock_sync, string_dtype)
+from .xdf_scan import load_xdf_checked
 
 __all__ = ["from_xdf"]
 
 _PIECE = 4096
 _FLUSH_BYTES = 64 << 20
 _PYXDF_KEYS = {"stream_id", "effective_srate", "segments", "clock_segments"}
-
-
-def _pyxdf():
-    try:
-        import pyxdf
-    except ImportError as exc:
-        raise ImportError(f"XDF import needs pyxdf: pip install acqflow[lsl] ({exc})") from exc
-    return pyxdf
+_LABEL_SLACK = 64 << 20     # fixed-size labels may take this much more than the labels' bytes
 
 
 def _first(info: dict, key: str, default: str = "") -> str:
@@ -68,9 +65,10 @@ def _metadata(info: dict, xml: str, stream_id: Any) -> dict[str, Any]:
 
     def num(key: str) -> float:
         try:
-            return float(_first(info, key, "0"))
+            value = float(_first(info, key, "0"))
         except ValueError:
             return 0.0
+        return value if np.isfinite(value) else 0.0
     return dict(lsl_name=_first(info, "name"), lsl_type=_first(info, "type"),
                 lsl_source_id=_first(info, "source_id"), lsl_uid=_first(info, "uid"),
                 lsl_hostname=_first(info, "hostname"), lsl_session_id=_first(info, "session_id"),
@@ -122,6 +120,13 @@ class _Loader:
             labels = [str(v[0] if isinstance(v, (list, tuple, np.ndarray)) else v).encode()
                       for v in s["time_series"]]
             size = self.label_size or max([len(b) for b in labels] + [1])
+            if not self.label_size and len(labels) * size > 16 * sum(map(len, labels)) + \
+                    _LABEL_SLACK:
+                raise StorageError(
+                    f"XDF stream {name!r}: {len(labels)} markers with labels up to {size} bytes "
+                    f"would take {len(labels) * size} bytes as fixed-size labels; give "
+                    "label_size (--label-size) to cut the long ones")
+            labels = [cut_utf8(b, size) for b in labels]
             events = np.zeros(len(labels), dtype=string_dtype(size))
             events["index"], events["time"] = -1, stamps
             events["label"] = labels
@@ -159,20 +164,17 @@ def from_xdf(path: str | os.PathLike, out: str | os.PathLike, mode: str = "creat
              label_size: int | None = None) -> Path:
     """Make recording ``out`` from the XDF file ``path`` (every stream); returns its path.
 
-    ``label_size``: bytes per marker label (default: the longest label of each stream).
+    ``label_size``: bytes per marker label (default: the longest label of each stream; longer
+    labels are cut at a UTF-8 character boundary).  A damaged or truncated file gives every
+    complete, consistent chunk (``metadata.xdf_import`` says what was left out, and a warning
+    is logged); a file that cannot be imported raises XdfFormatError (a StorageError).
     """
-    pyxdf = _pyxdf()
     path = Path(path)
-    try:
-        streams, header = pyxdf.load_xdf(str(path), synchronize_clocks=False,
-                                         dejitter_timestamps=False, handle_clock_resets=False)
-    except FileNotFoundError:
-        raise
-    except Exception as exc:
-        raise StorageError(f"{path}: not a readable XDF file ({exc})") from exc
+    label_size = positive_int_or_none("label_size", label_size)
+    streams, header, scan = load_xdf_checked(path)
     streams = sorted(streams, key=lambda s: s["info"].get("stream_id", 0))
     meta = {"xdf_file": str(path.absolute()),
-            "xdf_header": dict((header or {}).get("info") or {})}
+            "xdf_header": dict((header or {}).get("info") or {}), "xdf_import": scan.report()}
     writer = RecordingWriter(out, mode, metadata=meta, fsync="interval")
     try:
         loader = _Loader(writer, label_size)
@@ -183,8 +185,7 @@ def from_xdf(path: str | os.PathLike, out: str | os.PathLike, mode: str = "creat
                 raise StorageError(f"{path}: stream {k} cannot be imported: "
                                    f"{str(exc)[:200]}") from exc
     except BaseException:
-        writer.close()
-        shutil.rmtree(writer.path, ignore_errors=True)   # no half import left behind
+        writer.abort()      # no half import left; what was at ``out`` before stays as it was
         raise
     writer.close()
     return writer.path

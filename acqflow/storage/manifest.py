@@ -68,7 +68,7 @@ def _jsonable(key: str, value: Any) -> Any:
     if isinstance(value, tuple):
         value = list(value)
     try:
-        json.dumps(value)
+        json.dumps(value, allow_nan=False)        # NaN/inf would make manifest.json invalid JSON
     except (TypeError, ValueError):
         raise TypeError(f"stream metadata {key!r}={value!r} is not JSON-serialisable") from None
     return value
@@ -138,7 +138,7 @@ def dumps(manifest: dict[str, Any]) -> bytes:
     """Serialise a manifest (UTF-8 JSON) with its checksum as the last key."""
     body = {k: v for k, v in manifest.items() if k != CHECKSUM}
     body[CHECKSUM] = manifest_checksum(body)
-    return json.dumps(body, indent=1, sort_keys=False).encode()
+    return json.dumps(body, indent=1, sort_keys=False, allow_nan=False).encode()
 
 
 def _damaged(where: str, what: str) -> DamagedManifestError:

@@ -5,6 +5,7 @@ import os
 import threading
 import zlib
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Iterator
 
 import numpy as np
@@ -28,8 +29,14 @@ _RANGE_CACHE = 32  # decoded (stream, block) byte ranges kept per recording
 _EMPTY = StreamTable()
 
 
-class Recording:
-    """A recording opened for reading (possibly while it is still being written)."""
+class Recording(Mapping[str, StoredStream]):
+    """A recording opened for reading (possibly while it is still being written).
+
+    A read-only mapping of stream name -> StoredStream (``rec["sig"]``, ``len(rec)``,
+    ``rec.items()``...), deleted streams left out; equal and hashed by identity."""
+
+    __eq__ = object.__eq__      # a recording is an open resource, not a value
+    __hash__ = object.__hash__
 
     def __init__(self, backend: Backend, verify: bool = False):
         self.backend = backend
@@ -132,6 +139,9 @@ class Recording:
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.streams)
+
+    def __len__(self) -> int:
+        return len(self.streams)
 
     def refresh(self) -> int:
         """Re-read the manifest, then pick up newly sealed blocks; returns how many."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
@@ -17,7 +18,8 @@ from .format import BlockInfo, build_block, encode_index_entry
 from .index import BlockIndex
 from .manifest import INDEX, SEGMENTS, segment_name
 
-__all__ = ["FSYNC_POLICIES", "SegmentWriter", "recover_for_append", "rebuild_index"]
+__all__ = ["FSYNC_POLICIES", "SegmentWriter", "AppendPlan", "plan_append", "restore_sizes",
+           "rebuild_index"]
 
 FSYNC_POLICIES = ("block", "interval", "none")
 
@@ -102,16 +104,61 @@ class SegmentWriter:
             os.close(self._index_fd)
 
 
-def recover_for_append(root: Path) -> tuple[BlockIndex, int, int, int]:
-    """Make an interrupted recording appendable: drop its torn tail, rewrite its index.
+def _segment_sizes(root: Path) -> dict[int, int]:
+    backend = LocalBackend(root)
+    try:
+        return backend.segments()
+    finally:
+        backend.close()
 
-    Returns ``(index, segment, offset, next seq)`` where writing continues.
+
+@dataclass
+class AppendPlan:
+    """Where appending to a recording continues, and the repair of its torn tail that
+    must come first; computed without changing a byte (see :func:`plan_append`)."""
+    root: Path
+    index: BlockIndex
+    segment: int
+    offset: int
+    seq: int
+    truncate: dict[int, int]      # segment number -> valid size (a torn tail beyond it)
+    unlink: list[int]             # segments past the last valid block
+    index_bytes: bytes | None     # the index to write, None when the file already holds it
+
+    @property
+    def start(self) -> tuple[int, int, int]:
+        """(segment, offset, next seq): where the next block goes."""
+        return self.segment, self.offset, self.seq
+
+    def apply(self) -> dict[str, int]:
+        """Repair the torn tail (if any); returns the size of every segment and index
+        file afterwards, the point an aborted append truncates back to."""
+        for num in self.unlink:
+            (self.root / segment_name(num)).unlink()
+        for num, size in self.truncate.items():
+            with open(self.root / segment_name(num), "r+b") as f:
+                f.truncate(size)
+                os.fsync(f.fileno())
+        if self.index_bytes is not None:
+            write_atomic(self.root / INDEX, self.index_bytes)
+        sizes = {segment_name(n): s for n, s in _segment_sizes(self.root).items()}
+        index = self.root / INDEX
+        sizes[INDEX] = index.stat().st_size if index.exists() else 0
+        return sizes
+
+
+def plan_append(root: Path) -> AppendPlan:
+    """Plan appending to an interrupted or committed recording: where writing continues
+    and what of a torn tail must be dropped first.  Reads only.
+
     Refuses (StorageError) a recording with damage beyond a torn tail.
     """
     backend = LocalBackend(root)
     try:
         idx = BlockIndex(backend, verify=False)
         idx.refresh()
+        sizes = backend.segments()
+        current = backend.read(INDEX) if backend.size(INDEX) is not None else None
     finally:
         backend.close()
     lost = [d for d in idx.damage if d.lost]
@@ -122,17 +169,26 @@ def recover_for_append(root: Path) -> tuple[BlockIndex, int, int, int]:
         segment, offset, seq = last.segment, last.end, last.seq + 1
     else:
         segment, offset, seq = 0, 0, 0
-    sizes = backend.segments()
-    for num in sorted(sizes):
-        path = root / segment_name(num)
-        if num > segment:
-            path.unlink()
-        elif num == segment and sizes[num] > offset:
+    unlink = [n for n in sorted(sizes) if n > segment]
+    truncate = {n: offset for n in sizes if n == segment and sizes[n] > offset}
+    index_bytes = b"".join(encode_index_entry(b) for b in idx.blocks)
+    return AppendPlan(root, idx, segment, offset, seq, truncate, unlink,
+                      None if current == index_bytes else index_bytes)
+
+
+def restore_sizes(root: Path, sizes: dict[str, int]) -> None:
+    """Cut a recording's segment and index files back to ``sizes`` (from
+    :meth:`AppendPlan.apply`) and remove segment files created since."""
+    for num in _segment_sizes(root):
+        name = segment_name(num)
+        if name not in sizes:
+            (root / name).unlink()
+    for name, size in sizes.items():
+        path = root / name
+        if path.exists() and path.stat().st_size != size:
             with open(path, "r+b") as f:
-                f.truncate(offset)
+                f.truncate(size)
                 os.fsync(f.fileno())
-    write_atomic(root / INDEX, b"".join(encode_index_entry(b) for b in idx.blocks))
-    return idx, segment, offset, seq
 
 
 def rebuild_index(url: str | os.PathLike) -> list:

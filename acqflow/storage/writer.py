@@ -11,24 +11,23 @@ from __future__ import annotations
 import logging
 import os
 import queue
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from acqflow.dataflow import clock
 
-from .backends import (fsync_dir, is_being_written, is_local, local_path, lock_writer,
-                       write_atomic)
+from .backends import is_local, local_path
 from .codec import encode_frames, normalize_codec
-from .errors import NotARecordingError, RecordingExistsError, WriterError
+from .errors import WriterError
 from .format import BlockInfo
-from .manifest import (MANIFEST, SEGMENTS, dumps, loads, new_manifest, same_stream,
-                       stream_dtype, stream_entry, stream_shape)
-from .segments import FSYNC_POLICIES, SegmentWriter, recover_for_append
+from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
+from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
+from .target import WriteTarget
 
 __all__ = ["RecordingWriter", "MODES"]
 
@@ -65,6 +64,7 @@ class _Stream:
 class _Control:
     kind: str
     done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
 
 
 class RecordingWriter:
@@ -73,6 +73,11 @@ class RecordingWriter:
     ``fsync``: 'block' (every sealed block is durable before it is indexed),
     'interval' (at most every ``fsync_interval`` s) or 'none' (OS decides; still
     safe against process kills, not against power loss).
+
+    ``mode``: 'create', 'overwrite' (written beside the old recording, which is replaced
+    at :meth:`publish` or the commit) or 'append'.  ``run``: an id stored in the manifest;
+    a writer with the same ``run`` continues that recording whatever its mode (a rebuilt
+    Recorder).  :meth:`abort` undoes the writer: nothing it did not create is removed.
     """
 
     def __init__(self, url: str | os.PathLike, mode: str = "create", *, block_s: float = 1.0,
@@ -80,7 +85,7 @@ class RecordingWriter:
                  fsync: str = "block", fsync_interval: float = 1.0,
                  queue_chunks: int = 4096, queue_bytes: int = 256 << 20,
                  metadata: dict[str, Any] | None = None,
-                 on_seal: Callable[[BlockInfo], None] | None = None):
+                 on_seal: Callable[[BlockInfo], None] | None = None, run: str | None = None):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if fsync not in FSYNC_POLICIES:
@@ -99,7 +104,6 @@ class RecordingWriter:
         self._queue_bytes_max = int(queue_bytes)
         self._queued_bytes = 0
         self._lock = threading.Lock()
-        self._manifest_lock = threading.Lock()
         self._error: BaseException | None = None
         self._closed = False
         self.overflows = 0
@@ -109,73 +113,42 @@ class RecordingWriter:
         settings = {"block_s": self.block_s, "block_bytes": self.block_bytes,
                     "segment_bytes": int(segment_bytes), "fsync": fsync,
                     "fsync_interval": float(fsync_interval)}
-        self._lock_fd: int | None = None
-        try:
-            start = self._prepare(mode, settings, metadata)
-        except BaseException:
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-            raise
-        self._segments = SegmentWriter(self.path, fsync, fsync_interval, segment_bytes, *start)
+        self._target = WriteTarget(self.path, mode, settings, metadata, run)
+        self.mode = self._target.mode     # 'append' when continuing this run's recording
+        self.manifest = self._target.manifest
+        if self._target.plan is not None:
+            try:
+                self._continue(self._target.plan)
+            except BaseException:
+                self._target.release()
+                raise
+        self._seg_args = (fsync, fsync_interval, segment_bytes)
+        self._segments: SegmentWriter | None = None
         self._thread = threading.Thread(target=self._run, name=f"acqflow-writer:{self.path.name}",
                                         daemon=True)
         self._thread.start()
 
     # -- creation --------------------------------------------------------------
-    def _prepare(self, mode: str, settings: dict, metadata: dict | None) -> tuple[int, int, int]:
-        root = self.path
-        if root.exists():
-            is_rec = (root / MANIFEST).exists()
-            if is_rec and mode != "create" and is_being_written(root):
-                raise RecordingExistsError(f"{root} is being written by another writer")
-            if mode == "create":
-                raise RecordingExistsError(f"{root} exists; use mode='overwrite' or 'append'")
-            if mode == "overwrite":
-                if not is_rec and any(root.iterdir()):
-                    raise RecordingExistsError(f"{root} is a non-empty directory that is not "
-                                               "a recording; refusing to delete it")
-                shutil.rmtree(root)
-            elif not is_rec:
-                raise NotARecordingError(f"{root}: nothing to append to (no {MANIFEST})")
-            else:
-                return self._prepare_append(settings, metadata)
-        self.manifest = new_manifest(settings, metadata)
-        tmp = root.with_name(f".{root.name}.creating-{os.getpid()}")
-        if tmp.exists():
-            shutil.rmtree(tmp)
-        (tmp / SEGMENTS).mkdir(parents=True)
-        self._lock_fd = lock_writer(tmp)  # flock follows the inode through the rename
-        write_atomic(tmp / MANIFEST, dumps(self.manifest))
-        try:
-            os.rename(tmp, root)  # the recording appears complete with its manifest, or not
-        except OSError:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise RecordingExistsError(f"{root} appeared while creating it") from None
-        fsync_dir(root.parent)
-        return 0, 0, 0
-
-    def _prepare_append(self, settings: dict, metadata: dict | None) -> tuple[int, int, int]:
-        self._lock_fd = lock_writer(self.path)
-        if self._lock_fd is None:
-            raise RecordingExistsError(f"{self.path} is being written by another writer")
-        self.manifest = loads((self.path / MANIFEST).read_bytes(), str(self.path))
-        idx, segment, offset, seq = recover_for_append(self.path)
+    def _continue(self, plan: AppendPlan) -> None:
+        """Stream states of the recording appended to: where each one stops."""
         for entry in self.manifest["streams"]:
             st = self._add_state(entry)
-            table = idx.streams.get(st.sid)
+            table = plan.index.streams.get(st.sid)
             stats = self.manifest.get("stats", {}).get("streams", {}).get(entry["name"], {})
             if table is not None and len(table):
                 a = table.arrays
                 st.first, st.expected = int(a["start"][0]), int(a["stop"][-1])
             st.sealed_stop = st.expected
             st.expected = max(st.expected, int(stats.get("expected_stop") or 0))
-        self.manifest.update(state="open", closed=None, writer=settings)
-        self.manifest.setdefault("appended", []).append(time.time())
-        if metadata:
-            self.manifest["metadata"].update(metadata)
-        write_atomic(self.path / MANIFEST, dumps(self.manifest))
-        self.blocks_sealed = len(idx.blocks)
-        return segment, offset, seq
+        self.blocks_sealed = len(plan.index.blocks)
+
+    def _open_segments(self) -> SegmentWriter:
+        """The segment files, opened before the first block (append: after the repair)."""
+        if self._segments is None:
+            self._target.open_files()
+            self._segments = SegmentWriter(self._target.root, *self._seg_args,
+                                           *self._target.start)
+        return self._segments
 
     def _add_state(self, entry: dict[str, Any]) -> _Stream:
         st = _Stream(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
@@ -201,8 +174,8 @@ class RecordingWriter:
             if not same_stream(old.entry, entry):
                 raise ValueError(f"stream {name!r} already exists with different params")
             return old.sid
-        self.manifest["streams"].append(entry)
-        write_atomic(self.path / MANIFEST, dumps(self.manifest))
+        self._target.dirty = True
+        self._target.write_manifest(lambda: self.manifest["streams"].append(entry))
         return self._add_state(entry).sid
 
     def set_stream_clock(self, stream: str | int, info: dict[str, Any]) -> None:
@@ -210,9 +183,7 @@ class RecordingWriter:
         of its source's clock to the recorder's) and write the manifest now."""
         self._check_open()
         st = self._stream(stream)
-        with self._manifest_lock:
-            st.entry["clock_sync"] = {k: v for k, v in info.items()}
-            write_atomic(self.path / MANIFEST, dumps(self.manifest))
+        self._target.write_manifest(lambda: st.entry.update(clock_sync=dict(info)))
 
     @property
     def streams(self) -> dict[str, dict[str, Any]]:
@@ -305,7 +276,9 @@ class RecordingWriter:
         self._queue.put(ctl, timeout=timeout)
         if not ctl.done.wait(timeout):
             raise TimeoutError(f"{self.path}: writer did not {kind} within {timeout} s")
-        if self._error is not None:
+        if ctl.error is not None:
+            raise ctl.error
+        if self._error is not None and kind != "abort":
             raise WriterError(f"writer thread failed: {self._error!r}") from self._error
 
     def flush(self, timeout: float | None = None) -> None:
@@ -313,8 +286,18 @@ class RecordingWriter:
         self._check_open()
         self._control("flush", timeout)
 
+    def publish(self, timeout: float | None = None) -> None:
+        """Overwrite mode: put this recording in place of the old one now (e.g. when
+        recording starts), then remove the old one.  close() does it at the latest; a
+        no-op in the other modes."""
+        self._check_open()
+        if self.mode == "overwrite":
+            self._control("publish", timeout)
+
     def close(self, timeout: float | None = None) -> None:
-        """Drain the queue, seal, fsync and mark the recording closed (committed)."""
+        """Drain the queue, seal, fsync and mark the recording closed (committed); an
+        overwrite then replaces the old recording.  An append that appended nothing to
+        a committed recording leaves it as it was."""
         if self._closed:
             return
         failure: BaseException | None = None
@@ -325,17 +308,31 @@ class RecordingWriter:
         self._closed = True
         self._thread.join(timeout)
         try:
-            if failure is None:  # a failed writer leaves the recording uncommitted
-                with self._manifest_lock:
-                    self.manifest.update(state="closed", closed=time.time())
-                    self.manifest["stats"] = self.stats
-                    write_atomic(self.path / MANIFEST, dumps(self.manifest))
+            if failure is None and self._target.changes:
+                stats = self.stats
+                self._target.write_manifest(lambda: self.manifest.update(
+                    state="closed", closed=time.time(), stats=stats))
+                self._target.publish()
+            elif failure is not None and self._target.root != self.path:
+                log.error("%s: not committed, the recording it replaces stays; what was "
+                          "written is in %s", self.path, self._target.root)
         finally:
-            if self._lock_fd is not None:
-                os.close(self._lock_fd)
-                self._lock_fd = None
+            self._target.release()
         if failure is not None:
             raise failure
+
+    def abort(self, timeout: float | None = None) -> None:
+        """Stop without committing and undo this writer: remove what it created (a new
+        recording, an overwrite not swapped in yet), cut an append back to the bytes
+        that were there.  What existed before is left as it was."""
+        if self._closed:
+            raise WriterError(f"{self.path}: writer is closed (committed); nothing to abort")
+        try:
+            self._control("abort", timeout)
+        finally:
+            self._closed = True
+            self._thread.join(timeout)
+            self._target.abort()
 
     def __enter__(self) -> "RecordingWriter":
         return self
@@ -351,7 +348,8 @@ class RecordingWriter:
     @property
     def stats(self) -> dict[str, Any]:
         """Counters: blocks sealed, bytes, overflows, queue use, and per-stream counts."""
-        return {"blocks": self.blocks_sealed, "bytes": self._segments.bytes_written,
+        written = self._segments.bytes_written if self._segments is not None else 0
+        return {"blocks": self.blocks_sealed, "bytes": written,
                 "overflows": self.overflows, "queue_high_water": self.queue_high_water,
                 "queued_bytes": self._queued_bytes,
                 "streams": {name: st.stats() for name, st in self._streams.items()}}
@@ -368,6 +366,10 @@ class RecordingWriter:
             except queue.Empty:
                 item = None
             if isinstance(item, _Control) or item is None or self._error is not None:
+                if isinstance(item, _Control) and item.kind == "abort":
+                    self._finish(abort=True)          # what is queued is dropped
+                    item.done.set()
+                    return
                 if self._error is None and items:
                     items, size = self._seal(items), 0
                 if isinstance(item, _Control):
@@ -375,6 +377,8 @@ class RecordingWriter:
                         self._finish()
                         item.done.set()
                         return
+                    if item.kind == "publish":
+                        self._publish(item)
                     item.done.set()
                 continue
             sid, start, n, t, payload, nbytes = item
@@ -396,7 +400,7 @@ class RecordingWriter:
 
     def _seal(self, items: list[tuple]) -> list[tuple]:
         try:
-            info = self._segments.append(items)
+            info = self._open_segments().append(items)
         except BaseException as exc:
             self._fail(exc)
             return []
@@ -411,9 +415,21 @@ class RecordingWriter:
                 log.exception("%s: on_seal callback failed", self.path)
         return []
 
-    def _finish(self) -> None:
+    def _publish(self, ctl: _Control) -> None:
+        def moved(path: Path) -> None:
+            if self._segments is not None:
+                self._segments.root = path    # later segment files open there
         try:
-            self._segments.close(durable=True)
+            self._target.publish(moved)
+        except Exception as exc:   # the new recording stays beside the old one, intact
+            ctl.error = WriterError(f"{self.path}: could not replace the old recording: {exc}")
+
+    def _finish(self, abort: bool = False) -> None:
+        try:
+            if self._segments is None and not abort and self._target.changes:
+                self._open_segments()         # a committed recording has its index file
+            if self._segments is not None:
+                self._segments.close(durable=not abort)
         except BaseException as exc:
             self._fail(exc)
 

@@ -8,6 +8,7 @@ XDF 1.0 chunk layout: https://github.com/sccn/xdf/wiki/Specifications.
 """
 from __future__ import annotations
 
+import re
 import struct
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable
@@ -15,8 +16,9 @@ from typing import Any, Iterable
 import numpy as np
 
 __all__ = ["TIMESTAMPS_SUFFIX", "LSL_CLOCK", "FORMAT_NAMES", "DTYPES_BY_FORMAT", "string_dtype",
-           "lsl_clock_sync", "desc_channels", "channel_info", "varlen", "chunk", "TAG_FILE_HEADER", "TAG_STREAM_HEADER",
-           "TAG_SAMPLES", "TAG_CLOCK_OFFSET", "TAG_BOUNDARY", "TAG_STREAM_FOOTER"]
+           "lsl_clock_sync", "desc_channels", "channel_info", "xml_text", "cut_utf8", "varlen",
+           "chunk", "NAMED_CHANNELS", "TAG_FILE_HEADER", "TAG_STREAM_HEADER", "TAG_SAMPLES",
+           "TAG_CLOCK_OFFSET", "TAG_BOUNDARY", "TAG_STREAM_FOOTER"]
 
 TIMESTAMPS_SUFFIX = ".timestamps"
 LSL_CLOCK: dict[str, Any] = {
@@ -30,6 +32,9 @@ DTYPES_BY_FORMAT = {v: np.dtype(k) for k, v in FORMAT_NAMES.items()}
 
 TAG_FILE_HEADER, TAG_STREAM_HEADER, TAG_SAMPLES = 1, 2, 3
 TAG_CLOCK_OFFSET, TAG_BOUNDARY, TAG_STREAM_FOOTER = 4, 5, 6
+NAMED_CHANNELS = 4096     # channels beyond this get a channel_info entry only if described
+# characters XML 1.0 forbids even as references (C0 controls but tab/LF/CR, surrogates, ...)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def string_dtype(label_size: int) -> np.dtype:
@@ -69,9 +74,12 @@ def desc_channels(xml: str) -> list[dict[str, str]]:
 
 
 def channel_info(n: int, channels: list[dict[str, str]]) -> list[dict[str, Any]]:
-    """acqflow ``channel_info`` (name, units, type, other text fields) of ``n`` channels."""
+    """acqflow ``channel_info`` (name, units, type, other text fields) of ``n`` channels.
+
+    Undescribed channels past ``NAMED_CHANNELS`` get no entry (readers call them ``ch{i}``):
+    a 30-byte header declaring millions of channels must not write a huge manifest."""
     out = []
-    for i in range(n):
+    for i in range(min(n, max(len(channels), NAMED_CHANNELS))):
         ch = dict(channels[i]) if i < len(channels) else {}
         entry: dict[str, Any] = {"name": ch.pop("label", "") or f"ch{i}"}
         if ch.get("unit"):
@@ -79,6 +87,22 @@ def channel_info(n: int, channels: list[dict[str, str]]) -> list[dict[str, Any]]
         entry.update({k: v for k, v in ch.items() if v})
         out.append(entry)
     return out
+
+
+def xml_text(text: str) -> str:
+    """``text`` with every character XML 1.0 cannot hold (control characters other than tab,
+    LF and CR, lone surrogates, U+FFFE/U+FFFF) replaced by U+FFFD, so XDF readers parse it."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def cut_utf8(data: bytes, size: int) -> bytes:
+    """``data`` cut to at most ``size`` bytes at a UTF-8 character boundary."""
+    if len(data) <= size:
+        return data
+    cut = size
+    while cut > 0 and data[cut] & 0xC0 == 0x80:      # a continuation byte: back up
+        cut -= 1
+    return data[:cut]
 
 
 def varlen(n: int) -> bytes:

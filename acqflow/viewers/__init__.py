@@ -8,6 +8,7 @@ try:
 except ImportError as exc:
     raise ImportError(f"acqflow.viewers needs Qt: pip install acqflow[qt] ({exc})") from exc
 
+from .apploop import run_app, stop_on_signals
 from .base import InputReader, ViewerNode, get_app, grab_array, process_events_until, save_png
 from .digital import DigitalOscilloscope
 from .epochs import EpochViewer
@@ -20,4 +21,5 @@ from .timefreq import TimeFrequencyViewer
 
 __all__ = ["ViewerNode", "InputReader", "Oscilloscope", "DigitalOscilloscope", "TimeFrequencyViewer",
            "ImageViewer", "EpochViewer", "EventRaster", "ViewerPanel", "GraphMonitor", "run_monitor",
-           "run_graph_with_monitor", "get_app", "grab_array", "save_png", "process_events_until"]
+           "run_graph_with_monitor", "get_app", "grab_array", "save_png", "process_events_until", "run_app",
+           "stop_on_signals"]

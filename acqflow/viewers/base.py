@@ -121,6 +121,7 @@ class InputReader(ThreadPollInput):
         return self.input_stream.buffer
 
     def process_data(self, index: int, data) -> None:
+        """Keep a received chunk (counted; queued in queue mode) for the next refresh."""
         if self.on_chunk is not None:
             self.on_chunk(index, data)
         with self.lock:
@@ -295,6 +296,7 @@ class ViewerNode(Node):
 
     @property
     def received_chunks(self) -> int:
+        """Chunks received over every input since start."""
         return sum(r.chunks for r in self.readers.values())
 
     def fps(self) -> float:
@@ -315,6 +317,7 @@ class ViewerNode(Node):
         self.paused = bool(paused)
 
     def resume(self) -> None:
+        """Unfreeze the display after pause(); it jumps to the newest data."""
         self.pause(False)
 
     # -- windows -------------------------------------------------------------
@@ -323,6 +326,7 @@ class ViewerNode(Node):
         self._need_widget().show()
 
     def hide(self) -> None:
+        """Hide the widget (the viewer keeps receiving)."""
         self._need_widget().hide()
 
     def grab_array(self) -> np.ndarray:
@@ -330,6 +334,7 @@ class ViewerNode(Node):
         return grab_array(self._need_widget())
 
     def save_screenshot(self, path: str) -> None:
+        """Save a screenshot of the widget to ``path`` as PNG."""
         save_png(self._need_widget(), path)
 
     def _need_widget(self) -> QtWidgets.QWidget:

@@ -43,6 +43,7 @@ class DigitalOscilloscope(Oscilloscope):
         return len(self._bit_list())
 
     def lane_names(self) -> list[str]:
+        """A label per shown bit: its channel_info name, 'byte.bit', or bitN."""
         info = self.stream_params.get("channel_info")
         nbytes = int(self.stream_params["shape"][1])
         names = []

@@ -17,6 +17,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
+from .apploop import stop_on_signals
 from .base import get_app
 
 __all__ = ["GraphMonitor", "run_monitor", "run_graph_with_monitor", "STATE_COLORS", "graph_layout"]
@@ -240,19 +241,23 @@ class GraphMonitor(QtWidgets.QWidget):
 
 
 def run_monitor(manager: Any, stop_event: threading.Event, interval: float = 0.5,
-                done: Callable[[], bool] | None = None) -> None:
+                done: Callable[[], bool] | None = None, announce: str | None = None) -> None:
     """Show a GraphMonitor of ``manager`` in this (main) thread until ``stop_event`` is set,
-    ``done()`` returns True, or the user closes the window (which sets ``stop_event``)."""
+    ``done()`` returns True, the user closes the window or Ctrl-C / SIGTERM arrives (both
+    set ``stop_event``).  ``announce``: printed once the window runs (see run_app)."""
     app = get_app()
     monitor = GraphMonitor(manager, interval)
     loop = QtCore.QEventLoop()
     monitor.closed.connect(stop_event.set)
     check = QtCore.QTimer()
     check.timeout.connect(lambda: loop.quit() if stop_event.is_set() or (done and done()) else None)
-    check.start(100)                   # also lets Python run signal handlers (Ctrl-C)
+    check.start(100)
     monitor.show()
     try:
-        loop.exec_()
+        with stop_on_signals(stop_event.set):      # Ctrl-C / SIGTERM: stop, no traceback
+            if announce is not None:
+                QtCore.QTimer.singleShot(0, lambda: print(announce, flush=True))
+            loop.exec_()
     finally:
         check.stop()
         monitor.stop()

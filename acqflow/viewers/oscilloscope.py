@@ -76,6 +76,7 @@ class Oscilloscope(ViewerNode):
     # -- what is drawn (the digital viewer overrides these) --------------------
     @property
     def stream_params(self) -> dict:
+        """Params of the connected ``signals`` stream."""
         return self.inputs["signals"].params
 
     def n_lanes(self) -> int:
@@ -83,6 +84,7 @@ class Oscilloscope(ViewerNode):
         return int(self.stream_params["shape"][1])
 
     def lane_names(self) -> list[str]:
+        """A label per trace: the channel names of the stream, or ch0, ch1..."""
         return channel_names(self.stream_params, self.n_lanes())
 
     def transform(self, data: np.ndarray) -> np.ndarray:
@@ -92,9 +94,11 @@ class Oscilloscope(ViewerNode):
     # -- set-up ----------------------------------------------------------------
     @property
     def sample_rate(self) -> float:
+        """The input's sample rate (Hz)."""
         return float(self.stream_params["sample_rate"])
 
     def window_samples(self) -> int:
+        """Samples shown across the window (``xsize`` s; at most 3/4 of a shared ring)."""
         n = max(2, int(round(self.xsize * self.sample_rate)))
         if self.inputs["signals"].params.get("transfermode") == "sharedmem":
             n = min(n, int(self.stream_params["buffer_size"]) * 3 // 4)

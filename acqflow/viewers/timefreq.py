@@ -52,9 +52,11 @@ class TimeFrequencyViewer(ViewerNode):
 
     @property
     def stream_params(self) -> dict:
+        """Params of the connected ``signals`` stream."""
         return self.reader_input("signals").params
 
     def window_samples(self) -> int:
+        """Input samples shown across the window (``xsize`` s)."""
         return max(2, int(round(self.xsize * float(self.stream_params["sample_rate"]))))
 
     def ring_size(self, inputname: str) -> int:

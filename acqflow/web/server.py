@@ -22,8 +22,10 @@ except ImportError as exc:          # the error names the extra
 
 from ..manager.summary import summarize
 from ..rpc.security import is_loopback
+from .clients import Subscriber
 from .controls import ControlError, group_action, node_action, recording_action
 from .graph import graph_json, stats_json
+from .limits import ConnectionGuard, Limits, http_logger
 from .preview import PreviewError, PreviewTap
 
 __all__ = ["WebMonitor", "parse_address"]
@@ -31,6 +33,7 @@ __all__ = ["WebMonitor", "parse_address"]
 log = logging.getLogger("acqflow.web")
 STATIC = Path(__file__).parent / "static"
 MAX_PREVIEWS = 4
+MAX_CLIENT_MESSAGE = 65536     # bytes: clients only ever send a short list of previews
 
 
 def parse_address(address: str | int) -> tuple[str, int]:
@@ -78,21 +81,39 @@ def _json_error(cls: type, message: str) -> web.HTTPException:
     return cls(text=json.dumps({"error": message}), content_type="application/json")
 
 
+def check_token(token: str) -> str:
+    """A token must be printable ASCII without spaces: what an HTTP header carries intact."""
+    if not (isinstance(token, str) and token.isascii() and token.isprintable() and " " not in token):
+        raise ValueError(f"bad web token {str(token)[:40]!r}: use printable ASCII without spaces")
+    return token
+
+
+def _bad_auth(detail: str) -> web.HTTPException:
+    return _json_error(web.HTTPUnauthorized, f"{detail}: send the web monitor's token (printed at start) "
+                                             f"as 'Authorization: Bearer TOKEN'")
+
+
 class WebMonitor:
     """Serves the monitor of ``manager`` on ``host:port`` (port 0: any free one) until
     :meth:`close`.  ``token`` (default: generated) guards the controls, and every
-    request when ``host`` is not loopback.  Stats are polled every ``interval`` s."""
+    request when ``host`` is not loopback.  Stats are polled every ``interval`` s.
+    ``limits``: :class:`~acqflow.web.limits.Limits` fields (``max_connections``, ...)."""
+
+    _conn_guard: ConnectionGuard        # made by the server thread at start
 
     def __init__(self, manager: Any, host: str = "127.0.0.1", port: int = 0, token: str | None = None,
-                 interval: float = 0.4, preview_seconds: float = 4.0):
+                 interval: float = 0.4, preview_seconds: float = 4.0, **limits: Any):
         self.manager, self.host, self.interval = manager, host, float(interval)
-        self.token = token or secrets.token_urlsafe(12)
+        self.token = check_token(token) if token else secrets.token_urlsafe(12)
+        self.limits = Limits(**limits)
+        self.slow_clients = 0          # live-update clients disconnected for not reading
+        self._dropped = 0              # updates never sent to clients that left
         self.loopback = is_loopback(f"tcp://{host}:0")
         self.preview_seconds = preview_seconds
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
         self._last_stats: dict[str, Any] | None = None
-        self._clients: dict[web.WebSocketResponse, set[str]] = {}
+        self._clients: dict[web.WebSocketResponse, Subscriber] = {}
         self._taps: dict[str, PreviewTap | str] = {}
         self._polls = ThreadPoolExecutor(1, thread_name_prefix="acqflow-web-stats")
         self._controls = ThreadPoolExecutor(1, thread_name_prefix="acqflow-web-control")
@@ -117,6 +138,7 @@ class WebMonitor:
     # -- addresses -------------------------------------------------------------
     @property
     def url(self) -> str:
+        """The page's address, ``http://host:port/`` (without the token)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}/"
 
@@ -157,14 +179,18 @@ class WebMonitor:
         app.router.add_post("/api/groups/{name}/{action}", self._control)
         app.router.add_post("/api/recording/{action}", self._control)
         app.on_shutdown.append(self._close_clients)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, keepalive_timeout=self.limits.idle_timeout,
+                                     logger=http_logger())
         await self._runner.setup()
-        await web.SockSite(self._runner, self._sock).start()
+        assert self._runner.server is not None
+        self._conn_guard = ConnectionGuard(self._sock, self._runner.server, self.limits)
         self._tap_lock = asyncio.Lock()
         self._ticker = asyncio.ensure_future(self._tick())
 
     async def _stop(self) -> None:
         self._ticker.cancel()
+        self._conn_guard.close()
+        self._sock.close()
         await self._runner.cleanup()
         for tap in list(self._taps.values()):
             if isinstance(tap, PreviewTap):
@@ -185,17 +211,45 @@ class WebMonitor:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def counts(self) -> dict[str, int]:
+        """What the limits did so far: connections accepted, refused (503), evicted to
+        make room, closed idle; accept() exhaustions; live-update clients and drops."""
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
+            return asyncio.run_coroutine_threadsafe(self._counts(), self._loop).result(30)
+        return self._counts_now()
+
+    async def _counts(self) -> dict[str, int]:
+        return self._counts_now()
+
+    def _counts_now(self) -> dict[str, int]:
+        guard = getattr(self, "_conn_guard", None)          # None before start
+        counts = dict(guard.counts) if guard else {}
+        counts.update(open=guard.open_connections() if guard else 0, websockets=len(self._clients),
+                      slow_clients=self.slow_clients,
+                      dropped_updates=self._dropped + sum(c.dropped for c in self._clients.values()))
+        return counts
+
     # -- access ----------------------------------------------------------------
-    def _token_ok(self, request: web.Request, needed: bool) -> None:
-        if not needed:
-            return
-        auth = request.headers.get("Authorization", "")
-        given = auth[7:] if auth.startswith("Bearer ") else \
-            request.headers.get("X-Acqflow-Token") or request.query.get("token")
+    def _given_token(self, request: web.Request) -> str:
+        """The token a request carries; 401 when it carries none or a malformed one."""
+        auth = request.headers.get("Authorization")
+        if auth is not None:
+            scheme, _, given = auth.partition(" ")
+            if scheme.lower() != "bearer" or not given.strip():
+                raise _bad_auth("Authorization header not understood (expected 'Bearer TOKEN')")
+            given = given.strip()
+        else:
+            given = request.headers.get("X-Acqflow-Token") or request.query.get("token") or ""
         if not given:
-            raise _json_error(web.HTTPUnauthorized, "this needs the web monitor's token (printed at start): "
-                                                    "send it as 'Authorization: Bearer TOKEN'")
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            raise _bad_auth("this needs the token")
+        try:
+            check_token(given)
+        except ValueError:
+            raise _bad_auth("malformed token (printable ASCII expected)") from None
+        return given
+
+    def _token_ok(self, request: web.Request, needed: bool) -> None:
+        if needed and not hmac.compare_digest(self._given_token(request).encode(), self.token.encode()):
             raise _json_error(web.HTTPForbidden, "wrong token")
 
     @web.middleware
@@ -211,7 +265,11 @@ class WebMonitor:
             raise _json_error(web.HTTPForbidden, f"WebSocket from another origin {origin[:60]!r}")
         static = request.path == "/" or request.path.startswith("/static/")
         self._token_ok(request, request.method == "POST" or (not self.loopback and not static))
-        return await handler(request)
+        self._conn_guard.busy(request.protocol, +1)      # not idle while handled (WebSockets: ever)
+        try:
+            return await handler(request)
+        finally:
+            self._conn_guard.busy(request.protocol, -1)
 
     # -- handlers --------------------------------------------------------------
     async def _index(self, request: web.Request) -> web.FileResponse:
@@ -223,7 +281,7 @@ class WebMonitor:
     async def _stats(self, request: web.Request) -> web.Response:
         if self.summary is None:
             await self._poll()
-        return json_response(stats_json(self.summary))
+        return json_response({**stats_json(self.summary), "web": self._counts_now()})
 
     async def _control(self, request: web.Request) -> web.Response:
         m = request.match_info
@@ -241,29 +299,50 @@ class WebMonitor:
         return json_response({"ok": True, "states": states})
 
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=10.0)
+        if len(self._clients) >= self.limits.max_websockets:
+            behind_ws, behind = max(self._clients.items(), key=lambda item: item[1].lag)
+            if not behind.lag:
+                raise _json_error(web.HTTPServiceUnavailable, f"the web monitor serves at most "
+                                                              f"{self.limits.max_websockets} live-update clients")
+            behind.disconnect(f"a new client needed its place and it was {behind.lag} updates behind")
+            self._clients.pop(behind_ws, None)        # its handler ends (and counts it) by itself
+        lim = self.limits
+        sock = request.transport.get_extra_info("socket") if request.transport else None
+        if sock is not None and lim.ws_send_buffer:   # bounds what a client that never reads pins
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, lim.ws_send_buffer)
+        ws = web.WebSocketResponse(heartbeat=10.0, max_msg_size=MAX_CLIENT_MESSAGE)
         await ws.prepare(request)
-        self._clients[ws] = set()
+        self._clients[ws] = client = Subscriber(ws, request.transport, lim.ws_queue, lim.ws_max_lag,
+                                                lim.ws_max_buffer)
         try:
             if self.summary is not None:
-                await ws.send_str(dumps(self._update(set())))
+                client.offer(dumps(self._update(set())))
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
                 try:
                     wanted = json.loads(msg.data).get("previews", [])
-                    self._clients[ws] = {str(k) for k in wanted[:MAX_PREVIEWS]}
+                    client.wanted = {str(k) for k in wanted[:MAX_PREVIEWS]}
                 except (ValueError, AttributeError, TypeError):
-                    await ws.send_str(dumps({"type": "error", "error": f"bad message {msg.data[:60]!r}"}))
+                    client.offer(dumps({"type": "error", "error": f"bad message {msg.data[:60]!r}"}))
                 await self._sync_taps()
         finally:
+            client.close()
+            self.slow_clients += client.cut
+            self._dropped += client.dropped
             self._clients.pop(ws, None)
             await self._sync_taps()
         return ws
 
     async def _close_clients(self, app: web.Application) -> None:
-        for ws in list(self._clients):
-            await ws.close(code=1001, message=b"server shutdown")
+        clients = list(self._clients.items())
+        for _, client in clients:
+            client.close()
+        await asyncio.gather(*(asyncio.wait_for(ws.close(code=1001, message=b"server shutdown"), 1.0)
+                               for ws, _ in clients), return_exceptions=True)
+        for _, client in clients:           # any that did not answer in time
+            if client.transport is not None:
+                client.transport.abort()
 
     # -- live updates ----------------------------------------------------------
     async def _poll(self) -> None:
@@ -275,19 +354,18 @@ class WebMonitor:
         self.summary, self._last_stats, self.error = summarize(stats, self._last_stats), stats, None
 
     async def _tick(self) -> None:
+        """Poll, then queue one update per client (never waiting for any of them)."""
         while True:
             await self._poll()
-            clients = list(self._clients.items())
-            results = await asyncio.gather(*(asyncio.wait_for(ws.send_str(dumps(self._update(wanted))), 5.0)
-                                             for ws, wanted in clients), return_exceptions=True)
-            for (ws, _), result in zip(clients, results):
-                if isinstance(result, BaseException):     # a gone or stuck client: drop it
-                    log.debug("web monitor: dropping a client: %s", result)
-                    self._clients.pop(ws, None)
-                    asyncio.ensure_future(ws.close())
+            texts: dict[frozenset[str], str] = {}
+            for client in list(self._clients.values()):
+                key = frozenset(client.wanted)
+                if key not in texts:
+                    texts[key] = dumps(self._update(key))
+                client.offer(texts[key])
             await asyncio.sleep(self.interval)
 
-    def _update(self, wanted: set[str]) -> dict[str, Any]:
+    def _update(self, wanted: set[str] | frozenset[str]) -> dict[str, Any]:
         previews = {}
         for key in sorted(wanted):
             tap = self._taps.get(key)
@@ -301,7 +379,7 @@ class WebMonitor:
     async def _sync_taps(self) -> None:
         """Open a tap for every preview a client wants, close those nobody wants."""
         async with self._tap_lock:
-            wanted = set().union(*self._clients.values()) if self._clients else set()
+            wanted = set().union(*(c.wanted for c in self._clients.values()))
             for key in set(self._taps) - wanted:
                 tap = self._taps.pop(key)
                 if isinstance(tap, PreviewTap):

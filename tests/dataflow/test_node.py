@@ -186,3 +186,48 @@ def test_spec_mismatch_names_the_node_and_port():
     assert "output frames" in str(err.value)
     node.close()
     cam.close()
+
+
+CTRL_C_IN_CLOSE = r"""
+import os, signal, threading
+import numpy as np
+from acqflow import InputStream, OutputStream, ProcessingNode
+
+class Slow(ProcessingNode):
+    def process(self, index, data):
+        return data
+
+    def _stop(self):                      # Ctrl-C arrives while close() stops the worker
+        os.kill(os.getpid(), signal.SIGINT)
+        super()._stop()
+
+src = OutputStream(name="src")
+src.configure(protocol="inproc", dtype="float32", shape=(-1, 2))
+node = Slow(name="slow")
+node.configure()
+node.input.connect(src)
+node.output.configure(protocol="inproc")
+node.initialize()
+sink = InputStream()
+sink.connect(node.output)
+node.start()
+src.send(np.zeros((5, 2), "float32"))
+sink.recv(timeout=5000)
+try:
+    node.close()
+except KeyboardInterrupt:
+    workers = [t.name for t in threading.enumerate() if t.name.endswith("worker")]
+    print("interrupted after close:", node.state, workers, flush=True)
+src.close()
+sink.close()
+"""
+
+
+def test_ctrl_c_during_close_is_raised_after_the_close():
+    """Regression: a KeyboardInterrupt inside close() (before the worker was joined) left
+    the worker polling an input close() then closed: libzmq aborted the process."""
+    import subprocess
+    result = subprocess.run([sys.executable, "-c", CTRL_C_IN_CLOSE], capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "interrupted after close: closed []", result.stderr[-3000:]

@@ -142,3 +142,76 @@ def test_slots_of_sigkilled_readers_are_reclaimed_at_once():
 def _running(pid):
     from acqflow.dataflow.sharedmem import pid_alive
     return pid_alive(pid)
+
+
+GROUP = r"""
+import subprocess, sys, numpy as np
+from acqflow import OutputStream
+out = OutputStream(name=sys.argv[1])
+out.configure(transfermode="sharedmem", dtype="float32", shape=(-1, 2), buffer_size=1000)
+out.send(np.ones((10, 2), "float32"))
+print(out.params["shm_name"], flush=True)
+if sys.argv[1] == "parent":   # a second process of the group, with its own segment
+    child = subprocess.Popen([sys.executable, "-c", sys.argv[2], "child", ""])
+sys.stdin.read()              # until killed
+"""
+
+
+def test_segments_of_a_sigkilled_process_group_are_unlinked():
+    """A SIGKILL to a whole process group (its processes and anything they started in it)
+    still unlinks every segment they created (docs/streams.md, Shared memory)."""
+    import subprocess
+    import sys
+
+    before = set(os.listdir(SHM))
+    proc = subprocess.Popen([sys.executable, "-c", GROUP, "parent", GROUP],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        names = {proc.stdout.readline().strip(), proc.stdout.readline().strip()}
+        assert all(n.startswith("acqflow_") and n not in before for n in names), names
+        assert all(os.path.exists(os.path.join(SHM, n)) for n in names)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        wait_for(lambda: not any(os.path.exists(os.path.join(SHM, n)) for n in names),
+                 timeout=15, message=f"{sorted(names)} to be unlinked from {SHM}")
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+
+
+NO_CLEANER = r"""
+import os, sys, numpy as np
+def refuse(*args, **kwargs):
+    raise OSError("no posix_spawn here")
+os.posix_spawn = refuse                  # a platform where the cleaner cannot start
+from acqflow import OutputStream
+outs = []
+for k in range(2):
+    out = OutputStream(name=f"o{k}")
+    out.configure(transfermode="sharedmem", dtype="float32", shape=(-1, 2), buffer_size=100)
+    outs.append(out)
+outs[0].close()                          # unlinked; the resource tracker is told
+print(outs[1].params["shm_name"], flush=True)
+sys.stdin.read()
+"""
+
+
+def test_without_a_cleaner_the_resource_tracker_unlinks():
+    """Where no cleaner can start, Python's resource tracker still removes the segments of
+    a killed process (as before), and a closed one leaves no tracker warning."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", NO_CLEANER], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    path = os.path.join(SHM, proc.stdout.readline().strip())
+    assert os.path.exists(path)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: not os.path.exists(path), timeout=15, message=f"{path} to be unlinked")
+    err = proc.stderr.read()
+    assert "Traceback" not in err and "KeyError" not in err, err

@@ -2,7 +2,8 @@
 
 ``python -m tests.lsl.lsl_source '<json>'``: publishes one stream (``name``, ``type``,
 ``source_id``, ``channels``, ``rate``, ``format``, ``units``) and streams sample ``k`` as
-``k * channels + c`` (strings: ``"marker k"``) stamped ``t0 + k / rate`` from ``start``,
+``k * channels + c`` (strings: ``"marker k"``, or the ``label`` template with ``{k}``)
+stamped ``t0 + k / rate`` from ``start``,
 ``chunk`` samples at a time in real time, until ``n`` samples or a 'stop' line on stdin.
 Prints JSON lines: ``{"ready": ...}`` then ``{"pushed": n, "t0": t0}`` when done.
 """
@@ -47,7 +48,7 @@ def main(cfg: dict) -> None:
         stamps = [t0 + (k + i) * period for i in range(m)]
         if fmt == pylsl.cf_string:
             for i in range(m):
-                out.push_sample([f"marker {k + i}"] * ch, stamps[i])
+                out.push_sample([cfg.get("label", "marker {k}").format(k=k + i)] * ch, stamps[i])
         else:
             data = (np.arange(k, k + m)[:, None] * ch + np.arange(ch)).astype(cfg.get("dtype", "float32"))
             out.push_chunk(data, stamps)

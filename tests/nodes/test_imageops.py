@@ -48,6 +48,17 @@ def test_color_convert_resize_crop_blur_match_opencv():
     np.testing.assert_array_equal(out, [cv2.medianBlur(f, 3) for f in x])
 
 
+@pytest.mark.parametrize("code, pixel_format", [("BGR2GRAY", "gray"), ("BGR2RGB", "rgb"),
+                                                ("RGB2BGRA", "bgra"), ("YUV2RGB_NV12", "rgb")])
+def test_color_convert_says_its_output_pixel_format(code, pixel_format):
+    conv = ColorConvert(name="cc")
+    conv.configure(code=code)
+    shape = (-1, H * 3 // 2, W) if code.endswith("NV12") else (-1, H, W, 3)
+    params = conv.output_params(dict(streamtype="video", shape=shape, dtype="uint8",
+                                     sample_rate=30.0, pixel_format="bgr"))
+    assert params["pixel_format"] == pixel_format
+
+
 def test_frame_diff_and_motion_energy_restart_after_gaps():
     x = frames(6, seed=1)
     out, params = run(FrameDiff(), x)

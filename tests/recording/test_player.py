@@ -209,3 +209,31 @@ def test_close_does_not_hang_on_a_stalled_blocking_reader(recording):
     player.close()
     assert player.state == "closed" and not thread.is_alive()
     stalled.close()
+
+
+def test_the_run_table_shows_a_normal_end_as_ended_not_an_error(recording):
+    """The table of `acqflow run` (StatsTable over a NodeGroup's stats) says 'ended' once a
+    Player reached the end of its recording: never 'error', nor a bare 'stopped'."""
+    from acqflow.dataflow import NodeGroup
+    from acqflow.manager.console import StatsTable
+
+    group = NodeGroup("replay")
+    player = group.create_node("Player", "pl")
+    player.configure(url=recording, rate=float("inf"), streams=["ev"])
+    player.outputs["ev"].configure(protocol="inproc")
+    player.initialize()
+
+    def row():
+        stats = {"time": 0.0, "groups": {"replay": {"state": "running", "pid": 1, **group.stats()}}}
+        return [line for line in StatsTable().update(stats) if line.startswith("pl ")][0]
+
+    assert row().endswith("initialized")
+    player.start()
+    assert player.wait_end(20)
+    wait_for(lambda: player.state == "stopped")
+    assert row().endswith("  ended") and "error" not in row()
+    player.stop()                     # a no-op after the end: still a normal end
+    assert row().endswith("  ended")
+    player.start()                    # replays again: no longer 'ended' while it runs
+    assert player.wait_end(20)
+    group.close()

@@ -122,6 +122,7 @@ def test_refuses_existing_unless_overwrite_and_append_continues(tmp_path):
 
     over = record(tmp_path, streams={"sig": sig}, mode="overwrite")
     over.initialize()
+    over.start()                   # replaces the old recording (never started: kept)
     over.close()
     r = open_recording(tmp_path / "rec")
     assert r.uuid != uuid and list(r.streams) == ["sig"] and r["sig"].stop_index == 0

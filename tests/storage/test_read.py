@@ -31,6 +31,24 @@ def test_extent(rec):
     assert list(rec) == ["sig", "ev"] and "sig" in rec
 
 
+def test_a_recording_is_a_read_only_mapping_of_its_streams(rec, tmp_path):
+    from collections.abc import Mapping
+    assert isinstance(rec, Mapping)
+    assert len(rec) == 2 and list(rec.keys()) == ["sig", "ev"]
+    assert list(rec.values()) == [rec["sig"], rec["ev"]]
+    assert dict(rec.items()) == {"sig": rec["sig"], "ev": rec["ev"]}
+    assert rec.get("nope") is None and "nope" not in rec and rec.get("sig") is rec["sig"]
+    assert rec == rec and rec != open_recording(rec.url) and {rec: 1}[rec] == 1  # identity
+    with pytest.raises(KeyError, match="no stream 'nope'"):
+        rec["nope"]
+    path = tmp_path / "rec"                              # deleted streams are left out
+    make_recording(path, 3, block_s=0.001, block_bytes=5000)
+    other = open_recording(path)
+    other.delete_stream("ev")
+    assert len(other) == 1 and list(other.items()) == [("sig", other["sig"])]
+    other.close()
+
+
 def test_index_slicing(rec):
     sig = rec["sig"]
     a, b = chunk_range(3)[0] + 5, chunk_range(6)[1] - 3  # inside, no gap (gap is chunk 7)
