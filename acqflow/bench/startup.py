@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import harness
 
 __all__ = ["main", "import_time", "readme_graph", "time_to_first_table", "MODULES"]
@@ -48,9 +50,13 @@ def readme_graph(readme: Path, directory: Path) -> Path:
     blocks = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "nodes:" in b]
     if not blocks:
         raise RuntimeError(f"{readme}: no yaml block with nodes:")
-    graph = re.sub(r"dirname:\s*[^,}\n]+", f"dirname: {directory / 'rec'}, mode: overwrite", blocks[0])
+    graph = yaml.safe_load(blocks[0])
+    for name, node in (graph.get("nodes") or {}).items():
+        params = node.get("params") or {}
+        if "dirname" in params:
+            params.update(dirname=str(directory / f"rec-{name}"), mode="overwrite")
     path = directory / "graph.yaml"
-    path.write_text(graph, encoding="utf-8")
+    path.write_text(yaml.safe_dump(graph), encoding="utf-8")
     return path
 
 

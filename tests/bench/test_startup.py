@@ -1,6 +1,8 @@
 """`acqflow bench startup` runs with one repeat and writes JSON (no timing assertions)."""
 import json
 
+import yaml
+
 from acqflow.bench import startup
 
 
@@ -18,6 +20,7 @@ def test_startup_bench_times_imports_and_the_readme_graph(tmp_path, capsys):
 def test_the_readme_graph_records_into_the_given_directory(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("text\n```yaml\nnodes:\n  rec: {type: Recorder, params: {dirname: /tmp/rec, "
-                      "streams: [raw]}}\n```\n")
-    text = startup.readme_graph(readme, tmp_path).read_text()
-    assert f"dirname: {tmp_path / 'rec'}, mode: overwrite," in text and "/tmp/rec" not in text
+                      "mode: append, streams: [raw]}}\n```\n")
+    graph = yaml.safe_load(startup.readme_graph(readme, tmp_path).read_text())
+    assert graph["nodes"]["rec"]["params"] == {"dirname": str(tmp_path / "rec-rec"), "mode": "overwrite",
+                                               "streams": ["raw"]}
