@@ -1,4 +1,4 @@
-"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl; --version."""
+"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl, compat; --version."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +19,7 @@ COMMANDS = {
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
     "lsl": ("acqflow.lsl.cli", "record every visible LSL stream into one recording"),
+    "compat": ("acqflow.compat.pth", "install-pyacq / uninstall-pyacq: `import pyacq` in every process"),
 }
 
 

@@ -260,10 +260,16 @@ def test_readme_stream_snippet_runs():
 def test_readme_graph_file_runs(tmp_path):
     graph = _readme_block("yaml").replace("/tmp/rec", str(tmp_path / "rec"))
     (tmp_path / "graph.yaml").write_text(graph)
-    result = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", str(tmp_path / "graph.yaml"),
-                             "--duration", "2", "--interval", "0.5"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr
-    rows = [line.split() for line in result.stdout.splitlines() if line.startswith("filt.output -> rec.filtered")]
-    assert rows and float(rows[-1][3]) > 500 and rows[-1][-2:] == ["0", "0"]
-    assert (tmp_path / "rec").is_dir()
+    for run in (1, 2):          # a rerun records into a new directory: `dirname: rec-{time}`
+        result = subprocess.run([sys.executable, "-m", "acqflow.cli", "run",
+                                 str(tmp_path / "graph.yaml"), "--duration", "2" if run == 1 else "0.5",
+                                 "--interval", "0.5"], cwd=ROOT,
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        if run == 1:
+            rows = [line.split() for line in result.stdout.splitlines()
+                    if line.startswith("filt.output -> rec.filtered")]
+            assert rows and float(rows[-1][3]) > 500 and rows[-1][-2:] == ["0", "0"]
+    recordings = sorted(p for p in tmp_path.iterdir() if p.name.startswith("rec-"))
+    assert len(recordings) == 2 and all(p.is_dir() for p in recordings)
+    assert f"recording {recordings[-1]}: committed" in result.stdout     # the second run's

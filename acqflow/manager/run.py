@@ -37,6 +37,15 @@ def recording_paths(spec: GraphSpec) -> dict[str, str]:
             if isinstance(ns.params.get("dirname"), (str, os.PathLike)) and ns.params["dirname"]}
 
 
+def _recorded_at(manager: Manager, name: str, default: str) -> str:
+    """Where node ``name`` records: its configured ``dirname`` (a Recorder fills in its
+    placeholders, e.g. ``rec-{time}``, at configure()), else ``default``."""
+    try:
+        return os.path.abspath(str(manager.node(name).config._get_value()["dirname"]))
+    except Exception:      # noqa: BLE001 - a group that died: the graph's name
+        return default
+
+
 def recording_summary(path: str) -> tuple[bool, str]:
     """(committed, one line) for the recording at ``path``, as a reader opens it."""
     if not os.path.lexists(path):     # a Recorder closed before it started makes none
@@ -97,6 +106,7 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
                   file=sys.stderr)
             return 1
         built = True
+        paths = {n: _recorded_at(manager, n, p) for n, p in recording_paths(spec).items()}
         monitor = None
         if stop.is_set():          # Ctrl-C while building: close what was built, start nothing
             out.write("stopping before start (signal received while building)...\n")
@@ -132,7 +142,7 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
         out.flush()
     problems = list(manager.close_problems)
     if built:
-        for path in recording_paths(spec).values():
+        for path in paths.values():
             committed, line = recording_summary(path)
             out.write(line + "\n")
             if not committed:

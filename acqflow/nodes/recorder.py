@@ -9,9 +9,12 @@ a full queue drops them, counted in ``stats()`` and read back as gaps.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import string
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -29,7 +32,7 @@ from ..storage.backends import local_path
 from ..storage.target import recording_run
 from ..storage.writer import MODES
 
-__all__ = ["Recorder", "recorded_params", "stream_clock_info"]
+__all__ = ["Recorder", "recorded_params", "stream_clock_info", "expand_dirname"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,53 @@ def stream_clock_info(params: dict[str, Any], history: list | None = None) -> di
     return info
 
 
+PLACEHOLDERS = ("time", "date", "n", "run")
+
+
+def _placeholders(text: str) -> set[str]:
+    """The placeholders of a dirname; ValueError (one line) for an unknown one or a lone brace."""
+    try:
+        fields = {f for _, f, _, _ in string.Formatter().parse(text) if f is not None}
+    except ValueError as exc:
+        raise ValueError(f"dirname {short_repr(text)}: {exc} (a literal brace is written "
+                         "{{ or }})") from None
+    unknown = sorted(fields - set(PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"dirname {short_repr(text)}: unknown placeholder "
+                         f"{short_repr('{' + unknown[0] + '}')}; use "
+                         + ", ".join(f"{{{p}}}" for p in PLACEHOLDERS))
+    return fields
+
+
+def expand_dirname(dirname: str | os.PathLike, run: str, mode: str = "create") -> Path:
+    """``dirname`` with its placeholders filled: ``{time}`` (local, ``20261207-091500``),
+    ``{date}`` (``20261207``), ``{run}`` (the run id) and ``{n}`` (the first number from 1
+    that names no existing path, like LabRecorder's ``%n``).  In 'create' mode a template
+    never names an existing path: ``-2``, ``-3``... is appended until it does not."""
+    text = os.fspath(dirname)
+    fields = _placeholders(text)
+    if not fields:
+        return Path(text)
+    now = time.localtime()
+    values = dict(time=time.strftime("%Y%m%d-%H%M%S", now), date=time.strftime("%Y%m%d", now),
+                  run=run)
+    try:
+        text.format(n=1, **values)
+    except (ValueError, TypeError) as exc:      # e.g. a format spec: {time:03d}
+        raise ValueError(f"dirname {short_repr(text)}: {exc}") from None
+    numbers = itertools.count(1) if "n" in fields else iter([1])
+    for n in numbers:
+        path = Path(text.format(n=n, **values))
+        if not os.path.lexists(path):
+            return path
+    if mode != "create":
+        return path
+    for k in itertools.count(2):
+        if not os.path.lexists(path.with_name(f"{path.name}-{k}")):
+            return path.with_name(f"{path.name}-{k}")
+    raise AssertionError("unreachable")
+
+
 def _is_output(obj: Any) -> bool:
     """An OutputStream, a proxy to one, or a connectable params dict (has 'url')."""
     return (isinstance(obj, dict) and "url" in obj) or \
@@ -97,6 +147,18 @@ class Recorder(Node):
         self._started = False
         self._resent: dict[str, int] = {}       # samples re-sent after a rebuild, dropped
 
+    @classmethod
+    def check_config(cls, params: dict) -> list[str]:
+        """Problems with ``params`` found without creating the node (``acqflow run --check``):
+        an unknown placeholder in ``dirname``."""
+        dirname = params.get("dirname")
+        try:
+            if isinstance(dirname, (str, os.PathLike)):
+                _placeholders(os.fspath(dirname))
+        except ValueError as exc:
+            return [f"params.dirname: {exc}"]
+        return []
+
     def _configure(self, streams: list | dict | None = None, dirname: str | os.PathLike = "",
                    mode: str = "create", block_s: float = 1.0, block_bytes: int = 4 << 20,
                    fsync: str = "block", fsync_interval: float = 1.0,
@@ -108,7 +170,9 @@ class Recorder(Node):
 
         streams: input names (``['sig', 'events']``), a dict name -> input spec or
             name -> output to connect now, or a list of outputs (named after them).
-        dirname: recording directory.  mode: 'create' (refuses an existing path),
+        dirname: recording directory; may hold ``{time}``, ``{date}``, ``{n}`` or ``{run}``
+            (:func:`expand_dirname`), filled once per run: a rebuild keeps the name.
+            mode: 'create' (refuses an existing path),
             'overwrite' or 'append' (continues a recording, streams must match).
         block_s / block_bytes: seal a block after this time or size.
         fsync: 'block', 'interval' (every ``fsync_interval`` s) or 'none'.
@@ -128,8 +192,8 @@ class Recorder(Node):
             raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
         if run is not None and not (isinstance(run, str) and run):
             raise ValueError(f"{self.name}: run must be a non-empty str, got {short_repr(run)}")
-        path = local_path(dirname).absolute()
         run = run or uuid.uuid4().hex
+        path = local_path(expand_dirname(dirname, run, mode)).absolute()
         if mode == "create" and path.exists() and recording_run(path) != run:
             raise RecordingExistsError(f"{path} exists; use mode='overwrite' or 'append'")
         entries = self._stream_entries(streams)
@@ -153,9 +217,10 @@ class Recorder(Node):
             self.inputs[name].connect(out)
 
     def configure(self, **kwargs: Any) -> None:
-        """Set parameters; the config keeps the run id, so a rebuild continues the recording."""
+        """Set parameters; the config keeps the run id and the expanded dirname, so a
+        rebuild continues the recording."""
         super().configure(**kwargs)
-        self.config["run"] = self.run
+        self.config.update(run=self.run, dirname=str(self.path))
 
     def _stream_entries(self, streams: Any) -> list[tuple[str, dict, Any]]:
         """(input name, spec, output to connect or None) for each stream."""
@@ -192,7 +257,8 @@ class Recorder(Node):
                 raise ValueError(f"{self.name}: input {name!r} is connected to an output "
                                  "without a fixed shape; configure it with shape=(-1, ...)")
         self._continued = recording_run(self.path) == self.run    # rebuilt: carry on
-        self.writer = RecordingWriter(self.path, run=self.run, **self._writer_kw)
+        # deferred: the recording appears at start(); a start-up killed before leaves none
+        self.writer = RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
         try:
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
@@ -205,7 +271,7 @@ class Recorder(Node):
             raise
 
     def _start(self) -> None:
-        self.writer.publish()        # overwrite: the old recording is replaced now
+        self.writer.publish()        # the recording appears (overwrite: replaces the old one)
         self._started = True
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,

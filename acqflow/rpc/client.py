@@ -6,13 +6,14 @@ import logging
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
 import zmq
 
 from . import fastpath, refs, registry, wire
-from .errors import RPCDisconnected, remote_error
+from .errors import RPCDisconnected, ServerProcessDied, remote_error
 from .futures import Future
 from .keys import KeyPair
 from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
@@ -96,6 +97,8 @@ class RPCClient:
     """
 
     default_timeout: float = 30.0
+    #: (thread ident, address) -> that thread's live client (pyacq's registry; read it only)
+    clients_by_thread: weakref.WeakValueDictionary[tuple, RPCClient] = weakref.WeakValueDictionary()
 
     def __init__(self, address: str, *, serializer: str = "msgpack",
                  server_key: str | bytes | None = None, client_keys: KeyPair | None = None,
@@ -124,6 +127,7 @@ class RPCClient:
         self._futures: dict[int, Future | _Pending] = {}
         self._closed = False
         self._disconnect_reason: str | None = None
+        self._disconnect_error: type[RPCDisconnected] = RPCDisconnected
         self._thread = threading.get_ident()
         self.liveness: Callable[[], str | None] | None = None  # returns a reason once dead
         self._reactor = Reactor.current()
@@ -133,6 +137,8 @@ class RPCClient:
         if stale is not None and not stale._closed and stale._generation != self._generation:
             stale.close()      # made for an earlier server at this address
         _thread_clients()[address] = self
+        RPCClient.clients_by_thread[(self._thread, address)] = self
+        self._send_release([])       # the server knows us at once (pyacq's clients ping)
 
     @classmethod
     def close_thread_client(cls, address: str, reason: str | None = None) -> None:
@@ -276,7 +282,7 @@ class RPCClient:
         if self._closed:
             raise RPCDisconnected(f"client for {self.address} is closed")
         if self._disconnect_reason is not None:
-            raise RPCDisconnected(self._disconnect_reason)
+            raise self._disconnect_error(self._disconnect_reason)
         if threading.get_ident() != self._thread:
             raise RuntimeError("an RPCClient is used only by the thread that made it; "
                                "use RPCClient.get_client(address) in each thread")
@@ -297,11 +303,16 @@ class RPCClient:
             return
         items = refs.take_releases(self.address)
         if items:
-            frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": items})
-            try:
-                wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
-            except zmq.ZMQError:
-                logger.debug("could not send releases to %s", self.address)
+            self._send_release(items)
+
+    def _send_release(self, items: list) -> None:
+        """Give weights back (no reply); with no items it only makes the server know this
+        client, so it is told when the server closes even if this client never called."""
+        frames = self.serializer.dumps({"action": "release", "req_id": None, "refs": items})
+        try:
+            wire.send_message(self._socket, [self._ser_name, *frames], 2, _NOBLOCK)
+        except zmq.ZMQError:
+            logger.debug("could not send releases to %s", self.address)
 
     def _request(self, action: str, payload: dict, sync: str, timeout: float | None,
                  return_type: str) -> Any:
@@ -379,7 +390,7 @@ class RPCClient:
                     pass
             self._check_alive()
             if self._disconnect_reason is not None:
-                raise RPCDisconnected(self._disconnect_reason)
+                raise self._disconnect_error(self._disconnect_reason)
             if deadline is not None and time.monotonic() >= deadline:
                 raise TimeoutError(f"cannot send {action!r} to {self.address} within {timeout} s: "
                                    f"no connection (server down, or it refused this client's "
@@ -401,12 +412,13 @@ class RPCClient:
         if self.liveness is not None and self._disconnect_reason is None:
             reason = self.liveness()
             if reason:
-                self._mark_disconnected(reason)
+                self._mark_disconnected(reason, ServerProcessDied)
 
-    def _mark_disconnected(self, reason: str) -> None:
+    def _mark_disconnected(self, reason: str, error: type = RPCDisconnected) -> None:
         if self._disconnect_reason is None:
             self._disconnect_reason = reason
-        self._fail_all(RPCDisconnected(reason))
+            self._disconnect_error = error
+        self._fail_all(self._disconnect_error(reason))
 
     def _fail_all(self, exc: Exception) -> None:
         futures, self._futures = self._futures, {}

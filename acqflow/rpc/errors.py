@@ -10,8 +10,8 @@ from typing import Any, cast
 
 from ..errors import Error
 
-__all__ = ["RemoteCallError", "RPCDisconnected", "SpawnError", "SerializationError",
-           "remote_error", "mark_origin", "error_origin"]
+__all__ = ["RemoteCallError", "RPCDisconnected", "ServerProcessDied", "SpawnError",
+           "SerializationError", "remote_error", "mark_origin", "error_origin"]
 
 
 class RemoteCallError(Error):
@@ -45,6 +45,11 @@ class RemoteCallError(Error):
 class RPCDisconnected(Error, ConnectionError, RuntimeError):
     """The server closed, its process exited, or the client was closed (a RuntimeError
     too, as pyacq raises for a disconnected server)."""
+
+
+class ServerProcessDied(RPCDisconnected, TimeoutError):
+    """The server's process exited without closing: no reply will ever come (a
+    TimeoutError too, as pyacq's client times out on a dead server)."""
 
 
 class SpawnError(Error, RuntimeError):

@@ -25,7 +25,7 @@ import msgpack
 import zmq
 
 from . import refs, wire
-from .errors import RPCDisconnected, mark_origin
+from .errors import mark_origin
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
            "serve_plain", "request_plain", "encode_reply", "send_reply"]
@@ -120,7 +120,7 @@ def call_sync(client: Any, frames: list, req_id: int, action: str,
                 raise error
             return result
         if client._disconnect_reason is not None:
-            raise RPCDisconnected(client._disconnect_reason)
+            raise client._disconnect_error(client._disconnect_reason)
 
 
 def _recv_before(sock: zmq.Socket, deadline: float) -> Any:
@@ -139,7 +139,7 @@ def _check_waiting(client: Any, deadline: float | None, action: str, req_id: int
     """Between two waits: raise if the server is gone or the call's time is up."""
     client._check_alive()
     if client._disconnect_reason is not None:
-        raise RPCDisconnected(client._disconnect_reason)
+        raise client._disconnect_error(client._disconnect_reason)
     if deadline is not None and time.monotonic() >= deadline:
         raise TimeoutError(f"no reply from {client.address} to {action!r} "
                            f"(request {req_id}) within {timeout} s")

@@ -1,6 +1,7 @@
 """ObjectProxy: a local stand-in for an object living in another process."""
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,9 @@ __all__ = ["ObjectProxy", "SYNC_MODES", "RETURN_TYPES", "ForceProxy", "get_value
 _client_for: Callable[[str, str | None], Any] | None = None
 SYNC_MODES = ("sync", "async", "off")
 RETURN_TYPES = ("auto", "proxy", "value")
-_OWN = frozenset(("_ref", "_attrs", "_opts"))
+_OWN = frozenset(("_ref", "_attrs", "_opts", "_ref_id"))
+#: Ids told apart per received proxy (pyacq's ``_ref_id``); process-wide, never reused.
+_ref_ids = itertools.count(1)
 
 
 class ObjectProxy:
@@ -27,16 +30,18 @@ class ObjectProxy:
     returns a Future, ``_sync='off'`` returns None and asks for no reply.
     ``acqflow.rpc.get_value(proxy)`` fetches the value.  Proxies are equal when they name the
     same remote object and attribute path; they can be sent to other processes,
-    which then talk to the owner directly.
+    which then talk to the owner directly.  Each proxy received has its own ``_ref_id``
+    (pyacq's), kept by the proxies derived from it (``proxy.attr``).
     """
 
-    __slots__ = ("_ref", "_attrs", "_opts", "__weakref__")
+    __slots__ = ("_ref", "_attrs", "_opts", "_ref_id", "__weakref__")
 
     def __init__(self, ref: refs.RemoteRef, attrs: tuple[str, ...] = (),
-                 opts: dict | None = None):
+                 opts: dict | None = None, ref_id: int | None = None):
         object.__setattr__(self, "_ref", ref)
         object.__setattr__(self, "_attrs", tuple(attrs))
         object.__setattr__(self, "_opts", dict(opts) if opts else {})
+        object.__setattr__(self, "_ref_id", next(_ref_ids) if ref_id is None else ref_id)
 
     # -- wire ----------------------------------------------------------------
     @classmethod
@@ -96,7 +101,7 @@ class ObjectProxy:
         return self
 
     def _derive(self, *names: str) -> ObjectProxy:
-        return ObjectProxy(self._ref, self._attrs + names, self._opts)
+        return ObjectProxy(self._ref, self._attrs + names, self._opts, self._ref_id)
 
     # -- remote operations ---------------------------------------------------
     def __getattr__(self, name: str) -> Any:

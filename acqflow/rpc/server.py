@@ -88,6 +88,7 @@ class RPCServer:
         self._bad_window = [0.0, 0]             # rate limit for logging bad requests
         self.n_bad_requests = 0                 # unreadable requests refused
         self._closed = False
+        self._torn_down = False
         self._close_requested = False
         self._handling = 0            # requests being handled (nested ones re-enter)
         self._serving_thread: int | None = None
@@ -179,6 +180,7 @@ class RPCServer:
                 self._clients.prune()
             if self._close_requested and not self._closed:
                 self._close_now()
+        self._close_now()       # ``_closed`` set from outside: still tell the clients
 
     def close(self) -> None:
         """Stop serving, telling every client that talked to this server."""
@@ -214,20 +216,27 @@ class RPCServer:
         if self._close_requested:
             self._close_now()
 
-    def _close_now(self) -> None:
-        if self._closed:
-            return
-        if self._handling:            # e.g. a signal handler's request_close seen by a nested
-            self._close_requested = True      # reactor pass: the reply still needs the socket;
-            return                            # closed once the outer request is done
-        self._closed = True
+    def _notify_clients(self, exclude: bytes | None = None) -> None:
+        """Tell every client (but ``exclude``) that this server closes."""
         notice = {"action": "disconnect", "req_id": None}
         for ident, ser_name in list(self._clients.items()):
+            if ident == exclude:
+                continue
             try:
                 frames = wire.SERIALIZERS[ser_name].dumps(notice)
                 wire.send_message(self._socket, [ident, ser_name, *frames], 3, zmq.NOBLOCK)
             except zmq.ZMQError:
                 pass
+
+    def _close_now(self) -> None:
+        if self._torn_down:
+            return
+        if self._handling:            # e.g. a signal handler's request_close seen by a nested
+            self._close_requested = True      # reactor pass: the reply still needs the socket;
+            return                            # closed once the outer request is done
+        self._closed = True           # (pyacq's tests set it from outside: torn down all the same)
+        self._torn_down = True
+        self._notify_clients()
         if self._reactor is not None:
             self._reactor.remove(self._socket)
             if self._wake is not None:
@@ -346,6 +355,8 @@ class RPCServer:
                 raise ValueError(f"bad sync mode {sync!r}; use one of {SYNC_MODES}")
             if return_type not in RETURN_TYPES:
                 raise ValueError(f"bad return_type {return_type!r}; use one of {RETURN_TYPES}")
+            if action == "close":        # the others learn it before the closer's reply
+                self._notify_clients(exclude=ident)
             handler = self._actions.get(action) if isinstance(action, str) else None
             if handler is None:
                 raise ValueError(f"unknown action {action!r}; use one of {wire.ACTIONS}")

@@ -8,8 +8,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import json
 import os
 import shutil
+import socket
 import threading
 import uuid
 from pathlib import Path
@@ -21,7 +23,9 @@ from .errors import StorageError
 from .manifest import INDEX, MANIFEST, SEGMENTS, segment_number
 
 __all__ = ["Backend", "LocalBackend", "FsspecBackend", "make_backend", "is_local",
-           "local_path", "upload", "fsync_dir", "write_atomic", "lock_writer", "is_being_written",
+           "local_path", "upload", "fsync_dir", "write_atomic", "lock_writer", "lock_owner",
+           "write_owner",
+           "is_being_written",
            "rename_new", "replace_dir"]
 
 LOCK = ".writer.lock"
@@ -71,10 +75,11 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
         fsync_dir(path.parent)
 
 
-def lock_writer(root: Path) -> int | None:
+def lock_writer(root: Path, owner: bool = True) -> int | None:
     """Take the recording's exclusive writer lock (flock; freed even on SIGKILL).
 
-    Returns the lock's file descriptor, or None when another writer holds it.
+    Returns the lock's file descriptor, or None when another writer holds it.  ``owner``:
+    write this process's pid and host into the lock file (read by :func:`lock_owner`).
     """
     fd = os.open(root / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -82,7 +87,42 @@ def lock_writer(root: Path) -> int | None:
     except BlockingIOError:
         os.close(fd)
         return None
+    if owner:
+        write_owner(fd)
     return fd
+
+
+def write_owner(fd: int) -> None:
+    """Write this process's pid and host into a held lock file (read by :func:`lock_owner`)."""
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode(), 0)
+
+
+def lock_owner(root: Path) -> dict[str, Any] | None:
+    """``{'pid', 'host'}`` of the live writer holding the recording's lock (values None
+    when it did not say, or names a process of this host that is gone), None when no
+    writer holds it."""
+    if not is_being_written(root):
+        return None
+    try:
+        info = json.loads((root / LOCK).read_bytes() or b"{}")
+    except (OSError, ValueError):
+        info = {}
+    info = info if isinstance(info, dict) else {}
+    pid, host = info.get("pid"), info.get("host")
+    if not isinstance(pid, int) or (host == socket.gethostname() and not _alive(pid)):
+        return {"pid": None, "host": None}      # an earlier writer's, not the holder's
+    return {"pid": pid, "host": host}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
 
 
 _AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
@@ -134,7 +174,7 @@ def is_being_written(root: Path) -> bool:
     """True when a live writer holds the recording's lock."""
     if not (root / LOCK).exists():
         return False
-    fd = lock_writer(root)
+    fd = lock_writer(root, owner=False)
     if fd is None:
         return True
     os.close(fd)

@@ -10,16 +10,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import os
 import pathlib
+import socket
 import sys
+import time
 from typing import Any
 
-from .backends import is_local
+from .backends import is_local, local_path, lock_owner
 from .errors import DamagedManifestError, GapError, StorageError
 from .export import to_csv, to_npy, to_wav, to_wav_parts
 from .reader import Recording, block_layout, open_recording
 
-__all__ = ["main", "describe"]
+__all__ = ["main", "describe", "writer_state"]
 
 FORMATS = ("npy", "csv", "wav", "mp4", "avi", "h5", "nwb", "xdf")
 _ALIASES = {"hdf5": "h5", "mkv": "avi", "mov": "mp4"}
@@ -69,6 +72,7 @@ def describe(rec: Recording) -> dict[str, Any]:
             "first_gaps": [list(g) for g in gaps[:5]],
         }
     return {"url": rec.url, "uuid": rec.uuid, "committed": rec.committed, "intact": rec.intact,
+            "writer": writer_state(rec),
             "state": rec.manifest.get("state"), "created": rec.manifest.get("created"),
             "blocks": rec.n_blocks, "torn_bytes": rec.torn_bytes,
             "damage": [{"segment": d.segment, "offset": d.offset, "reason": d.reason,
@@ -76,8 +80,51 @@ def describe(rec: Recording) -> dict[str, Any]:
             "metadata": rec.manifest.get("metadata", {}), "streams": streams}
 
 
+def writer_state(rec: Recording) -> dict[str, Any]:
+    """Who writes the recording: ``{'state': 'closed'}`` (committed), ``'being written'``
+    (a live writer holds its lock: ``pid``, ``host``, ``last_write_s`` ago), ``'did not
+    close'`` (crashed or killed), or ``'unknown'`` (a remote recording not committed)."""
+    if rec.committed:
+        return {"state": "closed"}
+    if not is_local(rec.url):
+        return {"state": "unknown"}
+    root = local_path(rec.url)
+    owner = lock_owner(root)
+    if owner is None:
+        return {"state": "did not close"}
+    return {"state": "being written", **owner, "last_write_s": time.time() - _last_write(root)}
+
+
+def _last_write(root: pathlib.Path) -> float:
+    """The latest modification time of the recording's files (its segments, manifest, index)."""
+    latest = 0.0
+    for folder in (root, root / "segments"):
+        try:
+            with os.scandir(folder) as entries:
+                latest = max([latest] + [e.stat().st_mtime for e in entries if e.is_file()])
+        except OSError:
+            pass
+    return latest
+
+
+def _state_text(info: dict[str, Any]) -> str:
+    """'committed', 'being written (pid N on this host, last write 0.4 s ago)' or why not."""
+    w = info.get("writer") or {}
+    if info["committed"]:
+        return "committed"
+    if w.get("state") == "being written":
+        host = w.get("host")
+        who = ("a writer" if w.get("pid") is None else f"pid {w['pid']} on "
+               + ("this host" if host == socket.gethostname() else f"host {host}"))
+        return f"being written ({who}, last write {max(0.0, w['last_write_s']):.1f} s ago)"
+    if w.get("state") == "did not close":
+        return (f"NOT committed: writer did not close (crashed or killed; {info['blocks']} "
+                f"sealed blocks readable)")
+    return "NOT committed (its writer did not close, or is still writing it)"
+
+
 def _print_info(info: dict[str, Any]) -> None:
-    state = "committed" if info["committed"] else "NOT committed (writer did not close)"
+    state = _state_text(info)
     print(f"{info['url']}  [{state}; {'intact' if info['intact'] else 'DAMAGED'}; "
           f"{info['blocks']} blocks]")
     if info["created"]:
@@ -129,6 +176,15 @@ def _time_notes(fmt: str, streams: list, args: argparse.Namespace, parts: Any) -
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    try:
+        return _export(args)
+    except FileExistsError as exc:     # the API's advice, in the CLI's words
+        text = str(exc).replace("pass overwrite=True (CLI: --overwrite)", "use --overwrite")
+        print(f"acqflow rec export: {text}", file=sys.stderr)
+        return 1
+
+
+def _export(args: argparse.Namespace) -> int:
     rec = _open(args)
     asked = args.format or args.out.rsplit(".", 1)[-1].lower()
     fmt = _ALIASES.get(asked, asked)
@@ -139,7 +195,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
     names = list(rec.streams) if args.stream in ("*", "all") else args.stream.split(",")
     if fmt == "xdf" and args.stream in ("*", "all"):
         from .export_xdf import xdf_streams
-        names = [s.name for s in xdf_streams(rec.streams.values())]
+        left_out: list[str] = []
+        names = [s.name for s in xdf_streams(rec.streams.values(), left_out)]
+        for note in left_out:
+            print("note: " + note.replace("; export it to ", "; export it with --out "),
+                  file=sys.stderr)
     if len(names) > 1 and fmt not in ("h5", "nwb", "xdf"):
         print(f"acqflow rec export: {fmt} takes one stream, got {args.stream!r} "
               "(several streams: use .h5, .nwb or .xdf)", file=sys.stderr)
@@ -159,33 +219,37 @@ def _cmd_export(args: argparse.Namespace) -> int:
               "their times)", file=sys.stderr)
         return 2
     if fmt == "npy":
-        to_npy(stream, args.out, args.start, args.stop, fill=fill, progress=progress)
+        to_npy(stream, args.out, args.start, args.stop, fill=fill, progress=progress,
+               overwrite=args.overwrite)
     elif fmt == "csv":
-        to_csv(stream, args.out, args.start, args.stop, progress=progress)
+        to_csv(stream, args.out, args.start, args.stop, progress=progress,
+               overwrite=args.overwrite)
     elif fmt == "wav":
         wav = to_wav_parts if args.split else to_wav
         parts = wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
-                    full_scale=args.full_scale, progress=progress, tolerance=tol)
+                    full_scale=args.full_scale, progress=progress, tolerance=tol,
+                    overwrite=args.overwrite)
     elif fmt in ("mp4", "avi"):
         from .export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
-                 progress=progress, tolerance=tol)
+                 progress=progress, tolerance=tol, overwrite=args.overwrite)
     elif fmt == "xdf":
         from .export_xdf import to_xdf
         dropped: dict[str, int] = {}
         to_xdf(streams, args.out, args.start, args.stop, progress=progress,
-               nonfinite="drop" if args.drop_unstamped else "error", dropped=dropped)
+               nonfinite="drop" if args.drop_unstamped else "error", dropped=dropped,
+               overwrite=args.overwrite)
         for name, n in dropped.items():
             print(f"acqflow rec export: {name!r}: {n} samples without a finite time stamp "
                   "left out (--drop-unstamped)", file=sys.stderr)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
-               metadata=args.metadata, tolerance=tol)
+               metadata=args.metadata, tolerance=tol, overwrite=args.overwrite)
     else:
         from .export_hdf5 import to_hdf5
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
-                compression=args.compression, tolerance=tol)
+                compression=args.compression, tolerance=tol, overwrite=args.overwrite)
     _time_notes(fmt, streams, args, parts)
     if not args.quiet:
         label = asked if asked in _ALIASES and asked != "hdf5" else fmt
@@ -229,7 +293,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
                 checked += len(data)
     info = describe(rec)
     ok = info["intact"]
-    state = "committed" if info["committed"] else "not committed (writer did not close)"
+    state = _state_text(info)
     print(f"{info['url']}: {'OK' if ok else 'DAMAGED'}, {state}, {info['blocks']} blocks, "
           f"{checked} samples checked" + (f", torn tail {info['torn_bytes']} bytes dropped"
                                           if info["torn_bytes"] else ""))
@@ -270,6 +334,25 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for name, s in rec.streams.items():
         print(f"imported {args.file} -> {dest} (stream {name!r}: {s.streamtype} {s.dtype} "
               f"shape {s.shape} at {s.sample_rate:g} Hz, {len(s)} samples; not copied)")
+    return 0
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    from .align import align_recording
+    rec = _open(args)
+    result = align_recording(rec, args.line, args.reference, args.barcodes, args.same_clock)
+    print(f"{rec.url}: common clock = stream {next(iter(result.values()))['reference']!r}"
+          " (its stamps, robust linear fit)")
+    for name, al in result.items():
+        if al.get("same_clock_as"):
+            print(f"  {name}: on the sample clock of {al['same_clock_as']!r}")
+            continue
+        what = "stamp residual" if name == al["reference"] else "residual"
+        steps = f", {len(al['pieces'])} pieces (clock steps)" if len(al["pieces"]) > 1 else ""
+        print(f"  {name} ({al['line']}): {al['pulses']} pulses, {al['matched']} matched, "
+              f"rate {al['rate']:.9g} Hz, drift {al['drift_ppm']:+.2f} ppm, {what} "
+              f"p50 {al['residual_p50'] * 1e3:.4g} ms p99 {al['residual_p99'] * 1e3:.4g} ms"
+              + steps)
     return 0
 
 
@@ -314,6 +397,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS + tuple(_ALIASES),
                    help="default: from --out's suffix")
     p.add_argument("--out", required=True)
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing --out file (default: refuse it)")
     p.add_argument("--start", type=int)
     p.add_argument("--stop", type=int)
     p.add_argument("--fill", help="value for gaps ('auto': NaN for floats, 0 for integers); "
@@ -333,6 +418,14 @@ def _parser() -> argparse.ArgumentParser:
                    "electrode metadata (docs/recording.md#nwb-metadata)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
+    p = add("align", "fit streams to one clock from a shared sync line (TTL pulses or "
+            "barcodes) and store it: readers and exports then use it", _cmd_align)
+    p.add_argument("--line", action="append", required=True, metavar="STREAM:CHANNEL[:BIT]",
+                   help="a stream's sync channel (index or name; 'mean' for video); twice or more")
+    p.add_argument("--reference", help="stream whose clock is the common one (default: first)")
+    p.add_argument("--barcodes", action="store_true", help="the lines carry barcodes")
+    p.add_argument("--same-clock", action="append", default=[], metavar="STREAM=LINESTREAM",
+                   help="STREAM has no sync line but LINESTREAM's sample clock (same device)")
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
     p = sub.add_parser("import", help="make a recording indexing a WAV or video file "

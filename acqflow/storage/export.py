@@ -8,25 +8,83 @@ streams with an integer sample rate.  A WAV file holds one fixed rate: a stream 
 times step off their grid (a pause, a clock step; :mod:`.timebase`) is refused by
 :func:`to_wav`, naming the step, and :func:`to_wav_parts` writes one file per regular
 segment (``out.wav``, ``out.part2.wav``, ...).  Every exporter takes ``progress`` (None: a
-tqdm bar when stderr is a terminal; False: never; True: always).
+tqdm bar when stderr is a terminal; False: never; True: always), and ``overwrite``: an
+existing output file is refused (FileExistsError) unless it is True.  Every exporter writes
+through :func:`output_file`: a temp file beside the output, renamed onto it at the end, so a
+failed export leaves neither a half file nor a damaged previous one.
 """
 from __future__ import annotations
 
 import csv
+import functools
+import inspect
 import os
+import uuid
 import wave
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 
+from .backends import rename_new
 from .errors import GapError
 from .progress import progress_bar
 from .stored import StoredStream, default_fill
 from .timebase import IrregularTimesError, Segment, timebase
 
 __all__ = ["to_npy", "to_csv", "to_wav", "to_wav_parts", "wav_part_path", "stream_list",
-           "gap_fill"]
+           "gap_fill", "output_file", "refuse_existing", "atomic_export"]
+
+
+def refuse_existing(paths: Iterable[str | os.PathLike], overwrite: bool) -> None:
+    """FileExistsError (one line) for the first of ``paths`` that exists, unless ``overwrite``."""
+    for path in paths if not overwrite else ():
+        if os.path.lexists(path):
+            raise FileExistsError(f"{path} exists; pass overwrite=True (CLI: --overwrite) "
+                                  "to replace it")
+
+
+@contextmanager
+def output_file(path: str | os.PathLike, overwrite: bool = False) -> Iterator[Path]:
+    """A temp path beside ``path`` (same suffix) to write an export to: renamed onto
+    ``path`` when the block ends, removed when it raises.  An existing ``path`` is refused
+    unless ``overwrite`` (checked first, and again at the rename)."""
+    path = Path(path)
+    refuse_existing([path], overwrite)
+    tmp = path.with_name(f".{path.stem}.tmp-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        yield tmp
+        if overwrite:
+            os.replace(tmp, path)
+        else:
+            try:
+                rename_new(tmp, path)
+            except FileExistsError:
+                raise FileExistsError(f"{path} appeared during the export; pass "
+                                      "overwrite=True (CLI: --overwrite) to replace it") from None
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+
+
+def atomic_export(export: Callable[..., Any]) -> Callable[..., Path]:
+    """Decorator for ``export(stream, path, ...)`` writing one file at ``path``: adds the
+    ``overwrite=False`` keyword and makes it write through :func:`output_file`."""
+    @functools.wraps(export)
+    def wrapper(stream: Any, path: str | os.PathLike, *args: Any, overwrite: bool = False,
+                **kwargs: Any) -> Path:
+        with output_file(path, overwrite) as tmp:
+            export(stream, tmp, *args, **kwargs)
+        return Path(path)
+    params = list(inspect.signature(export).parameters.values())
+    at = len(params) - (params[-1].kind == inspect.Parameter.VAR_KEYWORD if params else 0)
+    params.insert(at, inspect.Parameter("overwrite", inspect.Parameter.KEYWORD_ONLY,
+                                        default=False, annotation="bool"))
+    wrapper.__signature__ = inspect.signature(export).replace(parameters=params)
+    wrapper.__doc__ = (export.__doc__ or "").rstrip() + (
+        "  ``overwrite``: replace an existing file (default: FileExistsError).")
+    return wrapper
 
 
 def stream_list(streams: StoredStream | Iterable[StoredStream], start: int | None,
@@ -48,12 +106,20 @@ def gap_fill(dtype: np.dtype, fill: Any) -> Any:
 
 
 def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
-           stop: int | None = None, fill: Any = None, progress: bool | None = None) -> Path:
+           stop: int | None = None, fill: Any = None, progress: bool | None = None,
+           overwrite: bool = False) -> Path:
     """Write samples ``[start, stop)`` to a .npy file without loading them all."""
     start, stop = stream.bounds(start, stop)
     gaps = stream.gaps_in(start, stop)
     if gaps and fill is None:
         raise GapError(f"{stream.name!r} [{start}:{stop}] has gaps; pass fill=", gaps)
+    with output_file(path, overwrite) as tmp:
+        _write_npy(stream, tmp, start, stop, gaps, fill, progress)
+    return Path(path)
+
+
+def _write_npy(stream: StoredStream, path: Path, start: int, stop: int, gaps: list,
+               fill: Any, progress: bool | None) -> None:
     out = np.lib.format.open_memmap(path, mode="w+", dtype=stream.dtype,
                                     shape=(stop - start,) + stream.shape[1:])
     value = default_fill(stream.dtype) if fill == "auto" else fill
@@ -66,7 +132,6 @@ def to_npy(stream: StoredStream, path: str | os.PathLike, start: int | None = No
             bar.update(len(data))
     out.flush()
     del out
-    return Path(path)
 
 
 def _columns(stream: StoredStream) -> list[str]:
@@ -81,12 +146,13 @@ def _columns(stream: StoredStream) -> list[str]:
 
 
 def to_csv(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
-           stop: int | None = None, progress: bool | None = None) -> Path:
+           stop: int | None = None, progress: bool | None = None,
+           overwrite: bool = False) -> Path:
     """Write ``index, time, <channels or event fields>`` rows for the stored samples
     (``stream_index, stream_time`` first when the fields have an index or time of their own)."""
     columns = _columns(stream)
     start, stop = stream.bounds(start, stop)
-    with open(path, "w", newline="") as f, progress_bar(
+    with output_file(path, overwrite) as tmp, open(tmp, "w", newline="") as f, progress_bar(
             stop - start, f"export {stream.name}", "sample", progress) as bar:
         out = csv.writer(f)
         leading = ["index", "time"]
@@ -148,7 +214,8 @@ def wav_part_path(path: str | os.PathLike, part: int) -> Path:
 
 def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
            stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
-           progress: bool | None = None, tolerance: float | None = None) -> Path:
+           progress: bool | None = None, tolerance: float | None = None,
+           overwrite: bool = False) -> Path:
     """Write an analog stream as PCM WAV (int16; floats map ``±full_scale`` to full range).
 
     Refused (IrregularTimesError, naming the step) when the samples are not on one time
@@ -162,14 +229,16 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
         raise IrregularTimesError(
             f"{tb.summary()}; a WAV file has one fixed rate, so the samples after it would "
             f"be misplaced: use to_wav_parts (CLI --split) for one file per regular segment")
-    with progress_bar(stop - start, f"export {stream.name}", "sample", progress) as bar:
-        return _write_wav(stream, path, start, stop, fill, full_scale, bar)
+    with output_file(path, overwrite) as tmp, \
+            progress_bar(stop - start, f"export {stream.name}", "sample", progress) as bar:
+        _write_wav(stream, tmp, start, stop, fill, full_scale, bar)
+    return Path(path)
 
 
 def to_wav_parts(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
                  stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
-                 progress: bool | None = None, tolerance: float | None = None
-                 ) -> list[tuple[Path, Segment | None]]:
+                 progress: bool | None = None, tolerance: float | None = None,
+                 overwrite: bool = False) -> list[tuple[Path, Segment | None]]:
     """Write one WAV file per regular segment of samples ``[start, stop)``
     (:func:`wav_part_path` names them); returns ``(file, segment)`` pairs, the segment
     giving the file's first sample index and time (``segment.start``, ``segment.t0``)."""
@@ -177,10 +246,13 @@ def to_wav_parts(stream: StoredStream, path: str | os.PathLike, start: int | Non
     start, stop = stream.bounds(start, stop)
     tb = timebase(stream, start, stop, tolerance)
     segments = tb.segments or (None,)
+    refuse_existing([wav_part_path(path, part) for part in range(1, len(segments) + 1)],
+                    overwrite)
     out = []
     with progress_bar(stop - start, f"export {stream.name}", "sample", progress) as bar:
         for part, seg in enumerate(segments, 1):
             a, b = (start, stop) if seg is None else (seg.start, seg.stop)
-            out.append((_write_wav(stream, wav_part_path(path, part), a, b, fill, full_scale,
-                                   bar), seg))
+            with output_file(wav_part_path(path, part), overwrite) as tmp:
+                _write_wav(stream, tmp, a, b, fill, full_scale, bar)
+            out.append((wav_part_path(path, part), seg))
     return out

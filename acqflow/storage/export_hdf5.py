@@ -29,7 +29,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .export import gap_fill, stream_list
+from .export import gap_fill, output_file, stream_list
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import sample_times, timebase
@@ -98,7 +98,7 @@ def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: i
 def to_hdf5(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
             start: int | None = None, stop: int | None = None, fill: Any = None,
             compression: str | None = None, progress: bool | None = None,
-            tolerance: float | None = None) -> Path:
+            tolerance: float | None = None, overwrite: bool = False) -> Path:
     """Write one or several stored streams to an HDF5 file (layout: module docstring).
 
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several,
@@ -111,7 +111,7 @@ def to_hdf5(streams: StoredStream | Iterable[StoredStream], path: str | os.PathL
     total = sum(s.n_samples for s in streams)
     bar = progress_bar(total, f"export {Path(path).name}", "sample", progress)
     try:
-        with h5py.File(path, "w") as f:
+        with output_file(path, overwrite) as tmp, h5py.File(tmp, "w") as f:
             rec = streams[0].recording
             f.attrs.update({"format": "acqflow-recording-export", "recording_url": rec.url,
                             "recording_uuid": rec.uuid})

@@ -32,12 +32,13 @@ import datetime as dt
 import json
 import math
 import os
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
-from .export import gap_fill, stream_list
+from .export import gap_fill, output_file, stream_list
 from .nwb_meta import VOLT_FACTORS, check_metadata, load_metadata
 from .progress import progress_bar
 from .stored import StoredStream
@@ -213,14 +214,15 @@ def _electrodes(nwb: Any, streams: list[StoredStream], meta: dict[str, Any]) -> 
 def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start: int, stop: int,
                   first: tuple[int, float] | None, fill: Any, t0: float, bar: Any,
                   progress: bool | None, meta: dict[str, Any], region: Any = None,
-                  tolerance: float | None = None) -> None:
+                  tolerance: float | None = None, movie_file: Path | None = None) -> None:
     if stream.dtype.names:
         nwb.add_events_table(_events_table(stream, start, stop, t0))
         bar.update(stop - start)
     elif stream.streamtype == "video":
         from .export_video import frame_times, to_video
-        movie = path.with_name(f"{path.stem}_{stream.name}.mp4")
-        to_video(stream, movie, start, stop, progress=progress, tolerance=tolerance)
+        movie = _movie(path, stream)
+        to_video(stream, movie_file or movie, start, stop, progress=progress,
+                 tolerance=tolerance)
         nwb.add_acquisition(pynwb.image.ImageSeries(
             name=stream.name, external_file=[movie.name], format="external", starting_frame=[0],
             timestamps=frame_times(stream, start, stop, tolerance)[1] - t0, unit="n/a",
@@ -267,7 +269,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
            start: int | None = None, stop: int | None = None, fill: Any = None,
            session_description: str | None = None, progress: bool | None = None,
            metadata: dict[str, Any] | str | os.PathLike | None = None,
-           tolerance: float | None = None) -> Path:
+           tolerance: float | None = None, overwrite: bool = False) -> Path:
     """Write stored streams to an NWB file (layout: module docstring).
 
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several, each
@@ -302,11 +304,20 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     regions = _electrodes(nwb, electrical, meta)
     bar = progress_bar(sum(b - a for a, b in spans), f"export {path.name}", "sample", progress)
     try:
-        for s, (a, b), first in zip(streams, spans, firsts):
-            _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress, meta,
-                          regions.get(s.name), tolerance)
-        with pynwb.NWBHDF5IO(os.fspath(path), "w") as io:
-            io.write(nwb)
+        with ExitStack() as files:     # every file written beside, renamed at the end
+            tmp = files.enter_context(output_file(path, overwrite))     # renamed last
+            movies = {s.name: files.enter_context(output_file(_movie(path, s), overwrite))
+                      for s in streams if s.streamtype == "video" and not s.dtype.names}
+            for s, (a, b), first in zip(streams, spans, firsts):
+                _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress, meta,
+                              regions.get(s.name), tolerance, movies.get(s.name))
+            with pynwb.NWBHDF5IO(os.fspath(tmp), "w") as io:
+                io.write(nwb)
     finally:
         bar.close()
     return path
+
+
+def _movie(path: Path, stream: StoredStream) -> Path:
+    """The .mp4 beside the NWB file that holds a video stream's frames."""
+    return path.with_name(f"{path.stem}_{stream.name}.mp4")

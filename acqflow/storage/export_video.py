@@ -25,6 +25,7 @@ from ..dataflow.shortrepr import short_repr
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import sample_times, timebase
+from .export import atomic_export
 
 __all__ = ["to_video", "frame_times", "frame_format", "VIDEO_FOURCC", "VIDEO_CODECS",
            "PIXEL_FORMATS"]
@@ -94,6 +95,7 @@ def _codec(path: Path, fourcc: str | None) -> tuple[str, str, str]:
     return found
 
 
+@atomic_export     # overwrite=False: an existing file is refused; written beside, renamed
 def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
              stop: int | None = None, fourcc: str | None = None, fps: float | None = None,
              progress: bool | None = None, tolerance: float | None = None,

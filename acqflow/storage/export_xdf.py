@@ -6,7 +6,10 @@ Samples chunks (every stored sample with its time stamp), ClockOffset chunks, St
 Time stamps are on the source's clock: LSL stamps for LSL streams (``NAME.timestamps``),
 the ``time`` field of events, else the stored sample times; the offsets are the recorded
 ``lsl_offsets`` (or acqflow's clock-sync history), so pyxdf's ``synchronize_clocks`` maps
-every stream onto the recorder's clock.  Gaps are simply absent samples (XDF has no gaps).
+every stream onto the recorder's clock.  A stream aligned by a sync line (:mod:`.align`)
+gets its common-clock times as stamps and zero ClockOffsets (the common clock is already
+the recorder's), so ``synchronize_clocks`` keeps them as they are.
+Gaps are simply absent samples (XDF has no gaps).
 A sample without a finite stamp is refused (pyxdf's clock processing turns every stamp of
 such a stream into NaN) unless ``nonfinite='drop'`` leaves it out, counted.  XML text is
 escaped, and characters XML 1.0 cannot hold (control characters) become U+FFFD.
@@ -14,6 +17,7 @@ escaped, and characters XML 1.0 cannot hold (control characters) become U+FFFD.
 from __future__ import annotations
 
 import datetime
+import logging
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,12 +27,16 @@ import numpy as np
 
 from acqflow.dataflow.paramcheck import one_of
 
+from .align_model import alignment_of, model_times
 from .errors import StorageError
+from .export import output_file
 from .progress import progress_bar
 from .stored import StoredStream
 from .xdf import (FORMAT_NAMES, TAG_CLOCK_OFFSET, TAG_FILE_HEADER, TAG_SAMPLES,
                   TAG_STREAM_FOOTER, TAG_STREAM_HEADER, TIMESTAMPS_SUFFIX, chunk, varlen,
                   xml_text)
+
+log = logging.getLogger("acqflow.storage")
 
 __all__ = ["to_xdf", "xdf_streams"]
 
@@ -41,26 +49,44 @@ def _is_string(stream: StoredStream) -> bool:
     return stream.streamtype == "event" and "label" in (stream.dtype.names or ())
 
 
-def _exportable(stream: StoredStream) -> str | None:
-    """Why ``stream`` cannot go to XDF, or None when it can."""
+def _exportable(stream: StoredStream) -> tuple[str, str] | None:
+    """``(what, why)`` when ``stream`` cannot go to XDF (what it is, why not), else None."""
     if _is_string(stream):
         return None
+    if stream.streamtype == "video":
+        return (f"video {'x'.join(map(str, stream.shape[1:]))}",
+                "XDF carries numeric and string samples")
     if stream.dtype.names or stream.streamtype not in ("analogsignal", "digitalsignal"):
-        return f"{stream.streamtype} {stream.dtype} (XDF carries numeric channels or strings)"
+        return f"{stream.streamtype} {stream.dtype}", "XDF carries numeric channels or strings"
     if len(stream.shape) > 2:
-        return f"shape {stream.shape} (XDF carries (time, channels))"
+        return f"shape {stream.shape}", "XDF carries (time, channels)"
     name = _CONVERT.get(stream.dtype.name, stream.dtype.name)
     if name not in FORMAT_NAMES:
-        return f"dtype {stream.dtype} (XDF formats: {', '.join(FORMAT_NAMES)})"
+        return f"dtype {stream.dtype}", f"XDF formats: {', '.join(FORMAT_NAMES)}"
     return None
 
 
-def xdf_streams(streams: Iterable[StoredStream]) -> list[StoredStream]:
+def xdf_streams(streams: Iterable[StoredStream],
+                left_out: list[str] | None = None) -> list[StoredStream]:
     """The streams of a recording that go to XDF ('all'): numeric and string streams,
-    without the ``NAME.timestamps`` companions (they give the stamps)."""
-    return [s for s in streams if _exportable(s) is None
-            and not (s.name.endswith(TIMESTAMPS_SUFFIX)
-                     and (s.entry.get("metadata") or {}).get("lsl_timestamps_of"))]
+    without the ``NAME.timestamps`` companions (they give the stamps).  Each other stream
+    is logged (INFO) and named in ``left_out``, e.g. ``'cam (video 480x640x3) is not
+    written to XDF: XDF carries numeric and string samples; export it to cam.mkv'``."""
+    out = []
+    for s in streams:
+        cannot = _exportable(s)
+        if cannot is None:
+            if not (s.name.endswith(TIMESTAMPS_SUFFIX)
+                    and (s.entry.get("metadata") or {}).get("lsl_timestamps_of")):
+                out.append(s)
+            continue
+        ext = "mkv" if s.streamtype == "video" else "h5"
+        note = (f"{s.name} ({cannot[0]}) is not written to XDF: {cannot[1]}; "
+                f"export it to {s.name}.{ext}")
+        log.info("%s", note)
+        if left_out is not None:
+            left_out.append(note)
+    return out
 
 
 def _recorded_xml(meta: dict[str, Any]) -> str | None:
@@ -128,11 +154,14 @@ def _stamped(stream: StoredStream, start: int | None, stop: int | None,
     meta = stream.entry.get("metadata") or {}
     companion = meta.get("lsl_timestamps")
     ts = stream.recording[companion] if companion else None
+    al = alignment_of(stream)
     for s, data in stream.chunks(start, stop):
         for k in range(0, len(data), _CHUNK_SAMPLES):
             part = data[k:k + _CHUNK_SAMPLES]
             a, b = s + k, s + k + len(part)
-            if ts is not None:
+            if al is not None:
+                stamps = model_times(al, np.arange(a, b, dtype=np.float64))
+            elif ts is not None:
                 stamps = _companion_stamps(ts, a, b)
             elif part.dtype.names and "time" in part.dtype.names:
                 stamps = part["time"].astype(np.float64)
@@ -162,6 +191,10 @@ def _samples_chunk(sid: int, values: np.ndarray, stamps: np.ndarray, string: boo
 
 
 def _offsets(stream: StoredStream) -> list[tuple[float, float]]:
+    al = alignment_of(stream)
+    if al is not None and len(stream):      # common-clock stamps: nothing to correct
+        ends = model_times(al, np.array([stream.first_index, stream.stop_index - 1], float))
+        return [(float(t), 0.0) for t in ends]
     sync = stream.clock_sync
     if sync.get("lsl_offsets"):
         return [(float(t), float(v)) for t, v in sync["lsl_offsets"]]
@@ -220,7 +253,7 @@ def _write_stream(f: BinaryIO, sid: int, stream: StoredStream, start: int | None
 def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
            start: int | None = None, stop: int | None = None,
            progress: bool | None = None, nonfinite: str = "error",
-           dropped: dict[str, int] | None = None) -> Path:
+           dropped: dict[str, int] | None = None, overwrite: bool = False) -> Path:
     """Write ``streams`` (one, or several: every stored sample) to the XDF file ``path``.
 
     ``start``/``stop`` (sample indexes) apply to a single stream.  Streams XDF cannot carry
@@ -235,9 +268,9 @@ def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     if len(streams) > 1 and (start is not None or stop is not None):
         raise ValueError("start/stop apply to a single stream; export streams one by one")
     for s in streams:
-        why = _exportable(s)
-        if why is not None:
-            raise StorageError(f"stream {s.name!r} cannot go to XDF: {why}")
+        cannot = _exportable(s)
+        if cannot is not None:
+            raise StorageError(f"stream {s.name!r} cannot go to XDF: {cannot[0]} ({cannot[1]})")
     rec = streams[0].recording
     path = Path(path)
     info = ET.Element("info")
@@ -248,18 +281,13 @@ def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     ET.SubElement(info, "acqflow_recording").text = str(rec.uuid)
     header = '<?xml version="1.0"?>' + ET.tostring(info, encoding="unicode")
     total = sum(s.n_samples for s in streams)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with progress_bar(total, f"export {path.name}", "sample", progress) as bar, \
-                open(tmp, "wb") as f:
-            f.write(b"XDF:")
-            f.write(chunk(TAG_FILE_HEADER, header.encode()))
-            for sid, s in enumerate(streams, 1):
-                n = _write_stream(f, sid, s, start, stop, str(rec.uuid), bar, nonfinite)
-                if n and dropped is not None:
-                    dropped[s.name] = n
-    except BaseException:
-        tmp.unlink(missing_ok=True)      # a refused export leaves nothing behind
-        raise
-    os.replace(tmp, path)
+    with output_file(path, overwrite) as tmp, \
+            progress_bar(total, f"export {path.name}", "sample", progress) as bar, \
+            open(tmp, "wb") as f:
+        f.write(b"XDF:")
+        f.write(chunk(TAG_FILE_HEADER, header.encode()))
+        for sid, s in enumerate(streams, 1):
+            n = _write_stream(f, sid, s, start, stop, str(rec.uuid), bar, nonfinite)
+            if n and dropped is not None:
+                dropped[s.name] = n
     return path

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .align_model import common_times
 from .cursor import StreamReader
 from .dask_view import to_dask, to_xarray
 from .streamdata import StreamData, default_fill
@@ -22,6 +23,10 @@ class StoredStream(StreamData):
                poll_interval: float = 0.02) -> StreamReader:
         """An independent cursor over this stream (many may coexist)."""
         return StreamReader(self, start, follow, poll_interval)
+
+    def common_times(self, start: int | None = None, stop: int | None = None):
+        """Times on the common clock of a sync-line alignment (:func:`.align_model.common_times`)."""
+        return common_times(self, start, stop)
 
     # -- analysis views (dask, xarray) ----------------------------------------------
     def to_dask(self, start: int | None = None, stop: int | None = None, fill: Any = "auto",

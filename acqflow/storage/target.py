@@ -3,7 +3,9 @@
 The one rule: a writer deletes or rewrites nothing it did not create.
 
 * ``create``: the recording appears complete with its manifest (made in a sibling temp
-  directory, renamed into place); an abort removes it.
+  directory, renamed into place); an abort removes it.  ``deferred``: it appears only at
+  :meth:`WriteTarget.publish` (a Recorder's start) or the commit, like an overwrite, so a
+  writer killed before that leaves no recording at ``path``.
 * ``overwrite``: the new recording is written beside the old one (``.NAME.creating-*``)
   and swapped in by :meth:`WriteTarget.publish` (a Recorder's start, or the commit); the
   old one is removed only then.  An abort before that leaves the old one untouched.
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .backends import (LOCK, fsync_dir, is_being_written, lock_writer, rename_new, replace_dir,
-                       write_atomic)
+                       write_atomic, write_owner)
 from .errors import NotARecordingError, RecordingExistsError, StorageError
 from .manifest import MANIFEST, SEGMENTS, dumps, loads, new_manifest
 from .segments import AppendPlan, plan_append, restore_sizes
@@ -50,9 +52,11 @@ class WriteTarget:
     """The directory a writer writes into (``root``) and how it becomes ``path``."""
 
     def __init__(self, path: Path, mode: str, settings: dict[str, Any],
-                 metadata: dict[str, Any] | None, run: str | None = None):
+                 metadata: dict[str, Any] | None, run: str | None = None,
+                 deferred: bool = False):
         self.path = self.root = path
         self.run = run
+        self.deferred = deferred
         self.lock = threading.Lock()          # manifest writes and the swap
         self.lock_fd: int | None = None
         self.plan: AppendPlan | None = None
@@ -90,7 +94,7 @@ class WriteTarget:
                 raise RecordingExistsError(f"{root} is not a recording and not an empty "
                                            "directory; refusing to replace it")
             if is_rec and (root / LOCK).exists():     # kept from other writers until replaced
-                self._old_lock_fd = lock_writer(root)
+                self._old_lock_fd = lock_writer(root, owner=False)   # its bytes stay as they are
                 if self._old_lock_fd is None:
                     raise RecordingExistsError(f"{root} is being written by another writer")
             self.mode = "overwrite"
@@ -105,8 +109,8 @@ class WriteTarget:
         self.lock_fd = lock_writer(tmp)  # flock follows the inode through the rename
         write_atomic(tmp / MANIFEST, dumps(self.manifest))
         self.root = tmp
-        if self.mode == "overwrite":
-            return                        # written beside; publish() swaps it in
+        if self.mode == "overwrite" or self.deferred:
+            return                        # written beside; publish() moves it in
         try:
             rename_new(tmp, root)  # the recording appears complete with its manifest, or not
         except FileExistsError:
@@ -116,8 +120,9 @@ class WriteTarget:
         fsync_dir(root.parent)
 
     def _drop_own_leftovers(self) -> None:
-        """Remove unfinished overwrites of ``path`` left by this same run (its writer
-        killed before the swap); another run's are not this writer's to delete."""
+        """Remove unfinished overwrites or deferred creates of ``path`` left by this same
+        run (its writer killed before the swap); another run's are not this writer's to
+        delete."""
         prefix = f".{self.path.name}.creating-"
         names = os.listdir(self.path.parent) if self.path.parent.is_dir() else []
         for name in names:
@@ -127,7 +132,7 @@ class WriteTarget:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def _prepare_append(self, settings: dict, metadata: dict | None) -> None:
-        self.lock_fd = lock_writer(self.path)
+        self.lock_fd = lock_writer(self.path, owner=False)    # named once it writes
         if self.lock_fd is None:
             raise RecordingExistsError(f"{self.path} is being written by another writer")
         self._original = (self.path / MANIFEST).read_bytes()
@@ -156,6 +161,7 @@ class WriteTarget:
             if self.plan is not None:
                 self._restore = self.plan.apply()
                 write_atomic(self.root / MANIFEST, dumps(self.manifest))
+                write_owner(self.lock_fd)
             self.files_open = True
 
     def write_manifest(self, change: Callable[[], Any] | None = None) -> None:
@@ -175,12 +181,21 @@ class WriteTarget:
         return not (untouched and not self.dirty and self._was_committed)
 
     def publish(self, on_moved: Callable[[Path], None] | None = None) -> None:
-        """Overwrite: put the new recording at ``path`` and remove the old one (no-op in
-        the other modes, and when done).  ``on_moved(path)`` runs under the swap."""
+        """Overwrite: put the new recording at ``path`` and remove the old one; deferred
+        create: move it to ``path`` (no-op otherwise, and when done).  ``on_moved(path)``
+        runs under the swap."""
         with self.lock:
-            if self.mode != "overwrite" or self.root == self.path:
+            if self.root == self.path:
                 return
-            old = replace_dir(self.root, self.path)
+            if self.mode == "overwrite":
+                old = replace_dir(self.root, self.path)
+            else:
+                old = None
+                try:
+                    rename_new(self.root, self.path)
+                except FileExistsError:
+                    raise RecordingExistsError(f"{self.path} appeared while recording "
+                                               f"beside it (in {self.root})") from None
             self.root = self.path
             self._created = True
             if on_moved is not None:

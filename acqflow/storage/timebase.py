@@ -18,6 +18,11 @@ Default tolerance: the larger of half a sample period and :data:`JITTER` (10 ms)
 delivery jitter of software-stamped chunks, so a send that is a few ms late does not
 turn a clock-paced stream into timestamps.  Gaps in the index whose time matches their
 sample count stay on the grid (their samples are filled where they would have been).
+
+A stream aligned to a common clock by a sync line (:mod:`.align`) takes its times from
+that fit instead, here, for every exporter: one segment at the fitted rate, not
+``regular`` (so formats that can write explicit times do: NWB ``timestamps``, HDF5
+``times``), and :func:`sample_times` / :func:`filled_sample_times` give the fitted times.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from typing import Iterator
 
 import numpy as np
 
+from .align_model import alignment_of, model_times
 from .errors import StorageError
 from .streamdata import StreamData
 
@@ -71,6 +77,7 @@ class Timebase:
     segments: tuple[Segment, ...]
     regular: bool
     max_error: float        # largest distance of a chunk's grid from the first one's, s
+    aligned: str | None = None    # reference stream of the common clock, when aligned
 
     @property
     def starting_time(self) -> float | None:
@@ -89,6 +96,10 @@ class Timebase:
         """One line: why this stream is not on one grid (empty when it is)."""
         if self.regular:
             return ""
+        if self.aligned:
+            steps = f", {len(self.segments) - 1} clock step(s)" if len(self.segments) > 1 else ""
+            return (f"stream {self.name!r}: aligned to the clock of {self.aligned!r} by a sync "
+                    f"line ({self.segments[0].rate:.9g} Hz on it{steps})")
         if not self.segments:
             return f"stream {self.name!r}: events, one time per record"
         steps = self.breaks()
@@ -113,6 +124,17 @@ def timebase(stream: StreamData, start: int | None = None, stop: int | None = No
         raise ValueError(f"time tolerance must be a number >= 0 s, got {tolerance!r}")
     if stream.streamtype == "event" or rate <= 0:      # no grid: one time per record
         return Timebase(stream.name, start, stop, rate, tol, (), False, 0.0)
+    al = alignment_of(stream)
+    if al is not None:      # the sync-line fit: a grid on the common clock per piece
+        pieces = al.get("pieces") or [[start, stop, al["a"], al["b"]]]
+        segs = []
+        for n, (p0, p1, a, b) in enumerate(pieces):
+            s0 = start if n == 0 else max(start, int(p0))
+            s1 = stop if n == len(pieces) - 1 else min(stop, int(p1))
+            if s0 < s1:
+                segs.append(Segment(s0, s1, a + b * s0, 1.0 / b))
+        return Timebase(stream.name, start, stop, rate, tol, tuple(segs), False, 0.0,
+                        str(al.get("reference")))
     a = stream.record_table(start, stop) if stop > start else {"t": np.zeros(0)}
     if not len(a["t"]):
         return Timebase(stream.name, start, stop, rate, tol, (), True, 0.0)
@@ -135,16 +157,30 @@ def timebase(stream: StreamData, start: int | None = None, stop: int | None = No
 
 def sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
                  block: int = _BLOCK) -> Iterator[np.ndarray]:
-    """Stored time of each sample of ``[start, stop)``, a block at a time (NaN in gaps)."""
+    """Stored time of each sample of ``[start, stop)``, a block at a time (NaN in gaps);
+    the common-clock time for an aligned stream (whatever ``local``)."""
+    al = alignment_of(stream)
     for a in range(start, stop, block):
         b = min(stop, a + block)
-        yield np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
+        if al is None:
+            yield np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
+            continue
+        t = model_times(al, np.arange(a, b, dtype=float))
+        for g0, g1 in stream.gaps_in(a, b):
+            t[g0 - a:g1 - a] = np.nan
+        yield t
 
 
 def filled_sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
                         block: int = _BLOCK) -> Iterator[np.ndarray]:
     """:func:`sample_times` with samples in gaps given times interpolated between the
-    stored samples around the gap (as ``StreamData.filled_times``), a block at a time."""
+    stored samples around the gap (as ``StreamData.filled_times``), a block at a time;
+    for an aligned stream, the common-clock time of every index."""
+    al = alignment_of(stream)
+    if al is not None:
+        for a in range(start, stop, block):
+            yield model_times(al, np.arange(a, min(stop, a + block), dtype=float))
+        return
     gaps = [(g0, g1) for g0, g1 in stream.gaps if g0 < stop and g1 > start]
 
     def at(i: int) -> float:

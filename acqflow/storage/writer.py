@@ -77,7 +77,9 @@ class RecordingWriter:
     ``mode``: 'create', 'overwrite' (written beside the old recording, which is replaced
     at :meth:`publish` or the commit) or 'append'.  ``run``: an id stored in the manifest;
     a writer with the same ``run`` continues that recording whatever its mode (a rebuilt
-    Recorder).  :meth:`abort` undoes the writer: nothing it did not create is removed.
+    Recorder).  ``deferred``: a created recording appears at :meth:`publish` (or the
+    commit), not at once.  :meth:`abort` undoes the writer: nothing it did not create is
+    removed.
     """
 
     def __init__(self, url: str | os.PathLike, mode: str = "create", *, block_s: float = 1.0,
@@ -85,7 +87,8 @@ class RecordingWriter:
                  fsync: str = "block", fsync_interval: float = 1.0,
                  queue_chunks: int = 4096, queue_bytes: int = 256 << 20,
                  metadata: dict[str, Any] | None = None,
-                 on_seal: Callable[[BlockInfo], None] | None = None, run: str | None = None):
+                 on_seal: Callable[[BlockInfo], None] | None = None, run: str | None = None,
+                 deferred: bool = False):
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if fsync not in FSYNC_POLICIES:
@@ -113,7 +116,7 @@ class RecordingWriter:
         settings = {"block_s": self.block_s, "block_bytes": self.block_bytes,
                     "segment_bytes": int(segment_bytes), "fsync": fsync,
                     "fsync_interval": float(fsync_interval)}
-        self._target = WriteTarget(self.path, mode, settings, metadata, run)
+        self._target = WriteTarget(self.path, mode, settings, metadata, run, deferred)
         self.mode = self._target.mode     # 'append' when continuing this run's recording
         self.manifest = self._target.manifest
         if self._target.plan is not None:
@@ -287,11 +290,11 @@ class RecordingWriter:
         self._control("flush", timeout)
 
     def publish(self, timeout: float | None = None) -> None:
-        """Overwrite mode: put this recording in place of the old one now (e.g. when
-        recording starts), then remove the old one.  close() does it at the latest; a
-        no-op in the other modes."""
+        """Overwrite mode (and a deferred create): put this recording in place (of the old
+        one, then removed) now, e.g. when recording starts.  close() does it at the
+        latest; a no-op otherwise."""
         self._check_open()
-        if self.mode == "overwrite":
+        if self.mode == "overwrite" or self._target.deferred:
             self._control("publish", timeout)
 
     def close(self, timeout: float | None = None) -> None:
@@ -422,7 +425,8 @@ class RecordingWriter:
         try:
             self._target.publish(moved)
         except Exception as exc:   # the new recording stays beside the old one, intact
-            ctl.error = WriterError(f"{self.path}: could not replace the old recording: {exc}")
+            what = "replace the old recording" if self.mode == "overwrite" else "move it in place"
+            ctl.error = WriterError(f"{self.path}: could not {what}: {exc}")
 
     def _finish(self, abort: bool = False) -> None:
         try:

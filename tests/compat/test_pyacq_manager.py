@@ -74,7 +74,7 @@ def test_get_host_without_a_host_is_a_clear_error(local_manager):
 
 def test_nodegroup_methods(local_manager):
     ng = local_manager.create_nodegroup("g", qt=False)
-    ng.register_node_type_from_module("tests.compat.pyacq_core.fakenodes", "NoneRegisteredClass")
+    ng.register_node_type_from_module("pyacq.core.tests.fakenodes", "NoneRegisteredClass")
     assert "NoneRegisteredClass" in ng.list_node_types()
     a = ng.create_node("NoneRegisteredClass", name="a")
     b = ng.create_node("_MyTestNode", "b")                 # positional arguments reach the class
@@ -245,14 +245,17 @@ def test_nodelist_all_nodes_is_the_registry():
     from pyacq.core.node import _MyTestNode
     assert nodelist.all_nodes["_MyTestNode"] is _MyTestNode
     assert "_MyTestNode" in nodelist.all_nodes and "NoSuchNode" not in nodelist.all_nodes
-    assert set(nodelist.all_nodes.keys()) == set(acqflow.node_type_names())
+    # the registry's types and pyacq's own (which every pyacq node group knows)
+    assert set(nodelist.all_nodes.keys()) == \
+        set(acqflow.node_type_names()) | set(nodelist.PYACQ_NODE_TYPES)
+    assert nodelist.all_nodes["RawRecorder"].__module__ == "acqflow.compat.pyacq.rec.rawrecorder"
     with pytest.raises(AttributeError, match="NoSuchClass"):
         nodelist.register_node_type_from_module("pyacq.core.node", "NoSuchClass")
 
 
 def test_pyacq_nodes_have_pyacq_streams():
     from pyacq.core.stream import InputStream, OutputStream
-    from tests.compat.pyacq_core.fakenodes import FakeReceiver, FakeSender
+    from pyacq.core.tests.fakenodes import FakeReceiver, FakeSender
     sender, receiver = FakeSender(name="s"), FakeReceiver(name="r")
     assert isinstance(sender.output, OutputStream) and isinstance(receiver.input, InputStream)
     sender.output.configure(protocol="inproc", dtype="float32", shape=(-1, 16),

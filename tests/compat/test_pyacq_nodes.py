@@ -9,6 +9,9 @@ the recorders' are in test_pyacq_rec.py): same imports of
 * ``from pyacq import NumpyDeviceBuffer`` is written ``from pyacq.devices import ...``
   and pyacq's ``ThreadPollOutput`` is the test's ``Collector``;
 * nodes pyacq makes with ``create_manager()/create_nodegroup()`` are made in-process.
+
+pyacq's files themselves run unchanged in tests/compat/pyacq_verbatim; these are acqflow's
+stronger checks of the same calls (the data drawn, filtered or written is compared).
 """
 import numpy as np
 import pytest

@@ -2,6 +2,9 @@
 
 Adapted as in test_pyacq_nodes.py (in-process nodes, waiting on a condition instead of a
 timer); the files written are read back and checked.
+
+pyacq's files themselves run unchanged in tests/compat/pyacq_verbatim; these are acqflow's
+stronger checks of the same calls (the data drawn, filtered or written is compared).
 """
 import os
 

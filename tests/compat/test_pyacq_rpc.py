@@ -1,10 +1,12 @@
-"""pyacq's own RPC tests (pyacq/core/rpc/tests: test_rpc, test_serializer, test_spawner),
-run on acqflow through ``import pyacq`` (acqflow.compat.pyacq).
+"""pyacq's test_rpc (pyacq/core/rpc/tests), adapted: the copy in
+tests/compat/pyacq_verbatim stops at its line ``arr_prox.shape._get_value() == [10]`` (pyacq's
+old msgpack turned tuples into lists; acqflow keeps tuples), so the rest of its body (proxies
+shared between servers, the JSON client, reentrant calls) runs here.
 
-The test bodies are pyacq's; a line changed for acqflow says ``# acqflow:`` and why (each
-difference is a row of docs/pyacq.md, "RPC and logging").
+A line changed for acqflow says ``# acqflow:`` and why (each difference is a row of
+docs/pyacq.md, "RPC and logging").  pyacq's test_qt_rpc, test_disconnect, test_serializer and
+test_spawner run unchanged in tests/compat/pyacq_verbatim.
 """
-import datetime
 import logging
 import os
 import threading
@@ -18,11 +20,10 @@ import acqflow.rpc.bootstrap
 
 compat.install()
 
-from pyacq.core.rpc import (ObjectProxy, ProcessSpawner, QtRPCServer, RemoteCallException,  # noqa: E402
+from pyacq.core.rpc import (ObjectProxy, ProcessSpawner, RemoteCallException,  # noqa: E402
                             RPCClient, RPCServer)
 from pyacq.core.rpc.log import (RPCLogHandler, set_process_name, set_thread_name,  # noqa: E402
                                 start_log_server)
-from pyacq.core.rpc.serializer import HAVE_MSGPACK, JsonSerializer, MsgpackSerializer  # noqa: E402
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -273,165 +274,3 @@ def test_rpc():
     client.close_server()
     client.close()
     serve_thread.join()
-
-
-def test_qt_rpc(qapp):
-    server = QtRPCServer(quit_on_close=False)
-    server.run_forever()
-
-    class TestThread(threading.Thread):
-        def __init__(self, addr):
-            threading.Thread.__init__(self, daemon=True)
-            self.addr = addr
-            self.done = False
-            self.lock = threading.Lock()
-
-        def run(self):
-            client = RPCClient(self.addr)
-            qt = client._import('pyqtgraph.Qt')
-            # widget creation happens in main GUI thread; we are working with
-            # proxies from here.
-            # acqflow: today's pyqtgraph.Qt has QLabel in QtWidgets (QtGui in pyacq's day)
-            self.l = qt.QtWidgets.QLabel('remote-controlled label')   # noqa: E741
-            self.l.show()
-            time.sleep(0.3)
-            self.l.hide()
-            with self.lock:
-                self.done = True
-
-    thread = TestThread(server.address)
-    thread.start()
-
-    start = time.time()
-    while True:
-        with thread.lock:
-            if thread.done:
-                break
-        assert time.time() < start + 60.0, "Thread did not finish"   # acqflow: 60 s, not 5
-        time.sleep(0.01)
-        qapp.processEvents()
-
-    assert 'QLabel' in thread.l._type_str
-    server.close()
-
-
-def test_disconnect():
-    from tests.conftest import wait_for
-    # Clients receive notification when server disconnects gracefully
-    server_proc = ProcessSpawner()
-
-    client_proc = ProcessSpawner()
-    cli = client_proc.client._import('pyacq.core.rpc').RPCClient(server_proc.client.address)
-    cli.close_server()
-
-    assert cli.disconnected() is True
-
-    # acqflow: the notice may take a moment to arrive (pyacq asserted at once)
-    assert wait_for(lambda: server_proc.client.disconnected() is True, timeout=30)
-    try:
-        print(server_proc.client.ping())
-        assert False, "Expected RuntimeError"
-    except RuntimeError:
-        pass
-
-    # Clients receive closure messages even if the server exits without closing
-    server_proc = ProcessSpawner()
-    server_proc.client['self']._closed = 'sabotage!'
-    # acqflow: waits for the process to exit rather than sleeping 0.1 s
-    assert wait_for(lambda: server_proc.client.disconnected() is True, timeout=30)
-
-    # Clients gracefully handle sudden death of server (with timeout)
-    server_proc = ProcessSpawner()
-    server_proc.kill()
-
-    try:
-        server_proc.client.ping(timeout=1)
-        assert False, "Expected TimeoutError"
-    except TimeoutError:
-        pass
-    except RuntimeError:
-        pass   # acqflow: the spawner knows its child died: RPCDisconnected (a RuntimeError)
-
-    # server doesn't hang up if clients are not available to receive disconnect
-    # message
-    server_proc = ProcessSpawner()
-    for i in range(4):
-        # create a bunch of dead clients
-        cp = ProcessSpawner()
-        cli = cp.client._import('pyacq.core.rpc').RPCClient(server_proc.client.address)
-        cp.kill()
-
-    start = time.time()
-    server_proc.client.close_server()
-    assert time.time() - start < 10.0      # acqflow: 10 s, not 1 (a loaded machine)
-    assert server_proc.client.disconnected() == True  # noqa: E712
-
-
-# -- test_serializer.py ------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def proc():
-    p = ProcessSpawner()
-    yield p
-    p.stop()
-
-
-def check_serializer(serializer, test_data):
-    s = serializer.dumps(test_data)
-    d2 = serializer.loads(s)
-    for k in test_data:
-        v1 = test_data[k]
-        v2 = d2[k]
-        assert type(v1) is type(v2)
-        if k == 'ndarray':
-            assert np.all(v1 == v2)
-        else:
-            assert v1 == v2
-
-
-def _test_data(proc):
-    return {
-        'int': 1,
-        'float': 1.,
-        'str': 'abc',
-        'bytes': b'abc',
-        'ndarray': np.arange(8).reshape(2, 4).astype('float64'),
-        'datetime': datetime.datetime(2015, 1, 1, 12, 00, 00),
-        'date': datetime.date(2015, 1, 1),
-        'list': [1, 2],
-        'proxy': proc.client['self'],
-    }
-
-
-@pytest.mark.skipif(not HAVE_MSGPACK, reason='msgpack not available')
-def test_msgpack(proc):
-    check_serializer(MsgpackSerializer(), _test_data(proc))
-
-
-def test_json(proc):
-    check_serializer(JsonSerializer(), _test_data(proc))
-
-
-# -- test_spawner.py ---------------------------------------------------------------
-
-def test_spawner():
-    proc = ProcessSpawner()
-    cli = proc.client
-
-    # check spawned RPC server has a different PID
-    ros = cli._import('os')
-    assert os.getpid() != ros.getpid()
-
-    # test closing nicely
-    proc.stop()
-
-    # start process with QtRPCServer
-    proc = ProcessSpawner(qt=True)
-    cli = proc.client
-
-    rqt = cli._import('pyqtgraph.Qt')
-    # acqflow: today's pyqtgraph.Qt has QApplication in QtWidgets (QtGui in pyacq's day)
-    assert rqt.QtWidgets.QApplication.instance() is not None
-
-    # test closing Qt process
-    proc.stop()

@@ -4,6 +4,9 @@ Adapted as in test_pyacq_nodes.py: offscreen Qt; instead of ``app.exec_()`` unti
 QTimer quits, we run the event loop until the viewer has drawn (a condition with a
 timeout) and then check what it draws (pixels, curve data); nodes pyacq makes in a
 manager's node group are made in-process.
+
+pyacq's files themselves run unchanged in tests/compat/pyacq_verbatim; these are acqflow's
+stronger checks of the same calls (the data drawn, filtered or written is compared).
 """
 import numpy as np
 import pytest

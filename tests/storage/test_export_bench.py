@@ -77,7 +77,8 @@ def test_wav(tmp_path):
 
 def test_optional_libraries_are_imported_lazily():
     """cv2, h5py and tqdm only inside the functions that need them; of dataflow, storage uses
-    only the stream vocabulary and the clock.  (No rpc/nodes/devices/viewers/Qt/pickle: the
+    only the stream vocabulary, the clock, parameter checks
+    and the time model.  (No rpc/nodes/devices/viewers/Qt/pickle: the
     import-linter contracts in pyproject.toml, tests/test_lint.py; module size: tests/test_docs.py.)"""
     lazy = {"cv2": {"codec.py", "export_video.py", "external.py"}, "h5py": {"export_hdf5.py"},
             "tqdm.auto": {"progress.py"}}
@@ -88,7 +89,8 @@ def test_optional_libraries_are_imported_lazily():
             for name in names:
                 if name.startswith("acqflow.dataflow"):
                     assert name in ("acqflow.dataflow", "acqflow.dataflow.spec",
-                                    "acqflow.dataflow.clock"), (py, name)
+                                    "acqflow.dataflow.clock", "acqflow.dataflow.paramcheck",
+                                    "acqflow.dataflow.timemodel"), (py, name)
                 if name.startswith(("cv2", "h5py", "tqdm")):
                     assert py.name in lazy.get(name, ()) and node.col_offset > 0, (py, name)
     assert loaded_after_import(["acqflow.storage", "acqflow.storage.export", "acqflow.storage.export_video",

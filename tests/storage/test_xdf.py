@@ -104,6 +104,24 @@ def test_cli_export_all_and_clear_errors(acq_rec, tmp_path, capsys):
     assert "'cam' cannot go to XDF" in err and "Traceback" not in err
 
 
+def test_export_all_names_each_stream_it_leaves_out(acq_rec, tmp_path, capsys, caplog):
+    note = ("cam (video 4x4x3) is not written to XDF: XDF carries numeric and string "
+            "samples; export it to cam.mkv")
+    left_out = []
+    with caplog.at_level("INFO", logger="acqflow.storage"):
+        assert [s.name for s in xdf_streams(acq_rec.streams.values(), left_out)] == [
+            "eeg", "trig", "adc", "events"]
+    assert left_out == [note] and note in caplog.text
+    out = tmp_path / "all.xdf"
+    assert rec_main(["export", acq_rec.url, "all", "--out", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "note: " + note.replace("export it to", "export it with --out")]
+    assert "wrote" in captured.out
+    assert rec_main(["export", acq_rec.url, "cam", "--out", str(tmp_path / "cam.mkv"),
+                     "-q"]) == 0       # the command the note gives works
+
+
 def test_mne_reads_the_export_through_pyxdf(acq_rec, tmp_path):
     """The usual MNE route for XDF: pyxdf, then a RawArray with the header's labels and rate."""
     mne = pytest.importorskip("mne")

@@ -12,6 +12,8 @@ import importlib.util
 import os
 import sys
 
+from . import qtshim
+
 __all__ = ["install", "uninstall", "installed", "install_from_env", "ENV_FLAG", "CHILD_IMPORTS"]
 
 #: Environment variable set by ``install()`` so child processes install the aliases too.
@@ -55,9 +57,11 @@ _finder = _AliasFinder()
 
 
 def install() -> None:
-    """Make ``import pyacq`` (and its submodules) resolve to acqflow, here and in child processes."""
+    """Make ``import pyacq`` (and its submodules) resolve to acqflow, here and in child processes
+    (and give ``pyqtgraph.Qt.QtGui`` the widget names pyacq's code takes from it: qtshim)."""
     if _finder not in sys.meta_path:
         sys.meta_path.insert(0, _finder)
+    qtshim.install()
     os.environ[ENV_FLAG] = "1"
     modules = [m for m in os.environ.get(CHILD_IMPORTS, "").split(",") if m]
     if CHILD_MODULE not in modules:
@@ -68,6 +72,7 @@ def uninstall() -> None:
     """Remove the aliases (modules already imported as ``pyacq.*`` stay in ``sys.modules``)."""
     if _finder in sys.meta_path:
         sys.meta_path.remove(_finder)
+    qtshim.uninstall()
     for name in [n for n in sys.modules if n == _ALIAS or n.startswith(_ALIAS + ".")]:
         del sys.modules[name]
     os.environ.pop(ENV_FLAG, None)
@@ -91,11 +96,11 @@ def install_from_env() -> None:
 
 # -- pyacq's top-level names: ``pyacq.X`` is pyacq.core's, devices' or viewers' X ------------
 __version__ = "0.2.0"       # the pyacq API level these aliases follow
-_SUBPACKAGES = ("core", "devices", "viewers")
+_SUBPACKAGES = ("core", "devices", "viewers", "dsp")
 
 
 def __getattr__(name: str):
-    """``pyacq.Name`` as pyacq's ``from .core import *``, ``.devices``, ``.viewers`` give it."""
+    """``pyacq.Name`` as pyacq's ``from .core import *``, ``.devices``, ``.viewers``, ``.dsp`` give it."""
     if name.startswith("__"):
         raise AttributeError(name)
     for sub in _SUBPACKAGES:

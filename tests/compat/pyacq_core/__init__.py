@@ -1,6 +1,3 @@
-"""pyacq's own core tests (pyacq/core/tests), adapted only by import mapping and install().
-
-Each file says which pyacq file it comes from and what was mapped.  ``fakenodes`` is
-registered in node groups as ``tests.compat.pyacq_core.fakenodes`` (pyacq:
-``pyacq.core.tests.fakenodes``).
-"""
+"""pyacq's core test_tools.py in the form acqflow's streams take (adapted, each change said in
+its header): the unchanged copy in tests/compat/pyacq_verbatim/core/tests uses pyacq 0.1's
+'sharedarray' stream on a StreamConverter output and a non-contiguous splitter output."""

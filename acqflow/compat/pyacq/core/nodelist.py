@@ -4,19 +4,41 @@ from __future__ import annotations
 import importlib
 
 from ....dataflow import registry
-from ....dataflow.registry import node_type_names
 
 __all__ = ["register_node_type", "register_node_type_from_module", "all_nodes", "get_node_type",
-           "node_type_names"]
+           "node_type_names", "PYACQ_NODE_TYPES"]
+
+
+#: pyacq's node types and the compat package that defines each: every pyacq node group
+#: knows them without registering (as pyacq's), its package imported on first use.
+PYACQ_NODE_TYPES: dict[str, str] = {
+    **dict.fromkeys(("NumpyDeviceBuffer",), "devices"),
+    **dict.fromkeys(("SosFilter", "OverlapFiltfilt", "AnalogTrigger", "DigitalTrigger",
+                     "TriggerAccumulator"), "dsp"),
+    **dict.fromkeys(("RawRecorder", "AviRecorder"), "rec"),
+    **dict.fromkeys(("QOscilloscope", "QDigitalOscilloscope", "ImageViewer",
+                     "QTriggeredOscilloscope", "QTimeFreq", "QOscilloscopeMultiPlot", "TimeFreqWorker"),
+                    "viewers"),
+}
+_PACKAGE = __name__.rsplit(".", 2)[0]      # acqflow.compat.pyacq
 
 
 def get_node_type(name: str) -> type:
-    """The class registered as ``name`` (pyacq's own test node types included: the Qt one
-    is defined, and registered, by the node module when first asked for)."""
+    """The class registered as ``name``: pyacq's node types first (their package imported
+    now), then the registry (pyacq's own test node types included: the Qt one is defined,
+    and registered, by the node module when first asked for)."""
+    if name in PYACQ_NODE_TYPES:
+        package = importlib.import_module(f"{_PACKAGE}.{PYACQ_NODE_TYPES[name]}")
+        return package.NODE_TYPES[name]
     if name == "_MyTestNodeQWidget":
         from . import node
         return getattr(node, name)
     return registry.get_node_type(name)
+
+
+def node_type_names() -> list[str]:
+    """Names of every node type a pyacq node group knows (nothing imported)."""
+    return sorted(set(registry.node_type_names()) | set(PYACQ_NODE_TYPES))
 
 
 class _AllNodes:

@@ -3,15 +3,27 @@
 
 acqflow's own nodes have them as read-only attributes (``node.running``), as its streams
 have ``configured`` and ``connected``; every pyacq-named node class takes this mixin first,
-so pyacq code keeps calling them.
+so pyacq code keeps calling them.  The mixin also makes the node's outputs take pyacq's
+``configure()`` arguments (pyacq.core.stream's OutputStream).
 """
 from __future__ import annotations
+
+from typing import Any
+
+from ....dataflow.outputstream import OutputStream as _OutputStream
+from .stream.stream import OutputStream
 
 __all__ = ["PyacqStates"]
 
 
 class PyacqStates:
     """pyacq's method forms of acqflow Node's state flags (from ``state``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for output in getattr(self, "outputs", {}).values():
+            if type(output) is _OutputStream:     # the same stream, taking pyacq's arguments
+                output.__class__ = OutputStream
 
     def configured(self) -> bool:
         return self._flag("configured")

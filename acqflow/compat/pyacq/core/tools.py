@@ -1,10 +1,10 @@
 """pyacq's ``pyacq.core.tools``: ThreadPollInput, ThreadPollOutput, StreamConverter,
-ChannelSplitter.
+ChannelSplitter, ChunkResizer.
 
 ThreadPollInput is acqflow's (``new_data`` reaches a running Qt loop's thread, once the
 Qt dispatcher is installed: importing this module installs it when PyQt5 is importable).
-StreamConverter and ChannelSplitter are acqflow's (``acqflow.StreamConverter``, the node
-types of the same names), Nodes as in pyacq: ``configure()``, connect ``input``, configure the outputs (a bare
+StreamConverter, ChannelSplitter and ChunkResizer are acqflow's (``acqflow.StreamConverter``,
+the node types of the same names), Nodes as in pyacq: ``configure()``, connect ``input``, configure the outputs (a bare
 ``configure()`` inherits the input's params), ``initialize()``, ``start()``.
 """
 from __future__ import annotations
@@ -13,9 +13,10 @@ from typing import Any
 
 from ....dataflow import threadpoll
 from ....dataflow.inputstream import InputStream
-from ....nodes.relay_nodes import ChannelSplitter, StreamConverter
+from ....nodes.relay_nodes import ChannelSplitter, ChunkResizer, StreamConverter
 
-__all__ = ["ThreadPollInput", "ThreadPollOutput", "StreamConverter", "ChannelSplitter"]
+__all__ = ["ThreadPollInput", "ThreadPollOutput", "StreamConverter", "ChannelSplitter",
+           "ChunkResizer"]
 
 
 def _install_qt_dispatch() -> None:

@@ -16,7 +16,8 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
     """Streams ``buffer`` (time, nb_channel) in an endless loop on output ``signals``.
 
     ``configure(nb_channel=16, sample_interval=0.001, chunksize=256, buffer=None,
-    channel_names=None)`` as pyacq's.  Without a buffer: 40 chunks of noise plus a
+    channel_names=None, timeaxis=0)`` as pyacq's (``timeaxis=1``: a (channel, time) buffer,
+    sent time first as every acqflow stream).  Without a buffer: 40 chunks of noise plus a
     440 Hz sine (float32), as pyacq.  A uint8 buffer can be sent as a
     ``digitalsignal`` stream (``output.configure(streamtype='digitalsignal')``);
     pyacq sends it as ``analogsignal``, the default here too.
@@ -24,7 +25,7 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
 
     def _configure(self, nb_channel: int = 16, sample_interval: float = 0.001, chunksize: int = 256,
                    buffer: np.ndarray | None = None,
-                   channel_names: Sequence[str] | None = None) -> None:
+                   channel_names: Sequence[str] | None = None, timeaxis: int = 0) -> None:
         if not (isinstance(sample_interval, (int, float)) and sample_interval > 0):
             raise ValueError(f"{self.name}: sample_interval must be a number > 0 s, got {sample_interval!r}")
         if buffer is None:
@@ -34,6 +35,11 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
             buffer = (rng.random((length, nb_channel)) * .05
                       + np.sin(2 * np.pi * 440. * t)[:, None] * .5).astype("float32")
         buffer = np.asarray(buffer)
+        if timeaxis not in (0, 1):
+            raise ValueError(f"{self.name}: timeaxis must be 0 or 1, got {timeaxis!r}")
+        if timeaxis == 1:              # pyacq's (channel, time) buffer: streams are time first
+            buffer = np.ascontiguousarray(buffer.T)
+        self.outputs["signals"].spec["timeaxis"] = timeaxis     # read by a 'sharedarray' configure
         if buffer.ndim != 2 or buffer.shape[1] != nb_channel:
             raise ValueError(f"{self.name}: buffer of shape {buffer.shape} does not have "
                              f"nb_channel={nb_channel} columns")

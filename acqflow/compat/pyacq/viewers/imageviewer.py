@@ -1,6 +1,7 @@
 """pyacq's ImageViewer: acqflow's ImageViewer with ``num_video``/``nb_column`` and inputs ``video{i}``."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,10 @@ __all__ = ["ImageViewer"]
 
 class ImageViewer(PyacqViewer, _ImageViewer):
     """``configure(num_video=1, nb_column=None)``; inputs ``video0``, ``video1``... (``video0`` is
-    acqflow's ``video``).  Frames come as a ``video`` stream or, as in pyacq's test, as an
-    ``analogsignal`` of uint8 shaped (-1, h, w, 3)."""
+    acqflow's ``video``).  Frames come as a ``video`` stream, an ``analogsignal`` of uint8
+    shaped (-1, h, w, 3), or pyacq's images: an ``analogsignal`` of uint8 shaped (-1, w, 3)
+    whose chunks are one image each (a ``video`` stream of frames of any size, see
+    pyacq.core.stream), each shown at its own size."""
 
     _input_specs = {"video": {}}
 
@@ -32,8 +35,56 @@ class ImageViewer(PyacqViewer, _ImageViewer):
             inp.spec.pop("streamtype", None)          # video or analogsignal frames
 
     def check_params(self, inputname: str, params: dict) -> None:
-        super().check_params(inputname, params)
+        if not (params.get("streamtype") == "video" and params.get("shape") is None):
+            super().check_params(inputname, params)       # else pyacq's images: any size
         kind = params.get("streamtype")
         if kind not in ("video", "analogsignal") or make_dtype(params.get("dtype", "uint8")) != np.uint8:
             raise ValueError(f"node {self.name!r} input {inputname!r}: needs uint8 frames (video or "
                              f"analogsignal), got streamtype={kind!r} dtype={params.get('dtype')!r}")
+
+    # -- pyacq's images: frames of any size, taken from a queue rather than a ring ------------
+    def _any_size(self, name: str) -> bool:
+        return self.inputs[name].params.get("shape") is None
+
+    def _initialize(self) -> None:
+        if any(self._any_size(name) for name in self.inputs):
+            self._input_mode = "queue"
+        super()._initialize()
+
+    def make_widget(self):
+        any_size = [name for name in self.inputs if self._any_size(name)]
+        for name in any_size:                     # a 1x1 placeholder until the first frame
+            self.inputs[name].params["shape"] = (-1, 1, 1, 3)
+        try:
+            return super().make_widget()
+        finally:
+            for name in any_size:
+                self.inputs[name].params["shape"] = None
+
+    def refresh(self) -> bool:
+        if self._input_mode != "queue":
+            return super().refresh()
+        drew, now = False, time.monotonic()
+        for name, reader in self.readers.items():
+            items = reader.take()
+            if not items:
+                continue
+            index, chunk, _ = items[-1]
+            frame = np.asarray(chunk)[-1]
+            self._shown[name] += 1
+            self._skipped[name] += len(items) - 1
+            self.skipped = sum(self._skipped.values())
+            if self.images[name].image is None or self.images[name].image.shape[:2] != frame.shape[:2]:
+                self.views[name].setRange(xRange=(0, frame.shape[1]), yRange=(0, frame.shape[0]),
+                                          padding=0)
+            self.images[name].setImage(self._frame(name, frame), autoLevels=self.levels is None,
+                                       levels=self.levels)
+            times = self._times[name]
+            times.append((now, index))
+            while len(times) > 2 and now - times[0][0] > 2.0:
+                times.pop(0)
+            if self.show_fps:
+                self.captions[name].setText(self._caption(name, times))
+            self.drawn_chunks += 1
+            drew = True
+        return drew

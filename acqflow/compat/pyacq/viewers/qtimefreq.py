@@ -12,8 +12,9 @@ from ....dataflow.registry import register_node_type
 from ....nodes.timefreq import TimeFrequency
 from ....viewers.timefreq import TimeFrequencyViewer
 from ._widgetnode import PyacqViewer
+from .timefreqworker import TimeFreqWorker, generate_wavelet_fourier
 
-__all__ = ["QTimeFreq", "HAVE_SCIPY", "TIMEFREQ_PARAMS"]
+__all__ = ["QTimeFreq", "HAVE_SCIPY", "TIMEFREQ_PARAMS", "TimeFreqWorker", "generate_wavelet_fourier"]
 
 log = logging.getLogger(__name__)
 

@@ -6,6 +6,7 @@ pyacq's argument names and order on top (``addr=``, ``ProcessSpawner(name, addr,
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 from acqflow import rpc as _rpc
@@ -15,7 +16,7 @@ from acqflow.rpc import RemoteCallError as RemoteCallException  # pyacq's name
 from . import log, serializer  # noqa: F401  (pyacq.core.rpc.log, .serializer)
 
 __all__ = ["RPCClient", "RemoteCallException", "RPCServer", "QtRPCServer", "ObjectProxy",
-           "ProcessSpawner", "Future", "RPCDisconnected", "log", "serializer"]
+           "ProcessSpawner", "ThreadSpawner", "Future", "RPCDisconnected", "log", "serializer"]
 
 
 class RPCServer(_rpc.RPCServer):
@@ -40,6 +41,38 @@ class ProcessSpawner(_rpc.ProcessSpawner):
     def addr(self) -> str:
         """pyacq's name for ``address``."""
         return self.address
+
+
+class ThreadSpawner:
+    """pyacq's ThreadSpawner: an RPCServer serving in a new thread of this process;
+    ``client`` talks to it, ``stop()`` (or ``kill()``) closes it."""
+
+    def __init__(self, name: str | None = None, addr: str | None = None, qt: bool = False,
+                 **kwargs: Any):
+        if qt:
+            raise ValueError("ThreadSpawner(qt=True): a Qt server serves only the GUI thread "
+                             "(use QtRPCServer there)")
+        self.name, self._server = name, None
+        ready = threading.Event()
+
+        def serve() -> None:
+            self._server = RPCServer(addr)
+            ready.set()
+            self._server.run_forever()
+
+        self.thread = threading.Thread(target=serve, name=name or "ThreadSpawner", daemon=True)
+        self.thread.start()
+        if not ready.wait(30) or self._server is None:
+            raise RuntimeError(f"ThreadSpawner {name!r}: its server did not start within 30 s")
+        self.address = self._server.address
+        self.client = RPCClient.get_client(self.address)
+
+    def stop(self) -> None:
+        """Close the thread's server and wait for the thread to end."""
+        self.client.close_server()
+        self.thread.join(30)
+
+    kill = stop
 
 
 def __getattr__(name: str):

