@@ -244,6 +244,18 @@ def test_viewers_qt_group():
     assert scope["frames"] >= 10 and tfview["frames"] >= 5
 
 
+def test_erp_lsl():
+    """LSL outlets in another process; markers epoch the EEG at their stimulus's sample."""
+    pytest.importorskip("pylsl")
+    out = run("erp_lsl.py", ready="average.n_epochs >= 8")
+    assert line(out, "runner:").startswith(" ready")
+    assert numbers(line(out, "window 'acqflow example: online ERP from LSL'"))[-1] > 2000
+    n_epochs, rejected = numbers(line(out, "epochs averaged:"))
+    assert n_epochs >= 8 and rejected == 0
+    peak, put = numbers(line(out, "average peak:"))
+    assert abs(peak - put) <= 3                              # ms: 1.5 samples at 500 Hz
+
+
 # -- README ---------------------------------------------------------------------------
 
 def _readme_block(lang):

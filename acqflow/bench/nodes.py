@@ -5,6 +5,8 @@ fed chunks (30 ms by default) through the same code path as its worker thread
 (``feed``; the Epocher's handlers), without transport, for ``--seconds`` of
 signal.  The real-time factor (RTF) is how many times faster than real time
 the node runs on one core.  Video nodes run on 640x480 BGR frames at 30 fps.
+Each chunk also updates the input's time model, as ``InputStream.recv`` does; the
+``TimeModel`` row is that update alone (its cost in a node: node RTF / its RTF).
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ _VIDEO_CASES = [
     ("MotionEnergy", "whole frame", {}),
 ]
 
-CASES = [c[0] for c in _analog_cases(30000.0)] + [c[0] for c in _VIDEO_CASES]
+CASES = [c[0] for c in _analog_cases(30000.0)] + ["TimeModel"] + [c[0] for c in _VIDEO_CASES]
 
 
 def _signal(n: int, channels: int, seed: int = 0) -> np.ndarray:
@@ -110,9 +112,15 @@ def _bench_analog(node_type: str, config: dict, fs: float, channels: int, chunk:
     chunks = [base[i:i + chunk] for i in range(0, period - chunk + 1, chunk)]
     every = max(1, int(fs / 10 / chunk))           # Epocher: 10 events per second
 
+    model = next(inp for name, inp in node.inputs.items() if name != "events").time_model
+    for k in range(-2000, 0):                    # a stream running for a while: a full window
+        model.update(k * chunk, k * chunk / fs)
+    model.rate
+
     def feed(k: int) -> None:
         data = chunks[k % len(chunks)]
         index = (k + 1) * chunk
+        model.update(index, index / fs)          # what InputStream.recv adds per chunk
         if node_type == "Epocher":
             node.on_signal(index, data)
             if k % every == 0:
@@ -130,6 +138,25 @@ def _bench_analog(node_type: str, config: dict, fs: float, channels: int, chunk:
             ev_src.close()
     rate = done * chunk / elapsed
     return {"samples_per_s": rate, "rtf": rate / fs, "chunks": done}
+
+
+def _bench_time_model(fs: float, chunk: int, n_chunks: int, budget: float) -> dict:
+    """The per-chunk cost of a stream's time model in its steady state (a full window):
+    stamps with 1 ms jitter on a clock 50 ppm off."""
+    from ..dataflow.timemodel import TimeModel
+    model = TimeModel(fs)
+    jitter = np.random.default_rng(0).normal(0, 1e-3, 4096)
+    rate = fs * (1 + 50e-6)
+    for k in range(-2000, 0):                    # a stream running for a while: a full window
+        model.update(k * chunk, k * chunk / rate + jitter[k % 4096])
+
+    def feed(k: int) -> None:
+        index = (k + 1) * chunk
+        model.update(index, (index - 1) / rate + jitter[k % 4096])
+    elapsed, done = _measure(feed, n_chunks, budget)
+    model.rate                                   # fold in what is queued
+    samples = done * chunk / elapsed
+    return {"samples_per_s": samples, "rtf": samples / fs, "chunks": done}
 
 
 def _bench_video(node_type: str, config: dict, n_frames: int, budget: float) -> dict:
@@ -159,6 +186,10 @@ def run(seconds: float = 10.0, channels: int = 64, rate: float = 30000.0, chunk_
         r = _bench_analog(node_type, config, rate, channels, chunk, n_chunks, budget)
         ch = 8 if node_type == "DigitalTrigger" else channels
         results.append({"node": node_type, "config": desc, "input": f"{ch} ch x {rate:g} Hz", **r})
+    if not only or "TimeModel" in only:
+        r = _bench_time_model(rate, chunk, max(n_chunks, 5000), budget)
+        results.append({"node": "TimeModel", "config": "update per chunk (InputStream.recv)",
+                        "input": f"{chunk}-sample chunks", **r})
     if video:
         for node_type, desc, config in _VIDEO_CASES:
             if only and node_type not in only:

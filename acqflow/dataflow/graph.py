@@ -349,6 +349,19 @@ def _ports(graph: GraphSpec, name: str, kind: str) -> dict | None:
     return specs
 
 
+def _declared(graph: GraphSpec, name: str, outs: dict | None, out: str) -> dict:
+    """An output's params known before configure(): its class's spec, plus what the node's
+    params declare through the class's ``declared_outputs(params)`` hook (an LSLInlet's
+    ``streamtype``: a stream's type is otherwise known once it is resolved)."""
+    if outs is None:
+        return {}
+    declared = dict(outs.get(out, {}))
+    hook = getattr(get_node_type(graph.nodes[name].type), "declared_outputs", None)
+    if callable(hook):
+        declared.update((hook(dict(graph.nodes[name].params)) or {}).get(out, {}))
+    return declared
+
+
 def _check_streams(graph: GraphSpec, problems: list) -> None:
     fed: dict[tuple, int] = {}
     given: dict[tuple, dict] = {}          # graph params of each output, from every connection
@@ -374,7 +387,7 @@ def _check_streams(graph: GraphSpec, problems: list) -> None:
         fed.setdefault(c.target, k)
         if not ok:
             continue
-        declared = dict(outs.get(out, {})) if outs is not None else {}
+        declared = _declared(graph, src, outs, out)
         params = {**declared, **given[(src, out)]}
         if "shape" not in params and params.get("transfermode") == "sharedmem":
             params["shape"] = (-1, 1)   # set by the node at configure time; checked then

@@ -18,6 +18,7 @@ from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
+from .timemodel import StreamTimes
 from .transport import Subscriber
 from .wakeup import WakeReader, next_woken, open_reader
 from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, unpack_header
@@ -39,7 +40,7 @@ def _params_of(output) -> dict:
     return dict(params)
 
 
-class InputStream(SenderClock):
+class InputStream(SenderClock, StreamTimes):
     """Receives the chunks of one OutputStream, in order, and reports any loss.
 
     ``recv()`` returns ``(index, data)``: ``index`` is the absolute count after the
@@ -136,11 +137,13 @@ class InputStream(SenderClock):
             self._max_age = math.inf
         try:
             self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
-                                   topic=TOPIC + CLOSED if self._wake else TOPIC)
+                                   topic=TOPIC + CLOSED if self._wake else TOPIC,
+                                   key=params.get("stream_key"), curve_key=params.get("curve_key"))
         except Exception:
             self._release_shm()
             raise
         self.params = params
+        self._make_time_model(params)
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
@@ -157,14 +160,14 @@ class InputStream(SenderClock):
                 raise
 
     def _join(self, position, stream_id: str | None) -> None:
-        """Start counting from where the output stood when it answered (its position),
-        reporting what was sent while this input was away, or a new stream."""
+        """Count from the output's answered position: what was sent while away, or a new stream."""
         if stream_id is not None and self.stream_id is not None and stream_id != self.stream_id:
             self.stream_changes += 1
             log.warning("%s: connected to a different output (stream %s, was %s): the index "
                         "restarts at %s", self._label(), stream_id[:8], self.stream_id[:8],
                         position[1] if position else "its next chunk")
             self._last_index = None
+            self._restart_times()                 # another output: another clock
         self.stream_id = stream_id
         self._last_seq = None
         if position is None:
@@ -175,6 +178,7 @@ class InputStream(SenderClock):
             log.warning("%s: the output's index went back from %d to %d: counted as a new stream",
                         self._label(), self._last_index, index)
             self._last_index = None
+            self._restart_times()
         if self._last_index is None:              # a first or a new stream: start here
             if self._buffer is not None:
                 self._buffer.reset_index(index)
@@ -361,11 +365,11 @@ class InputStream(SenderClock):
             start = head.index - head.nsamples
             self._account(head.seq, start, head.index)
             self._last_seq = head.seq
-            sent = head.send_time
+            sent, off = head.send_time, 0.0    # off: the sender's clock - ours (None: unknown)
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
                 est = clock.offset_to(self._foreign_clock, sent)
-                sent = sent - est[0] if est is not None else None
-            latency = None if sent is None else clock.now() - sent
+                off = est[0] if est is not None else None
+            latency = None if off is None else clock.now() - (sent - off)
             data = None
             if shm is not None:
                 if return_data or self._buffer is not None:
@@ -387,7 +391,7 @@ class InputStream(SenderClock):
             self._last_index = head.index
             self.received_chunks += 1
             self.received_samples += head.nsamples
-            self.last_send_time = head.send_time
+            self._stamp(head, off)        # last_send_time, last_sample_time, time_model
             if latency is not None:
                 self.last_latency = latency
                 self.latencies.append(latency)
@@ -420,6 +424,8 @@ class InputStream(SenderClock):
             self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), stop)
 
     def _gap(self, start: int, stop: int, cause: str) -> None:
+        if cause == "source":
+            self._restart_times()         # the sender skipped: its clock may have too
         if self.gap_log and self.gap_log[-1][1] == start and self.gap_log[-1][2] == cause:
             start = self.gap_log.pop()[0]
         else:

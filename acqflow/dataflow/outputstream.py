@@ -13,11 +13,23 @@ from .errors import StreamError
 from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
 from .spec import check_filters, make_dtype, normalize_params, short
-from .transport import CLOSE_TIMEOUT_MS, Publisher, bind_address
+from .transport import CLOSE_TIMEOUT_MS, Publisher, bind_address, new_stream_key, uses_curve
 from .wakeup import WakeWriter
 from .wire import CLOSED, DATA, SHARED, pack_header
 
 __all__ = ["OutputStream"]
+
+
+def _check_time(time, label: str) -> float:
+    """A chunk's sample time as a finite float, else ValueError naming it."""
+    try:
+        t = float(time)
+    except (TypeError, ValueError):
+        t = math.nan
+    if not math.isfinite(t) or isinstance(time, bool):
+        raise ValueError(f"{label}: time must be a finite number of seconds on clock.now()'s "
+                         f"clock, not {short(time)}")
+    return t
 
 _SHM_BYTES = 64 * 1024 * 1024     # default shared ring size
 _MAX_HWM = 1000                   # messages: bounds the per-message overhead of tiny chunks
@@ -65,8 +77,8 @@ class OutputStream:
     """Sends chunks of an array stream to any number of connected InputStreams.
 
     ``configure(**params)`` binds the socket (and creates the shared ring for
-    ``transfermode='sharedmem'``); ``send(data, index=None)`` sends a chunk whose
-    last sample has absolute index ``index - 1``.  Arrays are sent without a copy:
+    ``transfermode='sharedmem'``); ``send(data, index=None, time=None)`` sends a chunk
+    whose last sample has absolute index ``index - 1`` and was taken at ``time``.  Arrays are sent without a copy:
     do not modify an array after passing it to ``send``.
     """
 
@@ -88,6 +100,7 @@ class OutputStream:
         self._wake: WakeWriter | None = None
         self._pending: list[np.ndarray] = []
         self._pending_n = 0
+        self._pending_time: float | None = None
         self._packb = msgpack.Packer().pack    # reused: send() is called from one thread
         # Identity of this output, kept across close()/configure() like the index: an
         # input reconnected to another output sees a new stream, not a rewind.
@@ -109,6 +122,8 @@ class OutputStream:
         params["stream_id"] = self.stream_id
         params.pop("shm_name", None)
         params.pop("shm_nonce", None)
+        params.pop("curve_key", None)
+        params["stream_key"] = new_stream_key()      # fresh per configure: old params stop working
         dtype = make_dtype(params["dtype"])
         sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
         sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
@@ -146,14 +161,16 @@ class OutputStream:
             # Inputs check it, so a same-named segment elsewhere is never mistaken for ours.
             params["shm_nonce"] = ring.segment.header[NONCE_WORD] = new_nonce()
         try:
-            publisher = Publisher(bind_address(params["protocol"], params["interface"], params["port"]),
-                                  block=not drop, hwm=params["hwm"], stream_id=self.stream_id,
-                                  position=(self._seq, self._index))
+            address = bind_address(params["protocol"], params["interface"], params["port"])
+            publisher = Publisher(address, block=not drop, hwm=params["hwm"], stream_id=self.stream_id,
+                                  position=(self._seq, self._index), key=params["stream_key"],
+                                  curve=uses_curve(address, params["insecure"]))
         except Exception:
             if ring is not None:
                 ring.close()
             raise
         params["url"] = publisher.url
+        params["curve_key"] = publisher.curve_key
         self._publisher, self._ring = publisher, ring
         self._slots = ReaderSlots(ring.segment) if ring is not None else None
         self._wake = WakeWriter(ring.segment) if ring is not None else None
@@ -180,15 +197,18 @@ class OutputStream:
         """Number of inputs currently connected."""
         return self._publisher.n_inputs if self._publisher else 0
 
-    def send(self, data, index: int | None = None) -> None:
+    def send(self, data, index: int | None = None, time: float | None = None) -> None:
         """Send a chunk (time on axis 0); ``index`` is the absolute count after it.
 
         ``index`` larger than the running count leaves a gap that inputs report.
-        A dtype or sample-shape mismatch raises ValueError.
+        ``time``: when the chunk's last sample was taken, on this process's clock
+        (:func:`clock.now`'s); None: now.  A dtype or sample-shape mismatch raises ValueError.
         """
         if not self.configured:
             raise StreamError(f"{f'output {self.name!r}' if self.name else 'an unnamed output'} "
                               "is not configured; call configure() first")
+        if time is not None:
+            time = _check_time(time, self._label())
         for f in self.filters:
             data = f(data)
         data = np.asarray(data)
@@ -209,7 +229,7 @@ class OutputStream:
             raise ValueError(f"output {self.name or ''}: index {end} goes backwards (already sent "
                              f"{self._index + self._pending_n} samples, this chunk has {n})")
         if not self._chunksize:
-            self._send_chunk(data, end)
+            self._send_chunk(data, end, time)
             return
         if self._pending and end - n != self._index + self._pending_n:
             self._flush()               # a gap: send what came before it on its own
@@ -217,6 +237,7 @@ class OutputStream:
             self._index = end - n
         self._pending.append(data)
         self._pending_n += n
+        self._pending_time = time
         if self._pending_n >= self._chunksize:
             self._flush()
 
@@ -255,15 +276,15 @@ class OutputStream:
         chunk = self._pending[0] if len(self._pending) == 1 else np.concatenate(self._pending)
         end = self._index + self._pending_n
         self._pending, self._pending_n = [], 0
-        self._send_chunk(chunk, end)
+        self._send_chunk(chunk, end, self._pending_time)
 
-    def _send_chunk(self, data: np.ndarray, end: int) -> None:
+    def _send_chunk(self, data: np.ndarray, end: int, sample_time: float | None = None) -> None:
         n = data.shape[0]
         self._seq += 1
         if self._ring is None:
             data = np.ascontiguousarray(data)
             header = pack_header(DATA, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
-                                 self._packb)
+                                 self._packb, sample_time)
             self._publisher.send(header, data, (self._seq, end))
         else:
             if n > self._ring.size:
@@ -275,9 +296,10 @@ class OutputStream:
                                        lambda: not self.configured)
             self._ring.append(data, end)             # dtype and shape checked in send()
             t = clock.now()
-            self._wake.publish(seq, end, n, t)      # same-host inputs: records + wake-up
+            self._wake.publish(seq, end, n, t, sample_time)    # same-host inputs: records + wake-up
             self._publisher.announce(lambda: pack_header(SHARED, seq, end, n, t, self._dtype_spec,
-                                                         data.shape, self._packb), (seq, end))
+                                                         data.shape, self._packb, sample_time),
+                                     (seq, end))
         self._index = end
         self.sent_chunks += 1
         self.sent_samples += n

@@ -38,7 +38,7 @@ __all__ = ["HEADER_BYTES", "Segment", "ReaderSlots", "SEGMENT_PREFIX", "NONCE_WO
            "release_shared"]
 
 SEGMENT_PREFIX = "acqflow_"
-HEADER_BYTES = 53248   # one page of words, then the wake table and records (wakeup.py)
+HEADER_BYTES = 61440   # one page of words, then the wake table and records (wakeup.py)
 HEADER_WORDS = HEADER_BYTES // 8
 MAGIC = 0x61637166_6c6f7731  # 'acqflow1'
 MAX_READERS = 64

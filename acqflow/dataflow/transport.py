@@ -1,13 +1,22 @@
 """ZeroMQ fan-out with acknowledged subscriptions and optional blocking.
 
-The output side binds an XPUB socket.  A small keeper thread watches it and,
-when an input subscribes to its private ``ACK + token`` topic, answers on that
-topic.  Subscriptions travel in order, so when the answer reaches the input its
-data subscription is live too: whatever is sent after ``connect()`` returns is
-either delivered or counted as dropped, never silently missed.
+The output side binds an XPUB socket in manual mode (XPUB_MANUAL): a peer's
+subscriptions do nothing until the keeper thread accepts them.  An input
+subscribes to ``ACK + token + proof + topic``, where ``proof`` is an HMAC of its
+random token under the output's ``stream_key`` (a secret in the output's params,
+which only processes that read them through the owner's RPC hold).  The keeper
+checks the proof, subscribes that connection to the wanted data ``topic`` and to
+the answer's topic, then answers; so when the answer reaches the input its data
+subscription is live: whatever is sent after ``connect()`` returns is either
+delivered or counted as dropped, never silently missed.
 
-``block=True`` sets XPUB_NODROP: a full subscriber queue makes ``send`` wait
-instead of dropping (a slow reader slows the writer and loses nothing).
+A connection that never proves the key (a stranger's plain SUB socket, even one
+subscribed to everything) is subscribed to nothing: it receives no data and,
+since ZeroMQ applies a high-water mark only to the connections a message goes
+to, it can never stall a blocking output.  These are the "accepted readers".
+
+``block=True`` sets XPUB_NODROP: a full queue of an accepted reader makes ``send``
+wait instead of dropping (a slow reader slows the writer and loses nothing).
 
 While an output is idle its keeper sends a heartbeat (every HEARTBEAT_S) carrying
 the seq and index of the last data message, so an input learns of messages it
@@ -21,10 +30,11 @@ is full, so ``close()`` repeats the message until each input has subscribed to
 from __future__ import annotations
 
 import collections
+import hashlib
+import hmac
 import logging
 import os
 import select
-import tempfile
 import threading
 import time
 
@@ -32,9 +42,10 @@ import zmq
 
 from . import clock
 from .errors import StreamClosed
-from .wire import ACK, CLOSE_ACK, HEARTBEAT, TOPIC, pack_header, pack_position, unpack_position
+from .private import is_loopback, private_address
+from .wire import ACK, CLOSE_ACK, CLOSED, HEARTBEAT, TOPIC, pack_header, pack_position, unpack_position
 
-__all__ = ["Publisher", "Subscriber", "bind_address"]
+__all__ = ["Publisher", "Subscriber", "bind_address", "uses_curve", "new_stream_key"]
 
 log = logging.getLogger(__name__)
 _ids = iter(range(1 << 62))
@@ -48,35 +59,82 @@ _send_frame = zmq.backend.Socket.send
 COPY_BELOW = 1 << 16   # payloads smaller than this are copied: cheaper than tracking a buffer
 
 
+_TOKEN, _PROOF = 12, 16       # bytes of an input's token and of its proof of the stream key
+MAX_SUBSCRIPTION = 4096        # bytes: longer messages to an output disconnect their sender
+_DATA_TOPICS = (TOPIC, TOPIC + CLOSED)
+
+
 def bind_address(protocol: str, interface: str, port) -> str:
-    """The address an output binds to for the given protocol."""
+    """The address an output binds to: ipc in this user's private 0700 directory, inproc,
+    or tcp."""
     if protocol == "tcp":
         return f"tcp://{interface}:{port}"
-    tag = f"acqflow-{os.getpid()}-{next(_ids)}-{os.urandom(3).hex()}"
     if protocol == "inproc":
-        return f"inproc://{tag}"
-    return f"ipc://{os.path.join(tempfile.gettempdir(), tag)}.ipc"
+        return f"inproc://acqflow-{os.getpid()}-{next(_ids)}-{os.urandom(3).hex()}"
+    return private_address("stream")
+
+
+def uses_curve(address: str, insecure: bool) -> bool:
+    """Whether an output bound to ``address`` encrypts (CurveZMQ): tcp off loopback,
+    unless ``insecure``.  Raises when it should but this libzmq cannot."""
+    if insecure or is_loopback(address):
+        return False
+    if not zmq.has("curve"):
+        raise PermissionError(f"refusing to bind output stream to {address} unencrypted: this libzmq "
+                              f"has no CurveZMQ (pass insecure=True to send in clear)")
+    return True
+
+
+def new_stream_key() -> str:
+    """A fresh secret an output's inputs prove they hold (hex)."""
+    return os.urandom(16).hex()
+
+
+def _proof(key: str | None, token: bytes) -> bytes:
+    """What an input holding ``key`` sends with ``token`` (zeros without a key)."""
+    if not key:
+        return bytes(_PROOF)
+    return hmac.new(bytes.fromhex(key), token, hashlib.sha256).digest()[:_PROOF]
 
 
 class Publisher:
     """The sending end: one XPUB socket shared by a caller thread and a keeper thread."""
 
     def __init__(self, address: str, block: bool, hwm: int, stream_id: str | None = None,
-                 position: tuple[int, int] = (0, 0)):
+                 position: tuple[int, int] = (0, 0), key: str | None = None, curve: bool = False):
+        """``key``: the stream key inputs must prove they hold (None: a fresh one, see
+        :attr:`key`).  ``curve``: encrypt with a fresh CurveZMQ key pair, whose public
+        half (:attr:`curve_key`) inputs need."""
         self.block = block
         self.stream_id = stream_id
+        self.key = key or new_stream_key()
         self.position = position                 # (seq, index) of the last data message sent
         self._lock = threading.Lock()
         self._closing = False
-        self._inputs: dict[bytes, bool] = {}     # token -> has acknowledged end-of-stream
+        # token -> [has acknowledged end-of-stream, takes data messages from ZeroMQ]
+        self._inputs: dict[bytes, list[bool]] = {}
         # Whether any input takes data messages from ZeroMQ: inputs on the same-host
         # wake-up path (wakeup.py) subscribe only to end-of-stream.
         self.zmq_readers = False
+        self.refused = 0                         # subscriptions without a valid proof
         self._acked = threading.Event()
         sock = zmq.Context.instance().socket(zmq.XPUB)
+        sock.setsockopt(zmq.XPUB_MANUAL, 1)      # subscriptions apply only once accepted
+        self.curve_key: str | None = None
+        if curve:
+            # No client authentication here (no ZAP handler on this context): an input proves
+            # the stream key inside the encrypted channel, and checks this key (its params').
+            public, secret = zmq.curve_keypair()
+            sock.curve_server = True
+            sock.curve_secretkey, sock.curve_publickey = secret, public
+            self.curve_key = public.decode("ascii")
         sock.setsockopt(zmq.LINGER, 1000)
         sock.setsockopt(zmq.SNDHWM, hwm)
         sock.setsockopt(zmq.RCVHWM, 0)
+        # Inputs send subscriptions of a few dozen bytes; a peer sending more is dropped
+        # before anything is stored (libzmq keeps a subscription as a trie as deep as it
+        # is long and frees it recursively: a 1 MB one has overflowed a thread's stack).
+        sock.setsockopt(zmq.MAXMSGSIZE, MAX_SUBSCRIPTION)
         if block:
             sock.setsockopt(zmq.XPUB_NODROP, 1)
             sock.setsockopt(zmq.SNDTIMEO, 100)   # lets a blocked send notice close()
@@ -135,30 +193,48 @@ class Publisher:
 
     def set_hwm(self, hwm: int) -> None:
         """Raise the per-input queue length (messages), existing inputs included.
-        (Lowering it on live connections makes ZeroMQ stall or drop: never do.)"""
+        (Lowering it on live connections makes ZeroMQ stall or drop: never do.)
+        Known hazard: libzmq 4.3.5 tells every connection's far end, even one an input
+        that just left has freed, which can segfault the process."""
         with self._lock:
             self._sock.setsockopt(zmq.SNDHWM, int(hwm))
 
     def _drain(self) -> None:
-        """Read subscription changes: new inputs, departures, end-of-stream acks."""
+        """Read subscription messages: new inputs (accepted only with a valid proof of the
+        stream key), departures, end-of-stream acks.  Anything else is ignored."""
         sock = self._sock
         while sock.getsockopt(zmq.EVENTS) & _POLLIN:
             msg = sock.recv(zmq.NOBLOCK)
-            subscribe, topic, token = msg[:1] == b"\x01", msg[1:2], msg[2:]
-            if msg[1:] == TOPIC:          # (XPUB reports the first subscriber and the last one leaving)
-                self.zmq_readers = subscribe
-                continue
-            if topic == ACK and subscribe:
-                self._inputs[token] = False
-                try:
-                    sock.send(msg[1:] + pack_position(*self.position, self.stream_id), zmq.NOBLOCK)
-                except zmq.Again:
-                    pass   # the input times out and reports it
-            elif topic == ACK:
-                self._inputs.pop(token, None)
-            elif topic == CLOSE_ACK and subscribe and token in self._inputs:
-                self._inputs[token] = True
+            subscribe, kind, token = msg[:1] == b"\x01", msg[1:2], msg[2:2 + _TOKEN]
+            if kind == ACK and subscribe:
+                self._accept(msg[1:], token)
+            elif kind == ACK:
+                if self._inputs.pop(token, None) is not None:
+                    self.zmq_readers = any(data for _, data in self._inputs.values())
+            elif kind == CLOSE_ACK and subscribe and token in self._inputs:
+                self._inputs[token][0] = True
                 self._acked.set()
+
+    def _accept(self, subscription: bytes, token: bytes) -> None:
+        """Subscribe the connection that sent ``subscription`` to its data topic and to
+        its answer, then answer with the stream's position; refuse a wrong proof."""
+        proof, topic = subscription[1 + _TOKEN:1 + _TOKEN + _PROOF], subscription[1 + _TOKEN + _PROOF:]
+        if len(token) != _TOKEN or topic not in _DATA_TOPICS or \
+                not hmac.compare_digest(proof, _proof(self.key, token)):
+            self.refused += 1
+            if self.refused == 1:
+                log.warning("output %s: refused a subscription that does not prove this stream's "
+                            "key (not an acqflow input holding the output's params)", self.url)
+            return
+        sock = self._sock
+        sock.setsockopt(zmq.SUBSCRIBE, topic)           # (manual mode: for that connection only)
+        sock.setsockopt(zmq.SUBSCRIBE, subscription)
+        self._inputs[token] = [False, topic == TOPIC]
+        self.zmq_readers = any(data for _, data in self._inputs.values())
+        try:
+            sock.send(subscription + pack_position(*self.position, self.stream_id), zmq.NOBLOCK)
+        except zmq.Again:
+            pass   # the input times out and reports it
 
     def send(self, header: bytes, payload=None, position: tuple[int, int] | None = None) -> None:
         """Send one message (header frame, optional payload frame) to every input.
@@ -220,7 +296,7 @@ class Publisher:
         while True:
             with self._lock:
                 self._drain()
-                waiting = [t for t, acked in self._inputs.items() if not acked]
+                waiting = [t for t, (acked, _) in self._inputs.items() if not acked]
                 if not waiting:
                     return
                 self._acked.clear()
@@ -238,18 +314,25 @@ class Publisher:
 class Subscriber:
     """The receiving end: a SUB socket that waits for the output's acknowledgement."""
 
-    def __init__(self, url: str, hwm: int, timeout: float = 5000, topic: bytes = TOPIC):
+    def __init__(self, url: str, hwm: int, timeout: float = 5000, topic: bytes = TOPIC,
+                 key: str | None = None, curve_key: str | None = None):
         """Waits up to ``timeout`` ms for the output's answer.  ``topic``: the messages
         wanted (all of the stream's by default; an input woken through shared memory
-        takes only end-of-stream, ``TOPIC + CLOSED``)."""
+        takes only end-of-stream, ``TOPIC + CLOSED``).  ``key``: the output's
+        ``stream_key`` param, without which the output does not answer.  ``curve_key``: its
+        ``curve_key`` param (an encrypted output's public key; this end uses a fresh pair)."""
         sock = zmq.Context.instance().socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVHWM, hwm)
+        if curve_key:
+            public, secret = zmq.curve_keypair()
+            sock.curve_serverkey = curve_key.encode("ascii")
+            sock.curve_publickey, sock.curve_secretkey = public, secret
         sock.connect(url)
-        sock.setsockopt(zmq.SUBSCRIBE, topic)
-        self._token = os.urandom(12)
+        sock.setsockopt(zmq.SUBSCRIBE, topic)        # (this end's filter; the output decides)
+        self._token = os.urandom(_TOKEN)
         self.position = None     # (seq, index, stream_id) the output answered with
-        token = ACK + self._token
+        token = ACK + self._token + _proof(key, self._token) + topic
         sock.setsockopt(zmq.SUBSCRIBE, token)
         self._sock = sock
         self.pending: collections.deque = collections.deque()
@@ -260,7 +343,8 @@ class Subscriber:
             if remaining <= 0 or not sock.poll(int(remaining * 1000) + 1):
                 sock.close(0)
                 raise TimeoutError(f"no output stream answered at {url} within {timeout} ms "
-                                   f"(is it configured and its process alive?)")
+                                   f"(is it configured and its process alive, and are these its "
+                                   f"current params? it answers only inputs holding its stream_key)")
             frames = sock.recv_multipart(copy=False)
             first = frames[0].bytes
             if first[:len(token)] == token:

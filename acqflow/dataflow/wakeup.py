@@ -5,10 +5,10 @@ record and a wake-up have to reach the reader.  Through ZeroMQ that takes four
 thread hand-offs (sender -> its I/O thread -> the reader's I/O thread -> the
 reader); here it takes one:
 
-- the writer appends a record ``(seq, index, nsamples, send_time)`` to a table of
+- the writer appends a record ``(seq, index, nsamples, send_time, sample_time)`` to a table of
   RECORDS entries in the segment (a per-record seqlock: the ``seq`` word is
   written first and checked twice by readers) and bumps the published seq;
-- each reader owns a FIFO (named pipe) in a private runtime directory, opened
+- each reader owns a FIFO (named pipe) in the private 0700 directory (private.py), opened
   read-write and non-blocking, whose path it writes in a wake slot of the
   segment; the writer writes one byte to every reader's FIFO per chunk;
 - the reader waits on its FIFO and its ZeroMQ socket together (``zmq.zmq_poll``
@@ -29,12 +29,11 @@ import math
 import os
 import secrets
 import select
-import stat
-import tempfile
 import time
 
 from . import clock
 from .errors import MalformedMessage
+from .private import private_dir
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
 from .wire import CLOSED, HEARTBEAT, SHARED, Header
 
@@ -45,12 +44,13 @@ log = logging.getLogger(__name__)
 RECORDS = 1024            # chunk records kept in the segment (a reader may lag this many)
 WAKE_SLOTS = 64           # readers that can use this path at once (more fall back to ZeroMQ)
 _SLOT_BYTES = 256         # pid, token, path length, path
+_REC_WORDS = 5            # seq, index, nsamples, send_time, sample_time
 WAKE_OFFSET = 4096        # bytes: the wake table follows the first header page
 RECORD_OFFSET = WAKE_OFFSET + WAKE_SLOTS * _SLOT_BYTES
-AREA_END = RECORD_OFFSET + RECORDS * 32
+AREA_END = RECORD_OFFSET + RECORDS * 8 * _REC_WORDS
 # header words
 W_VERSION, W_PID, W_PUBLISHED, W_GEN, W_PIDNS = 16, 17, 18, 19, 20
-VERSION = 1
+VERSION = 2
 _WRITER_CHECK_S = 0.1     # a waiting reader checks this often that the writer's process lives
 _yield = os.sched_yield   # what a spinning reader calls between looks at the records
 _MAX_PATH = _SLOT_BYTES - 24
@@ -78,19 +78,6 @@ def _orphaned(path: str) -> bool:
         return False
     except OSError as exc:
         return exc.errno in (errno.ENXIO, errno.ENOENT)
-
-
-def _runtime_dir() -> str:
-    """A directory only this user can enter, for the readers' FIFOs."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    path = os.path.join(base, f"acqflow-{os.getuid()}")
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        st = os.lstat(path)
-        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-            raise OSError(f"{path} is not a private directory of this user")
-    return path
 
 
 class _Views:
@@ -141,18 +128,20 @@ class WakeWriter:
     def index_to_overwrite(self, seq: int) -> int:
         """The end index of the record that publishing ``seq`` overwrites (0: none), for a
         blocking writer to wait until every reader consumed it."""
-        old = self._v.rec[(seq % RECORDS) * 4 + 1]
-        return old if self._v.rec[(seq % RECORDS) * 4] == seq - RECORDS else 0
+        old = self._v.rec[(seq % RECORDS) * _REC_WORDS + 1]
+        return old if self._v.rec[(seq % RECORDS) * _REC_WORDS] == seq - RECORDS else 0
 
-    def publish(self, seq: int, index: int, nsamples: int, send_time: float) -> None:
+    def publish(self, seq: int, index: int, nsamples: int, send_time: float,
+                sample_time: float | None = None) -> None:
         """Append the record of a chunk now in the ring, then wake the readers."""
         v = self._v
-        base = (seq % RECORDS) * 4
+        base = (seq % RECORDS) * _REC_WORDS
         rec = v.rec
         rec[base] = seq                  # first: a reader reading this slot sees it change
         rec[base + 1] = index
         rec[base + 2] = nsamples
         v.rec_t[base + 3] = send_time
+        v.rec_t[base + 4] = send_time if sample_time is None else sample_time
         v.words[W_PUBLISHED] = seq
         if v.words[W_GEN] != self._gen:
             self._refresh()
@@ -241,7 +230,7 @@ class WakeReader:
             v.release()
             raise OSError("the output does not publish wake-up records")
         self._v = v
-        self.path = os.path.join(_runtime_dir(), f"wake-{os.getpid()}-{secrets.token_hex(6)}")
+        self.path = os.path.join(private_dir(), f"wake-{os.getpid()}-{secrets.token_hex(6)}")
         if len(self.path.encode()) > _MAX_PATH:
             v.release()
             raise OSError(f"runtime path too long for a wake slot: {self.path}")
@@ -292,7 +281,7 @@ class WakeReader:
         return self._v.words[W_PUBLISHED]
 
     def take(self):
-        """The next record ``(seq, index, nsamples, send_time)``, or None when none is
+        """The next record ``(seq, index, nsamples, send_time, sample_time)``, or None when none is
         published yet.  Records overwritten before being read are skipped: the seq jump
         tells the caller they were lost."""
         v = self._v
@@ -302,12 +291,12 @@ class WakeReader:
             published = v.words[W_PUBLISHED]
             if published < s:
                 return None
-            base = (s % RECORDS) * 4
+            base = (s % RECORDS) * _REC_WORDS
             if rec[base] == s:
-                index, n, t = rec[base + 1], rec[base + 2], v.rec_t[base + 3]
+                index, n, t, ts = rec[base + 1], rec[base + 2], v.rec_t[base + 3], v.rec_t[base + 4]
                 if rec[base] == s:
                     self.next_seq = s + 1
-                    return s, index, n, t
+                    return s, index, n, t, ts
             # overwritten (the writer lapped this reader): go to the oldest still there
             self.next_seq = max(s + 1, v.words[W_PUBLISHED] - RECORDS + 2)
 
@@ -330,7 +319,7 @@ class WakeReader:
     def next(self, sub, timeout_ms: float | None, spin_ms: float = 0.0):
         """Wait for the next record or ZeroMQ message, whichever comes first.
 
-        Returns ``("record", (seq, index, nsamples, send_time))``, ``("zmq", frames)``
+        Returns ``("record", (seq, index, nsamples, send_time, sample_time))``, ``("zmq", frames)``
         from ``sub`` (a transport.Subscriber: end-of-stream), ``("died", None)`` when
         the writer's process is gone and every record it published was read, or None
         after ``timeout_ms`` (None: wait forever).  With ``spin_ms`` it first polls the
@@ -453,13 +442,13 @@ def next_woken(inp, timeout: float | None):
             return None
         what, item = got
         if what == "record":
-            seq, index, n, t = item
+            seq, index, n, t, ts = item
             if n < 0 or index < n or n > inp._shm.size or \
                     (inp._last_index is not None and index - n < inp._last_index):
                 inp._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
                                 f"index {inp._last_index}")
                 continue
-            return Header(SHARED, seq, index, n, t, None, ()), None
+            return Header(SHARED, seq, index, n, t, None, (), ts), None
         if what == "died":
             log.warning("%s: the output's process %d is gone", inp._label(), inp._wake.writer_pid)
             last = inp._last_index or 0

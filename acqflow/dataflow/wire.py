@@ -2,7 +2,8 @@
 
 A data message is two ZeroMQ frames: a header and the raw C-contiguous array
 buffer (sent without copying).  The header is ``b'M' + kind`` followed by a
-msgpack array ``[seq, index, nsamples, send_time, dtype, shape]``:
+msgpack array ``[seq, index, nsamples, send_time, dtype, shape]``, with a 7th item
+``sample_time`` when the sender gave the chunk a time of its own:
 
 - kind ``D`` carries data in the second frame; ``S`` says that samples up to
   ``index`` are in the output's shared-memory ring; ``X`` says the output closed
@@ -10,12 +11,15 @@ msgpack array ``[seq, index, nsamples, send_time, dtype, shape]``:
   idle: ``seq``/``index`` of the last data message, so an input learns of messages
   it lost even when nothing follows them.
 - ``seq`` counts data messages (a jump means messages were dropped), ``index`` is
-  the absolute sample count after this chunk, ``send_time`` is :func:`clock.now`.
+  the absolute sample count after this chunk, ``send_time`` is :func:`clock.now`
+  at publication (latency, staleness); ``sample_time`` (same clock) is when the
+  chunk's last sample was taken, absent when that is the send time.
 - ``dtype``/``shape`` let the receiver check the payload against its params.
 
-Inputs subscribe to ``b'M'`` and to a private ``b'A' + token`` topic; the output
-answers that topic once the subscription is live, appending its position
-(msgpack ``[seq, index]``) and identity.  On end-of-stream an input subscribes to
+Inputs subscribe to ``b'M'`` and to a private ``b'A' + token + proof + topic``
+(the proof of the output's stream key, see transport.py); the output answers that
+topic once the subscription is live, appending its position (msgpack ``[seq, index]``)
+and identity.  On end-of-stream an input subscribes to
 ``b'Z' + token``: the output's acknowledgement that it got it (see transport.py).
 
 :func:`unpack_header` validates types and ranges (one-line :class:`MalformedMessage`
@@ -23,6 +27,7 @@ naming the problem); the input checks the rest against its own state.
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import msgpack
@@ -49,13 +54,16 @@ class Header(NamedTuple):
     send_time: float
     dtype: object
     shape: tuple
+    sample_time: float | None = None     # when the last sample was taken (None: send_time)
 
 
 def pack_header(kind: bytes, seq: int, index: int, nsamples: int, send_time: float,
-                dtype, shape, packb=msgpack.packb) -> bytes:
+                dtype, shape, packb=msgpack.packb, sample_time: float | None = None) -> bytes:
     """Encode a header frame.  A sender may pass its own ``msgpack.Packer().pack``
     as ``packb`` (half the cost of a fresh packer per call; not thread-safe)."""
-    return TOPIC + kind + packb([seq, index, nsamples, send_time, dtype, shape])
+    if sample_time is None:
+        return TOPIC + kind + packb([seq, index, nsamples, send_time, dtype, shape])
+    return TOPIC + kind + packb([seq, index, nsamples, send_time, dtype, shape, sample_time])
 
 
 def _bad(raw: bytes, problem: str) -> MalformedMessage:
@@ -72,9 +80,10 @@ def unpack_header(raw: bytes) -> Header:
         fields = msgpack.unpackb(raw[2:])
     except Exception as exc:              # msgpack raises several types for damaged input
         raise _bad(raw, f"undecodable header: {type(exc).__name__}") from None
-    if type(fields) is not list or len(fields) != 6:
-        raise _bad(raw, "header is not a 6-item array")
-    seq, index, n, t, dtype, shape = fields
+    if type(fields) is not list or not 6 <= len(fields) <= 7:
+        raise _bad(raw, "header is not a 6-item array (7 with a sample time)")
+    seq, index, n, t, dtype, shape = fields[:6]
+    st = fields[6] if len(fields) == 7 else None
     # type() checks: bool is an int subclass, floats are not indexes
     if type(seq) is not int or type(index) is not int or type(n) is not int:
         raise _bad(raw, f"seq/index/nsamples must be ints, got {seq!r}/{index!r}/{n!r}")
@@ -82,9 +91,11 @@ def unpack_header(raw: bytes) -> Header:
         raise _bad(raw, f"seq={seq} index={index} nsamples={n} out of range")
     if type(t) is not float and type(t) is not int:
         raise _bad(raw, f"send_time must be a number, got {t!r}")
+    if len(fields) == 7 and ((type(st) is not float and type(st) is not int) or not math.isfinite(st)):
+        raise _bad(raw, f"sample_time must be a finite number, got {st!r}")
     if type(shape) is not list or not all(type(v) is int and v >= 0 for v in shape):
         raise _bad(raw, f"shape must be a list of ints >= 0, got {shape!r}")
-    return Header(raw[1:2], seq, index, n, t, dtype, tuple(shape))
+    return Header(raw[1:2], seq, index, n, t, dtype, tuple(shape), st)
 
 
 def pack_position(seq: int, index: int, stream_id: str | None) -> bytes:

@@ -5,6 +5,7 @@ import logging
 
 import numpy as np
 
+from ..dataflow import clock
 from ..dataflow.errors import StreamClosed
 from ..dataflow.registry import register_node_type
 from ._base import DeviceNode, require
@@ -180,10 +181,21 @@ class AudioDevice(DeviceNode):
     # -- capture -------------------------------------------------------------
     def _capture_step(self) -> None:
         data, overflowed = self._in_stream.read(self.blocksize)
-        self.deliver(data, overflowed)
+        self.deliver(data, overflowed, self._block_time())
 
-    def deliver(self, data: np.ndarray, overflowed: bool = False) -> None:
-        """Send one captured block; after an overflow, first skip the lost span."""
+    def _block_time(self) -> float | None:
+        """When the block just read ended at the converter, on acqflow's clock: now, less
+        what PortAudio holds after it and the input latency (None if it cannot say)."""
+        try:
+            stream = self._in_stream
+            behind = stream.read_available / self.sample_rate + float(np.ravel(stream.latency)[0])
+        except Exception:
+            return None
+        return clock.now() - behind if np.isfinite(behind) and behind >= 0 else None
+
+    def deliver(self, data: np.ndarray, overflowed: bool = False, time: float | None = None) -> None:
+        """Send one captured block (``time``: when its last sample was taken, default now);
+        after an overflow, first skip the lost span."""
         lost = 0
         if overflowed:
             lost = self._estimate_lost(len(data))
@@ -192,7 +204,7 @@ class AudioDevice(DeviceNode):
             log.warning("%s: input overflow, about %d samples lost", self.name, lost)
         self._captured += lost + len(data)
         self._next_index += lost + len(data)
-        self.outputs["signals"].send(data, index=self._next_index)
+        self.outputs["signals"].send(data, index=self._next_index, time=time)
 
     def _estimate_lost(self, n: int) -> int:
         """Samples PortAudio discarded: the stream clock's count minus what we got."""

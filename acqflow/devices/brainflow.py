@@ -186,11 +186,13 @@ class BrainFlowBoard(DeviceNode):
         if not n:
             return
         start = self.outputs["signals"].index
-        self.outputs["signals"].send(np.ascontiguousarray(data[self.exg_rows].T))
-        if "aux" in self.outputs:
-            self.outputs["aux"].send(np.ascontiguousarray(data[self.aux_rows].T))
         times = data[self.ts_row].astype(np.float64)
-        self.outputs["timestamps"].send(times[:, np.newaxis])
+        # the chunk's time: the board's stamp of its last sample (now when it has none)
+        last = float(times[-1]) if np.isfinite(times[-1]) and times[-1] > 0 else None
+        self.outputs["signals"].send(np.ascontiguousarray(data[self.exg_rows].T), time=last)
+        if "aux" in self.outputs:
+            self.outputs["aux"].send(np.ascontiguousarray(data[self.aux_rows].T), time=last)
+        self.outputs["timestamps"].send(times[:, np.newaxis], time=last)
         if self.marker_row is not None:
             hits = np.nonzero(data[self.marker_row])[0]
             if len(hits):

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import numpy as np
 
 from ..dataflow.registry import register_node_type
+from ..dataflow.shortrepr import short_repr
 from ._base import DeviceNode
 from ._lsl import (channel_info, clock_offset, desc_channels, dtype_for_format, pylsl,
                    resolve_stream, stream_metadata)
@@ -29,10 +31,18 @@ class LSLInlet(DeviceNode):
     the outlet disappears the node goes to ``error`` and closes its outputs.
     """
 
-    _output_specs = {"signals": {"streamtype": "analogsignal"},
+    # signals: 'analogsignal' or 'event', known once the stream is resolved (a graph file
+    # may declare it with the ``streamtype`` param, see declared_outputs)
+    _output_specs = {"signals": {},
                      "timestamps": {"streamtype": "analogsignal"}}
     # `acqflow run --check` does not configure it: its configure resolves the LSL stream on the network
     dry_configure = False
+
+    @classmethod
+    def declared_outputs(cls, params: dict) -> dict[str, dict]:
+        """What node ``params`` tell of the outputs before configure(): ``streamtype``."""
+        st = params.get("streamtype")
+        return {"signals": {"streamtype": st}} if st in ("analogsignal", "event") else {}
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)
@@ -41,7 +51,8 @@ class LSLInlet(DeviceNode):
     def _configure(self, name: str | None = None, type: str | None = None,
                    source_id: str | None = None, resolve_timeout: float = 5.0,
                    max_chunk: int = 1024, max_buflen: int = 360, label_size: int = 64,
-                   clock_sync_interval: float = 5.0) -> None:
+                   clock_sync_interval: float = 5.0,
+                   streamtype: Literal["analogsignal", "event"] | None = None) -> None:
         """Parameters:
 
         name / type / source_id: fields the stream must match (at least one).
@@ -49,12 +60,23 @@ class LSLInlet(DeviceNode):
         max_chunk: most samples per pull (and per sent chunk).  max_buflen: seconds
             liblsl buffers for us.  label_size: bytes per label for string streams.
         clock_sync_interval: seconds between ``time_correction()`` refreshes.
+        streamtype: what ``signals`` must be, 'analogsignal' (numeric) or 'event'
+            (string markers); lets a graph file be checked before the stream is
+            resolved.  None: whatever the stream is.
         """
         lsl = pylsl()
         if not (isinstance(max_chunk, int) and max_chunk >= 1):
             raise ValueError(f"{self.name}: max_chunk must be an int >= 1, got {max_chunk!r}")
+        if streamtype not in (None, "analogsignal", "event"):
+            raise ValueError(f"{self.name}: streamtype must be 'analogsignal', 'event' or None, "
+                             f"got {short_repr(streamtype)}")
         info = resolve_stream(name, type, source_id, resolve_timeout)
         dtype = dtype_for_format(info.channel_format())
+        found = "analogsignal" if dtype is not None else "event"
+        if streamtype is not None and streamtype != found:
+            kind = "numbers" if dtype is not None else "strings (markers)"
+            raise ValueError(f"{self.name}: LSL stream {info.name()!r} holds {kind}: its signals "
+                             f"are {found!r}, not streamtype={streamtype!r}")
         n = info.channel_count()
         if dtype is None and n != 1:
             raise ValueError(f"{self.name}: string stream {info.name()!r} has {n} channels; only "
@@ -136,8 +158,9 @@ class LSLInlet(DeviceNode):
             events["time"] = times
             events["label"] = [str(s[0]).encode("utf-8")[:self.label_size] for s in data]
             data = events
-        self.outputs["signals"].send(data)
-        self.outputs["timestamps"].send(times[:, np.newaxis])
+        last = float(times[-1])      # the chunk's time: when its last sample was taken
+        self.outputs["signals"].send(data, time=last)
+        self.outputs["timestamps"].send(times[:, np.newaxis], time=last)
         self.received += len(stamps)
 
     def _close_inlet(self) -> None:

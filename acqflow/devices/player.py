@@ -336,7 +336,8 @@ class Player(Node):
                 else:
                     self._lateness.append(-delay)
                 offset = self.index_offsets[name]
-            self.outputs[name].send(np.ascontiguousarray(data), index=stop + offset)
+            # the chunk's time: its recorded time (the recording's clock), not the replay's
+            self.outputs[name].send(np.ascontiguousarray(data), index=stop + offset, time=t)
             with self._cv:
                 if gen != self._gen:
                     return

@@ -3,11 +3,14 @@
 Placement rules for a stream (see docs/multi-host.md):
 
 * no ``protocol`` given: ``inproc`` when every consumer shares the producer's
-  process, else ``tcp``; ``inproc`` asked across processes becomes ``ipc`` (same
-  host) or ``tcp``; ``ipc`` asked across hosts becomes ``tcp``;
-* a tcp output with a consumer on another host binds an interface that host can
-  reach (the producer host's daemon address, or the local address routing to the
-  consumer's host), not 127.0.0.1;
+  process, ``ipc`` (this user's private 0700 directory) when every consumer is on
+  the producer's machine, else ``tcp``; ``inproc`` asked across processes becomes
+  ``ipc`` (same machine) or ``tcp``; ``ipc`` asked across machines becomes ``tcp``.
+  A host whose daemon listens on ``ipc://`` is this machine (and this user);
+* a tcp output with a consumer on another machine binds an interface that machine
+  can reach (the producer host's daemon address, or the local address routing to
+  the consumer's host), not 127.0.0.1 (streams off loopback are CurveZMQ-encrypted
+  unless ``insecure: true``, see docs/security.md);
 * ``transfermode='sharedmem'`` is probed: every consumer's process attaches the
   segment and checks its nonce; if any cannot, the output falls back to
   ``plaindata`` with a warning.
@@ -88,14 +91,20 @@ class _Placement:
         entry = self.manager.hosts.get(host)
         return entry["address"] if isinstance(entry, dict) else None
 
+    def machine_of(self, group: str) -> str:
+        """The host of ``group``, as ``localhost`` when its daemon listens on ipc (this machine)."""
+        host = self.host_of(group)
+        return "localhost" if (self.address_of(host) or "").startswith("ipc://") else host
+
     def stream_params(self, name: str, out: str, params: dict, groups: set[str]) -> dict:
         """Protocol and interface of output ``name.out`` consumed by ``groups``."""
         own = self.spec.nodes[name].group
         host = self.host_of(own)
-        other_hosts = {self.host_of(g) for g in groups} - {host}
+        other_hosts = {self.host_of(g) for g in groups
+                       if self.machine_of(g) != self.machine_of(own)}
         asked = params.get("protocol")
         if asked is None:
-            params["protocol"] = "inproc" if groups <= {own} else "tcp"
+            params["protocol"] = "inproc" if groups <= {own} else "tcp" if other_hosts else "ipc"
         elif asked == "inproc" and not groups <= {own}:
             params["protocol"] = "tcp" if other_hosts else "ipc"
         elif asked == "ipc" and other_hosts:

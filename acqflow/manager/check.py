@@ -142,6 +142,8 @@ def _hint_name(hint: Any) -> str:
         return " or ".join(_hint_name(h) for h in typing.get_args(hint))
     if hint is type(None):
         return "null"
+    if typing.get_origin(hint) is typing.Literal:
+        return "one of " + ", ".join(short_repr(a) for a in typing.get_args(hint))
     names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
     return names.get(hint, getattr(hint, "__name__", str(hint)))
 

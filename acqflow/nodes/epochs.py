@@ -5,28 +5,27 @@ import threading
 
 import numpy as np
 
+from ..dataflow.eventplace import (EventPlacer, epoch_dtype, epoch_window, event_fields,
+                                  on_signal_clock, split_events)
 from ..dataflow.node import Node
 from ..dataflow.registry import register_node_type
 from ..dataflow.ringbuffer import RingBuffer
-from ..dataflow.spec import make_dtype
 from ..dataflow.threadpoll import ThreadPollInput
 from .base import seconds_to_samples
 
 __all__ = ["Epocher", "epoch_dtype"]
 
 
-def epoch_dtype(n_samples: int, n_channels: int, dtype="float32") -> np.dtype:
-    """Records of the epoch stream: trigger ``index``, ``label`` and the ``epoch`` window."""
-    return np.dtype([("index", "int64"), ("label", "S16"),
-                     ("epoch", make_dtype(dtype), (n_samples, n_channels))])
-
-
 class Epocher(Node):
     """Trigger accumulator: one epoch per event, cut from the signal once its end has arrived.
 
-    Inputs: ``signal`` (analogsignal (time, channels)) and ``events`` (an event
-    stream with an ``index`` field in samples of the signal, e.g. a trigger's
-    output, or of bare integer indexes as pyacq's triggers send; their label is b"").
+    Inputs: ``signal`` (analogsignal (time, channels)) and ``events``: records with
+    an ``index`` in samples of the signal (a trigger's output), bare integer indexes
+    (pyacq's triggers; label b""), or markers that carry a ``time`` only (``index``
+    -1 or absent: LSL markers, EventSource), placed on the sample ``index_at(time)`` of
+    the signal's time model, fitted to its chunk stamps (see
+    ``acqflow.dataflow.eventplace``; a time on another host's clock is converted
+    first).  A marker waits until the signal covers its time.
     Parameters: ``pre`` / ``post`` (s before / after the event),
     ``labels`` (None: every event; else the labels to keep), ``buffer_duration``
     (s of signal kept for late events, default max(5, 2 (pre + post))),
@@ -81,12 +80,9 @@ class Epocher(Node):
                 if self._flag("configured"):
                     self._derive_output()
             else:
-                dt = make_dtype(inp.params["dtype"])
-                fields = dt.fields or {}
-                bare = dt.fields is None and dt.kind in "iu"        # bare indexes, as pyacq's triggers
-                if not bare and ("index" not in fields or fields["index"][0].kind not in "iu"):
-                    raise ValueError(f"node {self.name!r} input {inputname!r}: dtype "
-                                     f"{inp.params['dtype']!r} has no integer 'index' field")
+                problem = event_fields(inp.params["dtype"])
+                if problem:
+                    raise ValueError(f"node {self.name!r} input {inputname!r}: {problem}")
         except Exception:
             inp.close()
             raise
@@ -94,12 +90,10 @@ class Epocher(Node):
     def _derive_output(self) -> None:
         params = self.inputs["signal"].params
         fs = float(params["sample_rate"])
-        self.n_pre, self.n_post = seconds_to_samples(self.pre, fs), seconds_to_samples(self.post, fs)
-        if self.n_pre + self.n_post < 1:
-            raise ValueError(f"node {self.name!r}: pre + post is shorter than one sample at {fs:g} Hz")
-        dtype = make_dtype(params["dtype"])
-        dtype = dtype if dtype.kind == "f" else np.dtype("float32")
-        self._epoch_dtype = epoch_dtype(self.n_pre + self.n_post, params["shape"][1], dtype)
+        try:
+            self.n_pre, self.n_post, self._epoch_dtype = epoch_window(self.pre, self.post, params)
+        except ValueError as exc:
+            raise ValueError(f"node {self.name!r}: {exc}") from None
         spec = {"streamtype": "event", "shape": (-1,), "dtype": self._epoch_dtype.descr,
                 "sample_rate": fs, "pre": self.pre, "post": self.post}
         for key in ("channel_info", "units"):
@@ -118,6 +112,7 @@ class Epocher(Node):
         self._gaps: list[tuple[int, int]] = []
         self._expected: int | None = None
         self._pending: list[tuple[int, bytes]] = []
+        self._placer = EventPlacer(fs, self.max_pending)
         self.reset_average()
         self._pollers: list[ThreadPollInput] = []
 
@@ -149,8 +144,9 @@ class Epocher(Node):
         self._pollers = []
 
     # -- processing (also called directly by tests and the benchmark) --------
-    def on_signal(self, index: int, data: np.ndarray) -> None:
-        """A signal chunk: buffer it, then cut the epochs it completes."""
+    def on_signal(self, index: int, data: np.ndarray, t: float | None = None) -> None:
+        """A signal chunk: buffer it, then cut the epochs it completes.  ``t``: the time of
+        its last sample (default: the chunk's sample time as received)."""
         with self._lock:
             start = index - len(data)
             if self._expected is not None and start != self._expected:
@@ -161,23 +157,34 @@ class Epocher(Node):
             ring.new_chunk(data, index)
             first = ring.first_index()
             self._gaps = [g for g in self._gaps if g[1] > first]
+            self._queue(self._placer.signal(index, self.inputs["signal"].last_sample_time
+                                            if t is None else t))
+            self._placer.forget_before(first)
             self._cut()
 
     def on_events(self, index: int, events: np.ndarray) -> None:
         """An events chunk: queue each (selected) event until its window has arrived."""
         with self._lock:
-            names = events.dtype.names or ()
-            for idx, label in zip(events["index"].tolist() if names else events.tolist(),
-                                  events["label"].tolist() if "label" in names
-                                  else [b""] * len(events)):
-                if self.labels is None or label in self.labels:
-                    self._pending.append((int(idx), label))
-            excess = len(self._pending) - self.max_pending
-            if excess > 0:
-                self._pending.sort()
-                del self._pending[:excess]
-                self.rejected += excess
+            idx, times, labels = split_events(events)
+            if self.labels is not None:
+                keep = [k for k, label in enumerate(labels) if label in self.labels]
+                idx, labels = idx[keep], [labels[k] for k in keep]
+                times = None if times is None else times[keep]
+            if times is not None:
+                times = on_signal_clock(self.inputs["events"], self.inputs["signal"], times)
+            dropped = self._placer.dropped
+            self._queue(self._placer.add(idx, times, labels))
+            self.rejected += self._placer.dropped - dropped
             self._cut()
+
+    def _queue(self, placed: list[tuple[int, bytes]]) -> None:
+        """Placed events (index, label) wait for the end of their window."""
+        self._pending += placed
+        excess = len(self._pending) - self.max_pending
+        if excess > 0:
+            self._pending.sort()
+            del self._pending[:excess]
+            self.rejected += excess
 
     def _cut(self) -> None:
         ring, head = self._ring, self._ring.index()

@@ -31,6 +31,7 @@ from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
 from ..storage.target import recording_run
 from ..storage.writer import MODES
+from .recordtime import RecordedTimeModel
 
 __all__ = ["Recorder", "recorded_params", "stream_clock_info", "expand_dirname"]
 
@@ -146,6 +147,7 @@ class Recorder(Node):
         self._continued = False
         self._started = False
         self._resent: dict[str, int] = {}       # samples re-sent after a rebuild, dropped
+        self._fits: dict[str, RecordedTimeModel] = {}
 
     @classmethod
     def check_config(cls, params: dict) -> list[str]:
@@ -264,6 +266,7 @@ class Recorder(Node):
                 self.writer.add_stream(name, recorded_params(inp.params),
                                        codec=self.codecs.get(name))
             self._clock_history = {name: [] for name in self.inputs}
+            self._fits = {name: RecordedTimeModel(inp, CLOCK_UPDATE_S) for name, inp in self.inputs.items()}
             self._update_clocks()
         except BaseException:
             self.writer.abort()      # removes only what it created
@@ -291,26 +294,35 @@ class Recorder(Node):
                 return
             for name, inp in self.inputs.items():
                 try:
+                    fit = self._fits.get(name)
                     self.writer.set_stream_clock(name, stream_clock_info(
-                        inp.params, self._clock_history.setdefault(name, [])))
+                        inp.params, self._clock_history.setdefault(name, [])),
+                        time_model=fit.info if fit is not None else None)
                 except Exception as exc:
                     log.warning("%s: could not store the clock offset of %r: %s",
                                 self.name, name, exc)
         finally:
             self._clock_lock.release()
 
+    def _note_fits(self) -> None:
+        """The last fit of every stream (the pollers have stopped: no other thread feeds them)."""
+        for fit in self._fits.values():
+            fit.note()
+
     def _writer_for(self, name: str, inp: InputStream) -> Callable[[int, Any], None]:
         writer = self.writer
 
         def process_data(index: int, data: Any) -> None:
-            # The chunk's send time (its timestamp upstream, on the source's clock:
-            # the manifest holds the offset to the recorder's clock).
-            t = inp.last_send_time if inp.last_send_time is not None else clock.now()
+            # The chunk's time: when its last sample was taken, on the source's clock
+            # (the manifest holds the offset to the recorder's clock, and the fitted model).
+            t = inp.last_sample_time if inp.last_sample_time is not None else clock.now()
             if self._continued:
                 data = self._trim_resent(name, index, data)
                 if not len(data):
                     return
             writer.write(name, data, index, t)
+            if name in self._fits:
+                self._fits[name].update(index, t)
             if clock.now() - self._clock_updated > CLOCK_UPDATE_S:
                 self._update_clocks()
         return process_data
@@ -355,6 +367,7 @@ class Recorder(Node):
         self._stop_pollers()
         if self.writer is not None and not self.writer.closed:
             self._drain()
+            self._note_fits()
             self._update_clocks()
             self.writer.flush()
 
@@ -367,6 +380,7 @@ class Recorder(Node):
                      self.path, " (the one there is kept)" if self.writer.mode == "overwrite" else "")
             self.writer.abort()      # nothing recorded: an overwrite replaces nothing
             return
+        self._note_fits()
         self._update_clocks()
         self.writer.close()
 

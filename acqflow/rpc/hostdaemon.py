@@ -1,6 +1,11 @@
-"""Host daemon: ``acqflow host --bind tcp://ADDR:PORT --keys DIR`` spawns processes for
-remote managers.  Anything but a loopback address requires CurveZMQ keys; clients
-whose key is not authorised are refused (and logged) before any request is read.
+"""Host daemon: ``acqflow host`` spawns processes for managers.
+
+By default it listens on an ipc socket in this user's private 0700 directory
+(only this user can connect) and its children do too.  ``--bind tcp://ADDR:PORT``
+needs CurveZMQ keys (``--keys DIR``), on loopback too: any local user can connect
+to a loopback port.  Only ``--insecure`` lets a loopback tcp daemon run without
+keys, with a warning at start.  Clients whose key is not authorised are refused
+(and logged) before any request is read.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from ..dataflow.cpulatency import run_holding
 from . import keys as keyfiles
 from . import registry
 from .client import RPCClient
+from .private import private_address
 from .proxy import ObjectProxy
 from .security import is_loopback
 from .server import RPCServer
@@ -27,9 +33,10 @@ logger = logging.getLogger("acqflow.rpc.host")
 
 
 class Host:
-    """Published as ``'host'`` by the daemon: starts and stops child processes."""
+    """Published as ``'host'`` by the daemon: starts and stops child processes (on
+    ``interface`` over tcp, or on private ipc sockets when it is None)."""
 
-    def __init__(self, interface: str, keys_dir: str | None):
+    def __init__(self, interface: str | None, keys_dir: str | None):
         self.interface = interface
         self.keys_dir = keys_dir
         self._children: dict[str, ProcessSpawner] = {}
@@ -38,7 +45,8 @@ class Host:
         """Start a process serving RPC on this host's interface; its connection info."""
         if name in self._children and self._children[name].alive:
             raise ValueError(f"a process named {name!r} already runs here")
-        proc = ProcessSpawner(name=name, qt=qt, address=f"tcp://{self.interface}:*",
+        address = None if self.interface is None else f"tcp://{self.interface}:*"
+        proc = ProcessSpawner(name=name, qt=qt, address=address,
                               keys_dir=self.keys_dir, imports=list(imports))
         self._children[proc.name] = proc
         logger.info("spawned %s (pid %d) at %s", proc.name, proc.pid, proc.address)
@@ -124,11 +132,19 @@ class HostClient:
 
 
 def main(argv: list[str]) -> int:
-    """`acqflow host --bind tcp://ADDR:PORT --keys DIR`."""
-    p = argparse.ArgumentParser(prog="acqflow host", description="Serve spawn requests from "
-                                "remote managers (CurveZMQ required off loopback).")
-    p.add_argument("--bind", default="tcp://127.0.0.1:*", help="address to listen on")
+    """`acqflow host [--bind ADDRESS] [--keys DIR | --insecure]`."""
+    p = argparse.ArgumentParser(
+        prog="acqflow host",
+        description="Serve spawn requests from managers: anyone who can connect runs code as this "
+                    "user.  By default only this user can (a private ipc socket); tcp needs "
+                    "CurveZMQ keys, on loopback too, or --insecure (loopback only).")
+    p.add_argument("--bind", default=None,
+                   help="address to listen on (default: an ipc socket in this user's private 0700 "
+                        "directory; tcp://ADDR:PORT needs --keys, or --insecure on loopback)")
     p.add_argument("--keys", default=None, help="keys directory made by `acqflow keys`")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow tcp on loopback without keys: every local user can then run code "
+                        "as this user (a warning is printed)")
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--cpu-latency", type=int, metavar="US",
                    help="while serving, keep this machine's cores able to wake within US "
@@ -136,27 +152,46 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(processName)s %(name)s %(levelname)s: %(message)s")
-    if not args.bind.startswith("tcp://"):
-        print("acqflow host: --bind must be tcp://ADDR:PORT", file=sys.stderr)
-        return 2
-    if not is_loopback(args.bind) and args.keys is None:
-        print(f"acqflow host: refusing to bind {args.bind} without CurveZMQ keys "
-              "(create them with `acqflow keys DIR` and pass --keys DIR)", file=sys.stderr)
+    problem = _bind_problem(args.bind, args.keys, args.insecure)
+    if problem:
+        print(f"acqflow host: {problem}", file=sys.stderr)
         return 2
     return run_holding(args.cpu_latency, "acqflow host", lambda: _serve(args))
 
 
+def _bind_problem(bind: str | None, keys: str | None, insecure: bool) -> str | None:
+    """Why the daemon must not listen on ``bind`` with these options (None: it may)."""
+    if bind is None or bind.startswith("ipc://"):
+        return None
+    if not bind.startswith("tcp://"):
+        return f"--bind must be ipc://PATH or tcp://ADDR:PORT, not {bind!r}"
+    if keys is not None:
+        return None
+    if not is_loopback(bind):
+        return (f"refusing to bind {bind} without CurveZMQ keys (create them with "
+                f"`acqflow keys DIR` and pass --keys DIR)")
+    if not insecure:
+        return (f"refusing to bind {bind} without CurveZMQ keys: every local user could run code "
+                f"as this user (pass --keys DIR, or --insecure to accept that, or omit --bind "
+                f"for a private ipc socket)")
+    return None
+
+
 def _serve(args: argparse.Namespace) -> int:
     keys_dir = str(Path(args.keys).resolve()) if args.keys else None
+    bind = args.bind or private_address("host")
     try:
-        server = RPCServer(args.bind, keys_dir=keys_dir, name="host")
+        server = RPCServer(bind, keys_dir=keys_dir, name="host")
     except Exception as exc:
-        print(f"acqflow host: cannot listen on {args.bind}: {exc}", file=sys.stderr)
+        print(f"acqflow host: cannot listen on {bind}: {exc}", file=sys.stderr)
         return 1
-    host = Host(args.bind[6:].rsplit(":", 1)[0], keys_dir)
+    host = Host(bind[6:].rsplit(":", 1)[0] if bind.startswith("tcp://") else None, keys_dir)
     server["host"] = host
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: server.request_close())
+    if bind.startswith("tcp://") and keys_dir is None:
+        print(f"acqflow host: WARNING: --insecure: {server.address} has no keys; every local user "
+              f"can run code as uid {os.getuid()} through it", file=sys.stderr, flush=True)
     print(f"acqflow host listening on {server.address}"
           f"{' (CurveZMQ)' if keys_dir else ''}", flush=True)
     try:

@@ -1,7 +1,6 @@
 """Socket security: loopback-only unless CurveZMQ, Curve set-up, logged refusals."""
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
+from ..dataflow.private import is_loopback
 from .keys import KeyPair, authorized_dir, client_keys_for, load_server_keys
 
 __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]
@@ -17,26 +17,20 @@ __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]
 logger = logging.getLogger("acqflow.rpc.security")
 
 
-def is_loopback(address: str) -> bool:
-    """True for ipc://, inproc:// and tcp:// addresses on a loopback interface."""
-    if address.startswith(("ipc://", "inproc://")):
-        return True
-    if not address.startswith("tcp://"):
-        return False
-    host = address[6:].rsplit(":", 1)[0].strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+_warned_open = False
 
 
 def check_bind(address: str, secure: bool) -> None:
-    """Refuse to bind a non-loopback address without Curve keys."""
+    """Refuse to bind a non-loopback address without Curve keys; warn (once per process)
+    about a loopback tcp one, which every local user can connect to."""
+    global _warned_open
     if not secure and not is_loopback(address):
         raise PermissionError(f"refusing to bind {address} without CurveZMQ keys: only loopback "
                               "addresses may be unencrypted (pass keys_dir=, see `acqflow keys`)")
+    if not secure and address.startswith("tcp://") and not _warned_open:
+        _warned_open = True
+        logger.warning("RPC server on %s without CurveZMQ keys: every local user can run code in "
+                       "this process through it (omit the address for a private ipc socket)", address)
 
 
 class _Authenticator(ThreadAuthenticator):

@@ -7,6 +7,7 @@ from .backends import upload
 from .cache import LocalCache, default_cache
 from .cacheconfig import CacheConfig, CacheConfigError, load_cache_config
 from .cursor import StreamReader
+from .epochs import cut_epochs
 from .errors import (DamagedBlockError, GapError, NotARecordingError, RecordingExistsError,
                      StorageError, WriterError)
 from .index import Damage
@@ -24,4 +25,4 @@ __all__ = ["RecordingWriter", "Recording", "StoredStream", "StreamReader", "open
            "LocalCache", "default_cache", "CacheConfig", "CacheConfigError",
            "load_cache_config", "Prefetch", "import_media", "ExternalFileChangedError", "Damage", "StorageError",
            "RecordingExistsError", "NotARecordingError", "GapError", "DamagedBlockError",
-           "WriterError"]
+           "WriterError", "cut_epochs"]

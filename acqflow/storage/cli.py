@@ -69,7 +69,7 @@ def describe(rec: Recording) -> dict[str, Any]:
             "time_range": list(tr) if tr else None,
             "duration_s": (tr[1] - tr[0]) if tr else 0.0,
             "gaps": len(gaps), "gap_samples": sum(b - a for a, b in gaps),
-            "first_gaps": [list(g) for g in gaps[:5]],
+            "first_gaps": [list(g) for g in gaps[:5]], "time_model": s.time_model_summary(),
         }
     return {"url": rec.url, "uuid": rec.uuid, "committed": rec.committed, "intact": rec.intact,
             "writer": writer_state(rec),
@@ -141,8 +141,8 @@ def _print_info(info: dict[str, Any]) -> None:
         print(f"    {what} [{s['first_index']}:{s['stop_index']}] ({s['n_samples']} stored, "
               f"{s['records']} chunks)")
         if s["time_range"]:
-            t0, t1 = s["time_range"]
-            print(f"    time {_iso(t0)} .. {_iso(t1)} ({s['duration_s']:.3f} s)")
+            (t0, t1), m = s["time_range"], s.get("time_model") or {}     # m: a 'clock:' line
+            print(f"    time {_iso(t0)} .. {_iso(t1)} ({s['duration_s']:.3f} s)" + m.get("line", ""))
         if s["gaps"]:
             print(f"    gaps: {s['gaps']} ({s['gap_samples']} samples), first "
                   + ", ".join(f"[{a}:{b}]" for a, b in s["first_gaps"]))

@@ -12,7 +12,9 @@ recorded (gaps) raise GapError unless a fill value is given.
 
 Sample times: a chunk's timestamp is the time of its last sample; earlier
 samples of the chunk are spaced by ``1/sample_rate`` (event chunks share their
-timestamp), and times are made non-decreasing across chunks.
+timestamp), and times are made non-decreasing across chunks: the raw times.
+With ``model=True``, ``times``/``index_at``/``time_slice`` read the stream's fitted
+:attr:`StreamData.time_model` instead (see :mod:`.streamtime`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from acqflow.dataflow.spec import default_fill
 from .errors import GapError, StorageError
 from .index import StreamTable
 from .manifest import stream_dtype, stream_params, stream_shape
+from .streamtime import StreamTimeModel, fit_stamps, model_from_history
 
 __all__ = ["StreamData", "RecordingLike", "default_fill"]
 
@@ -67,6 +70,7 @@ class StreamData:
         self.codec: dict | None = entry.get("codec")
         self.n_readers = 0
         self._dt = 0.0 if self.streamtype == "event" else 1.0 / self.sample_rate
+        self._model: tuple[int, StreamTimeModel | None] | None = None
 
     def __repr__(self) -> str:
         return (f"<{type(self).__name__} {self.name!r} {self.streamtype} {self.dtype} "
@@ -232,9 +236,13 @@ class StreamData:
             raise IndexError(f"sample {index} of {self.name!r} is not stored")
         return float(self._times(k0, np.array([index]))[0])
 
-    def times(self, start: int | None = None, stop: int | None = None) -> np.ndarray:
-        """Time of every sample in ``[start, stop)`` (NaN in gaps)."""
+    def times(self, start: int | None = None, stop: int | None = None,
+              model: bool = False) -> np.ndarray:
+        """Time of every sample in ``[start, stop)``: from the raw stamps (NaN in gaps), or
+        with ``model=True`` on the fitted :attr:`time_model` (every index, gaps included)."""
         start, stop = self.bounds(start, stop)
+        if model:
+            return np.asarray(self._fitted().time_of(np.arange(start, stop)), dtype=np.float64)
         out = np.full(stop - start, np.nan)
         k0, k1 = self._span(start, stop)
         a = self._table.arrays
@@ -243,8 +251,13 @@ class StreamData:
             out[lo - start:hi - start] = self._times(k, np.arange(lo, hi))
         return out
 
-    def index_at(self, t: float) -> int:
-        """First stored index whose time is >= ``t`` (``stop_index`` if none)."""
+    def index_at(self, t: float, model: bool = False) -> int:
+        """First stored index whose time is >= ``t`` (``stop_index`` if none), from the raw
+        stamps or (``model=True``) on the fitted :attr:`time_model`, clipped to the stream."""
+        if model:
+            pos = self._fitted().position(float(t))
+            i = math.ceil(pos - 1e-6) if math.isfinite(pos) else self.stop_index
+            return min(max(i, self.first_index), self.stop_index)
         a = self._table.arrays
         k = int(np.searchsorted(a["t"], t, "left"))
         if k >= len(a["t"]):
@@ -304,14 +317,57 @@ class StreamData:
         """:meth:`times` converted to the recorder's clock (see :meth:`to_recorder_clock`)."""
         return self.to_recorder_clock(self.times(start, stop))
 
-    def time_to_indexes(self, t0: float, t1: float) -> tuple[int, int]:
-        """Index range of the samples with ``t0 <= time < t1``."""
-        i0, i1 = self.index_at(t0), self.index_at(t1)
+    def time_to_indexes(self, t0: float, t1: float, model: bool = False) -> tuple[int, int]:
+        """Index range of the samples with ``t0 <= time < t1`` (raw or model times)."""
+        i0, i1 = self.index_at(t0, model), self.index_at(t1, model)
         return i0, max(i0, i1)
 
-    def time_slice(self, t0: float, t1: float, fill: Any = None) -> np.ndarray:
-        """Samples with ``t0 <= time < t1`` (gaps as in :meth:`read`)."""
-        return self.read(*self.time_to_indexes(t0, t1), fill=fill)
+    def time_slice(self, t0: float, t1: float, fill: Any = None, model: bool = False) -> np.ndarray:
+        """Samples with ``t0 <= time < t1`` (raw or ``model`` times; gaps as in :meth:`read`)."""
+        return self.read(*self.time_to_indexes(t0, t1, model), fill=fill)
+
+    # -- the fitted time model ------------------------------------------------------
+    @property
+    def time_model(self) -> StreamTimeModel | None:
+        """``time(index)`` fitted to the stamps (on the stream's clock, as the raw times):
+        the Recorder's live fit from the manifest, else fitted offline from the chunk stamps;
+        None for event streams and empty ones."""
+        n = self.n_records
+        if self._model is None or self._model[0] != n:
+            self._model = (n, self._build_model())
+        return self._model[1]
+
+    def _build_model(self) -> StreamTimeModel | None:
+        a = self._table.arrays
+        if self._dt == 0 or not len(a["t"]):
+            return None
+        stored = self.entry.get("time_model")
+        hist = stored.get("history") if isinstance(stored, dict) else None
+        if hist:
+            def chunk_start(i: int) -> int:
+                k = min(int(np.searchsorted(a["stop"], i, "right")), len(a["start"]) - 1)
+                return int(a["start"][k]) if a["start"][k] <= i else i
+            got = model_from_history(hist, self.sample_rate, self.first_index, self.stop_index,
+                                     chunk_start)
+            if got.segments:
+                return got
+        return fit_stamps(a["start"], a["stop"], a["t"], self.sample_rate)
+
+    def time_model_summary(self) -> dict[str, Any] | None:
+        """The time model in brief (rate, drift_ppm, jitter, segments, source and a 'clock:'
+        ``line`` for ``acqflow rec info``); None without one or when it cannot be read."""
+        try:
+            m = self.time_model
+        except Exception:             # a damaged index: rec info still shows the rest
+            return None
+        return None if m is None or not m.segments else m.summary()
+
+    def _fitted(self) -> StreamTimeModel:
+        m = self.time_model
+        if m is None or not m.segments:
+            raise StorageError(f"stream {self.name!r} has no time model ("
+                               f"{'an event stream' if self._dt == 0 else 'no stamps'})")
+        return m
 
     # -- delete, times with gaps filled -------------------------------------------
     def delete(self) -> None:

@@ -181,12 +181,15 @@ class RecordingWriter:
         self._target.write_manifest(lambda: self.manifest["streams"].append(entry))
         return self._add_state(entry).sid
 
-    def set_stream_clock(self, stream: str | int, info: dict[str, Any]) -> None:
+    def set_stream_clock(self, stream: str | int, info: dict[str, Any],
+                         time_model: dict[str, Any] | None = None) -> None:
         """Replace a stream's ``clock_sync`` entry in the manifest (the estimated offset
-        of its source's clock to the recorder's) and write the manifest now."""
+        of its source's clock to the recorder's) and, when given, its ``time_model`` (the
+        fitted ``time(index)`` and its history, see storage.streamtime); write it now."""
         self._check_open()
         st = self._stream(stream)
-        self._target.write_manifest(lambda: st.entry.update(clock_sync=dict(info)))
+        extra = {} if time_model is None else {"time_model": dict(time_model)}
+        self._target.write_manifest(lambda: st.entry.update(clock_sync=dict(info), **extra))
 
     @property
     def streams(self) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,8 @@ __all__ = ["EventRaster"]
 class EventRaster(ViewerNode):
     """Ticks for the events of input ``events`` on a time line ending now.
 
-    Time of an event: its ``time`` field (acqflow clock, as EventSource sends)
+    Time of an event: its ``time`` field (acqflow clock, as EventSource sends; a
+    time on another host's clock is converted with the Manager's clock offsets)
     when there is one; else its ``index`` divided by the stream's
     ``reference_rate`` / ``sample_rate``, placed relative to when its chunk
     arrived.  Each distinct label gets a lane (first seen on top; at most
@@ -92,8 +93,9 @@ class EventRaster(ViewerNode):
         items = self.readers["events"].take()
         now = clock.now()
         for _, data, arrival in items:
-            if self._has_time:
-                times = np.asarray(data["time"], float)
+            if self._has_time:             # on the sender's clock: moved to this process's
+                offset = self.inputs["events"].clock_offset()
+                times = np.asarray(data["time"], float) - (offset[0] if offset else 0.0)
             else:
                 idx = np.asarray(data["index"], np.int64)
                 if self._anchor is None or idx[-1] > self._anchor[0]:

@@ -11,9 +11,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 class Peer:
     """A child Python process holding a stream end (see peer.py)."""
 
-    def __init__(self):
+    def __init__(self, env: dict | None = None):
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.dataflow.peer"], cwd=ROOT,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                     env=None if env is None else {**os.environ, **env})
 
     def ask(self, **msg):
         self.proc.stdin.write(json.dumps(msg) + "\n")

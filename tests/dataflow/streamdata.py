@@ -1,4 +1,6 @@
 """Deterministic chunks for every stream type, shared by tests and the peer process."""
+import threading
+
 import numpy as np
 
 EVENT_DTYPE = [("index", "int64"), ("label", "S16")]
@@ -33,3 +35,17 @@ def make_chunk(streamtype: str, start: int, n: int) -> np.ndarray:
 
 def chunk_sizes(streamtype: str) -> list[int]:
     return [1, 3, 1] if streamtype == "video" else [5, 17, 1, 64, 13]
+
+
+def sends_freely(out, chunks: int = 3000, timeout: float = 20.0) -> bool:
+    """Send ``chunks`` zero chunks of 64 samples to ``out`` from a thread: True once all
+    went, False when the output stayed stalled for ``timeout`` s."""
+    done = threading.Event()
+    chunk = np.zeros((64,) + tuple(out.params["shape"][1:]), out.params["dtype"])
+
+    def run():
+        for _ in range(chunks):
+            out.send(chunk)
+        done.set()
+    threading.Thread(target=run, daemon=True).start()
+    return done.wait(timeout)

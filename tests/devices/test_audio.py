@@ -96,6 +96,8 @@ def test_capture_is_sample_exact(tmp_path, peers, dtype):
     peer.send("stop")
     report = peer.finish()
     inp.close()
+    # a block's time: when its last sample reached the converter, before its send
+    assert inp.last_send_time - 5 < inp.last_sample_time < inp.last_send_time
     assert chunks[0][0] == 500 and all(len(d) == 500 for _, d in chunks)
     got = np.concatenate([d for _, d in chunks])[:n]
     assert got.dtype == np.dtype(dtype)

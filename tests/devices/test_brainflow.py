@@ -65,6 +65,8 @@ def test_synthetic_board_outputs_and_metadata():
     assert len(sig_data) == len(times) == len(np.concatenate(got["aux"])) == received
     assert sig_data.dtype == np.float64 and np.all(np.diff(times) >= 0)
     assert abs(times[-1] - time.time()) < 60                     # Unix time, the host clock
+    # each chunk's time is the board's stamp of its last sample
+    assert ins["signals"].last_sample_time == ins["aux"].last_sample_time == times[-1]
     (marker,) = np.concatenate(got["markers"])
     assert marker["label"] == b"3" and 50 <= marker["index"] < received
     assert marker["time"] == times[marker["index"]]

@@ -90,6 +90,10 @@ def test_inlet_receives_exact_values_and_converted_times(peer, fmt, dtype):
     np.testing.assert_allclose(np.diff(times[:, 0]), 1 / rate, atol=1e-6)
     offset = times[0, 0] - t0           # local_clock -> time.time(), same machine
     assert abs(offset - (clock.now() - pylsl.local_clock())) < 0.05
+    # each chunk's time is its last sample's converted stamp; the input's model follows them
+    assert sig.last_sample_time == ts.last_sample_time == times[-1, 0]
+    np.testing.assert_allclose(sig.time_of(np.arange(n)), times[:, 0], atol=1e-5)
+    assert abs(sig.time_model.drift_ppm) < 1
     # the outlet closing is a lost device: error state, outputs closed (no hang)
     with pytest.raises(StreamClosed):
         while True:
@@ -187,6 +191,22 @@ def test_resolve_timeout_lists_visible_streams(peer):
     assert node.state == "new"
     with pytest.raises(ValueError, match="give at least one of name, type, source_id"):
         node.configure()
+
+
+def test_declared_streamtype_must_match_the_resolved_stream(peer):
+    name = unique("acq-kind")
+    p = peer("outlet", name=name, type="Markers", channels=1, rate=0.0, format="cf_string", n=0)
+    p.read()
+    node = LSLInlet()
+    with pytest.raises(ValueError, match=rf"LSL stream '{name}' holds strings \(markers\): its signals "
+                                         r"are 'event', not streamtype='analogsignal'"):
+        node.configure(name=name, streamtype="analogsignal", resolve_timeout=10.0)
+    with pytest.raises(ValueError, match=r"streamtype must be 'analogsignal', 'event' or None, got 'evnt'"):
+        node.configure(name=name, streamtype="evnt")
+    node.configure(name=name, streamtype="event", resolve_timeout=10.0)
+    assert node.outputs["signals"].spec["streamtype"] == "event"
+    assert LSLInlet.declared_outputs({"streamtype": "event"}) == {"signals": {"streamtype": "event"}}
+    node.close()
 
 
 def test_outlet_refuses_what_lsl_cannot_carry():

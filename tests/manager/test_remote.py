@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture
 def host_daemon():
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind", "tcp://127.0.0.1:*"],
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon"],      # private ipc
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     assert "listening on" in line, line
@@ -33,7 +33,7 @@ def test_group_on_a_host_daemon_streams_and_its_death_is_noticed(host_daemon):
         remote.import_module("tests.manager.testnodes")
         src = remote.create_node("Ramp", "src")
         src.configure(rate=2000, chunk=20)
-        src.outputs["signals"].configure(protocol="tcp")
+        src.outputs["signals"].configure()          # ipc by default, across processes
         src.initialize()
         sink = InputStream()
         sink.connect(src.outputs["signals"])
@@ -44,4 +44,31 @@ def test_group_on_a_host_daemon_streams_and_its_death_is_noticed(host_daemon):
         os.kill(remote.pid, signal.SIGKILL)          # same machine here, so we can
         wait_for(lambda: remote.state == "dead", timeout=2.0, message="the remote death to be noticed")
         assert "SIGKILL" in remote.reason
+        sink.close()
+
+
+def test_a_graph_reaches_a_local_daemon_by_its_ipc_address(host_daemon):
+    """hosts: {here: ipc://...}: the group runs under the daemon, on this machine, so its
+    stream to a local group is private ipc, not tcp."""
+    from acqflow.dataflow.graph import GraphSpec
+    from acqflow.manager.build import build_graph
+    assert host_daemon.startswith("ipc://")
+    spec = GraphSpec.from_dict({
+        "hosts": {"here": host_daemon},
+        "imports": ["tests.manager.testnodes"],
+        "groups": {"acq": {"host": "here"}, "proc": {}},
+        "nodes": {"src": {"type": "Ramp", "group": "acq", "params": {"rate": 2000, "chunk": 20}},
+                  "gain": {"type": "TestGain", "group": "proc"}},
+        "connections": [{"from": "src.signals", "to": "gain.input"}],
+    })
+    with Manager(heartbeat=0.25) as manager:
+        build_graph(spec, manager)
+        params = manager.output_params("src", "signals")
+        assert params["protocol"] == "ipc" and params["url"].startswith("ipc://")
+        sink = InputStream()
+        sink.connect(manager.output_params("gain", "output"))
+        manager.start_all()
+        index, data = sink.recv(timeout=10000)
+        assert np.array(data)[:, 0].tolist() == [2.0 * i for i in range(index - len(data), index)]
+        assert manager.groups["acq"].pid != os.getpid()
         sink.close()

@@ -39,18 +39,20 @@ def test_signal_to_the_process_group_commits_the_recording(tmp_path, sig):
     rec = tmp_path / "rec"
     graph = tmp_path / "g.yaml"
     graph.write_text(yaml.safe_dump(recorder_graph(rec)))
-    sockets = tmp_path / "tmp"          # ipc socket files go to $TMPDIR
-    sockets.mkdir()
+    tmp = tmp_path / "tmp"          # ipc socket files go to the private dir $TMPDIR/acqflow-UID
+    tmp.mkdir()
+    sockets = tmp / f"acqflow-{os.getuid()}"
+    env = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "ACQFLOW_PRIVATE_DIR")}
     proc = subprocess.Popen([sys.executable, "-m", "acqflow.cli", "run", str(graph), "--interval", "0.3"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "TMPDIR": str(sockets)},
+                            env={**env, "TMPDIR": str(tmp)},
                             start_new_session=True)      # its own group, as a terminal's job
     try:
         lines = []
         wait_for(lambda: lines.append(proc.stdout.readline()) or flowing(lines[-1]) or proc.poll() is not None,
                  timeout=90, message="the recorder's stream to flow")
         assert proc.poll() is None, "".join(lines) + proc.stderr.read()
-        assert list(sockets.glob("*.ipc")), "the stream should use an ipc socket file"
+        assert list(sockets.glob("stream-*")), "the stream should use an ipc socket file"
         os.killpg(proc.pid, sig)            # what the terminal (or systemd) does
         out, err = proc.communicate(timeout=90)
     finally:
@@ -66,7 +68,7 @@ def test_signal_to_the_process_group_commits_the_recording(tmp_path, sig):
     assert stream.expected_stop in (None, stream.stop_index)     # nothing lost at the end
     assert f"recording {rec}: committed (1 streams, {len(stream)} samples)" in out
     assert "stopped: every node and process closed" in out
-    assert not list(sockets.glob("*.ipc")), "leaked ipc socket files"
+    assert not list(sockets.glob("stream-*")), "leaked ipc socket files"
 
 
 def test_final_message_tells_when_a_recording_is_not_committed(tmp_path):

@@ -60,13 +60,20 @@ def test_protocols_follow_the_hosts_of_the_consumers():
                        {"rig": {"address": "tcp://10.0.0.2:5600"}})
     sp = place.stream_params
     assert sp("src", "o", {}, {"acq"})["protocol"] == "inproc"
-    assert sp("src", "o", {}, {"proc"}) == {"protocol": "tcp"}              # same host: loopback
+    assert sp("src", "o", {}, {"proc"}) == {"protocol": "ipc"}        # same host: private ipc
     assert sp("src", "o", {"protocol": "inproc"}, {"proc"})["protocol"] == "ipc"
     assert sp("src", "o", {"protocol": "inproc"}, {"view"}) == {"protocol": "tcp", "interface": "10.0.0.2"}
     assert sp("src", "o", {"protocol": "ipc"}, {"view", "proc"}) == {"protocol": "tcp",
                                                                       "interface": "10.0.0.2"}
     # an explicit non-loopback interface is kept
     assert sp("src", "o", {"interface": "0.0.0.0"}, {"view"})["interface"] == "0.0.0.0"
+
+
+def test_a_host_daemon_on_ipc_is_this_machine():
+    place = _placement({"acq": {}, "near": {"host": "here"}},
+                       {"here": {"address": "ipc:///run/acqflow/host-1-1-abc"}})
+    assert place.stream_params("src", "o", {}, {"near"}) == {"protocol": "ipc"}
+    assert place.stream_params("src", "o", {"protocol": "tcp"}, {"near"}) == {"protocol": "tcp"}
 
 
 def test_a_local_producer_binds_the_address_routing_to_the_consumer_host():

@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream
+from acqflow.dataflow import clock
 from acqflow.dataflow.spec import EVENT_DTYPE
+from acqflow.devices.events import event_dtype
 from acqflow.nodes import AnalogTrigger, Epocher
 from tests.conftest import wait_for
 from tests.nodes.util import Sink, source
@@ -65,6 +67,59 @@ def test_events_before_and_after_their_signal():
     g.close()
 
 
+T0 = 5000.0                                      # the signal's clock time of sample 0
+
+
+def markers(*times, label=b"mk"):
+    """Markers as LSL and EventSource send them: a time, index -1."""
+    ev = np.zeros(len(times), event_dtype(16))
+    ev["index"], ev["time"], ev["label"] = -1, times, label
+    return ev
+
+
+def feed(node, x, start, stop, size=100):
+    """Signal chunks of ``x[start:stop]``, each stamped with its last sample's time."""
+    for k in range(start, stop, size):
+        node.on_signal(k + size, x[k:k + size], t=T0 + (k + size - 1) / FS)
+
+
+def test_markers_that_carry_a_time_land_on_their_sample():
+    g = Graph(pre=0.01, post=0.02)
+    x = ramp(3000)
+    g.node.on_events(0, markers(T0 + 0.150, T0 + 2.5))          # before any signal: they wait
+    feed(g.node, x, 0, 2000)
+    g.node.on_events(0, markers(T0 + 0.420, T0 + 1.2344))        # the signal is there already
+    g.sink.wait_index(3)
+    assert g.node._placer.pending == [(T0 + 2.5, b"mk")]         # beyond the signal: waits
+    feed(g.node, x, 2000, 3000)
+    g.sink.wait_index(4)
+    got = g.sink.data()
+    assert got["index"].tolist() == [150, 420, 1234, 2500]
+    for rec in got:
+        np.testing.assert_array_equal(rec["epoch"], x[rec["index"] - 10:rec["index"] + 20])
+    assert g.node.rejected == 0
+    g.close()
+
+
+def test_marker_times_on_another_hosts_clock_are_converted():
+    g = Graph(pre=0.01, post=0.02)
+    x = ramp(2000)
+    g.node.inputs["events"].params["clock_id"] = "elsewhere"     # its sender runs 3 s ahead
+    saved = clock.offsets()
+    clock.set_offsets({"elsewhere": {"offset": 3.0, "uncertainty": 0.001}}, reference=clock.clock_id())
+    try:
+        feed(g.node, x, 0, 2000)
+        g.node.on_events(0, markers(T0 + 3.0 + 0.5))
+        g.sink.wait_index(1)
+        assert g.sink.data()["index"].tolist() == [500]
+        clock.set_offsets({})                                    # no estimate: dropped, counted
+        g.node.on_events(0, markers(T0 + 3.0 + 0.6))
+        assert g.node.rejected == 1
+    finally:
+        clock.set_offsets(saved)
+        g.close()
+
+
 def test_gap_and_too_old_events_are_rejected_and_labels_filter():
     g = Graph(pre=0.005, post=0.005, buffer_duration=1.0, labels=["go"])
     x = ramp(3000)
@@ -115,8 +170,8 @@ def test_wrong_inputs_are_refused():
     video = source(streamtype="video", shape=(-1, 2, 2))
     with pytest.raises(ValueError, match="cannot connect|streamtype"):
         node.inputs["signal"].connect(video)
-    noindex = source(streamtype="event", dtype=[("time", "float64")])
-    with pytest.raises(ValueError, match=r"node 'epo' input 'events'.*no integer 'index' field"):
+    noindex = source(streamtype="event", dtype=[("stamp", "float64")])
+    with pytest.raises(ValueError, match=r"node 'epo' input 'events'.*no integer 'index' nor numeric 'time'"):
         node.inputs["events"].connect(noindex)
     assert not node.inputs["events"].connected
     with pytest.raises(ValueError, match="pre and post"):

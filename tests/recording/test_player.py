@@ -61,6 +61,8 @@ def test_replays_every_chunk_with_original_indexes_and_gaps(recording):
             np.testing.assert_array_equal(data, stream[a:b])
         assert [(a, b) for a, b, cause in sink.input.gap_log] == stream.gaps
         assert all(cause == "source" for *_, cause in sink.input.gap_log)
+        # each chunk carries its recorded time, not the replay's
+        assert sink.input.last_sample_time == stream.record_bounds(stream.n_records - 1)[2]
     assert ends == [True] and player.stats()["ended"]
     player.stop()                                     # already stopped at the end: a no-op
     finish(player, sinks)

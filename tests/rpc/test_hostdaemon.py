@@ -37,6 +37,39 @@ def test_daemon_refuses_public_bind_without_keys():
     assert out.returncode == 2 and "CurveZMQ" in out.stderr
 
 
+def test_daemon_listens_on_private_ipc_by_default_and_its_children_too():
+    from acqflow.rpc.private import private_dir
+    daemon, address = start_daemon()
+    try:
+        assert address.startswith("ipc://") and os.path.dirname(address[6:]) == str(private_dir())
+        host = HostClient(address)
+        remote = host.spawn("worker")
+        assert remote.address.startswith("ipc://") and remote.server_key is None
+        assert remote.client._import("os").getpid() == remote.pid
+        assert remote.stop() == 0
+    finally:
+        daemon.terminate()
+        daemon.communicate(timeout=30)
+
+
+def test_daemon_refuses_loopback_tcp_without_keys_unless_insecure_and_then_warns():
+    out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind", "tcp://127.0.0.1:*"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=30)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "every local user could run code" in out.stderr and "--insecure" in out.stderr
+    daemon, address = start_daemon("--bind", "tcp://127.0.0.1:*", "--insecure")
+    try:
+        assert address.startswith("tcp://127.0.0.1:")
+        assert HostClient(address).list() == []
+    finally:
+        daemon.terminate()
+        _, err = daemon.communicate(timeout=30)
+    warnings = [line for line in err.splitlines() if "WARNING: --insecure" in line]
+    assert len(warnings) == 1 and "every local user can run code" in warnings[0]
+    assert "keys" in subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--help"],
+                                    capture_output=True, text=True, cwd=ROOT, timeout=30).stdout
+
+
 def test_spawn_through_daemon_with_keys_and_refuse_rogue(tmp_path):
     keydir = tmp_path / "keys"
     keys.generate(keydir)
@@ -102,7 +135,7 @@ def test_daemon_holds_a_cpu_latency_request_while_it_serves():
     if not os.access(DEVICE, os.R_OK | os.W_OK):
         pytest.skip(f"{DEVICE} is not readable and writable here")
     before = current_cpu_latency()
-    daemon, _ = start_daemon("--bind", "tcp://127.0.0.1:*", "--cpu-latency", "0")
+    daemon, _ = start_daemon("--cpu-latency", "0")
     try:
         assert current_cpu_latency() == 0               # held from before it says it listens
     finally:

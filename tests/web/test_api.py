@@ -47,7 +47,7 @@ def test_graph_lists_nodes_groups_and_connections(web):
     links = {(c["source"], c["output"], c["target"], c["input"]): c for c in graph["connections"]}
     assert set(links) == {("device", "signals", "bandpass", "input"), ("device", "signals", "recorder", "raw"),
                           ("bandpass", "output", "recorder", "filtered")}
-    assert all(c["protocol"] == "tcp" for c in links.values())
+    assert all(c["protocol"] == "ipc" for c in links.values())     # across processes: private ipc
     assert {k[0]: c["transfermode"] for k, c in links.items()} == {"device": "plaindata", "bandpass": "sharedmem"}
     assert nodes["camera"]["outputs"]["level"]["protocol"] == "inproc"
     assert {g["name"] for g in graph["groups"]} == {"acquisition", "processing", "recording", "camera"}

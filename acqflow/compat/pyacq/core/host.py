@@ -47,7 +47,7 @@ class Host(hostdaemon.Host):
 
     spawn = _SpawnMethod(_spawn_host)
 
-    def __init__(self, name: str, poll_procs: bool = False, interface: str = "127.0.0.1",
+    def __init__(self, name: str, poll_procs: bool = False, interface: str | None = None,
                  keys_dir: str | None = None):
         super().__init__(interface, keys_dir)
         self.name = name

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ....dataflow.eventplace import EventPlacer, on_signal_clock
 from ....dataflow.node import Node
 from ....dataflow.registry import register_node_type
 from ....dataflow.threadpoll import Signal, ThreadPollInput
@@ -25,7 +26,9 @@ class TriggerAccumulator(PyacqStates, Node):
     """Keeps the last ``stack_size`` sweeps of ``signals`` around each event of ``events``.
 
     Inputs: ``signals`` (analogsignal) and ``events`` (int64 indexes, or a structured
-    dtype whose ``events_dtype_field`` holds the index, e.g. acqflow's ``'index'``).
+    dtype whose ``events_dtype_field`` holds the index, e.g. acqflow's ``'index'``;
+    markers with a ``time`` and index -1, as LSL's, land on the sample of that time, see
+    ``acqflow.dataflow.eventplace``).
     ``stack`` is (stack_size, nb_channel, samples), a ring along axis 0 at
     ``stack_pos``; ``total_trig`` counts sweeps since the last ``reset_stack()``;
     ``new_chunk`` is emitted (with ``total_trig``) once a sweep is complete, i.e. when
@@ -78,6 +81,7 @@ class TriggerAccumulator(PyacqStates, Node):
         size = max(2, int(self.sample_rate * self.max_xsize))
         self.inputs["signals"].set_buffer(size=size, double=True)
         self._pending: list[int] = []
+        self._placer = EventPlacer(self.sample_rate)
         self.recreate_stack()
 
     def _start(self) -> None:
@@ -100,10 +104,18 @@ class TriggerAccumulator(PyacqStates, Node):
     def on_new_trig(self, trig_num: int, trig_indexes: np.ndarray) -> None:
         idx = trig_indexes if self.events_dtype_field is None else trig_indexes[self.events_dtype_field]
         with self._lock:
+            if "time" in (trig_indexes.dtype.names or ()):        # markers: placed by their time
+                times = on_signal_clock(self.inputs["events"], self.inputs["signals"],
+                                        np.asarray(trig_indexes["time"], np.float64))
+                placed = self._placer.add(np.asarray(idx, np.int64), times, [b""] * len(idx))
+                idx = [i for i, _ in placed]
             self._pending.extend(int(i) + self.limit2 for i in idx)
 
     def _on_signals(self, pos: int, _data) -> None:
         with self._lock:
+            placed = self._placer.signal(pos, self.inputs["signals"].last_sample_time)
+            self._placer.forget_before(pos - int(self.sample_rate * self.max_xsize))
+            self._pending.extend(i + self.limit2 for i, _ in placed)
             due = [limit for limit in self._pending if pos >= limit]
             if not due:
                 return
