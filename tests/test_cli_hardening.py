@@ -161,14 +161,13 @@ def test_missing_and_directory_graph_files(tmp_path, capsys):
 
 
 def test_node_error_at_build_time_is_one_line_and_debug_shows_the_traceback(tmp_path):
-    """A value only the node's process can refuse (a waveform name): one line, the remote
-    traceback only with --debug."""
-    path = write(tmp_path, variant(gen__waveform="triangle"))
+    """A value only the node's process can refuse (a camera that is not there: --check
+    does not open devices): one line, the remote traceback only with --debug."""
+    path = write(tmp_path, {"nodes": {"cam": {"type": "Camera", "params": {"device": 57}}}})
     cmd = [sys.executable, "-m", "acqflow.cli", "run", path, "--duration", "1"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
-    assert "configuring node 'gen' (SyntheticSignal): ValueError: gen: unknown waveform 'triangle'" \
-        in result.stderr
+    assert "configuring node 'cam' (Camera): ValueError: cam: cannot open camera 57" in result.stderr
     assert "Traceback" not in result.stderr and "remote traceback" not in result.stderr
     result = subprocess.run(cmd + ["--debug"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "remote traceback" in result.stderr

@@ -21,6 +21,8 @@ AREAS = {
     "rec": ("acqflow.bench.rec", "Recorder to local disk, random slices of a long recording"),
     "storage": ("acqflow.bench.storage", "recording write and read throughput"),
     "viewers": ("acqflow.bench.viewers", "oscilloscope frames per second (Qt, offscreen)"),
+    "startup": ("acqflow.bench.startup", "import times of acqflow, .nodes, .devices; acqflow run's README graph "
+                                         "until its first table"),
     "soak": ("acqflow.bench.soak", "MINUTES of a 3-process graph checked for loss, leaks and memory"),
 }
 

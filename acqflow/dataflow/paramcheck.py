@@ -2,12 +2,13 @@
 one-line ValueError naming both.  The table in :mod:`.spec` says which param uses which."""
 from __future__ import annotations
 
+import difflib
 import math
 from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["short", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag"]
+__all__ = ["short", "did_you_mean", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag"]
 
 _MAX_META_DEPTH = 32
 
@@ -72,11 +73,20 @@ def check_plain(key: str, value: Any, depth: int = 0) -> Any:
                      f"({type(value).__name__}; use plain numbers, strings, lists, dicts or arrays)")
 
 
+def did_you_mean(value: Any, known: Any, cutoff: float = 0.6) -> str:
+    """`` (did you mean 'NAME'?)`` for the known name closest to ``value`` (difflib), else ''."""
+    if not isinstance(value, str) or len(value) > 200:
+        return ""
+    close = difflib.get_close_matches(value, [str(k) for k in known], n=1, cutoff=cutoff)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def one_of(*allowed: str) -> Callable[[str, Any], str]:
     """Check: a string among ``allowed``."""
     def check(key: str, value: Any) -> str:
         if not isinstance(value, str) or value not in allowed:
-            raise ValueError(f"{key}={short(value)} is not one of {', '.join(allowed)}")
+            raise ValueError(f"{key}={short(value)} is not one of {', '.join(allowed)}"
+                             f"{did_you_mean(value, allowed)}")
         return value
     return check
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from importlib import metadata
 
+from .paramcheck import did_you_mean
+
 __all__ = ["register_node_type", "get_node_type", "node_types", "node_type_names",
            "ENTRY_POINT_GROUP"]
 
@@ -74,5 +76,6 @@ def get_node_type(name: str) -> type:
         return _types[name]
     if name in _available_entry_points():
         return _load(name)
-    raise KeyError(f"unknown node type {name!r}; known types: "
-                   f"{', '.join(node_type_names()) or 'none'}")
+    known = node_type_names()
+    raise KeyError(f"unknown node type {name!r}{did_you_mean(name, known)}; known types: "
+                   f"{', '.join(known) or 'none'}")

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
-                         _shape, _shape_or_none, check_plain, flag, one_of,
+                         _shape, _shape_or_none, check_plain, did_you_mean, flag, one_of,
                          positive_int_or_none, positive_number, short)
 
 __all__ = [
@@ -24,7 +24,7 @@ __all__ = [
     "TRANSPORT", "STREAM", "METADATA", "RECORDING", "NO_DEFAULT", "Param", "PARAMS",
     "kind_of", "keys", "defaults", "inherited", "recorded", "replayed",
     "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "dtype_from_plain", "DtypeError",
-    "default_fill", "normalize_params", "check_param", "param_problems", "check_compatible",
+    "default_fill", "normalize_params", "check_param", "check_param_name", "param_problems", "check_compatible",
     "check_filters",
     "describe", "short", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag",
 ]
@@ -168,6 +168,13 @@ class Param:
             raise ValueError(f"param {self.name!r}: kind {self.kind!r} is not one of {', '.join(_TRAVEL)}")
 
 
+# A free metadata name this close (difflib ratio) to a param's is taken for a typo of it,
+# but for common metadata names (an LSL stream's ``type``) and the name pyacq's own code
+# passes as free metadata (its examples configure outputs with ``transfertmode=``,
+# which pyacq ignores too).
+TYPO_CUTOFF = 0.85
+FREE_NAMES = frozenset({"type", "names", "nodes", "transfertmode"})
+
 # Every stream param known by name.  Keys not in it are free metadata (kind METADATA).
 PARAMS: dict[str, Param] = {p.name: p for p in (
     Param("streamtype", STREAM, "analogsignal", one_of(*STREAMTYPES), doc="what the samples are"),
@@ -244,8 +251,21 @@ def replayed(params: Mapping[str, Any]) -> dict[str, Any]:
     return _travelling(params, 2)
 
 
+def check_param_name(key: Any) -> None:
+    """ValueError for a name that is not a param but is close to one (``transfermod``):
+    a misspelt param would otherwise travel silently as free metadata.  Names not
+    close to any param stay free metadata."""
+    if not isinstance(key, str) or key in PARAMS or key in FREE_NAMES or len(key) > 100:
+        return
+    hint = did_you_mean(key, PARAMS, cutoff=TYPO_CUTOFF)
+    if hint:
+        raise ValueError(f"unknown stream param {key!r}{hint}; free metadata needs a name "
+                         f"not so close to a param's")
+
+
 def check_param(key: str, value: Any) -> Any:
     """``value`` normalised by param ``key``'s check (ValueError/TypeError naming both)."""
+    check_param_name(key)
     param = PARAMS.get(key)
     check = check_plain if param is None or param.check is None else param.check
     return check(key, value)

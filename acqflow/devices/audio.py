@@ -73,6 +73,8 @@ class AudioDevice(DeviceNode):
 
     _input_specs = {"signals": {"streamtype": "analogsignal"}}
     _output_specs = {"signals": {"streamtype": "analogsignal"}}
+    # `acqflow run --check` does not configure it: its configure opens the sound device
+    dry_configure = False
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)

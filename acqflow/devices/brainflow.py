@@ -78,6 +78,8 @@ class BrainFlowBoard(DeviceNode):
     _output_specs = {"signals": {"streamtype": "analogsignal"}, "aux": {"streamtype": "analogsignal"},
                      "markers": {"streamtype": "event"},
                      "timestamps": {"streamtype": "analogsignal"}}
+    # `acqflow run --check` does not configure it: its configure imports BrainFlow and reads the board's description
+    dry_configure = False
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)

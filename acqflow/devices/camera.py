@@ -52,6 +52,8 @@ class Camera(DeviceNode):
     """
 
     _output_specs = {"video": {"streamtype": "video"}, "timestamps": {"streamtype": "analogsignal"}}
+    # `acqflow run --check` does not configure it: its configure opens the camera
+    dry_configure = False
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)

@@ -35,6 +35,8 @@ class LSLInlet(DeviceNode):
     # may declare it with the ``streamtype`` param, see declared_outputs)
     _output_specs = {"signals": {},
                      "timestamps": {"streamtype": "analogsignal"}}
+    # `acqflow run --check` does not configure it: its configure resolves the LSL stream on the network
+    dry_configure = False
 
     @classmethod
     def declared_outputs(cls, params: dict) -> dict[str, dict]:

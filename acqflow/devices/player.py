@@ -56,6 +56,8 @@ class Player(Node):
     """Replays the streams of a recording (local path or fsspec URL) on its outputs."""
 
     _output_specs: dict[str, dict] = {}
+    # `acqflow run --check` does not configure it: its configure opens the recording (maybe remote)
+    dry_configure = False
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)

@@ -6,6 +6,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..dataflow.paramcheck import did_you_mean
 from ..dataflow.registry import register_node_type
 from ._base import DeviceNode, current_worker
 
@@ -44,8 +45,8 @@ class SyntheticSignal(DeviceNode):
         if buffer is not None:
             waveform = "buffer"
         if waveform not in WAVEFORMS:
-            raise ValueError(f"{self.name}: unknown waveform {waveform!r}; available: "
-                             f"{', '.join(WAVEFORMS)}")
+            raise ValueError(f"{self.name}: unknown waveform {waveform!r}{did_you_mean(waveform, WAVEFORMS)}; "
+                             f"available: {', '.join(WAVEFORMS)}")
         try:
             dt = np.dtype(dtype)
         except TypeError:

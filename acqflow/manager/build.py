@@ -21,6 +21,7 @@ import ipaddress
 import logging
 import os
 import socket
+from typing import Callable
 
 from ..dataflow.graph import GraphSpec
 from ..rpc.security import is_loopback
@@ -156,24 +157,30 @@ def _configure_output(manager: Manager, place: _Placement, name: str, out: str, 
     _step(f"configuring output {name}.{out}", output.configure, **params)
 
 
-def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None) -> None:
+def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None,
+                progress: Callable[[str], None] | None = None) -> None:
     """Spawn the groups (on their hosts), create/configure the nodes, configure
     outputs (see the placement rules above), connect, and initialize, sources
     first.  Nodes are left ready to start.  ``keys_dir`` (default
-    ``$ACQFLOW_KEYS``) holds the Curve keys for hosts that are not loopback."""
+    ``$ACQFLOW_KEYS``) holds the Curve keys for hosts that are not loopback.
+    ``progress(text)`` is told each step as it begins (``acqflow run`` prints them)."""
+    say = progress or (lambda text: None)
     keys_dir = keys_dir or os.environ.get("ACQFLOW_KEYS") or None
     for name, address in spec.hosts.items():
+        say(f"connecting to host {name!r} ({address})")
         manager.add_host(name, address, keys_dir=None if is_loopback(address) else keys_dir)
     used = {n.group for n in spec.nodes.values()}
-    for gname, opts in spec.groups.items():
-        if gname not in used:
-            continue
+    spawned = [g for g in spec.groups if g in used]
+    for i, (gname, opts) in enumerate((g, spec.groups[g]) for g in spawned):
+        where = f" on host {opts['host']!r}" if opts.get("host") else ""
+        say(f"spawning group {i + 1} of {len(spawned)} ({gname!r}{where})")
         group = _step(f"starting node group {gname!r}", manager.create_nodegroup, gname,
                       host=opts.get("host"), qt=bool(opts.get("qt", False)), restart=opts.get("restart"))
         for module in spec.imports:
             _step(f"importing {module!r} in group {gname!r}", group.import_module, module)
     place = _Placement(spec, manager)
     order = spec.order()
+    say(f"creating and configuring {len(order)} node{'s' * (len(order) != 1)}")
     for name in order:
         ns = spec.nodes[name]
         node = _step(f"creating node {name!r} ({ns.type})", manager.groups[ns.group].create_node, ns.type, name)
@@ -184,6 +191,8 @@ def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None) 
     # Sources first: a node's inputs are connected before its outputs are configured,
     # since nodes derive their output params (shape, rate...) from their inputs.
     late = [c for c in spec.connections if c.feedback]
+    n = len(spec.connections)
+    say(f"connecting {n} stream{'s' * (n != 1)}")
     for name in order:
         for c in spec.connections:
             if c.target[0] == name and not c.feedback:
@@ -194,6 +203,7 @@ def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None) 
                               consumers.get((name, out), set()))
     for c in late:
         _connect(manager, c)
+    say("initializing nodes")
     for name in order:
         _step(f"initializing node {name!r}", manager.node(name).initialize)
     if any(h != "localhost" for h in place.hosts.values()):

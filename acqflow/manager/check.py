@@ -1,12 +1,14 @@
 """What can be known about a graph before spawning anything: node params against each
 node type's ``_configure`` signature and annotations, common value rules, a node type's
-own ``check_config`` hook, and recording directories that already exist.  (Stream params
-are checked where the graph is read, by dataflow/graph.py with the one table of
-dataflow/spec.py.)
+own ``check_config`` hook, and recording directories that already exist; then each
+node's own ``configure`` and ``validate`` against the upstream rates (dryrun.py).
+(Stream params are checked where the graph is read, by dataflow/graph.py with the one
+table of dataflow/spec.py.)
 
-Nothing is created, opened or imported here beyond the node classes themselves (a
-camera is not opened, an LSL stream not resolved), so ``acqflow run --check`` is safe
-to run on any graph file without ``imports:`` (see docs/graphs.md).
+Nothing is opened or imported here beyond the node classes themselves (a camera is not
+opened, an LSL stream not resolved: such node types say ``dry_configure = False``), so
+``acqflow run --check`` is safe to run on any graph file without ``imports:`` (see
+docs/graphs.md).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ..dataflow.graph import GraphSpec
 from ..dataflow.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
 from ..storage.target import recording_run
+from .dryrun import dry_run
 
 __all__ = ["check_graph", "check_node_params"]
 
@@ -34,13 +37,18 @@ POSITIVE = {"sample_rate", "rate", "channels", "chunksize", "chunk", "nb_channel
 
 def check_graph(spec: GraphSpec) -> list[str]:
     """Every problem found in the nodes' params (of a graph whose stream params were
-    checked when it was read: ``GraphSpec.from_dict``)."""
+    checked when it was read: ``GraphSpec.from_dict``): first against each node type's
+    signature and hook, then by configuring the nodes here (dryrun.py)."""
     problems: list[str] = []
+    bad: set[str] = set()
     for name, ns in spec.nodes.items():
         if name in spec.unchecked:
             continue
-        problems += [f"nodes.{name}.{p}" for p in check_node_params(get_node_type(ns.type), ns.params)]
-    return problems
+        found = check_node_params(get_node_type(ns.type), ns.params)
+        if found:
+            bad.add(name)
+            problems += [f"nodes.{name}.{p}" for p in found]
+    return problems + dry_run(spec, skip=bad)
 
 
 def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:

@@ -22,6 +22,7 @@ from .build import GraphBuildError, build_graph
 from .check import check_graph
 from .console import LiveView, StatsTable
 from .manager import Manager
+from .progress import StartupProgress
 
 __all__ = ["main", "run_graph"]
 
@@ -63,6 +64,16 @@ def recording_summary(path: str) -> tuple[bool, str]:
                    f"the writer did not close)")
 
 
+class _NullStream:
+    """Where the progress of a run_graph() not given one goes."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
@@ -71,20 +82,24 @@ def _first_line(exc: BaseException) -> str:
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
               restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
               on_started=None, keys_dir: str | None = None, web: str | None = None,
-              web_token: str | None = None, debug: bool = False) -> int:
+              web_token: str | None = None, debug: bool = False,
+              progress: StartupProgress | None = None) -> int:
     """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.
     ``keys_dir``: Curve keys for non-loopback hosts (default ``$ACQFLOW_KEYS``);
-    ``web``: serve the web monitor on this [HOST:]PORT (docs/monitor.md).
+    ``web``: serve the web monitor on this [HOST:]PORT (docs/monitor.md);
+    ``progress``: told each start-up step (StartupProgress; ``acqflow run`` prints them).
 
     Returns 0 when every node and process closed and every recording was committed,
     1 otherwise; the last lines say which (never "closed" when something was not)."""
     stop = stop or threading.Event()
+    progress = progress or StartupProgress(tty=False, stream=_NullStream())
     table = StatsTable()
     built = False
     with Manager(restart=restart) as manager:
         try:
-            build_graph(spec, manager, keys_dir=keys_dir)
+            build_graph(spec, manager, keys_dir=keys_dir, progress=progress)
         except GraphBuildError as exc:
+            progress.close()
             if debug:
                 log.error("building the graph failed", exc_info=exc)
             print(f"acqflow run: {exc}" + ("" if debug else " (--debug shows the traceback)"),
@@ -96,7 +111,10 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
         if stop.is_set():          # Ctrl-C while building: close what was built, start nothing
             out.write("stopping before start (signal received while building)...\n")
         else:
+            progress(f"starting {len(spec.nodes)} node{'s' * (len(spec.nodes) != 1)}")
             manager.start_all()
+            progress.done(f"started {len(spec.nodes)} nodes in {len(manager.groups)} processes "
+                          f"({progress.elapsed():.1f} s); first table in {interval:g} s")
             try:
                 monitor = manager.serve_web(web, token=web_token, announce=False) if web else None
             except (ValueError, OSError, ImportError) as exc:
@@ -190,7 +208,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
-    spec = _load(args)
+    progress = None if args.check else StartupProgress()
+    if progress is not None:
+        progress(f"reading and checking {args.graph}")
+    try:
+        spec = _load(args)
+    finally:
+        if progress is not None:
+            progress.close()
     if args.check:
         note = ""
         if spec.unchecked:
@@ -204,10 +229,11 @@ def _main(args: argparse.Namespace) -> int:
         print(f"acqflow run: --keys {args.keys}: no such directory (make one with acqflow keys DIR)",
               file=sys.stderr)
         return 2
-    return run_holding(args.cpu_latency, "acqflow run", lambda: _run(args, spec, keys_dir))
+    return run_holding(args.cpu_latency, "acqflow run", lambda: _run(args, spec, keys_dir, progress))
 
 
-def _run(args: argparse.Namespace, spec: GraphSpec, keys_dir: str | None) -> int:
+def _run(args: argparse.Namespace, spec: GraphSpec, keys_dir: str | None,
+         progress: StartupProgress | None = None) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -220,10 +246,10 @@ def _run(args: argparse.Namespace, spec: GraphSpec, keys_dir: str | None) -> int
         return run_graph_with_monitor(run_graph, spec, duration=args.duration,
                                       interval=args.interval, restart=args.restart, stop=stop,
                                       keys_dir=keys_dir, web=args.web, web_token=args.web_token,
-                                      debug=args.debug)
+                                      debug=args.debug, progress=progress)
     return run_graph(spec, duration=args.duration, interval=args.interval, restart=args.restart,
                      stop=stop, keys_dir=keys_dir, web=args.web, web_token=args.web_token,
-                     debug=args.debug)
+                     debug=args.debug, progress=progress)
 
 
 if __name__ == "__main__":

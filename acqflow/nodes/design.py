@@ -4,12 +4,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
-__all__ = ["design_sos", "impulse_length", "BTYPES", "FTYPES"]
+from ..dataflow.paramcheck import did_you_mean
+
+__all__ = ["design_sos", "check_design", "impulse_length", "scipy_signal", "BTYPES", "FTYPES"]
 
 BTYPES = ("lowpass", "highpass", "bandpass", "bandstop", "notch")
 FTYPES = ("butter", "cheby1", "cheby2", "ellip", "bessel")
+
+
+def scipy_signal():
+    """scipy.signal, imported at first use: importing it takes 1-2 s, which ``import
+    acqflow.nodes`` (and so every process and ``acqflow run``) should not pay."""
+    import scipy.signal
+    return scipy.signal
 
 
 def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, order: int = 4,
@@ -21,16 +29,32 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
     the rest ``scipy.signal.iirfilter`` (``freq`` in Hz: a number, or [low, high]
     for band filters).  Bad values raise ValueError naming the parameter.
     """
+    given, freqs = check_design(sample_rate, btype, freq, order, ftype, sos)
+    if given is not None:
+        return given
+    if btype == "notch":
+        b, a = scipy_signal().iirnotch(freqs[0], Q, fs=sample_rate)
+        return scipy_signal().tf2sos(b, a)
+    wn = freqs if len(freqs) == 2 else freqs[0]
+    return scipy_signal().iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
+                                    output="sos", fs=sample_rate)
+
+
+def check_design(sample_rate: float, btype: str = "bandpass", freq: Any = None, order: int = 4,
+                 ftype: str = "butter", sos: Any = None) -> tuple[np.ndarray | None, np.ndarray]:
+    """design_sos's checks, without scipy (``acqflow run --check`` runs them): ValueError
+    naming the bad parameter; else (the explicit ``sos`` or None, the frequencies in Hz)."""
     if sos is not None:
         sos = np.array(sos, dtype=np.float64)
         if sos.ndim != 2 or sos.shape[1] != 6 or len(sos) == 0:
             raise ValueError(f"sos must have shape (n_sections, 6), got {sos.shape}")
         if not np.allclose(sos[:, 3], 1.0):
             raise ValueError(f"sos must have a0 == 1 in every section (column 3), got {sos[:, 3]}")
-        return sos
+        return sos, np.zeros(0)
     nyq = sample_rate / 2.0
     if btype not in BTYPES:
-        raise ValueError(f"btype={btype!r} is not one of {', '.join(BTYPES)}")
+        raise ValueError(f"btype={btype!r} is not one of {', '.join(BTYPES)}"
+                         f"{did_you_mean(btype, BTYPES)}")
     if freq is None:
         raise ValueError(f"btype={btype!r} needs freq (Hz)")
     freqs = np.atleast_1d(np.asarray(freq, dtype=np.float64))
@@ -40,16 +64,13 @@ def design_sos(sample_rate: float, btype: str = "bandpass", freq: Any = None, or
     if np.any(freqs <= 0) or np.any(freqs >= nyq) or (need == 2 and freqs[0] >= freqs[1]):
         raise ValueError(f"freq={freq!r} must be increasing and within (0, {nyq:g}) Hz "
                          f"(the Nyquist frequency of sample_rate={sample_rate:g})")
-    if btype == "notch":
-        b, a = signal.iirnotch(freqs[0], Q, fs=sample_rate)
-        return signal.tf2sos(b, a)
-    if ftype not in FTYPES:
-        raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}")
-    if not isinstance(order, (int, np.integer)) or order < 1:
-        raise ValueError(f"order must be a positive int, got {order!r}")
-    wn = freqs if need == 2 else freqs[0]
-    return signal.iirfilter(int(order), wn, rp=rp, rs=rs, btype=btype, ftype=ftype,
-                            output="sos", fs=sample_rate)
+    if btype != "notch":
+        if ftype not in FTYPES:
+            raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}"
+                             f"{did_you_mean(ftype, FTYPES)}")
+        if not isinstance(order, (int, np.integer)) or order < 1:
+            raise ValueError(f"order must be a positive int, got {order!r}")
+    return None, freqs
 
 
 def impulse_length(sos: np.ndarray, tol: float = 1e-7, max_samples: int = 10_000_000) -> int:

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
+from ..dataflow.paramcheck import did_you_mean
 from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
 from ..dataflow.ringbuffer import RingBuffer
 from .base import StreamNode, float_dtype, seconds_to_samples
-from .design import BTYPES, design_sos
+from .design import BTYPES, check_design, design_sos, scipy_signal
 
 __all__ = ["SosFilter", "SosState"]
 
@@ -31,7 +31,7 @@ class SosState:
     def initial_state(self, first: np.ndarray) -> np.ndarray:
         """State for a signal that starts with sample ``first``."""
         if self.init == "steady":
-            return signal.sosfilt_zi(self.sos)[:, :, None] * np.asarray(first, np.float64)[None, None, :]
+            return scipy_signal().sosfilt_zi(self.sos)[:, :, None] * np.asarray(first, np.float64)[None, None, :]
         return np.zeros((len(self.sos), 2, self.n_channels))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
@@ -40,7 +40,7 @@ class SosState:
             return np.zeros(x.shape, np.float64)
         if self.zi is None:
             self.zi = self.initial_state(x[0])
-        y, self.zi = signal.sosfilt(self.sos, x, axis=0, zi=self.zi)
+        y, self.zi = scipy_signal().sosfilt(self.sos, x, axis=0, zi=self.zi)
         return y
 
     def warm_up(self, history: np.ndarray) -> None:
@@ -51,7 +51,7 @@ class SosState:
         saved, self.init = self.init, "steady"
         self.zi = self.initial_state(history[0])
         self.init = saved
-        _, self.zi = signal.sosfilt(self.sos, history, axis=0, zi=self.zi)
+        _, self.zi = scipy_signal().sosfilt(self.sos, history, axis=0, zi=self.zi)
 
 
 class SosFilter(StreamNode):
@@ -87,7 +87,8 @@ class SosFilter(StreamNode):
         return inherited_params(input_params, dtype=self._dtype or float_dtype(input_params))
 
     def validate(self, input_params: dict) -> None:
-        design_sos(float(input_params["sample_rate"]), **self._design)
+        d = self._design
+        check_design(float(input_params["sample_rate"]), d["btype"], d["freq"], d["order"], d["ftype"], d["sos"])
 
     @property
     def sos(self) -> np.ndarray | None:
@@ -155,7 +156,8 @@ def _check_design(design: dict) -> None:
     if design.get("sos") is not None:
         design_sos(1.0, sos=design["sos"])
     elif design.get("btype") not in BTYPES:
-        raise ValueError(f"btype={design.get('btype')!r} is not one of {', '.join(BTYPES)}")
+        raise ValueError(f"btype={design.get('btype')!r} is not one of {', '.join(BTYPES)}"
+                         f"{did_you_mean(design.get('btype'), BTYPES)}")
     elif design.get("freq") is None:
         raise ValueError(f"btype={design['btype']!r} needs freq (Hz)")
 

@@ -31,6 +31,8 @@ class LSLOutlet(DeviceNode):
     """
 
     _input_specs = {"signals": {}}
+    # `acqflow run --check` does not configure it: its configure imports pylsl
+    dry_configure = False
 
     def _configure(self, name: str = "acqflow", type: str = "EEG", source_id: str = "",
                    chunk_size: int = 0, max_buffered: int = 360) -> None:

@@ -13,12 +13,11 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import signal
 
 from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
 from .base import StreamNode, float_dtype, seconds_to_samples
-from .design import design_sos, impulse_length
+from .design import design_sos, impulse_length, scipy_signal
 from .filters import _check_design
 
 __all__ = ["OverlapFiltfilt", "FiltfiltState", "default_padlen"]
@@ -38,7 +37,7 @@ class FiltfiltState:
         self.sos = np.asarray(sos, np.float64)
         self.margin, self.block = int(margin), max(1, int(block))
         self.padlen = default_padlen(self.sos)
-        self._zi_unit = signal.sosfilt_zi(self.sos)[:, :, None]
+        self._zi_unit = scipy_signal().sosfilt_zi(self.sos)[:, :, None]
         self._raw: list[np.ndarray] = []      # input held until the forward pass can start
         self._raw_n = 0
         self._zi: np.ndarray | None = None    # forward state
@@ -58,10 +57,10 @@ class FiltfiltState:
             x = np.concatenate(self._raw)
             self._raw, self._raw_n = [], 0
             ext = 2 * x[0] - x[self.padlen:0:-1]
-            _, self._zi = signal.sosfilt(self.sos, ext, axis=0, zi=self._zi_unit * ext[0])
+            _, self._zi = scipy_signal().sosfilt(self.sos, ext, axis=0, zi=self._zi_unit * ext[0])
             self._y = np.empty((0,) + x.shape[1:])
             self._tail = x[:0]
-        y, self._zi = signal.sosfilt(self.sos, x, axis=0, zi=self._zi)
+        y, self._zi = scipy_signal().sosfilt(self.sos, x, axis=0, zi=self._zi)
         self._y = np.concatenate([self._y, y]) if len(self._y) else y
         self._tail = np.concatenate([self._tail, x])[-(self.padlen + 1):]
         if len(self._y) < self.margin + self.block:
@@ -73,7 +72,7 @@ class FiltfiltState:
 
     def _backward(self, y: np.ndarray) -> np.ndarray:
         rev = y[::-1]
-        out, _ = signal.sosfilt(self.sos, rev, axis=0, zi=self._zi_unit * rev[0])
+        out, _ = scipy_signal().sosfilt(self.sos, rev, axis=0, zi=self._zi_unit * rev[0])
         return out[::-1]
 
     def flush(self) -> np.ndarray | None:
@@ -83,11 +82,11 @@ class FiltfiltState:
         if self._zi is None:                 # shorter than padlen: sosfiltfilt with less padding
             x = np.concatenate(self._raw)
             self._raw, self._raw_n = [], 0
-            out = signal.sosfiltfilt(self.sos, x, axis=0, padlen=len(x) - 1)
+            out = scipy_signal().sosfiltfilt(self.sos, x, axis=0, padlen=len(x) - 1)
         else:
             t = self._tail
             ext = 2 * t[-1] - t[-2::-1][:self.padlen]
-            y_ext, _ = signal.sosfilt(self.sos, ext, axis=0, zi=self._zi)
+            y_ext, _ = scipy_signal().sosfilt(self.sos, ext, axis=0, zi=self._zi)
             out = self._backward(np.concatenate([self._y, y_ext]))[:len(self._y)]
             self._y = self._y[:0]
         self.out_pos = self.n

@@ -13,7 +13,7 @@ from typing import Any, TypeGuard
 import zmq
 
 from . import fastpath, refs, registry, wire
-from .errors import RemoteCallError, RPCDisconnected, ServerProcessDied
+from .errors import RPCDisconnected, ServerProcessDied, remote_error
 from .futures import Future
 from .keys import KeyPair
 from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
@@ -488,10 +488,7 @@ class RPCClient:
         """(result, exception) of a reply message."""
         error = msg.get("error")
         if error:
-            if not isinstance(error, dict):
-                error = {"type": "Error", "message": str(error)}
-            return None, RemoteCallError(str(error.get("type")), str(error.get("message")),
-                                         str(error.get("traceback", "")))
+            return None, remote_error(error)
         if errors:
             return None, errors[0]
         rval = msg.get("rval")

@@ -25,6 +25,7 @@ import msgpack
 import zmq
 
 from . import refs, wire
+from .errors import mark_origin
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
            "serve_plain", "request_plain", "encode_reply", "send_reply"]
@@ -237,6 +238,8 @@ def serve_plain(server: Any, ident: bytes, body: bytes) -> bool:
         if action == "call":
             result = result(*args, **kwargs)
     except Exception as exc:
+        if action == "call":
+            mark_origin(exc, result)      # "in node 'x' on group 'g'" in its one line
         server._reply(ident, b"msgpack", {"action": "return", "req_id": req_id, "rval": None,
                                           "error": wire.format_error(exc)})
         return True

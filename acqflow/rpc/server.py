@@ -13,7 +13,7 @@ import zmq
 
 from . import fastpath, registry, wire
 from .clients import ClientTable
-from .errors import SerializationError
+from .errors import SerializationError, mark_origin
 from .objects import ObjectTable
 from .private import is_private_address, private_address
 from .proxy import RETURN_TYPES, SYNC_MODES, ForceProxy
@@ -401,7 +401,12 @@ class RPCServer:
         if not isinstance(args, (list, tuple)) or not isinstance(kwargs, dict) or \
                 (kwargs and not all(isinstance(k, str) for k in kwargs)):
             raise ValueError("args must be a list and kwargs a map with string keys")
-        return self._target(msg)(*args, **kwargs)
+        target = self._target(msg)
+        try:
+            return target(*args, **kwargs)
+        except Exception as exc:
+            mark_origin(exc, target)      # "in node 'x' on group 'g'" in its one line
+            raise
 
     def _do_getattr(self, msg: dict) -> Any:
         return self._target(msg)

@@ -39,7 +39,7 @@ def get_serializer(name: str | bytes) -> Serializer:
 def format_error(exc: BaseException) -> dict:
     """The wire form of an exception: type name, message and full traceback."""
     return {"type": type(exc).__name__, "module": type(exc).__module__,
-            "message": str(exc),
+            "message": str(exc), "where": str(getattr(exc, "rpc_where", "") or ""),
             "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))}
 
 

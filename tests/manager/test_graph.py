@@ -43,7 +43,8 @@ def test_good_graph_validates():
 
 
 @pytest.mark.parametrize("changes, expected", [
-    (dict(nodes={"src": {"type": "Rampp"}}), "nodes.src.type: unknown node type 'Rampp'; known types:"),
+    (dict(nodes={"src": {"type": "Rampp"}}),
+     "nodes.src.type: unknown node type 'Rampp' (did you mean 'Ramp'?); known types:"),
     (dict(connections=[{"from": "src.sigs", "to": "gain.input"}]),
      "connections[0].from: Ramp node 'src' has no output 'sigs' (outputs: signals)"),
     (dict(connections=[{"from": "src.signals", "to": "gain.in"}]),
@@ -170,8 +171,8 @@ def test_run_holds_a_cpu_latency_request_while_the_graph_runs(tmp_path):
     path.write_text(yaml.safe_dump(data))
     bad = run_cli(str(path), "--cpu-latency", "-1")
     err = bad.communicate(timeout=60)[1]
-    assert bad.returncode == 2 and err.strip() == ("acqflow run: --cpu-latency: CPU latency must be "
-                                                   "a whole number of microseconds >= 0, not -1")
+    assert bad.returncode == 2 and err.strip().splitlines()[-1] == (   # after the progress lines
+        "acqflow run: --cpu-latency: CPU latency must be a whole number of microseconds >= 0, not -1")
     if not os.access(DEVICE, os.R_OK | os.W_OK):
         pytest.skip(f"{DEVICE} is not readable and writable here")
     before = current_cpu_latency()

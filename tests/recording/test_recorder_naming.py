@@ -46,8 +46,10 @@ def test_placeholders(tmp_path):
 def test_check_names_an_unknown_placeholder(tmp_path, capsys):
     from acqflow.manager.run import main
     graph = tmp_path / "g.yaml"
-    graph.write_text(yaml.safe_dump({"nodes": {"rec": {"type": "Recorder", "params": {
-        "dirname": str(tmp_path / "rec-{when}"), "streams": ["sig"]}}}}))
+    graph.write_text(yaml.safe_dump({"nodes": {"gen": {"type": "SyntheticSignal"},
+                                               "rec": {"type": "Recorder", "params": {
+        "dirname": str(tmp_path / "rec-{when}"), "streams": ["sig"]}}},
+        "connections": [{"from": "gen.signals", "to": "rec.sig"}]}))   # --check wants 'sig' fed
     assert main([str(graph), "--check"]) == 2
     err = capsys.readouterr().err
     assert "params.dirname: dirname" in err and "unknown placeholder '{when}'" in err
