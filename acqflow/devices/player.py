@@ -58,6 +58,7 @@ class Player(Node):
     _output_specs: dict[str, dict] = {}
     # `acqflow run --check` does not configure it: its configure opens the recording (maybe remote)
     dry_configure = False
+    infinite_params = ("rate",)      # `--check`: rate .inf (no pacing) is a valid speed factor
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)

@@ -71,7 +71,8 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
                 problems.append(f"params: {cls.__name__} has no param {short_repr(key)} "
                                 f"({hint}params: {', '.join(accepted) or 'none'})")
             continue
-        problem = _value_problem(key, value, hints.get(key))
+        problem = _value_problem(key, value, hints.get(key),
+                                 key in getattr(cls, "infinite_params", ()))
         if problem:
             problems.append(f"params.{key}: {problem}")
     for key, p in accepted.items():
@@ -94,15 +95,15 @@ def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _value_problem(key: str, value: Any, hint: Any) -> str | None:
+def _value_problem(key: str, value: Any, hint: Any, inf_ok: bool = False) -> str | None:
     if hint is not None and not _matches(value, hint):
         return f"{short_repr(value)} is not {_hint_name(hint)}"
     if isinstance(value, float) and math.isnan(value):
         return "NaN is not a value"
     if key in POSITIVE and value is not None:
         if not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and math.isfinite(value) and value > 0):
-            return f"{short_repr(value)}: must be a finite number > 0"
+                and (math.isfinite(value) or inf_ok) and value > 0):
+            return f"{short_repr(value)}: must be a {'' if inf_ok else 'finite '}number > 0"
     return None
 
 

@@ -77,3 +77,17 @@ def test_create_node_says_did_you_mean():
     from acqflow.dataflow.nodegroup import NodeGroup
     with pytest.raises(KeyError, match="did you mean 'SosFilter'"):
         NodeGroup("g").create_node("SOSFilter", "f")
+
+
+@pytest.mark.parametrize("rate, ok", [(float("inf"), True), (2.0, True), (0, False),
+                                      (float("nan"), False)])
+def test_a_player_rate_may_be_infinite_but_other_rates_may_not(rate, ok):
+    """A Player's ``rate`` is a speed factor (inf: no pacing); a signal's stays finite."""
+    found = problems({"groups": {"a": {}},
+                      "nodes": {"p": {"type": "Player", "group": "a",
+                                      "params": {"url": "/nowhere", "rate": rate}}}})
+    assert (not any("params.rate" in p for p in found)) == ok, found
+    synth = problems({"groups": {"a": {}},
+                      "nodes": {"s": {"type": "SyntheticSignal", "group": "a",
+                                      "params": {"sample_rate": float("inf")}}}})
+    assert any("sample_rate" in p and "finite" in p for p in synth), synth
