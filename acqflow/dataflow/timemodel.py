@@ -398,6 +398,7 @@ class StreamTimes:
     time_model: TimeModel | None = None
     last_send_time: float | None = None     # the sender's clock.now() at the last chunk's send
     last_sample_time: float | None = None   # when its last sample was taken (the sender's clock)
+    local_sample_time: float | None = None  # the same on this process's clock (None: unknown)
 
     def _label(self) -> str:  # pragma: no cover - InputStream's
         return "input"
@@ -418,6 +419,7 @@ class StreamTimes:
         self.last_send_time = head.send_time
         taken = head.send_time if head.sample_time is None else head.sample_time
         self.last_sample_time = taken
+        self.local_sample_time = None if off is None else taken - off
         if self.time_model is not None and off is not None:
             self.time_model.update(head.index, taken - off)
 

@@ -144,8 +144,23 @@ class StreamNode(ProcessingNode):
         return emitted
 
     def _handle(self, index: int, data: np.ndarray) -> None:
+        taken = self.inputs["input"].local_sample_time     # input sample index - 1, our clock
         for out_index, out in self.feed(index, data):
-            self.outputs["output"].send(out, index=out_index)
+            self.outputs["output"].send(out, index=out_index,
+                                        time=self._output_time(taken, index, out_index))
+
+    def _output_time(self, taken: float | None, index: int, out_index: int | None) -> float | None:
+        """When the last sample of an output chunk ending at ``out_index`` was taken: the
+        input's time passed on (shifted for a delayed chunk at the same rate); None (now)
+        where the node counts its own samples or changes the rate."""
+        if taken is None or out_index is None:
+            return None
+        if out_index == index:
+            return taken
+        rate = self.inputs["input"].params.get("sample_rate")
+        if rate and self.outputs["output"].params.get("sample_rate") == rate:
+            return taken - (index - out_index) / float(rate)
+        return None
 
     def _end(self) -> None:
         for out_index, out in self.finish():

@@ -1,0 +1,43 @@
+"""A filter passes its input's sample times on: a chunk leaves with the time its last
+sample was taken, not the time the filter sent it, so a filtered stream keeps the source's
+clock (and an Epocher downstream places markers on it)."""
+import numpy as np
+
+from acqflow.nodes import SosFilter
+from tests.conftest import wait_for
+from tests.nodes.util import Pipeline, Sink
+
+
+def test_a_filter_sends_each_chunk_with_the_time_its_input_chunk_was_taken():
+    p = Pipeline(SosFilter(), dict(sample_rate=1000.0, shape=(-1, 2), dtype="float32"),
+                 sos=np.array([[1.0, 0, 0, 1.0, 0, 0]]))
+    seen: list[tuple[int, float]] = []
+    sink: Sink = p.sink
+    sink.poller.new_data.connect(lambda index, data: seen.append((index,
+                                                                  sink.input.last_sample_time)))
+    try:
+        base = 1000.0              # a clock far from now: a send time could not pass for it
+        for k in range(1, 21):
+            p.src.send(np.zeros((50, 2), "float32"), time=base + k * 0.05)
+        wait_for(lambda: len(seen) >= 20, 20, message="20 filtered chunks")
+        for index, t in seen:
+            assert abs(t - (base + index / 1000.0)) < 1e-9, (index, t)
+        model = sink.input.time_model
+        assert abs(model.time_of(999) - (base + 1.0)) < 1e-6
+    finally:
+        sink.close()
+        p.node.stop()
+        p.node.close()
+
+
+def test_delayed_output_at_the_same_rate_is_stamped_for_its_own_samples():
+    node = SosFilter()
+    node.inputs["input"].local_sample_time = 10.0
+    node.inputs["input"].params = {"sample_rate": 100.0}
+    node.outputs["output"].params = {"sample_rate": 100.0}
+    assert node._output_time(10.0, 500, 500) == 10.0
+    assert abs(node._output_time(10.0, 500, 490) - 9.9) < 1e-12
+    assert node._output_time(None, 500, 500) is None
+    assert node._output_time(10.0, 500, None) is None
+    node.outputs["output"].params = {"sample_rate": 50.0}     # a rate change: sent at now
+    assert node._output_time(10.0, 500, 250) is None
