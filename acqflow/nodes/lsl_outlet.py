@@ -20,7 +20,7 @@ class LSLOutlet(DeviceNode):
     An 'analogsignal' input becomes a numeric LSL stream (same dtype, channel
     count, ``sample_rate`` as nominal rate, channel labels, units and types from
     ``channel_info``), pushed chunk by chunk with each sample's source time: the
-    chunk's send time (the source's clock, converted to this process's) is the
+    chunk's sample time (the source's clock, converted to this process's) is the
     last sample's, earlier ones step back by ``1 / sample_rate``; a chunk that came
     faster than its rate (a burst) is spread evenly after the previous one, so stamps
     never go backwards.  An 'event' input becomes a one-channel string (marker) stream;
@@ -132,13 +132,15 @@ class LSLOutlet(DeviceNode):
         return None
 
     def _stamps(self, n: int) -> np.ndarray:
-        """LSL stamps of the ``n`` samples just received: the chunk's send time (on this
-        process's clock, then LSL's) for the last, ``1/rate`` apart, never going back
-        (a burst is spread evenly after the previous chunk's last stamp)."""
+        """LSL stamps of the ``n`` samples just received: the chunk's sample time (when its
+        last sample was taken, on this process's clock, then LSL's) for the last, ``1/rate``
+        apart, never going back (a burst is spread evenly after the previous chunk's last
+        stamp)."""
         inp = self.inputs["signals"]
-        t = inp.last_send_time_local
+        t = inp.local_sample_time
         if t is None:
-            t = inp.last_send_time
+            t = inp.last_send_time_local if inp.last_send_time_local is not None \
+                else inp.last_send_time
         last = (t - clock_offset()) if t is not None else pylsl().local_clock()
         last = max(last, self._last_stamp)
         stamps = last - np.arange(n - 1, -1, -1) * self._period

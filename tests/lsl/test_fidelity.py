@@ -77,6 +77,29 @@ def test_outlet_stamps_are_the_samples_source_times(unique):
         assert before - off - 0.005 <= chunk[-1] <= after - off + 0.005   # not the push time
 
 
+def test_outlet_stamps_a_chunk_given_its_sample_time_with_that_time(unique):
+    """A chunk sent with ``time=t`` (a replay, an LSL source, a filter passing times on) is
+    stamped for when its samples were taken, not when they were sent."""
+    name = unique("sampletime")
+    src, node = make_outlet(name)
+    peer = InletPeer(name=name, n=100)
+    try:
+        assert peer.read_until("ready")["ready"]
+        wait_for(node.have_consumers, timeout=30)
+        node.start()
+        taken = clock.now() - 30.0                 # taken 30 s ago: far from any send time
+        src.send(np.zeros((50, 2), "float32"), time=taken)
+        src.send(np.ones((50, 2), "float32"), time=taken + 0.2)
+        out = peer.read_until("samples")
+    finally:
+        peer.close()
+        node.close()
+    stamps = np.array(out["stamps"])
+    off = clock_offset()
+    assert abs(stamps[49] - (taken - off)) < 1e-6, stamps[49] - (taken - off)
+    assert abs(stamps[99] - (taken + 0.2 - off)) < 1e-6
+
+
 def test_default_source_id_is_stable_and_consumers_recover(unique):
     name = unique("recover")
     src, node = make_outlet(name, node_name="out1")
