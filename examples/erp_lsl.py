@@ -6,9 +6,10 @@ peaking 300 ms after each stimulus) and an LSL marker stream whose markers are s
 with their stimulus's time, as PsychoPy or Unity stamp theirs.  Here: an LSLInlet for
 each, an Epocher (-0.1 s to +0.5 s around each marker, placed on the EEG sample of the
 marker's time), and one window with the raw EEG (Oscilloscope) and the running average
-(EpochViewer).  Runs until the window is closed, then prints what was averaged.
+(EpochViewer).  Runs until the window is closed or Ctrl-C, then prints what was averaged.
 Run: python examples/erp_lsl.py   (needs: pip install 'acqflow[lsl,qt]')
 """
+import signal
 import subprocess
 import sys
 import threading
@@ -45,15 +46,17 @@ def play_outlets(name: str) -> None:
 
 
 if sys.argv[1:2] == ["--outlets"]:
-    play_outlets(sys.argv[2])
-    sys.exit(0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C reaches this child too: it plays on
+    play_outlets(sys.argv[2])                      # until the script, once its inlets are
+    sys.exit(0)                                    # closed, closes our stdin
 
-import pyqtgraph as pg                                        # noqa: E402
+from acqflow.interrupt import quiet_interrupt                 # noqa: E402
 
 from acqflow.devices import LSLInlet                          # noqa: E402
 from acqflow.nodes import Epocher                             # noqa: E402
-from acqflow.viewers import EpochViewer, Oscilloscope, ViewerPanel, get_app  # noqa: E402
+from acqflow.viewers import EpochViewer, Oscilloscope, ViewerPanel, get_app, run_app  # noqa: E402
 
+quiet_interrupt()                             # Ctrl-C: 'interrupted', no traceback
 app = get_app()
 name = f"erp-example-{uuid.uuid4().hex[:6]}"
 player = subprocess.Popen([sys.executable, __file__, "--outlets", name], stdin=subprocess.PIPE)
@@ -85,7 +88,7 @@ panel.add_viewer(average, area="right")
 for node in nodes:
     node.start()
 panel.show()
-pg.exec()                                                     # until the window is closed
+run_app(announce="running: close the window or press Ctrl-C to stop")   # until then
 
 for node in nodes:
     node.close()
