@@ -200,3 +200,29 @@ def test_cli_times_flag(recorded, tmp_path):
                      "--times", how, "--quiet"]) == 0
         with h5py.File(out, "r") as f:
             assert f["eeg"].attrs["time_source"] == how
+
+
+def test_video_frames_at_the_models_times(tmp_path):
+    """A video stream with a stored (bent) model: frame times and the MP4's pts are the
+    model's (to the MP4's 1/90000 s tick)."""
+    av = pytest.importorskip("av")
+    from acqflow.storage.export_video import frame_times, to_video
+    from tests.storage.video import H, W, smooth
+    rate, fitted = 25.0, 25.0 * (1 + DRIFT)
+    with RecordingWriter(tmp_path / "r") as w:
+        w.add_stream("cam", {"streamtype": "video", "shape": (-1, H, W, 3), "sample_rate": rate})
+        for k in range(40):
+            w.write("cam", smooth(k, k + 1), index=k + 1, timestamp=T0 + k / fitted)
+        rows = [[0, 0, T0, fitted, 1e-3], [0, 20, T0 + 20 / fitted + 2e-3, fitted, 1e-3]]
+        w.set_stream_clock("cam", {}, time_model=dict(history=rows))
+    s = open_recording(tmp_path / "r")["cam"]
+    want = s.times(model=True)
+    assert not timebase(s).regular              # the model bends: each frame at its time
+    idx, t = frame_times(s)
+    np.testing.assert_allclose(t, want[idx], rtol=0, atol=ATOL)
+    raw = frame_times(s, times="stamps")[1]     # raw stamps, on the nominal grid
+    np.testing.assert_allclose(raw, s.times()[0] + idx / rate, rtol=0, atol=ATOL)
+    to_video(s, tmp_path / "c.mp4")
+    with av.open(str(tmp_path / "c.mp4")) as f:
+        pts = np.array([float(fr.pts * fr.time_base) for fr in f.decode(video=0)])
+    np.testing.assert_allclose(pts, want - want[0], rtol=0, atol=1.1 / 90000)
