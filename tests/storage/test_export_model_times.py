@@ -226,3 +226,37 @@ def test_video_frames_at_the_models_times(tmp_path):
     with av.open(str(tmp_path / "c.mp4")) as f:
         pts = np.array([float(fr.pts * fr.time_base) for fr in f.decode(video=0)])
     np.testing.assert_allclose(pts, want - want[0], rtol=0, atol=1.1 / 90000)
+
+
+def test_another_hosts_clock_model_times_on_the_recorders_clock(tmp_path):
+    """A stream of another host (clock 0.5 s ahead): XDF stamps are its model times with
+    ClockOffsets, so pyxdf's synchronize_clocks gives them on the recorder's clock, as NWB."""
+    pyxdf = pytest.importorskip("pyxdf")
+    pynwb = pytest.importorskip("pynwb")
+    from acqflow.storage.export_nwb import to_nwb
+    from acqflow.storage.export_xdf import to_xdf
+    fitted, ahead = FS * (1 + DRIFT), 0.5
+    with RecordingWriter(tmp_path / "r") as w:
+        w.add_stream("sig", dict(shape=(-1, 1), dtype="float32", sample_rate=FS))
+        for k in range(1, 101):
+            w.write("sig", np.zeros((50, 1), "float32"), index=50 * k,
+                    timestamp=float(true_time(50 * k - 1)) + ahead)
+        rows = [[49, i, float(true_time(i)) + ahead + 1e-4 * (i == 2049), fitted, 1e-3]
+                for i in (49, 2049, 4999)]
+        w.set_stream_clock("sig", dict(id="amp", recorder_id="rec", offset=ahead,
+                                       uncertainty=1e-5, drift=0.0, t_ref=T0,
+                                       history=[[T0, ahead, 1e-5], [T0 + 5, ahead, 1e-5]]),
+                           time_model=dict(history=rows))
+    s = open_recording(tmp_path / "r")["sig"]
+    want = s.to_recorder_clock(s.times(model=True))
+    assert abs(want[0] - true_time(0)) < 1e-3
+    to_xdf(s, tmp_path / "s.xdf")
+    got, _ = pyxdf.load_xdf(str(tmp_path / "s.xdf"), synchronize_clocks=True,
+                            dejitter_timestamps=False)
+    np.testing.assert_allclose(got[0]["time_stamps"], want, rtol=0, atol=ATOL)
+    to_nwb(s, tmp_path / "s.nwb")
+    with pynwb.NWBHDF5IO(str(tmp_path / "s.nwb"), "r") as io:
+        f = io.read()
+        t = _nwb_times(f.acquisition["sig"])
+        np.testing.assert_allclose(t - t[0], want - want[0], rtol=0, atol=ATOL)
+        assert abs(f.session_start_time.timestamp() + t[0] - want[0]) < 2e-6
