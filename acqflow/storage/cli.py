@@ -170,7 +170,8 @@ def _time_notes(fmt: str, streams: list, args: argparse.Namespace, parts: Any) -
             "wav": f"{len(parts)} WAV files, one per regular segment"
             if isinstance(parts, list) else None}.get(fmt)
     for s in streams if what else ():
-        tb = timebase(s, args.start, args.stop, args.time_tolerance, local=fmt != "h5")
+        tb = timebase(s, args.start, args.stop, args.time_tolerance, local=fmt != "h5",
+                      times=args.times)
         if not s.dtype.names and not tb.regular and (fmt != "wav" or len(parts) > 1):
             print(f"note: {tb.summary()}: wrote {what}", file=sys.stderr)
 
@@ -228,28 +229,30 @@ def _export(args: argparse.Namespace) -> int:
         wav = to_wav_parts if args.split else to_wav
         parts = wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
                     full_scale=args.full_scale, progress=progress, tolerance=tol,
-                    overwrite=args.overwrite)
+                    overwrite=args.overwrite, times=args.times)
     elif fmt in ("mp4", "avi"):
         from .export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
-                 progress=progress, tolerance=tol, overwrite=args.overwrite)
+                 progress=progress, tolerance=tol, overwrite=args.overwrite, times=args.times)
     elif fmt == "xdf":
         from .export_xdf import to_xdf
         dropped: dict[str, int] = {}
         to_xdf(streams, args.out, args.start, args.stop, progress=progress,
                nonfinite="drop" if args.drop_unstamped else "error", dropped=dropped,
-               overwrite=args.overwrite)
+               overwrite=args.overwrite, times=args.times)
         for name, n in dropped.items():
             print(f"acqflow rec export: {name!r}: {n} samples without a finite time stamp "
                   "left out (--drop-unstamped)", file=sys.stderr)
     elif fmt == "nwb":
         from .export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
-               metadata=args.metadata, tolerance=tol, overwrite=args.overwrite)
+               metadata=args.metadata, tolerance=tol, overwrite=args.overwrite,
+               times=args.times)
     else:
         from .export_hdf5 import to_hdf5
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
-                compression=args.compression, tolerance=tol, overwrite=args.overwrite)
+                compression=args.compression, tolerance=tol, overwrite=args.overwrite,
+                times=args.times)
     _time_notes(fmt, streams, args, parts)
     if not args.quiet:
         label = asked if asked in _ALIASES and asked != "hdf5" else fmt
@@ -409,6 +412,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--time-tolerance", type=float, metavar="S", help="how far stamps may stray "
                    "from a regular grid before the export writes explicit times (default: "
                    "the larger of half a sample period and 10 ms)")
+    p.add_argument("--times", choices=("stamps", "model"), help="sample times from each "
+                   "stream's fitted time model ('model'; default for streams the Recorder "
+                   "stored one for) or its raw chunk 'stamps'")
     p.add_argument("--fourcc", help="mp4/mkv/avi: codec (default mp4v / FFV1 / MJPG; "
                    "avc1 H.264; FFV1 and 'png ' lossless)")
     p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")

@@ -215,16 +215,18 @@ def wav_part_path(path: str | os.PathLike, part: int) -> Path:
 def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
            stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
            progress: bool | None = None, tolerance: float | None = None,
-           overwrite: bool = False) -> Path:
+           overwrite: bool = False, times: str | None = None) -> Path:
     """Write an analog stream as PCM WAV (int16; floats map ``±full_scale`` to full range).
 
     Refused (IrregularTimesError, naming the step) when the samples are not on one time
     grid: a WAV file's fixed rate would misplace every sample after a pause; use
-    :func:`to_wav_parts` (CLI ``--split``) for one file per segment.
+    :func:`to_wav_parts` (CLI ``--split``) for one file per segment.  ``times``: segments
+    from the stored time model (default, when there is one), ``'model'`` or raw ``'stamps'``
+    (:mod:`.timebase`); the file's rate is the nominal one (WAV holds an integer rate).
     """
     _check_wav(stream)
     start, stop = stream.bounds(start, stop)
-    tb = timebase(stream, start, stop, tolerance)
+    tb = timebase(stream, start, stop, tolerance, times=times)
     if len(tb.segments) > 1:
         raise IrregularTimesError(
             f"{tb.summary()}; a WAV file has one fixed rate, so the samples after it would "
@@ -238,13 +240,14 @@ def to_wav(stream: StoredStream, path: str | os.PathLike, start: int | None = No
 def to_wav_parts(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
                  stop: int | None = None, fill: Any = 0, full_scale: float = 1.0,
                  progress: bool | None = None, tolerance: float | None = None,
-                 overwrite: bool = False) -> list[tuple[Path, Segment | None]]:
+                 overwrite: bool = False, times: str | None = None
+                 ) -> list[tuple[Path, Segment | None]]:
     """Write one WAV file per regular segment of samples ``[start, stop)``
     (:func:`wav_part_path` names them); returns ``(file, segment)`` pairs, the segment
     giving the file's first sample index and time (``segment.start``, ``segment.t0``)."""
     _check_wav(stream)
     start, stop = stream.bounds(start, stop)
-    tb = timebase(stream, start, stop, tolerance)
+    tb = timebase(stream, start, stop, tolerance, times=times)
     segments = tb.segments or (None,)
     refuse_existing([wav_part_path(path, part) for part in range(1, len(segments) + 1)],
                     overwrite)

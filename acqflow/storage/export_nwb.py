@@ -12,7 +12,9 @@ Where each stream goes:
   (:mod:`.timebase`: every chunk within the tolerance of one grid), ``rate`` = the
   stream's sample rate and ``starting_time`` = the time of the first exported sample;
   otherwise (a pause, a clock step, drift past the tolerance) ``timestamps``: each
-  sample's stored time (samples in gaps: interpolated).  Data and timestamps are
+  sample's stored time (samples in gaps: interpolated).  A stream with a stored time
+  model takes its times from it: ``rate`` = the fitted rate when the model is one line,
+  else each sample's model time as ``timestamps``.  Data and timestamps are
   written in ~1 MiB HDF5 chunks, a buffer at a time, so memory stays bounded.
 * events (structured dtype) -> ``/events/<name>``, an ``EventsTable``: the stored time of
   each record in ``timestamp`` and one column per field (bytes fields as text).
@@ -38,11 +40,13 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from acqflow.dataflow.paramcheck import one_of
+
 from .export import gap_fill, output_file, stream_list
 from .nwb_meta import VOLT_FACTORS, check_metadata, load_metadata
 from .progress import progress_bar
 from .stored import StoredStream
-from .timebase import filled_sample_times, timebase
+from .timebase import TIMES, filled_sample_times, time_model_of, timebase
 
 __all__ = ["to_nwb", "filled_times"]
 
@@ -62,10 +66,14 @@ def filled_times(stream: StoredStream, start: int, stop: int, local: bool = True
     return stream.filled_times(start, stop, local)
 
 
-def _first_stored(stream: StoredStream, start: int, stop: int) -> tuple[int, float] | None:
-    """Index and recorder-clock time of the first stored sample in ``[start, stop)``."""
+def _first_stored(stream: StoredStream, start: int, stop: int,
+                  times: str | None = None) -> tuple[int, float] | None:
+    """Index and recorder-clock time (the model's, with one) of the first stored sample
+    in ``[start, stop)``."""
+    model = time_model_of(stream, times)
     for s, _ in stream.chunks(start, stop) if stop > start else ():
-        return s, float(stream.to_recorder_clock(stream.time_at(s)))
+        t = model.time_of(s) if model is not None else stream.time_at(s)
+        return s, float(stream.to_recorder_clock(t))
     return None
 
 
@@ -103,7 +111,8 @@ def _signal_data(stream: StoredStream, start: int, stop: int, fill: Any, bar: An
     return _Rows(buffer_shape=(buffer_rows,) + rest, chunk_shape=(chunk_rows,) + rest)
 
 
-def _timestamps(stream: StoredStream, start: int, stop: int, t0: float):
+def _timestamps(stream: StoredStream, start: int, stop: int, t0: float,
+                times: str | None = None):
     """Each sample's stored time minus ``t0`` (gaps interpolated), as an hdmf chunk iterator."""
     from hdmf.data_utils import GenericDataChunkIterator
     n = stop - start
@@ -113,7 +122,7 @@ def _timestamps(stream: StoredStream, start: int, stop: int, t0: float):
         def _get_data(self, selection: tuple) -> np.ndarray:
             rows = selection[0]
             a, b = start + rows.start, start + rows.stop
-            return next(filled_sample_times(stream, a, b, block=b - a)) - t0
+            return next(filled_sample_times(stream, a, b, block=b - a, times=times)) - t0
 
         def _get_maxshape(self) -> tuple:
             return (n,)
@@ -214,7 +223,8 @@ def _electrodes(nwb: Any, streams: list[StoredStream], meta: dict[str, Any]) -> 
 def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start: int, stop: int,
                   first: tuple[int, float] | None, fill: Any, t0: float, bar: Any,
                   progress: bool | None, meta: dict[str, Any], region: Any = None,
-                  tolerance: float | None = None, movie_file: Path | None = None) -> None:
+                  tolerance: float | None = None, movie_file: Path | None = None,
+                  times: str | None = None) -> None:
     if stream.dtype.names:
         nwb.add_events_table(_events_table(stream, start, stop, t0))
         bar.update(stop - start)
@@ -222,23 +232,24 @@ def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start:
         from .export_video import frame_times, to_video
         movie = _movie(path, stream)
         to_video(stream, movie_file or movie, start, stop, progress=progress,
-                 tolerance=tolerance)
+                 tolerance=tolerance, times=times)
         nwb.add_acquisition(pynwb.image.ImageSeries(
             name=stream.name, external_file=[movie.name], format="external", starting_frame=[0],
-            timestamps=frame_times(stream, start, stop, tolerance)[1] - t0, unit="n/a",
+            timestamps=frame_times(stream, start, stop, tolerance, times)[1] - t0, unit="n/a",
             description=_description(stream, start, stop, file=movie.name)))
         bar.update(stop - start)
     else:
         value = gap_fill(stream.dtype, fill)
-        tb = timebase(stream, start, stop, tolerance)
+        tb = timebase(stream, start, stop, tolerance, times=times)
         if tb.regular:      # the time of sample ``start`` on the grid of the first stored one
-            times = dict(rate=float(stream.sample_rate),
-                         starting_time=0.0 if first is None else tb.starting_time - t0)
+            when = dict(rate=float(tb.segments[0].rate) if tb.segments else
+                        float(stream.sample_rate),
+                        starting_time=0.0 if first is None else tb.starting_time - t0)
         else:
-            times = dict(timestamps=_timestamps(stream, start, stop, t0))
+            when = dict(timestamps=_timestamps(stream, start, stop, t0, times))
         extra = meta["streams"].get(stream.name, {})
         common = dict(name=stream.name, data=_signal_data(stream, start, stop, value, bar),
-                      **times,
+                      **when,
                       description=extra.get("description") or _description(
                           stream, start, stop, fill=repr(value)),
                       **({"comments": extra["comments"]} if "comments" in extra else {}))
@@ -269,7 +280,8 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
            start: int | None = None, stop: int | None = None, fill: Any = None,
            session_description: str | None = None, progress: bool | None = None,
            metadata: dict[str, Any] | str | os.PathLike | None = None,
-           tolerance: float | None = None, overwrite: bool = False) -> Path:
+           tolerance: float | None = None, overwrite: bool = False,
+           times: str | None = None) -> Path:
     """Write stored streams to an NWB file (layout: module docstring).
 
     ``start``/``stop`` (absolute indexes) apply to a single stream; with several, each
@@ -278,7 +290,11 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     details (keys: :mod:`acqflow.storage.nwb_meta`); checked before anything is written.
     ``tolerance``: how far (s) stamps may stray from a regular grid before the stream is
     written with ``timestamps`` (default: :func:`.timebase.default_tolerance`).
+    ``times``: from the stored time model (default, when there is one), ``'model'`` or
+    the raw ``'stamps'`` (:mod:`.timebase`).
     """
+    if times is not None:
+        one_of(*TIMES)("times", times)
     pynwb = _pynwb()
     path = Path(path)
     if path.suffix.lower() != ".nwb":
@@ -287,7 +303,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     meta = check_metadata(load_metadata(metadata), {s.name: channel_names(s) for s in streams})
     meta["archive"] = metadata is not None
     spans = [s.bounds(start, stop) for s in streams]
-    firsts = [_first_stored(s, a, b) for s, (a, b) in zip(streams, spans)]
+    firsts = [_first_stored(s, a, b, times) for s, (a, b) in zip(streams, spans)]
     for s, (a, b), first in zip(streams, spans, firsts):
         if b > a and first is None:
             raise ValueError(f"stream {s.name!r} has no stored sample in [{a}:{b}] (all gap)")
@@ -310,7 +326,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
                       for s in streams if s.streamtype == "video" and not s.dtype.names}
             for s, (a, b), first in zip(streams, spans, firsts):
                 _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress, meta,
-                              regions.get(s.name), tolerance, movies.get(s.name))
+                              regions.get(s.name), tolerance, movies.get(s.name), times)
             with pynwb.NWBHDF5IO(os.fspath(tmp), "w") as io:
                 io.write(nwb)
     finally:

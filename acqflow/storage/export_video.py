@@ -52,18 +52,20 @@ def _av():
 
 
 def frame_times(stream: StoredStream, start: int | None = None, stop: int | None = None,
-                tolerance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                tolerance: float | None = None,
+                times: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``(indexes, times)`` of the stored frames of ``[start, stop)``: grid times on a
-    regular grid, else stored times (recorder's clock).  What :func:`to_video` writes."""
+    regular grid, else stored times (recorder's clock; ``times``: the stored time model's
+    by default, when there is one, see :mod:`.timebase`).  What :func:`to_video` writes."""
     start, stop = stream.bounds(start, stop)
     a = stream.record_table(start, stop)
     idx = np.concatenate([np.arange(max(int(s), start), min(int(e), stop))
                           for s, e in zip(a["start"], a["stop"])] or [np.zeros(0, np.int64)])
-    tb = timebase(stream, start, stop, tolerance)
+    tb = timebase(stream, start, stop, tolerance, times=times)
     if tb.regular and tb.segments:
         return idx, np.asarray(tb.segments[0].time(idx), float)
-    times = np.concatenate(list(sample_times(stream, start, stop)) or [np.zeros(0)])
-    return idx, times[idx - start]
+    got = np.concatenate(list(sample_times(stream, start, stop, times=times)) or [np.zeros(0)])
+    return idx, got[idx - start]
 
 
 def frame_format(stream: StoredStream, pixel_format: str | None = None) -> str:
@@ -99,11 +101,12 @@ def _codec(path: Path, fourcc: str | None) -> tuple[str, str, str]:
 def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = None,
              stop: int | None = None, fourcc: str | None = None, fps: float | None = None,
              progress: bool | None = None, tolerance: float | None = None,
-             pixel_format: str | None = None) -> Path:
+             pixel_format: str | None = None, times: str | None = None) -> Path:
     """Write the stored frames of ``[start, stop)`` of a uint8 video stream at their times
     (module doc).  ``fps``: write the frames back to back at this rate instead (their
     times are then not kept); ``tolerance``: see :func:`.timebase.timebase`;
-    ``pixel_format``: the frames' channel order when the stream's param is missing or wrong."""
+    ``pixel_format``: the frames' channel order when the stream's param is missing or wrong;
+    ``times``: see :func:`frame_times`."""
     if stream.streamtype != "video" or len(stream.shape) not in (3, 4):
         raise ValueError(f"video export is for video streams, {stream.name!r} is "
                          f"{stream.streamtype} with shape {stream.shape}")
@@ -119,7 +122,7 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     codec, colour, gray = _codec(path, fourcc)
     av = _av()
     start, stop = stream.bounds(start, stop)
-    idx, times = frame_times(stream, start, stop, tolerance)
+    idx, times = frame_times(stream, start, stop, tolerance, times)
     rate = Fraction(fps or stream.sample_rate).limit_denominator(1001)
     avi = path.suffix.lower() == ".avi"
     tbase = 1 / rate if avi or fps else _TIME_BASE.get(codec, Fraction(1, 90000))

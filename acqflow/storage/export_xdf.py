@@ -8,7 +8,9 @@ the ``time`` field of events, else the stored sample times; the offsets are the 
 ``lsl_offsets`` (or acqflow's clock-sync history), so pyxdf's ``synchronize_clocks`` maps
 every stream onto the recorder's clock.  A stream aligned by a sync line (:mod:`.align`)
 gets its common-clock times as stamps and zero ClockOffsets (the common clock is already
-the recorder's), so ``synchronize_clocks`` keeps them as they are.
+the recorder's), so ``synchronize_clocks`` keeps them as they are.  A stream with a stored
+time model (:mod:`.timebase`) gets the model's time of each sample as its stamp, on the
+source's clock like the raw stamps, with the same ClockOffsets.
 Gaps are simply absent samples (XDF has no gaps).
 A sample without a finite stamp is refused (pyxdf's clock processing turns every stamp of
 such a stream into NaN) unless ``nonfinite='drop'`` leaves it out, counted.  XML text is
@@ -27,11 +29,12 @@ import numpy as np
 
 from acqflow.dataflow.paramcheck import one_of
 
-from .align_model import alignment_of, model_times
+from .align_model import model_times
 from .errors import StorageError
 from .export import output_file
 from .progress import progress_bar
 from .stored import StoredStream
+from .timebase import TIMES, alignment_for, time_model_of
 from .xdf import (FORMAT_NAMES, TAG_CLOCK_OFFSET, TAG_FILE_HEADER, TAG_SAMPLES,
                   TAG_STREAM_FOOTER, TAG_STREAM_HEADER, TIMESTAMPS_SUFFIX, chunk, varlen,
                   xml_text)
@@ -148,18 +151,22 @@ def _companion_stamps(ts: StoredStream, a: int, b: int) -> np.ndarray:
 
 
 def _stamped(stream: StoredStream, start: int | None, stop: int | None,
-             unstamped: list[int]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+             unstamped: list[int], times: str | None = None
+             ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``(values, stamps)`` of every stored sample in ``[start, stop)`` with a finite stamp,
     in pieces; ``unstamped[0]`` counts the others."""
     meta = stream.entry.get("metadata") or {}
     companion = meta.get("lsl_timestamps")
     ts = stream.recording[companion] if companion else None
-    al = alignment_of(stream)
+    al = alignment_for(stream, times)
+    model = time_model_of(stream, times)
     for s, data in stream.chunks(start, stop):
         for k in range(0, len(data), _CHUNK_SAMPLES):
             part = data[k:k + _CHUNK_SAMPLES]
             a, b = s + k, s + k + len(part)
-            if al is not None:
+            if model is not None:       # the fitted model, on the source's clock
+                stamps = np.asarray(model.time_of(np.arange(a, b)), np.float64)
+            elif al is not None:
                 stamps = model_times(al, np.arange(a, b, dtype=np.float64))
             elif ts is not None:
                 stamps = _companion_stamps(ts, a, b)
@@ -190,8 +197,8 @@ def _samples_chunk(sid: int, values: np.ndarray, stamps: np.ndarray, string: boo
     return chunk(TAG_SAMPLES, b"".join(body))
 
 
-def _offsets(stream: StoredStream) -> list[tuple[float, float]]:
-    al = alignment_of(stream)
+def _offsets(stream: StoredStream, times: str | None = None) -> list[tuple[float, float]]:
+    al = alignment_for(stream, times)
     if al is not None and len(stream):      # common-clock stamps: nothing to correct
         ends = model_times(al, np.array([stream.first_index, stream.stop_index - 1], float))
         return [(float(t), 0.0) for t in ends]
@@ -216,20 +223,21 @@ def _footer(first: float | None, last: float | None, count: int,
 
 
 def _write_stream(f: BinaryIO, sid: int, stream: StoredStream, start: int | None,
-                  stop: int | None, rec_uuid: str, bar: Any, nonfinite: str) -> int:
+                  stop: int | None, rec_uuid: str, bar: Any, nonfinite: str,
+                  times: str | None = None) -> int:
     """Write one stream's chunks; returns how many samples had no finite stamp (with
     ``nonfinite='error'`` they raise StorageError once counted)."""
     sid_b = sid.to_bytes(4, "little")
     f.write(chunk(TAG_STREAM_HEADER, sid_b + _header_xml(stream, rec_uuid).encode()))
     string = _is_string(stream)
     fmt = None if string else np.dtype(_CONVERT.get(stream.dtype.name, stream.dtype.name))
-    offsets = _offsets(stream)
+    offsets = _offsets(stream, times)
     pending = list(offsets)
     first = last = None
     count = 0
     unstamped = [0]
     if len(stream):
-        for values, stamps in _stamped(stream, start, stop, unstamped):
+        for values, stamps in _stamped(stream, start, stop, unstamped, times):
             if not len(stamps) or (unstamped[0] and nonfinite == "error"):
                 continue
             while pending and pending[0][0] <= stamps[-1]:  # interleave, as LabRecorder does
@@ -253,15 +261,20 @@ def _write_stream(f: BinaryIO, sid: int, stream: StoredStream, start: int | None
 def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLike,
            start: int | None = None, stop: int | None = None,
            progress: bool | None = None, nonfinite: str = "error",
-           dropped: dict[str, int] | None = None, overwrite: bool = False) -> Path:
+           dropped: dict[str, int] | None = None, overwrite: bool = False,
+           times: str | None = None) -> Path:
     """Write ``streams`` (one, or several: every stored sample) to the XDF file ``path``.
 
     ``start``/``stop`` (sample indexes) apply to a single stream.  Streams XDF cannot carry
     (video, structured non-event dtypes) raise StorageError naming them.  Samples without a
     finite stamp (NaN/inf) raise StorageError naming the stream and their count, unless
     ``nonfinite='drop'``: then they are left out and counted per stream in ``dropped``.
+    ``times``: a stream's stamps from its stored time model (default, when it has one),
+    ``'model'`` or the raw ``'stamps'`` (:mod:`.timebase`).
     """
     one_of("error", "drop")("nonfinite", nonfinite)
+    if times is not None:
+        one_of(*TIMES)("times", times)
     streams = [streams] if isinstance(streams, StoredStream) else list(streams)
     if not streams:
         raise ValueError("XDF export needs at least one stream")
@@ -287,7 +300,7 @@ def to_xdf(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
         f.write(b"XDF:")
         f.write(chunk(TAG_FILE_HEADER, header.encode()))
         for sid, s in enumerate(streams, 1):
-            n = _write_stream(f, sid, s, start, stop, str(rec.uuid), bar, nonfinite)
+            n = _write_stream(f, sid, s, start, stop, str(rec.uuid), bar, nonfinite, times)
             if n and dropped is not None:
                 dropped[s.name] = n
     return path

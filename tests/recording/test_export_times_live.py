@@ -66,7 +66,7 @@ def test_nwb_hdf5_wav_place_samples_after_the_pause(paused_recording, tmp_path):
     from acqflow.storage.export_nwb import to_nwb
     rec, resumed_at = paused_recording
     sig = rec["sig"]
-    times = sig.times()
+    times = sig.times(model=True)     # the Recorder stored a time model: exports use it
     to_nwb(sig, tmp_path / "s.nwb", progress=False)
     with NWBHDF5IO(str(tmp_path / "s.nwb"), "r") as io:
         f = io.read()
