@@ -17,6 +17,7 @@ import sys
 import time
 from typing import Any
 
+from . import cli_align
 from .backends import is_local, local_path, lock_owner
 from .errors import DamagedManifestError, GapError, StorageError
 from .export import to_csv, to_npy, to_wav, to_wav_parts
@@ -341,22 +342,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_align(args: argparse.Namespace) -> int:
-    from .align import align_recording
-    rec = _open(args)
-    result = align_recording(rec, args.line, args.reference, args.barcodes, args.same_clock)
-    print(f"{rec.url}: common clock = stream {next(iter(result.values()))['reference']!r}"
-          " (its stamps, robust linear fit)")
-    for name, al in result.items():
-        if al.get("same_clock_as"):
-            print(f"  {name}: on the sample clock of {al['same_clock_as']!r}")
-            continue
-        what = "stamp residual" if name == al["reference"] else "residual"
-        steps = f", {len(al['pieces'])} pieces (clock steps)" if len(al["pieces"]) > 1 else ""
-        print(f"  {name} ({al['line']}): {al['pulses']} pulses, {al['matched']} matched, "
-              f"rate {al['rate']:.9g} Hz, drift {al['drift_ppm']:+.2f} ppm, {what} "
-              f"p50 {al['residual_p50'] * 1e3:.4g} ms p99 {al['residual_p99'] * 1e3:.4g} ms"
-              + steps)
-    return 0
+    return cli_align.run(_open(args), args)
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
@@ -424,14 +410,7 @@ def _parser() -> argparse.ArgumentParser:
                    "electrode metadata (docs/recording.md#nwb-metadata)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
-    p = add("align", "fit streams to one clock from a shared sync line (TTL pulses or "
-            "barcodes) and store it: readers and exports then use it", _cmd_align)
-    p.add_argument("--line", action="append", required=True, metavar="STREAM:CHANNEL[:BIT]",
-                   help="a stream's sync channel (index or name; 'mean' for video); twice or more")
-    p.add_argument("--reference", help="stream whose clock is the common one (default: first)")
-    p.add_argument("--barcodes", action="store_true", help="the lines carry barcodes")
-    p.add_argument("--same-clock", action="append", default=[], metavar="STREAM=LINESTREAM",
-                   help="STREAM has no sync line but LINESTREAM's sample clock (same device)")
+    cli_align.add_arguments(add("align", cli_align.HELP, _cmd_align))
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
     p = sub.add_parser("import", help="make a recording indexing a WAV or video file "
