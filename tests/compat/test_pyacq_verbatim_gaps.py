@@ -252,3 +252,23 @@ def test_wavelets_in_the_fourier_domain_find_a_sine_and_its_amplitude():
     assert abs(amplitude[:, np.argmax(amplitude.mean(axis=0))].mean() - 0.7) < 0.05
     with pytest.raises(ValueError, match="no wavelet"):
         generate_wavelet_fourier(n, 10., 5., 1., sr, 2.5, 0)
+
+
+def test_a_pyacq_output_carries_a_sample_time():
+    """Processing nodes pass their input's sample time to ``send(..., time=)``: a node whose
+    output is pyacq's OutputStream (compat) takes it too (it raised TypeError, and pyacq's
+    test_overlapfiltfilt hung in its Qt loop)."""
+    import numpy as np
+
+    from acqflow.compat.pyacq.core.stream.stream import InputStream, OutputStream
+    out = OutputStream()
+    out.configure(protocol="inproc", dtype="float32", shape=(-1, 2), sample_rate=100.0)
+    inp = InputStream()
+    inp.connect(out)
+    try:
+        out.send(np.zeros((5, 2), "float32"), time=123.0)
+        inp.recv(timeout=5000)
+        assert inp.last_sample_time == 123.0
+    finally:
+        inp.close()
+        out.close()

@@ -111,16 +111,16 @@ class OutputStream(_OutputStream):
         super().configure(**from_pyacq(params))
         self._images = is_image_stream(params)
 
-    def send(self, data, index=None) -> None:
-        """Send a chunk: ``send(data, index=None)``, or pyacq 0.1's ``send(index, data)``.
-        On a pyacq image stream each chunk is one frame, counted by the stream (pyacq's
-        ``index`` there is the sender's buffer position)."""
+    def send(self, data, index=None, time=None) -> None:
+        """Send a chunk: ``send(data, index=None, time=None)``, or pyacq 0.1's
+        ``send(index, data)``.  On a pyacq image stream each chunk is one frame, counted by
+        the stream (pyacq's ``index`` there is the sender's buffer position)."""
         if isinstance(data, (int, np.integer)) and not isinstance(data, bool) \
                 and isinstance(index, np.ndarray):
             data, index = index, int(data)
         if self._images:
             data, index = np.asarray(data)[np.newaxis], None
-        super().send(data, index=index)
+        super().send(data, index=index, time=time)
 
 
 class InputStream(_InputStream):
