@@ -35,6 +35,8 @@ class Decimate(StreamNode):
     maps to a gap of the output (indexes stay absolute).
     """
 
+    warm_imports = ("scipy.signal",)
+
     def _configure(self, factor: int = 2, order: int = 8, ftype: str = "cheby1", rp: float = 0.05,
                    rs: float = 60.0, sos: Any = None, init: str = "zeros",
                    dtype: str | None = None) -> None:
