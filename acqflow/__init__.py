@@ -5,7 +5,7 @@ from .dataflow import (ChannelSplitter, ChunkResizer, InputStream, Node, NodeSta
                        OutputStream, OverrunError, ProcessingNode, RingBuffer, StreamClosed,
                        StreamConverter, StreamError, ThreadPollInput, get_node_type,
                        node_type_names, node_types, register_node_type)
-from .dataflow.cpulatency import CpuLatencyRequest
+from .dataflow.streams.cpulatency import CpuLatencyRequest
 
 __version__ = "0.1.0"
 

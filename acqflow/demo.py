@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from .dataflow import InputStream
-from .dataflow.graph import GraphSpec
+from .dataflow.graph.graphspec import GraphSpec
 from .manager import Manager
 from .manager.build import build_graph
 from .manager.console import LiveView, StatsTable

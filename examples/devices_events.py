@@ -3,7 +3,7 @@
 Run: python examples/devices_events.py
 """
 import acqflow
-import acqflow.dataflow.clock
+import acqflow.dataflow.streams.clock
 from acqflow.devices import EventSource
 from acqflow.interrupt import quiet_interrupt
 
@@ -16,7 +16,7 @@ markers.initialize()
 inp = acqflow.InputStream()
 inp.connect(markers.output)
 markers.start()
-t0 = acqflow.dataflow.clock.now()
+t0 = acqflow.dataflow.streams.clock.now()
 markers.push_event("rest")                                # now
 markers.push_event("stimulus", time=t0 + 0.5)             # or at a given clock time
 markers.push_event("response", time=t0 + 0.8)

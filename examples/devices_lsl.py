@@ -40,7 +40,7 @@ got, lags = [], []
 while sum(len(d) for d in got) < 500:
     index, data = signals.recv(timeout=10000)
     _, stamps = times.recv(timeout=10000)         # same indexes as the signal
-    lags.append(acqflow.dataflow.clock.now() - stamps[-1, 0])
+    lags.append(acqflow.dataflow.streams.clock.now() - stamps[-1, 0])
     got.append(data)
 for node in (source, inlet, outlet):              # the inlet first: a vanished outlet is an error
     node.close()

@@ -16,7 +16,7 @@ from contextlib import nullcontext
 import numpy as np
 
 import acqflow
-from acqflow.dataflow.cpulatency import CpuLatencyError
+from acqflow.dataflow.streams.cpulatency import CpuLatencyError
 from acqflow.interrupt import quiet_interrupt
 
 quiet_interrupt()                               # Ctrl-C: 'interrupted', no traceback

@@ -8,7 +8,7 @@ import time
 import pytest
 import yaml
 
-from acqflow.dataflow.graph import GraphError, load_graph
+from acqflow.dataflow.graph.graphspec import GraphError, load_graph
 from acqflow.manager.run import main as run_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -17,7 +17,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..dataflow.cpulatency import current_cpu_latency
+from ..dataflow.streams.cpulatency import current_cpu_latency
 
 __all__ = ["parser", "machine", "write_json", "Table", "pct", "best_rates", "paced"]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow import clock
+from ..dataflow.streams import clock
 from ..dataflow.errors import StreamClosed
-from ..dataflow.inputstream import InputStream
-from ..dataflow.outputstream import OutputStream
+from ..dataflow.streams.inputstream import InputStream
+from ..dataflow.streams.outputstream import OutputStream
 from . import harness
 from .ceilings import bare_hop_latency
 

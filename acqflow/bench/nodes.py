@@ -18,8 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..dataflow.outputstream import OutputStream
-from ..dataflow.spec import EVENT_DTYPE
+from ..dataflow.streams.outputstream import OutputStream
+from ..dataflow.streams.spec import EVENT_DTYPE
 from . import harness
 
 __all__ = ["main", "run", "CASES"]
@@ -64,7 +64,7 @@ def _signal(n: int, channels: int, seed: int = 0) -> np.ndarray:
 
 def _setup(node_type: str, config: dict, src_params: dict):
     from .. import nodes  # noqa: F401  (registers the node types)
-    from ..dataflow.registry import get_node_type
+    from ..dataflow.graph.registry import get_node_type
     src = OutputStream(name="bench source")
     src.configure(protocol="inproc", **src_params)
     node = get_node_type(node_type)(name=node_type)
@@ -143,7 +143,7 @@ def _bench_analog(node_type: str, config: dict, fs: float, channels: int, chunk:
 def _bench_time_model(fs: float, chunk: int, n_chunks: int, budget: float) -> dict:
     """The per-chunk cost of a stream's time model in its steady state (a full window):
     stamps with 1 ms jitter on a clock 50 ppm off."""
-    from ..dataflow.timemodel import TimeModel
+    from ..dataflow.streams.timemodel import TimeModel
     model = TimeModel(fs)
     jitter = np.random.default_rng(0).normal(0, 1e-3, 4096)
     rate = fs * (1 + 50e-6)

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.node import Node
-from ..dataflow.processing import ProcessingNode
-from ..dataflow.registry import register_node_type
-from ..dataflow.threadpoll import ThreadPollInput
+from ..dataflow.graph.node import Node
+from ..dataflow.graph.processing import ProcessingNode
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.threadpoll import ThreadPollInput
 
 __all__ = ["SoakSource", "SoakRelay", "SoakSink", "counter"]
 

@@ -24,10 +24,10 @@ import time
 
 import numpy as np
 
-from ..dataflow.cpulatency import run_holding
+from ..dataflow.streams.cpulatency import run_holding
 from ..dataflow.errors import StreamClosed
-from ..dataflow.inputstream import InputStream
-from ..dataflow.outputstream import OutputStream
+from ..dataflow.streams.inputstream import InputStream
+from ..dataflow.streams.outputstream import OutputStream
 from . import harness
 from .ceilings import ring_copy_rate, zmq_pubsub_rate
 

@@ -7,9 +7,9 @@ import threading
 from types import ModuleType
 from typing import Callable
 
-from ..dataflow.node import Node
-from ..dataflow.spec import make_dtype
-from ..dataflow.threadpoll import StoppableThread
+from ..dataflow.graph.node import Node
+from ..dataflow.streams.spec import make_dtype
+from ..dataflow.streams.threadpoll import StoppableThread
 
 __all__ = ["require", "DeviceNode", "Worker", "current_worker"]
 

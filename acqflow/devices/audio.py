@@ -5,9 +5,9 @@ import logging
 
 import numpy as np
 
-from ..dataflow import clock
+from ..dataflow.streams import clock
 from ..dataflow.errors import StreamClosed
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from ._base import DeviceNode, require
 
 __all__ = ["AudioDevice", "AUDIO_DTYPES", "list_audio_devices"]

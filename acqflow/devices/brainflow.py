@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.node import NodeStateError
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.node import NodeStateError
+from ..dataflow.graph.registry import register_node_type
 from ._base import DeviceNode, current_worker, require
 from .events import event_dtype
 

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from ..dataflow import clock
-from ..dataflow.registry import register_node_type
+from ..dataflow.streams import clock
+from ..dataflow.graph.registry import register_node_type
 from ._base import DeviceNode, current_worker, require
 
 __all__ = ["Camera", "PIXEL_FORMATS"]

@@ -7,10 +7,10 @@ from typing import IO
 
 import numpy as np
 
-from ..dataflow import clock
+from ..dataflow.streams import clock
 from ..dataflow.errors import StreamError
-from ..dataflow.node import NodeStateError
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.node import NodeStateError
+from ..dataflow.graph.registry import register_node_type
 from ._base import DeviceNode, current_worker
 
 __all__ = ["EventSource", "event_dtype"]
@@ -25,7 +25,7 @@ class EventSource(DeviceNode):
     """Sends markers on output ``events`` (streamtype 'event'), one sample per marker.
 
     Each sample is ``(index, time, label)``: ``time`` is acqflow's clock
-    (``acqflow.dataflow.clock.now``, seconds since the epoch) when the event was
+    (``acqflow.dataflow.streams.clock.now``, seconds since the epoch) when the event was
     pushed; ``index`` is the sample index of the event in a reference signal when
     ``reference_rate``/``reference_start`` are configured (``round((time -
     reference_start) * reference_rate)``), else -1 unless given by the caller.

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from ..dataflow.shortrepr import short_repr
 from ._base import DeviceNode
 from ._lsl import (channel_info, clock_offset, desc_channels, dtype_for_format, pylsl,

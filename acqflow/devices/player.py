@@ -22,11 +22,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from ..dataflow.node import Node
-from ..dataflow.outputstream import OutputStream
-from ..dataflow.registry import register_node_type
-from ..dataflow.spec import replayed
-from ..dataflow.threadpoll import Signal
+from ..dataflow.graph.node import Node
+from ..dataflow.streams.outputstream import OutputStream
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import replayed
+from ..dataflow.streams.threadpoll import Signal
 from ..storage import LocalCache, StoredStream, open_recording
 
 __all__ = ["Player", "player_params"]

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from ..dataflow.paramcheck import did_you_mean
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from ._base import DeviceNode, current_worker
 
 __all__ = ["SyntheticSignal", "WAVEFORMS"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow import clock
+from ..dataflow.streams import clock
 from ..storage.xdf import FORMAT_NAMES, channel_info, desc_channels, string_dtype
 
 __all__ = ["pylsl", "LSL_DTYPES", "FORMAT_NAMES", "lsl_format_for", "dtype_for_format",

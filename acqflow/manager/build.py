@@ -23,8 +23,8 @@ import os
 import socket
 from typing import Callable
 
-from ..dataflow.graph import GraphSpec
-from ..dataflow.registry import get_node_type
+from ..dataflow.graph.graphspec import GraphSpec
+from ..dataflow.graph.registry import get_node_type
 from ..rpc.security import is_loopback
 from .manager import Manager
 
@@ -132,7 +132,7 @@ class _Placement:
         """None when every consumer group attaches the output's segment, else why not."""
         params = self.manager.output_params(name, out)
         for g in sorted(groups):
-            rshm = self.manager.groups[g].spawner.client.import_module("acqflow.dataflow.sharedmem")
+            rshm = self.manager.groups[g].spawner.client.import_module("acqflow.dataflow.streams.sharedmem")
             reason = rshm.probe_segment(params["shm_name"], params.get("shm_nonce"))
             if reason is not None:
                 return f"group {g!r} (host {self.host_of(g)!r}): {reason}"

@@ -2,8 +2,8 @@
 node type's ``_configure`` signature and annotations, common value rules, a node type's
 own ``check_config`` hook, and recording directories that already exist; then each
 node's own ``configure`` and ``validate`` against the upstream rates (dryrun.py).
-(Stream params are checked where the graph is read, by dataflow/graph.py with the one
-table of dataflow/spec.py.)
+(Stream params are checked where the graph is read, by dataflow/graph/graphspec.py with the one
+table of dataflow/streams/spec.py.)
 
 Nothing is opened or imported here beyond the node classes themselves (a camera is not
 opened, an LSL stream not resolved: such node types say ``dry_configure = False``), so
@@ -21,9 +21,9 @@ import types
 import typing
 from typing import Any
 
-from ..dataflow.configsig import configure_signature
-from ..dataflow.graph import GraphSpec
-from ..dataflow.registry import get_node_type
+from ..dataflow.graph.configsig import configure_signature
+from ..dataflow.graph.graphspec import GraphSpec
+from ..dataflow.graph.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
 from ..storage.target import recording_run
 from .dryrun import dry_run

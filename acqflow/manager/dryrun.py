@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..dataflow.graph import GraphSpec
-from ..dataflow.node import Node
+from ..dataflow.graph.graphspec import GraphSpec
+from ..dataflow.graph.node import Node
 from ..dataflow.paramcheck import did_you_mean
-from ..dataflow.registry import get_node_type
+from ..dataflow.graph.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
 
 __all__ = ["dry_run"]

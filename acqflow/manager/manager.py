@@ -17,7 +17,7 @@ import time
 from typing import Any, Callable
 
 from .. import hooks
-from ..dataflow.graph import topological_order
+from ..dataflow.graph.graphspec import topological_order
 from ..rpc.proxy import get_value
 from .groups import GroupHandle
 

@@ -16,8 +16,8 @@ import threading
 import time
 
 from .. import hooks
-from ..dataflow.cpulatency import run_holding
-from ..dataflow.graph import GraphError, GraphSpec, load_graph
+from ..dataflow.streams.cpulatency import run_holding
+from ..dataflow.graph.graphspec import GraphError, GraphSpec, load_graph
 from .build import GraphBuildError, build_graph
 from .check import check_graph
 from .console import LiveView, StatsTable

@@ -7,13 +7,11 @@ from .decimate import Decimate, Resample
 from .triggers import AnalogTrigger, DigitalTrigger
 from .epochs import Epocher
 from .timefreq import TimeFrequency
-from .relay_nodes import (ChannelSplitter, ChannelSplitterNode, ChunkResizer, ChunkResizerNode,
-                          StreamConverter, StreamConverterNode)
+from ..dataflow.graph.relays import ChannelSplitter, ChunkResizer, StreamConverter
 from .function import Expression, Function
 from .imageops import Blur, ColorConvert, Crop, FrameDiff, MotionEnergy, Resize
 
 __all__ = ["LSLOutlet", "Recorder", "SosFilter", "OverlapFiltfilt", "Decimate", "Resample",
            "AnalogTrigger", "DigitalTrigger", "Epocher", "TimeFrequency", "ChannelSplitter",
-           "ChunkResizer", "StreamConverter", "ChannelSplitterNode", "ChunkResizerNode",
-           "StreamConverterNode", "Expression", "Function", "Blur",
+           "ChunkResizer", "StreamConverter", "Expression", "Function", "Blur",
            "ColorConvert", "Crop", "FrameDiff", "MotionEnergy", "Resize"]

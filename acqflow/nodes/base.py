@@ -2,7 +2,7 @@
 
 ``StreamNode`` is a ``ProcessingNode`` that (1) refuses, at connect time, an input
 its ``_input_specs`` does not accept (stream type, shape, dtype: see
-acqflow.dataflow.inputcheck) with a ValueError naming the node, the input and the
+acqflow.dataflow.streams.inputcheck) with a ValueError naming the node, the input and the
 bad value, (2) tells ``on_gap(stop, start)`` when the input skips
 samples, (3) builds its state in ``reset()`` once the input params are known and
 (4) calls ``on_end()`` when the upstream output closes.
@@ -13,8 +13,8 @@ import threading
 
 import numpy as np
 
-from ..dataflow.processing import ProcessingNode
-from ..dataflow.spec import make_dtype
+from ..dataflow.graph.processing import ProcessingNode
+from ..dataflow.streams.spec import make_dtype
 
 __all__ = ["StreamNode", "float_dtype", "seconds_to_samples"]
 
@@ -33,7 +33,7 @@ def seconds_to_samples(seconds: float, sample_rate: float) -> int:
 class StreamNode(ProcessingNode):
     """ProcessingNode with connect-time input checks, gap detection and a state lock.
 
-    Subclasses say what they accept in ``_input_specs`` (acqflow.dataflow.inputcheck),
+    Subclasses say what they accept in ``_input_specs`` (acqflow.dataflow.streams.inputcheck),
     override ``reset()`` (build state; input params known), ``process()``,
     optionally ``on_gap(stop, start)`` (default: ``reset()``), ``on_end()`` and
     ``output_index(index)`` (default: the input index; None lets the output count).
@@ -41,7 +41,7 @@ class StreamNode(ProcessingNode):
     number of times (e.g. delayed output) and returns None.
     """
 
-    # checked by connect() and graph files (acqflow.dataflow.inputcheck)
+    # checked by connect() and graph files (acqflow.dataflow.streams.inputcheck)
     _input_specs: dict[str, dict] = {"input": {"streamtype": "analogsignal", "ndim": 2,
                                                "dtype_kinds": "fiu"}}
     _output_specs: dict[str, dict] = {"output": {"streamtype": "analogsignal"}}

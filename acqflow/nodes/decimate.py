@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.relays import inherited_params
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import inherited_params
 from .base import StreamNode, float_dtype
 from .design import design_sos
 from .filters import SosState

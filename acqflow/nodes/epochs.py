@@ -5,12 +5,12 @@ import threading
 
 import numpy as np
 
-from ..dataflow.eventplace import (EventPlacer, epoch_dtype, epoch_window, event_fields,
+from ..dataflow.streams.eventplace import (EventPlacer, epoch_dtype, epoch_window, event_fields,
                                   on_signal_clock, split_events)
-from ..dataflow.node import Node
-from ..dataflow.registry import register_node_type
-from ..dataflow.ringbuffer import RingBuffer
-from ..dataflow.threadpoll import ThreadPollInput
+from ..dataflow.graph.node import Node
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.ringbuffer import RingBuffer
+from ..dataflow.streams.threadpoll import ThreadPollInput
 from .base import seconds_to_samples
 
 __all__ = ["Epocher", "epoch_dtype"]
@@ -24,7 +24,7 @@ class Epocher(Node):
     (pyacq's triggers; label b""), or markers that carry a ``time`` only (``index``
     -1 or absent: LSL markers, EventSource), placed on the sample ``index_at(time)`` of
     the signal's time model, fitted to its chunk stamps (see
-    ``acqflow.dataflow.eventplace``; a time on another host's clock is converted
+    ``acqflow.dataflow.streams.eventplace``; a time on another host's clock is converted
     first).  A marker waits until the signal covers its time.
     Parameters: ``pre`` / ``post`` (s before / after the event),
     ``labels`` (None: every event; else the labels to keep), ``buffer_duration``

@@ -6,9 +6,9 @@ from typing import Any
 import numpy as np
 
 from ..dataflow.paramcheck import did_you_mean
-from ..dataflow.registry import register_node_type
-from ..dataflow.relays import inherited_params
-from ..dataflow.ringbuffer import RingBuffer
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import inherited_params
+from ..dataflow.streams.ringbuffer import RingBuffer
 from .base import StreamNode, float_dtype, seconds_to_samples
 from .design import BTYPES, check_design, design_sos, scipy_signal
 

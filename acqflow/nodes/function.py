@@ -7,9 +7,9 @@ from typing import Callable
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.relays import inherited_params
-from ..dataflow.spec import dtype_to_spec, make_dtype
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import inherited_params
+from ..dataflow.streams.spec import dtype_to_spec, make_dtype
 from .base import StreamNode
 from .safeexpr import ExpressionError, compile_expression
 

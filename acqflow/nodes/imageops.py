@@ -10,8 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.relays import inherited_params
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import inherited_params
 from .base import StreamNode
 
 __all__ = ["ColorConvert", "Resize", "Crop", "Blur", "FrameDiff", "MotionEnergy", "cv2_module"]

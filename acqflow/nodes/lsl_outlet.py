@@ -6,8 +6,8 @@ import socket
 import numpy as np
 
 from ..dataflow.errors import StreamClosed
-from ..dataflow.registry import register_node_type
-from ..dataflow.spec import make_dtype
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import make_dtype
 from ..devices._base import DeviceNode
 from ..devices._lsl import clock_offset, lsl_format_for, pylsl
 

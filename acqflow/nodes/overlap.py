@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.relays import inherited_params
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import inherited_params
 from .base import StreamNode, float_dtype, seconds_to_samples
 from .design import design_sos, impulse_length, scipy_signal
 from .filters import _check_design

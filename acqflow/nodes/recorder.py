@@ -19,14 +19,14 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable
 
-from ..dataflow import clock
+from ..dataflow.streams import clock
 from ..dataflow.errors import StreamClosed
-from ..dataflow.inputstream import InputStream
-from ..dataflow.node import Node
-from ..dataflow.registry import register_node_type
+from ..dataflow.streams.inputstream import InputStream
+from ..dataflow.graph.node import Node
+from ..dataflow.graph.registry import register_node_type
 from ..dataflow.shortrepr import short_repr
-from ..dataflow.spec import recorded
-from ..dataflow.threadpoll import ThreadPollInput
+from ..dataflow.streams.spec import recorded
+from ..dataflow.streams.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
 from ..storage.target import recording_run

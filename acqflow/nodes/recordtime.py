@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..dataflow.inputstream import InputStream
+from ..dataflow.streams.inputstream import InputStream
 from ..dataflow.shortrepr import short_repr
-from ..dataflow.timemodel import TimeModel
+from ..dataflow.streams.timemodel import TimeModel
 
 __all__ = ["RecordedTimeModel"]
 

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from .base import StreamNode, seconds_to_samples
 
 __all__ = ["TimeFrequency", "morlet_kernels"]

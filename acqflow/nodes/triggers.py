@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.spec import EVENT_DTYPE, make_dtype
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import EVENT_DTYPE, make_dtype
 from .base import StreamNode, seconds_to_samples
 
 __all__ = ["AnalogTrigger", "DigitalTrigger", "EdgeDetector", "DEBOUNCE_MODES"]

@@ -11,7 +11,7 @@ fit of their offsets over time once they span ``min_drift_span`` seconds.
 
 :class:`ClockMonitor` runs this continuously for a set of peers (the Manager's
 node-group processes) and pushes the resulting table to every peer with
-``acqflow.dataflow.clock.set_offsets``, so inputs there convert timestamps to
+``acqflow.dataflow.streams.clock.set_offsets``, so inputs there convert timestamps to
 their own clock.  ``python -m acqflow.rpc.clocksync tcp://ADDR:PORT --keys DIR``
 prints the offset of a host daemon's clock to this machine's.
 """
@@ -28,8 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow import clock
-from ..dataflow.clock import ClockEstimate
+from ..dataflow.streams import clock
+from ..dataflow.streams.clock import ClockEstimate
 
 __all__ = ["ClockEstimator", "ClockMonitor", "probe", "main"]
 
@@ -98,7 +98,7 @@ def probe(remote_now: Callable[[], float]) -> tuple[float, float, float]:
 class _Peer:
     def __init__(self, client: Any):
         self.client = client
-        self.rclock = client.import_module("acqflow.dataflow.clock", timeout=5.0)
+        self.rclock = client.import_module("acqflow.dataflow.streams.clock", timeout=5.0)
         self.clock_id: str = self.rclock.clock_id(_timeout=5.0)
 
 
@@ -252,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         kw = dict(server_key=keyfiles.server_public_key(args.keys),
                   client_keys=keyfiles.load_client_keys(args.keys))
     client = get_client(args.address, timeout=10.0, **kw)
-    rclock = client.import_module("acqflow.dataflow.clock")
+    rclock = client.import_module("acqflow.dataflow.streams.clock")
     est = ClockEstimator(window=args.probes, k=1)
     for _ in range(args.probes):
         est.add(*probe(lambda: rclock.now()))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.spec import DtypeError, dtype_from_plain, dtype_to_spec
+from ..dataflow.streams.spec import DtypeError, dtype_from_plain, dtype_to_spec
 from .errors import SerializationError
 
 __all__ = ["dtype_spec", "dtype_from_spec", "array_fields", "array_from_buffer",

@@ -175,6 +175,6 @@ def error_origin(target: Any) -> str:
 
 
 def _node_name(obj: Any) -> str | None:
-    from ..dataflow.node import Node
+    from ..dataflow.graph.node import Node
     name = getattr(obj, "name", None) if isinstance(obj, Node) else None
     return name if isinstance(name, str) else None

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..dataflow.cpulatency import run_holding
+from ..dataflow.streams.cpulatency import run_holding
 from . import keys as keyfiles
 from . import registry
 from .client import RPCClient

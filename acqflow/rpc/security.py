@@ -9,7 +9,7 @@ from typing import Any
 import zmq
 from zmq.auth.thread import ThreadAuthenticator
 
-from ..dataflow.private import is_loopback
+from ..dataflow.streams.private import is_loopback
 from .keys import KeyPair, authorized_dir, client_keys_for, load_server_keys
 
 __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]

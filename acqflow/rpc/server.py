@@ -12,7 +12,7 @@ from typing import Any
 import zmq
 
 from . import fastpath, registry, wire
-from .clients import ClientTable
+from .clienttable import ClientTable
 from .errors import SerializationError, mark_origin
 from .objects import ObjectTable
 from .private import is_private_address, private_address

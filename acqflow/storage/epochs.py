@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.eventplace import EventPlacer, epoch_window, split_events
+from ..dataflow.streams.eventplace import EventPlacer, epoch_window, split_events
 from .streamdata import StreamData
 
 __all__ = ["cut_epochs", "place_events"]

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from acqflow.dataflow import spec
-from acqflow.dataflow.spec import DEFAULT_CLOCK, NO_DEFAULT, STREAM, dtype_to_spec, make_dtype
+from acqflow.dataflow.streams import spec
+from acqflow.dataflow.streams.spec import DEFAULT_CLOCK, NO_DEFAULT, STREAM, dtype_to_spec, make_dtype
 
 from .errors import DamagedManifestError, NotARecordingError
 
@@ -41,7 +41,7 @@ _NOT_REBUILDABLE = ("the streams' names, dtypes (byte order included), shapes an
                     "live only in the manifest and cannot be rebuilt from the blocks; restore "
                     "manifest.json from a copy (`acqflow rec verify` lists what the blocks hold)")
 
-# What a stream entry holds is derived from the param table (acqflow.dataflow.spec.PARAMS):
+# What a stream entry holds is derived from the param table (acqflow.dataflow.streams.spec.PARAMS):
 # STREAM params are fields of the entry, the other recorded params go under "metadata",
 # transport params are never stored.
 

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Protocol
 
 import numpy as np
 
-from acqflow.dataflow.spec import default_fill
+from acqflow.dataflow.streams.spec import default_fill
 
 from .errors import GapError, StorageError
 from .index import StreamTable

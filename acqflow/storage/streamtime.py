@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from acqflow.dataflow.timemodel import TimeModel
+from acqflow.dataflow.streams.timemodel import TimeModel
 
 __all__ = ["StreamTimeModel", "fit_stamps", "model_from_history"]
 

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 
 from .backends import is_local, local_path
 from .codec import encode_frames, normalize_codec

@@ -19,12 +19,12 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
-from ..dataflow import clock
-from ..dataflow.configsig import passes_kwargs_to
+from ..dataflow.streams import clock
+from ..dataflow.graph.configsig import passes_kwargs_to
 from ..dataflow.errors import StreamError
-from ..dataflow.node import Node
-from ..dataflow.spec import make_dtype
-from ..dataflow.threadpoll import ThreadPollInput
+from ..dataflow.graph.node import Node
+from ..dataflow.streams.spec import make_dtype
+from ..dataflow.streams.threadpoll import ThreadPollInput
 
 __all__ = ["ViewerNode", "InputReader", "get_app", "grab_array", "save_png", "channel_names",
            "process_events_until"]

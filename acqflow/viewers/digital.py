@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from .oscilloscope import Oscilloscope
 
 __all__ = ["DigitalOscilloscope"]

@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.spec import make_dtype
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import make_dtype
 from .base import ViewerNode, channel_names
 from .oscilloscope import PALETTE
 

@@ -6,9 +6,9 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
-from ..dataflow import clock
-from ..dataflow.registry import register_node_type
-from ..dataflow.spec import make_dtype
+from ..dataflow.streams import clock
+from ..dataflow.graph.registry import register_node_type
+from ..dataflow.streams.spec import make_dtype
 from .base import ViewerNode
 from .oscilloscope import PALETTE
 

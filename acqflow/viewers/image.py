@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
 from ..dataflow.errors import OverrunError
-from ..dataflow.inputstream import InputStream
-from ..dataflow.registry import register_node_type
+from ..dataflow.streams.inputstream import InputStream
+from ..dataflow.graph.registry import register_node_type
 from .base import ViewerNode
 
 __all__ = ["ImageViewer"]

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
 from ..dataflow.errors import OverrunError
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from .base import ViewerNode, channel_names
 from .envelope import MinMaxEnvelope, bucket_size
 from .oscparams import DECIMATION_METHODS, MODES, build_params, decimated_traces, sync_channels

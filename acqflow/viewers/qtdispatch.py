@@ -1,6 +1,6 @@
 """Delivers ThreadPollInput's ``new_data`` in the Qt GUI thread while its event loop runs.
 
-``install()`` registers :func:`dispatch` with :func:`acqflow.dataflow.threadpoll.set_loop_dispatcher`
+``install()`` registers :func:`dispatch` with :func:`acqflow.dataflow.streams.threadpoll.set_loop_dispatcher`
 (dataflow never imports Qt).  While the QApplication's loop runs, a chunk's callbacks are
 queued to the GUI thread, as pyacq's Qt signal delivered them; without a running loop they
 run in the polling thread, so code that never starts a Qt loop is not left waiting.
@@ -12,7 +12,7 @@ from typing import Callable
 
 from pyqtgraph.Qt import QtCore
 
-from ..dataflow.threadpoll import loop_dispatcher, set_loop_dispatcher
+from ..dataflow.streams.threadpoll import loop_dispatcher, set_loop_dispatcher
 
 __all__ = ["install", "uninstall", "dispatch"]
 

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from ..dataflow.errors import OverrunError
-from ..dataflow.registry import register_node_type
+from ..dataflow.graph.registry import register_node_type
 from .base import ViewerNode, channel_names
 
 __all__ = ["TimeFrequencyViewer"]

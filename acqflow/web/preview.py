@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..dataflow import InputStream, RingBuffer, StreamClosed
-from ..dataflow.spec import make_dtype
+from ..dataflow.streams.spec import make_dtype
 
 __all__ = ["PreviewTap", "PreviewError"]
 

@@ -36,7 +36,7 @@ def test_no_working_package_imports_the_benchmarks():
 
 
 def test_soak_node_types_register_only_when_asked():
-    code = ("import acqflow.bench.soak, acqflow.bench; from acqflow.dataflow.registry import _types; "
+    code = ("import acqflow.bench.soak, acqflow.bench; from acqflow.dataflow.graph.registry import _types; "
             "assert 'SoakSource' not in _types; import acqflow.bench.soaknodes; "
             "assert {'SoakSource', 'SoakRelay', 'SoakSink'} <= set(_types)")
     run_python(code)

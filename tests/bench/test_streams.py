@@ -86,7 +86,7 @@ def test_hops_command_line(tmp_path):
 
 
 def test_cpu_latency_option_is_held_and_recorded(tmp_path):
-    from acqflow.dataflow.cpulatency import DEVICE
+    from acqflow.dataflow.streams.cpulatency import DEVICE
     bad = acqflow("bench", "--hops", "1", "--cpu-latency", "-2")
     assert bad.returncode == 2 and bad.stderr.strip() == (
         "acqflow bench: --cpu-latency: CPU latency must be a whole number of microseconds >= 0, not -2")

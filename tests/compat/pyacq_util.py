@@ -25,8 +25,8 @@ class Collector:
     """Receives every chunk of an output in a thread (pyacq tests use ThreadPollOutput for this)."""
 
     def __init__(self, output, **connect):
-        from acqflow.dataflow.inputstream import InputStream
-        from acqflow.dataflow.threadpoll import ThreadPollInput
+        from acqflow.dataflow.streams.inputstream import InputStream
+        from acqflow.dataflow.streams.threadpoll import ThreadPollInput
         self.input = InputStream()
         self.input.connect(output)
         self.chunks: list[tuple[int, np.ndarray]] = []

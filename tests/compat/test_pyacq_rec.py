@@ -83,7 +83,7 @@ def test_RawRecorder_refuses_existing_dirname(tmp_path):
 
 def test_RawRecorder_writes_lost_samples_as_zeros_and_says_so(tmp_path):
     import json
-    from acqflow.dataflow.outputstream import OutputStream
+    from acqflow.dataflow.streams.outputstream import OutputStream
     from pyacq.rec import RawRecorder
     out = OutputStream()
     out.configure(protocol='tcp', interface='127.0.0.1', dtype='int16', shape=(-1, 2), sample_rate=100.)
@@ -110,7 +110,7 @@ def test_RawRecorder_writes_lost_samples_as_zeros_and_says_so(tmp_path):
 def test_AviRecorder(tmp_path):
     import cv2
     import json
-    from acqflow.dataflow.outputstream import OutputStream
+    from acqflow.dataflow.streams.outputstream import OutputStream
     from pyacq.rec.avirecorder import AviRecorder
     out = OutputStream()
     out.configure(protocol='tcp', interface='127.0.0.1', streamtype='video', dtype='uint8',

@@ -5,7 +5,7 @@ import importlib
 import numpy as np
 
 import acqflow
-from acqflow.dataflow.registry import node_types
+from acqflow.dataflow.graph.registry import node_types
 
 FLAGS = ("configured", "initialized", "running", "closed")
 

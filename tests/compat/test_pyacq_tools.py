@@ -1,11 +1,12 @@
-"""pyacq.core.tools: ThreadPollInput's pyacq semantics (acqflow.dataflow.threadpoll with the
+"""pyacq.core.tools: ThreadPollInput's pyacq semantics (acqflow.dataflow.streams.threadpoll with the
 Qt dispatcher of acqflow.viewers.qtdispatch), ThreadPollOutput, StreamConverter, ChannelSplitter."""
 import threading
 
 import numpy as np
 import pytest
 
-from acqflow.dataflow import InputStream, OutputStream, threadpoll
+from acqflow.dataflow import InputStream, OutputStream
+from acqflow.dataflow.streams import threadpoll
 
 pytest.importorskip("PyQt5")
 from pyqtgraph.Qt import QtCore  # noqa: E402

@@ -145,7 +145,7 @@ def test_QDigitalOscilloscope():
 def test_imageviewer():
     """pyacq's FakeCamera sends frames on an analogsignal stream; here shaped (-1, h, w, 3) with
     one frame per chunk (acqflow streams have a time axis), made from acqflow's Node."""
-    from acqflow.dataflow.node import Node
+    from acqflow.dataflow.graph.node import Node
     from pyacq.viewers.imageviewer import ImageViewer
     num_video = 3
 

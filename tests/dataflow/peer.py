@@ -11,7 +11,7 @@ import json
 import sys
 
 from acqflow import OutputStream
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from tests.dataflow.streamdata import make_chunk
 
 

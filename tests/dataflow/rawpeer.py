@@ -6,8 +6,8 @@ import msgpack
 import numpy as np
 import zmq
 
-from acqflow.dataflow import clock
-from acqflow.dataflow.wire import ACK, DATA, pack_header, pack_position
+from acqflow.dataflow.streams import clock
+from acqflow.dataflow.streams.wire import ACK, DATA, pack_header, pack_position
 
 
 class RawPeer:

@@ -6,7 +6,7 @@ import pydoc
 import pytest
 
 from acqflow.dataflow import Node, NodeStateError
-from acqflow.dataflow.configsig import configure_signature, passes_kwargs_to
+from acqflow.dataflow.graph.configsig import configure_signature, passes_kwargs_to
 
 
 class Gain(Node):

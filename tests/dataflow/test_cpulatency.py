@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from acqflow import CpuLatencyRequest
-from acqflow.dataflow.cpulatency import DEVICE, CpuLatencyError, current_cpu_latency
+from acqflow.dataflow.streams.cpulatency import DEVICE, CpuLatencyError, current_cpu_latency
 from acqflow.testing import run_python
 
 needs_device = pytest.mark.skipif(not (os.path.exists(DEVICE) and os.access(DEVICE, os.R_OK | os.W_OK)),

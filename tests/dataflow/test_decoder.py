@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from acqflow import InputStream
 from acqflow.dataflow.errors import MalformedMessage, StreamClosed
-from acqflow.dataflow.wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
+from acqflow.dataflow.streams.wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
 from tests.dataflow.rawpeer import RawPeer
 
 
@@ -86,7 +86,7 @@ def test_unpack_header_errors_are_stream_errors_naming_the_problem():
 
 def test_a_running_node_keeps_running_through_malformed_messages():
     """Regression: one malformed message put a running filter node into 'error'."""
-    from acqflow.dataflow.processing import ProcessingNode
+    from acqflow.dataflow.graph.processing import ProcessingNode
 
     class Double(ProcessingNode):
         def process(self, index, data):

@@ -3,7 +3,7 @@ the stamps' jitter and the clock's drift, and whichever of event and signal come
 import numpy as np
 import pytest
 
-from acqflow.dataflow.eventplace import EventPlacer, event_fields, split_events
+from acqflow.dataflow.streams.eventplace import EventPlacer, event_fields, split_events
 from acqflow.devices.events import event_dtype
 
 FS = 1000.0

@@ -294,7 +294,7 @@ def test_structured_dtype_with_a_subarray_field(protocol):
 
 
 def test_last_send_time_is_the_senders_clock():
-    from acqflow.dataflow import clock
+    from acqflow.dataflow.streams import clock
     out, inp = pair(dtype="float32", shape=(-1, 1))
     assert inp.last_send_time is None
     before = clock.now()
@@ -321,7 +321,7 @@ def test_output_close_timeout_is_in_ms_like_recv(caplog):
     after ``timeout`` ms (streams' unit) and says so."""
     out, inp = pair(dtype="float32", shape=(-1, 2))
     out.send(np.zeros((2, 2), "float32"))
-    with caplog.at_level(logging.INFO, logger="acqflow.dataflow.transport"):
+    with caplog.at_level(logging.INFO, logger="acqflow.dataflow.streams.transport"):
         out.close(timeout=50)
     assert "did not acknowledge end-of-stream within 50 ms" in caplog.text
     inp.close()

@@ -6,7 +6,7 @@ import pytest
 
 import acqflow
 from acqflow import InputStream, Node, NodeStateError, OutputStream, ProcessingNode
-from acqflow.dataflow import registry
+from acqflow.dataflow.graph import registry
 
 
 class Gain(ProcessingNode):

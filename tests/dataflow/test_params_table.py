@@ -1,4 +1,4 @@
-"""The one stream-params vocabulary (dataflow/spec.py): what is derived from the table,
+"""The one stream-params vocabulary (dataflow/streams/spec.py): what is derived from the table,
 the dtype codec (fuzzed), one default_fill, and manifests written by older code."""
 import json
 import re
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acqflow.dataflow import ringbuffer, spec
+from acqflow.dataflow.streams import ringbuffer, spec
 from acqflow.storage import manifest, streamdata
 
 # The four hand-kept lists this table replaced (relays, recorder, manifest, player), as they
@@ -28,7 +28,7 @@ def test_derived_sets_cover_the_old_lists():
     transport = set(spec.keys(spec.TRANSPORT))
     assert _OLD_RELAY | _OLD_RECORDER | _OLD_MANIFEST <= transport
     params = {k: 1 for k in transport | _OLD_PLAYER | {"gain", "units", "shape"}}
-    assert set(spec.inherited(params)) == {"gain", "units", "shape"}
+    assert set(spec.inherited_params(params)) == {"gain", "units", "shape"}
     assert set(spec.recorded(params)) == {"gain", "units", "shape", "source"}
     assert set(spec.replayed(params)) == {"gain", "units", "shape"}
     assert spec.kind_of("anything_else") == spec.METADATA

@@ -46,7 +46,7 @@ def test_dead_reader_does_not_block_writer_forever(peer):
     out = OutputStream()
     out.configure(transfermode="sharedmem", dtype="float32", shape=(-1, 1), buffer_size=10,
                   backpressure="block")
-    from acqflow.dataflow.sharedmem import ReaderSlots
+    from acqflow.dataflow.streams.sharedmem import ReaderSlots
     slots = ReaderSlots(out._ring.segment)
     slot = slots.register(0)
     slots._words()[slot, 0] = peer.proc.pid        # pretend the peer holds this slot
@@ -81,7 +81,7 @@ def test_input_dropped_without_close_exits_quietly():
 
 HOLD_SLOTS = r"""
 import os, sys
-from acqflow.dataflow.sharedmem import ReaderSlots, Segment
+from acqflow.dataflow.streams.sharedmem import ReaderSlots, Segment
 name, n = sys.argv[1], int(sys.argv[2])
 r, w = os.pipe()
 pids = []
@@ -140,7 +140,7 @@ def test_slots_of_sigkilled_readers_are_reclaimed_at_once():
 
 
 def _running(pid):
-    from acqflow.dataflow.sharedmem import pid_alive
+    from acqflow.dataflow.streams.sharedmem import pid_alive
     return pid_alive(pid)
 
 

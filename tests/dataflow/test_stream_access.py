@@ -10,8 +10,8 @@ import pytest
 import zmq
 
 from acqflow import InputStream, OutputStream
-from acqflow.dataflow.private import private_dir
-from acqflow.dataflow.wire import ACK, TOPIC
+from acqflow.dataflow.streams.private import private_dir
+from acqflow.dataflow.streams.wire import ACK, TOPIC
 
 from .streamdata import sends_freely
 

@@ -2,7 +2,7 @@
 import pytest
 
 from acqflow import OutputStream
-from acqflow.dataflow.graph import GraphError, GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphError, GraphSpec
 
 GRAPH = {"nodes": {"gen": {"type": "SyntheticSignal"},
                    "twice": {"type": "Expression", "params": {"expr": "x * 2"}}},

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from acqflow import InputStream, OutputStream
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.dataflow.errors import MalformedMessage, StreamError
-from acqflow.dataflow.wire import DATA, pack_header, unpack_header
+from acqflow.dataflow.streams.wire import DATA, pack_header, unpack_header
 from tests.dataflow.conftest import Peer
 
 FS = 1000.0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from acqflow.dataflow.timemodel import TimeModel
+from acqflow.dataflow.streams.timemodel import TimeModel
 
 
 def feed_chunks(tm, fs, drift_ppm, jitter, seconds, chunk, t0=100.0, i0=0, seed=0):

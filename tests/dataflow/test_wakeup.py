@@ -1,4 +1,4 @@
-"""The same-host wake-up of sharedmem streams (acqflow/dataflow/wakeup.py): records in the
+"""The same-host wake-up of sharedmem streams (acqflow/dataflow/streams/wakeup.py): records in the
 segment and a FIFO per reader, with the stream contract kept (loss accounting, block and
 drop, readers and writers dying, many readers, poll, ThreadPollInput)."""
 import fcntl
@@ -18,9 +18,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from acqflow import InputStream, OutputStream, StreamClosed
-from acqflow.dataflow.inputcheck import check_spin
-from acqflow.dataflow.threadpoll import ThreadPollInput
-from acqflow.dataflow.wakeup import RECORDS
+from acqflow.dataflow.streams.inputcheck import check_spin
+from acqflow.dataflow.streams.threadpoll import ThreadPollInput
+from acqflow.dataflow.streams.wakeup import RECORDS
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm (Linux)")
@@ -362,7 +362,7 @@ def test_a_nonsense_record_is_counted_and_skipped():
 
 
 def test_a_spinning_reader_yields_its_core_between_looks(monkeypatch):
-    from acqflow.dataflow import wakeup
+    from acqflow.dataflow.streams import wakeup
     yields = []
     monkeypatch.setattr(wakeup, "_yield", lambda: yields.append(1))
     out = output()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream
-from acqflow.dataflow.node import NodeStateError
+from acqflow.dataflow.graph.node import NodeStateError
 from acqflow.testing import run_python
 from tests.conftest import wait_for
 

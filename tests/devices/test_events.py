@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, NodeStateError
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.devices import EventSource, event_dtype
 
 

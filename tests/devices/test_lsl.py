@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream, StreamClosed
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from tests.conftest import wait_for
 
 pylsl = pytest.importorskip("pylsl")

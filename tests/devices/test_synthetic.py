@@ -4,7 +4,7 @@ import pytest
 
 import acqflow
 from acqflow import InputStream
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.devices import SyntheticSignal
 
 

@@ -4,7 +4,7 @@ import threading
 import numpy as np
 
 import acqflow
-from acqflow.dataflow.threadpoll import StoppableThread
+from acqflow.dataflow.streams.threadpoll import StoppableThread
 from acqflow.devices._base import DeviceNode, Worker
 
 

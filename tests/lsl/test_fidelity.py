@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow import OutputStream
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.testing import run_python
 from tests.conftest import wait_for
 from tests.lsl.conftest import ROOT, Peer

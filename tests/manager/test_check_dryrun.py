@@ -2,7 +2,7 @@
 recorder inputs and what depends on upstream rates."""
 import pytest
 
-from acqflow.dataflow.graph import GraphError, GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphError, GraphSpec
 from acqflow.manager.check import check_graph
 
 GEN = {"type": "SyntheticSignal", "params": {"channels": 2, "sample_rate": 1000.0}}
@@ -74,7 +74,7 @@ def test_node_type_names_get_did_you_mean():
 
 
 def test_create_node_says_did_you_mean():
-    from acqflow.dataflow.nodegroup import NodeGroup
+    from acqflow.dataflow.graph.nodegroup import NodeGroup
     with pytest.raises(KeyError, match="did you mean 'SosFilter'"):
         NodeGroup("g").create_node("SOSFilter", "f")
 

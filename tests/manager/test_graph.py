@@ -8,7 +8,7 @@ import psutil
 import pytest
 import yaml
 
-from acqflow.dataflow.graph import GraphError, GraphSpec, load_graph
+from acqflow.dataflow.graph.graphspec import GraphError, GraphSpec, load_graph
 from tests.conftest import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -164,7 +164,7 @@ def test_run_with_sharedmem_streams_releases_segments(tmp_path):
 def test_run_holds_a_cpu_latency_request_while_the_graph_runs(tmp_path):
     """--cpu-latency 0 with a spinning sharedmem connection: the graph runs, the PM QoS
     request is in force meanwhile and gone after; a bad value is one line."""
-    from acqflow.dataflow.cpulatency import DEVICE, current_cpu_latency
+    from acqflow.dataflow.streams.cpulatency import DEVICE, current_cpu_latency
     data = graph()
     data["connections"][0].update(params={"transfermode": "sharedmem"}, spin=0.2)
     path = tmp_path / "g.yaml"

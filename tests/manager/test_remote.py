@@ -50,7 +50,7 @@ def test_group_on_a_host_daemon_streams_and_its_death_is_noticed(host_daemon):
 def test_a_graph_reaches_a_local_daemon_by_its_ipc_address(host_daemon):
     """hosts: {here: ipc://...}: the group runs under the daemon, on this machine, so its
     stream to a local group is private ipc, not tcp."""
-    from acqflow.dataflow.graph import GraphSpec
+    from acqflow.dataflow.graph.graphspec import GraphSpec
     from acqflow.manager.build import build_graph
     assert host_daemon.startswith("ipc://")
     spec = GraphSpec.from_dict({

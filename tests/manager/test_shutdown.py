@@ -74,7 +74,7 @@ def test_signal_to_the_process_group_commits_the_recording(tmp_path, sig):
 def test_final_message_tells_when_a_recording_is_not_committed(tmp_path):
     """A group killed under the Manager: the recording stays uncommitted and the run
     says so (and exits 1) instead of claiming a clean stop."""
-    from acqflow.dataflow.graph import GraphSpec
+    from acqflow.dataflow.graph.graphspec import GraphSpec
     from acqflow.manager.run import run_graph
     import io
     import threading

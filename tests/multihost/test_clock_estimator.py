@@ -6,8 +6,8 @@ import sys
 import numpy as np
 import pytest
 
-from acqflow.dataflow import clock
-from acqflow.dataflow.clock import ClockEstimate
+from acqflow.dataflow.streams import clock
+from acqflow.dataflow.streams.clock import ClockEstimate
 from acqflow.rpc.clocksync import ClockEstimator
 
 
@@ -88,7 +88,7 @@ def test_offsets_table_converts_between_two_remote_clocks(monkeypatch):
 
 
 def test_env_offset_hook_shifts_now_and_the_clock_id():
-    code = "from acqflow.dataflow import clock; import time; print(clock.now() - time.time(), clock.clock_id())"
+    code = "from acqflow.dataflow.streams import clock; import time; print(clock.now() - time.time(), clock.clock_id())"
     env = dict(os.environ, ACQFLOW_CLOCK_OFFSET="0.25")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     shift, cid = out.stdout.split()

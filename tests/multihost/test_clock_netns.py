@@ -28,7 +28,7 @@ INJECTED = 0.250
 
 MANAGER = textwrap.dedent("""
     import json, logging, sys, time
-    from acqflow.dataflow.graph import GraphSpec
+    from acqflow.dataflow.graph.graphspec import GraphSpec
     from acqflow.manager import Manager
     from acqflow.manager.build import build_graph
     address, keydir, recdir = sys.argv[1:4]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream, StreamError
-from acqflow.dataflow.sharedmem import probe_segment
+from acqflow.dataflow.streams.sharedmem import probe_segment
 from acqflow.manager.build import _Placement, reachable_interface
 
 

@@ -7,7 +7,7 @@ import pydoc
 
 import pytest
 
-from acqflow.dataflow.registry import node_types
+from acqflow.dataflow.graph.registry import node_types
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

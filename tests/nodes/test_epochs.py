@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream
-from acqflow.dataflow import clock
-from acqflow.dataflow.spec import EVENT_DTYPE
+from acqflow.dataflow.streams import clock
+from acqflow.dataflow.streams.spec import EVENT_DTYPE
 from acqflow.devices.events import event_dtype
 from acqflow.nodes import AnalogTrigger, Epocher
 from tests.conftest import wait_for

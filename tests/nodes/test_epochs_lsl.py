@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import yaml
 
-from acqflow.dataflow.graph import GraphError, GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphError, GraphSpec
 from acqflow.manager.check import check_graph
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream
-from acqflow.dataflow.graph import GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphSpec
 from acqflow.manager import Manager
 from acqflow.manager.build import build_graph
 

@@ -15,8 +15,8 @@ def test_every_node_type_is_registered_and_exported():
     assert TYPES <= set(types)
     for name in TYPES:
         cls = types[name]
-        # the relays are dataflow's processing nodes, registered by acqflow.nodes.relay_nodes
-        assert cls.__module__.startswith(("acqflow.nodes.", "acqflow.dataflow.relaynodes"))
+        # the relays are dataflow's processing nodes, registered by their entry points
+        assert cls.__module__.startswith(("acqflow.nodes.", "acqflow.dataflow.graph.relays"))
         assert getattr(acqflow.nodes, cls.__name__) is cls
         assert cls.__doc__ and cls.__doc__.strip()
 
@@ -27,7 +27,7 @@ def test_import_is_light():
 
 
 def test_graph_files_check_node_ports_and_stream_types():
-    from acqflow.dataflow.graph import GraphError, GraphSpec
+    from acqflow.dataflow.graph.graphspec import GraphError, GraphSpec
     good = {"nodes": {"src": {"type": "SyntheticSignal"},
                       "filt": {"type": "SosFilter", "params": {"btype": "lowpass", "freq": 40}},
                       "trig": {"type": "AnalogTrigger", "params": {"threshold": 0.5}},

@@ -3,8 +3,7 @@ import numpy as np
 import pytest
 
 import acqflow
-from acqflow.nodes import (ChannelSplitterNode, ChunkResizerNode, Expression, Function,
-                           StreamConverterNode)
+from acqflow.nodes import ChannelSplitter, ChunkResizer, Expression, Function, StreamConverter
 from tests.conftest import wait_for
 from tests.nodes.util import Pipeline, Sink, source
 
@@ -14,15 +13,15 @@ def ramp(start, n, ch=3):
 
 
 def test_registered_under_the_helper_names():
-    assert acqflow.get_node_type("ChannelSplitter") is ChannelSplitterNode
-    assert acqflow.get_node_type("StreamConverter") is StreamConverterNode
-    assert acqflow.get_node_type("ChunkResizer") is ChunkResizerNode
+    assert acqflow.get_node_type("ChannelSplitter") is ChannelSplitter
+    assert acqflow.get_node_type("StreamConverter") is StreamConverter
+    assert acqflow.get_node_type("ChunkResizer") is ChunkResizer
 
 
 def test_channel_splitter_node():
     src = source(dtype="float32", shape=(-1, 3), sample_rate=100.0,
                  channel_info=[{"name": n} for n in "xyz"])
-    node = ChannelSplitterNode(name="split")
+    node = ChannelSplitter(name="split")
     node.configure(output_channels={"left": [0], "right": [2, 1]}, protocol="inproc")
     node.input.connect(src)
     assert set(node.outputs) == {"left", "right"}
@@ -44,7 +43,7 @@ def test_channel_splitter_node():
 
 def test_channel_splitter_refuses_bad_channels_at_connect():
     src = source(dtype="float32", shape=(-1, 3))
-    node = ChannelSplitterNode(name="split")
+    node = ChannelSplitter(name="split")
     node.configure(output_channels={"a": [0, 7]})
     with pytest.raises(ValueError, match=r"node 'split': output 'a' channels \[7\]"):
         node.input.connect(src)
@@ -58,13 +57,13 @@ def test_channel_splitter_refuses_bad_channels_at_connect():
 
 def test_stream_converter_and_chunk_resizer_nodes_in_a_chain():
     src = source(dtype="float32", shape=(-1, 3), sample_rate=100.0)
-    conv = StreamConverterNode(name="conv")
+    conv = StreamConverter(name="conv")
     conv.input.connect(src)                     # connect first, configure after: both orders work
     conv.configure(dtype="float64", transfermode="sharedmem", buffer_size=1000)
     conv.output.configure(protocol="inproc")    # as a graph file's output params do
     assert conv.output.params["dtype"] == "<f8" and conv.output.params["transfermode"] == "sharedmem"
     conv.initialize()
-    rs = ChunkResizerNode(name="rs")
+    rs = ChunkResizer(name="rs")
     rs.configure(chunksize=4, protocol="inproc")
     rs.input.connect(conv.output)
     rs.initialize()

@@ -53,7 +53,7 @@ class Sink:
 
     def __init__(self, output, **kw):
         import threading
-        from acqflow.dataflow import clock
+        from acqflow.dataflow.streams import clock
         self.input = InputStream(name=f"sink {getattr(output, 'name', '')}")
         self.input.connect(output, **kw)
         self.chunks: list[tuple[int, np.ndarray, float]] = []

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from acqflow import OutputStream
-from acqflow.dataflow import spec
+from acqflow.dataflow.streams import spec
 from acqflow import StreamConverter
 from acqflow.devices.player import Player
 from acqflow.nodes.recorder import Recorder

@@ -3,7 +3,7 @@ the same events on the same samples with the same values, for markers that carry
 (some arriving before the signal covers them) and for events that carry an index."""
 import numpy as np
 
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.devices.events import EventSource
 from acqflow.devices.synthetic import SyntheticSignal
 from acqflow.nodes import Epocher

@@ -4,7 +4,7 @@ where the recording has them (NWB timestamps, HDF5 times, WAV split), not a paus
 import numpy as np
 import pytest
 
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.devices.synthetic import SyntheticSignal
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording

@@ -236,7 +236,7 @@ def test_run_stopped_before_start_keeps_the_old_recording(existing):
     """`acqflow run` interrupted while building: nothing starts, nothing is replaced."""
     import io
     import threading
-    from acqflow.dataflow.graph import GraphSpec
+    from acqflow.dataflow.graph.graphspec import GraphSpec
     from acqflow.manager.run import run_graph
     def run(path, mode):
         spec = GraphSpec.from_dict({

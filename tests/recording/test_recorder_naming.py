@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from acqflow import OutputStream
-from acqflow.dataflow.graph import GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphSpec
 from acqflow.manager.build import build_graph
 from acqflow.manager.manager import Manager
 from acqflow.nodes import Recorder

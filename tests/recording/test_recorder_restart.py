@@ -8,7 +8,7 @@ import signal
 import numpy as np
 import pytest
 
-from acqflow.dataflow.graph import GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphSpec
 from acqflow.manager.build import build_graph
 from acqflow.manager.manager import Manager
 from acqflow.rpc.proxy import get_value

@@ -105,7 +105,7 @@ def test_offline_fit_when_the_manifest_has_no_model(tmp_path):
 
 
 def test_event_streams_have_no_model(tmp_path):
-    from acqflow.dataflow.spec import EVENT_DTYPE
+    from acqflow.dataflow.streams.spec import EVENT_DTYPE
     with RecordingWriter(tmp_path / "ev") as w:
         w.add_stream("ev", dict(streamtype="event", dtype=EVENT_DTYPE, shape=(-1,)))
         w.write("ev", np.zeros(2, EVENT_DTYPE), 2, 5.0)

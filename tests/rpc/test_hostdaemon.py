@@ -127,7 +127,7 @@ def test_two_hosts_with_different_key_directories_from_one_process(tmp_path):
 
 
 def test_daemon_holds_a_cpu_latency_request_while_it_serves():
-    from acqflow.dataflow.cpulatency import DEVICE, current_cpu_latency
+    from acqflow.dataflow.streams.cpulatency import DEVICE, current_cpu_latency
     out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--cpu-latency", "-5"],
                          capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert out.returncode == 2 and out.stderr.strip() == (

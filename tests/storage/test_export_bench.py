@@ -88,9 +88,9 @@ def test_optional_libraries_are_imported_lazily():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 if name.startswith("acqflow.dataflow"):
-                    assert name in ("acqflow.dataflow", "acqflow.dataflow.spec",
-                                    "acqflow.dataflow.clock", "acqflow.dataflow.paramcheck",
-                                    "acqflow.dataflow.timemodel"), (py, name)
+                    assert name in ("acqflow.dataflow", "acqflow.dataflow.streams.spec",
+                                    "acqflow.dataflow.streams.clock", "acqflow.dataflow.paramcheck",
+                                    "acqflow.dataflow.streams.timemodel"), (py, name)
                 if name.startswith(("cv2", "h5py", "tqdm")):
                     assert py.name in lazy.get(name, ()) and node.col_offset > 0, (py, name)
     assert loaded_after_import(["acqflow.storage", "acqflow.storage.export", "acqflow.storage.export_video",

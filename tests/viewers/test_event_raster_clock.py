@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 import acqflow
-from acqflow.dataflow import clock
+from acqflow.dataflow.streams import clock
 from acqflow.devices.events import event_dtype
 from acqflow.viewers import EventRaster
 

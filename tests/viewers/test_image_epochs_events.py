@@ -113,7 +113,7 @@ def test_event_raster_puts_each_label_in_its_lane(qapp):
     v.start()
     src.start()
     try:
-        now = acqflow.dataflow.clock.now()
+        now = acqflow.dataflow.streams.clock.now()
         for label, dt in (("start", -4.0), ("stim", -3.0), ("start", -2.0), ("resp", -1.0)):
             src.push_event(label, time=now + dt)
         wait_qt(lambda: len(v._events) == 4)

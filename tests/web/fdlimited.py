@@ -5,7 +5,7 @@ import logging
 import resource
 import sys
 
-from acqflow.dataflow.graph import GraphSpec
+from acqflow.dataflow.graph.graphspec import GraphSpec
 from acqflow.manager import Manager
 from acqflow.manager.build import build_graph
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import threading
 
-from ....dataflow.node import Node as _Node
-from ....dataflow.node import NodeStateError
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.node import Node as _Node
+from ....dataflow.graph.node import NodeStateError
+from ....dataflow.graph.registry import register_node_type
 from .states import PyacqStates
 from .stream import InputStream, OutputStream
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ....dataflow.nodegroup import NodeGroup as _NodeGroup
+from ....dataflow.graph.nodegroup import NodeGroup as _NodeGroup
 from ....rpc import registry as rpc_registry
 from . import node as _node  # noqa: F401 - registers pyacq's _MyTestNode, as pyacq does
 from . import nodelist

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-from ....dataflow import registry
+from ....dataflow.graph import registry
 
 __all__ = ["register_node_type", "register_node_type_from_module", "all_nodes", "get_node_type",
            "node_type_names", "PYACQ_NODE_TYPES"]

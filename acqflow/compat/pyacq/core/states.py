@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ....dataflow.outputstream import OutputStream as _OutputStream
+from ....dataflow.streams.outputstream import OutputStream as _OutputStream
 from .stream.stream import OutputStream
 
 __all__ = ["PyacqStates"]

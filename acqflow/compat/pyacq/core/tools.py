@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ....dataflow import threadpoll
-from ....dataflow.inputstream import InputStream
-from ....nodes.relay_nodes import ChannelSplitter, ChunkResizer, StreamConverter
+from ....dataflow.streams import threadpoll
+from ....dataflow.streams.inputstream import InputStream
+from ....dataflow.graph.relays import ChannelSplitter, ChunkResizer, StreamConverter
 
 __all__ = ["ThreadPollInput", "ThreadPollOutput", "StreamConverter", "ChannelSplitter",
            "ChunkResizer"]

@@ -5,7 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ....devices.synthetic import SyntheticSignal
 from ..core.states import PyacqStates
 

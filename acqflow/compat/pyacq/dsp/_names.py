@@ -1,7 +1,7 @@
 """pyacq's stream names (``signals``, ``events``) on acqflow nodes whose streams are ``input``/``output``."""
 from __future__ import annotations
 
-from ....dataflow.node import Ports
+from ....dataflow.graph.node import Ports
 
 __all__ = ["AliasDict", "alias_streams"]
 

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from ....dataflow.eventplace import EventPlacer, on_signal_clock
-from ....dataflow.node import Node
-from ....dataflow.registry import register_node_type
-from ....dataflow.threadpoll import Signal, ThreadPollInput
+from ....dataflow.streams.eventplace import EventPlacer, on_signal_clock
+from ....dataflow.graph.node import Node
+from ....dataflow.graph.registry import register_node_type
+from ....dataflow.streams.threadpoll import Signal, ThreadPollInput
 from ..core.states import PyacqStates
 from ._params import make_params
 
@@ -28,7 +28,7 @@ class TriggerAccumulator(PyacqStates, Node):
     Inputs: ``signals`` (analogsignal) and ``events`` (int64 indexes, or a structured
     dtype whose ``events_dtype_field`` holds the index, e.g. acqflow's ``'index'``;
     markers with a ``time`` and index -1, as LSL's, land on the sample of that time, see
-    ``acqflow.dataflow.eventplace``).
+    ``acqflow.dataflow.streams.eventplace``).
     ``stack`` is (stack_size, nb_channel, samples), a ring along axis 0 at
     ``stack_pos``; ``total_trig`` counts sweeps since the last ``reset_stack()``;
     ``new_chunk`` is emitted (with ``total_trig``) once a sweep is complete, i.e. when

@@ -9,11 +9,11 @@ from typing import Any
 import numpy as np
 
 from .... import __version__
-from ....dataflow.configsig import passes_kwargs_to
-from ....dataflow.inputstream import InputStream
-from ....dataflow.node import Node
-from ....dataflow.spec import make_dtype
-from ....dataflow.threadpoll import ThreadPollInput
+from ....dataflow.graph.configsig import passes_kwargs_to
+from ....dataflow.streams.inputstream import InputStream
+from ....dataflow.graph.node import Node
+from ....dataflow.streams.spec import make_dtype
+from ....dataflow.streams.threadpoll import ThreadPollInput
 from ..core.states import PyacqStates
 
 __all__ = ["StreamsRecorder", "flush_dict"]

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ....devices._base import require
 from ._common import StreamsRecorder
 

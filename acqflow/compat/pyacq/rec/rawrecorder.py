@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ._common import StreamsRecorder
 
 __all__ = ["RawRecorder"]

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ....dataflow.spec import make_dtype
+from ....dataflow.streams.spec import make_dtype
 from ....viewers.image import ImageViewer as _ImageViewer
 from ..dsp._names import AliasDict
 from ._widgetnode import PyacqViewer

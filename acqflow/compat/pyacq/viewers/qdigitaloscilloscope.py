@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ....viewers.digital import DigitalOscilloscope
 from ._widgetnode import PyacqViewer
 

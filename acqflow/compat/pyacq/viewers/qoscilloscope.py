@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ....viewers.oscilloscope import Oscilloscope
 from ._widgetnode import PyacqViewer
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from pyqtgraph.parametertree import Parameter
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from .qoscilloscope import QOscilloscope
 
 __all__ = ["QOscilloscopeMultiPlot"]

@@ -7,8 +7,8 @@ from typing import Any
 
 from pyqtgraph.parametertree import Parameter
 
-from ....dataflow.inputstream import InputStream
-from ....dataflow.registry import register_node_type
+from ....dataflow.streams.inputstream import InputStream
+from ....dataflow.graph.registry import register_node_type
 from ....nodes.timefreq import TimeFrequency
 from ....viewers.timefreq import TimeFrequencyViewer
 from ._widgetnode import PyacqViewer

@@ -11,7 +11,7 @@ import pyqtgraph as pg
 from pyqtgraph.parametertree import Parameter
 from pyqtgraph.Qt import QtWidgets
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ....viewers.base import ViewerNode, channel_names
 from ..dsp.trigger import AnalogTrigger
 from ..dsp.triggeraccumulator import TriggerAccumulator

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import scipy.signal
 
-from ....dataflow.registry import register_node_type
+from ....dataflow.graph.registry import register_node_type
 from ....nodes.timefreq import morlet_kernels
 from ..core.node import Node
 

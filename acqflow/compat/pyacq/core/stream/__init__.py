@@ -3,7 +3,7 @@ onto :mod:`acqflow.dataflow`; pyacq-only behaviour lives in :mod:`.stream`)."""
 from acqflow import ThreadPollInput
 from acqflow.dataflow import (ChannelSplitter, ChunkResizer, OverrunError, StreamClosed,
                               StreamConverter, StreamError)
-from acqflow.dataflow.spec import make_dtype
+from acqflow.dataflow.streams.spec import make_dtype
 
 from .ringbuffer import RingBuffer
 from .sharedarray import SharedArray, SharedMem

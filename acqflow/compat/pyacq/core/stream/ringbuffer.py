@@ -6,8 +6,8 @@ fill value; acqflow's own RingBuffer raises IndexError for them instead.
 """
 from __future__ import annotations
 
-from acqflow.dataflow.ringbuffer import RingBuffer as _RingBuffer
-from acqflow.dataflow.ringbuffer import _PENDING
+from acqflow.dataflow.streams.ringbuffer import RingBuffer as _RingBuffer
+from acqflow.dataflow.streams.ringbuffer import _PENDING
 
 __all__ = ["RingBuffer"]
 

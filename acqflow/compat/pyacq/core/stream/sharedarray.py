@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from acqflow.dataflow.sharedmem import open_shared, release_shared
-from acqflow.dataflow.spec import dtype_to_spec, make_dtype
+from acqflow.dataflow.streams.sharedmem import open_shared, release_shared
+from acqflow.dataflow.streams.spec import dtype_to_spec, make_dtype
 
 __all__ = ["SharedMem", "SharedArray"]
 

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from acqflow.dataflow.inputstream import InputStream as _InputStream
-from acqflow.dataflow.outputstream import OutputStream as _OutputStream
-from acqflow.dataflow.spec import make_dtype, short
+from acqflow.dataflow.streams.inputstream import InputStream as _InputStream
+from acqflow.dataflow.streams.outputstream import OutputStream as _OutputStream
+from acqflow.dataflow.streams.spec import make_dtype, short
 
 from .ringbuffer import RingBuffer
 from .streamhelpers import DataReceiver

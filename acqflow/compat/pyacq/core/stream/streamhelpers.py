@@ -6,7 +6,7 @@ acqflow's two transports ('plaindata', 'sharedmem') are built in, so
 """
 from __future__ import annotations
 
-from acqflow.dataflow.spec import TRANSFERMODES, make_dtype
+from acqflow.dataflow.streams.spec import TRANSFERMODES, make_dtype
 
 __all__ = ["DataSender", "DataReceiver", "all_transfermodes", "register_transfermode",
            "make_dtype"]

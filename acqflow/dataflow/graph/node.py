@@ -15,10 +15,10 @@ import threading
 from typing import Any, Iterator
 
 from .configsig import install_configure
-from .errors import StreamError
-from .inputcheck import check_accepts, stream_spec
-from .inputstream import InputStream
-from .outputstream import OutputStream
+from ..errors import StreamError
+from ..streams.inputcheck import check_accepts, stream_spec
+from ..streams.inputstream import InputStream
+from ..streams.outputstream import OutputStream
 
 __all__ = ["Node", "NodeStateError", "STATES"]
 
@@ -174,7 +174,7 @@ class Node:
         """Set parameters (``_configure``'s); may be called again until initialize().
 
         Each subclass's ``configure`` has its ``_configure``'s signature and docstring
-        (acqflow.dataflow.configsig); an unknown keyword is a TypeError naming it."""
+        (acqflow.dataflow.graph.configsig); an unknown keyword is a TypeError naming it."""
         self._lifecycle_call("configure", self._configure, **kwargs)
         self.config = dict(kwargs)
 
@@ -280,7 +280,7 @@ class Node:
 
     def after_input_connect(self, inputname: str) -> None:
         """Called once an input is connected: refuses what ``_input_specs`` does not accept
-        (see acqflow.dataflow.inputcheck).  Subclasses extend it (calling this first),
+        (see acqflow.dataflow.streams.inputcheck).  Subclasses extend it (calling this first),
         e.g. to derive output specs."""
         self.check_input(inputname)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from importlib import metadata
 
-from .paramcheck import did_you_mean
+from ..paramcheck import did_you_mean
 
 __all__ = ["register_node_type", "get_node_type", "node_types", "node_type_names",
            "ENTRY_POINT_GROUP"]

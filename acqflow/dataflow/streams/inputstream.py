@@ -12,7 +12,7 @@ import numpy as np
 
 from . import clock
 from .clock import SenderClock
-from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
+from ..errors import MalformedMessage, OverrunError, StreamClosed, StreamError
 from .inputcheck import check_spin
 from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer

@@ -15,14 +15,14 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from .paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
+from ..paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
                          _shape, _shape_or_none, check_plain, did_you_mean, flag, one_of,
                          positive_int_or_none, positive_number, short)
 
 __all__ = [
     "PROTOCOLS", "TRANSFERMODES", "STREAMTYPES", "BACKPRESSURES", "EVENT_DTYPE", "DEFAULT_CLOCK",
     "TRANSPORT", "STREAM", "METADATA", "RECORDING", "NO_DEFAULT", "Param", "PARAMS",
-    "kind_of", "keys", "defaults", "inherited", "recorded", "replayed",
+    "kind_of", "keys", "defaults", "inherited_params", "recorded", "replayed",
     "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "dtype_from_plain", "DtypeError",
     "default_fill", "normalize_params", "check_param", "check_param_name", "param_problems", "check_compatible",
     "check_filters",
@@ -37,7 +37,7 @@ BACKPRESSURES = ("drop", "block")
 EVENT_DTYPE = [("index", "int64"), ("label", "S16")]
 # The clock of chunk timestamps unless a stream says otherwise (``clock`` param).
 DEFAULT_CLOCK: dict[str, Any] = {
-    "source": "acqflow.dataflow.clock.now", "kind": "wallclock", "unit": "s", "epoch": "unix",
+    "source": "acqflow.dataflow.streams.clock.now", "kind": "wallclock", "unit": "s", "epoch": "unix",
     "timestamp": "chunk timestamp is the time of the chunk's last sample",
 }
 
@@ -234,7 +234,7 @@ def _travelling(params: Mapping[str, Any], column: int) -> dict[str, Any]:
     return {k: v for k, v in params.items() if _TRAVEL[kind_of(k)][column]}
 
 
-def inherited(params: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+def inherited_params(params: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
     """What an output re-sending ``params``' signal keeps of them (transport dropped), updated."""
     out = _travelling(params, 0)
     out.update(overrides)

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import OverrunError
+from ..errors import OverrunError
 from .sharedmem import Segment
 from .spec import default_fill
 

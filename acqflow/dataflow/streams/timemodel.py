@@ -452,7 +452,7 @@ class StreamTimes:
 
     def _model(self) -> TimeModel:
         if self.time_model is None:
-            from .errors import StreamError
+            from ..errors import StreamError
             raise StreamError(f"{self._label()}: the stream has no sample rate (an event or "
                               f"irregular stream), so no time model")
         return self.time_model

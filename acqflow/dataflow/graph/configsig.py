@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable, TypeVar
 
-from .shortrepr import short_repr
+from ..shortrepr import short_repr
 
 __all__ = ["passes_kwargs_to", "install_configure", "configure_signature", "refuse_unknown"]
 

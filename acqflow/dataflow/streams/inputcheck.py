@@ -1,7 +1,7 @@
 """What an input accepts, declared in a node's ``_input_specs`` and checked in one place.
 
 An input spec holds stream params an output must match (``streamtype``, ``dtype``,
-``shape``, ``transfermode``: see :func:`acqflow.dataflow.spec.check_compatible`) and
+``shape``, ``transfermode``: see :func:`acqflow.dataflow.streams.spec.check_compatible`) and
 these acceptance keys:
 
 - ``streamtype``: a name, or a tuple of the names accepted;
@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .shortrepr import short_repr
+from ..shortrepr import short_repr
 from .spec import check_compatible, make_dtype
 
 __all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .node import Node
-from .relays import inherited_params
-from .threadpoll import ThreadPollInput
+from ..streams.spec import inherited_params
+from ..streams.threadpoll import ThreadPollInput
 
 __all__ = ["ProcessingNode"]
 

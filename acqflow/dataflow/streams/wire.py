@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import msgpack
 
-from .errors import MalformedMessage
+from ..errors import MalformedMessage
 
 __all__ = ["Header", "DATA", "SHARED", "CLOSED", "HEARTBEAT", "TOPIC", "ACK", "CLOSE_ACK",
            "pack_header", "unpack_header", "pack_position", "unpack_position"]

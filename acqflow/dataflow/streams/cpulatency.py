@@ -14,7 +14,7 @@ import struct
 import sys
 from typing import Callable
 
-from .shortrepr import short_repr
+from ..shortrepr import short_repr
 
 __all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "run_holding", "DEVICE"]
 

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .outputstream import OutputStream
+from ..streams.outputstream import OutputStream
 from .processing import ProcessingNode
-from .relays import inherited_params
-from .shortrepr import short_repr
-from .spec import make_dtype, normalize_params
+from ..streams.spec import inherited_params
+from ..shortrepr import short_repr
+from ..streams.spec import make_dtype, normalize_params
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer"]
 

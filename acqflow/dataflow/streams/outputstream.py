@@ -9,7 +9,7 @@ import msgpack
 import numpy as np
 
 from . import clock
-from .errors import StreamError
+from ..errors import StreamError
 from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
 from .spec import check_filters, make_dtype, normalize_params, short

@@ -41,7 +41,7 @@ import time
 import zmq
 
 from . import clock
-from .errors import StreamClosed
+from ..errors import StreamClosed
 from .private import is_loopback, private_address
 from .wire import ACK, CLOSE_ACK, CLOSED, HEARTBEAT, TOPIC, pack_header, pack_position, unpack_position
 

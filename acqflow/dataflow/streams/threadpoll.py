@@ -6,7 +6,7 @@ import sys
 import threading
 from typing import Any, Callable
 
-from .errors import StreamClosed
+from ..errors import StreamClosed
 
 __all__ = ["Signal", "StoppableThread", "ThreadPollInput", "set_loop_dispatcher", "loop_dispatcher"]
 

@@ -32,7 +32,7 @@ import select
 import time
 
 from . import clock
-from .errors import MalformedMessage
+from ..errors import MalformedMessage
 from .private import private_dir
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
 from .wire import CLOSED, HEARTBEAT, SHARED, Header

@@ -29,10 +29,10 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .inputcheck import check_input, check_spin
+from ..streams.inputcheck import check_input, check_spin
 from .registry import get_node_type
-from .shortrepr import short_repr
-from .spec import normalize_params, param_problems
+from ..shortrepr import short_repr
+from ..streams.spec import normalize_params, param_problems
 
 __all__ = ["GraphError", "GraphSpec", "NodeSpec", "ConnectionSpec", "load_graph", "read_yaml",
            "topological_order"]
