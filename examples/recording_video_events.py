@@ -15,7 +15,7 @@ from acqflow.devices.player import Player
 from acqflow.interrupt import quiet_interrupt
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
-from acqflow.storage.cli import main as rec_cli
+from acqflow.commands.rec import main as rec_cli
 
 H, W, FPS, N = 48, 64, 20.0, 30
 EVENT = np.dtype([("index", "int64"), ("label", "S16")])

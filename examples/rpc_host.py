@@ -18,7 +18,7 @@ quiet_interrupt()                               # Ctrl-C: 'interrupted', no trac
 
 with tempfile.TemporaryDirectory() as tmp:
     keys.generate(tmp)
-    daemon = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind",
+    daemon = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "host", "--bind",
                                "tcp://127.0.0.1:*", "--keys", tmp], stdout=subprocess.PIPE, text=True)
     try:
         address = daemon.stdout.readline().split()[4]

@@ -8,7 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def acqflow(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "acqflow.cli", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "acqflow.commands", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -63,7 +63,7 @@ def test_demo_with_viewer_feeds_an_oscilloscope_in_a_qt_process(tmp_path):
     Qt aborted the process) the Qt process falls back to drawing offscreen."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
-    result = subprocess.run([sys.executable, "-m", "acqflow.cli", "demo", "--viewer", "--duration", "3",
+    result = subprocess.run([sys.executable, "-m", "acqflow.commands", "demo", "--viewer", "--duration", "3",
                              "--channels", "4", "--record", str(tmp_path / "rec")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stderr

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from acqflow.dataflow.graph.graphspec import GraphError, load_graph
-from acqflow.manager.run import main as run_main
+from acqflow.commands.run import main as run_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BASE = {
@@ -87,7 +87,7 @@ def test_run_refuses_an_existing_recording_before_spawning(tmp_path):
     data = {"nodes": {"gen": {"type": "SyntheticSignal"},
                       "rec": {"type": "Recorder", "params": {"streams": ["sig"], "dirname": str(rec)}}},
             "connections": [{"from": "gen.signals", "to": "rec.sig"}]}
-    result = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", write(tmp_path, data)],
+    result = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", write(tmp_path, data)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "exists" in result.stderr
     assert "Traceback" not in result.stderr and "spawn" not in result.stderr.lower()
@@ -164,7 +164,7 @@ def test_node_error_at_build_time_is_one_line_and_debug_shows_the_traceback(tmp_
     """A value only the node's process can refuse (a camera that is not there: --check
     does not open devices): one line, the remote traceback only with --debug."""
     path = write(tmp_path, {"nodes": {"cam": {"type": "Camera", "params": {"device": 57}}}})
-    cmd = [sys.executable, "-m", "acqflow.cli", "run", path, "--duration", "1"]
+    cmd = [sys.executable, "-m", "acqflow.commands", "run", path, "--duration", "1"]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "configuring node 'cam' (Camera): ValueError: cam: cannot open camera 57" in result.stderr

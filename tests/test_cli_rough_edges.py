@@ -11,13 +11,13 @@ import pytest
 from acqflow.devices import SyntheticSignal
 from acqflow.nodes import Expression
 from acqflow.storage import RecordingWriter, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def acqflow(*args, timeout=120, **kw):
-    return subprocess.run([sys.executable, "-m", "acqflow.cli", *map(str, args)], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "acqflow.commands", *map(str, args)], cwd=ROOT,
                           capture_output=True, text=True, timeout=timeout, **kw)
 
 

@@ -32,7 +32,7 @@ def test_run_prints_its_progress_before_the_first_table(tmp_path):
              "connections": [{"from": "gen.signals", "to": "filt.input"}]}
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump(graph))
-    result = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", str(path), "--duration", "0.3",
+    result = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", str(path), "--duration", "0.3",
                              "--interval", "0.2"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, timeout=120)
     lines = result.stdout.splitlines()

@@ -273,7 +273,7 @@ def test_readme_graph_file_runs(tmp_path):
     graph = _readme_block("yaml").replace("/tmp/rec", str(tmp_path / "rec"))
     (tmp_path / "graph.yaml").write_text(graph)
     for run in (1, 2):          # a rerun records into a new directory: `dirname: rec-{time}`
-        result = subprocess.run([sys.executable, "-m", "acqflow.cli", "run",
+        result = subprocess.run([sys.executable, "-m", "acqflow.commands", "run",
                                  str(tmp_path / "graph.yaml"), "--duration", "2" if run == 1 else "0.5",
                                  "--interval", "0.5"], cwd=ROOT,
                                 capture_output=True, text=True, timeout=120)

@@ -22,7 +22,7 @@ sys.meta_path.insert(0, NoQt())
 
 
 def acqflow(*args, env=None, **kwargs):
-    return subprocess.run([sys.executable, "-m", "acqflow.cli", *args], cwd=ROOT, text=True,
+    return subprocess.run([sys.executable, "-m", "acqflow.commands", *args], cwd=ROOT, text=True,
                           env=dict(env or os.environ, PYTHONPATH=ROOT), timeout=120, **kwargs)
 
 
@@ -54,7 +54,7 @@ def test_a_reader_gone_from_the_pipe_ends_rec_info_quietly(tmp_path):
 def test_demo_viewer_without_the_qt_extra_says_so_in_one_line(tmp_path):
     (tmp_path / "sitecustomize.py").write_text(NO_QT)
     env = dict(os.environ, PYTHONPATH=f"{tmp_path}{os.pathsep}{ROOT}")
-    result = subprocess.run([sys.executable, "-m", "acqflow.cli", "demo", "--viewer",
+    result = subprocess.run([sys.executable, "-m", "acqflow.commands", "demo", "--viewer",
                              "--duration", "1"], cwd=ROOT, env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 2, result.stderr

@@ -63,7 +63,7 @@ def readme_graph(readme: Path, directory: Path) -> Path:
 def time_to_first_table(graph: Path, interval: float, timeout: float = 120.0) -> dict[str, Any]:
     """Launch ``acqflow run GRAPH`` and time its ``started`` line and first table line
     (seconds from launch); then stop it with SIGINT."""
-    cmd = [sys.executable, "-m", "acqflow.cli", "run", str(graph), "--interval", str(interval),
+    cmd = [sys.executable, "-m", "acqflow.commands", "run", str(graph), "--interval", str(interval),
            "--duration", str(max(5.0, 4 * interval))]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -1,4 +1,4 @@
-"""`acqflow run graph.yaml`: build a graph file, run it, show it live, stop cleanly.
+"""Run a built graph live (``acqflow run``'s engine): build, start, show the table, stop cleanly.
 
 Each node group runs in its own process.  A table of streams (rate, latency,
 gaps, drops) and nodes (state, CPU) refreshes every ``--interval`` s.  Ctrl-C or
@@ -7,24 +7,19 @@ every shared-memory segment.
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 import time
 
-from .. import hooks
-from ..dataflow.streams.cpulatency import run_holding
-from ..dataflow.graph.graphspec import GraphError, GraphSpec, load_graph
+from ..dataflow.graph.graphspec import GraphSpec
 from .build import GraphBuildError, build_graph
-from .check import check_graph
 from .console import LiveView, StatsTable
 from .manager import Manager
 from .progress import StartupProgress
 
-__all__ = ["main", "run_graph"]
+__all__ = ["run_graph", "recording_summary", "first_line"]
 
 log = logging.getLogger("acqflow.run")
 
@@ -54,7 +49,7 @@ def recording_summary(path: str) -> tuple[bool, str]:
         from ..storage import open_recording
         rec = open_recording(path)
     except Exception as exc:      # noqa: BLE001 - reported, whatever the reason
-        return False, f"recording {path}: NOT readable ({_first_line(exc)})"
+        return False, f"recording {path}: NOT readable ({first_line(exc)})"
     streams = list(rec.streams.values())
     samples = sum(len(s) for s in streams)
     what = f"{len(streams)} streams, {samples} samples"
@@ -74,7 +69,7 @@ class _NullStream:
         pass
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
@@ -152,105 +147,3 @@ def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 
         return 1
     out.write("stopped: every node and process closed\n")
     return 0
-
-
-def _load(args: argparse.Namespace) -> GraphSpec:
-    """Read, validate and check the graph file; GraphError lists every problem."""
-    try:
-        spec = load_graph(args.graph, run_imports=not args.check)
-    except FileNotFoundError:
-        raise GraphError(["no such graph file"], args.graph) from None
-    except IsADirectoryError:
-        raise GraphError(["is a directory, not a graph file"], args.graph) from None
-    except OSError as exc:
-        raise GraphError([f"cannot read it: {exc.strerror or exc}"], args.graph) from None
-    problems = check_graph(spec)
-    if problems:
-        raise GraphError(problems, args.graph)
-    return spec
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="acqflow run", description=__doc__.splitlines()[0])
-    parser.add_argument("graph", help="YAML graph file")
-    parser.add_argument("--duration", type=float, help="stop after this many seconds")
-    parser.add_argument("--interval", type=float, default=1.0, help="table refresh period (s)")
-    parser.add_argument("--restart", action="store_true", help="restart node groups that die")
-    parser.add_argument("--check", action="store_true",
-                        help="only validate the graph file and node params (does not run "
-                             "its imports: nor start anything)")
-    parser.add_argument("--keys", metavar="DIR",
-                        help="Curve keys (acqflow keys DIR) for hosts that are not loopback "
-                             "(default: $ACQFLOW_KEYS)")
-    parser.add_argument("--monitor", action="store_true",
-                        help="also show a window drawing the graph with live rates and states "
-                             "(needs the qt extra and a display)")
-    parser.add_argument("--web", metavar="[HOST:]PORT", help="serve the web monitor (docs/monitor.md)")
-    parser.add_argument("--web-token", metavar="TOKEN", help="token for the web monitor (default: generated)")
-    parser.add_argument("--cpu-latency", type=int, metavar="US",
-                        help="while the graph runs, keep every core able to wake within US "
-                             "microseconds (Linux PM QoS; 0 for closed loops; needs root)")
-    parser.add_argument("--debug", action="store_true",
-                        help="show tracebacks (remote ones included) of errors")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        return _main(args)
-    except GraphError as exc:
-        print(f"acqflow run: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:      # noqa: BLE001 - one line, the traceback with --debug
-        if args.debug:
-            raise
-        print(f"acqflow run: {type(exc).__name__}: {_first_line(exc)[:300]} "
-              f"(--debug shows the traceback)", file=sys.stderr)
-        return 1
-
-
-def _main(args: argparse.Namespace) -> int:
-    progress = None if args.check else StartupProgress()
-    if progress is not None:
-        progress(f"reading and checking {args.graph}")
-    try:
-        spec = _load(args)
-    finally:
-        if progress is not None:
-            progress.close()
-    if args.check:
-        note = ""
-        if spec.unchecked:
-            note = (f"; not checked: {', '.join(spec.unchecked)} (their types come from "
-                    f"imports:, which --check does not run)")
-        print(f"{args.graph}: valid ({len(spec.nodes)} nodes, {len(spec.connections)} connections, "
-              f"{len({n.group for n in spec.nodes.values()})} processes{note})")
-        return 0
-    keys_dir = os.path.expanduser(args.keys) if args.keys else None
-    if keys_dir is not None and not os.path.isdir(keys_dir):
-        print(f"acqflow run: --keys {args.keys}: no such directory (make one with acqflow keys DIR)",
-              file=sys.stderr)
-        return 2
-    return run_holding(args.cpu_latency, "acqflow run", lambda: _run(args, spec, keys_dir, progress))
-
-
-def _run(args: argparse.Namespace, spec: GraphSpec, keys_dir: str | None,
-         progress: StartupProgress | None = None) -> int:
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    if args.monitor:
-        try:
-            run_graph_with_monitor = hooks.get(hooks.GRAPH_WINDOW)    # acqflow.viewers, from above
-        except ImportError as exc:
-            print(f"acqflow run: --monitor needs the qt extra ({exc})", file=sys.stderr)
-            return 2
-        return run_graph_with_monitor(run_graph, spec, duration=args.duration,
-                                      interval=args.interval, restart=args.restart, stop=stop,
-                                      keys_dir=keys_dir, web=args.web, web_token=args.web_token,
-                                      debug=args.debug, progress=progress)
-    return run_graph(spec, duration=args.duration, interval=args.interval, restart=args.restart,
-                     stop=stop, keys_dir=keys_dir, web=args.web, web_token=args.web_token,
-                     debug=args.debug, progress=progress)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,16 +12,14 @@ fit of their offsets over time once they span ``min_drift_span`` seconds.
 :class:`ClockMonitor` runs this continuously for a set of peers (the Manager's
 node-group processes) and pushes the resulting table to every peer with
 ``acqflow.dataflow.streams.clock.set_offsets``, so inputs there convert timestamps to
-their own clock.  ``python -m acqflow.rpc.clocksync tcp://ADDR:PORT --keys DIR``
+their own clock.  ``acqflow clock tcp://ADDR:PORT --keys DIR``
 prints the offset of a host daemon's clock to this machine's.
 """
 from __future__ import annotations
 
-import argparse
 import collections
 import functools
 import logging
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +29,7 @@ import numpy as np
 from ..dataflow.streams import clock
 from ..dataflow.streams.clock import ClockEstimate
 
-__all__ = ["ClockEstimator", "ClockMonitor", "probe", "main"]
+__all__ = ["ClockEstimator", "ClockMonitor", "probe"]
 
 log = logging.getLogger("acqflow.rpc.clocksync")
 
@@ -234,37 +232,3 @@ class ClockMonitor:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(10)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m acqflow.rpc.clocksync ADDRESS [--keys DIR]`: offset of a remote clock."""
-    p = argparse.ArgumentParser(
-        prog="acqflow clock", description="Measure the offset of the clock of an RPC server "
-        "(e.g. an `acqflow host` daemon) to this one.")
-    p.add_argument("address", help="tcp://ADDR:PORT of the daemon or process")
-    p.add_argument("--keys", default=None, help="keys directory made by `acqflow keys`")
-    p.add_argument("--probes", type=int, default=50)
-    args = p.parse_args(argv)
-    from . import keys as keyfiles
-    from .client import get_client
-    kw: dict[str, Any] = {}
-    if args.keys:
-        kw = dict(server_key=keyfiles.server_public_key(args.keys),
-                  client_keys=keyfiles.load_client_keys(args.keys))
-    client = get_client(args.address, timeout=10.0, **kw)
-    rclock = client.import_module("acqflow.dataflow.streams.clock")
-    est = ClockEstimator(window=args.probes, k=1)
-    for _ in range(args.probes):
-        est.add(*probe(lambda: rclock.now()))
-    e = est.estimate()
-    if e is None:
-        print(f"{args.address}: no usable probe", file=sys.stderr)
-        return 1
-    print(f"{args.address} clock {rclock.clock_id()}: offset {e.offset * 1e3:+.3f} ms "
-          f"± {e.uncertainty * 1e3:.3f} ms (remote - local, {args.probes} probes)")
-    client.close()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -8,10 +8,8 @@ Layout of a keys directory (copy it to every host of a deployment)::
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import zmq.auth
 
 __all__ = ["KeyPair", "generate", "load_server_keys", "load_client_keys", "authorized_dir",
            "set_default_client_keys", "default_client_keys", "set_client_keys_for",
-           "client_keys_for", "main"]
+           "client_keys_for"]
 
 ENV_KEYS = "ACQFLOW_KEYS"
 
@@ -115,22 +113,3 @@ def default_client_keys() -> KeyPair | None:
     if _default is None and os.environ.get(ENV_KEYS):
         set_default_client_keys(os.environ[ENV_KEYS])
     return _default
-
-
-def main(argv: list[str]) -> int:
-    """`acqflow keys DIR [--client NAME] [--force]`."""
-    p = argparse.ArgumentParser(prog="acqflow keys",
-                                description="Create CurveZMQ server and client key pairs.")
-    p.add_argument("dir", help="keys directory (created if missing)")
-    p.add_argument("--client", default="client", help="name of the client key pair to add")
-    p.add_argument("--force", action="store_true", help="replace existing key pairs")
-    args = p.parse_args(argv)
-    d = generate(args.dir, client=args.client, force=args.force)
-    print(f"server keys: {d / 'server.key'} (+ secret)")
-    print(f"client keys: {d / (args.client + '.key')} (+ secret), "
-          f"authorised in {authorized_dir(d)}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

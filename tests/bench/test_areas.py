@@ -5,7 +5,7 @@ import json
 import pytest
 
 from acqflow.bench import nodes, storage, viewers
-from acqflow.cli import main as cli_main
+from acqflow.commands import main as cli_main
 
 
 def test_nodes_bench_runs_and_writes_json(tmp_path, capsys):

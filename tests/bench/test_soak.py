@@ -7,7 +7,7 @@ import pytest
 
 from acqflow.manager import Manager
 from acqflow.bench.soak import _prime, _settled_fds, fd_count, open_fds, run_soak
-from acqflow.cli import main as cli_main
+from acqflow.commands import main as cli_main
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 
-from acqflow.bench import AREAS, split_area
+from acqflow.commands.bench import AREAS, split_area
 from acqflow.bench.ceilings import ring_copy_rate, zmq_pubsub_rate
 from acqflow.bench.hops import run_chain
 from acqflow.bench.streams import overload
@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def acqflow(*args, timeout=120):
-    return subprocess.run([sys.executable, "-m", "acqflow.cli", *args], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "acqflow.commands", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
 
 

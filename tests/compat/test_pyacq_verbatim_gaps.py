@@ -173,7 +173,7 @@ def test_pth_makes_pyacq_importable_in_any_process_and_is_removed(tmp_path):
            "ACQFLOW_PYACQ_COMPAT": None, "ACQFLOW_CHILD_IMPORTS": None}
     probe = ("import sys; early = [m for m in sys.modules if m.startswith('acqflow.')]; "
              "import pyacq.core.stream.sharedarray as s; print(early, s.SharedArray.__module__)")
-    cli = [sys.executable, "-m", "acqflow.cli", "compat"]
+    cli = [sys.executable, "-m", "acqflow.commands", "compat"]
     import subprocess
     run = dict(capture_output=True, text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": ROOT},
                timeout=120)

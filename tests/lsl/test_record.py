@@ -135,7 +135,7 @@ def test_cli_records_until_ctrl_c_and_commits(lsl_source, unique, tmp_path, sig)
     prefix = unique("cli")
     src = lsl_source(name=f"{prefix}-eeg", channels=2, rate=100.0, chunk=10)
     out = tmp_path / "rec"
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.cli", "lsl", "record", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "lsl", "record", str(out),
                              "--match", prefix, "--sync-interval", "1"], cwd=ROOT,
                             env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -166,7 +166,7 @@ def test_cli_records_until_ctrl_c_and_commits(lsl_source, unique, tmp_path, sig)
 
 
 def test_cli_lists_visible_streams(lsl_source, unique, capsys):
-    from acqflow.lsl.cli import main
+    from acqflow.commands.lsl import main
     name = unique("list")
     lsl_source(name=name, channels=3, rate=100.0, source_id="L1", wait_consumer=False)
     assert main(["list", "--wait", "2"]) == 0

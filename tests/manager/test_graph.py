@@ -109,7 +109,7 @@ def test_bad_yaml_file(tmp_path):
 
 
 def run_cli(*args, **kw):
-    return subprocess.Popen([sys.executable, "-m", "acqflow.cli", "run", *args], cwd=ROOT,
+    return subprocess.Popen([sys.executable, "-m", "acqflow.commands", "run", *args], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 

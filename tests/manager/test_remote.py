@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture
 def host_daemon():
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon"],      # private ipc
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "host"],      # private ipc
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     line = proc.stdout.readline()
     assert "listening on" in line, line

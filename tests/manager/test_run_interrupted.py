@@ -36,7 +36,7 @@ def _graph(tmp_path, gate: bool) -> str:
 
 
 def _run(graph, *args):
-    return subprocess.Popen([sys.executable, "-m", "acqflow.cli", "run", graph, "--interval", "0.3",
+    return subprocess.Popen([sys.executable, "-m", "acqflow.commands", "run", graph, "--interval", "0.3",
                              *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, start_new_session=True)   # its own group, as a terminal's job
 

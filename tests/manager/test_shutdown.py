@@ -43,7 +43,7 @@ def test_signal_to_the_process_group_commits_the_recording(tmp_path, sig):
     tmp.mkdir()
     sockets = tmp / f"acqflow-{os.getuid()}"
     env = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "ACQFLOW_PRIVATE_DIR")}
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.cli", "run", str(graph), "--interval", "0.3"],
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "run", str(graph), "--interval", "0.3"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**env, "TMPDIR": str(tmp)},
                             start_new_session=True)      # its own group, as a terminal's job

@@ -94,7 +94,7 @@ class Daemon:
     def start(self, port: str = "*") -> str:
         self.err = open(self.logfile, "a")
         self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.link.ns, sys.executable, "-m", "acqflow.rpc.hostdaemon",
+            ["ip", "netns", "exec", self.link.ns, sys.executable, "-m", "acqflow.commands", "host",
              "--bind", f"tcp://{self.link.remote_ip}:{port}", "--keys", self.keydir],
             stdout=subprocess.PIPE, stderr=self.err, text=True, cwd=ROOT)
         line = self.proc.stdout.readline()

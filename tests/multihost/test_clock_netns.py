@@ -80,7 +80,7 @@ def remote_daemon(two_hosts, tmp_path):  # noqa: F811
     # Its own mount namespace with an empty /dev/shm: shared memory of the other
     # "host" is really out of reach, as on another machine.
     inner = (f"mount -t tmpfs tmpfs /dev/shm && exec ip netns exec {ns_b} {sys.executable} "
-             f"-m acqflow.rpc.hostdaemon --bind tcp://{B_IP}:*  --keys {keydir}")
+             f"-m acqflow.commands host --bind tcp://{B_IP}:*  --keys {keydir}")
     env = dict(os.environ, ACQFLOW_CLOCK_OFFSET=str(INJECTED))
     daemon = subprocess.Popen(["unshare", "-m", "--propagation", "private", "sh", "-c", inner],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,

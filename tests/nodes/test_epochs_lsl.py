@@ -62,7 +62,7 @@ def test_lsl_markers_epoch_at_their_sample(tmp_path):
         graph = tmp_path / "erp.yaml"
         graph.write_text(GRAPH.replace("name: EEG", f"name: {eeg}").replace("name: Markers",
                                                                            f"name: {markers}"))
-        run = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", str(graph), "--duration", "10"],
+        run = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", str(graph), "--duration", "10"],
                              cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True,
                              text=True, timeout=120)
         assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]

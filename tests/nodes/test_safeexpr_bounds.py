@@ -76,7 +76,7 @@ def test_check_refuses_each_bomb_in_one_line(tmp_path):
                                              for i in range(len(BOMBS))]}
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump(graph))
-    result = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", "--check", str(path)],
+    result = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", "--check", str(path)],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     out = result.stdout + result.stderr
     assert result.returncode == 2, out

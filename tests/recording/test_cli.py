@@ -1,4 +1,4 @@
-"""`acqflow rec info|export|verify|upload` via `python -m acqflow.storage.cli`."""
+"""`acqflow rec info|export|verify|upload` via `python -m acqflow.commands.rec`."""
 import csv
 import json
 import os
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import RecordingWriter, open_recording
-from acqflow.storage.cli import main
+from acqflow.commands.rec import main
 from tests.storage.source import EV_PARAMS, SIG_PARAMS, make_recording, write_chunks
 from tests.storage.video import read_video
 
@@ -19,7 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def rec_cli(*args):
-    return subprocess.run([sys.executable, "-m", "acqflow.storage.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "acqflow.commands.rec", *map(str, args)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -128,7 +128,7 @@ def test_import_wav_and_cache_command(tmp_path):
     r = rec_cli("cache", "clear")
     assert r.returncode == 0 and " 0 entries" in r.stdout
     env = {**os.environ, "ACQFLOW_CACHE_SIZE_BYTES": "big"}
-    r = subprocess.run([sys.executable, "-m", "acqflow.storage.cli", "cache"], cwd=ROOT,
+    r = subprocess.run([sys.executable, "-m", "acqflow.commands.rec", "cache"], cwd=ROOT,
                        capture_output=True, text=True, timeout=60, env=env)
     assert r.returncode == 1 and "ACQFLOW_CACHE_SIZE_BYTES" in r.stderr and "'big'" in r.stderr
 

@@ -225,7 +225,7 @@ def test_lsl_record_with_no_stream_visible_keeps_the_recording(existing, mode):
 
 def test_lsl_cli_overwrite_with_no_stream_visible_keeps_out(existing, capsys):
     pytest.importorskip("pylsl")
-    from acqflow.lsl.cli import main
+    from acqflow.commands.lsl import main
     absent = f"absent-{uuid.uuid4().hex[:8]}"
     assert main(["record", str(existing), "--overwrite", "--match", absent,
                  "--resolve-wait", "0.2", "-q"]) == 1

@@ -7,5 +7,5 @@ from acqflow.testing import loaded_after_import
 
 
 def test_import_is_light():
-    assert loaded_after_import(["acqflow.nodes.recorder", "acqflow.devices.player", "acqflow.storage.cli"],
+    assert loaded_after_import(["acqflow.nodes.recorder", "acqflow.devices.player", "acqflow.commands.rec"],
                                ["cv2", "PyQt5", "PyQt6", "acqflow.viewers", "acqflow.rpc"]) == []

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import open_recording
-from acqflow.storage.cli import main
+from acqflow.commands.rec import main
 from acqflow.storage.errors import DamagedManifestError, NotARecordingError
 from acqflow.storage.manifest import CHECKSUM, loads
 from tests.storage.source import make_recording

@@ -44,7 +44,7 @@ def test_placeholders(tmp_path):
 
 
 def test_check_names_an_unknown_placeholder(tmp_path, capsys):
-    from acqflow.manager.run import main
+    from acqflow.commands.run import main
     graph = tmp_path / "g.yaml"
     graph.write_text(yaml.safe_dump({"nodes": {"gen": {"type": "SyntheticSignal"},
                                                "rec": {"type": "Recorder", "params": {

@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from acqflow import OutputStream
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import RecordingWriter, open_recording
-from acqflow.storage.cli import main
+from acqflow.commands.rec import main
 from acqflow.storage.errors import StorageError
 from acqflow.storage.streamtime import model_from_history
 from tests.conftest import wait_for

@@ -15,7 +15,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def start_daemon(*args):
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon", *args],
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "host", *args],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     line = proc.stdout.readline()
     if "listening on" not in line:
@@ -32,7 +32,7 @@ def reset_default_keys():
 
 
 def test_daemon_refuses_public_bind_without_keys():
-    out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind",
+    out = subprocess.run([sys.executable, "-m", "acqflow.commands", "host", "--bind",
                           "tcp://0.0.0.0:*"], capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert out.returncode == 2 and "CurveZMQ" in out.stderr
 
@@ -53,7 +53,7 @@ def test_daemon_listens_on_private_ipc_by_default_and_its_children_too():
 
 
 def test_daemon_refuses_loopback_tcp_without_keys_unless_insecure_and_then_warns():
-    out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind", "tcp://127.0.0.1:*"],
+    out = subprocess.run([sys.executable, "-m", "acqflow.commands", "host", "--bind", "tcp://127.0.0.1:*"],
                          capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert out.returncode == 2 and out.stderr.count("\n") == 1
     assert "every local user could run code" in out.stderr and "--insecure" in out.stderr
@@ -66,7 +66,7 @@ def test_daemon_refuses_loopback_tcp_without_keys_unless_insecure_and_then_warns
         _, err = daemon.communicate(timeout=30)
     warnings = [line for line in err.splitlines() if "WARNING: --insecure" in line]
     assert len(warnings) == 1 and "every local user can run code" in warnings[0]
-    assert "keys" in subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--help"],
+    assert "keys" in subprocess.run([sys.executable, "-m", "acqflow.commands", "host", "--help"],
                                     capture_output=True, text=True, cwd=ROOT, timeout=30).stdout
 
 
@@ -128,7 +128,7 @@ def test_two_hosts_with_different_key_directories_from_one_process(tmp_path):
 
 def test_daemon_holds_a_cpu_latency_request_while_it_serves():
     from acqflow.dataflow.streams.cpulatency import DEVICE, current_cpu_latency
-    out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--cpu-latency", "-5"],
+    out = subprocess.run([sys.executable, "-m", "acqflow.commands", "host", "--cpu-latency", "-5"],
                          capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert out.returncode == 2 and out.stderr.strip() == (
         "acqflow host: --cpu-latency: CPU latency must be a whole number of microseconds >= 0, not -5")

@@ -140,7 +140,7 @@ def test_default_rpc_servers_and_children_run_nothing_for_a_stranger(other_user)
 
 
 def test_the_default_host_daemon_runs_nothing_for_a_stranger(other_user):
-    daemon = subprocess.Popen([sys.executable, "-m", "acqflow.rpc.hostdaemon"], stdout=subprocess.PIPE,
+    daemon = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "host"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         line = daemon.stdout.readline()

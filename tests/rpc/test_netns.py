@@ -89,11 +89,11 @@ def test_spawn_on_remote_host_through_daemon(two_hosts, tmp_path):
     keydir = tmp_path / "keys"
     keys.generate(keydir)
     # without keys the daemon refuses to listen on the namespace address
-    plain = subprocess.run(_in_ns(ns_b, sys.executable, "-m", "acqflow.rpc.hostdaemon", "--bind",
+    plain = subprocess.run(_in_ns(ns_b, sys.executable, "-m", "acqflow.commands", "host", "--bind",
                                   f"tcp://{B_IP}:*"), capture_output=True, text=True, cwd=ROOT,
                            timeout=30)
     assert plain.returncode == 2
-    daemon = subprocess.Popen(_in_ns(ns_b, sys.executable, "-m", "acqflow.rpc.hostdaemon",
+    daemon = subprocess.Popen(_in_ns(ns_b, sys.executable, "-m", "acqflow.commands", "host",
                                      "--bind", f"tcp://{B_IP}:*", "--keys", str(keydir)),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:

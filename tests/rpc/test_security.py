@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from acqflow.commands import keys as keys_command
 from acqflow.rpc import RPCClient, RPCServer, keys
 from acqflow.rpc.security import is_loopback
 
@@ -23,7 +24,7 @@ def no_default_keys(monkeypatch):
 
 @pytest.fixture
 def keydir(tmp_path):
-    assert keys.main([str(tmp_path / "keys")]) == 0
+    assert keys_command.main([str(tmp_path / "keys")]) == 0
     return tmp_path / "keys"
 
 
@@ -47,7 +48,7 @@ def test_keys_command_makes_pairs(keydir):
         assert (keydir / name).exists(), name
     assert stat.S_IMODE(os.stat(keydir / "server.key_secret").st_mode) == 0o600
     assert "secret" not in (keydir / "authorized" / "client.key").read_text()
-    assert keys.main([str(keydir), "--client", "laptop"]) == 0
+    assert keys_command.main([str(keydir), "--client", "laptop"]) == 0
     assert (keydir / "authorized" / "laptop.key").exists()
     pair = keys.load_client_keys(keydir, "laptop")
     assert len(pair.public) == 40 and len(pair.secret) == 40

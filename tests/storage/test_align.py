@@ -21,7 +21,7 @@ from acqflow.storage.align import SyncError, align_recording, common_index
 from acqflow.storage.align_edges import EdgeScanner, analog_edges, barcode_signal, \
     decode_barcodes, digital_edges, levels
 from acqflow.storage.backends import lock_writer
-from acqflow.storage.cli import main
+from acqflow.commands.rec import main
 from tests.storage.sync_sim import EPOCH, Device, pulse_train, write_devices
 
 DURATION = 600.0

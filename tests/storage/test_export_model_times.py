@@ -193,7 +193,7 @@ def test_a_straight_model_is_written_at_its_fitted_rate(tmp_path):
 
 def test_cli_times_flag(recorded, tmp_path):
     h5py = pytest.importorskip("h5py")
-    from acqflow.storage.cli import main
+    from acqflow.commands.rec import main
     for how in ("model", "stamps"):
         out = tmp_path / f"{how}.h5"
         assert main(["export", str(recorded), "eeg", "--out", str(out),

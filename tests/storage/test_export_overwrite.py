@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import RecordingWriter, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 
 EVENT = np.dtype([("index", "int64"), ("time", "float64"), ("label", "S8")])
 OLD = b"the previous export\n"

@@ -202,7 +202,7 @@ def test_xdf_stamps_are_the_recordings(paused, tmp_path):
 
 
 def test_cli_notes_timestamps_and_splits(paused, tmp_path, capsys):
-    from acqflow.storage.cli import main
+    from acqflow.commands.rec import main
     url = paused.url
     assert main(["export", url, "sig", "--out", str(tmp_path / "s.nwb"), "-q"]) == 0
     err = capsys.readouterr().err

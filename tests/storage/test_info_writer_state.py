@@ -5,7 +5,7 @@ import re
 import signal
 
 from acqflow.storage import RecordingWriter, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 from tests.storage.test_crash import WriterProcess
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import RecordingWriter, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 from tests.storage.source import NCH, T0, make_recording
 
 pynwb = pytest.importorskip("pynwb")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import RecordingWriter, StorageError, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 
 pyxdf = pytest.importorskip("pyxdf")
 from acqflow.storage.export_xdf import to_xdf, xdf_streams  # noqa: E402

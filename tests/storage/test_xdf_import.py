@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import StorageError, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 from tests.conftest import wait_for
 from tests.lsl.conftest import Source
 

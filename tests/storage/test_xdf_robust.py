@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import RecordingWriter, StorageError, open_recording
-from acqflow.storage.cli import main as rec_main
+from acqflow.commands.rec import main as rec_main
 from tests.storage.xdf_build import (assert_holds, boundaries, first_header_end,
                                      float_samples, header, header_xml, pyxdf_streams, raw_header, samples,
                                      small_valid_xdf, xdf)

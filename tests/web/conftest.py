@@ -8,7 +8,7 @@ import pytest
 pytest.importorskip("aiohttp", reason="the web monitor needs the web extra")
 
 from acqflow.dataflow.graph.graphspec import NodeSpec  # noqa: E402
-from acqflow.demo import demo_graph  # noqa: E402
+from acqflow.commands.demo import demo_graph  # noqa: E402
 from acqflow.manager import Manager  # noqa: E402
 from acqflow.manager.build import build_graph  # noqa: E402
 

@@ -193,14 +193,14 @@ def test_cli_run_web_flag(tmp_path):
     graph = tmp_path / "g.yaml"
     graph.write_text("nodes:\n  dev: {type: SyntheticSignal, params: {channels: 2}}\n")
     env = dict(os.environ, PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", str(graph), "--duration", "1.5",
+    out = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", str(graph), "--duration", "1.5",
                           "--interval", "0.3", "--web", "127.0.0.1:0", "--web-token", "abc"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "web monitor: http://127.0.0.1:" in out.stdout and "token abc" in out.stdout
     assert out.stdout.count("acqflow run: 1 nodes") >= 4          # several table refreshes...
     assert out.stdout.count("token abc") == 1, out.stdout          # ...and the token line once
-    bad = subprocess.run([sys.executable, "-m", "acqflow.cli", "run", str(graph), "--duration", "1",
+    bad = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", str(graph), "--duration", "1",
                           "--web", "localhost:http"], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
     assert bad.returncode == 2 and "bad web address 'localhost:http'" in bad.stderr

@@ -117,7 +117,7 @@ def test_picked_previews_are_drawn(browser, web):
 
 def test_acqflow_demo_web_end_to_end(browser, tmp_path):
     """`acqflow demo --web`: the printed link opens the live graph; stop and restart a node."""
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.cli", "demo", "--web", "127.0.0.1:0", "--no-viewer",
+    proc = subprocess.Popen([sys.executable, "-m", "acqflow.commands", "demo", "--web", "127.0.0.1:0", "--no-viewer",
                              "--channels", "4", "--duration", "300", "--record", str(tmp_path / "rec")],
                             cwd=ROOT, env=dict(os.environ, PYTHONPATH=ROOT), stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

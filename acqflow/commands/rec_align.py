@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from .reader import Recording
+from ..storage.reader import Recording
 
 __all__ = ["HELP", "add_arguments", "run"]
 
@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(rec: Recording, args: argparse.Namespace) -> int:
     """Align ``rec`` as ``args`` say, store the fit and print one line per stream."""
-    from .align import align_recording
+    from ..storage.align import align_recording
     result = align_recording(rec, args.line, args.reference, args.barcodes, args.same_clock)
     print(f"{rec.url}: common clock = stream {next(iter(result.values()))['reference']!r}"
           " (its stamps, robust linear fit)")

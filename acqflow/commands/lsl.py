@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from .info import visible_streams
+    from ..lsl.info import visible_streams
     found = visible_streams(args.wait)
     if args.json:
         print(json.dumps(found, indent=1))
@@ -61,7 +61,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _record(args: argparse.Namespace) -> int:
-    from .recorder import record
+    from ..lsl.recorder import record
     stop = threading.Event()
 
     def on_signal(signum, frame) -> None:

@@ -1,4 +1,4 @@
-"""The `acqflow` command: demo, run, bench, host, keys, rec, lsl, compat; --version."""
+"""The `acqflow` command: dispatches to one module of acqflow.commands per sub-command."""
 from __future__ import annotations
 
 import argparse
@@ -6,20 +6,21 @@ import importlib
 import os
 import sys
 
-from . import __version__
+from .. import __version__
 
 __all__ = ["main"]
 
 # sub-command: (module, help); each module has main(argv) -> int
 COMMANDS = {
-    "demo": ("acqflow.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
-    "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": ("acqflow.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
-    "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
-    "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
-    "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),
-    "lsl": ("acqflow.lsl.cli", "record every visible LSL stream into one recording"),
-    "compat": ("acqflow.compat.pth", "install-pyacq / uninstall-pyacq: `import pyacq` in every process"),
+    "demo": ("acqflow.commands.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
+    "run": ("acqflow.commands.run", "run a YAML graph file with a live console table"),
+    "bench": ("acqflow.commands.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
+    "host": ("acqflow.commands.host", "serve spawn requests from remote managers"),
+    "keys": ("acqflow.commands.keys", "generate CurveZMQ key pairs for remote hosts"),
+    "clock": ("acqflow.commands.clock", "measure the offset of an RPC server's clock to this one"),
+    "rec": ("acqflow.commands.rec", "inspect, verify, export and upload recordings"),
+    "lsl": ("acqflow.commands.lsl", "record every visible LSL stream into one recording"),
+    "compat": ("acqflow.commands.compat", "install-pyacq / uninstall-pyacq: `import pyacq` in every process"),
 }
 
 
@@ -48,6 +49,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     return code
 
-
-if __name__ == "__main__":
-    sys.exit(main())

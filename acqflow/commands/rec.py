@@ -17,11 +17,11 @@ import sys
 import time
 from typing import Any
 
-from . import cli_align
-from .backends import is_local, local_path, lock_owner
-from .errors import DamagedManifestError, GapError, StorageError
-from .export import to_csv, to_npy, to_wav, to_wav_parts
-from .reader import Recording, block_layout, open_recording
+from . import rec_align
+from ..storage.backends import is_local, local_path, lock_owner
+from ..storage.errors import DamagedManifestError, GapError, StorageError
+from ..storage.export import to_csv, to_npy, to_wav, to_wav_parts
+from ..storage.reader import Recording, block_layout, open_recording
 
 __all__ = ["main", "describe", "writer_state"]
 
@@ -164,7 +164,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _time_notes(fmt: str, streams: list, args: argparse.Namespace, parts: Any) -> None:
     """One line on stderr per stream whose times are not one regular grid: what the
     export wrote instead of a fixed rate (timestamps, frame times, split files)."""
-    from .timebase import timebase
+    from ..storage.timebase import timebase
     what = {"nwb": "per-sample timestamps", "h5": "a per-sample 'times' dataset",
             "mp4": "each frame at its stored time (variable frame rate)",
             "avi": "each frame at its stored time (variable frame rate)",
@@ -196,7 +196,7 @@ def _export(args: argparse.Namespace) -> int:
         return 2
     names = list(rec.streams) if args.stream in ("*", "all") else args.stream.split(",")
     if fmt == "xdf" and args.stream in ("*", "all"):
-        from .export_xdf import xdf_streams
+        from ..storage.export_xdf import xdf_streams
         left_out: list[str] = []
         names = [s.name for s in xdf_streams(rec.streams.values(), left_out)]
         for note in left_out:
@@ -232,11 +232,11 @@ def _export(args: argparse.Namespace) -> int:
                     full_scale=args.full_scale, progress=progress, tolerance=tol,
                     overwrite=args.overwrite, times=args.times)
     elif fmt in ("mp4", "avi"):
-        from .export_video import to_video
+        from ..storage.export_video import to_video
         to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
                  progress=progress, tolerance=tol, overwrite=args.overwrite, times=args.times)
     elif fmt == "xdf":
-        from .export_xdf import to_xdf
+        from ..storage.export_xdf import to_xdf
         dropped: dict[str, int] = {}
         to_xdf(streams, args.out, args.start, args.stop, progress=progress,
                nonfinite="drop" if args.drop_unstamped else "error", dropped=dropped,
@@ -245,12 +245,12 @@ def _export(args: argparse.Namespace) -> int:
             print(f"acqflow rec export: {name!r}: {n} samples without a finite time stamp "
                   "left out (--drop-unstamped)", file=sys.stderr)
     elif fmt == "nwb":
-        from .export_nwb import to_nwb
+        from ..storage.export_nwb import to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
                metadata=args.metadata, tolerance=tol, overwrite=args.overwrite,
                times=args.times)
     else:
-        from .export_hdf5 import to_hdf5
+        from ..storage.export_hdf5 import to_hdf5
         to_hdf5(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
                 compression=args.compression, tolerance=tol, overwrite=args.overwrite,
                 times=args.times)
@@ -308,7 +308,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_upload(args: argparse.Namespace) -> int:
-    from .backends import upload
+    from ..storage.backends import upload
     if not is_local(args.path):
         print("acqflow rec upload: PATH must be a local recording", file=sys.stderr)
         return 2
@@ -320,7 +320,7 @@ def _cmd_upload(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     if args.file.lower().endswith((".xdf", ".xdfz", ".xdf.gz")):
-        from .import_xdf import from_xdf
+        from ..storage.import_xdf import from_xdf
         dest = from_xdf(args.file, args.dir, label_size=args.label_size)
         rec = open_recording(dest)
         names = [n for n, s in rec.streams.items()
@@ -332,7 +332,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         print(f"imported {args.file} -> {dest} ({len(names)} streams: {', '.join(names)}"
               f"{damaged})")
         return 0
-    from .external import import_media
+    from ..storage.external import import_media
     dest = import_media(args.file, args.dir, name=args.name, start_time=args.start_time)
     rec = open_recording(dest)
     for name, s in rec.streams.items():
@@ -342,12 +342,12 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_align(args: argparse.Namespace) -> int:
-    return cli_align.run(_open(args), args)
+    return rec_align.run(_open(args), args)
 
 
 def _cmd_cache(args: argparse.Namespace) -> int:
-    from .cache import default_cache
-    from .cacheconfig import load_cache_config
+    from ..storage.cache import default_cache
+    from ..storage.cacheconfig import load_cache_config
     config = load_cache_config()
     cache = default_cache(config)
     if cache is None:
@@ -410,7 +410,7 @@ def _parser() -> argparse.ArgumentParser:
                    "electrode metadata (docs/recording.md#nwb-metadata)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     add("verify", "CRC-check every block and record; exit 1 on damage", _cmd_verify)
-    cli_align.add_arguments(add("align", cli_align.HELP, _cmd_align))
+    rec_align.add_arguments(add("align", rec_align.HELP, _cmd_align))
     p = add("upload", "copy a local recording to an fsspec URL (manifest last)", _cmd_upload)
     p.add_argument("url")
     p = sub.add_parser("import", help="make a recording indexing a WAV or video file "

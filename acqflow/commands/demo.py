@@ -21,12 +21,12 @@ import time
 
 import numpy as np
 
-from .dataflow import InputStream
-from .dataflow.graph.graphspec import GraphSpec
-from .manager import Manager
-from .manager.build import build_graph
-from .manager.console import LiveView, StatsTable
-from .rpc.proxy import get_value
+from ..dataflow import InputStream
+from ..dataflow.graph.graphspec import GraphSpec
+from ..manager import Manager
+from ..manager.build import build_graph
+from ..manager.console import LiveView, StatsTable
+from ..rpc.proxy import get_value
 
 __all__ = ["main", "demo_graph"]
 
@@ -103,7 +103,7 @@ def _drain(inp: InputStream) -> None:
 
 
 def _summary(dirname: str) -> list[str]:
-    from .storage import open_recording
+    from ..storage import open_recording
     rec = open_recording(dirname)
     lines = [f"recording {dirname}: committed={rec.committed}"]
     for name, stream in rec.streams.items():
