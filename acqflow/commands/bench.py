@@ -1,4 +1,4 @@
-"""Every benchmark and the soak test, on one harness: ``acqflow bench <area> [options]``.
+"""``acqflow bench <area> [options]``: every benchmark and the soak test, on one harness.
 
 Benchmarks may import anything in acqflow; nothing in the working packages imports
 ``acqflow.bench``.  Each area is one module with ``main(argv) -> int``; the area is
@@ -10,24 +10,13 @@ from __future__ import annotations
 import importlib
 import sys
 
-__all__ = ["AREAS", "main"]
+from ..bench import AREAS
 
-# area: (module, what it measures)
-AREAS = {
-    "streams": ("acqflow.bench.streams", "stream throughput and latency between processes (default); "
-                                         "--hops N for a chain, overload in drop mode"),
-    "rpc": ("acqflow.bench.rpc", "RPC sync/async calls and 4 MiB arrays, beside bare pyzmq round trips"),
-    "nodes": ("acqflow.bench.nodes", "in-process throughput of each processing node"),
-    "rec": ("acqflow.bench.rec", "Recorder to local disk, random slices of a long recording"),
-    "storage": ("acqflow.bench.storage", "recording write and read throughput"),
-    "viewers": ("acqflow.bench.viewers", "oscilloscope frames per second (Qt, offscreen)"),
-    "startup": ("acqflow.bench.startup", "import times of acqflow, .nodes, .devices; acqflow run's README graph "
-                                         "until its first table"),
-    "soak": ("acqflow.bench.soak", "MINUTES of a 3-process graph checked for loss, leaks and memory"),
-}
+__all__ = ["main", "split_area", "usage"]
 
 
 def usage() -> str:
+    """The areas, one line each (``acqflow bench --help``)."""
     lines = ["usage: acqflow bench [AREA | --AREA] [options]   (AREA --help for its options)", "",
              "areas (a word or a flag):"]
     lines += [f"  {name:<8} {'--' + name:<10} {text}" for name, (_, text) in AREAS.items()]

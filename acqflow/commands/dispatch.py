@@ -12,7 +12,8 @@ __all__ = ["main"]
 
 # sub-command: (module, help); each module has main(argv) -> int
 COMMANDS = {
-    "demo": ("acqflow.commands.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
+    "demo": ("acqflow.commands.demo",
+             "stream a synthetic signal across three processes (device, filter, recorder), live"),
     "run": ("acqflow.commands.run", "run a YAML graph file with a live console table"),
     "bench": ("acqflow.commands.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
     "host": ("acqflow.commands.host", "serve spawn requests from remote managers"),
