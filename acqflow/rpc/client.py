@@ -16,7 +16,7 @@ from . import fastpath, refs, registry, wire
 from .errors import RPCDisconnected, ServerProcessDied, remote_error
 from .futures import Future
 from .keys import KeyPair
-from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
+from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy
 from .reactor import Reactor
 from .security import secure_client
 
@@ -58,9 +58,6 @@ def client_for(address: str, server_key: str | None = None) -> RPCClient:
         if _reusable(client, address):
             return client
     return RPCClient(address, server_key=server_key)
-
-
-set_client_factory(client_for)
 
 
 def get_client(address: str, **kwargs: Any) -> RPCClient:
