@@ -12,6 +12,7 @@ from typing import Any, TypeGuard
 
 import zmq
 
+from ..dataflow.paramcheck import one_of
 from . import fastpath, refs, registry, wire
 from .errors import RPCDisconnected, ServerProcessDied, remote_error
 from .futures import Future
@@ -314,10 +315,9 @@ class RPCClient:
     def _request(self, action: str, payload: dict, sync: str, timeout: float | None,
                  return_type: str) -> Any:
         self._check_usable()
-        if sync not in SYNC_MODES:
-            raise ValueError(f"_sync must be one of {SYNC_MODES}, not {sync!r}")
-        if return_type not in RETURN_TYPES:
-            raise ValueError(f"_return_type must be one of {RETURN_TYPES}, not {return_type!r}")
+        if sync not in SYNC_MODES or return_type not in RETURN_TYPES:     # checked only when refused
+            one_of(*SYNC_MODES)("_sync", sync)
+            one_of(*RETURN_TYPES)("_return_type", return_type)
         self._flush_releases()
         req_id = self._stamp(payload, action, sync, return_type)
         frames = fastpath.encode(self, payload)

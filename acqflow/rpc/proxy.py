@@ -5,6 +5,7 @@ import itertools
 from typing import Any
 
 from .. import hooks
+from ..dataflow.paramcheck import one_of
 from . import refs, registry
 from .errors import SerializationError
 from .types import ProxyHooks
@@ -85,14 +86,12 @@ class ObjectProxy:
         if defer_getattr is not None:
             self._opts["defer_getattr"] = bool(defer_getattr)
         if sync is not None:
-            if sync not in SYNC_MODES:
-                raise ValueError(f"sync must be one of {SYNC_MODES}")
+            one_of(*SYNC_MODES)("sync", sync)
             self._opts["sync"] = sync
         if timeout is not None:
             self._opts["timeout"] = timeout
         if return_type is not None:
-            if return_type not in RETURN_TYPES:
-                raise ValueError(f"return_type must be one of {RETURN_TYPES}")
+            one_of(*RETURN_TYPES)("return_type", return_type)
             self._opts["return_type"] = return_type
         return self
 
