@@ -28,10 +28,12 @@ GRAPH_WINDOW = "graph_window"
 #: ObjectProxy (acqflow.rpc.proxy, which client.py imports) for its thread's client.
 RPC_CLIENT = "rpc_client"
 
-# name -> loader: a no-argument callable returning the implementation, called on every get()
-# (the import it does is cached by Python), so that a missing extra is reported when the hook is
-# asked for, before anything starts, as an ImportError naming the extra.
+# name -> loader: a no-argument callable returning the implementation, called on get() until it
+# succeeds, so that a missing extra is reported when the hook is asked for, before anything
+# starts, as an ImportError naming the extra.
 _loaders: dict[str, Callable[[], Callable[..., Any]]] = {}
+# name -> (loader, what it returned): get() is on the RPC proxies' call path
+_loaded: dict[str, tuple[Callable[[], Callable[..., Any]], Callable[..., Any]]] = {}
 
 
 class MissingHook(Error, LookupError):
@@ -56,7 +58,12 @@ def get(name: str) -> Callable[..., Any]:
         known = ", ".join(sorted(_loaders)) or "none"
         raise MissingHook(f"no provider for hook {name!r} (registered: {known}); "
                           f"acqflow.hooks.provide({name!r}, loader) registers one") from None
-    return load()
+    hit = _loaded.get(name)
+    if hit is not None and hit[0] is load:
+        return hit[1]
+    implementation = load()
+    _loaded[name] = (load, implementation)
+    return implementation
 
 
 def provided() -> list[str]:

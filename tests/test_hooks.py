@@ -76,3 +76,20 @@ def test_hooks_are_the_one_injection_mechanism():
                     node.name.endswith(("_factory", "_hooks", "_hook", "_dispatcher")):
                 found.append(f"{path.name}: {node.name}")
     assert sorted(set(found) - pending) == []
+
+
+def test_a_loaded_provider_is_kept_until_replaced_and_a_failing_one_is_asked_again(restore_hooks):
+    calls = []
+
+    def failing():
+        calls.append("fail")
+        raise ImportError("needs acqflow[x]")
+
+    hooks.provide("x", failing)
+    for _ in range(2):
+        with pytest.raises(ImportError, match=r"acqflow\[x\]"):
+            hooks.get("x")
+    hooks.provide("x", lambda: calls.append("ok") or len)
+    assert hooks.get("x") is len and hooks.get("x") is len
+    hooks.provide("x", lambda: abs)
+    assert hooks.get("x") is abs and calls == ["fail", "fail", "ok"]
