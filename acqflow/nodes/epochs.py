@@ -8,7 +8,7 @@ import numpy as np
 from ..dataflow.eventplace import (EventPlacer, epoch_dtype, epoch_window, event_fields,
                                   on_signal_clock, split_events)
 from ..dataflow.node import Node
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from ..dataflow.ringbuffer import RingBuffer
 from ..dataflow.threadpoll import ThreadPollInput
 from .base import seconds_to_samples
@@ -55,10 +55,10 @@ class Epocher(Node):
 
     def _configure(self, pre: float = 0.1, post: float = 0.5, labels: list | None = None,
                    buffer_duration: float | None = None, max_pending: int = 10000) -> None:
-        if not float(pre) >= 0 or not float(post) >= 0 or float(pre) + float(post) <= 0:
-            raise ValueError(f"pre and post must be >= 0 s with pre + post > 0, got {pre!r}, {post!r}")
-        if buffer_duration is not None and not float(buffer_duration) > 0:
-            raise ValueError(f"buffer_duration must be > 0 s, got {buffer_duration!r}")
+        check.positive_number("pre + post", check.non_negative_number("pre", pre, " s")
+                              + check.non_negative_number("post", post, " s"), " s")
+        if buffer_duration is not None:
+            check.positive_number("buffer_duration", buffer_duration, " s")
         self.pre, self.post = float(pre), float(post)
         self.labels = None if labels is None else {str(x).encode() if not isinstance(x, bytes) else x
                                                    for x in labels}
@@ -213,6 +213,3 @@ class Epocher(Node):
             self.average += (epoch - self.average) / self.n_epochs
         if self.outputs["output"].configured:
             self.outputs["output"].send(out)
-
-
-register_node_type(Epocher)

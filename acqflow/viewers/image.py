@@ -9,8 +9,8 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
 from ..dataflow.errors import OverrunError
+from ..dataflow import paramcheck as check
 from ..dataflow.inputstream import InputStream
-from ..dataflow.registry import register_node_type
 from .base import ViewerNode
 
 __all__ = ["ImageViewer"]
@@ -34,8 +34,7 @@ class ImageViewer(ViewerNode):
 
     def _configure_viewer(self, n_inputs: int = 1, columns: int | None = None, show_fps: bool = True,
                           levels: tuple[float, float] | None = (0, 255)) -> None:
-        if not (isinstance(n_inputs, int) and n_inputs >= 1):
-            raise ValueError(f"{self.name}: n_inputs must be an int >= 1, got {n_inputs!r}")
+        check.int_in(f"{self.name}: n_inputs", n_inputs)
         for k in [k for k in self.inputs if k != "video"]:
             if self.inputs[k].connected:
                 raise ValueError(f"{self.name}: configure n_inputs before connecting inputs")
@@ -129,6 +128,3 @@ class ImageViewer(ViewerNode):
             dt = times[-1][0] - times[0][0] if len(times) >= 2 else 0
             out[name] = (len(times) - 1) / dt if dt > 0 else 0.0
         return out
-
-
-register_node_type(ImageViewer)
