@@ -21,15 +21,20 @@ __all__ = ["ThreadPollInput", "ThreadPollOutput", "StreamConverter", "ChannelSpl
            "ChunkResizer"]
 
 
+_NOT_YET = object()
+_dispatch: Any = _NOT_YET
+
+
 def _qt_dispatch() -> Callable[[Callable, tuple, Callable], bool] | None:
-    try:
-        from ..qtdispatch import dispatch
-    except ImportError:          # no Qt: callbacks run in the polling thread
-        return None
-    return dispatch
-
-
-_dispatch = _qt_dispatch()
+    """The Qt dispatch, imported on first use (importing pyacq's modules imports no Qt)."""
+    global _dispatch
+    if _dispatch is _NOT_YET:
+        try:
+            from ..qtdispatch import dispatch
+        except ImportError:          # no Qt: callbacks run in the polling thread
+            dispatch = None
+        _dispatch = dispatch
+    return _dispatch
 
 
 class ThreadPollInput(threadpoll.ThreadPollInput):
@@ -43,10 +48,12 @@ class ThreadPollInput(threadpoll.ThreadPollInput):
                  parent: Any = None):
         super().__init__(input_stream, timeout=timeout, return_data=return_data)
         self._pos: int | None = None
+        self._dispatch = _qt_dispatch()
 
     def process_data(self, pos: int, data) -> None:
         self._pos = pos
-        if _dispatch is None or not _dispatch(self.new_data.emit, (pos, data), self._loop_error):
+        dispatch = self._dispatch
+        if dispatch is None or not dispatch(self.new_data.emit, (pos, data), self._loop_error):
             self.new_data.emit(pos, data)
 
     def _loop_error(self, exc: BaseException) -> None:
