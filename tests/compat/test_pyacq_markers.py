@@ -39,3 +39,40 @@ def test_trigger_accumulator_places_markers_by_their_time():
         ev.close()
     np.testing.assert_array_equal(stack[0], x[490:520].T)
     np.testing.assert_array_equal(stack[1], x[2224:2254].T)
+
+
+def test_trigger_accumulator_sweeps_after_the_event_by_a_named_index_field():
+    """pyacq allows any left_sweep < right_sweep (here a window after the event) and events
+    whose index is in a field named by ``events_dtype_field``."""
+    sig = source(dtype="float32", shape=(-1, 2), sample_rate=FS)
+    ev = source(streamtype="event", dtype=[("pos", "int64"), ("code", "int32")], shape=(-1,))
+    acc = TriggerAccumulator()
+    acc.configure(max_stack_size=3, events_dtype_field="pos")
+    acc.inputs["signals"].connect(sig)
+    acc.inputs["events"].connect(ev)
+    acc.initialize()
+    acc.params["stack_size"] = 3
+    acc.params["left_sweep"] = 0.01
+    acc.params["right_sweep"] = 0.05
+    totals = []
+    acc.new_chunk.connect(totals.append)
+    acc.start()
+    try:
+        x = (np.arange(1000)[:, None] * 10 + np.arange(2)).astype("float32")
+        events = np.zeros(2, [("pos", "int64"), ("code", "int32")])
+        events["pos"] = [100, 600]
+        ev.send(events)
+        for k in range(0, 1000, 100):
+            sig.send(x[k:k + 100])
+        wait_for(lambda: acc.total_trig >= 2, message="2 sweeps")
+        with acc._lock:
+            stack = acc.stack.copy()
+    finally:
+        acc.stop()
+        acc.close()
+        sig.close()
+        ev.close()
+    assert totals == [1, 2] and stack.shape == (3, 2, 40)
+    np.testing.assert_array_equal(stack[0], x[110:150].T)
+    np.testing.assert_array_equal(stack[1], x[610:650].T)
+    np.testing.assert_allclose(acc.t_vect[[0, -1]], [0.01, 0.049])
