@@ -2,9 +2,10 @@
 
 pyacq lets ``configure()`` be called in any state but running (also after
 ``initialize()``, and ``initialize()`` before ``configure()``), and ``start()`` asks for
-both; acqflow's Node orders them strictly.  This Node keeps pyacq's flags while
-``state`` still says where the node is, so node groups and the monitor describe it.  Its
-streams are ``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
+both; acqflow's Node runs it with pyacq's transition table (``_transitions``), so ``state``
+says where the node is for node groups and the monitor.  ``configured()`` is a flag of its
+own (a node may be initialized and not configured).  Its streams are
+``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
 
 ``WidgetNode`` (a Node that is a QWidget) and pyacq's test type ``_MyTestNodeQWidget`` live
 here too, as in pyacq, but are defined when first asked for, so that Qt stays optional.
