@@ -10,6 +10,7 @@ Nodes as in pyacq: ``configure()``, connect ``input``, configure the outputs (a 
 """
 from __future__ import annotations
 
+import functools
 import sys
 from typing import Any, Callable
 
@@ -21,20 +22,14 @@ __all__ = ["ThreadPollInput", "ThreadPollOutput", "StreamConverter", "ChannelSpl
            "ChunkResizer"]
 
 
-_NOT_YET = object()
-_dispatch: Any = _NOT_YET
-
-
+@functools.cache
 def _qt_dispatch() -> Callable[[Callable, tuple, Callable], bool] | None:
     """The Qt dispatch, imported on first use (importing pyacq's modules imports no Qt)."""
-    global _dispatch
-    if _dispatch is _NOT_YET:
-        try:
-            from ..qtdispatch import dispatch
-        except ImportError:          # no Qt: callbacks run in the polling thread
-            dispatch = None
-        _dispatch = dispatch
-    return _dispatch
+    try:
+        from ..qtdispatch import dispatch
+    except ImportError:          # no Qt: callbacks run in the polling thread
+        return None
+    return dispatch
 
 
 class ThreadPollInput(threadpoll.ThreadPollInput):

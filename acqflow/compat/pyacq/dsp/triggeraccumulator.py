@@ -5,6 +5,7 @@ import threading
 from typing import Any
 
 import numpy as np
+from numpy.lib.recfunctions import rename_fields
 
 from ....dataflow.eventplace import epoch_dtype
 from ....dataflow.node import Node
@@ -104,13 +105,7 @@ class TriggerAccumulator(PyacqStates, Epocher):
     def on_events(self, index: int, events: np.ndarray) -> None:
         field = self.events_dtype_field
         if field is not None and field != "index":       # the index under acqflow's name
-            names = events.dtype.names
-            recs = np.zeros(len(events), [("index", np.int64)] +
-                            ([("time", np.float64)] if "time" in names else []))
-            recs["index"] = events[field]
-            if "time" in names:
-                recs["time"] = events["time"]
-            events = recs
+            events = rename_fields(events, {field: "index"})
         super().on_events(index, events)
         self._emit_new_chunks()
 
