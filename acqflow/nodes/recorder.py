@@ -264,7 +264,7 @@ class Recorder(Node):
                                  "without a fixed shape; configure it with shape=(-1, ...)")
         self._continued = recording_run(self.path) == self.run    # rebuilt: carry on
         # deferred: the recording appears at start(); a start-up killed before leaves none
-        self.writer = RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
+        self.writer = self._open_writer()
         try:
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
@@ -276,6 +276,11 @@ class Recorder(Node):
             self.writer.abort()      # removes only what it created
             self.writer = None
             raise
+
+    def _open_writer(self) -> RecordingWriter:
+        """The writer the inputs' chunks go to (pyacq's recorders, in acqflow.compat, give
+        one writing pyacq's files with the same methods)."""
+        return RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
 
     def _start(self) -> None:
         self.writer.publish()        # the recording appears (overwrite: replaces the old one)

@@ -97,20 +97,25 @@ class ImageViewer(ViewerNode):
             except (IndexError, OverrunError):
                 continue
             self._last_head[name] = head
-            self._shown[name] += 1
-            self._skipped[name] = received - self._shown[name]
-            self.skipped = sum(self._skipped.values())
-            self.images[name].setImage(self._frame(name, frame), autoLevels=self.levels is None,
-                                       levels=self.levels)
-            times = self._times[name]
-            times.append((now, head))
-            while len(times) > 2 and now - times[0][0] > 2.0:
-                times.pop(0)
-            if self.show_fps:
-                self.captions[name].setText(self._caption(name, times))
-            self.drawn_chunks += 1
+            self._show(name, frame, head, now, skipped=received - self._shown[name] - 1)
             drew = True
         return drew
+
+    def _show(self, name: str, frame: np.ndarray, index: int, now: float, skipped: int) -> None:
+        """Draw ``frame`` (sample ``index``) on input ``name``'s image; count it and the
+        ``skipped`` frames so far, and update its frame-rate caption."""
+        self._shown[name] += 1
+        self._skipped[name] = skipped
+        self.skipped = sum(self._skipped.values())
+        self.images[name].setImage(self._frame(name, frame), autoLevels=self.levels is None,
+                                   levels=self.levels)
+        times = self._times[name]
+        times.append((now, index))
+        while len(times) > 2 and now - times[0][0] > 2.0:
+            times.pop(0)
+        if self.show_fps:
+            self.captions[name].setText(self._caption(name, times))
+        self.drawn_chunks += 1
 
     def _caption(self, name: str, times: list) -> str:
         text = name
