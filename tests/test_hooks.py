@@ -68,14 +68,13 @@ def test_hooks_are_the_one_injection_mechanism():
     ``set_loop_dispatcher`` were the others): a lower layer asks acqflow.hooks."""
     import ast
     import pathlib
-    pending = {"threadpoll.py: set_loop_dispatcher"}    # pyacq's Qt dispatch, moving into compat
     found = []
     for path in pathlib.Path(acqflow.__file__).parent.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.FunctionDef) and node.name.startswith("set_") and \
                     node.name.endswith(("_factory", "_hooks", "_hook", "_dispatcher")):
                 found.append(f"{path.name}: {node.name}")
-    assert sorted(set(found) - pending) == []
+    assert sorted(set(found)) == []
 
 
 def test_a_loaded_provider_is_kept_until_replaced_and_a_failing_one_is_asked_again(restore_hooks):
