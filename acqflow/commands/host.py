@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from ..dataflow.paramcheck import refusal
 from ..dataflow.streams.cpulatency import run_holding
 from ..rpc.hostdaemon import Host
 from ..rpc.private import private_address
@@ -50,7 +51,7 @@ def _bind_problem(bind: str | None, keys: str | None, insecure: bool) -> str | N
     if bind is None or bind.startswith("ipc://"):
         return None
     if not bind.startswith("tcp://"):
-        return f"--bind must be ipc://PATH or tcp://ADDR:PORT, not {bind!r}"
+        return refusal("--bind", "ipc://PATH or tcp://ADDR:PORT", bind)
     if keys is not None:
         return None
     if not is_loopback(bind):
