@@ -46,6 +46,7 @@ class VideoEncoder:
         self._pts = 0
         self._av = av_module()
         self._warned_fastest = False
+        self._speedup = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True,
                                         name=f"acqflow-encoder:{name}")
         self._thread.start()
@@ -64,8 +65,26 @@ class VideoEncoder:
             self.queue.put_nowait((start, t, frames))
         except queue.Full:
             return False
-        self.high_water = max(self.high_water, self.queue.qsize())
+        backlog = self.queue.qsize()
+        self.high_water = max(self.high_water, backlog)
+        if backlog * 2 >= self.queue.maxsize and not self._speedup.is_set():
+            self._behind(backlog)
         return True
+
+    def _behind(self, backlog: int) -> None:
+        """Half-full queue: say so now (before any drop) and have the thread move to the
+        next faster preset before its next frame."""
+        size = self.queue.maxsize
+        faster = faster_preset(self.preset) if self.preset else None
+        if faster is not None:
+            log.warning("encoder of %r falls behind (%d of %d frames queued): preset %s -> %s",
+                        self.name, backlog, size, self.preset, faster)
+            self._speedup.set()
+        elif not self._warned_fastest:
+            self._warned_fastest = True
+            log.warning("encoder of %r falls behind (%d of %d frames queued) at its fastest "
+                        "setting; frames are dropped (counted gaps) if the queue fills",
+                        self.name, backlog, size)
 
     def _control(self, kind: str, timeout: float | None) -> None:
         done = threading.Event()
@@ -111,8 +130,8 @@ class VideoEncoder:
             if failed:
                 continue
             try:
-                self._encode(*item)
                 self._keep_up()
+                self._encode(*item)
             except BaseException as exc:
                 failed = True
                 self.on_error(exc)
@@ -151,20 +170,9 @@ class VideoEncoder:
         self._pending.clear()
 
     def _keep_up(self) -> None:
-        """Half-full queue: say so and move to a faster preset (at a GOP boundary)."""
-        backlog, size = self.queue.qsize(), self.queue.maxsize
-        if backlog * 2 < size:
-            return
-        faster = faster_preset(self.preset) if self.preset else None
-        if faster is None:
-            if not self._warned_fastest:
-                self._warned_fastest = True
-                log.warning("encoder of %r falls behind (%d of %d frames queued) at its "
-                            "fastest setting; frames are dropped (counted gaps) if the "
-                            "queue fills", self.name, backlog, size)
-            return
-        log.warning("encoder of %r falls behind (%d of %d frames queued): preset %s -> %s",
-                    self.name, backlog, size, self.preset, faster)
-        self._end_gop()
-        self.preset = faster
-        self.slowdowns += 1
+        """Switch to the faster preset asked for by :meth:`_behind` (a new GOP)."""
+        if self._speedup.is_set():
+            self._end_gop()
+            self.preset = faster_preset(self.preset) or self.preset
+            self.slowdowns += 1
+            self._speedup.clear()

@@ -117,7 +117,11 @@ class PacketDecoder:
                                "(damaged packet data?)") from None
 
     def _array(self, frame: Any) -> np.ndarray:
-        arr = frame.to_ndarray(format=self._fmt).reshape(self.shape[1:])
+        if self._fmt == "gray" and frame.format.name in ("yuv420p", "yuvj420p"):
+            arr = frame.to_ndarray()[:frame.height]     # the Y plane, as encoded (no range change)
+        else:
+            arr = frame.to_ndarray(format=self._fmt)
+        arr = arr.reshape(self.shape[1:])
         arr.flags.writeable = False
         return arr
 
