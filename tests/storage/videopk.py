@@ -35,7 +35,7 @@ def record(path, codec, n: int = 100, channels: int = 3, pause_at: int | None = 
             f = pattern(i, channels=channels)
             if channels == 1:
                 f = f[..., 0]
-            t = 1000.0 + i / 30 + (0.5 if pause_at is not None and i >= pause_at else 0.0)
+            t = 1.7e9 + i / 30 + (0.5 if pause_at is not None and i >= pause_at else 0.0)
             assert w.write("cam", f[None], index=i + 1, timestamp=t), f"frame {i} dropped"
     return open_recording(path)
 
