@@ -99,12 +99,14 @@ class PacketDecoder:
                 self._ctx = None
                 raise StorageError(f"stream {self.name!r}: record {j} does not decode: "
                                    f"{str(exc)[:160]}") from None
-            for frame in decoded:
-                got[int(frame.pts)] = self._array(frame)
+            for frame in decoded:            # pre-roll frames are decoded, not converted
+                if frame.pts >= k:
+                    got[int(frame.pts)] = self._array(frame)
         missing = [j for j in range(k, stop) if j not in got]
         if missing:                          # a decoder that holds frames back: drain it
             for frame in ctx.decode(None):
-                got[int(frame.pts)] = self._array(frame)
+                if frame.pts >= k:
+                    got[int(frame.pts)] = self._array(frame)
             self._ctx = None
         else:
             self._next = stop
