@@ -31,7 +31,7 @@ from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
 from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
 from .target import WriteTarget
 from .videocodec import is_packet_codec
-from .videoenc import KEYFRAME, VideoEncoder
+from .videoenc import VideoEncoder, open_gops
 
 __all__ = ["RecordingWriter", "MODES"]
 
@@ -303,18 +303,11 @@ class RecordingWriter:
             except queue.Full:
                 continue
 
-    def _encoders(self, kind: str, timeout: float | None) -> None:
-        """Flush ('flush'), drain and end ('stop') or end ('abort') every encoder thread."""
-        for st in self._by_id:
-            if st.encoder is not None:
-                if kind == "flush":
-                    st.encoder.flush(timeout)
-                else:
-                    st.encoder.stop(timeout, drain=kind == "stop")
-
     def _control(self, kind: str, timeout: float | None) -> None:
-        if kind in ("flush", "close", "abort"):
-            self._encoders({"close": "stop"}.get(kind, kind), timeout)
+        for st in self._by_id if kind in ("flush", "close", "abort") else ():
+            if st.encoder is not None:       # their packets are queued before the control
+                st.encoder.flush(timeout) if kind == "flush" else \
+                    st.encoder.stop(timeout, drain=kind == "close")
         ctl = _Control(kind)
         self._queue.put(ctl, timeout=timeout)
         if not ctl.done.wait(timeout):
@@ -448,13 +441,7 @@ class RecordingWriter:
         """Seal ``items`` as a block; with ``whole_gops`` each compressed stream's open GOP
         (from its last keyframe) is kept back for the next block.  Returns what was kept
         back and its size."""
-        kept: list[tuple] = []
-        if whole_gops:
-            last_key = {it[0]: k for k, it in enumerate(items)
-                        if len(it) > 6 and it[6] & KEYFRAME}
-            kept = [it for k, it in enumerate(items) if k >= last_key.get(it[0], len(items))]
-            if kept:
-                items = [it for k, it in enumerate(items) if k < last_key.get(it[0], len(items))]
+        items, kept = open_gops(items) if whole_gops else (items, [])
         kept_size = sum(len(it[4]) for it in kept)
         if not items:
             return kept, kept_size

@@ -146,3 +146,17 @@ def test_slow_encoder_moves_to_a_faster_preset_then_drops_are_counted_gaps(tmp_p
     for k in range(cam.n_records):  # what is stored decodes, each frame at its index
         s, _, _ = cam.record_bounds(k)
         assert cam[s].shape == (240, 320, 3)
+
+
+def test_append_continues_with_a_new_gop(tmp_path):
+    codec = {"name": "h264", "lossless": True, "gop": 10, "queue": 100}
+    record(tmp_path / "rec", codec, n=25)
+    with RecordingWriter(tmp_path / "rec", mode="append") as w:
+        w.add_stream("cam", params(), codec=codec)
+        for i in range(30, 40):                     # after a gap [25:30)
+            assert w.write("cam", pattern(i)[None], index=i + 1)
+    cam = open_recording(tmp_path / "rec")["cam"]
+    assert cam.gaps == [(25, 30)] and cam.stop_index == 40
+    assert list(np.flatnonzero(cam.record_table()["flags"])) == [0, 10, 20, 25]
+    np.testing.assert_array_equal(cam[30:40], np.stack([pattern(i) for i in range(30, 40)]))
+    np.testing.assert_array_equal(cam[22], pattern(22))
