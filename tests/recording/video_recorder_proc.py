@@ -1,9 +1,12 @@
 """A video source -> Recorder (lossless H.264) in its own process, fed frames until killed.
 
-``python -m tests.recording.video_recorder_proc PATH BLOCK_S`` prints ``ready`` once
-recording, then ``sealed <cam sealed stop>`` per sealed block.  Frames are
-tests.storage.videopk.pattern(i) at index i (small, so the encoder keeps up).
+``python -m tests.recording.video_recorder_proc`` is a fork server: its modules are
+imported once; each line ``PATH BLOCK_S`` on its stdin forks a recorder process, which
+prints ``pid <pid>``, ``ready`` once recording, then ``sealed <cam sealed stop>`` per
+sealed block.  Frames are tests.storage.videopk.pattern(i) at index i (small, so the
+encoder keeps up).
 """
+import os
 import sys
 import time
 
@@ -12,8 +15,8 @@ from acqflow.nodes.recorder import Recorder
 from tests.storage.videopk import H, W, pattern
 
 
-def main() -> None:
-    path, block_s = sys.argv[1], float(sys.argv[2])
+def record(path: str, block_s: float) -> None:
+    """Record until killed (in a forked child)."""
     cam = OutputStream(name="cam")
     cam.configure(protocol="inproc", streamtype="video", shape=(-1, H, W, 3),
                   sample_rate=60.0, backpressure="block")
@@ -37,6 +40,26 @@ def main() -> None:
         cam.send(frames[i % 64][None], index=i + 1)
         i += 1
         time.sleep(1 / 120)
+
+
+def main() -> None:
+    """Fork one recorder per command line; reap the killed ones."""
+    for line in sys.stdin:
+        while True:
+            try:
+                if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                    break
+            except ChildProcessError:
+                break
+        path, block_s = line.split()
+        pid = os.fork()
+        if pid == 0:
+            sys.stdout.write(f"pid {os.getpid()}\n")
+            sys.stdout.flush()
+            try:
+                record(path, float(block_s))
+            finally:
+                os._exit(1)
 
 
 if __name__ == "__main__":
