@@ -70,10 +70,17 @@ class VideoEncoder:
 
     # -- caller side ------------------------------------------------------------
     def put(self, start: int, t: float, frames: np.ndarray) -> bool:
-        """Queue frames ``start, start+1, ...`` (the chunk's time ``t`` is its last
-        frame's); False when the queue is full (nothing queued)."""
+        """Copy frames ``start, start+1, ...`` into encoder frames and queue them (the
+        chunk's time ``t`` is its last frame's); False when the queue is full (nothing
+        queued).  The one copy of the caller's data: the encoder reads these frames."""
+        if self.queue.full():
+            return False
+        fmt, av = self.codec["input"], self._av
+        if fmt == "gray" and frames.ndim == 4:
+            frames = frames[..., 0]
+        prepared = [av.VideoFrame.from_ndarray(f, format=fmt) for f in frames]
         try:
-            self.queue.put_nowait((start, t, frames))
+            self.queue.put_nowait((start, t, prepared))
         except queue.Full:
             return False
         backlog = self.queue.qsize()
@@ -147,19 +154,13 @@ class VideoEncoder:
                 failed = True
                 self.on_error(exc)
 
-    def _encode(self, start: int, t: float, frames: np.ndarray) -> None:
-        av = self._av
-        fmt = self.codec["input"]
+    def _encode(self, start: int, t: float, frames: list) -> None:
         n = len(frames)
         if self._ctx is None:
             self._ctx = open_encoder(self.codec, self.width, self.height, self.rate,
                                      self.preset)
         dt = 1.0 / self.rate if self.rate > 0 else 0.0
-        for j in range(n):
-            img = frames[j]
-            if fmt == "gray" and img.ndim == 3:
-                img = img[..., 0]
-            frame = av.VideoFrame.from_ndarray(img, format=fmt)
+        for j, frame in enumerate(frames):
             frame.pts = self._pts
             self._pending[self._pts] = (start + j, t - (n - 1 - j) * dt)
             self._pts += 1

@@ -259,10 +259,10 @@ class RecordingWriter:
         if st.first is None:
             st.first = start
         t = clock.now() if timestamp is None else float(timestamp)
+        if st.encoder is not None:           # copied once, into the encoder's frames
+            return self._counted(st, start, stop, n, st.encoder.put(start, t, arr))
         payload = arr.copy() if st.codec else np.ascontiguousarray(arr).tobytes()
         size = arr.nbytes
-        if st.encoder is not None:
-            return self._counted(st, start, stop, n, st.encoder.put(start, t, payload))
         with self._lock:
             full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
             if not full:

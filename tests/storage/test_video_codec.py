@@ -160,3 +160,15 @@ def test_append_continues_with_a_new_gop(tmp_path):
     assert list(np.flatnonzero(cam.record_table()["flags"])) == [0, 10, 20, 25]
     np.testing.assert_array_equal(cam[30:40], np.stack([pattern(i) for i in range(30, 40)]))
     np.testing.assert_array_equal(cam[22], pattern(22))
+
+
+def test_the_callers_buffer_may_change_after_write(tmp_path):
+    buf = np.empty((1, 96, 128, 3), np.uint8)
+    with RecordingWriter(tmp_path / "rec") as w:
+        w.add_stream("cam", params(), codec={"name": "ffv1", "queue": 50})
+        for i in range(20):
+            buf[0] = pattern(i)
+            assert w.write("cam", buf)
+        buf[:] = 0
+    got = open_recording(tmp_path / "rec")["cam"][:]
+    np.testing.assert_array_equal(got, np.stack([pattern(i) for i in range(20)]))
