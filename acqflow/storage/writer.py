@@ -175,7 +175,8 @@ class RecordingWriter:
         """Declare a stream from acqflow stream params; returns its id.
 
         In append mode an existing stream of the same name must match and is reused.
-        ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}) applies to video.
+        ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}, 'h264', 'hevc', 'ffv1',
+        {'name': 'h264', 'crf': 23, ...}: :mod:`.videocodec`) applies to video.
         """
         self._check_open()
         p = dict(params or {}, **kw)
