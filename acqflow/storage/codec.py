@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from acqflow.dataflow.paramcheck import did_you_mean
-from acqflow.dataflow.shortrepr import short_repr
+from acqflow.dataflow.paramcheck import did_you_mean, short as short_repr
 
 from .videocodec import ALIASES, PACKET_CODECS, normalize_packet_codec
 

@@ -16,8 +16,7 @@ import logging
 from fractions import Fraction
 from typing import Any
 
-from acqflow.dataflow.paramcheck import did_you_mean
-from acqflow.dataflow.shortrepr import short_repr
+from acqflow.dataflow.paramcheck import did_you_mean, short as short_repr
 
 __all__ = ["PACKET_CODECS", "ALIASES", "PRESETS", "is_packet_codec", "normalize_packet_codec",
            "open_encoder", "open_decoder", "faster_preset", "input_format", "av_module"]
