@@ -16,6 +16,8 @@ import logging
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from acqflow.dataflow.paramcheck import did_you_mean, short as short_repr
 
 __all__ = ["PACKET_CODECS", "ALIASES", "PRESETS", "is_packet_codec", "normalize_packet_codec",
@@ -68,6 +70,12 @@ def _int(name: str, key: str, value: Any, lo: int, hi: int) -> int:
     return int(value)
 
 
+def _queue(shape: tuple[int, ...]) -> int:
+    """Default encoder queue: 120 frames, at most 256 MB of them (1080p RGB: 43)."""
+    frame = int(np.prod([abs(int(d)) for d in shape[1:]]))
+    return max(8, min(120, (256 << 20) // max(1, frame)))
+
+
 def _bitrate(name: str, value: Any) -> int:
     """Bits per second from an int or a string like '2M' / '800k'."""
     text = str(value).strip().lower() if isinstance(value, str) else None
@@ -101,7 +109,8 @@ def normalize_packet_codec(spec: dict[str, Any], shape: tuple[int, ...],
     out: dict[str, Any] = {"name": name, "input": inp,
                            "gop": _int(name, "gop", spec.get("gop", 30), 1, 10_000),
                            "threads": _int(name, "threads", spec.get("threads", 1), 0, 64),
-                           "queue": _int(name, "queue", spec.get("queue", 120), 1, 100_000)}
+                           "queue": _int(name, "queue", spec.get("queue", _queue(shape)),
+                                         1, 100_000)}
     if name == "ffv1":
         for key in ("preset", "crf", "bitrate"):
             if key in spec:
