@@ -153,6 +153,10 @@ def normalize_packet_codec(spec: dict[str, Any], shape: tuple[int, ...],
     try:                          # opens with these settings; FFV1 keeps its headers here
         ctx = open_encoder(out, w, h, 30.0)
     except Exception as exc:      # noqa: BLE001 - FFmpeg's reason, on one line
+        if encoder != cpu and spec.get("encoder", "auto") == "auto":
+            log.info("%s: %s does not open at %dx%d (%s); encoding on the CPU with %s",
+                     name, encoder, w, h, str(exc)[:80], cpu)
+            return normalize_packet_codec({**spec, "encoder": "cpu"}, shape, pixel_format)
         raise ValueError(f"{name}: {encoder} does not open with {short_repr(spec)}: "
                          f"{str(exc)[:200]}") from None
     if ctx.extradata:

@@ -79,7 +79,10 @@ class PacketDecoder:
                 return out
             key = self.keyframe_before(k)
             if self._ctx is None or self._next is None or not key <= self._next <= k:
-                self._ctx = open_decoder(self.codec, self.shape[2], self.shape[1])
+                if self._ctx is not None and self._next is not None:
+                    self._ctx.flush_buffers()        # the same decoder, at a new keyframe
+                else:
+                    self._ctx = open_decoder(self.codec, self.shape[2], self.shape[1])
                 self._next = key
                 self.seeks += 1
             return self._run(k, stop)
