@@ -180,8 +180,10 @@ class Recorder(Node):
         block_s / block_bytes: seal a block after this time or size.
         fsync: 'block', 'interval' (every ``fsync_interval`` s) or 'none'.
         queue_chunks / queue_bytes: bound of the writer queue (overflow drops, counted).
-        codecs: per-stream video codec, e.g. ``{'cam': 'png'}`` or ``{'cam':
-            {'name': 'jpg', 'quality': 85}}`` (default: raw frames).
+        codecs: per-stream video codec, e.g. ``{'cam': 'png'}``, ``{'cam':
+            {'name': 'jpg', 'quality': 85}}`` or compressed ``{'cam': {'name': 'h264',
+            'crf': 23, 'gop': 30, 'preset': 'ultrafast'}}`` (also hevc, ffv1; see
+            docs/recording.md#video; default: raw frames).
         metadata: free JSON metadata for the manifest.  on_seal: callback(BlockInfo)
             from the writer thread after each sealed block (same process only).
         run: id stored in the recording's manifest (default: a new one, kept in the
