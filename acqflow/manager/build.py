@@ -24,6 +24,7 @@ import socket
 from typing import Callable
 
 from ..dataflow.graph import GraphSpec
+from ..errors import Error
 from ..rpc.security import is_loopback
 from .manager import Manager
 
@@ -32,7 +33,7 @@ __all__ = ["build_graph", "GraphBuildError", "reachable_interface"]
 log = logging.getLogger("acqflow.manager")
 
 
-class GraphBuildError(RuntimeError):
+class GraphBuildError(Error, RuntimeError):
     """A node or stream of a graph could not be set up; names which and why."""
 
 

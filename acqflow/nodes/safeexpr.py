@@ -29,6 +29,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..dataflow.shortrepr import short_repr
+from ..errors import Error
 
 __all__ = ["compile_expression", "ExpressionError", "FUNCTIONS", "MAX_CHARS", "MAX_NODES",
            "MAX_DEPTH", "GROWTH", "FLOOR"]
@@ -76,7 +77,7 @@ def _max_args(name: str) -> int:
     return func.nin if isinstance(func, np.ufunc) else _NONUFUNC_ARGS.get(name, 2)
 
 
-class ExpressionError(ValueError):
+class ExpressionError(Error, ValueError):
     """The expression is not valid Python, leaves the whitelist or its size bounds."""
 
 

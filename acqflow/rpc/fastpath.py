@@ -24,6 +24,7 @@ from typing import Any
 import msgpack
 import zmq
 
+from ..errors import Error
 from . import refs, wire
 from .errors import mark_origin
 
@@ -192,7 +193,7 @@ def serve_one(server: Any) -> bool:
     return True
 
 
-class _NotPlain(Exception):
+class _NotPlain(Error):
     """A request holds an ext value (tuple, array, proxy...): for the general path."""
 
 
