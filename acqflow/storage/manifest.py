@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from acqflow.dataflow import spec
+from acqflow.dataflow.plain import to_plain
 from acqflow.dataflow.shortrepr import short_repr
 from acqflow.dataflow.spec import DEFAULT_CLOCK, NO_DEFAULT, STREAM, dtype_to_spec, make_dtype
 
@@ -52,16 +53,11 @@ def segment_number(name: str) -> int | None:
 
 
 def _jsonable(key: str, value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, tuple):
-        value = list(value)
+    value = to_plain(value)
     try:
         json.dumps(value, allow_nan=False)        # NaN/inf would make manifest.json invalid JSON
     except (TypeError, ValueError):
-        raise TypeError(f"stream metadata {key!r}={value!r} is not JSON-serialisable") from None
+        raise TypeError(f"stream metadata {key!r}={short_repr(value)} is not JSON-serialisable") from None
     return value
 
 
