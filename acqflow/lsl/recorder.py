@@ -20,7 +20,7 @@ from .info import clock_offset, pylsl
 
 __all__ = ["LSLRecorder", "record"]
 
-log = logging.getLogger("acqflow.lsl")
+log = logging.getLogger(__name__)
 
 
 def _matches(info, match: Iterable[str] | None) -> bool:

@@ -30,7 +30,7 @@ from .manager import Manager
 
 __all__ = ["build_graph", "GraphBuildError", "reachable_interface"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 
 class GraphBuildError(Error, RuntimeError):

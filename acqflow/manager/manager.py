@@ -23,7 +23,7 @@ from .groups import GroupHandle
 
 __all__ = ["Manager", "create_manager"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 
 def create_manager(**kwargs) -> "Manager":

@@ -33,7 +33,7 @@ from ..dataflow.clock import ClockEstimate
 
 __all__ = ["ClockEstimator", "ClockMonitor", "probe", "main"]
 
-log = logging.getLogger("acqflow.rpc.clocksync")
+log = logging.getLogger(__name__)
 
 
 class ClockEstimator:

@@ -31,7 +31,7 @@ from .target import WriteTarget
 
 __all__ = ["RecordingWriter", "MODES"]
 
-log = logging.getLogger("acqflow.storage")
+log = logging.getLogger(__name__)
 MODES = ("create", "overwrite", "append")
 
 

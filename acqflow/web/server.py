@@ -30,7 +30,7 @@ from .preview import PreviewError, PreviewTap
 
 __all__ = ["WebMonitor", "parse_address"]
 
-log = logging.getLogger("acqflow.web")
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_PREVIEWS = 4
 MAX_CLIENT_MESSAGE = 65536     # bytes: clients only ever send a short list of previews
