@@ -21,7 +21,8 @@ def test_compat_names_and_refusals():
     import pyacq.core.stream as stream
     import acqflow
     from pyacq.core.stream import streamhelpers
-    assert stream.ThreadPollInput is acqflow.ThreadPollInput
+    from pyacq.core import tools
+    assert stream.ThreadPollInput is tools.ThreadPollInput      # wait(ms), as QThread's
     assert stream.StreamConverter is acqflow.StreamConverter
     assert stream.ChannelSplitter is acqflow.ChannelSplitter
     assert compression_methods == ['']

@@ -1,7 +1,7 @@
 """pyacq's ``pyacq.core.tools``: ThreadPollInput, ThreadPollOutput, StreamConverter,
 ChannelSplitter, ChunkResizer.
 
-ThreadPollInput is acqflow's (``new_data`` reaches a running Qt loop's thread, once the
+ThreadPollInput is acqflow's with ``wait(ms)`` as QThread's (``new_data`` reaches a running Qt loop's thread, once the
 Qt dispatcher is installed: importing this module installs it when PyQt5 is importable).
 StreamConverter, ChannelSplitter and ChunkResizer are acqflow's (``acqflow.StreamConverter``,
 the node types of the same names), Nodes as in pyacq: ``configure()``, connect ``input``, configure the outputs (a bare
@@ -45,6 +45,10 @@ class ThreadPollInput(threadpoll.ThreadPollInput):
     def pos(self) -> int | None:
         """Index of the last chunk received."""
         return self._pos
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """pyacq's (QThread's) wait: ``timeout`` in ms (None: forever); True once ended."""
+        return super().wait(None if timeout is None else timeout / 1000.0)
 
 
 class ThreadPollOutput(ThreadPollInput):
