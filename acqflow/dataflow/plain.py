@@ -3,6 +3,7 @@ one conversion the serializers, the web monitor's JSON and the manifest share.""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,8 @@ _EXACT = (bool, int, float, str, bytes)
 
 def to_plain(value: Any, deep: bool = True, json: bool = False) -> Any:
     """``value`` with subclasses of bool/int/float/str made exact, bytes-likes bytes, numpy
-    scalars and arrays Python values and lists, tuples lists; other objects are left as they are.
+    scalars and arrays Python values and lists, mappings dicts, tuples lists; other objects
+    are left as they are.
 
     ``deep``: containers' items too (else a dict or list is only copied, for an encoder that
     calls back per item).  ``json``: also dict keys as str and non-finite floats as None, as
@@ -33,7 +35,7 @@ def to_plain(value: Any, deep: bool = True, json: bool = False) -> Any:
         return to_plain(value.item(), deep, json)
     if isinstance(value, np.ndarray):
         return to_plain(value.tolist(), deep, json)
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):         # a dict, or a read-only mapping such as a Stats
         if not deep:
             return dict(value)
         return {(str(k) if json else to_plain(k, deep, json)): to_plain(v, deep, json)

@@ -180,7 +180,7 @@ class LSLRecorder:
         """Where, how long, and per stream: samples, reconnects, offsets measured."""
         return {"path": str(self.path), "duration_s": time.monotonic() - self.started,
                 "streams": [c.summary() for c in self.captures],
-                "writer": {k: v for k, v in self.writer.stats.items() if k != "streams"}}
+                "writer": {k: v for k, v in self.writer.stats().as_dict().items() if k != "streams"}}
 
     def __enter__(self) -> "LSLRecorder":
         return self

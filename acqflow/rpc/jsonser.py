@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..dataflow.plain import to_plain
+from ..dataflow.stats import Stats
 from . import types
 from .errors import SerializationError
 from .serializer import MAX_JSON_DEPTH, Serializer, _simple_id
@@ -120,6 +121,8 @@ def _to_json(o: Any, server: Any, hooks: types.ProxyHooks) -> Any:
         return d
     if isinstance(o, dict):
         return {k: _to_json(v, server, hooks) for k, v in o.items()}
+    if isinstance(o, Stats):              # stats travel by value, as their plain dict
+        return _to_json(o.as_dict(), server, hooks)
     return {"__type__": "proxy", **hooks.to_wire(o, server)}
 
 

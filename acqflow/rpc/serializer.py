@@ -14,6 +14,7 @@ import msgpack
 import numpy as np
 
 from ..dataflow.plain import to_plain
+from ..dataflow.stats import Stats
 from . import codec, types
 from .errors import SerializationError
 
@@ -134,6 +135,8 @@ class _Encoder:
             return to_plain(o, deep=False)
         if isinstance(o, np.generic):     # holding a Python object
             return o.item()
+        if isinstance(o, Stats):          # stats travel by value, as their plain dict
+            return o.as_dict()
         return msgpack.ExtType(types.PROXY_CODE, self.pack(self.hooks.to_wire(o, self.server)))
 
 
