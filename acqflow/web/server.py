@@ -12,6 +12,7 @@ import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 try:
@@ -99,7 +100,7 @@ class WebMonitor:
         self.preview_seconds = preview_seconds
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
-        self._last_stats: dict[str, Any] | None = None
+        self._last_stats: Mapping[str, Any] | None = None
         self._clients: dict[web.WebSocketResponse, Subscriber] = {}
         self._taps: dict[str, PreviewTap | str] = {}
         self._polls = ThreadPoolExecutor(1, thread_name_prefix="acqflow-web-stats")
