@@ -7,13 +7,13 @@ alike.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
 from .plain import to_plain
 
-__all__ = ["Stats", "InputStats", "GroupStats"]
+__all__ = ["Stats", "InputStats", "GroupStats", "quantile"]
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,11 @@ class Stats(Mapping):
 
     def __len__(self) -> int:
         return len(self.__dataclass_fields__)
+
+
+def quantile(ordered: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile (0..1, nearest rank) of sorted values; None when there are none."""
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
 
 
 @dataclass(frozen=True)
