@@ -10,9 +10,9 @@ import logging
 import secrets
 import socket
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 try:
