@@ -359,8 +359,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     if args.action == "clear":
         cache.clear()
     st = cache.stats()
-    print(f"{st['cache_dir']}: {st['entries']} entries, {st['current_size']} / "
-          f"{st['max_bytes']} bytes (load factor {st['load_factor']:.3f}; settings from "
+    print(f"{st.cache_dir}: {st.entries} entries, {st.current_size} / "
+          f"{st.max_bytes} bytes (load factor {st.load_factor:.3f}; settings from "
           f"{config.source})")
     return 0
 

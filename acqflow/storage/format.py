@@ -25,6 +25,8 @@ from typing import Iterator, NamedTuple, Sequence
 
 import msgpack
 
+from ..errors import Error
+
 __all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_SIZE", "Record", "packed", "BlockInfo", "BlockFormatError",
            "build_block", "block_length", "parse_header", "decode_table", "verify_block",
            "scan_blocks", "encode_index_entry", "parse_index"]
@@ -71,7 +73,7 @@ class BlockInfo(NamedTuple):
         return self.offset + self.length
 
 
-class BlockFormatError(ValueError):
+class BlockFormatError(Error, ValueError):
     """Bytes that are not a complete valid block; ``torn`` means merely cut short."""
 
     def __init__(self, message: str, torn: bool = False):

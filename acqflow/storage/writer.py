@@ -31,13 +31,14 @@ from acqflow.dataflow.paramcheck import must_be, one_of
 from .format import BlockInfo
 from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
 from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
+from .stats import StreamStats, WriterStats
 from .target import WriteTarget
 from .videocodec import is_packet_codec
 from .videoenc import VideoEncoder, open_gops
 
 __all__ = ["RecordingWriter", "MODES"]
 
-log = logging.getLogger("acqflow.storage")
+log = logging.getLogger(__name__)
 MODES = ("create", "overwrite", "append")
 
 
@@ -59,13 +60,14 @@ class _Stream:
     sealed_stop: int = 0        # writer-thread side: stop index of the last sealed record
     encoder: VideoEncoder | None = None     # compressed video: its encoder thread
 
-    def stats(self) -> dict[str, Any]:
-        """Plain counters for the manifest and for callers."""
+    def stats(self) -> StreamStats:
+        """This stream's counters (and its encoder's), for the manifest and for callers."""
         enc = self.encoder.stats() if self.encoder is not None else {}
-        return {**enc, "first_index": self.first, "expected_stop": self.expected,
-                "sealed_stop": self.sealed_stop, "chunks": self.chunks,
-                "samples": self.samples, "gaps": self.gaps, "gap_samples": self.gap_samples,
-                "dropped_chunks": self.dropped_chunks, "dropped_samples": self.dropped_samples}
+        return StreamStats(first_index=self.first, expected_stop=self.expected,
+                           sealed_stop=self.sealed_stop, chunks=self.chunks, samples=self.samples,
+                           gaps=self.gaps, gap_samples=self.gap_samples,
+                           dropped_chunks=self.dropped_chunks, dropped_samples=self.dropped_samples,
+                           **enc)
 
 
 @dataclass
@@ -349,7 +351,7 @@ class RecordingWriter:
         self._thread.join(timeout)
         try:
             if failure is None and self._target.changes:
-                stats = self.stats
+                stats = self.stats().as_dict()
                 self._target.write_manifest(lambda: self.manifest.update(
                     state="closed", closed=time.time(), stats=stats))
                 self._target.publish()
@@ -385,14 +387,12 @@ class RecordingWriter:
         """True after close()."""
         return self._closed
 
-    @property
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> WriterStats:
         """Counters: blocks sealed, bytes, overflows, queue use, and per-stream counts."""
         written = self._segments.bytes_written if self._segments is not None else 0
-        return {"blocks": self.blocks_sealed, "bytes": written,
-                "overflows": self.overflows, "queue_high_water": self.queue_high_water,
-                "queued_bytes": self._queued_bytes,
-                "streams": {name: st.stats() for name, st in self._streams.items()}}
+        return WriterStats(blocks=self.blocks_sealed, bytes=written, overflows=self.overflows,
+                           queue_high_water=self.queue_high_water, queued_bytes=self._queued_bytes,
+                           streams={name: st.stats() for name, st in self._streams.items()})
 
     # -- writer thread -----------------------------------------------------------
     def _run(self) -> None:
