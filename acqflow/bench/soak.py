@@ -33,7 +33,7 @@ from . import harness
 
 __all__ = ["run_soak", "main", "rss_mib", "fd_count", "open_fds", "shm_segments"]
 
-log = logging.getLogger("acqflow.soak")
+log = logging.getLogger(__name__)
 MODULE = "acqflow.bench.soaknodes"   # the node types, imported in each group when the soak runs
 
 

@@ -14,21 +14,32 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from .. import hooks
 from ..dataflow.graph.graphspec import topological_order
+from ..dataflow.stats import Stats
 from ..rpc.proxy import get_value
 from .groups import GroupHandle
 
-__all__ = ["Manager", "create_manager"]
+__all__ = ["Manager", "ManagerStats", "create_manager"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 
 def create_manager(**kwargs) -> "Manager":
     """pyacq's entry point: a Manager in this process."""
     return Manager(**kwargs)
+
+
+@dataclass(frozen=True)
+class ManagerStats(Stats):
+    """A graph's snapshot: per group its state, pid, restarts, clock and its GroupStats
+    (plain dicts, as they come from the group processes)."""
+
+    time: float
+    groups: dict[str, dict[str, Any]]
 
 
 class Manager:
@@ -173,9 +184,9 @@ class Manager:
                 node.stop()
         self.refresh()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> ManagerStats:
         """Per group and node: state, process/CPU counters, per-input stream counters."""
-        out = {"time": time.time(), "groups": {}}
+        out = ManagerStats(time=time.time(), groups={})
         clocks = self.clocks.by_peer()
         for name, group in list(self.groups.items()):
             entry = {"state": group.state, "pid": group.pid, "reason": group.reason,
@@ -190,7 +201,7 @@ class Manager:
                                       "outputs": {}, "cpu_s": None}
                                   for n, d in group.snapshot["nodes"].items()}
             entry["clock"] = clocks.get(name)
-            out["groups"][name] = entry
+            out.groups[name] = entry
         return out
 
     def serve_web(self, address: str | int = "127.0.0.1:0", token: str | None = None, **kwargs: Any):

@@ -21,7 +21,7 @@ from .progress import StartupProgress
 
 __all__ = ["run_graph", "recording_summary", "first_line"]
 
-log = logging.getLogger("acqflow.run")
+log = logging.getLogger(__name__)
 
 
 def recording_paths(spec: GraphSpec) -> dict[str, str]:

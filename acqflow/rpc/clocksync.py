@@ -32,7 +32,7 @@ from ..dataflow.streams.clock import ClockEstimate
 
 __all__ = ["ClockEstimator", "ClockMonitor", "probe"]
 
-log = logging.getLogger("acqflow.rpc.clocksync")
+log = logging.getLogger(__name__)
 
 
 class ClockEstimator:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import Error
+
 __all__ = ["Edges", "EdgeScanner", "levels", "analog_edges", "digital_edges", "match_pulses", "AmbiguousPulses",
            "robust_line", "decode_barcodes", "barcode_signal"]
 
@@ -183,7 +185,7 @@ def _signature_pairs(r: np.ndarray, s: np.ndarray, tol: float, m: int,
     return np.stack([j[ok], k[ok]], axis=1).astype(np.int64)
 
 
-class AmbiguousPulses(ValueError):
+class AmbiguousPulses(Error, ValueError):
     """The pulse train is regular enough that more than one offset matches it."""
 
 
