@@ -23,7 +23,7 @@ from ..paramcheck import (_axisorder, _callables, _interface, _port, _positive_b
 __all__ = [
     "PROTOCOLS", "TRANSFERMODES", "STREAMTYPES", "BACKPRESSURES", "EVENT_DTYPE", "DEFAULT_CLOCK",
     "TRANSPORT", "STREAM", "METADATA", "RECORDING", "NO_DEFAULT", "Param", "PARAMS",
-    "kind_of", "keys", "defaults", "inherited", "recorded", "replayed",
+    "kind_of", "keys", "defaults", "inherited_params", "recorded", "replayed",
     "DEFAULT_PARAMS", "dtype_to_spec", "make_dtype", "dtype_from_plain", "DtypeError",
     "default_fill", "normalize_params", "check_param", "check_param_name", "param_problems", "check_compatible",
     "check_filters",
@@ -235,7 +235,7 @@ def _travelling(params: Mapping[str, Any], column: int) -> dict[str, Any]:
     return {k: v for k, v in params.items() if _TRAVEL[kind_of(k)][column]}
 
 
-def inherited(params: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+def inherited_params(params: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
     """What an output re-sending ``params``' signal keeps of them (transport dropped), updated."""
     out = _travelling(params, 0)
     out.update(overrides)
