@@ -3,7 +3,9 @@
 One output per stored stream (or a chosen subset), created at configure time
 from the stored params.  Chunks are sent as they were recorded, in time order
 across streams, each when its last sample's time comes (stored timestamps
-scaled by ``rate``), with its original absolute index, so gaps stay gaps.  The
+scaled by ``rate``), with its original absolute index, so gaps stay gaps.  A
+read-ahead thread reads and decodes the chunks ahead (a bounded queue), so the
+send thread only waits for each chunk's time and sends it.  The
 end of the recording moves the node to 'stopped' (``ended`` is set and the
 ``end_of_recording`` signal emitted; the run table and monitors show 'ended');
 ``end_of_stream=True`` also closes the outputs so downstream inputs see StreamClosed.
@@ -28,6 +30,7 @@ from ..dataflow.registry import register_node_type
 from ..dataflow.spec import replayed
 from ..dataflow.threadpoll import Signal
 from ..storage import LocalCache, StoredStream, open_recording
+from .readahead import STOPPED, ReadAhead
 
 __all__ = ["Player", "player_params"]
 
@@ -78,6 +81,7 @@ class Player(Node):
         self._lateness: collections.deque = collections.deque(maxlen=10000)
         self._gen = 0               # replay thread generation
         self._stuck: threading.Thread | None = None
+        self._reader: ReadAhead | None = None   # reads and decodes ahead of the send thread
 
     # -- configuration ---------------------------------------------------------
     def _configure(self, url: str | os.PathLike = "", streams: list[str] | None = None,
@@ -242,6 +246,7 @@ class Player(Node):
             self._vpos = self._now_pos()
             self._halt = True
             self._cv.notify_all()
+        self._stop_reading()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(_JOIN_TIMEOUT)
@@ -292,11 +297,30 @@ class Player(Node):
         finally:
             self._state_lock.release()
 
-    def _next_chunk(self, chunks):
-        """The next chunk, read outside the lock (remote reads may take a while)."""
-        return next(chunks, None)
+    def _read_ahead(self, starts: dict[str, int]) -> ReadAhead:
+        """A new read-ahead thread over the merged chunks from ``starts`` (the old one ends)."""
+        self._stop_reading()
+        reader = self._reader = ReadAhead(self._iterate(starts), f"{self.name} read-ahead")
+        reader.start()
+        return reader
+
+    def _stop_reading(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.stop()
+
+    def _next_chunk(self, chunks: ReadAhead):
+        """The next chunk, read and decoded ahead by the read-ahead thread (None: the end)."""
+        return chunks.get()
 
     def _play(self, gen: int) -> None:
+        try:
+            self._play_chunks(gen)
+        finally:
+            if gen == self._gen:
+                self._stop_reading()
+
+    def _play_chunks(self, gen: int) -> None:
         chunks, pending = None, None
         while True:
             with self._cv:
@@ -306,7 +330,7 @@ class Player(Node):
                     self._next, self._seek_to = self._seek_to, None
                     chunks = pending = None
                 if chunks is None:
-                    chunks = self._iterate(self._next)
+                    chunks = self._read_ahead(self._next)
                 if self._paused:
                     self._cv.wait()
                     continue
@@ -314,6 +338,9 @@ class Player(Node):
                 item = self._next_chunk(chunks)
                 with self._cv:
                     if self._seek_to is not None or self._halt or gen != self._gen:
+                        continue
+                    if item is STOPPED:           # stopped from outside: read again from here
+                        chunks = None
                         continue
                     if item is None:
                         if self.loop and any(s.n_records for s in self.streams.values()):
