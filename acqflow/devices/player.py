@@ -14,6 +14,7 @@ See docs/recording.md.
 from __future__ import annotations
 
 import collections
+import functools
 import heapq
 import logging
 import math
@@ -37,6 +38,7 @@ __all__ = ["Player", "player_params"]
 log = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT = 2.0
+FRAME_CODECS = ("png", "jpg", "jpeg", "mjpg")     # each frame coded on its own: decoded in parallel
 
 
 def player_params(stream: StoredStream) -> dict[str, Any]:
@@ -46,13 +48,26 @@ def player_params(stream: StoredStream) -> dict[str, Any]:
 
 
 def _pieces(order: int, stream: StoredStream, start: int
-            ) -> Iterator[tuple[float, int, str, int, np.ndarray]]:
-    """Stored chunks of ``stream`` from ``start``: (last sample time, order, name, stop, data)."""
+            ) -> Iterator[tuple[float, int, str, int, Any]]:
+    """Stored chunks of ``stream`` from ``start``: (last sample time, order, name, stop, data).
+    Frames coded each on its own (png, jpg) come with ``data`` a read to run (the
+    read-ahead decodes several at once); other streams are read in a row."""
     if start >= stream.stop_index:
+        return
+    if stream.codec and stream.codec.get("name") in FRAME_CODECS:
+        table = stream.record_table(start, stream.stop_index)
+        for s, e in zip(table["start"].tolist(), table["stop"].tolist()):
+            lo = max(s, start)
+            yield stream.time_at(e - 1), order, stream.name, e, functools.partial(_chunk, stream, lo, e)
         return
     for s, data in stream.chunks(start, stream.stop_index):
         stop = s + len(data)
         yield stream.time_at(stop - 1), order, stream.name, stop, data
+
+
+def _chunk(stream: StoredStream, start: int, stop: int) -> np.ndarray:
+    """Samples ``[start, stop)`` of one stored record, decoded (no copy beyond the decoder's)."""
+    return next(stream.chunks(start, stop))[1]
 
 
 class Player(Node):
