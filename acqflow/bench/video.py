@@ -16,10 +16,8 @@ from __future__ import annotations
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -70,13 +68,10 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
     tmp = Path(tempfile.mkdtemp(prefix="acqflow-videobench-", dir=dirname))   # only ours is removed
     path = tmp / "rec"
     row: dict[str, Any] = {"codec": name, "frames": n}
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.video", "--child"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc, params = harness.spawn_source("acqflow.bench.video",
+                                        {"w": w, "h": h, "n": n, "distinct": len(frames)})
     rec = Recorder(name="rec")
     try:
-        proc.stdin.write(json.dumps({"w": w, "h": h, "n": n, "distinct": len(frames)}) + "\n")
-        proc.stdin.flush()
-        params = json.loads(proc.stdout.readline())
         try:
             rec.configure(streams=["cam"], dirname=path, codecs={"cam": CODEC_SPECS.get(name, name)})
             rec.inputs["cam"].connect(params)
@@ -84,15 +79,7 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
         except (ValueError, ImportError) as exc:
             row["error"] = f"{NOT_AVAILABLE}: {exc}"
             return row
-        rec.start()
-        t0, c0 = time.perf_counter(), time.process_time()
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        while not rec.stats()["inputs"]["cam"]["ended"]:
-            time.sleep(0.02)   # a benchmark, not a test: polling the end is fine
-        rec.stop()
-        rec.close()
-        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        wall, cpu = harness.record_source(rec, "cam", proc)
         stats = rec.stats()
         proc.wait(30)
         recording = open_recording(path)
