@@ -14,6 +14,7 @@ gets a row saying so, with the Recorder's own error.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import statistics
 import sys
@@ -72,6 +73,9 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
                                         {"w": w, "h": h, "n": n, "distinct": len(frames)})
     rec = Recorder(name="rec")
     try:
+        node_log = logging.getLogger("acqflow.dataflow.node")
+        level = node_log.level
+        node_log.setLevel(logging.CRITICAL)     # the row says it, once
         try:
             rec.configure(streams=["cam"], dirname=path, codecs={"cam": CODEC_SPECS.get(name, name)})
             rec.inputs["cam"].connect(params)
@@ -79,6 +83,8 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
         except (ValueError, ImportError) as exc:
             row["error"] = f"{NOT_AVAILABLE}: {exc}"
             return row
+        finally:
+            node_log.setLevel(level)
         wall, cpu = harness.record_source(rec, "cam", proc)
         stats = rec.stats()
         proc.wait(30)

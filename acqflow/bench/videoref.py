@@ -40,7 +40,7 @@ def source_frames(w: int, h: int, distinct: int = FPS, seed: int = 0) -> np.ndar
         out[k, ..., 0] = (xs // 2) % 200 + 20
         out[k, ..., 1] = ((xs // 40 + y // 40) % 2) * 150 + 40
         out[k, ..., 2] = (y // 3 + 4 * k) % 180 + 30
-        out[k] += rng.integers(0, 16, (h, w, 3), np.uint8)
+        out[k] += rng.integers(0, 8, (h, w, 3), np.uint8)
     return out
 
 

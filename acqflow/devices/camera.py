@@ -175,8 +175,9 @@ class Camera(DeviceNode):
         self._check_outputs()
         self.frames = 0
         self.loops = 0
-        # a file's frame numbers follow its own rate, whatever rate it is played at
-        self.numbers = FrameNumbers(self.native_fps if self.is_file and self.native_fps > 0 else self.fps)
+        # frame numbers follow the rate the source reports (a camera's after the request; a
+        # file's own, whatever rate it is played at)
+        self.numbers = FrameNumbers(self.native_fps if self.native_fps > 0 else self.fps)
 
     @property
     def skipped(self) -> int:

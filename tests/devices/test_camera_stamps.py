@@ -91,3 +91,15 @@ def test_capture_stamps_and_chunk_times_ignore_a_wall_clock_step(dropped_video, 
     assert np.all(np.diff(capture) >= 0) and np.diff(capture).max() < 5.0
     np.testing.assert_array_equal(chunk_times, capture)  # each chunk carries its capture stamp
     wait_for(lambda: node.state == "closed")
+
+
+def test_frame_numbers_from_a_sequence_number_a_driver_stamp_or_neither():
+    from acqflow.devices.camera import FrameNumbers
+    seq = FrameNumbers(30.0)                      # a backend keeping a frame sequence number
+    assert [seq.next(p, 0.0) for p in (5, 6, 9, 10)] == [0, 1, 4, 5] and seq.skipped == 2
+    stamps = FrameNumbers(30.0)                   # driver stamps (s), jittery, one frame lost
+    assert [stamps.next(-1, t) for t in (10.0, 10.034, 10.066, 10.134, 10.166)] == [0, 1, 2, 4, 5]
+    plain = FrameNumbers(30.0)                    # neither: one number per grab
+    assert [plain.next(0, 0.0) for _ in range(3)] == [0, 1, 2] and plain.skipped == 0
+    plain.restart()                               # a file looped: its times start again
+    assert plain.next(1, 0.0) == 3
