@@ -60,6 +60,7 @@ rec.initialize()
 rec.start()
 for node in cams + [eeg]:
     node.start()
+print(f"recording cam0, cam1 ({W}x{H} at {FPS:g} fps) and eeg (8 ch at 500 Hz) for {SECONDS:g} s")
 time.sleep(SECONDS)                             # acquisition runs in the nodes' threads
 for node in cams + [eeg]:
     node.stop()
