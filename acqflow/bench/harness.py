@@ -141,6 +141,9 @@ def record_source(rec: Any, stream: str, proc: subprocess.Popen) -> tuple[float,
     proc.stdin.write("go\n")
     proc.stdin.flush()
     while not rec.stats()["inputs"][stream]["ended"]:
+        if proc.poll():    # the source failed: its output never ends
+            rec.close()
+            raise RuntimeError(f"the source process failed (exit code {proc.returncode})")
         time.sleep(0.02)   # a benchmark, not a test: polling the end is fine
     rec.stop()
     rec.close()

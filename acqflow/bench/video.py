@@ -19,6 +19,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,10 @@ def _child() -> None:
                   sample_rate=float(FPS), backpressure="block")
     print(json.dumps(out.params), flush=True)
     sys.stdin.readline()
+    t0 = time.perf_counter()
     for k in range(cfg["n"]):
+        if cfg.get("rate"):          # a camera's pace; late frames go out back to back
+            time.sleep(max(0.0, t0 + k / cfg["rate"] - time.perf_counter()))
         out.send(frames[k % len(frames)][np.newaxis])
     out.close()
     print("done", flush=True)
@@ -60,9 +64,10 @@ def _dir_bytes(path: Path) -> int:
 
 
 def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
-                dirname: str | None = None) -> dict[str, Any]:
-    """Record ``n`` frames (``frames`` cycled) sent by another process with codec ``name``
-    (see CODEC_SPECS); frames/s, CPU and bytes per frame, PSNR, random and in-a-row reads."""
+                dirname: str | None = None, rate: float | None = None) -> dict[str, Any]:
+    """Record ``n`` frames (``frames`` cycled) sent by another process (at ``rate`` frames/s,
+    or as fast as taken) with codec ``name`` (see CODEC_SPECS); frames/s, CPU and bytes per
+    frame, cores used, PSNR, random and in-a-row reads."""
     from ..nodes.recorder import Recorder
     from ..storage import open_recording
     h, w = frames.shape[1:3]
@@ -70,7 +75,7 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
     path = tmp / "rec"
     row: dict[str, Any] = {"codec": name, "frames": n}
     proc, params = harness.spawn_source("acqflow.bench.video",
-                                        {"w": w, "h": h, "n": n, "distinct": len(frames)})
+                                        {"w": w, "h": h, "n": n, "distinct": len(frames), "rate": rate})
     rec = Recorder(name="rec")
     try:
         node_log = logging.getLogger("acqflow.dataflow.node")
@@ -92,7 +97,7 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
         stream = recording["cam"]
         stored = stream.n_samples
         row.update(stored=stored, dropped=n - stored, overflows=stats["overflows"],
-                   fps=stored / wall, cpu_ms_per_frame=cpu / max(stored, 1) * 1e3,
+                   fps=stored / wall, cpu_ms_per_frame=cpu / max(stored, 1) * 1e3, cores=cpu / wall,
                    bytes_per_frame=_dir_bytes(path) / max(stored, 1))
         kept = [i for i in reads if i < stream.stop_index and not stream.gaps_in(i, i + 1)]
         got = [timed(lambda: stream[i])[0:2] for i in kept]
@@ -114,7 +119,8 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
 
 
 COLUMNS = [("codec", "codec", "{}", 13), ("fps", "frames/s", "{:.1f}"),
-           ("cpu_ms_per_frame", "CPU ms/frame", "{:.1f}"), ("bytes_per_frame", "bytes/frame", "{:.0f}", 11),
+           ("cpu_ms_per_frame", "CPU ms/frame", "{:.1f}"), ("cores", "cores", "{:.2f}"),
+           ("bytes_per_frame", "bytes/frame", "{:.0f}", 11),
            ("psnr", "PSNR dB", "{:.1f}"), ("random_ms_median", "random ms", "{:.1f}"),
            ("read_fps", "read frames/s", "{:.0f}"), ("dropped", "dropped", "{}")]
 
@@ -130,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--codecs", default=",".join(CODEC_SPECS),
                         help=f"comma list (default {','.join(CODEC_SPECS)})")
     parser.add_argument("--reads", type=int, default=30, help="random frame reads per codec")
+    parser.add_argument("--rate", type=float, help="pace the source at this many frames/s, as a "
+                                                   "camera (default: as fast as the Recorder takes them)")
     parser.add_argument("--no-references", action="store_true", help="skip PyAV alone and OpenCV")
     parser.add_argument("--dir", help="where to write (default: a temporary directory)")
     args = parser.parse_args(argv)
@@ -138,19 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         parser.error(str(exc))
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
-    if args.seconds <= 0 or args.reads < 0 or not codecs:
-        parser.error(f"--seconds must be > 0, --reads >= 0 and --codecs not empty (got "
-                     f"{args.seconds}, {args.reads}, {args.codecs!r})")
+    if args.seconds <= 0 or args.reads < 0 or not codecs or (args.rate is not None and args.rate <= 0):
+        parser.error(f"--seconds and --rate must be > 0, --reads >= 0 and --codecs not empty (got "
+                     f"{args.seconds}, {args.rate}, {args.reads}, {args.codecs!r})")
     n = max(2, int(round(args.seconds * FPS)))
     frames = source_frames(w, h)
     reads = [int(i) for i in np.random.default_rng(1).integers(0, n, args.reads)]
     print(f"video {w}x{h} BGR, {n} frames ({args.seconds:g} s at {FPS} fps; moving pattern + noise), "
-          f"{args.reads} random reads:")
+          f"{args.reads} random reads; source {f'paced at {args.rate:g} fps' if args.rate else 'unpaced'}:")
     table = harness.Table(COLUMNS)
     table.print_header()
     results = []
     for name in codecs:
-        row = bench_codec(name, frames, n, reads, dirname=args.dir)
+        row = bench_codec(name, frames, n, reads, dirname=args.dir, rate=args.rate)
         results.append(row)
         table.print_row(row) if "error" not in row else print(f"{name:>13} {row['error']}")
     if not args.no_references:
@@ -166,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
                 table.print_row(row) if "error" not in row else print(f"{row['codec']:>13} {row['error']}")
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    harness.write_json(args.json, results, size=[w, h], frames=n, reads=args.reads)
+    harness.write_json(args.json, results, size=[w, h], frames=n, reads=args.reads, rate=args.rate)
     return 0
 
 

@@ -59,7 +59,7 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
 
 def _encoded(name: str, n: int, wall: float, cpu: float, nbytes: int) -> dict[str, Any]:
     return {"codec": name, "frames": n, "stored": n, "fps": n / wall, "cpu_ms_per_frame": cpu / n * 1e3,
-            "bytes_per_frame": nbytes / n}
+            "cores": cpu / wall, "bytes_per_frame": nbytes / n}
 
 
 def pyav_alone(frames: np.ndarray, n: int, path: str, reads: list[int]) -> dict[str, Any]:

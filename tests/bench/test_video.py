@@ -9,17 +9,17 @@ from acqflow.cli import main as cli_main
 pytest.importorskip("cv2")
 from acqflow.bench import video  # noqa: E402
 
-MEASURES = {"fps", "cpu_ms_per_frame", "bytes_per_frame", "psnr", "random_ms_median", "read_fps"}
+MEASURES = {"fps", "cpu_ms_per_frame", "cores", "bytes_per_frame", "psnr", "random_ms_median", "read_fps"}
 
 
 def test_video_bench_rows_per_codec_and_references(tmp_path, capsys):
     out = tmp_path / "video.json"
     assert cli_main(["bench", "video", "--size", "64x48", "--seconds", "0.2", "--reads", "3",
-                     "--codecs", "raw,png,jpg,h264", "--json", str(out), "--dir", str(tmp_path)]) == 0
+                     "--codecs", "raw,png,jpg,h264", "--rate", "100", "--json", str(out), "--dir", str(tmp_path)]) == 0
     table = capsys.readouterr().out
     assert "frames/s" in table and "PSNR dB" in table and "random ms" in table
     data = json.loads(out.read_text())
-    assert data["size"] == [64, 48] and data["frames"] == 6 and data["machine"]["cpus"] >= 1
+    assert data["size"] == [64, 48] and data["frames"] == 6 and data["rate"] == 100 and data["machine"]["cpus"] >= 1
     rows = {r["codec"]: r for r in data["results"]}
     assert list(rows) == ["raw", "png", "jpg", "h264", "pyav libx264", "opencv mp4v"]
     for name, row in rows.items():
@@ -40,7 +40,8 @@ def test_video_bench_rows_per_codec_and_references(tmp_path, capsys):
 @pytest.mark.parametrize("argv, message", [
     (["--size", "big"], "--size must be 720p, 1080p or WxH, not 'big'"),
     (["--size", "65x48"], "width and height must be even"),
-    (["--seconds", "0"], "--seconds must be > 0"),
+    (["--seconds", "0"], "--seconds and --rate must be > 0"),
+    (["--rate", "-30"], "--seconds and --rate must be > 0"),
 ])
 def test_video_bench_rejects_bad_options(argv, message, capsys):
     with pytest.raises(SystemExit):
