@@ -19,6 +19,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,37 @@ def _child() -> None:
 
 def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def replay(path: Path, stream: str = "cam") -> dict[str, Any]:
+    """Replay ``stream`` of the recording at ``path`` at its original timing (Player, rate 1)
+    to a reader taking every frame: wall time against the recorded span."""
+    from ..dataflow import InputStream
+    from ..devices.player import Player
+    player = Player(name="replay")
+    player.configure(url=str(path), streams=[stream])
+    player.outputs[stream].configure(protocol="inproc", backpressure="block")
+    player.initialize()
+    inp = InputStream()
+    inp.connect(player.outputs[stream])
+    got = [0]
+
+    def take() -> None:
+        while not player.ended.is_set() or inp.poll(0):
+            if inp.poll(100):
+                got[0] += len(inp.recv()[1])
+    reader = threading.Thread(target=take, name="replay reader", daemon=True)
+    reader.start()
+    span = player.end_time - player.start_time
+    t0 = time.perf_counter()
+    player.start()
+    player.wait_end()
+    wall = time.perf_counter() - t0
+    reader.join(30)
+    player.close()
+    inp.close()
+    return {"replay_s": wall, "recorded_s": span, "replayed": got[0],
+            "replay_ratio": wall / span if span > 0 else None}
 
 
 def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
@@ -108,6 +140,8 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
         count, ms = timed(lambda: sum(len(d) for _, d in stream.chunks()))
         row["read_fps"] = count / ms * 1e3 if ms > 0 else None
         recording.close()
+        if rate:                   # recorded at a camera's pace: replayed at it
+            row.update(replay(path))
         return row
     finally:
         if rec.state not in ("closed", "new"):
@@ -122,7 +156,8 @@ COLUMNS = [("codec", "codec", "{}", 13), ("fps", "frames/s", "{:.1f}"),
            ("cpu_ms_per_frame", "CPU ms/frame", "{:.1f}"), ("cores", "cores", "{:.2f}"),
            ("bytes_per_frame", "bytes/frame", "{:.0f}", 11),
            ("psnr", "PSNR dB", "{:.1f}"), ("random_ms_median", "random ms", "{:.1f}"),
-           ("read_fps", "read frames/s", "{:.0f}"), ("dropped", "dropped", "{}")]
+           ("read_fps", "read frames/s", "{:.0f}"), ("dropped", "dropped", "{}"),
+           ("replay_ratio", "replay/recorded", "{:.2f}")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -34,6 +34,7 @@ def test_video_bench_rows_per_codec_and_references(tmp_path, capsys):
     assert rows["raw"]["stored"] == rows["png"]["stored"] == 6
     assert rows["raw"]["psnr"] is None and rows["png"]["psnr"] is None   # lossless: exact frames
     assert rows["jpg"]["psnr"] > 20
+    assert rows["png"]["replayed"] == 6 and rows["png"]["replay_s"] > 0      # paced: replayed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["video.json"]   # its files removed
 
 
