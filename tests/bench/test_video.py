@@ -39,10 +39,10 @@ def test_video_bench_rows_per_codec_and_references(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--size", "big"], "--size must be 720p, 1080p or WxH, not 'big'"),
-    (["--size", "65x48"], "width and height must be even"),
-    (["--seconds", "0"], "--seconds and --rate must be > 0"),
-    (["--rate", "-30"], "--seconds and --rate must be > 0"),
+    (["--size", "big"], "--size must be 720p, 1080p or WxH, got 'big'"),
+    (["--size", "65x48"], "--size must be WxH with an even width and height in 16..8192, got '65x48'"),
+    (["--seconds", "0"], "--seconds must be > 0, got 0.0"),
+    (["--rate", "-30"], "--rate must be > 0, got -30.0"),
 ])
 def test_video_bench_rejects_bad_options(argv, message, capsys):
     with pytest.raises(SystemExit):
