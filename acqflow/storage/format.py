@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Iterator, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import msgpack
 
-__all__ = ["MAGIC", "VERSION", "HEADER_SIZE", "Record", "BlockInfo", "BlockFormatError",
+__all__ = ["MAGIC", "VERSION", "HEADER_SIZE", "Chunk", "Record", "BlockInfo", "BlockFormatError",
            "build_block", "block_length", "parse_header", "decode_table", "verify_block",
            "scan_blocks", "encode_index_entry", "parse_index"]
 
@@ -34,6 +35,17 @@ _U32 = struct.Struct("<I")
 _ENTRY = struct.Struct("<II")
 HEADER_SIZE = _HEAD.size + 4
 MAX_TABLE = 1 << 28
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One chunk of one stream on its way into a block (what the writer queues and seals)."""
+    stream: int          # stream id (manifest order)
+    start: int           # absolute index of the first sample
+    n: int               # number of samples
+    t: float             # chunk timestamp (time of its last sample)
+    payload: Any         # 1-D bytes-like: the samples' bytes, or the encoded frames (video)
+    frames: list[int] | None = None  # encoded frame sizes (video codecs) or None
 
 
 class Record(NamedTuple):
@@ -80,25 +92,24 @@ def block_length(payload_len: int, table_len: int) -> int:
     return HEADER_SIZE + payload_len + table_len + 4
 
 
-def build_block(seq: int, items: Sequence[tuple[int, int, int, float, bytes, list | None]]
-                ) -> tuple[list[bytes], list[Record]]:
-    """Encode items ``(stream, start, n, t, payload, frames)`` given in arrival order.
+def build_block(seq: int, items: Sequence[Chunk]) -> tuple[list[bytes], list[Record]]:
+    """Encode chunks given in arrival order.
 
     Returns the byte parts to write in order (suitable for ``os.writev``) and the
     records (with payload offsets) for the index.
     """
-    order = sorted(range(len(items)), key=lambda k: items[k][0])  # stable: groups streams
+    order = sorted(range(len(items)), key=lambda k: items[k].stream)  # stable: groups streams
     offsets = [0] * len(items)
     parts: list[bytes] = [b""]
     pos = 0
     for k in order:
-        payload = items[k][4]
+        payload = items[k].payload
         offsets[k] = pos
         pos += len(payload)
         parts.append(payload)
-    records = [Record(s, int(start), int(n), float(t), offsets[k], len(p), zlib.crc32(p),
-                      frames)
-               for k, (s, start, n, t, p, frames) in enumerate(items)]
+    records = [Record(c.stream, int(c.start), int(c.n), float(c.t), offsets[k], len(c.payload),
+                      zlib.crc32(c.payload), c.frames)
+               for k, c in enumerate(items)]
     table = msgpack.packb([list(r) for r in records], use_bin_type=True)
     fields = _HEAD.pack(MAGIC, VERSION, 0, seq, pos, len(table))
     header = fields + _U32.pack(zlib.crc32(fields))

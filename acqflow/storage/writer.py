@@ -1,13 +1,16 @@
 """RecordingWriter: the engine the Recorder node drives.
 
-``write()`` never blocks: it validates and copies the chunk, then hands it to a
+``write()`` never blocks: it validates and copies the chunk (a chunk already checked at
+the wire and never modified, the Recorder's, is taken as it is), then hands it to a
 bounded queue drained by one writer thread that encodes video frames, builds
 blocks, seals one every ``block_s`` seconds or ``block_bytes`` bytes and appends
 it to the segment files.  A full queue drops the chunk, counts it and logs it;
-the dropped samples then read back as a gap.
+the dropped samples then read back as a gap.  Every file write while recording
+(segments, index, manifest updates) happens on the writer thread.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
@@ -24,7 +27,7 @@ from acqflow.dataflow import clock
 from .backends import is_local, local_path
 from .codec import encode_frames, normalize_codec
 from .errors import WriterError
-from .format import BlockInfo
+from .format import BlockInfo, Chunk
 from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
 from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
 from .target import WriteTarget
@@ -65,6 +68,9 @@ class _Control:
     kind: str
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
+
+
+_MANIFEST = _Control("manifest")    # queued to wake the writer thread for manifest changes
 
 
 class RecordingWriter:
@@ -109,6 +115,7 @@ class RecordingWriter:
         self._lock = threading.Lock()
         self._error: BaseException | None = None
         self._closed = False
+        self._manifest_changes: list[Callable[[], Any]] = []   # applied by the writer thread
         self.overflows = 0
         self.blocks_sealed = 0
         self.queue_high_water = 0
@@ -185,11 +192,19 @@ class RecordingWriter:
                          time_model: dict[str, Any] | None = None) -> None:
         """Replace a stream's ``clock_sync`` entry in the manifest (the estimated offset
         of its source's clock to the recorder's) and, when given, its ``time_model`` (the
-        fitted ``time(index)`` and its history, see storage.streamtime); write it now."""
+        fitted ``time(index)`` and its history, see storage.streamtime).  Never waits on
+        the file: the writer thread writes the manifest, soon (at the latest with the next
+        block, or close())."""
         self._check_open()
         st = self._stream(stream)
         extra = {} if time_model is None else {"time_model": dict(time_model)}
-        self._target.write_manifest(lambda: st.entry.update(clock_sync=dict(info), **extra))
+        info = dict(info)
+        with self._lock:
+            self._manifest_changes.append(lambda: st.entry.update(clock_sync=info, **extra))
+        try:
+            self._queue.put_nowait(_MANIFEST)
+        except queue.Full:
+            pass                  # the thread is busy: it writes them after its next block
 
     @property
     def streams(self) -> dict[str, dict[str, Any]]:
@@ -217,23 +232,18 @@ class RecordingWriter:
             raise WriterError(f"{self.path}: writer is closed")
 
     def write(self, stream: str | int, data: Any, index: int | None = None,
-              timestamp: float | None = None) -> bool:
+              timestamp: float | None = None, *, checked: bool = False) -> bool:
         """Queue one chunk; ``index`` is the absolute count after it.
 
         Returns False when the queue was full and the chunk was dropped (counted
-        in ``stats`` and read back as a gap).  Never blocks.
+        in ``stats`` and read back as a gap).  Never blocks.  ``checked=True``: ``data``
+        is an array of the stream's dtype and sample shape that nobody modifies afterwards
+        (a chunk from ``InputStream.recv``, checked where it came off the wire): queued as
+        it is, neither checked nor copied again.
         """
         self._check_open()
         st = self._stream(stream)
-        arr = np.asarray(data)
-        if arr.dtype != st.dtype:
-            if not np.can_cast(arr.dtype, st.dtype, "same_kind"):
-                raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got "
-                                f"{arr.dtype}")
-            arr = arr.astype(st.dtype)
-        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
-            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
-                             f"{st.shape}, got {arr.shape}")
+        arr = data if checked else self._own_copy(st, data)
         n = arr.shape[0]
         stop = st.expected + n if index is None else int(index)
         start = stop - n
@@ -249,13 +259,14 @@ class RecordingWriter:
         if st.first is None:
             st.first = start
         t = clock.now() if timestamp is None else float(timestamp)
-        payload = arr.copy() if st.codec else np.ascontiguousarray(arr).tobytes()
+        # video frames go to the codec as they are; samples as their bytes (a view)
+        payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
         size = arr.nbytes
         with self._lock:
             full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
             if not full:
                 try:
-                    self._queue.put_nowait((st.sid, start, n, t, payload, size))
+                    self._queue.put_nowait(Chunk(st.sid, start, n, t, payload))
                 except queue.Full:
                     full = True
                 else:
@@ -276,6 +287,18 @@ class RecordingWriter:
         st.chunks += 1
         st.samples += n
         return True
+
+    @staticmethod
+    def _own_copy(st: _Stream, data: Any) -> np.ndarray:
+        """``data`` checked against the stream's dtype (a same-kind cast allowed) and sample
+        shape, as a C-contiguous array of the writer's own (one copy)."""
+        arr = np.asarray(data)
+        if arr.dtype != st.dtype and not np.can_cast(arr.dtype, st.dtype, "same_kind"):
+            raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got {arr.dtype}")
+        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
+            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
+                             f"{st.shape}, got {arr.shape}")
+        return arr.astype(st.dtype, order="C", copy=True)
 
     def _control(self, kind: str, timeout: float | None) -> None:
         ctl = _Control(kind)
@@ -315,9 +338,13 @@ class RecordingWriter:
         self._thread.join(timeout)
         try:
             if failure is None and self._target.changes:
-                stats = self.stats
-                self._target.write_manifest(lambda: self.manifest.update(
-                    state="closed", closed=time.time(), stats=stats))
+                stats, pending = self.stats, self._take_manifest_changes()
+
+                def commit() -> None:
+                    if pending is not None:      # asked for after the writer thread ended
+                        pending()
+                    self.manifest.update(state="closed", closed=time.time(), stats=stats)
+                self._target.write_manifest(commit)
                 self._target.publish()
             elif failure is not None and self._target.root != self.path:
                 log.error("%s: not committed, the recording it replaces stays; what was "
@@ -362,7 +389,7 @@ class RecordingWriter:
 
     # -- writer thread -----------------------------------------------------------
     def _run(self) -> None:
-        items: list[tuple] = []
+        items: list[Chunk] = []
         size = 0
         deadline = 0.0
         while True:
@@ -371,6 +398,9 @@ class RecordingWriter:
                 item = self._queue.get(timeout=timeout)
             except queue.Empty:
                 item = None
+            if item is _MANIFEST:
+                self._write_manifest_changes()
+                continue
             if isinstance(item, _Control) or item is None or self._error is not None:
                 if isinstance(item, _Control) and item.kind == "abort":
                     self._finish(abort=True)          # what is queued is dropped
@@ -379,6 +409,7 @@ class RecordingWriter:
                 if self._error is None and items:
                     items, size = self._seal(items), 0
                 if isinstance(item, _Control):
+                    self._write_manifest_changes()
                     if item.kind == "close":
                         self._finish()
                         item.done.set()
@@ -387,24 +418,23 @@ class RecordingWriter:
                         self._publish(item)
                     item.done.set()
                 continue
-            sid, start, n, t, payload, nbytes = item
             with self._lock:
-                self._queued_bytes -= nbytes
+                self._queued_bytes -= item.payload.nbytes
             try:
-                st = self._by_id[sid]
-                frames = None
+                st = self._by_id[item.stream]
                 if st.codec:
-                    payload, frames = encode_frames(payload, st.codec)
+                    payload, frames = encode_frames(item.payload, st.codec)
+                    item = dataclasses.replace(item, payload=payload, frames=frames)
                 if not items:
                     deadline = time.monotonic() + self.block_s
-                items.append((sid, start, n, t, payload, frames))
-                size += len(payload)
+                items.append(item)
+                size += len(item.payload)
                 if size >= self.block_bytes:
                     items, size = self._seal(items), 0
             except BaseException as exc:  # keep serving flush/close so callers never hang
                 self._fail(exc)
 
-    def _seal(self, items: list[tuple]) -> list[tuple]:
+    def _seal(self, items: list[Chunk]) -> list[Chunk]:
         try:
             info = self._open_segments().append(items)
         except BaseException as exc:
@@ -414,12 +444,32 @@ class RecordingWriter:
         for rec in info.records:
             st = self._by_id[rec.stream]
             st.sealed_stop = max(st.sealed_stop, rec.stop)
+        if self._manifest_changes:
+            self._write_manifest_changes()
         if self.on_seal is not None:
             try:
                 self.on_seal(info)
             except Exception:
                 log.exception("%s: on_seal callback failed", self.path)
         return []
+
+    def _take_manifest_changes(self) -> Callable[[], None] | None:
+        """The manifest changes asked for since the last call, as one change (None: none)."""
+        with self._lock:
+            changes, self._manifest_changes = self._manifest_changes, []
+        if not changes:
+            return None
+        return lambda: [change() for change in changes]
+
+    def _write_manifest_changes(self) -> None:
+        """Writer thread: apply the pending manifest changes and write the manifest."""
+        change = self._take_manifest_changes()
+        if change is None:
+            return
+        try:
+            self._target.write_manifest(change)
+        except Exception as exc:   # the next change (or the commit) writes it again
+            log.warning("%s: could not write the manifest: %s", self.path, exc)
 
     def _publish(self, ctl: _Control) -> None:
         def moved(path: Path) -> None:
