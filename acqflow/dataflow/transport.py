@@ -393,15 +393,18 @@ class Subscriber:
             frames.append(sock.recv(0, copy=False))
         return frames
 
-    def recv_more(self) -> list | None:
-        """The next message from the socket only (not ``pending``), without waiting."""
-        sock = self._sock
-        if not sock.poll(0):
-            return None
-        frames = [sock.recv(0, copy=False)]
-        while frames[-1].more:
-            frames.append(sock.recv(0, copy=False))
-        return frames
+    def read_ahead(self, limit: int = 100000) -> list:
+        """Move what the socket holds now to ``pending`` (up to ``limit`` messages queued;
+        the socket's own bound is far lower), without waiting; returns the messages moved,
+        which ``recv`` still returns in order."""
+        sock, moved = self._sock, []
+        while len(self.pending) < limit and sock.poll(0):
+            frames = [sock.recv(0, copy=False)]
+            while frames[-1].more:
+                frames.append(sock.recv(0, copy=False))
+            self.pending.append(frames)
+            moved.append(frames)
+        return moved
 
     def acknowledge_close(self) -> None:
         """Tell the output its end-of-stream message arrived."""
