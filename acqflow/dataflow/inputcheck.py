@@ -17,10 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .errors import StreamError
 from .shortrepr import short_repr
 from .spec import check_compatible, make_dtype
 
-__all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin"]
+__all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin",
+           "output_params"]
 
 #: keys of an input spec that say what is accepted (not stream params themselves)
 ACCEPT_KEYS = ("ndim", "dtype_kinds", "dtypes", "min_channels")
@@ -74,3 +76,16 @@ def check_spin(ms: Any) -> float:
     if not 0 <= value < math.inf:
         raise ValueError(f"spin must be a number of ms >= 0, not {short_repr(ms)}")
     return value + 0.0                    # -0.0 -> 0.0
+
+
+def output_params(output: Any) -> dict[str, Any]:
+    """A copy of the params of an OutputStream, of a proxy to one, or of a params dict (what
+    ``InputStream.connect`` takes); StreamError when it has none configured."""
+    if isinstance(output, dict):
+        return dict(output)
+    params = output.params
+    if not isinstance(params, dict) and hasattr(params, "_get_value"):
+        params = params._get_value()
+    if not isinstance(params, dict) or "url" not in params:
+        raise StreamError(f"cannot connect to {output!r}: it has no configured stream params")
+    return dict(params)

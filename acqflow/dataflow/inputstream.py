@@ -13,7 +13,7 @@ import numpy as np
 from . import clock
 from .clock import SenderClock
 from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
-from .inputcheck import check_spin
+from .inputcheck import check_spin, output_params
 from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer, attach_output_ring
 from .sharedmem import ReaderSlots
@@ -26,18 +26,6 @@ from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, unpack_header
 __all__ = ["InputStream"]
 
 log = logging.getLogger(__name__)
-
-
-def _params_of(output) -> dict:
-    """Params of an OutputStream, of a proxy to one, or a params dict itself."""
-    if isinstance(output, dict):
-        return dict(output)
-    params = output.params
-    if not isinstance(params, dict) and hasattr(params, "_get_value"):
-        params = params._get_value()
-    if not isinstance(params, dict) or "url" not in params:
-        raise StreamError(f"cannot connect to {output!r}: it has no configured stream params")
-    return dict(params)
 
 
 class InputStream(SenderClock, StreamTimes):
@@ -92,7 +80,6 @@ class InputStream(SenderClock, StreamTimes):
         self._foreign_clock: str | None = None
         self._peeked = None
         self._max_age = math.inf
-        self._newest_send = -math.inf
 
     @property
     def spin(self) -> float:
@@ -119,7 +106,7 @@ class InputStream(SenderClock, StreamTimes):
         """
         if self.connected:
             raise StreamError(f"{self._label()} is already connected; close() it first")
-        params = _params_of(output)
+        params = output_params(output)
         out_name = ".".join(str(p) for p in (params.get("node"), params.get("name")) if p)
         check_compatible(params, self.spec, output_name=f"output {out_name or params['url']}",
                          input_name=self._label())
@@ -156,7 +143,6 @@ class InputStream(SenderClock, StreamTimes):
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
-        self._newest_send = -math.inf
         self._join(self._sub.position, params.get("stream_id"))
         if self._wake is not None:   # records after the position the output answered with
             self._wake.join(self._sub, self._last_seq)
@@ -315,19 +301,7 @@ class InputStream(SenderClock, StreamTimes):
         """True when a chunk sent more than ``max_queue_s`` later is already queued behind
         this one.  Only asked for chunks that waited that long: it reads (and keeps, in
         order) what is queued now to find the newest send time."""
-        for frames in self._sub.read_ahead():
-            self._note_newest(frames)
-        return self._newest_send - send_time > self._max_age
-
-    def _note_newest(self, frames) -> None:
-        raw = frames[0].bytes
-        if raw[1:2] in (DATA, SHARED):      # heartbeats and ends are stamped when idle
-            try:
-                t = unpack_header(raw).send_time
-            except MalformedMessage:
-                return                      # counted when it is read
-            if t > self._newest_send:
-                self._newest_send = t
+        return self._sub.read_ahead() - send_time > self._max_age
 
     def _malformed(self, problem: str) -> None:
         self.malformed += 1
