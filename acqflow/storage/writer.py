@@ -115,7 +115,6 @@ class RecordingWriter:
         self._lock = threading.Lock()
         self._error: BaseException | None = None
         self._closed = False
-        self._manifest_changes: list[Callable[[], Any]] = []   # applied by the writer thread
         self.overflows = 0
         self.blocks_sealed = 0
         self.queue_high_water = 0
@@ -199,8 +198,7 @@ class RecordingWriter:
         st = self._stream(stream)
         extra = {} if time_model is None else {"time_model": dict(time_model)}
         info = dict(info)
-        with self._lock:
-            self._manifest_changes.append(lambda: st.entry.update(clock_sync=info, **extra))
+        self._target.defer(lambda: st.entry.update(clock_sync=info, **extra))
         try:
             self._queue.put_nowait(_MANIFEST)
         except queue.Full:
@@ -338,13 +336,9 @@ class RecordingWriter:
         self._thread.join(timeout)
         try:
             if failure is None and self._target.changes:
-                stats, pending = self.stats, self._take_manifest_changes()
-
-                def commit() -> None:
-                    if pending is not None:      # asked for after the writer thread ended
-                        pending()
-                    self.manifest.update(state="closed", closed=time.time(), stats=stats)
-                self._target.write_manifest(commit)
+                stats = self.stats
+                self._target.write_manifest(lambda: self.manifest.update(
+                    state="closed", closed=time.time(), stats=stats))
                 self._target.publish()
             elif failure is not None and self._target.root != self.path:
                 log.error("%s: not committed, the recording it replaces stays; what was "
@@ -399,7 +393,7 @@ class RecordingWriter:
             except queue.Empty:
                 item = None
             if item is _MANIFEST:
-                self._write_manifest_changes()
+                self._write_deferred()
                 continue
             if isinstance(item, _Control) or item is None or self._error is not None:
                 if isinstance(item, _Control) and item.kind == "abort":
@@ -409,7 +403,7 @@ class RecordingWriter:
                 if self._error is None and items:
                     items, size = self._seal(items), 0
                 if isinstance(item, _Control):
-                    self._write_manifest_changes()
+                    self._write_deferred()
                     if item.kind == "close":
                         self._finish()
                         item.done.set()
@@ -444,8 +438,7 @@ class RecordingWriter:
         for rec in info.records:
             st = self._by_id[rec.stream]
             st.sealed_stop = max(st.sealed_stop, rec.stop)
-        if self._manifest_changes:
-            self._write_manifest_changes()
+        self._write_deferred()
         if self.on_seal is not None:
             try:
                 self.on_seal(info)
@@ -453,23 +446,13 @@ class RecordingWriter:
                 log.exception("%s: on_seal callback failed", self.path)
         return []
 
-    def _take_manifest_changes(self) -> Callable[[], None] | None:
-        """The manifest changes asked for since the last call, as one change (None: none)."""
-        with self._lock:
-            changes, self._manifest_changes = self._manifest_changes, []
-        if not changes:
-            return None
-        return lambda: [change() for change in changes]
-
-    def _write_manifest_changes(self) -> None:
-        """Writer thread: apply the pending manifest changes and write the manifest."""
-        change = self._take_manifest_changes()
-        if change is None:
-            return
-        try:
-            self._target.write_manifest(change)
-        except Exception as exc:   # the next change (or the commit) writes it again
-            log.warning("%s: could not write the manifest: %s", self.path, exc)
+    def _write_deferred(self) -> None:
+        """Writer thread: write the manifest with the changes deferred to it, if any."""
+        if self._target.pending:
+            try:
+                self._target.write_manifest()
+            except Exception as exc:   # applied in memory: the next write (or the commit) has it
+                log.warning("%s: could not write the manifest: %s", self.path, exc)
 
     def _publish(self, ctl: _Control) -> None:
         def moved(path: Path) -> None:
