@@ -21,6 +21,8 @@ import acqflow
 
 skipped, modules, outside = {}, [], []
 for info in pkgutil.walk_packages(acqflow.__path__, "acqflow."):
+    if info.name.endswith(".__main__"):      # `python -m` entry points run when imported
+        continue
     try:
         mod = importlib.import_module(info.name)
     except ImportError as exc:
