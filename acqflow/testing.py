@@ -5,7 +5,8 @@ that need them.
 
 - :func:`wait_for`: poll a condition until it holds or a timeout passes (never
   sleep to synchronise with another thread or process: wait on a condition).
-- :func:`process_events_until`: the same with the Qt event loop running.
+- :func:`wait_qt`: the same with the Qt event loop running (viewers, Qt timers).
+- :func:`process_events_until`: run the Qt event loop until a condition holds (True/False).
 - :func:`grab_array`, :func:`save_png`: what a widget shows, as an RGBA array or a PNG.
 - :func:`run_python`: run code in a fresh interpreter (what importing something pulls
   in, what a missing extra says), optionally with modules blocked as if not installed.
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-__all__ = ["wait_for", "WaitTimeout", "process_events_until", "grab_array", "save_png",
+__all__ = ["wait_for", "wait_qt", "WaitTimeout", "process_events_until", "grab_array", "save_png",
            "run_python", "loaded_after_import"]
 
 
@@ -53,6 +54,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             _fail(f"timed out after {timeout} s waiting for {message or condition}")
         time.sleep(interval)
+
+
+def wait_qt(condition: Callable[[], Any], timeout: float = 10.0, message: str = "") -> None:
+    """:func:`wait_for` with the Qt event loop running (a viewer draws, a Qt timer fires):
+    fail the test (or raise :class:`WaitTimeout`) after ``timeout`` s."""
+    if not process_events_until(condition, timeout):
+        _fail(f"timed out after {timeout} s waiting for {message or condition}")
 
 
 def process_events_until(condition: Callable[[], Any], timeout: float = 10.0) -> bool:

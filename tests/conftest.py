@@ -6,9 +6,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-# the helpers live in acqflow.testing; tests may import them from here too
-from acqflow.testing import grab_array, process_events_until, save_png, wait_for  # noqa: E402,F401
-
 SHM_DIR = "/dev/shm"
 _PREFIX = "acqflow_"
 

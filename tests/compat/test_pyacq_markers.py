@@ -4,7 +4,7 @@ import numpy as np
 
 from acqflow.compat.pyacq.dsp.triggeraccumulator import TriggerAccumulator
 from acqflow.devices.events import event_dtype
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.nodes.util import source
 
 FS, T0 = 1000.0, 7000.0

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from acqflow.dataflow.graph import GraphError, GraphSpec, load_graph
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOOD = {

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from acqflow.storage import open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.test_examples import _readme_block
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -138,7 +138,7 @@ def test_random_sigkills_of_recorder_process(tmp_path):
     k = first_chunk_at(rec_node.writer.stream_stop("sig"))
     rec_node.start()
     stop, _ = send_chunks(sig_out, None, k, k + 40)
-    from tests.conftest import wait_for
+    from acqflow.testing import wait_for
     wait_for(lambda: rec_node.writer.stream_stop("sig") >= stop, message="appended chunks")
     rec_node.close()
     sig_out.close()

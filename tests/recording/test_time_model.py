@@ -13,7 +13,7 @@ from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main
 from acqflow.storage.errors import StorageError
 from acqflow.storage.streamtime import model_from_history
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 FS = 1000.0
 DRIFT = 60e-6          # the device's clock runs 60 ppm fast

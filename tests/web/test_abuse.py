@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from acqflow.web import WebMonitor
 from acqflow.web.limits import EveryMinute, Limits
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 from .conftest import TOKEN, call
 
