@@ -12,6 +12,8 @@ that need them.
   in, what a missing extra says), optionally with modules blocked as if not installed.
 - :func:`loaded_after_import`: which of some modules a fresh interpreter has loaded after
   importing others ("importing acqflow.rpc loads no Qt").
+- :func:`examples`: a hypothesis test's ``max_examples``, full under the ``ci`` profile and
+  capped by any other (the quick ``dev`` profile of acqflow's suite).
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
 __all__ = ["wait_for", "wait_qt", "WaitTimeout", "process_events_until", "grab_array", "save_png",
-           "run_python", "loaded_after_import"]
+           "run_python", "loaded_after_import", "examples"]
 
 
 class WaitTimeout(AssertionError, TimeoutError):
@@ -130,3 +132,12 @@ def loaded_after_import(modules: str | Iterable[str], watch: Iterable[str],
             f"any(m == w or m.startswith(w + '.') for w in watch)))\n")
     out = run_python(code, block=block, **kwargs)
     return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+
+def examples(ci: int) -> int:
+    """``max_examples`` for a hypothesis test: ``ci`` under hypothesis's ``ci`` profile, and at
+    most the loaded profile's ``max_examples`` under any other (a quick inner loop)."""
+    from hypothesis import settings
+    if settings.get_current_profile_name() == "ci":
+        return ci
+    return min(ci, settings.default.max_examples)

@@ -1,10 +1,20 @@
-"""Suite-wide set-up: offscreen Qt, a check that no shared memory leaks, a private
-recording cache and config for every test, and one S3 server (moto) per session."""
+"""Suite-wide set-up: offscreen Qt, hypothesis profiles, a check that no shared memory leaks,
+a private recording cache and config for every test, and one S3 server (moto) per session."""
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+# Hypothesis profiles (docs/testing.md): `ci` runs every test's own max_examples (written as
+# `max_examples=examples(N)`, acqflow.testing.examples) and 200 where a test sets none; `dev`, the
+# quick inner loop, at most 10.  CI=true loads `ci`, anything else `dev`; --hypothesis-profile
+# NAME or HYPOTHESIS_PROFILE=NAME choose.  No deadlines: speed is measured by `acqflow bench`.
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=10, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE")
+                      or ("ci" if os.environ.get("CI", "").lower() in ("true", "1") else "dev"))
 
 SHM_DIR = "/dev/shm"
 _PREFIX = "acqflow_"
@@ -22,15 +32,69 @@ def pytest_sessionstart(session):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    """Fail the run when a segment created during it is still in /dev/shm."""
+    """Fail the run when a segment created during it is still in /dev/shm (under pytest-xdist,
+    each worker checks its own and the controller fails the run: pytest_testnodedown)."""
     import gc
     gc.collect()
     leaked = _segments() - session.config._acqflow_shm_before
-    mine = {n for n in leaked if n.split("_")[1] == str(os.getpid())}
+    mine = sorted(n for n in leaked if n.split("_")[1] == str(os.getpid()))
+    if hasattr(session.config, "workeroutput"):          # an xdist worker: tell the controller
+        session.config.workeroutput["acqflow_leaked"] = mine
+    mine += getattr(session.config, "_acqflow_worker_leaks", [])
     if mine:
-        session.config._acqflow_leaked = sorted(mine)
-        print(f"\nLEAKED shared memory segments: {sorted(mine)}")
+        session.config._acqflow_leaked = mine
+        print(f"\nLEAKED shared memory segments: {mine}")
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """(xdist controller) Collect the segments a worker leaked, for pytest_sessionfinish."""
+    leaks = getattr(node.config, "_acqflow_worker_leaks", [])
+    leaks += getattr(node, "workeroutput", {}).get("acqflow_leaked", [])
+    node.config._acqflow_worker_leaks = leaks
+
+
+# Tests that must not run beside each other when `./run test` runs the suite on 2 workers
+# (pytest-xdist, --dist loadgroup): each xdist_group runs on one worker, one test at a time.
+# A test may also carry its own @pytest.mark.xdist_group(name).  Path (under tests/, a file or a
+# directory/) -> group; and every test with "lsl" in its id is in the "lsl" group.
+XDIST_GROUPS = {
+    # LSL discovery sees every outlet on the machine: a test that expects to see none, or one
+    # name once, must not meet another test's outlets
+    "lsl/": "lsl",
+    "devices/test_lsl.py": "lsl",
+    "nodes/test_epochs_lsl.py": "lsl",
+    "storage/test_xdf_import.py": "lsl",
+    # network namespaces, veth pairs and qdiscs of the host's network stack
+    "rpc/test_netns.py": "netns",
+    "multihost/test_clock_netns.py": "netns",
+    "multihost/test_faults.py": "netns",
+    "multihost/test_netem.py": "netns",
+    # a second local user (useradd)
+    "rpc/test_local_isolation.py": "second-user",
+    "rpc/test_hardening.py::test_another_user_cannot_connect": "second-user",
+    # pyacq's own tests, unchanged: they serve RPC from the main thread and start a log server at
+    # import; one worker keeps them in the order pyacq runs them
+    "compat/pyacq_verbatim/": "pyacq-verbatim",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests of XDIST_GROUPS (before xdist reads the marks)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        rel = os.path.relpath(str(item.path), here).replace(os.sep, "/")
+        test = f"{rel}::{item.name.split('[')[0]}"
+        group = next((g for p, g in XDIST_GROUPS.items()
+                      if rel == p or test == p or (p.endswith("/") and rel.startswith(p))), None)
+        if group is None and "lsl" in item.nodeid.lower():
+            group = "lsl"
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
 
 
 S3_BUCKET = "acqflow-test"
