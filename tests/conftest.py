@@ -55,44 +55,17 @@ def pytest_testnodedown(node, error):
     node.config._acqflow_worker_leaks = leaks
 
 
-# Tests that must not run beside each other when `./run test` runs the suite on 2 workers
-# (pytest-xdist, --dist loadgroup): each xdist_group runs on one worker, one test at a time.
-# A test may also carry its own @pytest.mark.xdist_group(name).  Path (under tests/, a file or a
-# directory/) -> group; and every test with "lsl" in its id is in the "lsl" group.
-XDIST_GROUPS = {
-    # LSL discovery sees every outlet on the machine: a test that expects to see none, or one
-    # name once, must not meet another test's outlets
-    "lsl/": "lsl",
-    "devices/test_lsl.py": "lsl",
-    "nodes/test_epochs_lsl.py": "lsl",
-    "storage/test_xdf_import.py": "lsl",
-    # network namespaces, veth pairs and qdiscs of the host's network stack
-    "rpc/test_netns.py": "netns",
-    "multihost/test_clock_netns.py": "netns",
-    "multihost/test_faults.py": "netns",
-    "multihost/test_netem.py": "netns",
-    # a second local user (useradd)
-    "rpc/test_local_isolation.py": "second-user",
-    "rpc/test_hardening.py::test_another_user_cannot_connect": "second-user",
-    # pyacq's own tests, unchanged: they serve RPC from the main thread and start a log server at
-    # import; one worker keeps them in the order pyacq runs them
-    "compat/pyacq_verbatim/": "pyacq-verbatim",
-}
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests of XDIST_GROUPS (before xdist reads the marks)."""
+    """Mark the tests of tests/markers.py slow and into xdist groups (before xdist reads them)."""
+    from tests.markers import is_slow, xdist_group
     here = os.path.dirname(os.path.abspath(__file__))
     for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
         rel = os.path.relpath(str(item.path), here).replace(os.sep, "/")
-        test = f"{rel}::{item.name.split('[')[0]}"
-        group = next((g for p, g in XDIST_GROUPS.items()
-                      if rel == p or test == p or (p.endswith("/") and rel.startswith(p))), None)
-        if group is None and "lsl" in item.nodeid.lower():
-            group = "lsl"
+        name = getattr(item, "originalname", None) or item.name.split("[")[0]
+        if is_slow(rel, name):
+            item.add_marker(pytest.mark.slow)
+        group = None if item.get_closest_marker("xdist_group") else xdist_group(rel, item.nodeid, name)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
 

@@ -75,3 +75,26 @@ def test_the_suite_takes_its_helpers_from_acqflow_testing_alone():
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in HELPERS:
                 bad.append(f"{rel}:{node.lineno} defines its own {node.name}")
     assert not bad, "import these from acqflow.testing instead:\n" + "\n".join(bad)
+
+
+def _functions(path: Path) -> set[str]:
+    return {n.name for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)}
+
+
+def test_every_marker_table_entry_names_a_test_that_exists():
+    """tests/markers.py names tests by path and function: a renamed or removed test must leave
+    the tables too (else a slow test would silently join `./run test --quick`)."""
+    from tests.markers import ALL, SLOW, XDIST_GROUPS
+    stale = []
+    for rel, names in SLOW.items():
+        path = TESTS / rel
+        if not path.is_file():
+            stale.append(rel)
+        elif names is not ALL:
+            stale += [f"{rel}::{n}" for n in names if n not in _functions(path)]
+    for key in XDIST_GROUPS:
+        rel, _, name = key.partition("::")
+        path = TESTS / rel
+        if not (path.is_dir() if rel.endswith("/") else path.is_file()) or (name and name not in _functions(path)):
+            stale.append(key)
+    assert not stale, f"not in the suite any more: {stale}"
