@@ -70,7 +70,6 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
     "devices/test_synthetic.py": ["test_pacing_over_10_s_has_no_drift"],
     "lsl/test_fidelity.py": [
         "test_default_source_id_is_stable_and_consumers_recover",
-        "test_inlet_keeps_units_types_and_header",
         "test_liblsl_info_lines_stay_off_stderr",
     ],
     "lsl/test_record.py": [
