@@ -91,6 +91,19 @@ def s3():
     server.stop()
 
 
+@pytest.fixture
+def short_tmp_path():
+    """A temporary directory with a short path, for TMPDIR of processes that make ipc sockets
+    there: a socket path holds at most 107 bytes, and tmp_path is long (longer still under
+    pytest-xdist, .../popen-gw0/...)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+    path = tempfile.mkdtemp(prefix="af-")
+    yield Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _private_cache_env(tmp_path_factory, monkeypatch):
     """Tests, and the processes they start, never touch the user's cache or config."""

@@ -158,7 +158,8 @@ def test_demo_viewer_without_the_qt_extra_says_so_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("keep", [False, True], ids=["removed", "kept"])
-def test_the_demo_removes_its_temporary_recording_unless_kept(tmp_path, keep):
+def test_the_demo_removes_its_temporary_recording_unless_kept(short_tmp_path, keep):
+    tmp_path = short_tmp_path           # the demo's TMPDIR, which holds its ipc sockets too
     env = dict(os.environ, TMPDIR=str(tmp_path))
     result = acqflow("demo", "--duration", "0.5", "--channels", "2", "--no-viewer",
                      *(["--keep"] if keep else []), env=env)

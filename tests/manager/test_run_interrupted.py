@@ -63,7 +63,6 @@ CASES = [("first group spawned", signal.SIGINT), ("every group spawned", signal.
 
 @pytest.mark.parametrize("moment, sig", CASES, ids=[f"{m.replace(' ', '-')}-{sig.name}" for m, sig in CASES])
 def test_interrupted_start_up_leaves_nothing_and_the_graph_runs_again(tmp_path, moment, sig):
-    (tmp_path / "tmp").mkdir()
     proc = _run(_graph(tmp_path, gate=True))
     seen: list = []
     try:
@@ -103,6 +102,6 @@ def test_interrupted_start_up_leaves_nothing_and_the_graph_runs_again(tmp_path, 
 
 
 @pytest.fixture(autouse=True)
-def _sockets_in_tmp(tmp_path, monkeypatch):
-    """ipc socket files of the runs go to the test's directory."""
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+def _sockets_in_tmp(short_tmp_path, monkeypatch):
+    """ipc socket files of the runs go to the test's own directory."""
+    monkeypatch.setenv("TMPDIR", str(short_tmp_path))
