@@ -205,6 +205,14 @@ XDIST_GROUPS = {
     # pyacq's own tests, unchanged: they serve RPC from the main thread and start a log server at
     # import; one worker runs them in pyacq's order
     "compat/pyacq_verbatim/": "pyacq-verbatim",
+    # files whose module fixture is expensive (a fresh venv, a running graph and its monitor):
+    # on one worker it is set up once (split over two, the venv alone took 75 s more)
+    "test_plain_install.py": "plain-venv",
+    "web/test_api.py": "web-api",
+    "web/test_abuse.py": "web-abuse",
+    "web/test_browser.py": "web-browser",
+    "storage/test_align.py": "align",
+    "recording/test_export_times_live.py": "export-times-live",
 }
 
 
