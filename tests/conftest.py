@@ -55,19 +55,32 @@ def pytest_testnodedown(node, error):
     node.config._acqflow_worker_leaks = leaks
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """Mark the tests of tests/markers.py slow and into xdist groups (before xdist reads them)."""
-    from tests.markers import is_slow, xdist_group
+    """Mark the tests tests/markers.py lists as slow."""
+    from tests.markers import is_slow
     here = os.path.dirname(os.path.abspath(__file__))
     for item in items:
         rel = os.path.relpath(str(item.path), here).replace(os.sep, "/")
-        name = getattr(item, "originalname", None) or item.name.split("[")[0]
-        if is_slow(rel, name):
+        if is_slow(rel, getattr(item, "originalname", None) or item.name.split("[")[0]):
             item.add_marker(pytest.mark.slow)
-        group = None if item.get_closest_marker("xdist_group") else xdist_group(rel, item.nodeid, name)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadgroup with the groups of tests/markers.py, read from each test's id by the
+    controller: pytest-xdist's own loadgroup renames node ids in a way pytest 9 ignores (every
+    xdist_group mark is then silently without effect)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    from tests.markers import group_of_nodeid
+
+    class MarkersGroupScheduling(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of_nodeid(nodeid) or super()._split_scope(nodeid)
+
+    return MarkersGroupScheduling(config, log)
 
 
 S3_BUCKET = "acqflow-test"

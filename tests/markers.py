@@ -1,10 +1,9 @@
-"""Which tests are slow and which must not run beside each other: the marks tests/conftest.py
-puts on the suite's tests (docs/testing.md, "Running acqflow's tests").
-
-A test may also carry its own ``@pytest.mark.slow`` or ``@pytest.mark.xdist_group(name)``; the
-tables here hold the tests whose files are kept as written (pyacq's) and those measured slow
-(``--durations``), in one place to re-measure.  tests/test_testing.py checks that every entry
-names a test that exists.
+"""Which tests are slow and which must not run beside each other (docs/testing.md, "Running
+acqflow's tests"): tests/conftest.py marks the SLOW ones, and places the XDIST_GROUPS ones on
+pytest-xdist workers (its scheduler reads them from the test ids, before any test module is
+imported).  A test may also carry its own ``@pytest.mark.slow``.  Both tables name tests by
+file and function, pyacq's unchanged files included, in one place to re-measure
+(``--durations``); tests/test_testing.py checks that every entry names a test that exists.
 """
 ALL = ("*",)
 
@@ -186,7 +185,8 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
 
 #: path (under tests/: a file, a directory/, or file::test) -> xdist group.  Under `./run test`
 #: (2 pytest-xdist workers, --dist loadgroup) one worker runs a group's tests one after another.
-#: Every test with "lsl" in its id is in the "lsl" group too.
+#: Every test with "lsl" in its id is in the "lsl" group too.  (pytest-xdist's own
+#: @pytest.mark.xdist_group has no effect under pytest 9: tests/conftest.py.)
 XDIST_GROUPS = {
     # LSL discovery sees every outlet on the machine: a test that expects to see none, or one
     # name once, must not meet another test's outlets
@@ -226,7 +226,10 @@ def is_slow(rel: str, name: str) -> bool:
     return names is ALL or name in names
 
 
-def xdist_group(rel: str, nodeid: str, name: str) -> str | None:
-    """The XDIST_GROUPS group of a test (``rel``: its file under tests/), or None."""
+def group_of_nodeid(nodeid: str) -> str | None:
+    """The XDIST_GROUPS group of the test ``tests/FILE::NAME[PARAMS]``, or None."""
+    path, _, rest = nodeid.partition("::")
+    rel = path.removeprefix("tests/")
+    name = rest.split("[")[0].split("::")[-1]
     group = next((g for key, g in XDIST_GROUPS.items() if _matches(rel, name, key)), None)
     return group or ("lsl" if "lsl" in nodeid.lower() else None)
