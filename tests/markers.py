@@ -205,6 +205,9 @@ XDIST_GROUPS = {
     # pyacq's own tests, unchanged: they serve RPC from the main thread and start a log server at
     # import; one worker runs them in pyacq's order
     "compat/pyacq_verbatim/": "pyacq-verbatim",
+    # pyacq's test_rpc.py starts a log server when imported (every worker collects it); the
+    # group's module teardown stops it, as it does before these tests in one process
+    "rpc/test_log.py": "pyacq-verbatim",
     # files whose module fixture is expensive (a fresh venv, a running graph and its monitor):
     # on one worker it is set up once (split over two, the venv alone took 75 s more)
     "test_plain_install.py": "plain-venv",
