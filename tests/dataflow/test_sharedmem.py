@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 SHM = "/dev/shm"
 pytestmark = pytest.mark.skipif(not os.path.isdir(SHM), reason="needs /dev/shm (Linux)")

@@ -4,7 +4,7 @@ import pytest
 
 import acqflow
 from acqflow.nodes import ChannelSplitter, ChunkResizer, Expression, Function, StreamConverter
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.nodes.util import Pipeline, Sink, source
 
 

@@ -90,7 +90,8 @@ def test_optional_libraries_are_imported_lazily():
                 if name.startswith("acqflow.dataflow"):
                     assert name in ("acqflow.dataflow", "acqflow.dataflow.streams.spec", "acqflow.dataflow.plain",
                                     "acqflow.dataflow.shortrepr", "acqflow.dataflow.stats",
-                                    "acqflow.dataflow.streams", "acqflow.dataflow.streams.clock", "acqflow.dataflow.paramcheck",
+                                    "acqflow.dataflow.streams", "acqflow.dataflow.streams.clock",
+                                    "acqflow.dataflow.paramcheck",
                                     "acqflow.dataflow.streams.timemodel"), (py, name)
                 if name.startswith(("cv2", "h5py", "tqdm")):
                     assert py.name in lazy.get(name, ()) and node.col_offset > 0, (py, name)
