@@ -26,7 +26,7 @@ class CpuLatencyError(OSError):
     """The request cannot be held (no PM QoS device, or no permission to write it)."""
 
 
-def _check(max_us) -> int:
+def _check(max_us: object) -> int:
     if isinstance(max_us, bool) or not isinstance(max_us, int) or not 0 <= max_us <= _MAX_US:
         raise ValueError(f"CPU latency must be a whole number of microseconds >= 0, "
                          f"not {short_repr(max_us)}")
@@ -76,7 +76,7 @@ class CpuLatencyRequest:
     def __enter__(self) -> CpuLatencyRequest:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:

@@ -5,7 +5,7 @@ import collections
 import logging
 import math
 import time
-from typing import Any
+from typing import Any, Sequence
 
 import msgpack
 import numpy as np
@@ -21,14 +21,14 @@ from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
 from .timemodel import StreamTimes
 from .transport import Subscriber
 from .wakeup import WakeReader, next_woken, open_reader
-from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, unpack_header
+from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, unpack_header
 
 __all__ = ["InputStream"]
 
 log = logging.getLogger(__name__)
 
 
-def _params_of(output) -> dict:
+def _params_of(output: Any) -> dict:
     """Params of an OutputStream, of a proxy to one, or a params dict itself."""
     if isinstance(output, dict):
         return dict(output)
@@ -88,7 +88,8 @@ class InputStream(SenderClock, StreamTimes):
         self._last_seq: int | None = None
         self._last_index: int | None = None
         self._foreign_clock: str | None = None
-        self._peeked = None
+        self._peeked: tuple[Header, Any] | None = None
+        self._shape: tuple[int, ...] | None = None
         self._max_age = math.inf
         self._newest_send = -math.inf
 
@@ -101,7 +102,7 @@ class InputStream(SenderClock, StreamTimes):
     def spin(self, ms: float) -> None:
         self._spin = check_spin(ms)
 
-    def connect(self, output, timeout: float = 5000) -> None:
+    def connect(self, output: Any, timeout: float = 5000) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
 
         Refuses (ValueError naming both sides) an output this input's spec does
@@ -119,11 +120,13 @@ class InputStream(SenderClock, StreamTimes):
         self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
         self._shape = None if params["shape"] is None else tuple(params["shape"])
         if params["transfermode"] == "sharedmem":
-            self._attach_shm(params)
+            shm = self._attach_shm(params)
+            segment = shm.segment
+            assert segment is not None
             if params["backpressure"] == "block":
-                self._slots = ReaderSlots(self._shm.segment)
-                self._slot = self._slots.register(self._shm.index())
-            self._wake = open_reader(self._shm.segment, self._label())   # None: ZeroMQ wakes it
+                self._slots = ReaderSlots(segment)
+                self._slot = self._slots.register(shm.index())
+            self._wake = open_reader(segment, self._label())   # None: ZeroMQ wakes it
         drop = params.get("backpressure", "drop") == "drop"
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
@@ -136,9 +139,9 @@ class InputStream(SenderClock, StreamTimes):
         else:
             self._max_age = math.inf
         try:
-            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
-                                   topic=TOPIC + CLOSED if self._wake else TOPIC,
-                                   key=params.get("stream_key"), curve_key=params.get("curve_key"))
+            self._sub = sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
+                                         topic=TOPIC + CLOSED if self._wake else TOPIC,
+                                         key=params.get("stream_key"), curve_key=params.get("curve_key"))
         except Exception:
             self._release_shm()
             raise
@@ -148,9 +151,9 @@ class InputStream(SenderClock, StreamTimes):
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
         self._newest_send = -math.inf
-        self._join(self._sub.position, params.get("stream_id"))
+        self._join(sub.position, params.get("stream_id"))
         if self._wake is not None:   # records after the position the output answered with
-            self._wake.join(self._sub, self._last_seq)
+            self._wake.join(sub, self._last_seq)
         self.connected = True
         if self.node is not None and hasattr(self.node, "after_input_connect"):
             try:
@@ -159,7 +162,7 @@ class InputStream(SenderClock, StreamTimes):
                 self.close()      # a refused connection leaves the input unconnected
                 raise
 
-    def _join(self, position, stream_id: str | None) -> None:
+    def _join(self, position: tuple[int, int, str | None] | None, stream_id: str | None) -> None:
         """Count from the output's answered position: what was sent while away, or a new stream."""
         if stream_id is not None and self.stream_id is not None and stream_id != self.stream_id:
             self.stream_changes += 1
@@ -186,28 +189,33 @@ class InputStream(SenderClock, StreamTimes):
             self._catch_up(seq, index)            # a 'disconnected' gap (no _last_seq yet)
         self._last_index, self._last_seq = index, seq
 
-    def _attach_shm(self, params: dict) -> None:
+    def _attach_shm(self, params: dict) -> RingBuffer:
         """Attach the output's shared ring and prove it is the output's (nonce check)."""
         name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
                                           "configure the output with transfermode='plaindata'")
+        if self._shape is None:          # (an output's sharedmem params always have one)
+            raise StreamError(f"{self._label()}: sharedmem params without a shape; {hint}")
         try:
             ring = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
                               double=params["double"], shmem=name, axisorder=params["axisorder"])
         except FileNotFoundError as exc:
             raise StreamError(f"{self._label()}: cannot attach shared memory segment {name!r} "
                               f"({exc}); {hint}") from None
+        assert ring.segment is not None       # (attached: always in shared memory)
         problem = nonce_problem(ring.segment, params.get("shm_nonce"))
         if problem is not None:
             ring.close()
             raise StreamError(f"{self._label()}: {problem}; {hint}")
         self._shm = ring
+        return ring
 
     def _label(self) -> str:
         """'input node.name' (or as much of it as is known) for messages."""
         parts = [str(p) for p in (getattr(self.node, "name", None), self.name) if p]
         return f"input {'.'.join(parts)}" if parts else "input"
 
-    def set_buffer(self, size: int, double: bool = True, axisorder=None, fill=None) -> None:
+    def set_buffer(self, size: int, double: bool = True, axisorder: Sequence[int] | None = None,
+                   fill: Any = None) -> None:
         """Keep the last ``size`` received samples in a local ring for get_data()."""
         if not self.connected:
             raise StreamError("connect() before set_buffer()")
@@ -218,7 +226,7 @@ class InputStream(SenderClock, StreamTimes):
         if self._last_index is not None:
             self._buffer.reset_index(self._last_index)
 
-    def set_filters(self, filters) -> None:
+    def set_filters(self, filters: Any) -> None:
         """Post-receive callables applied to each chunk's data, in order."""
         self.filters = check_filters(filters)
 
@@ -231,12 +239,13 @@ class InputStream(SenderClock, StreamTimes):
             self._peeked = self._next(timeout)
         return self._peeked is not None
 
-    def _next(self, timeout: float | None):
+    def _next(self, timeout: float | None) -> tuple[Header, Any] | None:
         """The next valid data or end-of-stream message as ``(header, frames)``, or None
         after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
         if self._wake is not None:   # same-host wake-up: records in the segment
             return next_woken(self, timeout)
         sub = self._sub
+        assert sub is not None           # (callers check connected)
         wait = None if timeout is None else int(timeout)
         deadline = None
         while True:
@@ -258,7 +267,7 @@ class InputStream(SenderClock, StreamTimes):
                     deadline = now + wait / 1000
                 wait = max(0, int((deadline - now) * 1000))
 
-    def _check(self, frames):
+    def _check(self, frames: list[Any]) -> Header:
         """Validate a message against its own header and this stream's state."""
         head = unpack_header(frames[0].bytes)
         kind, n = head.kind, head.nsamples
@@ -295,6 +304,7 @@ class InputStream(SenderClock, StreamTimes):
         this one.  Only asked for chunks that waited that long: it reads (and keeps, in
         order) what is queued now to find the newest send time."""
         sub = self._sub
+        assert sub is not None
         while len(sub.pending) < 100000:        # (the queue's own bound is far lower)
             frames = sub.recv_more()
             if frames is None:
@@ -303,7 +313,7 @@ class InputStream(SenderClock, StreamTimes):
             self._note_newest(frames)
         return self._newest_send - send_time > self._max_age
 
-    def _note_newest(self, frames) -> None:
+    def _note_newest(self, frames: list[Any]) -> None:
         raw = frames[0].bytes
         if raw[1:2] in (DATA, SHARED):      # heartbeats and ends are stamped when idle
             try:
@@ -330,13 +340,14 @@ class InputStream(SenderClock, StreamTimes):
             self._account(seq + 1, index, index)
             self._last_index = index
             if self._buffer is not None:
-                self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), index)
+                self._buffer.new_chunk(np.empty((0,) + self._buffer.shape[1:], self._dtype), index)
         self._last_seq = seq
 
-    def _heartbeat(self, head) -> None:
+    def _heartbeat(self, head: Header) -> None:
         self._catch_up(head.seq, head.index)
 
-    def recv(self, timeout: float | None = None, return_data: bool | None = None):
+    def recv(self, timeout: float | None = None,
+             return_data: bool | None = None) -> tuple[int, np.ndarray | None]:
         """Next chunk as ``(index, data)``; waits up to ``timeout`` ms (None: forever).
 
         For sharedmem streams data is returned only with ``return_data=True`` (a
@@ -348,7 +359,7 @@ class InputStream(SenderClock, StreamTimes):
         shm = self._shm
         if return_data is None:
             return_data = shm is None
-        if self._slot is not None and self._last_index is not None:
+        if self._slot is not None and self._last_index is not None and self._slots is not None:
             self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
         while True:
             got, self._peeked = self._peeked, None
@@ -358,14 +369,16 @@ class InputStream(SenderClock, StreamTimes):
                     raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
             head, frames = got
             if head.kind == CLOSED:
-                self._sub.acknowledge_close()
+                if self._sub is not None:
+                    self._sub.acknowledge_close()
                 self._catch_up(head.seq - 1, head.index)
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
             start = head.index - head.nsamples
             self._account(head.seq, start, head.index)
             self._last_seq = head.seq
-            sent, off = head.send_time, 0.0    # off: the sender's clock - ours (None: unknown)
+            sent = head.send_time
+            off: float | None = 0.0            # the sender's clock - ours (None: unknown)
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
                 est = clock.offset_to(self._foreign_clock, sent)
                 off = est[0] if est is not None else None
@@ -421,7 +434,7 @@ class InputStream(SenderClock, StreamTimes):
         self._gap(start, stop, cause)
         self._last_index = stop
         if self._buffer is not None:
-            self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), stop)
+            self._buffer.new_chunk(np.empty((0,) + self._buffer.shape[1:], self._dtype), stop)
 
     def _gap(self, start: int, stop: int, cause: str) -> None:
         if cause == "source":
@@ -440,12 +453,13 @@ class InputStream(SenderClock, StreamTimes):
             return self._shm
         raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
 
-    def get_data(self, start: int, stop: int, copy: bool = False, join: bool = True):
+    def get_data(self, start: int, stop: int, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Samples [start, stop) by absolute index, from the local or shared ring
         (see :meth:`RingBuffer.get_data`)."""
         return self._ring().get_data(start, stop, copy=copy, join=join)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> np.ndarray:
         """``input[i:j]`` (and any RingBuffer index) on the local or shared ring."""
         return self._ring()[key]
 
@@ -476,10 +490,11 @@ class InputStream(SenderClock, StreamTimes):
 
     def _release_shm(self) -> None:
         if self._wake is not None:
-            self._wake = self._wake.close()   # (None)
-        if self._slot is not None:
+            self._wake.close()
+            self._wake = None
+        if self._slot is not None and self._slots is not None:
             self._slots.release(self._slot)
-            self._slot = self._slots = None
+        self._slot = self._slots = None
         if self._shm is not None:
             self._shm.close()
             self._shm = None
@@ -489,7 +504,8 @@ class InputStream(SenderClock, StreamTimes):
         if not self.connected:
             return
         self.connected = False
-        self._sub.close()
+        if self._sub is not None:
+            self._sub.close()
         self._sub = None
         self._peeked = None
         self._release_shm()

@@ -1,9 +1,10 @@
 """A ring buffer addressed by absolute sample index, in local or shared memory."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence, SupportsInt
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .errors import OverrunError
 from .sharedmem import Segment
@@ -26,8 +27,9 @@ class RingBuffer:
     ``shm_id``); ``shmem=<name>`` attaches read-only to an existing one.
     """
 
-    def __init__(self, shape, dtype, double: bool = True, shmem: str | None = None,
-                 fill: Any = None, axisorder=None):
+    def __init__(self, shape: Sequence[int], dtype: DTypeLike, double: bool = True,
+                 shmem: str | bool | None = None, fill: Any = None,
+                 axisorder: Sequence[int] | None = None) -> None:
         shape = tuple(int(s) for s in shape)
         if not shape or shape[0] < 1:
             raise ValueError(f"ring shape must start with a positive length, got {shape}")
@@ -46,6 +48,8 @@ class RingBuffer:
         self._segment: Segment | None = None
         if shmem is True:
             shmem = "create"
+        elif shmem is False:             # (pyacq's flag: False is local memory, as None)
+            shmem = None
         # ring state words (memoryviews: scalar access per chunk costs a third of numpy's)
         if shmem is None:
             self._meta = memoryview(bytearray(64)).cast("q")
@@ -57,7 +61,6 @@ class RingBuffer:
             self._meta = self._segment.words
             found = (int(self._meta[_SIZE]), bool(self._meta[_DOUBLE]), int(self._meta[_SAMPLE_BYTES]))
             if found != (self.size, self.double, sample_bytes):
-                self._meta = None
                 self._segment.close()
                 raise ValueError(f"shared ring {shmem!r} has (size, double, bytes/sample)={found}, "
                                  f"expected {(self.size, self.double, sample_bytes)}")
@@ -67,6 +70,7 @@ class RingBuffer:
         if shmem is None:
             raw = np.empty(memory_shape, self.dtype)
         else:
+            assert self._segment is not None
             raw = np.ndarray(memory_shape, self.dtype, buffer=self._segment.data)
         self._buffer = raw.transpose(np.argsort(self.axisorder))
         self.writable = shmem is None or shmem == "create"
@@ -98,7 +102,7 @@ class RingBuffer:
         self._meta[_HEAD] = self._meta[_PENDING] = self._meta[_START] = int(index)
 
     # -- writing -------------------------------------------------------------
-    def new_chunk(self, data, index: int | None = None) -> None:
+    def new_chunk(self, data: ArrayLike, index: int | None = None) -> None:
         """Append ``data``; ``index`` is the absolute count after it (default: head+len).
 
         A jump forward leaves a gap filled with ``fill``; going backwards is refused.
@@ -155,7 +159,7 @@ class RingBuffer:
             buf[:n - first] = data[first:]
 
     # -- reading -------------------------------------------------------------
-    def _bounds(self, start, stop) -> tuple[int, int]:
+    def _bounds(self, start: SupportsInt | None, stop: SupportsInt | None) -> tuple[int, int]:
         head = self.index()
         first = self.first_index()
         start = first if start is None else self._absolute(start, head)
@@ -173,11 +177,11 @@ class RingBuffer:
         return start, stop
 
     @staticmethod
-    def _absolute(i, head: int) -> int:
+    def _absolute(i: SupportsInt, head: int) -> int:
         i = int(i)
         return i + head if i < 0 else i
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> np.ndarray:
         rest = None
         if isinstance(key, tuple):
             key, rest = key[0], key[1:]
@@ -223,7 +227,8 @@ class RingBuffer:
         out[len(a):] = b
         return out
 
-    def get_data(self, start, stop, copy: bool = False, join: bool = True):
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Samples [start, stop) as a view when possible (``copy=True`` for a safe copy).
 
         ``join=False`` returns two arrays, the part before and the part after the
@@ -258,7 +263,7 @@ class RingBuffer:
     def close(self) -> None:
         """Release the shared segment (the creator also unlinks it)."""
         if self._segment is not None:
-            self._buffer = None
+            del self._buffer             # (used after close: AttributeError)
             self._meta = memoryview(bytearray(self._meta[:8].tobytes())).cast("q")
             self._segment.close()
             self._segment = None

@@ -30,12 +30,17 @@ import os
 import secrets
 import select
 import time
+from typing import TYPE_CHECKING, Any
 
 from . import clock
 from .errors import MalformedMessage
 from .private import private_dir
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
 from .wire import CLOSED, HEARTBEAT, SHARED, Header
+
+if TYPE_CHECKING:
+    from .inputstream import InputStream
+    from .transport import Subscriber
 
 __all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled", "next_woken"]
 
@@ -85,6 +90,7 @@ class _Views:
     a scalar access costs a third of numpy's)."""
 
     def __init__(self, segment: Segment):
+        assert segment.shm is not None and segment.shm.buf is not None, "segment is closed"
         buf = segment.shm.buf
         self.segment = segment
         self.words = buf[:WAKE_OFFSET].cast("q")
@@ -115,7 +121,7 @@ class WakeWriter:
     """The output's side: publishes records and wakes every registered reader."""
 
     def __init__(self, segment: Segment):
-        self._v = _Views(segment)
+        self._v: _Views | None = _Views(segment)       # None once closed
         words = self._v.words
         words[W_PUBLISHED] = 0
         words[W_GEN] = 0
@@ -128,13 +134,16 @@ class WakeWriter:
     def index_to_overwrite(self, seq: int) -> int:
         """The end index of the record that publishing ``seq`` overwrites (0: none), for a
         blocking writer to wait until every reader consumed it."""
-        old = self._v.rec[(seq % RECORDS) * _REC_WORDS + 1]
-        return old if self._v.rec[(seq % RECORDS) * _REC_WORDS] == seq - RECORDS else 0
+        v = self._v
+        assert v is not None, "wake-up writer is closed"
+        old = v.rec[(seq % RECORDS) * _REC_WORDS + 1]
+        return old if v.rec[(seq % RECORDS) * _REC_WORDS] == seq - RECORDS else 0
 
     def publish(self, seq: int, index: int, nsamples: int, send_time: float,
                 sample_time: float | None = None) -> None:
         """Append the record of a chunk now in the ring, then wake the readers."""
         v = self._v
+        assert v is not None, "wake-up writer is closed"
         base = (seq % RECORDS) * _REC_WORDS
         rec = v.rec
         rec[base] = seq                  # first: a reader reading this slot sees it change
@@ -163,6 +172,7 @@ class WakeWriter:
     def _refresh(self) -> None:
         """Open the FIFOs of newly registered readers, close those of departed ones."""
         v = self._v
+        assert v is not None
         with v.segment.lock():
             self._gen = v.words[W_GEN]
             live = {}
@@ -181,19 +191,21 @@ class WakeWriter:
                 if exc.errno in (errno.ENXIO, errno.ENOENT):
                     self._free(key, path)         # a reader that died before we met it
 
-    def _forget(self, key) -> None:
+    def _forget(self, key: tuple[int, int]) -> None:
         fd = self._fds.pop(key, None)
         if fd is not None:
             os.close(fd)
         v = self._v
+        assert v is not None
         with v.segment.lock():
             for k in range(WAKE_SLOTS):
                 if (v.slot_word(k, 0), v.slot_word(k, 1)) == key:
                     self._free(key, v.slot_path(k), k)
 
-    def _free(self, key, path: str, k: int | None = None) -> None:
+    def _free(self, key: tuple[int, int], path: str, k: int | None = None) -> None:
         """Clear a dead reader's slot and remove its FIFO (caller may hold the lock)."""
         v = self._v
+        assert v is not None
         if k is None:
             with v.segment.lock():
                 for j in range(WAKE_SLOTS):
@@ -229,7 +241,7 @@ class WakeReader:
         if v.words[W_VERSION] != VERSION:
             v.release()
             raise OSError("the output does not publish wake-up records")
-        self._v = v
+        self._v: _Views | None = v       # None once closed
         self.path = os.path.join(private_dir(), f"wake-{os.getpid()}-{secrets.token_hex(6)}")
         if len(self.path.encode()) > _MAX_PATH:
             v.release()
@@ -250,6 +262,7 @@ class WakeReader:
 
     def _register(self) -> int:
         v = self._v
+        assert v is not None
         with v.segment.lock():
             for attempt in range(2):
                 for k in range(WAKE_SLOTS):
@@ -271,20 +284,22 @@ class WakeReader:
                                 pass
         raise OSError(f"all {WAKE_SLOTS} wake slots of {v.segment.name} are taken")
 
-    def join(self, sub, seq: int | None) -> None:
+    def join(self, sub: Subscriber, seq: int | None) -> None:
         """Read the records after ``seq`` (the position the output answered with; None:
         from now) and wait on ``sub``'s socket too (a transport.Subscriber)."""
         self.next_seq = (self.published() if seq is None else seq) + 1
         self.watch(sub.fd)
 
     def published(self) -> int:
+        assert self._v is not None, "wake-up reader is closed"
         return self._v.words[W_PUBLISHED]
 
-    def take(self):
+    def take(self) -> tuple[int, int, int, float, float] | None:
         """The next record ``(seq, index, nsamples, send_time, sample_time)``, or None when none is
         published yet.  Records overwritten before being read are skipped: the seq jump
         tells the caller they were lost."""
         v = self._v
+        assert v is not None, "wake-up reader is closed"
         rec = v.rec
         while True:
             s = self.next_seq
@@ -316,7 +331,8 @@ class WakeReader:
         self._zmq_maybe = True
         self._fifo_maybe = True
 
-    def next(self, sub, timeout_ms: float | None, spin_ms: float = 0.0):
+    def next(self, sub: Subscriber, timeout_ms: float | None,
+             spin_ms: float = 0.0) -> tuple[str, Any] | None:
         """Wait for the next record or ZeroMQ message, whichever comes first.
 
         Returns ``("record", (seq, index, nsamples, send_time, sample_time))``, ``("zmq", frames)``
@@ -391,9 +407,9 @@ class WakeReader:
         return os.path.exists(os.path.join("/dev/shm", v.segment.name))
 
     def _cleanup(self) -> None:
-        if getattr(self, "fd", None) is not None:
+        if getattr(self, "fd", -1) >= 0:
             os.close(self.fd)
-            self.fd = None
+            self.fd = -1                 # closed
         try:
             os.unlink(self.path)
         except OSError:
@@ -433,24 +449,26 @@ def open_reader(segment: Segment, label: str) -> WakeReader | None:
         return None
 
 
-def next_woken(inp, timeout: float | None):
+def next_woken(inp: InputStream, timeout: float | None) -> tuple[Header, Any] | None:
     """_next for an input on the same-host wake-up: records from the segment, the
     end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
+    wake, sub, shm = inp._wake, inp._sub, inp._shm
+    assert wake is not None and sub is not None and shm is not None   # connected, sharedmem
     while True:
-        got = inp._wake.next(inp._sub, timeout, inp._spin)
+        got = wake.next(sub, timeout, inp._spin)
         if got is None:
             return None
         what, item = got
         if what == "record":
             seq, index, n, t, ts = item
-            if n < 0 or index < n or n > inp._shm.size or \
+            if n < 0 or index < n or n > shm.size or \
                     (inp._last_index is not None and index - n < inp._last_index):
                 inp._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
                                 f"index {inp._last_index}")
                 continue
             return Header(SHARED, seq, index, n, t, None, (), ts), None
         if what == "died":
-            log.warning("%s: the output's process %d is gone", inp._label(), inp._wake.writer_pid)
+            log.warning("%s: the output's process %d is gone", inp._label(), wake.writer_pid)
             last = inp._last_index or 0
             return Header(CLOSED, (inp._last_seq or 0) + 1, last, 0, clock.now(), None, ()), None
         try:
