@@ -39,7 +39,6 @@ from .sharedmem import HEADER_BYTES, Segment, pid_alive
 from .wire import CLOSED, HEARTBEAT, SHARED, Header
 
 if TYPE_CHECKING:
-    from .inputstream import InputStream
     from .transport import Subscriber
 
 __all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled", "next_woken"]
@@ -449,26 +448,25 @@ def open_reader(segment: Segment, label: str) -> WakeReader | None:
         return None
 
 
-def next_woken(inp: InputStream, timeout: float | None) -> tuple[Header, Any] | None:
+def next_woken(inp: Any, timeout: float | None) -> tuple[Header, Any] | None:
     """_next for an input on the same-host wake-up: records from the segment, the
-    end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
-    wake, sub, shm = inp._wake, inp._sub, inp._shm
-    assert wake is not None and sub is not None and shm is not None   # connected, sharedmem
+    end of the stream from ZeroMQ (or from the writer's death, never a hang).
+    (``inp``: the InputStream, whose module imports this one.)"""
     while True:
-        got = wake.next(sub, timeout, inp._spin)
+        got = inp._wake.next(inp._sub, timeout, inp._spin)
         if got is None:
             return None
         what, item = got
         if what == "record":
             seq, index, n, t, ts = item
-            if n < 0 or index < n or n > shm.size or \
+            if n < 0 or index < n or n > inp._shm.size or \
                     (inp._last_index is not None and index - n < inp._last_index):
                 inp._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
                                 f"index {inp._last_index}")
                 continue
             return Header(SHARED, seq, index, n, t, None, (), ts), None
         if what == "died":
-            log.warning("%s: the output's process %d is gone", inp._label(), wake.writer_pid)
+            log.warning("%s: the output's process %d is gone", inp._label(), inp._wake.writer_pid)
             last = inp._last_index or 0
             return Header(CLOSED, (inp._last_seq or 0) + 1, last, 0, clock.now(), None, ()), None
         try:

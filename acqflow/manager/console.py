@@ -24,7 +24,7 @@ def clock_cell(info: dict | None) -> str:
 class StatsTable:
     """Turns successive ``Manager.stats()`` snapshots into rates and a text table."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._last: dict[str, Any] | None = None
 
     def update(self, stats: dict[str, Any]) -> list[str]:

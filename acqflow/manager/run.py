@@ -8,12 +8,14 @@ every shared-memory segment.
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import signal
 import sys
 import threading
 import time
+from typing import Any, Callable, TextIO
 
 from .. import hooks
 from ..dataflow.cpulatency import run_holding
@@ -64,8 +66,8 @@ def recording_summary(path: str) -> tuple[bool, str]:
                    f"the writer did not close)")
 
 
-class _NullStream:
-    """Where the progress of a run_graph() not given one goes."""
+class _NullStream(io.StringIO):
+    """Where the progress of a run_graph() not given one goes (nothing is kept)."""
 
     def write(self, text: str) -> int:
         return len(text)
@@ -80,8 +82,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
-              restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
-              on_started=None, keys_dir: str | None = None, web: str | None = None,
+              restart: bool = False, out: TextIO = sys.stdout, stop: threading.Event | None = None,
+              on_started: Callable[[Manager], Any] | None = None, keys_dir: str | None = None,
+              web: str | None = None,
               web_token: str | None = None, debug: bool = False,
               progress: StartupProgress | None = None) -> int:
     """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.

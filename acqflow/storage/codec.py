@@ -5,6 +5,7 @@ accessible.  ``None``/'raw' stores frames uncompressed and never imports cv2.
 """
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ __all__ = ["CODECS", "normalize_codec", "encode_frames", "decode_frames"]
 CODECS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "mjpg": ".jpg"}
 
 
-def _cv2():
+def _cv2() -> ModuleType:
     try:
         import cv2
     except ImportError:  # pragma: no cover - depends on the install

@@ -270,7 +270,11 @@ class Recording(Mapping[str, StoredStream]):
                 p, nbytes, n = int(a["poff"][j]) - lo, int(a["nbytes"][j]), int(a["n"][j])
                 raw = memoryview(data)[p:p + nbytes]
                 if stream.codec:
-                    yield decode_frames(raw, table.frames[j], stream.shape)
+                    frames = table.frames[j]
+                    if frames is None:       # (a record of an encoded stream lists its frames)
+                        raise DamagedBlockError(f"{self.url}: a record of the {stream.codec} stream "
+                                                f"{stream.name!r} in block {block_no} has no frame sizes")
+                    yield decode_frames(raw, frames, stream.shape)
                 else:
                     yield np.frombuffer(raw, stream.dtype).reshape((n,) + stream.shape[1:])
             k = end
@@ -331,7 +335,7 @@ def delete_recording(url: str | os.PathLike,
 
 
 def block_layout(url: str | os.PathLike, storage_options: dict[str, Any] | None = None
-                 ) -> dict[int, dict[str, int]]:
+                 ) -> dict[int, dict[str, int | None]]:
     """What the CRC-checked blocks alone tell of each stream id, without the manifest:
     first and stop index, samples stored and payload bytes per sample (when constant).
     Names, dtypes, shapes and rates are not in the blocks."""
