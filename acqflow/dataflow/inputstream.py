@@ -5,7 +5,7 @@ import collections
 import logging
 import math
 import time
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence, overload
 
 import msgpack
 import numpy as np
@@ -345,6 +345,15 @@ class InputStream(SenderClock, StreamTimes):
 
     def _heartbeat(self, head: Header) -> None:
         self._catch_up(head.seq, head.index)
+
+    @overload
+    def recv(self, timeout: float | None = None, *,
+             return_data: Literal[True]) -> tuple[int, np.ndarray]: ...
+    @overload
+    def recv(self, timeout: float | None, return_data: Literal[True]) -> tuple[int, np.ndarray]: ...
+    @overload
+    def recv(self, timeout: float | None = None,
+             return_data: bool | None = None) -> tuple[int, np.ndarray | None]: ...
 
     def recv(self, timeout: float | None = None,
              return_data: bool | None = None) -> tuple[int, np.ndarray | None]:

@@ -27,7 +27,7 @@ from ..dataflow.outputstream import OutputStream
 from ..dataflow.registry import register_node_type
 from ..dataflow.spec import replayed
 from ..dataflow.threadpoll import Signal
-from ..storage import LocalCache, StoredStream, open_recording
+from ..storage import LocalCache, Recording, StoredStream, open_recording
 
 __all__ = ["Player", "player_params"]
 
@@ -64,7 +64,7 @@ class Player(Node):
         super().__init__(name=name)
         self.end_of_recording = Signal()
         self.ended = threading.Event()
-        self.recording = None
+        self.recording: Recording | None = None
         self.index_offsets: dict[str, int] = {}
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -174,6 +174,7 @@ class Player(Node):
             starts = self._starts_at_time(t)
             starts[name] = i
         else:
+            assert t is not None             # (either t or index: checked above)
             starts = self._starts_at_time(float(t))
         with self._cv:
             self._seek_to = starts

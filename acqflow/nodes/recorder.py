@@ -211,7 +211,7 @@ class Recorder(Node):
         self.path: Path = path
         self.run = run
         self.codecs = codecs
-        self._writer_kw = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
+        self._writer_kw: dict[str, Any] = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
                                fsync=fsync, fsync_interval=fsync_interval,
                                segment_bytes=segment_bytes, queue_chunks=queue_chunks,
                                queue_bytes=queue_bytes, metadata=metadata, on_seal=on_seal)
@@ -274,12 +274,12 @@ class Recorder(Node):
             raise
 
     def _start(self) -> None:
+        assert self.writer is not None       # (made by initialize())
         self.writer.publish()        # the recording appears (overwrite: replaces the old one)
         self._started = True
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,
-                                     name=f"{self.name} {name}")
-            poller.process_data = self._writer_for(name, inp)
+                                     name=f"{self.name} {name}", on_data=self._writer_for(name, inp))
             poller.on_error = self.set_error
             self._pollers[name] = poller
             poller.start()
@@ -311,6 +311,7 @@ class Recorder(Node):
 
     def _writer_for(self, name: str, inp: InputStream) -> Callable[[int, Any], None]:
         writer = self.writer
+        assert writer is not None            # (made by initialize())
 
         def process_data(index: int, data: Any) -> None:
             # The chunk's time: when its last sample was taken, on the source's clock
@@ -330,6 +331,7 @@ class Recorder(Node):
     def _trim_resent(self, name: str, index: int, data: Any) -> Any:
         """A source rebuilt with this Recorder (same group) resumes from its last
         snapshot and re-sends indexes already recorded: keep the recorded ones."""
+        assert self.writer is not None
         start, done = index - len(data), self.writer.stream_stop(name)
         if start >= done:
             return data

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from typing import Any, Callable, NoReturn
+from typing import Any, NoReturn
 
 from . import refs, registry
 from .errors import SerializationError
