@@ -91,7 +91,7 @@ class Table:
         return "\n".join([self.header()] + [self.format(r) for r in rows])
 
 
-def pct(values: Sequence[float], q: float) -> float | None:
+def pct(values: Sequence[float] | np.ndarray, q: float) -> float | None:
     """The ``q``-th percentile of ``values`` (None when empty)."""
     return float(np.percentile(values, q)) if len(values) else None
 

@@ -66,6 +66,7 @@ def bench_recorder(rate_mbps: float = 200.0, seconds: float = 10.0, channels: in
     path = tmp / "rec"
     proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.rec", "--child"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None       # (pipes)
     try:
         proc.stdin.write(json.dumps({"chunk": chunk, "channels": channels, "n_chunks": n_chunks,
                                      "rate_mbps": rate_mbps}) + "\n")

@@ -174,6 +174,7 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
         report = sink.report()
         relay_in = manager.stats()["groups"]["soak-relay"]["nodes"]["relay"]["inputs"]["input"]
     # -- after close ---------------------------------------------------------
+    assert t_warm is not None and n_warm is not None     # (the deadline comes after the warm-up)
     elapsed = t_end - t_warm
     streams = [(n_end[i] - n_warm[i]) * sample_bytes / elapsed / 1e6 for i in range(2)]
     res.update({"sent_samples": sent, "received_samples": report["samples"],
