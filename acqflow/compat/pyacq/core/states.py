@@ -8,15 +8,20 @@ so pyacq code keeps calling them.  The mixin also makes the node's outputs take 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ....dataflow.outputstream import OutputStream as _OutputStream
 from .stream.stream import OutputStream
 
+if TYPE_CHECKING:                 # a mixin, always taken first by a Node class
+    from ....dataflow.node import Node as _MixedInto
+else:
+    _MixedInto = object
+
 __all__ = ["PyacqStates"]
 
 
-class PyacqStates:
+class PyacqStates(_MixedInto):
     """pyacq's method forms of acqflow Node's state flags (from ``state``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -25,6 +30,7 @@ class PyacqStates:
             if type(output) is _OutputStream:     # the same stream, taking pyacq's arguments
                 output.__class__ = OutputStream
 
+    # pyacq's methods in place of acqflow's read-only attributes (incompatible on purpose)
     def configured(self) -> bool:
         return self._flag("configured")
 
