@@ -41,3 +41,33 @@ def test_mypy_is_clean(tmp_path_factory: pytest.TempPathFactory) -> None:
 def test_ruff_is_clean() -> None:
     res = _run(_tool("ruff") + ["check", "acqflow"])
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+
+
+_USER_CODE = '''
+from typing import assert_type
+
+import numpy as np
+
+from acqflow import InputStream, OutputStream, RingBuffer
+
+
+def use(inp: InputStream, out: OutputStream, ring: RingBuffer) -> None:
+    out.send(np.zeros((4, 2), "float32"), index=4)
+    index, data = inp.recv(timeout=100, return_data=True)
+    assert_type(index, int)
+    assert_type(data, np.ndarray)                   # return_data=True: never None
+    assert_type(inp.recv(100)[1], np.ndarray | None)
+    assert_type(inp.get_data(0, 10), np.ndarray)
+    assert_type(ring.get_data(0, 10, join=False), tuple[np.ndarray, np.ndarray])
+'''
+
+
+@pytest.mark.timeout(600)
+def test_users_code_sees_the_stream_types(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """What mypy tells code using acqflow (py.typed): the data of recv(return_data=True) is an
+    array, get_data() one array or (join=False) two."""
+    cache = tmp_path_factory.getbasetemp().parent / "mypy-cache"
+    user = tmp_path / "user_code.py"
+    user.write_text(_USER_CODE)
+    res = _run(_tool("mypy") + ["--cache-dir", str(cache), "--follow-imports=silent", str(user)])
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]

@@ -462,6 +462,16 @@ class InputStream(SenderClock, StreamTimes):
             return self._shm
         raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
 
+    @overload
+    def get_data(self, start: int, stop: int, copy: bool = False,
+                 join: Literal[True] = True) -> np.ndarray: ...
+    @overload
+    def get_data(self, start: int, stop: int, copy: bool = False, *,
+                 join: Literal[False]) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def get_data(self, start: int, stop: int, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+
     def get_data(self, start: int, stop: int, copy: bool = False,
                  join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Samples [start, stop) by absolute index, from the local or shared ring

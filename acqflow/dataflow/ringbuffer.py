@@ -1,7 +1,7 @@
 """A ring buffer addressed by absolute sample index, in local or shared memory."""
 from __future__ import annotations
 
-from typing import Any, Sequence, SupportsInt
+from typing import Any, Literal, Sequence, SupportsInt, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -226,6 +226,16 @@ class RingBuffer:
         out[:len(a)] = a
         out[len(a):] = b
         return out
+
+    @overload
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
+                 join: Literal[True] = True) -> np.ndarray: ...
+    @overload
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False, *,
+                 join: Literal[False]) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
 
     def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
                  join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
