@@ -45,6 +45,9 @@ class TriggerAccumulator(PyacqStates, Node):
         self.new_chunk = Signal()
         self._lock = threading.RLock()
         self.total_trig = 0
+        self.stack_pos = 0            # where the next sweep goes (recreate_stack() sets up the stack)
+        self._generation = 0          # +1 per new stack: a sweep read for an older one is dropped
+
 
     def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,
                    events_dtype_field: str | None = None) -> None:
@@ -108,7 +111,7 @@ class TriggerAccumulator(PyacqStates, Node):
                 times = on_signal_clock(self.inputs["events"], self.inputs["signals"],
                                         np.asarray(trig_indexes["time"], np.float64))
                 placed = self._placer.add(np.asarray(idx, np.int64), times, [b""] * len(idx))
-                idx = [i for i, _ in placed]
+                idx = np.asarray([i for i, _ in placed], np.int64)
             self._pending.extend(int(i) + self.limit2 for i in idx)
 
     def _on_signals(self, pos: int, _data) -> None:
