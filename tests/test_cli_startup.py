@@ -37,7 +37,7 @@ def test_run_prints_its_progress_before_the_first_table(tmp_path):
                             stderr=subprocess.STDOUT, text=True, timeout=120)
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stdout
-    steps = ["reading and checking", "spawning group 1 of 2 ('acq')", "spawning group 2 of 2 ('proc')",
+    steps = ["reading and checking", "spawning 2 groups side by side ('acq', 'proc')",
              "creating and configuring 2 nodes", "connecting 1 stream", "initializing nodes",
              "starting 2 nodes", "started 2 nodes in 2 processes"]
     where = [next((i for i, line in enumerate(lines) if step in line), None) for step in steps]

@@ -84,6 +84,10 @@ class Node:
 
     _input_specs: dict[str, dict] = {}
     _output_specs: dict[str, dict] = {}
+    #: heavy modules the node imports when it initializes (e.g. scipy.signal): a
+    #: NodeGroup starts importing them when it creates the node, so the import
+    #: overlaps the rest of the graph's build instead of delaying initialize()
+    warm_imports: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

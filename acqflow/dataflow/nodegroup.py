@@ -31,6 +31,21 @@ def _threads_cpu() -> dict[int, float]:
         return {}
 
 
+def _import_quietly(modules: tuple[str, ...]) -> None:
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception:    # the node's own import at initialize() reports it
+            pass
+
+
+def _warm_imports(modules: tuple[str, ...]) -> None:
+    """Import ``modules`` in a background thread (see Node.warm_imports)."""
+    if modules:
+        threading.Thread(target=_import_quietly, args=(tuple(modules),),
+                         name="acqflow-warm-imports", daemon=True).start()
+
+
 class NodeGroup:
     """A named set of nodes in one process."""
 
@@ -57,6 +72,7 @@ class NodeGroup:
             node = cls(name=name)
             node.type_name = type_name
             self.nodes[name] = node
+        _warm_imports(node.warm_imports)
         return node
 
     def get_node(self, name: str) -> Node:

@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["TimeModel", "StreamTimes"]
 
-_BATCH = 256           # queued stamps folded in at once
+_BATCH = 1024          # queued stamps folded in at once (the fit reads the queue first)
 _MAX_SLOPE_SE = 2e-4   # relative standard error under which the fitted rate replaces the nominal one
 _MIN_GATE = 1e-4       # s: stamps this close to the line always count as inliers
 
@@ -56,8 +56,8 @@ class TimeModel:
         self.step_count = max(1, int(step_count))
         self.max_points = max(8, int(max_points))
         self.refit_every = float(refit)
-        self.resets = 0
-        self.jitter = 0.0
+        self._resets = 0
+        self._jitter = 0.0
         self.starts: deque[int] = deque(maxlen=10000)   # first stamp index of each fit (restarts)
         self.ended: deque[dict] = deque(maxlen=100)      # the last line of each fit a reset ended
         self._queue: list[tuple[int, float]] = []
@@ -79,7 +79,7 @@ class TimeModel:
         self._n_refit = 0
         self._sigma = 0.0                             # robust residual scale (s)
         self._gate = math.inf                         # inliers: this close to the line (s)
-        self.jitter = 0.0
+        self._jitter = 0.0
         self.since: int | None = None                 # index of the current fit's first stamp
 
     # -- feeding ---------------------------------------------------------------------------
@@ -109,7 +109,7 @@ class TimeModel:
             self.ended.append(self._summary())
         self._queue.clear()
         self._clear()
-        self.resets += 1
+        self._resets += 1
 
     def refit(self) -> None:
         """A robust fit over the whole window now (offline use: the final line)."""
@@ -153,6 +153,8 @@ class TimeModel:
             idx, ts = idx[ok], ts[ok]
         k = 0
         while k < idx.size:
+            if self._fit is None and self._hi - self._lo >= 8 and not self._off:
+                self._solve()             # a first line as soon as there are points for one
             if self._fit is None or self._hi - self._lo < 8 or self._off:
                 self._add_one(int(idx[k]), float(ts[k]))
                 k += 1
@@ -304,7 +306,7 @@ class TimeModel:
             keep = new
         xk, yk = x[keep], y[keep]
         self._sigma = sigma
-        self.jitter = float(np.std(res[keep])) if xk.size > 2 else 0.0
+        self._jitter = float(np.std(res[keep])) if xk.size > 2 else 0.0
         # new stamps count in the running sums within 5 sigmas, once the sigma is known
         self._gate = max(_MIN_GATE, 5 * sigma) if xk.size >= 8 else math.inf
         # restart the sums from the inliers, anchored here (keeps them well conditioned)
@@ -316,6 +318,18 @@ class TimeModel:
         self._set_fit(ai, at, xm, ym, self._slope(slope, float(dx @ dx), int(xk.size)))
 
     # -- reading ---------------------------------------------------------------------------
+    @property
+    def resets(self) -> int:
+        """How many times the fit restarted (clock steps, gaps)."""
+        self._current()
+        return self._resets
+
+    @property
+    def jitter(self) -> float:
+        """Standard deviation (s) of the inlier stamps around the line at the last robust fit."""
+        self._current()
+        return self._jitter
+
     def _current(self) -> tuple[int, float, float] | None:
         if self._queue:
             self._absorb()

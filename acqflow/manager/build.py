@@ -24,6 +24,7 @@ import socket
 from typing import Any, Callable
 
 from ..dataflow.graph import ConnectionSpec, GraphSpec
+from ..dataflow.registry import get_node_type
 from ..rpc.errors import RemoteCallError
 from ..rpc.security import is_loopback
 from .manager import Manager
@@ -158,6 +159,23 @@ def _configure_output(manager: Manager, place: _Placement, name: str, out: str, 
     _step(f"configuring output {name}.{out}", output.configure, **params)
 
 
+def _preload(spec: GraphSpec, group: str) -> list[str]:
+    """Modules the group's nodes will import (their classes' modules and warm_imports),
+    for its process to import while the other groups start."""
+    modules: list[str] = []
+    for ns in spec.nodes.values():
+        if ns.group != group:
+            continue
+        try:
+            cls = get_node_type(ns.type)
+        except (KeyError, ImportError):
+            continue                       # creating the node reports it
+        for module in (cls.__module__, *getattr(cls, "warm_imports", ())):
+            if module not in modules:
+                modules.append(module)
+    return modules
+
+
 def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None,
                 progress: Callable[[str], None] | None = None) -> None:
     """Spawn the groups (on their hosts), create/configure the nodes, configure
@@ -172,13 +190,19 @@ def build_graph(spec: GraphSpec, manager: Manager, keys_dir: str | None = None,
         manager.add_host(name, address, keys_dir=None if is_loopback(address) else keys_dir)
     used = {n.group for n in spec.nodes.values()}
     spawned = [g for g in spec.groups if g in used]
-    for i, (gname, opts) in enumerate((g, spec.groups[g]) for g in spawned):
-        where = f" on host {opts['host']!r}" if opts.get("host") else ""
-        say(f"spawning group {i + 1} of {len(spawned)} ({gname!r}{where})")
-        group = _step(f"starting node group {gname!r}", manager.create_nodegroup, gname,
-                      host=opts.get("host"), qt=bool(opts.get("qt", False)), restart=opts.get("restart"))
+    if spawned:
+        remote = [f"{g!r} on host {spec.groups[g]['host']!r}" if spec.groups[g].get("host")
+                  else repr(g) for g in spawned]
+        say(f"spawning {len(spawned)} group{'s' * (len(spawned) != 1)} side by side "
+            f"({', '.join(remote)})")
+    groups = _step(f"starting node groups {', '.join(map(repr, spawned))}",
+                   manager.create_nodegroups,
+                   [{"name": g, "host": spec.groups[g].get("host"), "qt": bool(spec.groups[g].get("qt", False)),
+                     "restart": spec.groups[g].get("restart"), "preload": _preload(spec, g)}
+                    for g in spawned])
+    for group in groups:
         for module in spec.imports:
-            _step(f"importing {module!r} in group {gname!r}", group.import_module, module)
+            _step(f"importing {module!r} in group {group.name!r}", group.import_module, module)
     place = _Placement(spec, manager)
     order = spec.order()
     say(f"creating and configuring {len(order)} node{'s' * (len(order) != 1)}")

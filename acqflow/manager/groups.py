@@ -33,7 +33,8 @@ class GroupHandle:
     the group's last ``describe()``, used to rebuild it after a crash.
     """
 
-    def __init__(self, manager: Any, name: str, host: str | None, qt: bool, restart: bool) -> None:
+    def __init__(self, manager: Any, name: str, host: str | None, qt: bool, restart: bool,
+                 wait: bool = True, preload: tuple[str, ...] = ()) -> None:
         self.manager = manager
         self.name = name
         self.host = host
@@ -46,13 +47,29 @@ class GroupHandle:
         self.restarts = 0
         self.died_at: float | None = None
         self._next_restart = 0.0
-        self._spawn()
+        self.preload = tuple(preload)     # modules its process imports as it starts
+        self._launch()
+        if wait:
+            self.wait_started()
 
     def _spawn(self) -> None:
+        self._launch()
+        self.wait_started()
+
+    def _launch(self) -> None:
         if self.host not in (None, "localhost"):
             self.spawner = self.manager._spawn_remote(self.name, self.host, self.qt)
         else:
-            self.spawner = ProcessSpawner(name=self.name, qt=self.qt)
+            self.spawner = ProcessSpawner(name=self.name, qt=self.qt, wait=False,
+                                          preload=self.preload)
+
+    def wait_started(self) -> None:
+        """Wait for the launched process and create its NodeGroup (state 'running')."""
+        if self.state == "running":
+            return
+        wait = getattr(self.spawner, "wait_started", None)
+        if wait is not None:
+            wait()
         rdataflow = self.spawner.client.import_module("acqflow.dataflow")
         self.proxy = rdataflow.NodeGroup(self.name)
         self.pid = self.spawner.pid

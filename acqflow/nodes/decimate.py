@@ -35,6 +35,8 @@ class Decimate(StreamNode):
     maps to a gap of the output (indexes stay absolute).
     """
 
+    warm_imports = ("scipy.signal",)
+
     def _configure(self, factor: int = 2, order: int = 8, ftype: str = "cheby1", rp: float = 0.05,
                    rs: float = 60.0, sos: Any = None, init: str = "zeros",
                    dtype: str | None = None) -> None:
@@ -79,6 +81,14 @@ class Decimate(StreamNode):
     def output_index(self, index: int) -> int:
         """Output samples up to input ``index``: one every ``q`` input samples."""
         return -(-index // self.q)
+
+    def _output_time(self, taken: float | None, index: int, out_index: int | None) -> float | None:
+        """Output sample ``k`` is input sample ``k * q``: the last one sent (``out_index - 1``)
+        was taken ``(index - 1 - (out_index - 1) * q)`` input periods before ``taken``."""
+        rate = self.inputs["input"].params.get("sample_rate")
+        if taken is None or out_index is None or not rate:
+            return None
+        return taken - ((index - 1) - (out_index - 1) * self.q) / float(rate)
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
         start = index - len(data)

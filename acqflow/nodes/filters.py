@@ -69,6 +69,8 @@ class SosFilter(StreamNode):
     input sample i; the filter's own group delay is the filter's).
     """
 
+    warm_imports = ("scipy.signal",)
+
     def _configure(self, btype: str = "bandpass", freq: Any = None, order: int = 4,
                    ftype: str = "butter", rp: float = 1.0, rs: float = 40.0, Q: float = 30.0,
                    sos: Any = None, init: str = "zeros", warmup: float = 1.0,

@@ -110,6 +110,8 @@ class OverlapFiltfilt(StreamNode):
     flushes the tail the same way.
     """
 
+    warm_imports = ("scipy.signal",)
+
     def _configure(self, btype: str = "bandpass", freq: Any = None, order: int = 4,
                    ftype: str = "butter", rp: float = 1.0, rs: float = 40.0, Q: float = 30.0,
                    sos: Any = None, margin: float | None = None, block: float | None = None,

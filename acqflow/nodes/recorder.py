@@ -31,7 +31,7 @@ from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
 from ..storage.target import recording_run
 from ..storage.writer import MODES
-from .recordtime import RecordedTimeModel
+from .recordtime import RecordedTimeModel, check_align
 
 __all__ = ["Recorder", "recorded_params", "stream_clock_info", "expand_dirname"]
 
@@ -167,7 +167,8 @@ class Recorder(Node):
                    segment_bytes: int = 256 << 20, queue_chunks: int = 4096,
                    queue_bytes: int = 256 << 20, codecs: dict[str, Any] | None = None,
                    metadata: dict[str, Any] | None = None,
-                   on_seal: Callable | None = None, run: str | None = None) -> None:
+                   on_seal: Callable | None = None, run: str | None = None,
+                   align: dict[str, Any] | None = None) -> None:
         """Parameters:
 
         streams: input names (``['sig', 'events']``), a dict name -> input spec or
@@ -187,6 +188,10 @@ class Recorder(Node):
             node's config).  A Recorder configured with the run of an existing recording
             continues it whatever ``mode`` says: a rebuilt Recorder (group restart)
             appends to the recording it was writing, its downtime a gap.
+        align: align the streams' clocks through shared sync lines when the recording
+            closes, as ``acqflow rec align`` does: ``{'lines': ['eeg:7', 'cam:mean'],
+            'reference': 'eeg', 'barcodes': False, 'same': ['aux=eeg']}``.  A failure is
+            logged (and kept in ``alignment``); the recording itself is unaffected.
         """
         if not dirname:
             raise ValueError(f"{self.name}: dirname is required")
@@ -211,6 +216,8 @@ class Recorder(Node):
         self.path: Path = path
         self.run = run
         self.codecs = codecs
+        self._align = check_align(align, [name for name, _, _ in entries], self.name)
+        self.alignment: dict[str, Any] | str | None = None   # result (or error) at close
         self._writer_kw: dict[str, Any] = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
                                fsync=fsync, fsync_interval=fsync_interval,
                                segment_bytes=segment_bytes, queue_chunks=queue_chunks,
@@ -385,6 +392,19 @@ class Recorder(Node):
         self._note_fits()
         self._update_clocks()
         self.writer.close()
+        if self._align is not None:
+            self._align_at_close()
+
+    def _align_at_close(self) -> None:
+        from ..storage import open_recording
+        from ..storage.align import align_recording
+        assert self._align is not None           # (called only with one)
+        try:
+            self.alignment = align_recording(open_recording(self.path), **self._align)
+        except Exception as exc:
+            self.alignment = f"{type(exc).__name__}: {exc}"
+            log.warning("%s: aligning %s failed (%s); the recording is intact, align it with "
+                        "`acqflow rec align`", self.name, self.path, self.alignment)
 
     # -- reporting -------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> None:

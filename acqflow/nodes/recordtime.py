@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..dataflow.inputstream import InputStream
+from ..dataflow.shortrepr import short_repr
 from ..dataflow.timemodel import TimeModel
 
 __all__ = ["RecordedTimeModel"]
@@ -57,3 +58,35 @@ class RecordedTimeModel:
             self.history.append(row)
             if len(self.history) > HISTORY_MAX:
                 self.history[:] = self.history[::2]
+
+
+_ALIGN_KEYS = ("lines", "reference", "barcodes", "same")
+
+
+def check_align(align: Any, streams: list[str], node: str) -> dict[str, Any] | None:
+    """A Recorder's ``align`` parameter checked against its streams (ValueError naming
+    the bad value), as keyword arguments of ``align_recording``; None when not given."""
+    if align is None:
+        return None
+    from ..storage.align import parse_line
+    if not isinstance(align, dict) or set(align) - set(_ALIGN_KEYS):
+        raise ValueError(f"{node}: align must be a dict with keys {', '.join(_ALIGN_KEYS)}, "
+                         f"not {short_repr(align)}")
+    lines = align.get("lines")
+    if not isinstance(lines, list) or len(lines) < 2 or not all(isinstance(x, str) for x in lines):
+        raise ValueError(f"{node}: align.lines must be a list of two or more "
+                         f"'STREAM:CHANNEL[:BIT]', not {short_repr(lines)}")
+    for text in lines:
+        name = parse_line(text)[0]
+        if name not in streams:
+            raise ValueError(f"{node}: align.lines: {text!r} names no recorded stream "
+                             f"(streams: {', '.join(streams)})")
+    reference = align.get("reference")
+    if reference is not None and reference not in [parse_line(x)[0] for x in lines]:
+        raise ValueError(f"{node}: align.reference {short_repr(reference)} has no sync line")
+    same = align.get("same") or []
+    if not isinstance(same, list) or not all(isinstance(x, str) for x in same):
+        raise ValueError(f"{node}: align.same must be a list of 'STREAM=LINESTREAM', "
+                         f"not {short_repr(same)}")
+    return {"lines": list(lines), "reference": reference,
+            "barcodes": bool(align.get("barcodes", False)), "same": list(same)}

@@ -76,6 +76,11 @@ def _make_server(config: dict) -> Any:
     env_imports = filter(None, os.environ.get("ACQFLOW_CHILD_IMPORTS", "").split(","))
     for module in [*env_imports, *(config.get("imports") or ())]:
         importlib.import_module(module)
+    for module in config.get("preload") or ():
+        try:                     # a head start only: whoever needs it imports it again
+            importlib.import_module(module)
+        except Exception as exc:
+            logging.getLogger(__name__).debug("preload %s: %s", module, exc)
     kwargs = {"keys_dir": config.get("keys_dir"), "name": config["name"]}
     if config.get("qt"):
         if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY")

@@ -37,13 +37,18 @@ class ProcessSpawner:
     ``processName``.  It dies with this process.  A child that cannot start
     raises SpawnError with its traceback.  Without ``address`` the child listens on a
     private ipc socket that only this user can reach (see docs/rpc.md).
+    ``wait=False`` returns once the process is launched; call :meth:`wait_started`
+    before using it (so several children can start side by side).  ``imports`` are
+    imported before it serves (a failure fails the start); ``preload`` too, but a
+    module that fails there is skipped (a head start for modules needed later).
     """
 
     def __init__(self, name: str | None = None, qt: bool = False,
                  address: str | None = None, *, keys_dir: str | os.PathLike | None = None,
                  log_level: int | None = None, start_timeout: float = 30.0,
                  imports: list[str] | tuple[str, ...] = (), python: str = sys.executable,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, wait: bool = True,
+                 preload: list[str] | tuple[str, ...] = ()):
         self.name = name or f"child-{os.getpid()}-{next(_counter)}"
         self.qt = qt
         # with Curve keys we talk to the child as the host itself (its server key pair,
@@ -63,7 +68,7 @@ class ProcessSpawner:
             "status_address": status.getsockopt_string(zmq.LAST_ENDPOINT),
             "parent_pid": os.getpid(),
             "pdeathsig": threading.current_thread() is threading.main_thread(),
-            "imports": list(imports), "sys_path": [p for p in sys.path if p],
+            "imports": list(imports), "preload": list(preload), "sys_path": [p for p in sys.path if p],
         }
         child_env = dict(os.environ if env is None else env)
         child_env["PYTHONPATH"] = os.pathsep.join(
@@ -77,18 +82,32 @@ class ProcessSpawner:
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # PIPEs
         self._stdout = PipeLogger(self.proc.stdout, self.name, logging.INFO)
         self._stderr = PipeLogger(self.proc.stderr, self.name, logging.WARNING)
+        self._status = status
+        self._start_timeout = start_timeout
         try:
             try:
                 self.proc.stdin.write(json.dumps(config).encode() + b"\n")
                 self.proc.stdin.flush()
             except BrokenPipeError:
-                pass                     # it died already: _wait_started reports why
-            info = self._wait_started(status, start_timeout)
+                pass                     # it died already: wait_started reports why
+        except BaseException:
+            status.close()
+            self.kill()
+            raise
+        if wait:
+            self.wait_started()
+
+    def wait_started(self) -> None:
+        """Wait until the child serves (SpawnError, and the child killed, if it cannot)."""
+        if hasattr(self, "address"):
+            return
+        try:
+            info = self._wait_started(self._status, self._start_timeout)
         except BaseException:
             self.kill()
             raise
         finally:
-            status.close()
+            self._status.close()
         self.address: str = info["address"]
         registry.new_server_at(self.address)   # the port may have served another
         self.pid: int = info["pid"]

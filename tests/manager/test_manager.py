@@ -119,3 +119,26 @@ def test_restart_policy_recreates_and_reconnects(caplog):
         check_doubled_ramp(after)
         assert any("restarted" in r.message for r in caplog.records)
         sink.close()
+
+
+def test_groups_spawned_side_by_side_are_all_cleaned_up_if_one_fails(manager, monkeypatch):
+    monkeypatch.setenv("ACQFLOW_CHILD_IMPORTS", "")
+    groups = manager.create_nodegroups([{"name": "a"}, {"name": "b", "preload": ["tests.manager.testnodes"]}])
+    assert [g.state for g in groups] == ["running", "running"]
+    assert "tests.manager.testnodes" in groups[1].spawner.client.import_module("sys").modules.keys()
+    with pytest.raises(ValueError, match="'a' already exists"):
+        manager.create_nodegroups([{"name": "c"}, {"name": "a"}])
+    assert manager.list_nodegroups() == ["a", "b"]
+    pids = []
+    original = manager.groups["a"].spawner.__class__.__init__
+
+    def failing_second(self, *args, **kwargs):
+        if kwargs.get("name") == "bad":
+            kwargs["imports"] = ["tests.manager.no_such_module"]
+        original(self, *args, **kwargs)
+        pids.append(self.proc)
+    monkeypatch.setattr(manager.groups["a"].spawner.__class__, "__init__", failing_second)
+    with pytest.raises(Exception, match="no_such_module"):
+        manager.create_nodegroups([{"name": "good"}, {"name": "bad"}])
+    assert manager.list_nodegroups() == ["a", "b"]
+    assert all(proc.poll() is not None for proc in pids)    # the good one is not left behind

@@ -41,3 +41,26 @@ def test_delayed_output_at_the_same_rate_is_stamped_for_its_own_samples():
     assert node._output_time(10.0, 500, None) is None
     node.outputs["output"].params = {"sample_rate": 50.0}     # a rate change: sent at now
     assert node._output_time(10.0, 500, 250) is None
+
+
+def test_decimate_stamps_each_chunk_with_the_time_of_its_last_kept_input_sample():
+    from acqflow.nodes import Decimate
+    p = Pipeline(Decimate(), dict(sample_rate=1000.0, shape=(-1, 1), dtype="float32"), factor=10)
+    seen: list[tuple[int, float]] = []
+    sink: Sink = p.sink
+    sink.poller.new_data.connect(lambda index, data: seen.append((index,
+                                                                  sink.input.last_sample_time)))
+    try:
+        base = 1000.0
+        stop = 0
+        for n in (37, 50, 13, 100, 55, 45):      # chunks that do not end on a kept sample
+            stop += n
+            p.src.send(np.zeros((n, 1), "float32"), time=base + (stop - 1) / 1000.0)
+        wait_for(lambda: sum(1 for _ in seen) >= 6, 20, message="6 decimated chunks")
+        for index, t in seen:
+            # output sample index-1 is input sample (index-1)*10, taken at base + that / 1000
+            assert abs(t - (base + (index - 1) * 10 / 1000.0)) < 1e-9, (index, t)
+    finally:
+        sink.close()
+        p.node.stop()
+        p.node.close()

@@ -131,3 +131,26 @@ def test_children_die_with_parent_killed_by_sigkill():
         parent.wait()
     # orphan-a: PR_SET_PDEATHSIG; orphan-b (spawned from a thread): the stdin/ppid watchdog
     wait_for(lambda: all(pid_gone(p) for p in pids), timeout=20, message="orphans to exit")
+
+
+def test_children_launched_without_waiting_start_side_by_side():
+    children = [ProcessSpawner(name=f"side{k}", wait=False, preload=["colorsys", "no_such_module_x"])
+                for k in range(2)]
+    try:
+        for child in children:
+            assert child.alive
+            child.wait_started()
+            child.wait_started()           # a second call is a no-op
+            modules = child.client.import_module("sys").modules
+            assert "colorsys" in modules.keys()          # preloaded
+            assert "no_such_module_x" not in modules.keys()   # skipped, not fatal
+    finally:
+        for child in children:
+            child.stop()
+
+
+def test_a_launched_child_that_fails_is_reported_when_waited_for():
+    child = ProcessSpawner(name="broken-late", wait=False, imports=["tests.rpc.no_such_module_here"])
+    with pytest.raises(SpawnError, match="ModuleNotFoundError"):
+        child.wait_started()
+    assert not child.alive
