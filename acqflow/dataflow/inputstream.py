@@ -194,7 +194,8 @@ class InputStream(SenderClock, StreamTimes):
         name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
                                           "configure the output with transfermode='plaindata'")
         if self._shape is None:          # (an output's sharedmem params always have one)
-            raise StreamError(f"{self._label()}: sharedmem params without a shape; {hint}")
+            raise StreamError(f"{self._label()}: sharedmem params without a shape (shape=None); "
+                              f"a sharedmem output always has one")
         try:
             ring = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
                               double=params["double"], shmem=name, axisorder=params["axisorder"])
