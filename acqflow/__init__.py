@@ -44,5 +44,12 @@ def _graph_window():
     return run_graph_with_monitor
 
 
+def _rpc_client():
+    """hooks.RPC_CLIENT: acqflow.rpc.client.client_for (an ObjectProxy's thread's client)."""
+    from .rpc.client import client_for
+    return client_for
+
+
 hooks.provide(hooks.WEB_MONITOR, _web_monitor)
 hooks.provide(hooks.GRAPH_WINDOW, _graph_window)
+hooks.provide(hooks.RPC_CLIENT, _rpc_client)

@@ -1,5 +1,7 @@
 """Hooks: a lower layer calls what a higher layer provides, without importing it.
 
+The one injection mechanism of acqflow: no module sets another's callables.
+
 Layers import one way (docs/extending.md, "Layers and hooks").  Where a lower layer
 has to start something of a higher one (``Manager.serve_web`` the web monitor,
 ``acqflow run --monitor`` the Qt graph window), it asks this registry by name;
@@ -14,7 +16,7 @@ from typing import Any, Callable
 
 from .errors import Error
 
-__all__ = ["WEB_MONITOR", "GRAPH_WINDOW", "MissingHook", "provide", "get", "provided"]
+__all__ = ["WEB_MONITOR", "GRAPH_WINDOW", "RPC_CLIENT", "MissingHook", "provide", "get", "provided"]
 
 #: ``serve_web(manager, address, token=None, announce=True, **kwargs) -> WebMonitor``
 #: (acqflow.web.serve_web), called by ``Manager.serve_web``.
@@ -22,11 +24,16 @@ WEB_MONITOR = "web_monitor"
 #: ``run_graph_with_monitor(run_graph, *args, stop, **kwargs) -> int``
 #: (acqflow.viewers.monitor), called by ``acqflow run --monitor``.
 GRAPH_WINDOW = "graph_window"
+#: ``client_for(address, server_key=None) -> RPCClient`` (acqflow.rpc.client), called by
+#: ObjectProxy (acqflow.rpc.proxy, which client.py imports) for its thread's client.
+RPC_CLIENT = "rpc_client"
 
-# name -> loader: a no-argument callable returning the implementation, called on every get()
-# (the import it does is cached by Python), so that a missing extra is reported when the hook is
-# asked for, before anything starts, as an ImportError naming the extra.
+# name -> loader: a no-argument callable returning the implementation, called on get() until it
+# succeeds, so that a missing extra is reported when the hook is asked for, before anything
+# starts, as an ImportError naming the extra.
 _loaders: dict[str, Callable[[], Callable[..., Any]]] = {}
+# name -> (loader, what it returned): get() is on the RPC proxies' call path
+_loaded: dict[str, tuple[Callable[[], Callable[..., Any]], Callable[..., Any]]] = {}
 
 
 class MissingHook(Error, LookupError):
@@ -51,7 +58,12 @@ def get(name: str) -> Callable[..., Any]:
         known = ", ".join(sorted(_loaders)) or "none"
         raise MissingHook(f"no provider for hook {name!r} (registered: {known}); "
                           f"acqflow.hooks.provide({name!r}, loader) registers one") from None
-    return load()
+    hit = _loaded.get(name)
+    if hit is not None and hit[0] is load:
+        return hit[1]
+    implementation = load()
+    _loaded[name] = (load, implementation)
+    return implementation
 
 
 def provided() -> list[str]:

@@ -47,7 +47,7 @@ def check(tmp_path, capsys, data, *extra) -> tuple[int, str]:
 
 @pytest.mark.parametrize("data,expected", [
     (variant(gen__channels="sixteen"), "nodes.gen.params.channels: 'sixteen' is not an integer"),
-    (variant(gen__sample_rate=-5), "nodes.gen.params.sample_rate: -5: must be a finite number > 0"),
+    (variant(gen__sample_rate=-5), "nodes.gen.params.sample_rate: sample_rate must be > 0 and finite, got -5"),
     (variant(gen__sample_rate=float("nan")), "nodes.gen.params.sample_rate: NaN is not a value"),
     (variant(gen__channls=4), "SyntheticSignal has no param 'channls' (did you mean 'channels'?"),
     (variant(filt__expr="x +"), "nodes.filt.params.expr: expr 'x +' is not a valid expression"),

@@ -19,6 +19,7 @@ from ..dataflow import clock
 from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.outputstream import OutputStream
+from ..dataflow.paramcheck import int_in, refusal
 from . import harness
 from .ceilings import bare_hop_latency
 
@@ -72,8 +73,7 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
               mode: str = "sharedmem", spin: float = 0.0) -> dict[str, Any]:
     """Run the chain once; end-to-end latencies (after a 10 % warm-up) and counts.
     ``spin`` (ms): every reader's InputStream.spin (busy-wait before sleeping)."""
-    if hops < 1:
-        raise ValueError(f"--hops must be at least 1, not {hops}")
+    int_in("--hops", hops)
     cfg = dict(protocol=protocol, mode=mode, rate=rate, seconds=seconds, spin=spin)
     device = _spawn("device", cfg)
     assert device.stdin is not None and device.stdout is not None     # (pipes)
@@ -124,10 +124,10 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
 def main_hops(args) -> int:
     """``acqflow bench --hops N`` (arguments parsed by the stream benchmark)."""
     if args.hops < 1:
-        print(f"acqflow bench: --hops must be at least 1, not {args.hops}", file=sys.stderr)
+        print(f"acqflow bench: {refusal('--hops', 'an int >= 1', args.hops)}", file=sys.stderr)
         return 2
     if not args.hop_spin >= 0:
-        print(f"acqflow bench: --hop-spin must be >= 0 ms, not {args.hop_spin}", file=sys.stderr)
+        print(f"acqflow bench: {refusal('--hop-spin', '>= 0 ms', args.hop_spin)}", file=sys.stderr)
         return 2
     r = run_chain(args.hops, args.hop_rate, args.hop_seconds, args.hop_protocol, args.hop_mode, args.hop_spin)
     print(f"chain: device -> {args.hops - 1} relay(s) -> sink: {r['hops']} hops, {r['processes']} processes, "

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dataflow.paramcheck import refusal
 from . import harness
 
 __all__ = ["main", "bench_recorder", "bench_long_reads"]
@@ -184,10 +185,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rates = [float(r) for r in args.rates.split(",")]
     except ValueError:
-        parser.error(f"--rates must be a comma list of numbers, got {args.rates!r}")
-    if args.channels < 1 or args.seconds <= 0 or args.hours < 0 or min(rates) <= 0:
-        parser.error(f"--channels, --seconds and --rates must be positive and --hours >= 0 "
-                     f"(got {args.channels}, {args.seconds}, {args.rates}, {args.hours})")
+        parser.error(refusal("--rates", "a comma list of numbers", args.rates))
+    for key, value, ok in (("--channels", args.channels, args.channels >= 1), ("--seconds", args.seconds,
+                           args.seconds > 0), ("--rates", args.rates, min(rates) > 0),
+                           ("--hours", args.hours, args.hours >= 0)):
+        if not ok:
+            parser.error(refusal(key, ">= 0" if key == "--hours" else "> 0", value))
     results: dict[str, Any] = {"recorder": []}
     print(f"Recorder, {args.channels} ch float32 over tcp (block), fsync per block, {args.seconds:g} s each:")
     print(f"{'source MB/s':>12} {'recorded MB/s':>14} {'samples':>20} {'gaps':>5} {'overflows':>9}")

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 import zmq
 
+from ..dataflow.paramcheck import refusal
 from . import harness
 
 __all__ = ["main", "BenchTarget", "BareEcho", "alternating", "TARGETS"]
@@ -166,7 +167,7 @@ def main(argv: list[str]) -> int:
                    help="sync calls and bare round trips alternate in blocks of this many")
     args = p.parse_args([a for a in argv if a != "--rpc"])
     if args.block < 1:
-        p.error(f"--block must be at least 1, not {args.block}")
+        p.error(refusal("--block", "an int >= 1", args.block))
     results = run_benchmarks(args.address, args.repeats, args.scale, args.block)
     print(format_table(results))
     harness.write_json(args.json, results)

@@ -27,6 +27,7 @@ from typing import Any
 
 import psutil
 
+from ..dataflow.paramcheck import refusal
 from ..rpc import get_value
 from . import harness
 
@@ -239,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.minutes <= 0:
-        parser.error(f"MINUTES must be positive, not {args.minutes}")
+        parser.error(refusal("MINUTES", "> 0", args.minutes))
     res = run_soak(args.minutes * 60, mb_per_s=args.mb, nchan=args.nchan, chunk=args.chunk,
                    warmup=args.warmup, rss_bound_mib=args.rss_bound)
     harness.write_json(args.json, res)

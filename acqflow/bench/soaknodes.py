@@ -1,8 +1,8 @@
 """The soak test's node types: a counter source, a relay and a checking sink.
 
-Importing this module registers SoakSource, SoakRelay and SoakSink; the soak
-(:mod:`acqflow.bench.soak`) imports it in its group processes when it runs, and
-fault tests import it in theirs (``group.import_module("acqflow.bench.soaknodes")``).
+SoakSource, SoakRelay and SoakSink are node types by entry point (pyproject.toml), so
+any group process creates them by name; the soak (:mod:`acqflow.bench.soak`) and the
+fault tests also import this module in their groups, which is harmless.
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import numpy as np
 
 from ..dataflow.node import Node
 from ..dataflow.processing import ProcessingNode
-from ..dataflow.registry import register_node_type
 from ..dataflow.threadpoll import ThreadPollInput
 
 __all__ = ["SoakSource", "SoakRelay", "SoakSink", "counter"]
@@ -120,8 +119,3 @@ class SoakSink(Node):
                 "jumps": [list(j) for j in self.jumps[-100:]], "n_jumps": len(self.jumps),
                 "bad_chunks": self.bad_chunks, "bad": list(self.bad), "gaps": inp.gaps,
                 "dropped": inp.dropped, "gap_log": [list(g) for g in inp.gap_log]}
-
-
-register_node_type(SoakSource)
-register_node_type(SoakRelay)
-register_node_type(SoakSink)

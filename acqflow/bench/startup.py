@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from ..dataflow.paramcheck import refusal
 from . import harness
 
 __all__ = ["main", "import_time", "readme_graph", "time_to_first_table", "MODULES"]
@@ -153,7 +154,7 @@ def main(argv: list[str]) -> int:
                    help="acqflow run's --interval (the first table comes after it)")
     args = p.parse_args(argv)
     if args.repeats < 1:
-        p.error(f"--repeats must be at least 1, not {args.repeats}")
+        p.error(refusal("--repeats", "an int >= 1", args.repeats))
     readme = None if args.no_run else (args.readme or _default_readme())
     if not args.no_run and readme is None:
         p.error("no README.md next to the package: give --readme FILE or --no-run")

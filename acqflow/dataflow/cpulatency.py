@@ -14,7 +14,7 @@ import struct
 import sys
 from typing import Callable
 
-from .shortrepr import short_repr
+from .paramcheck import int_in
 
 __all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "run_holding", "DEVICE"]
 
@@ -27,10 +27,7 @@ class CpuLatencyError(OSError):
 
 
 def _check(max_us: object) -> int:
-    if isinstance(max_us, bool) or not isinstance(max_us, int) or not 0 <= max_us <= _MAX_US:
-        raise ValueError(f"CPU latency must be a whole number of microseconds >= 0, "
-                         f"not {short_repr(max_us)}")
-    return max_us
+    return int_in("CPU latency (microseconds)", max_us, 0, _MAX_US)
 
 
 class CpuLatencyRequest:

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .inputcheck import check_input, check_spin
+from .paramcheck import refusal
 from .registry import get_node_type
 from .shortrepr import short_repr
 from .spec import normalize_params, param_problems
@@ -248,7 +249,7 @@ def _mapping(value: Any, where: str, problems: list) -> dict:
 
 def _parse(data: Any, problems: list, run_imports: bool = True) -> GraphSpec | None:
     if not isinstance(data, dict):
-        problems.append(f"the graph must be a mapping with 'nodes' and 'connections', got {short_repr(data)}")
+        problems.append(refusal("the graph", "a mapping with 'nodes' and 'connections'", data))
         return None
     _unknown("graph", data, _TOP_KEYS, problems)
     imports = data.get("imports") or []

@@ -14,10 +14,9 @@ node, the input and the bad value.
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from .shortrepr import short_repr
+from .paramcheck import non_negative_number
 from .spec import check_compatible, make_dtype
 
 __all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin"]
@@ -67,10 +66,4 @@ def check_input(params: dict[str, Any], spec: dict[str, Any], output_name: str =
 
 def check_spin(ms: Any) -> float:
     """An input's ``spin`` (a finite number of ms >= 0), or a ValueError naming the bad value."""
-    try:
-        value = math.nan if isinstance(ms, bool) or not isinstance(ms, (int, float)) else float(ms)
-    except OverflowError:                 # an int past float's range
-        value = math.inf
-    if not 0 <= value < math.inf:
-        raise ValueError(f"spin must be a number of ms >= 0, not {short_repr(ms)}")
-    return value + 0.0                    # -0.0 -> 0.0
+    return non_negative_number("spin", ms, " ms") + 0.0        # -0.0 -> 0.0

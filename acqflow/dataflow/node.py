@@ -31,8 +31,9 @@ _FLAG_STATES = {"configured": ("configured", "initialized", "running", "stopped"
                 "initialized": ("initialized", "running", "stopped"),
                 "running": ("running",), "closed": ("closed",)}
 
-# method: (states it may be called in, state it leads to, hint when refused)
-_TRANSITIONS = {
+# method: (states it may be called in, state it leads to (None: stays), hint when refused);
+# a subclass may set its own rules as ``_transitions`` (pyacq's, in acqflow.compat)
+_TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None, str]] = {
     "configure": (("new", "configured"), "configured", "configure() comes before initialize()"),
     "initialize": (("configured",), "initialized", "call configure() first"),
     "start": (("initialized", "stopped"), "running", "call initialize() first"),
@@ -88,6 +89,7 @@ class Node:
     #: NodeGroup starts importing them when it creates the node, so the import
     #: overlaps the rest of the graph's build instead of delaying initialize()
     warm_imports: tuple[str, ...] = ()
+    _transitions = _TRANSITIONS
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -153,7 +155,7 @@ class Node:
 
     # -- life-cycle ----------------------------------------------------------
     def _lifecycle_check(self, method: str) -> None:
-        allowed, _, hint = _TRANSITIONS[method]
+        allowed, _, hint = self._transitions[method]
         if self.state not in allowed:
             reason = f" ({self.error_reason})" if self.state == "error" else ""
             raise NodeStateError(f"cannot {method}() node {self.name!r} in state "
@@ -168,7 +170,7 @@ class Node:
                 if method != "configure":     # a bad parameter leaves the node as it was
                     self.set_error(f"{method}() failed: {exc!r}")
                 raise
-            self.state = _TRANSITIONS[method][1]
+            self.state = self._transitions[method][1] or self.state
 
     def configure(self, **kwargs: Any) -> None:
         """Set parameters (``_configure``'s); may be called again until initialize().

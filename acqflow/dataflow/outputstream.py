@@ -13,6 +13,7 @@ from . import clock
 from .errors import StreamError
 from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
+from .paramcheck import finite_number
 from .spec import check_filters, make_dtype, normalize_params, short
 from .transport import CLOSE_TIMEOUT_MS, Publisher, bind_address, new_stream_key, uses_curve
 from .wakeup import WakeWriter
@@ -23,14 +24,7 @@ __all__ = ["OutputStream"]
 
 def _check_time(time: Any, label: str) -> float:
     """A chunk's sample time as a finite float, else ValueError naming it."""
-    try:
-        t = float(time)
-    except (TypeError, ValueError):
-        t = math.nan
-    if not math.isfinite(t) or isinstance(time, bool):
-        raise ValueError(f"{label}: time must be a finite number of seconds on clock.now()'s "
-                         f"clock, not {short(time)}")
-    return t
+    return finite_number(f"{label}: time", time, " of seconds on clock.now()'s clock")
 
 _SHM_BYTES = 64 * 1024 * 1024     # default shared ring size
 _MAX_HWM = 1000                   # messages: bounds the per-message overhead of tiny chunks

@@ -1,14 +1,20 @@
-"""Checks of single stream param values: (key, value) -> normalised value, or a
-one-line ValueError naming both.  The table in :mod:`.spec` says which param uses which."""
+"""Checks of single parameter values: (key, value) -> normalised value, or a one-line
+ValueError naming both (TypeError where a callable is expected).
+
+acqflow's one vocabulary for "must be ..." messages: stream params (the table in
+:mod:`.spec` says which param uses which), node and device ``configure`` keywords (``key``
+then reads ``"<node name>: <keyword>"``), viewer settings, storage and CLI options."""
 from __future__ import annotations
 
 import difflib
 import math
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 
 import numpy as np
 
-__all__ = ["short", "did_you_mean", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag"]
+__all__ = ["short", "did_you_mean", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag",
+           "non_negative_number", "finite_number", "int_in", "non_empty_str", "a_callable", "less_than",
+           "must_be", "refusal"]
 
 _MAX_META_DEPTH = 32
 
@@ -81,12 +87,14 @@ def did_you_mean(value: Any, known: Any, cutoff: float = 0.6) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def one_of(*allowed: str) -> Callable[[str, Any], str]:
-    """Check: a string among ``allowed``."""
-    def check(key: str, value: Any) -> str:
+def one_of(*allowed: str, none_ok: bool = False) -> Callable[[str, Any], Any]:
+    """Check: a string among ``allowed`` (or None if ``none_ok``)."""
+    def check(key: str, value: Any) -> Any:
+        if value is None and none_ok:
+            return None
         if not isinstance(value, str) or value not in allowed:
             raise ValueError(f"{key}={short(value)} is not one of {', '.join(allowed)}"
-                             f"{did_you_mean(value, allowed)}")
+                             f"{' or None' if none_ok else ''}{did_you_mean(value, allowed)}")
         return value
     return check
 
@@ -98,13 +106,79 @@ def positive_int_or_none(key: str, value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def positive_number(key: str, value: Any) -> float:
-    """Check: a finite number > 0, as a float."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)):
-        raise ValueError(f"{key} must be a number, got {short(value)}")
-    if not (math.isfinite(float(value)) and float(value) > 0):
-        raise ValueError(f"{key} must be > 0 and finite, got {short(value)}")
-    return float(value)
+def refusal(key: str, what: str, value: Any) -> str:
+    """``"<key> must be <what>, got <value>"``: the one wording of a refused value (for a
+    message that is collected or printed rather than raised)."""
+    return f"{key} must be {what}, got {short(value)}"
+
+
+def must_be(key: str, what: str, value: Any, error: type[Exception] = ValueError) -> NoReturn:
+    """Raise ``error(refusal(key, what, value))``, for the checks that have no function of
+    their own here."""
+    raise error(refusal(key, what, value))
+
+
+def _number(key: str, value: Any) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.number)) or \
+            isinstance(value, np.complexfloating):
+        must_be(key, "a number", value)
+    try:
+        return float(value)
+    except OverflowError:             # an int past float's range
+        return math.inf if value > 0 else -math.inf
+
+
+def positive_number(key: str, value: Any, unit: str = "", inf_ok: bool = False) -> float:
+    """Check: a finite number > 0 (``inf_ok``: or inf), as a float; ``unit`` (" s", " Hz")
+    is named in the message."""
+    v = _number(key, value)
+    if not (v > 0 and (math.isfinite(v) or inf_ok)):
+        raise ValueError(f"{key} must be > 0{unit}{'' if inf_ok else ' and finite'}, got {short(value)}")
+    return v
+
+
+def non_negative_number(key: str, value: Any, unit: str = "") -> float:
+    """Check: a finite number >= 0, as a float."""
+    v = _number(key, value)
+    if not (v >= 0 and math.isfinite(v)):
+        raise ValueError(f"{key} must be >= 0{unit} and finite, got {short(value)}")
+    return v
+
+
+def finite_number(key: str, value: Any, unit: str = "") -> float:
+    """Check: a finite number, as a float."""
+    v = _number(key, value)
+    if not math.isfinite(v):
+        raise ValueError(f"{key} must be a finite number{unit}, got {short(value)}")
+    return v
+
+
+def int_in(key: str, value: Any, low: int = 1, high: int | None = None) -> int:
+    """Check: an int (not a bool) >= ``low`` and, if given, <= ``high``."""
+    if not _is_int(value) or value < low or (high is not None and value > high):
+        bounds = f">= {low}" if high is None else f"in {low}..{high}"
+        raise ValueError(f"{key} must be an int {bounds}, got {short(value)}")
+    return int(value)
+
+
+def non_empty_str(key: str, value: Any) -> str:
+    """Check: a str with at least one character."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{key} must be a non-empty str, got {short(value)}")
+    return value
+
+
+def a_callable(key: str, value: Any, what: str = "") -> Callable[..., Any]:
+    """Check: a callable (``what`` says what it is called with); TypeError otherwise."""
+    if not callable(value):
+        raise TypeError(f"{key} must be a callable{what}, got {short(value)}")
+    return value
+
+
+def less_than(key: str, value: Any, other_key: str, other: Any) -> None:
+    """Check: ``value < other`` (two bounds given in the right order)."""
+    if not value < other:
+        raise ValueError(f"{key} must be < {other_key}, got {short(value)} and {short(other)}")
 
 
 def _positive_bytes(key: str, value: Any) -> int:

@@ -1,9 +1,12 @@
-"""The node-type registry: names to Node classes, extensible through entry points.
+"""The node-type registry: names to Node classes, found through entry points.
 
-Other packages add node types with an entry point in the ``acqflow.nodes``
-group (``MyDevice = "mypkg.devices:MyDevice"``).  An entry point is imported
-only when its name is looked up, so a process that runs a filter never imports
-Qt; one whose module cannot be imported (a missing extra) is reported by name.
+Every node type of acqflow, and of any package that adds some, is an entry point
+in the ``acqflow.nodes`` group (``MyDevice = "mypkg.devices:MyDevice"`` in
+pyproject.toml); no acqflow module registers anything when imported.  An entry
+point is imported only when its name is looked up, so a process that runs a
+filter never imports Qt; one whose module cannot be imported (a missing extra) is
+reported by name.  :func:`register_node_type` adds a class defined at run time (a
+script's own node) to this process's registry.
 """
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ log = logging.getLogger(__name__)
 
 
 def register_node_type(cls: type, name: str | None = None) -> type:
-    """Register ``cls`` under ``name`` (default: its class name); usable as a decorator."""
+    """Register ``cls`` under ``name`` (default: its class name) in this process; usable as a
+    decorator.  For a script's own classes: a package's node types are entry points."""
     from .node import Node
     if not (isinstance(cls, type) and issubclass(cls, Node)):
         raise TypeError(f"{cls!r} is not a Node subclass")

@@ -15,9 +15,9 @@ from typing import Any, NoReturn
 import numpy as np
 
 from .outputstream import OutputStream
+from .paramcheck import int_in, refusal
 from .processing import ProcessingNode
 from .relays import inherited_params
-from .shortrepr import short_repr
 from .spec import make_dtype, normalize_params
 
 __all__ = ["StreamConverter", "ChannelSplitter", "ChunkResizer"]
@@ -93,13 +93,11 @@ class ChannelSplitter(_Relay):
     def _configure(self, output_channels: dict[str, list[int]] | None = None,
                    **output_params: Any) -> None:
         if not isinstance(output_channels, dict) or not output_channels:
-            self._refuse(f"output_channels must be a dict of output name -> channel list, "
-                         f"got {short_repr(output_channels)}")
+            self._refuse(refusal("output_channels", "a dict of output name -> channel list", output_channels))
         try:
             self._groups = {str(k): [int(c) for c in v] for k, v in output_channels.items()}
         except (TypeError, ValueError):
-            self._refuse(f"output_channels values must be lists of channel numbers, "
-                         f"got {short_repr(output_channels)}")
+            self._refuse(refusal("output_channels values", "lists of channel numbers", output_channels))
         super()._configure(**output_params)
 
     def _output_specs_for(self, input_params: dict) -> dict[str, dict]:
@@ -135,9 +133,10 @@ class ChunkResizer(_Relay):
     """
 
     def _configure(self, chunksize: int | None = None, **output_params: Any) -> None:
-        if not isinstance(chunksize, (int, np.integer)) or isinstance(chunksize, bool) or chunksize < 1:
-            self._refuse(f"chunksize must be a positive int, got {short_repr(chunksize)}")
-        self.chunksize = int(chunksize)
+        try:
+            self.chunksize = int_in("chunksize", chunksize)
+        except ValueError as exc:
+            self._refuse(str(exc))
         super()._configure(**output_params)
 
     def _start(self) -> None:

@@ -17,7 +17,7 @@ import numpy as np
 
 from .paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
                          _shape, _shape_or_none, check_plain, did_you_mean, flag, one_of,
-                         positive_int_or_none, positive_number, short)
+                         must_be, positive_int_or_none, positive_number, short)
 
 __all__ = [
     "PROTOCOLS", "TRANSFERMODES", "STREAMTYPES", "BACKPRESSURES", "EVENT_DTYPE", "DEFAULT_CLOCK",
@@ -362,7 +362,7 @@ def _check_contract(p: dict[str, Any]) -> None:
 def check_filters(filters: Any) -> list:
     """Filters are a list of callables applied to each chunk, in order."""
     if not isinstance(filters, (list, tuple)) or not all(callable(f) for f in filters):
-        raise TypeError(f"filters must be a list of callables, got {filters!r}")
+        must_be("filters", "a list of callables", filters, TypeError)
     return list(filters)
 
 

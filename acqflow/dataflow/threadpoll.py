@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -11,27 +10,9 @@ from .errors import StreamClosed
 if TYPE_CHECKING:
     from .inputstream import InputStream
 
-__all__ = ["Signal", "StoppableThread", "ThreadPollInput", "set_loop_dispatcher", "loop_dispatcher"]
+__all__ = ["Signal", "StoppableThread", "ThreadPollInput"]
 
 log = logging.getLogger(__name__)
-
-#: ``dispatch(callback, args, on_exception) -> bool``: run ``callback(*args)`` in the thread of
-#: a running GUI event loop (passing what it raises to ``on_exception``) and return True, or
-#: return False when no loop runs.  The Qt layer
-#: installs one (acqflow.viewers.qtdispatch); dataflow itself never imports Qt.
-_dispatcher: Callable[[Callable, tuple, Callable], bool] | None = None
-
-
-def set_loop_dispatcher(dispatch: Callable[[Callable, tuple, Callable], bool] | None) -> None:
-    """Install (or remove, with None) the hook that delivers ``new_data`` in an event loop."""
-    global _dispatcher
-    _dispatcher = dispatch
-
-
-def loop_dispatcher() -> Callable[[Callable, tuple, Callable], bool] | None:
-    """The installed event-loop dispatcher, if any."""
-    return _dispatcher
-
 
 class Signal:
     """A Qt-free signal: ``connect(callback)`` then ``emit(*args)`` calls every callback."""
@@ -115,13 +96,12 @@ class ThreadPollInput(StoppableThread):
     """Polls ``input_stream`` and hands each chunk to ``on_data(index, data)``.
 
     The one worker shape of nodes, viewers and relays.  Without ``on_data`` each chunk
-    is emitted as ``new_data(index, data)``: in the thread of a running Qt event loop
-    when there is one (as pyacq's Qt signal does; see :func:`set_loop_dispatcher`), else
-    in this thread.  ``on_data`` (or a subclass's ``process_data``) runs in this thread.
-    The thread ends on stop(), when the output closes (``closed`` set, then ``on_end()``
-    runs in this thread) or when a callback raises (see :class:`StoppableThread`; a
-    callback run by the event loop goes, without ``on_error``, to ``sys.excepthook`` as
-    a Qt slot's exception does).  ``timeout`` is in ms and bounds how long stop() waits.
+    is emitted as ``new_data(index, data)``; ``on_data`` (or a subclass's ``process_data``),
+    and ``new_data``'s slots, run in this thread (pyacq's Qt-loop delivery is
+    ``pyacq.core.tools.ThreadPollInput``'s, in acqflow.compat).  The thread ends on stop(),
+    when the output closes (``closed`` set, then ``on_end()`` runs in this thread) or when
+    a callback raises (see :class:`StoppableThread`).  ``timeout`` is in ms and bounds how
+    long stop() waits.
     """
 
     def __init__(self, input_stream: InputStream, timeout: float = 200, return_data: bool | None = None,
@@ -157,19 +137,6 @@ class ThreadPollInput(StoppableThread):
             self.on_end()
 
     def process_data(self, index: int, data: Any) -> None:
-        """Handle one received chunk: emit ``new_data(index, data)`` (through the event loop's
-        dispatcher when one is installed); subclasses override it to do their work here."""
-        dispatch = _dispatcher
-        if dispatch is None or not dispatch(self.new_data.emit, (index, data), self._loop_error):
-            self.new_data.emit(index, data)
-
-    def _loop_error(self, exc: BaseException) -> None:
-        """A callback run by the event loop raised: keep it, stop polling, and report it
-        to ``on_error`` or else to ``sys.excepthook`` (what Qt does with a slot's)."""
-        if self.error is None:
-            self.error = exc
-        self.stop()
-        if self.on_error is not None:
-            self.on_error(f"{type(exc).__name__}: {exc}")
-        else:
-            sys.excepthook(type(exc), exc, exc.__traceback__)
+        """Handle one received chunk: emit ``new_data(index, data)``; subclasses override
+        it to do their work here."""
+        self.new_data.emit(index, data)

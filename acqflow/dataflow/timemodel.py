@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .paramcheck import positive_number
+
 __all__ = ["TimeModel", "StreamTimes"]
 
 _BATCH = 1024          # queued stamps folded in at once (the fit reads the queue first)
@@ -44,13 +46,7 @@ class TimeModel:
 
     def __init__(self, nominal_rate: float, window: float = 30.0, step: float = 0.05,
                  step_count: int = 3, max_points: int = 4096, refit: float = 0.5):
-        try:
-            rate = float(nominal_rate)
-        except (TypeError, ValueError):
-            rate = math.nan
-        if not (math.isfinite(rate) and rate > 0):
-            raise ValueError(f"nominal_rate must be a positive number of Hz, not {nominal_rate!r}")
-        self.nominal_rate = rate
+        self.nominal_rate = positive_number("nominal_rate", nominal_rate, " Hz")
         self.window = float(window)
         self.step = float(step)
         self.step_count = max(1, int(step_count))

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 
 from ..dataflow import clock
+from ..dataflow import paramcheck
 from ..dataflow.errors import StreamClosed
-from ..dataflow.registry import register_node_type
 from ._base import DeviceNode, require
 
 __all__ = ["AudioDevice", "AUDIO_DTYPES", "list_audio_devices"]
@@ -55,7 +55,7 @@ def find_device(device: int | str | None, kind: str) -> dict:
         matches = [d for d in devices if d["name"] == device] or \
                   [d for d in devices if device.lower() in d["name"].lower() and d[key] > 0]
     else:
-        raise ValueError(f"audio device must be an index or a name, got {device!r}")
+        paramcheck.must_be("audio device", "an index or a name", device)
     if len(matches) != 1 or matches[0][key] < 1:
         what = "ambiguous" if len(matches) > 1 else "unknown"
         raise ValueError(f"{what} {kind} audio device {device!r}; available {kind} devices: "
@@ -105,12 +105,9 @@ class AudioDevice(DeviceNode):
         if str(dtype) not in AUDIO_DTYPES:
             raise ValueError(f"{self.name}: dtype {dtype!r} is not supported; use one of "
                              f"{', '.join(AUDIO_DTYPES)}")
-        if not (isinstance(channels, (int, np.integer)) and channels >= 1):
-            raise ValueError(f"{self.name}: channels must be an int >= 1, got {channels!r}")
-        if not (isinstance(blocksize, (int, np.integer)) and blocksize >= 1):
-            raise ValueError(f"{self.name}: blocksize must be an int >= 1, got {blocksize!r}")
-        if not (isinstance(sample_rate, (int, float)) and sample_rate > 0):
-            raise ValueError(f"{self.name}: sample_rate must be > 0, got {sample_rate!r}")
+        paramcheck.int_in(f"{self.name}: channels", channels)
+        paramcheck.int_in(f"{self.name}: blocksize", blocksize)
+        paramcheck.positive_number(f"{self.name}: sample_rate", sample_rate)
         found = {}
         for kind, dev in (("input", input_device), ("output", output_device)):
             if dev is None:
@@ -254,6 +251,3 @@ class AudioDevice(DeviceNode):
         """Loss counters: overflows, lost_samples, underflows, silence_samples, played_samples."""
         return {k: getattr(self, k, 0) for k in ("overflows", "lost_samples", "underflows",
                                                    "silence_samples", "played_samples")}
-
-
-register_node_type(AudioDevice)

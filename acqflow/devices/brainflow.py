@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..dataflow.node import NodeStateError
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from ._base import DeviceNode, current_worker, require
 from .events import event_dtype
 
@@ -110,8 +110,7 @@ class BrainFlowBoard(DeviceNode):
             if key == "master_board":
                 value = resolve_board_id(value, "master_board")
             setattr(params, key, type(getattr(params, key))(value))
-        if not (isinstance(poll_interval, (int, float)) and poll_interval > 0):
-            raise ValueError(f"{self.name}: poll_interval must be a number > 0, got {poll_interval!r}")
+        check.positive_number(f"{self.name}: poll_interval", poll_interval, " s")
         master = bid
         if bid in (bf.BoardIds.PLAYBACK_FILE_BOARD.value, bf.BoardIds.STREAMING_BOARD.value):
             if params.master_board == bf.BoardIds.NO_BOARD.value:
@@ -173,7 +172,7 @@ class BrainFlowBoard(DeviceNode):
             raise NodeStateError(f"cannot insert_marker() on node {self.name!r} in state "
                                  f"{self.state!r}: start() it first")
         if not value:
-            raise ValueError(f"{self.name}: a marker value must be non-zero, got {value!r}")
+            check.must_be(f"{self.name}: a marker value", "non-zero", value)
         self._board.insert_marker(float(value))
 
     def _step(self) -> None:
@@ -215,6 +214,3 @@ class BrainFlowBoard(DeviceNode):
         board, self._board = self._board, None
         if board is not None and board.is_prepared():
             board.release_session()
-
-
-register_node_type(BrainFlowBoard)

@@ -8,9 +8,9 @@ from typing import IO
 import numpy as np
 
 from ..dataflow import clock
+from ..dataflow import paramcheck as check
 from ..dataflow.errors import StreamError
 from ..dataflow.node import NodeStateError
-from ..dataflow.registry import register_node_type
 from ._base import DeviceNode, current_worker
 
 __all__ = ["EventSource", "event_dtype"]
@@ -43,13 +43,11 @@ class EventSource(DeviceNode):
         keyboard: True reads lines typed on stdin, or give any text stream (file,
             pipe); each non-empty line becomes an event.
         """
-        if not (isinstance(label_size, int) and 1 <= label_size <= 1024):
-            raise ValueError(f"{self.name}: label_size must be an int in 1..1024, got {label_size!r}")
-        if reference_rate is not None and not reference_rate > 0:
-            raise ValueError(f"{self.name}: reference_rate must be > 0, got {reference_rate!r}")
+        check.int_in(f"{self.name}: label_size", label_size, 1, 1024)
+        if reference_rate is not None:
+            check.positive_number(f"{self.name}: reference_rate", reference_rate, " Hz")
         if keyboard is not False and keyboard is not True and not hasattr(keyboard, "readline"):
-            raise ValueError(f"{self.name}: keyboard must be True, False or a text stream, "
-                             f"got {keyboard!r}")
+            check.must_be(f"{self.name}: keyboard", "True, False or a text stream", keyboard)
         self.label_size, self.reference_rate = label_size, reference_rate
         self.reference_start, self.keyboard = reference_start, keyboard
         self.dtype = event_dtype(label_size)
@@ -134,6 +132,3 @@ class EventSource(DeviceNode):
         if items and self.outputs["events"].configured:
             self.outputs["events"].send(np.array(items, dtype=self.dtype))
             self.pushed += len(items)
-
-
-register_node_type(EventSource)

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
-from ..dataflow.shortrepr import short_repr
+from ..dataflow import paramcheck as check
 from ._base import DeviceNode
 from ._lsl import (channel_info, clock_offset, desc_channels, dtype_for_format, pylsl,
                    resolve_stream, stream_metadata)
@@ -65,11 +64,8 @@ class LSLInlet(DeviceNode):
             resolved.  None: whatever the stream is.
         """
         lsl = pylsl()
-        if not (isinstance(max_chunk, int) and max_chunk >= 1):
-            raise ValueError(f"{self.name}: max_chunk must be an int >= 1, got {max_chunk!r}")
-        if streamtype not in (None, "analogsignal", "event"):
-            raise ValueError(f"{self.name}: streamtype must be 'analogsignal', 'event' or None, "
-                             f"got {short_repr(streamtype)}")
+        check.int_in(f"{self.name}: max_chunk", max_chunk)
+        check.one_of("analogsignal", "event", none_ok=True)(f"{self.name}: streamtype", streamtype)
         info = resolve_stream(name, type, source_id, resolve_timeout)
         dtype = dtype_for_format(info.channel_format())
         found = "analogsignal" if dtype is not None else "event"
@@ -173,6 +169,3 @@ class LSLInlet(DeviceNode):
 
     def _close_device(self) -> None:
         self._close_inlet()
-
-
-register_node_type(LSLInlet)

@@ -6,8 +6,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..dataflow.paramcheck import did_you_mean
-from ..dataflow.registry import register_node_type
+from ..dataflow.paramcheck import did_you_mean, int_in, must_be, positive_number
 from ._base import DeviceNode, current_worker
 
 __all__ = ["SyntheticSignal", "WAVEFORMS"]
@@ -54,17 +53,14 @@ class SyntheticSignal(DeviceNode):
         if dt is None or dt.kind not in "fiu":
             raise ValueError(f"{self.name}: dtype {dtype!r} is not numeric; use one of float32, "
                              f"float64, int16, int32, uint8, ...")
-        if not (isinstance(sample_rate, (int, float)) and sample_rate > 0):
-            raise ValueError(f"{self.name}: sample_rate must be a number > 0, got {sample_rate!r}")
-        if not (isinstance(chunksize, (int, np.integer)) and chunksize >= 1):
-            raise ValueError(f"{self.name}: chunksize must be an int >= 1, got {chunksize!r}")
+        positive_number(f"{self.name}: sample_rate", sample_rate)
+        int_in(f"{self.name}: chunksize", chunksize)
         if waveform == "buffer":
             buf = self._check_buffer(buffer, dt)
             channels = buf.shape[1]
         else:
             buf = None
-            if not (isinstance(channels, (int, np.integer)) and channels >= 1):
-                raise ValueError(f"{self.name}: channels must be an int >= 1, got {channels!r}")
+            int_in(f"{self.name}: channels", channels)
         channels = int(channels)
         freqs: np.ndarray | None
         if frequencies is None:
@@ -94,8 +90,7 @@ class SyntheticSignal(DeviceNode):
         if buf.ndim == 1:
             buf = buf[:, np.newaxis]
         if buf.ndim != 2 or buf.shape[0] == 0 or buf.shape[1] == 0:
-            raise ValueError(f"{self.name}: buffer must be (n,) or (n, channels) with n > 0, "
-                             f"got shape {buf.shape}")
+            must_be(f"{self.name}: buffer", "(n,) or (n, channels) with n > 0", buf)
         if not np.can_cast(buf.dtype, dt, casting="same_kind"):
             raise ValueError(f"{self.name}: buffer dtype {buf.dtype} cannot become dtype {dt}")
         return np.ascontiguousarray(buf, dtype=dt)
@@ -143,6 +138,3 @@ class SyntheticSignal(DeviceNode):
         delay = wake - time.monotonic()
         if delay > 0:
             current_worker().stopping.wait(delay)
-
-
-register_node_type(SyntheticSignal)

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..dataflow.configsig import configure_signature
 from ..dataflow.graph import GraphSpec
+from ..dataflow.paramcheck import positive_number
 from ..dataflow.registry import get_node_type
 from ..dataflow.shortrepr import short_repr
 from ..storage.target import recording_run
@@ -101,9 +102,10 @@ def _value_problem(key: str, value: Any, hint: Any, inf_ok: bool = False) -> str
     if isinstance(value, float) and math.isnan(value):
         return "NaN is not a value"
     if key in POSITIVE and value is not None:
-        if not (isinstance(value, (int, float)) and not isinstance(value, bool)
-                and (math.isfinite(value) or inf_ok) and value > 0):
-            return f"{short_repr(value)}: must be a {'' if inf_ok else 'finite '}number > 0"
+        try:
+            positive_number(key, value, inf_ok=inf_ok)
+        except ValueError as exc:
+            return str(exc)
     return None
 
 

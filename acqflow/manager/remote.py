@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Any
 
+from ..dataflow.paramcheck import positive_number
 from ..rpc.client import RPCClient
 from ..rpc.errors import RPCDisconnected
 from ..rpc.hostdaemon import HostClient
@@ -52,11 +53,10 @@ class HostMonitor:
                  timeout: float | None = None):
         self.name = name
         self.host = host
-        self.period = float(period if period is not None else self.period)
-        self.timeout = float(timeout if timeout is not None else self.timeout)
-        if self.period <= 0 or self.timeout <= 0:
-            raise ValueError(f"host {name!r}: period ({self.period}) and timeout ({self.timeout}) "
-                             f"must be positive")
+        self.period = positive_number(f"host {name!r}: period", period if period is not None else self.period,
+                                      " s")
+        self.timeout = positive_number(f"host {name!r}: timeout",
+                                       timeout if timeout is not None else self.timeout, " s")
         self.reachable = True
         self.reason: str | None = None
         self.children: dict[str, int | None] = {}

@@ -5,8 +5,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
+from ..dataflow import paramcheck as check
 from .base import StreamNode, float_dtype
 from .design import design_sos
 from .filters import SosState
@@ -40,10 +40,8 @@ class Decimate(StreamNode):
     def _configure(self, factor: int = 2, order: int = 8, ftype: str = "cheby1", rp: float = 0.05,
                    rs: float = 60.0, sos: Any = None, init: str = "zeros",
                    dtype: str | None = None) -> None:
-        if not isinstance(factor, (int, np.integer)) or factor < 1:
-            raise ValueError(f"factor must be an int >= 1, got {factor!r}")
-        if init not in ("zeros", "steady"):
-            raise ValueError(f"init={init!r} is not one of 'zeros', 'steady'")
+        check.int_in("factor", factor)
+        check.one_of("zeros", "steady")("init", init)
         self.factor = int(factor)
         self._filter: dict[str, Any] = dict(order=order, ftype=ftype, rp=rp, rs=rs)
         self._sos_given = None if sos is None else design_sos(1.0, sos=sos)
@@ -109,8 +107,7 @@ class Resample(Decimate):
     def _configure(self, sample_rate: float = 1000.0, order: int = 8,
                    ftype: str = "cheby1", rp: float = 0.05, rs: float = 60.0, sos: Any = None,
                    init: str = "zeros", dtype: str | None = None) -> None:
-        if not float(sample_rate) > 0:
-            raise ValueError(f"sample_rate must be > 0, got {sample_rate!r}")
+        check.positive_number("sample_rate", sample_rate)
         super()._configure(order=order, ftype=ftype, rp=rp, rs=rs, sos=sos, init=init, dtype=dtype)
         self.target_rate = float(sample_rate)
 
@@ -121,7 +118,3 @@ class Resample(Decimate):
             raise ValueError(f"sample_rate={self.target_rate:g} does not divide the input's "
                              f"sample rate {fs:g} by an integer")
         return int(round(q))
-
-
-register_node_type(Decimate)
-register_node_type(Resample)

@@ -5,7 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.paramcheck import did_you_mean
+from ..dataflow.paramcheck import did_you_mean, int_in, must_be
 
 __all__ = ["design_sos", "check_design", "impulse_length", "scipy_signal", "BTYPES", "FTYPES"]
 
@@ -62,14 +62,13 @@ def check_design(sample_rate: float, btype: str = "bandpass", freq: Any = None, 
     if freqs.shape != (need,):
         raise ValueError(f"btype={btype!r} needs {need} frequency(ies), got freq={freq!r}")
     if np.any(freqs <= 0) or np.any(freqs >= nyq) or (need == 2 and freqs[0] >= freqs[1]):
-        raise ValueError(f"freq={freq!r} must be increasing and within (0, {nyq:g}) Hz "
-                         f"(the Nyquist frequency of sample_rate={sample_rate:g})")
+        must_be("freq", f"increasing and within (0, {nyq:g}) Hz (the Nyquist frequency of "
+                f"sample_rate={sample_rate:g})", freq)
     if btype != "notch":
         if ftype not in FTYPES:
             raise ValueError(f"ftype={ftype!r} is not one of {', '.join(FTYPES)}"
                              f"{did_you_mean(ftype, FTYPES)}")
-        if not isinstance(order, (int, np.integer)) or order < 1:
-            raise ValueError(f"order must be a positive int, got {order!r}")
+        int_in("order", order)
     return None, freqs
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from ..dataflow.eventplace import (EventPlacer, epoch_dtype, epoch_window, event_fields,
                                   on_signal_clock, split_events)
 from ..dataflow.node import Node
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from ..dataflow.ringbuffer import RingBuffer
 from ..dataflow.threadpoll import ThreadPollInput
 from .base import seconds_to_samples
@@ -45,6 +45,7 @@ class Epocher(Node):
     _input_specs = {"signal": {"streamtype": "analogsignal", "ndim": 2, "dtype_kinds": "fiu"},
                     "events": {"streamtype": "event"}}
     _output_specs = {"output": {"streamtype": "event"}}
+    _signal_input = "signal"       # the signal input's name (pyacq's TriggerAccumulator: 'signals')
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -55,10 +56,10 @@ class Epocher(Node):
 
     def _configure(self, pre: float = 0.1, post: float = 0.5, labels: list | None = None,
                    buffer_duration: float | None = None, max_pending: int = 10000) -> None:
-        if not float(pre) >= 0 or not float(post) >= 0 or float(pre) + float(post) <= 0:
-            raise ValueError(f"pre and post must be >= 0 s with pre + post > 0, got {pre!r}, {post!r}")
-        if buffer_duration is not None and not float(buffer_duration) > 0:
-            raise ValueError(f"buffer_duration must be > 0 s, got {buffer_duration!r}")
+        check.positive_number("pre + post", check.non_negative_number("pre", pre, " s")
+                              + check.non_negative_number("post", post, " s"), " s")
+        if buffer_duration is not None:
+            check.positive_number("buffer_duration", buffer_duration, " s")
         self.pre, self.post = float(pre), float(post)
         self.labels = None if labels is None else {str(x).encode() if not isinstance(x, bytes) else x
                                                    for x in labels}
@@ -68,7 +69,7 @@ class Epocher(Node):
 
     def configure(self, **kwargs) -> None:
         super().configure(**kwargs)
-        if self.inputs["signal"].connected:
+        if self.inputs[self._signal_input].connected:
             self._derive_output()
 
     # -- connection ----------------------------------------------------------
@@ -76,7 +77,7 @@ class Epocher(Node):
         super().after_input_connect(inputname)        # the _input_specs checks
         inp = self.inputs[inputname]
         try:
-            if inputname == "signal":
+            if inputname == self._signal_input:
                 if self._flag("configured"):
                     self._derive_output()
             else:
@@ -88,7 +89,7 @@ class Epocher(Node):
             raise
 
     def _derive_output(self) -> None:
-        params = self.inputs["signal"].params
+        params = self.inputs[self._signal_input].params
         fs = float(params["sample_rate"])
         try:
             self.n_pre, self.n_post, self._epoch_dtype = epoch_window(self.pre, self.post, params)
@@ -103,7 +104,7 @@ class Epocher(Node):
 
     # -- life-cycle ----------------------------------------------------------
     def _initialize(self) -> None:
-        params = self.inputs["signal"].params
+        params = self.inputs[self._signal_input].params
         fs = float(params["sample_rate"])
         n = self.n_pre + self.n_post
         size = max(seconds_to_samples(self.buffer_duration, fs), 2 * n, 1)
@@ -126,11 +127,11 @@ class Epocher(Node):
         """Forget the running average."""
         with self._lock:
             n = self.n_pre + self.n_post
-            self.average = np.zeros((n, self.inputs["signal"].params["shape"][1]))
+            self.average = np.zeros((n, self.inputs[self._signal_input].params["shape"][1]))
             self.n_epochs = 0
 
     def _start(self) -> None:
-        for name, handler in (("signal", self.on_signal), ("events", self.on_events)):
+        for name, handler in ((self._signal_input, self.on_signal), ("events", self.on_events)):
             poller = ThreadPollInput(self.inputs[name], return_data=True, name=f"{self.name} {name}",
                                      on_data=handler, on_error=self.set_error)
             poller.start()
@@ -157,7 +158,7 @@ class Epocher(Node):
             ring.new_chunk(data, index)
             first = ring.first_index()
             self._gaps = [g for g in self._gaps if g[1] > first]
-            self._queue(self._placer.signal(index, self.inputs["signal"].last_sample_time
+            self._queue(self._placer.signal(index, self.inputs[self._signal_input].last_sample_time
                                             if t is None else t))
             self._placer.forget_before(first)
             self._cut()
@@ -171,7 +172,7 @@ class Epocher(Node):
                 idx, labels = idx[keep], [labels[k] for k in keep]
                 times = None if times is None else times[keep]
             if times is not None:
-                times = on_signal_clock(self.inputs["events"], self.inputs["signal"], times)
+                times = on_signal_clock(self.inputs["events"], self.inputs[self._signal_input], times)
             dropped = self._placer.dropped
             self._queue(self._placer.add(idx, times, labels))
             self.rejected += self._placer.dropped - dropped
@@ -209,11 +210,13 @@ class Epocher(Node):
         out = np.zeros(len(records), self._epoch_dtype)
         for k, (idx, label, window) in enumerate(records):
             out[k] = (idx, label, window)
-        for epoch in out["epoch"]:
+        self._emit(out)
+
+    def _emit(self, epochs: np.ndarray) -> None:
+        """Hand on the epochs just cut (records ``(index, label, epoch)``, under the lock):
+        update the running average, send them on ``output``.  Subclasses keep them elsewhere."""
+        for epoch in epochs["epoch"]:
             self.n_epochs += 1
             self.average += (epoch - self.average) / self.n_epochs
         if self.outputs["output"].configured:
-            self.outputs["output"].send(out)
-
-
-register_node_type(Epocher)
+            self.outputs["output"].send(epochs)

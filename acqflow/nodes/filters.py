@@ -5,8 +5,7 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.paramcheck import did_you_mean
-from ..dataflow.registry import register_node_type
+from ..dataflow.paramcheck import did_you_mean, non_negative_number
 from ..dataflow.relays import inherited_params
 from ..dataflow.ringbuffer import RingBuffer
 from .base import StreamNode, float_dtype, seconds_to_samples
@@ -79,8 +78,7 @@ class SosFilter(StreamNode):
         _check_design(design)
         if init not in ("zeros", "steady"):
             raise ValueError(f"init={init!r} is not one of 'zeros', 'steady'")
-        if not float(warmup) >= 0:
-            raise ValueError(f"warmup must be >= 0 s, got {warmup!r}")
+        non_negative_number("warmup", warmup, " s")
         self._design, self.init, self.warmup, self._dtype = design, init, float(warmup), dtype
         self._sos: np.ndarray | None = None
         self._state: SosState | None = None
@@ -165,6 +163,3 @@ def _check_design(design: dict) -> None:
                          f"{did_you_mean(design.get('btype'), BTYPES)}")
     elif design.get("freq") is None:
         raise ValueError(f"btype={design['btype']!r} needs freq (Hz)")
-
-
-register_node_type(SosFilter)

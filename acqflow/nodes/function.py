@@ -7,8 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
+from ..dataflow import paramcheck as check
 from ..dataflow.spec import dtype_to_spec, make_dtype
 from .base import StreamNode
 from .safeexpr import ExpressionError, compile_expression
@@ -37,9 +37,8 @@ class Function(StreamNode):
 
     def _configure(self, func: Callable[[np.ndarray], np.ndarray] | None = None,
                    output_params: dict | None = None) -> None:
-        if not callable(func):
-            raise TypeError(f"func must be a callable array -> array, got {func!r}")
-        self.func, self._forced = func, dict(output_params or {})
+        self.func = check.a_callable("func", func, " array -> array")
+        self._forced = dict(output_params or {})
 
     def validate(self, input_params: dict) -> None:
         self._probe(input_params)
@@ -124,7 +123,3 @@ class Expression(Function):
                 log.error("node %r: %s (chunk ending at %d dropped; %d so far)",
                           self.name, exc, index, self.errors)
             return None
-
-
-register_node_type(Function)
-register_node_type(Expression)

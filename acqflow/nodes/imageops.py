@@ -10,8 +10,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
+from ..dataflow import paramcheck as check
 from .base import StreamNode
 
 __all__ = ["ColorConvert", "Resize", "Crop", "Blur", "FrameDiff", "MotionEnergy", "cv2_module"]
@@ -95,8 +95,8 @@ class Resize(_FrameNode):
                    scale: float | None = None, interpolation: str = "area") -> None:
         if scale is None and (width is None or height is None):
             raise ValueError("give width and height, or scale")
-        if scale is not None and not float(scale) > 0:
-            raise ValueError(f"scale must be > 0, got {scale!r}")
+        if scale is not None:
+            check.positive_number("scale", scale)
         self.width, self.height, self.scale = width, height, scale
         self.interpolation = str(interpolation)
 
@@ -137,10 +137,9 @@ class Blur(_FrameNode):
     """Gaussian (``sigma``; 0: from ``ksize``), box or median blur with odd ``ksize``."""
 
     def _configure(self, ksize: int = 5, kind: str = "gaussian", sigma: float = 0.0) -> None:
-        if not isinstance(ksize, (int, np.integer)) or ksize < 1 or ksize % 2 == 0:
-            raise ValueError(f"ksize must be an odd int >= 1, got {ksize!r}")
-        if kind not in ("gaussian", "box", "median"):
-            raise ValueError(f"kind must be 'gaussian', 'box' or 'median', got {kind!r}")
+        if check.int_in("ksize", ksize) % 2 == 0:
+            check.must_be("ksize", "an odd int >= 1", ksize)
+        check.one_of("gaussian", "box", "median")("kind", kind)
         self.ksize, self.kind, self.sigma = int(ksize), kind, float(sigma)
 
     def frame_op(self, frame: np.ndarray) -> np.ndarray:
@@ -190,7 +189,7 @@ class MotionEnergy(_DiffNode):
 
     def _configure(self, roi: Sequence[int] | None = None) -> None:
         if roi is not None and (len(roi) != 4 or min(roi) < 0 or min(roi[2:]) < 1):
-            raise ValueError(f"roi must be (x, y, width, height), got {roi!r}")
+            check.must_be("roi", "(x, y, width, height)", roi)
         self.roi = None if roi is None else tuple(int(v) for v in roi)
 
     def validate(self, input_params: dict) -> None:
@@ -214,7 +213,3 @@ class MotionEnergy(_DiffNode):
         if not had_prev:
             energy[0] = np.nan
         return energy[:, None]
-
-
-for _cls in (ColorConvert, Resize, Crop, Blur, FrameDiff, MotionEnergy):
-    register_node_type(_cls)

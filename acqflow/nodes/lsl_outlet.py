@@ -6,7 +6,6 @@ import socket
 import numpy as np
 
 from ..dataflow.errors import StreamClosed
-from ..dataflow.registry import register_node_type
 from ..dataflow.spec import make_dtype
 from ..devices._base import DeviceNode
 from ..devices._lsl import clock_offset, lsl_format_for, pylsl
@@ -152,6 +151,3 @@ class LSLOutlet(DeviceNode):
 
     def _close_device(self) -> None:
         self._outlet = None
-
-
-register_node_type(LSLOutlet)

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
 from ..dataflow.relays import inherited_params
+from ..dataflow import paramcheck as check
 from .base import StreamNode, float_dtype, seconds_to_samples
 from .design import design_sos, impulse_length, scipy_signal
 from .filters import _check_design
@@ -119,10 +119,10 @@ class OverlapFiltfilt(StreamNode):
         design = dict(btype=btype, freq=freq, order=order, ftype=ftype, rp=rp, rs=rs, Q=Q, sos=sos)
         _check_design(design)
         for key, value in (("margin", margin), ("block", block)):
-            if value is not None and not float(value) > 0:
-                raise ValueError(f"{key} must be > 0 s or None, got {value!r}")
-        if not 0 < float(tol) < 1:
-            raise ValueError(f"tol must be within (0, 1), got {tol!r}")
+            if value is not None:
+                check.positive_number(key, value, " s")
+        if not 0 < check.finite_number("tol", tol) < 1:
+            check.must_be("tol", "within (0, 1)", tol)
         self._design, self._margin_s, self._block_s = design, margin, block
         self.tol, self._dtype = float(tol), dtype
         self.delay: int | None = None
@@ -176,6 +176,3 @@ class OverlapFiltfilt(StreamNode):
 
     def on_end(self) -> None:
         self._flush()
-
-
-register_node_type(OverlapFiltfilt)

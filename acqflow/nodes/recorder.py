@@ -23,7 +23,7 @@ from ..dataflow import clock
 from ..dataflow.errors import StreamClosed
 from ..dataflow.inputstream import InputStream
 from ..dataflow.node import Node
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from ..dataflow.shortrepr import short_repr
 from ..dataflow.spec import recorded
 from ..dataflow.threadpoll import ThreadPollInput
@@ -195,10 +195,9 @@ class Recorder(Node):
         """
         if not dirname:
             raise ValueError(f"{self.name}: dirname is required")
-        if mode not in MODES:
-            raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
-        if run is not None and not (isinstance(run, str) and run):
-            raise ValueError(f"{self.name}: run must be a non-empty str, got {short_repr(run)}")
+        check.one_of(*MODES)(f"{self.name}: mode", mode)
+        if run is not None:
+            check.non_empty_str(f"{self.name}: run", run)
         run = run or uuid.uuid4().hex
         path = local_path(expand_dirname(dirname, run, mode)).absolute()
         if mode == "create" and path.exists() and recording_run(path) != run:
@@ -240,14 +239,12 @@ class Recorder(Node):
             for i, s in enumerate(streams):
                 items.append((s, None) if isinstance(s, str) else (_output_name(s, f"in{i}"), s))
         else:
-            raise TypeError(f"{self.name}: streams must be a list of names/outputs or a dict, "
-                            f"got {streams!r}")
+            check.must_be(f"{self.name}: streams", "a list of names/outputs or a dict", streams, TypeError)
         if not items:
             raise ValueError(f"{self.name}: nothing to record (streams is empty)")
         out = []
         for name, value in items:
-            if not isinstance(name, str) or not name:
-                raise ValueError(f"{self.name}: stream names must be non-empty str, got {name!r}")
+            check.non_empty_str(f"{self.name}: a stream name", name)
             if value is None or (isinstance(value, dict) and not _is_output(value)):
                 out.append((name, dict(value or {}), None))
             elif _is_output(value):
@@ -267,7 +264,7 @@ class Recorder(Node):
                                  "without a fixed shape; configure it with shape=(-1, ...)")
         self._continued = recording_run(self.path) == self.run    # rebuilt: carry on
         # deferred: the recording appears at start(); a start-up killed before leaves none
-        self.writer = RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
+        self.writer = self._open_writer()
         try:
             for name, inp in self.inputs.items():
                 self.writer.add_stream(name, recorded_params(inp.params),
@@ -279,6 +276,11 @@ class Recorder(Node):
             self.writer.abort()      # removes only what it created
             self.writer = None
             raise
+
+    def _open_writer(self) -> RecordingWriter:
+        """The writer the inputs' chunks go to (pyacq's recorders, in acqflow.compat, give
+        one writing pyacq's files with the same methods)."""
+        return RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
 
     def _start(self) -> None:
         assert self.writer is not None       # (made by initialize())
@@ -425,6 +427,3 @@ class Recorder(Node):
         writer = self.writer.stats if self.writer is not None else {}
         return {"path": str(getattr(self, "path", "")), "overflows": writer.get("overflows", 0),
                 "writer": writer, "inputs": inputs}
-
-
-register_node_type(Recorder)

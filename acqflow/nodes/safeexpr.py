@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..dataflow.paramcheck import must_be
 from ..dataflow.shortrepr import short_repr
 
 __all__ = ["compile_expression", "ExpressionError", "FUNCTIONS", "MAX_CHARS", "MAX_NODES",
@@ -359,7 +360,7 @@ def compile_expression(expr: Any, variables: tuple[str, ...] = ("x",)) -> Callab
     depends on the variables has run then).  The function returns an array and raises
     only ExpressionError."""
     if not isinstance(expr, str):
-        raise ExpressionError(f"expr must be a string expression of x, got {short_repr(expr)}")
+        must_be("expr", "a string expression of x", expr, ExpressionError)
     if len(expr) > MAX_CHARS:
         raise ExpressionError(f"expr is {len(expr)} characters long (at most {MAX_CHARS})")
     try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+from ..dataflow import paramcheck as check
 
-from ..dataflow.registry import register_node_type
 from .base import StreamNode, seconds_to_samples
 
 __all__ = ["TimeFrequency", "morlet_kernels"]
@@ -62,18 +62,18 @@ class TimeFrequency(StreamNode):
                    output: str = "amplitude") -> None:
         channels = [int(c) for c in channels]
         if not channels or min(channels) < 0:
-            raise ValueError(f"channels must be a non-empty list of channel numbers, got {channels!r}")
+            check.must_be("channels", "a non-empty list of channel numbers", channels)
         if freqs is None:
             if not 0 < f_start < f_stop or not deltafreq > 0:
                 raise ValueError(f"need 0 < f_start < f_stop and deltafreq > 0, got "
                                  f"{f_start!r}, {f_stop!r}, {deltafreq!r}")
         fr = np.asarray(np.arange(f_start, f_stop, deltafreq) if freqs is None else freqs, np.float64)
         if fr.ndim != 1 or not len(fr) or np.any(fr <= 0):
-            raise ValueError(f"freqs must be a non-empty list of positive frequencies, got {fr!r}")
-        if output not in ("amplitude", "power"):
-            raise ValueError(f"output must be 'amplitude' or 'power', got {output!r}")
-        if not f0 > 0 or not n_sigma > 0 or not out_rate > 0 or (hop is not None and not hop > 0):
-            raise ValueError("f0, n_sigma, out_rate and hop must be > 0")
+            check.must_be("freqs", "a non-empty list of positive frequencies", fr)
+        check.one_of("amplitude", "power")("output", output)
+        for key, value in (("f0", f0), ("n_sigma", n_sigma), ("out_rate", out_rate), ("hop", hop)):
+            if value is not None or key != "hop":
+                check.positive_number(key, value)
         self.channels, self.freqs, self.f0, self.n_sigma = channels, fr, float(f0), float(n_sigma)
         self.out_rate, self._hop_s, self.output_kind = float(out_rate), hop, output
 
@@ -197,6 +197,3 @@ def _fast_len(n: int) -> int:
             p35 *= 3
         p5 *= 5
     return best
-
-
-register_node_type(TimeFrequency)

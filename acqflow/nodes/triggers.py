@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
 from ..dataflow.spec import EVENT_DTYPE, make_dtype
+from ..dataflow import paramcheck as check
 from .base import StreamNode, seconds_to_samples
 
 __all__ = ["AnalogTrigger", "DigitalTrigger", "EdgeDetector", "DEBOUNCE_MODES"]
@@ -95,12 +95,9 @@ class _Trigger(StreamNode):
 
     def _configure_trigger(self, front: str, debounce_time: float, debounce_mode: str,
                            label: str | None) -> None:
-        if front not in ("+", "-"):
-            raise ValueError(f"front must be '+' or '-', got {front!r}")
-        if debounce_mode not in DEBOUNCE_MODES:
-            raise ValueError(f"debounce_mode={debounce_mode!r} is not one of {', '.join(DEBOUNCE_MODES)}")
-        if not float(debounce_time) >= 0:
-            raise ValueError(f"debounce_time must be >= 0 s, got {debounce_time!r}")
+        check.one_of("+", "-")("front", front)
+        check.one_of(*DEBOUNCE_MODES)("debounce_mode", debounce_mode)
+        check.non_negative_number("debounce_time", debounce_time, " s")
         label = front if label is None else str(label)
         if len(label.encode()) > 16:
             raise ValueError(f"label {label!r} is longer than 16 bytes")
@@ -154,8 +151,7 @@ class AnalogTrigger(_Trigger):
     def _configure(self, channel: int = 0, threshold: float = 0.0, front: str = "+",
                    debounce_time: float = 0.0, debounce_mode: str = "no-debounce",
                    label: str | None = None) -> None:
-        if not isinstance(channel, (int, np.integer)) or channel < 0:
-            raise ValueError(f"channel must be an int >= 0, got {channel!r}")
+        check.int_in("channel", channel, 0)
         self.channel, self.threshold = int(channel), float(threshold)
         self._configure_trigger(front, debounce_time, debounce_mode, label)
 
@@ -181,8 +177,7 @@ class DigitalTrigger(_Trigger):
 
     def _configure(self, channel: int = 0, front: str = "+", debounce_time: float = 0.0,
                    debounce_mode: str = "no-debounce", label: str | None = None) -> None:
-        if not isinstance(channel, (int, np.integer)) or channel < 0:
-            raise ValueError(f"channel must be an int >= 0, got {channel!r}")
+        check.int_in("channel", channel, 0)
         self.channel = int(channel)
         self._configure_trigger(front, debounce_time, debounce_mode, label)
 
@@ -194,7 +189,3 @@ class DigitalTrigger(_Trigger):
     def on_signal(self, data: np.ndarray) -> np.ndarray:
         bit = (data[:, self.channel // 8] >> (self.channel % 8)) & 1
         return bit == 1 if self.front == "+" else bit == 0
-
-
-register_node_type(AnalogTrigger)
-register_node_type(DigitalTrigger)

@@ -12,11 +12,12 @@ from typing import Any, TypeGuard
 
 import zmq
 
+from ..dataflow.paramcheck import one_of
 from . import fastpath, refs, registry, wire
 from .errors import RPCDisconnected, ServerProcessDied, remote_error
 from .futures import Future
 from .keys import KeyPair
-from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy, set_client_factory
+from .proxy import RETURN_TYPES, SYNC_MODES, ObjectProxy
 from .reactor import Reactor
 from .security import secure_client
 
@@ -58,9 +59,6 @@ def client_for(address: str, server_key: str | None = None) -> RPCClient:
         if _reusable(client, address):
             return client
     return RPCClient(address, server_key=server_key)
-
-
-set_client_factory(client_for)
 
 
 def get_client(address: str, **kwargs: Any) -> RPCClient:
@@ -317,10 +315,9 @@ class RPCClient:
     def _request(self, action: str, payload: dict, sync: str, timeout: float | None,
                  return_type: str) -> Any:
         self._check_usable()
-        if sync not in SYNC_MODES:
-            raise ValueError(f"_sync must be one of {SYNC_MODES}, not {sync!r}")
-        if return_type not in RETURN_TYPES:
-            raise ValueError(f"_return_type must be one of {RETURN_TYPES}, not {return_type!r}")
+        if sync not in SYNC_MODES or return_type not in RETURN_TYPES:     # checked only when refused
+            one_of(*SYNC_MODES)("_sync", sync)
+            one_of(*RETURN_TYPES)("_return_type", return_type)
         self._flush_releases()
         req_id = self._stamp(payload, action, sync, return_type)
         frames = fastpath.encode(self, payload)

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..dataflow import clock
 from ..dataflow.clock import ClockEstimate
+from ..dataflow.paramcheck import int_in
 
 __all__ = ["ClockEstimator", "ClockMonitor", "probe", "main"]
 
@@ -45,8 +46,8 @@ class ClockEstimator:
     """
 
     def __init__(self, window: int = 300, k: int = 8, min_drift_span: float = 20.0):
-        if window < 1 or k < 1:
-            raise ValueError(f"window and k must be >= 1, got window={window}, k={k}")
+        int_in("window", window)
+        int_in("k", k)
         self.k = int(k)
         self.min_drift_span = float(min_drift_span)
         self._samples: collections.deque = collections.deque(maxlen=int(window))

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..dataflow.cpulatency import run_holding
+from ..dataflow.paramcheck import refusal
 from . import keys as keyfiles
 from . import registry
 from .client import RPCClient
@@ -164,7 +165,7 @@ def _bind_problem(bind: str | None, keys: str | None, insecure: bool) -> str | N
     if bind is None or bind.startswith("ipc://"):
         return None
     if not bind.startswith("tcp://"):
-        return f"--bind must be ipc://PATH or tcp://ADDR:PORT, not {bind!r}"
+        return refusal("--bind", "ipc://PATH or tcp://ADDR:PORT", bind)
     if keys is not None:
         return None
     if not is_loopback(bind):

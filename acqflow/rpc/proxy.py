@@ -5,16 +5,15 @@ import itertools
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from .. import hooks
+from ..dataflow.paramcheck import one_of
 from . import refs, registry
 from .errors import SerializationError
-from .types import ProxyHooks, set_default_proxy_hooks
+from .types import ProxyHooks
 
 __all__ = ["ObjectProxy", "SYNC_MODES", "RETURN_TYPES", "ForceProxy", "get_value",
-           "proxy_to_wire", "proxy_from_wire", "check_proxy_wire", "PROXY_HOOKS",
-           "set_client_factory"]
+           "proxy_to_wire", "proxy_from_wire", "check_proxy_wire", "PROXY_HOOKS"]
 
-# Set by client.py (which imports this module; importing it here would close a circle).
-_client_for: Callable[[str, str | None], Any] | None = None
 SYNC_MODES = ("sync", "async", "off")
 RETURN_TYPES = ("auto", "proxy", "value")
 _OWN = frozenset(("_ref", "_attrs", "_opts", "_ref_id"))
@@ -74,10 +73,9 @@ class ObjectProxy:
         return self._ref.obj_id
 
     def _client(self) -> Any:
-        """The RPCClient for this thread and the owner's address."""
-        if _client_for is None:
-            raise RuntimeError("acqflow.rpc.client is not imported (import acqflow.rpc)")
-        return _client_for(self._ref.address, self._ref.server_key)
+        """The RPCClient for this thread and the owner's address (client.py imports this module,
+        so its client_for comes through hooks.RPC_CLIENT)."""
+        return hooks.get(hooks.RPC_CLIENT)(self._ref.address, self._ref.server_key)
 
     def _set_proxy_options(self, sync: str | None = None, timeout: float | None = None,
                            return_type: str | None = None, defer_getattr: bool | None = None,
@@ -89,14 +87,12 @@ class ObjectProxy:
         if defer_getattr is not None:
             self._opts["defer_getattr"] = bool(defer_getattr)
         if sync is not None:
-            if sync not in SYNC_MODES:
-                raise ValueError(f"sync must be one of {SYNC_MODES}")
+            one_of(*SYNC_MODES)("sync", sync)
             self._opts["sync"] = sync
         if timeout is not None:
             self._opts["timeout"] = timeout
         if return_type is not None:
-            if return_type not in RETURN_TYPES:
-                raise ValueError(f"return_type must be one of {RETURN_TYPES}")
+            one_of(*RETURN_TYPES)("return_type", return_type)
             self._opts["return_type"] = return_type
         return self
 
@@ -241,13 +237,6 @@ def get_value(proxy: Any, timeout: float | None = None) -> Any:
     return proxy
 
 
-def set_client_factory(factory: Callable[[str, str | None], Any]) -> None:
-    """``factory(address, server_key)`` gives proxies their thread's client (client.py
-    sets it when imported)."""
-    global _client_for
-    _client_for = factory
-
-
 # -- proxies on the wire (the serializers' hooks) ---------------------------------------
 class ForceProxy:
     """Wraps a value that must be sent as a proxy even if it is serializable."""
@@ -307,4 +296,3 @@ def proxy_from_wire(d: Any, errors: list) -> Any:
 
 
 PROXY_HOOKS = ProxyHooks(proxy_to_wire, proxy_from_wire)
-set_default_proxy_hooks(PROXY_HOOKS)

@@ -15,6 +15,7 @@ import numpy as np
 
 from . import codec, types
 from .errors import SerializationError
+from .proxy import PROXY_HOOKS
 
 __all__ = ["Serializer", "MsgpackSerializer", "LARGE_ARRAY", "EXT", "MAX_EXT_DEPTH",
            "MAX_JSON_DEPTH", "peek_req_id"]
@@ -43,7 +44,7 @@ class Serializer:
     @property
     def proxy_hooks(self) -> types.ProxyHooks:
         """How this serializer makes and resolves proxies (proxy.py's by default)."""
-        return self._proxy_hooks or types.default_proxy_hooks()
+        return self._proxy_hooks or PROXY_HOOKS
 
     @property
     def type(self) -> str:

@@ -25,8 +25,7 @@ from . import codec
 from .errors import SerializationError
 
 __all__ = ["RPCType", "ProxyHooks", "register_type", "for_value", "by_code", "by_tag", "TYPES",
-           "PROXY_CODE", "FRAME_CODE", "BIGINT_CODE", "BigInt", "set_default_proxy_hooks",
-           "default_proxy_hooks"]
+           "PROXY_CODE", "FRAME_CODE", "BIGINT_CODE", "BigInt"]
 
 PROXY_CODE = 8       # packed proxy map (msgpack); JSON tag "proxy"
 FRAME_CODE = 2       # an ndarray whose bytes travel as a separate frame (msgpack only)
@@ -109,21 +108,6 @@ class ProxyHooks:
 
     to_wire: Callable[[Any, Any], dict]
     from_wire: Callable[[Any, list], Any]
-
-
-_default_hooks: list[ProxyHooks] = []
-
-
-def set_default_proxy_hooks(hooks: ProxyHooks) -> None:
-    """Hooks used by serializers made without their own (proxy.py sets them on import)."""
-    _default_hooks[:] = [hooks]
-
-
-def default_proxy_hooks() -> ProxyHooks:
-    """The hooks :func:`set_default_proxy_hooks` set; SerializationError if none."""
-    if not _default_hooks:
-        raise SerializationError("no proxy hooks: import acqflow.rpc to send or receive proxies")
-    return _default_hooks[0]
 
 
 # -- the table ------------------------------------------------------------------------

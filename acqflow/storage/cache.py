@@ -29,6 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from acqflow.dataflow.paramcheck import must_be
+
 from .cacheconfig import (DEFAULT_SIZE_BYTES, CacheConfig, CacheConfigError,
                           default_cache_dir, load_cache_config)
 
@@ -68,8 +70,8 @@ class LocalCache:
                 max_bytes = config.size_bytes
             cache_dir = config.cache_dir if cache_dir is None else cache_dir
         if isinstance(max_bytes, bool) or int(max_bytes) < 0:
-            raise ValueError(f"max_bytes must be >= 0, got {max_bytes!r} (a size of -1 in "
-                             "the cache config disables the cache instead)")
+            must_be("max_bytes", ">= 0 (a size of -1 in the cache config disables the cache instead)",
+                    max_bytes)
         self.cache_dir = Path(cache_dir).expanduser()
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.max_bytes = int(max_bytes)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from acqflow.dataflow.paramcheck import must_be
+
 from .errors import StorageError
 
 __all__ = ["CacheConfig", "CacheConfigError", "load_cache_config", "parse_size",
@@ -66,8 +68,7 @@ def parse_size(value: Any, name: str) -> int:
     the error message.
     """
     if isinstance(value, bool):
-        raise CacheConfigError(f"{name} must be a number of bytes (-1 disables the cache), "
-                               f"got {value!r}")
+        must_be(name, "a number of bytes (-1 disables the cache)", value, CacheConfigError)
     if isinstance(value, int):
         n = value
     elif isinstance(value, float) and value.is_integer():
@@ -75,14 +76,13 @@ def parse_size(value: Any, name: str) -> int:
     elif isinstance(value, str):
         m = re.fullmatch(r"\s*(-?\d+)\s*([kmgtKMGT]?)(?:i?[bB])?\s*", value)
         if not m:
-            raise CacheConfigError(f"{name} must be a number of bytes such as 34359738368 or "
-                                   f"32G (-1 disables the cache), got {value!r}")
+            must_be(name, "a number of bytes such as 34359738368 or 32G (-1 disables the cache)", value,
+                    CacheConfigError)
         n = int(m.group(1)) * _UNITS[m.group(2).lower()]
     else:
-        raise CacheConfigError(f"{name} must be a number of bytes (-1 disables the cache), "
-                               f"got {value!r}")
+        must_be(name, "a number of bytes (-1 disables the cache)", value, CacheConfigError)
     if n < -1:
-        raise CacheConfigError(f"{name} must be >= 0, or -1 to disable the cache; got {value!r}")
+        must_be(name, ">= 0, or -1 to disable the cache", value, CacheConfigError)
     return n
 
 
@@ -116,8 +116,8 @@ def load_cache_config(env: Mapping[str, str] | None = None,
     cache_dir, size, sources = default_cache_dir(), DEFAULT_SIZE_BYTES, []
     if "cache_dir" in data:
         if not isinstance(data["cache_dir"], str) or not data["cache_dir"]:
-            raise CacheConfigError(f"cache config file {path}: key 'cache_dir' must be a "
-                                   f"non-empty string, got {data['cache_dir']!r}")
+            must_be(f"cache config file {path}: key 'cache_dir'", "a non-empty string", data["cache_dir"],
+                    CacheConfigError)
         cache_dir = Path(data["cache_dir"]).expanduser()
         sources.append(str(path))
     if "cache_size_bytes" in data:

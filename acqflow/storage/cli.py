@@ -17,6 +17,8 @@ import sys
 import time
 from typing import Any, Callable
 
+from acqflow.dataflow.paramcheck import must_be, refusal
+
 from . import cli_align
 from .backends import is_local, local_path, lock_owner
 from .errors import DamagedManifestError, GapError, StorageError
@@ -42,7 +44,7 @@ def _options(text: str | None) -> dict[str, Any] | None:
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"--storage-options is not JSON: {exc}") from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("--storage-options must be a JSON object")
+        must_be("--storage-options", "a JSON object", value, argparse.ArgumentTypeError)
     return value
 
 
@@ -311,7 +313,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 def _cmd_upload(args: argparse.Namespace) -> int:
     from .backends import upload
     if not is_local(args.path):
-        print("acqflow rec upload: PATH must be a local recording", file=sys.stderr)
+        print(f"acqflow rec upload: {refusal('PATH', 'a local recording', args.path)}", file=sys.stderr)
         return 2
     open_recording(args.path).close()     # refuses what is not a recording
     upload(args.path, args.url, _options(args.storage_options))

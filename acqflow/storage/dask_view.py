@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from acqflow.dataflow import paramcheck as check
+
 from .backends import is_local
 from .errors import StorageError
 from .streamdata import RecordingLike, StreamData
@@ -144,8 +146,7 @@ def to_xarray(stream: StreamData, start: int | None = None, stop: int | None = N
     if stream.dtype.names or len(stream.shape) != 2:
         raise ValueError(f"to_xarray needs a (time, channel) signal; {stream.name!r} is "
                          f"{stream.streamtype} with shape {stream.shape} (use to_dask)")
-    if clock not in ("recorder", "source"):
-        raise ValueError(f"clock must be 'recorder' or 'source', got {clock!r}")
+    check.one_of("recorder", "source")("clock", clock)
     start, stop = stream.bounds(start, stop)
     data = to_dask(stream, start, stop, fill, chunk_bytes, storage_options, cache)
     times = stream.filled_times(start, stop, local=clock == "recorder")

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+from acqflow.dataflow.paramcheck import must_be
+
 
 from ..dataflow.shortrepr import short_repr
 from .progress import progress_bar
@@ -118,7 +120,7 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
         raise ValueError(f"video export needs 1, 3 or 4 channels, {stream.name!r} has {channels}")
     fmt = frame_format(stream, pixel_format)
     if fps is not None and not (isinstance(fps, (int, float)) and 0 < fps < 1e6):
-        raise ValueError(f"fps must be a number > 0, got {fps!r}")
+        must_be("fps", "a number > 0 and below 1e6", fps)
     path = Path(path)
     codec, colour, gray = _codec(path, fourcc)
     av = _av()

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from acqflow.dataflow.paramcheck import non_empty_str
 from acqflow.dataflow import spec
 from acqflow.dataflow.spec import DEFAULT_CLOCK, NO_DEFAULT, STREAM, dtype_to_spec, make_dtype
 
@@ -77,8 +78,7 @@ def _jsonable(key: str, value: Any) -> Any:
 def stream_entry(sid: int, name: str, params: dict[str, Any],
                  codec: dict[str, Any] | None = None) -> dict[str, Any]:
     """Manifest entry of one stream from acqflow stream params (transport params dropped)."""
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"stream name must be a non-empty str, got {name!r}")
+    non_empty_str("stream name", name)
     p = spec.recorded(spec.normalize_params(spec.recorded(params)))
     if p["shape"] is None:
         raise ValueError(f"stream {name!r}: a recorded stream needs a shape, e.g. shape=(-1, 16)")

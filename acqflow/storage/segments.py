@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from acqflow.dataflow.paramcheck import one_of
+
 from .backends import LocalBackend, fsync_dir, is_being_written, local_path, write_atomic
 from .errors import StorageError
 from .format import BlockInfo, build_block, encode_index_entry
@@ -45,8 +47,7 @@ class SegmentWriter:
     def __init__(self, root: Path, fsync: str = "block", fsync_interval: float = 1.0,
                  segment_bytes: int = 256 << 20, segment: int = 0, offset: int = 0,
                  seq: int = 0):
-        if fsync not in FSYNC_POLICIES:
-            raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, got {fsync!r}")
+        one_of(*FSYNC_POLICIES)("fsync", fsync)
         self.root = root
         self.fsync, self.fsync_interval = fsync, float(fsync_interval)
         self.segment_bytes = int(segment_bytes)

@@ -40,7 +40,7 @@ from typing import Iterator
 
 import numpy as np
 
-from acqflow.dataflow.paramcheck import one_of
+from acqflow.dataflow.paramcheck import must_be, one_of
 
 from .align_model import alignment_of, model_times
 from .errors import StorageError
@@ -197,7 +197,7 @@ def timebase(stream: StreamData, start: int | None = None, stop: int | None = No
     rate = float(stream.sample_rate)
     tol = default_tolerance(rate) if tolerance is None else float(tolerance)
     if not tol >= 0:
-        raise ValueError(f"time tolerance must be a number >= 0 s, got {tolerance!r}")
+        must_be("time tolerance", "a number >= 0 s", tolerance)
     if stream.streamtype == "event" or rate <= 0:      # no grid: one time per record
         return Timebase(stream.name, start, stop, rate, tol, (), False, 0.0)
     m = time_model_of(stream, times)

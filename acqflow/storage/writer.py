@@ -24,6 +24,8 @@ from acqflow.dataflow import clock
 from .backends import is_local, local_path
 from .codec import encode_frames, normalize_codec
 from .errors import WriterError
+from acqflow.dataflow.paramcheck import must_be, one_of
+
 from .format import BlockInfo
 from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
 from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
@@ -89,12 +91,13 @@ class RecordingWriter:
                  metadata: dict[str, Any] | None = None,
                  on_seal: Callable[[BlockInfo], None] | None = None, run: str | None = None,
                  deferred: bool = False):
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        if fsync not in FSYNC_POLICIES:
-            raise ValueError(f"fsync must be one of {FSYNC_POLICIES}, got {fsync!r}")
-        if not block_s > 0 or block_bytes < 1 or segment_bytes < 1:
-            raise ValueError("block_s, block_bytes and segment_bytes must be positive")
+        one_of(*MODES)("mode", mode)
+        one_of(*FSYNC_POLICIES)("fsync", fsync)
+        if not block_s > 0:
+            must_be("block_s", "> 0", block_s)
+        for key, value in (("block_bytes", block_bytes), ("segment_bytes", segment_bytes)):
+            if not value >= 1:
+                must_be(key, ">= 1", value)
         if not is_local(url):
             raise ValueError(f"{url}: RecordingWriter writes local recordings; write locally "
                              "and copy with acqflow.storage.upload()")

@@ -20,6 +20,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from ..dataflow import clock
+from ..dataflow import paramcheck as check
 from ..dataflow.configsig import passes_kwargs_to
 from ..dataflow.errors import StreamError
 from ..dataflow.node import Node
@@ -186,8 +187,7 @@ class ViewerNode(Node):
     @passes_kwargs_to("_configure_viewer")
     def _configure(self, refresh_rate: float = 30.0, show: bool = True, title: str | None = None,
                    size: tuple[int, int] | None = None, **kwargs: Any) -> None:
-        if not float(refresh_rate) > 0:
-            raise ValueError(f"{self.name}: refresh_rate must be > 0 Hz, got {refresh_rate!r}")
+        check.positive_number(f"{self.name}: refresh_rate", refresh_rate, " Hz")
         self.refresh_rate = float(refresh_rate)
         self.show_window, self.title = bool(show), title
         self.size = tuple(size) if size is not None else self._default_size
@@ -270,8 +270,7 @@ class ViewerNode(Node):
     # -- drawing -------------------------------------------------------------
     def set_refresh_rate(self, hz: float) -> None:
         """Redraw ``hz`` times per second (also while running)."""
-        if not float(hz) > 0:
-            raise ValueError(f"{self.name}: refresh_rate must be > 0 Hz, got {hz!r}")
+        check.positive_number(f"{self.name}: refresh_rate", hz, " Hz")
         self.refresh_rate = float(hz)
         if self._timer is not None and self._timer.isActive():
             self._timer.setInterval(max(1, int(round(1000.0 / self.refresh_rate))))

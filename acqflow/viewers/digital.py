@@ -5,7 +5,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..dataflow.registry import register_node_type
 from .oscilloscope import Oscilloscope
 
 __all__ = ["DigitalOscilloscope"]
@@ -89,6 +88,3 @@ class DigitalOscilloscope(Oscilloscope):
         super().set_channel(channel, visible, gain, offset)
         if visible is not None:
             self.auto_scale()
-
-
-register_node_type(DigitalOscilloscope)

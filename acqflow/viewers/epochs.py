@@ -9,8 +9,8 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
-from ..dataflow.registry import register_node_type
 from ..dataflow.spec import make_dtype
+from ..dataflow import paramcheck as check
 from .base import ViewerNode, channel_names
 from .oscilloscope import PALETTE
 
@@ -35,8 +35,7 @@ class EpochViewer(ViewerNode):
 
     def _configure_viewer(self, max_epochs: int = 10, channels: Sequence[int] | None = None,
                           labels: Sequence[str] | None = None, columns: int | None = None) -> None:
-        if not (isinstance(max_epochs, int) and max_epochs >= 1):
-            raise ValueError(f"{self.name}: max_epochs must be an int >= 1, got {max_epochs!r}")
+        check.int_in(f"{self.name}: max_epochs", max_epochs)
         self.max_epochs, self.columns = max_epochs, columns
         self.channels = None if channels is None else [int(c) for c in channels]
         self.labels = None if labels is None else {x.encode() if isinstance(x, str) else bytes(x)
@@ -157,6 +156,3 @@ class EpochViewer(ViewerNode):
                 self.mean_curves[j].setData(self.times, mean[:, c])
             else:
                 self.mean_curves[j].setData([], [])
-
-
-register_node_type(EpochViewer)

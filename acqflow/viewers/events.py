@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
 from ..dataflow import clock
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from ..dataflow.spec import make_dtype
 from .base import ViewerNode
 from .oscilloscope import PALETTE
@@ -37,8 +37,7 @@ class EventRaster(ViewerNode):
 
     def _configure_viewer(self, xsize: float = 10.0, max_lanes: int = 16, lanes: list | None = None,
                           show_labels: bool = True, max_events: int = 10000) -> None:
-        if not float(xsize) > 0:
-            raise ValueError(f"{self.name}: xsize must be > 0 s, got {xsize!r}")
+        check.positive_number(f"{self.name}: xsize", xsize, " s")
         self.xsize, self.max_lanes, self.show_labels = float(xsize), int(max_lanes), bool(show_labels)
         self.lane_labels: list[bytes] = [x.encode() if isinstance(x, str) else bytes(x) for x in lanes or []]
         self.max_events = int(max_events)
@@ -138,6 +137,3 @@ class EventRaster(ViewerNode):
                     text.setPos(xi, yi + 0.25)
                     item.addItem(text)
                     self.texts.append(text)
-
-
-register_node_type(EventRaster)

@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
 
 from ..dataflow.errors import OverrunError
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from .base import ViewerNode, channel_names
 from .envelope import MinMaxEnvelope, bucket_size
 from .oscparams import DECIMATION_METHODS, MODES, build_params, decimated_traces, sync_channels
@@ -50,23 +50,17 @@ class Oscilloscope(ViewerNode):
                           max_points: int | None = None, colors: Sequence[Any] | None = None,
                           show_panel: bool = True, background: Any = "k",
                           decimation_method: str = "min_max", decimate: int | None = None) -> None:
-        if not float(xsize) > 0:
-            raise ValueError(f"{self.name}: xsize must be > 0 s, got {xsize!r}")
-        if mode not in MODES:
-            raise ValueError(f"{self.name}: mode must be one of {MODES}, got {mode!r}")
-        if scale_mode not in ("by_channel", "same_for_all"):
-            raise ValueError(f"{self.name}: scale_mode must be 'by_channel' or 'same_for_all', "
-                             f"got {scale_mode!r}")
-        if decimation_method not in DECIMATION_METHODS:
-            raise ValueError(f"{self.name}: decimation_method must be one of {DECIMATION_METHODS}, "
-                             f"got {decimation_method!r}")
-        if decimate is not None and not int(decimate) >= 1:
-            raise ValueError(f"{self.name}: decimate must be an int >= 1, got {decimate!r}")
+        check.positive_number(f"{self.name}: xsize", xsize, " s")
+        check.one_of(*MODES)(f"{self.name}: mode", mode)
+        check.one_of("by_channel", "same_for_all")(f"{self.name}: scale_mode", scale_mode)
+        check.one_of(*DECIMATION_METHODS)(f"{self.name}: decimation_method", decimation_method)
+        if decimate is not None:
+            check.int_in(f"{self.name}: decimate", decimate)
         self.decimation_method = decimation_method
         self.decimate = None if decimate is None else int(decimate)
         self._ylim: tuple[float, float] | None = None
-        if max_points is not None and int(max_points) < 2:
-            raise ValueError(f"{self.name}: max_points must be >= 2, got {max_points!r}")
+        if max_points is not None:
+            check.int_in(f"{self.name}: max_points", max_points, 2)
         self.xsize, self.mode, self.scale_mode = float(xsize), mode, scale_mode
         self.auto_scale_on = bool(auto_scale) and gains is None and offsets is None
         self._init_gains, self._init_offsets, self._init_visible = gains, offsets, visible
@@ -190,8 +184,7 @@ class Oscilloscope(ViewerNode):
     # -- runtime settings --------------------------------------------------------
     def set_xsize(self, seconds: float) -> None:
         """Change the time window (s)."""
-        if not float(seconds) > 0:
-            raise ValueError(f"xsize must be > 0 s, got {seconds!r}")
+        check.positive_number("xsize", seconds, " s")
         old_ring = self.ring_size("signals")
         self.xsize = float(seconds)
         if self.state == "running" and self.ring_size("signals") > old_ring and \
@@ -203,16 +196,15 @@ class Oscilloscope(ViewerNode):
 
     def set_mode(self, mode: str) -> None:
         """'scroll' or 'scan'."""
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        check.one_of(*MODES)("mode", mode)
         self.mode = mode
         self._apply_layout()
         self._redraw()
 
     def set_ylim(self, lo: float, hi: float) -> None:
         """Fix the vertical range shown (in displayed units: sample * gain + offset)."""
-        if not float(lo) < float(hi):
-            raise ValueError(f"ylim_min must be < ylim_max, got {lo!r}, {hi!r}")
+        check.less_than("ylim_min", check.finite_number("ylim_min", lo), "ylim_max",
+                        check.finite_number("ylim_max", hi))
         self._ylim = (float(lo), float(hi))
         self._apply_layout()
 
@@ -240,8 +232,7 @@ class Oscilloscope(ViewerNode):
             self._apply_layout()
             self._redraw()
             return
-        if mode not in ("by_channel", "same_for_all"):
-            raise ValueError(f"scale_mode must be 'by_channel', 'same_for_all' or 'real_scale', got {mode!r}")
+        check.one_of("by_channel", "same_for_all", "real_scale")("scale_mode", mode)
         self.scale_mode, self._ylim, self.auto_scale_on = mode, None, True
         self.auto_scale()
 
@@ -385,6 +376,3 @@ class Oscilloscope(ViewerNode):
                 self.curves[c].setData(x, y[:, j], connect="all", skipFiniteCheck=True)
             else:
                 self.curves[c].setData(x, y[:, j], connect="finite", skipFiniteCheck=False)
-
-
-register_node_type(Oscilloscope)

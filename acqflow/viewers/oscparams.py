@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from ..dataflow.paramcheck import one_of
+
 import numpy as np
 from pyqtgraph.parametertree import Parameter
 
@@ -96,8 +98,7 @@ def _apply(osc: Any, name: str, value: Any) -> None:
         osc.decimate = None if osc.params["auto_decimate"] else int(osc.params["decimate"])
         osc.env = None
     elif name == "decimation_method":
-        if value not in DECIMATION_METHODS:
-            raise ValueError(f"decimation_method must be one of {DECIMATION_METHODS}")
+        one_of(*DECIMATION_METHODS)("decimation_method", value)
         osc.decimation_method = value
         osc._redraw()
     elif name in ("display_labels", "show_left_axis"):

@@ -5,6 +5,7 @@ from typing import Any
 
 from pyqtgraph.Qt import QtCore, QtWidgets
 
+from ..dataflow.paramcheck import one_of
 from .base import get_app
 
 __all__ = ["ViewerPanel"]
@@ -34,8 +35,7 @@ class ViewerPanel(QtWidgets.QMainWindow):
                    tab_with: str | None = None) -> None:
         """Dock ``viewer`` (a ViewerNode, initialized) in ``area`` ('left', 'right', 'top',
         'bottom'), or as a tab next to the viewer named ``tab_with``."""
-        if area not in _AREAS:
-            raise ValueError(f"area must be one of {', '.join(_AREAS)}, got {area!r}")
+        one_of(*_AREAS)("area", area)
         widget = viewer._need_widget()
         name = viewer.name
         if name in self.docks:

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtWidgets
 
 from ..dataflow.errors import OverrunError
-from ..dataflow.registry import register_node_type
+from ..dataflow import paramcheck as check
 from .base import ViewerNode, channel_names
 
 __all__ = ["TimeFrequencyViewer"]
@@ -34,13 +34,11 @@ class TimeFrequencyViewer(ViewerNode):
     def _configure_viewer(self, xsize: float = 5.0, colormap: str = "viridis",
                           levels: Sequence[float] | None = None, channels: Sequence[int] | None = None,
                           show_colorbar: bool = True, columns: int = 1) -> None:
-        if not float(xsize) > 0:
-            raise ValueError(f"{self.name}: xsize must be > 0 s, got {xsize!r}")
+        check.positive_number(f"{self.name}: xsize", xsize, " s")
         self.cmap = pg.colormap.get(colormap) if isinstance(colormap, str) else colormap
         self.xsize, self.levels = float(xsize), None if levels is None else tuple(map(float, levels))
         self.channels, self.show_colorbar = channels, bool(show_colorbar)
-        if not (isinstance(columns, int) and columns >= 1):
-            raise ValueError(f"{self.name}: columns must be an int >= 1, got {columns!r}")
+        check.int_in(f"{self.name}: columns", columns)
         self.columns, self.colormap_name = columns, colormap if isinstance(colormap, str) else None
 
     def check_params(self, inputname: str, params: dict) -> None:
@@ -147,8 +145,7 @@ class TimeFrequencyViewer(ViewerNode):
 
     def set_xsize(self, seconds: float) -> None:
         """Change the time window (s), also while running."""
-        if not float(seconds) > 0:
-            raise ValueError(f"xsize must be > 0 s, got {seconds!r}")
+        check.positive_number("xsize", seconds, " s")
         old_ring = self.ring_size("signals")
         self.xsize = float(seconds)
         if self.state == "running" and self.ring_size("signals") > old_ring:
@@ -188,6 +185,3 @@ class TimeFrequencyViewer(ViewerNode):
             if self.bars:
                 self.bars[self.images.index(image)].setLevels(levels)
         return True
-
-
-register_node_type(TimeFrequencyViewer)

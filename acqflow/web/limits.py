@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..dataflow import paramcheck as check
+
 __all__ = ["Limits", "ConnectionGuard", "EveryMinute", "OneLineEveryMinute", "http_logger",
            "default_max_connections", "RESOURCE_ERRNOS"]
 
@@ -58,13 +60,11 @@ class Limits:
         if self.max_websockets <= 0:
             self.max_websockets = max(1, self.max_connections // 4)
         if self.max_websockets >= self.max_connections:
-            raise ValueError(f"max_websockets ({self.max_websockets}) must be below max_connections "
-                             f"({self.max_connections}): plain requests need room too")
-        if self.ws_send_buffer < 0:
-            raise ValueError(f"ws_send_buffer must be >= 0, got {self.ws_send_buffer!r}")
+            check.must_be("max_websockets", f"below max_connections ({self.max_connections}): plain "
+                          f"requests need room too", self.max_websockets)
+        check.non_negative_number("ws_send_buffer", self.ws_send_buffer)
         for name in ("idle_timeout", "ws_queue", "ws_max_lag", "ws_max_buffer"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+            check.positive_number(name, getattr(self, name), inf_ok=True)
 
 
 class EveryMinute:

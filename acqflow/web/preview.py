@@ -1,5 +1,5 @@
 """Live previews for the web monitor: an InputStream in the server's process on a
-picked output, drained by a thread, read decimated (signals) or as the latest
+picked output, drained by a ThreadPollInput, read decimated (signals) or as the latest
 frame (video) when the page is updated."""
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from ..dataflow import InputStream, RingBuffer, StreamClosed
+from ..dataflow import InputStream, RingBuffer
 from ..dataflow.spec import make_dtype
+from ..dataflow.threadpoll import ThreadPollInput
 
 __all__ = ["PreviewTap", "PreviewError"]
 
@@ -44,7 +45,6 @@ class PreviewTap:
         self.error: str | None = None
         self._frame: tuple[int, np.ndarray] | None = None
         self._lock = threading.Lock()
-        self._stop = threading.Event()
         self.total_channels = int(np.prod(shape[1:]))
         self.ring: RingBuffer | None = None      # the first channels only, at full rate
         if not self.video:
@@ -53,29 +53,29 @@ class PreviewTap:
                                    fill=np.nan if make_dtype(params["dtype"]).kind == "f" else 0)
         self.input = InputStream(name=f"web preview {key}")
         self.input.connect(params)
-        self._thread = threading.Thread(target=self._drain, name=f"acqflow-web-preview {key}", daemon=True)
+        # a failure is shown on the page instead of the preview
+        self._thread = ThreadPollInput(self.input, timeout=100, return_data=True,
+                                       name=f"acqflow-web-preview {key}", on_data=self._on_chunk,
+                                       on_end=self._on_end, on_error=self._on_error)
         self._thread.start()
 
-    def _drain(self) -> None:
-        try:
-            while not self._stop.is_set():
-                if not self.input.poll(100):
-                    continue
-                index, data = self.input.recv(timeout=100, return_data=True)
-                with self._lock:
-                    if self.video:
-                        if len(data):
-                            self._frame = (index, np.array(data[-1]))
-                    else:
-                        ring = self.ring
-                        assert ring is not None          # (signals have one)
-                        if ring.index() == 0 and index > len(data):
-                            ring.reset_index(index - len(data))    # joined a running stream
-                        ring.new_chunk(data.reshape(len(data), -1)[:, :ring.shape[1]], index)
-        except StreamClosed:
-            self.error = f"{self.key} was closed"
-        except Exception as exc:            # shown on the page instead of the preview
-            self.error = f"{type(exc).__name__}: {exc}"
+    def _on_chunk(self, index: int, data: np.ndarray) -> None:
+        with self._lock:
+            if self.video:
+                if len(data):
+                    self._frame = (index, np.array(data[-1]))
+            else:
+                ring = self.ring
+                assert ring is not None          # (signals have one)
+                if ring.index() == 0 and index > len(data):
+                    ring.reset_index(index - len(data))    # joined a running stream
+                ring.new_chunk(data.reshape(len(data), -1)[:, :ring.shape[1]], index)
+
+    def _on_end(self) -> None:
+        self.error = f"{self.key} was closed"
+
+    def _on_error(self, message: str) -> None:
+        self.error = message
 
     def read(self) -> dict[str, Any]:
         """{"kind": "signal", "rate", "t0", "data": [[...] per channel]} or
@@ -108,7 +108,7 @@ class PreviewTap:
         return dict(frame_rgba(frame, self.frame_width, bgr), kind="frame", index=index)
 
     def close(self) -> None:
-        self._stop.set()
+        self._thread.stop()
         self._thread.join(5)
         self.input.close()
 

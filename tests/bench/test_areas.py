@@ -69,4 +69,4 @@ def test_rpc_bench_alternates_blocks_of_sync_calls_and_bare_round_trips():
 def test_rpc_bench_rejects_a_block_below_one(capsys):
     with pytest.raises(SystemExit):
         cli_main(["bench", "rpc", "--block", "0"])
-    assert "--block must be at least 1, not 0" in capsys.readouterr().err
+    assert "--block must be an int >= 1, got 0" in capsys.readouterr().err

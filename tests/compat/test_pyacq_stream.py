@@ -21,7 +21,10 @@ def test_compat_names_and_refusals():
     import pyacq.core.stream as stream
     import acqflow
     from pyacq.core.stream import streamhelpers
-    assert stream.ThreadPollInput is acqflow.ThreadPollInput
+    from pyacq.core import tools
+    # pyacq's (Qt-loop delivery, wait in ms) on acqflow's
+    assert stream.ThreadPollInput is tools.ThreadPollInput
+    assert issubclass(stream.ThreadPollInput, acqflow.ThreadPollInput)
     assert stream.StreamConverter is acqflow.StreamConverter
     assert stream.ChannelSplitter is acqflow.ChannelSplitter
     assert compression_methods == ['']

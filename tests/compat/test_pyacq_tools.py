@@ -1,5 +1,5 @@
 """pyacq.core.tools: ThreadPollInput's pyacq semantics (acqflow.dataflow.threadpoll with the
-Qt dispatcher of acqflow.viewers.qtdispatch), ThreadPollOutput, StreamConverter, ChannelSplitter."""
+Qt dispatch of acqflow.compat.pyacq.qtdispatch), ThreadPollOutput, StreamConverter, ChannelSplitter."""
 import threading
 
 import numpy as np
@@ -40,10 +40,24 @@ def _run_loop(app, until, timeout_ms=20000):
     give_up.stop()
 
 
-def test_install_registers_the_qt_dispatcher():
+def test_acqflows_thread_poll_input_calls_back_in_its_own_thread_with_compat_imported():
+    """Importing pyacq's tools changes no acqflow ThreadPollInput: with a Qt loop running,
+    its ``new_data`` still runs in the polling thread (only pyacq's goes to the loop)."""
     import pyacq.core.tools  # noqa: F401
-    from acqflow.viewers import qtdispatch
-    assert threadpoll.loop_dispatcher() is qtdispatch.dispatch
+    app = get_app()
+    out, inp = _stream()
+    poller = threadpoll.ThreadPollInput(inp)
+    threads = []
+    poller.new_data.connect(lambda pos, data: threads.append(threading.get_ident()))
+    poller.start()
+    QtCore.QTimer.singleShot(0, lambda: threading.Thread(
+        target=lambda: [out.send(_chunk()) for _ in range(3)]).start())
+    _run_loop(app, lambda: len(threads) == 3)
+    poller.stop()
+    poller.join(10)
+    assert threads == [poller.ident] * 3
+    inp.close()
+    out.close()
 
 
 def test_new_data_runs_in_the_running_qt_loop_thread():

@@ -103,7 +103,7 @@ def test_bad_time_is_refused_naming_it(bad):
     out = OutputStream(name="o")
     out.configure(protocol="inproc", shape=(-1, 1), dtype="float32")
     try:
-        with pytest.raises(ValueError, match="time must be a finite number"):
+        with pytest.raises(ValueError, match=r"time must be a (finite )?number"):
             out.send(np.zeros((1, 1), "float32"), time=bad)
         assert out.index == 0
     finally:

@@ -232,7 +232,7 @@ def test_a_reader_whose_fifo_filled_up_still_wakes_for_the_next_chunk():
 
 
 def test_a_spinning_reader_gets_every_chunk_and_still_times_out_and_ends():
-    with pytest.raises(ValueError, match="spin must be a number of ms >= 0, not -1"):
+    with pytest.raises(ValueError, match="spin must be >= 0 ms and finite, got -1"):
         InputStream(spin=-1)
     out = output()
     inp = InputStream(spin=2.0)          # busy-waits 2 ms before sleeping
@@ -416,6 +416,6 @@ def test_any_spin_value_is_a_finite_ms_or_a_one_line_error(value):
     try:
         ms = check_spin(value)
     except ValueError as exc:
-        assert str(exc).startswith("spin must be a number of ms >= 0, not ") and "\n" not in str(exc)
+        assert str(exc).startswith("spin must be ") and "\n" not in str(exc)
     else:
         assert type(ms) is float and 0 <= ms < math.inf and str(ms) != "-0.0"

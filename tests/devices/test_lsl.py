@@ -201,7 +201,8 @@ def test_declared_streamtype_must_match_the_resolved_stream(peer):
     with pytest.raises(ValueError, match=rf"LSL stream '{name}' holds strings \(markers\): its signals "
                                          r"are 'event', not streamtype='analogsignal'"):
         node.configure(name=name, streamtype="analogsignal", resolve_timeout=10.0)
-    with pytest.raises(ValueError, match=r"streamtype must be 'analogsignal', 'event' or None, got 'evnt'"):
+    with pytest.raises(ValueError,
+                       match=r"streamtype='evnt' is not one of analogsignal, event or None \(did you mean 'event'\?\)"):
         node.configure(name=name, streamtype="evnt")
     node.configure(name=name, streamtype="event", resolve_timeout=10.0)
     assert node.outputs["signals"].spec["streamtype"] == "event"

@@ -48,7 +48,7 @@ def test_a_filter_frequency_above_the_nyquist_frequency_of_the_upstream_rate(fre
     if ok:
         assert found == []
     else:
-        assert len(found) == 1 and found[0].startswith(f"nodes.filt: freq={freq!r} must be") \
+        assert len(found) == 1 and found[0].startswith("nodes.filt: freq must be increasing") \
             and "(0, 500) Hz" in found[0] and "from twice.output at 1000 Hz" in found[0], found
 
 

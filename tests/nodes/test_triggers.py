@@ -153,7 +153,7 @@ def test_digital_trigger_on_packed_bits():
 
 def test_bad_parameters():
     node = AnalogTrigger(name="t")
-    with pytest.raises(ValueError, match="front must be"):
+    with pytest.raises(ValueError, match="front='.*' is not one of \\+, -"):
         node.configure(front="up")
     with pytest.raises(ValueError, match="debounce_mode='sometimes'"):
         node.configure(debounce_mode="sometimes")

@@ -131,7 +131,7 @@ def test_daemon_holds_a_cpu_latency_request_while_it_serves():
     out = subprocess.run([sys.executable, "-m", "acqflow.rpc.hostdaemon", "--cpu-latency", "-5"],
                          capture_output=True, text=True, cwd=ROOT, timeout=30)
     assert out.returncode == 2 and out.stderr.strip() == (
-        "acqflow host: --cpu-latency: CPU latency must be a whole number of microseconds >= 0, not -5")
+        "acqflow host: --cpu-latency: CPU latency (microseconds) must be an int in 0..2147483647, got -5")
     if not os.access(DEVICE, os.R_OK | os.W_OK):
         pytest.skip(f"{DEVICE} is not readable and writable here")
     before = current_cpu_latency()

@@ -226,7 +226,7 @@ def test_garbage_requests_are_logged_in_one_line_a_minute(monitor, caplog):
 def test_a_bad_configured_token_is_refused(manager):
     with pytest.raises(ValueError, match="bad web token 'caf\u00e9'"):
         WebMonitor(manager, token="caf\u00e9")
-    with pytest.raises(ValueError, match="max_websockets .* must be below max_connections"):
+    with pytest.raises(ValueError, match="max_websockets must be below max_connections"):
         Limits(max_connections=10, max_websockets=10)
 
 

@@ -49,3 +49,33 @@ def test_refused_streams_say_why():
     finally:
         inproc.close()
         events.close()
+
+
+def test_reader_is_a_threadpollinput_and_a_closed_output_is_shown():
+    from acqflow.dataflow.threadpoll import ThreadPollInput
+    out = _output(shape=(-1, 2))
+    tap = PreviewTap("dev.sig", out.params, seconds=1.0)
+    try:
+        assert isinstance(tap._thread, ThreadPollInput)
+        wait_for(lambda: out.send(np.zeros((10, 2), "float32")) or tap.ring.index() > 0, timeout=30,
+                 interval=0.05, message="the tap receiving")
+        out.close()
+        wait_for(lambda: tap.read()["kind"] == "error", timeout=30, message="the closed output shown")
+        assert tap.read() == {"kind": "error", "error": "dev.sig was closed"}
+    finally:
+        tap.close()
+        out.close()
+
+
+def test_a_failing_chunk_is_shown_not_raised():
+    out = _output(shape=(-1, 2))
+    tap = PreviewTap("dev.sig", out.params, seconds=1.0)
+    try:
+        tap.ring = None                                     # the next chunk fails in the reader
+        out.send(np.zeros((10, 2), "float32"))
+        wait_for(lambda: tap.error is not None, timeout=30, message="the reader's error kept")
+        assert tap.read()["error"].startswith("AttributeError: ")
+        wait_for(lambda: not tap._thread.is_alive(), timeout=30, message="the reader ending")
+    finally:
+        tap.close()
+        out.close()

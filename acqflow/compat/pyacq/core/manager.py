@@ -12,6 +12,7 @@ import atexit
 import logging
 from typing import Any
 
+from ....dataflow.paramcheck import must_be, one_of
 from ....rpc import ProcessSpawner, RPCClient, RPCServer
 from ....rpc import registry as rpc_registry
 from .host import Host
@@ -27,8 +28,7 @@ def create_manager(mode: str = "rpc", auto_close_at_exit: bool = True):
 
     With ``auto_close_at_exit`` the Manager closes its node groups when this process exits.
     """
-    if mode not in ("local", "rpc"):
-        raise ValueError(f"mode must be 'local' or 'rpc', got {mode!r}")
+    one_of("local", "rpc")("mode", mode)
     if mode == "local":
         if rpc_registry.thread_server() is None:
             RPCServer().run_lazy()
@@ -92,7 +92,7 @@ class Manager:
             name = f"nodegroup_{self._next_nodegroup_name}"
             self._next_nodegroup_name += 1
         if not isinstance(name, str):
-            raise TypeError(f"node group name must be a str, got {name!r}")
+            must_be("node group name", "a str", name, TypeError)
         if name in self.nodegroups:
             raise KeyError(f"a node group named {name!r} already exists")
         if isinstance(host, str):

@@ -2,9 +2,10 @@
 
 pyacq lets ``configure()`` be called in any state but running (also after
 ``initialize()``, and ``initialize()`` before ``configure()``), and ``start()`` asks for
-both; acqflow's Node orders them strictly.  This Node keeps pyacq's flags while
-``state`` still says where the node is, so node groups and the monitor describe it.  Its
-streams are ``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
+both; acqflow's Node runs it with pyacq's transition table (``_transitions``), so ``state``
+says where the node is for node groups and the monitor.  ``configured()`` is a flag of its
+own (a node may be initialized and not configured).  Its streams are
+``pyacq.core.stream``'s (acqflow's, taking pyacq's configure arguments).
 
 ``WidgetNode`` (a Node that is a QWidget) and pyacq's test type ``_MyTestNodeQWidget`` live
 here too, as in pyacq, but are defined when first asked for, so that Qt stays optional.
@@ -21,9 +22,19 @@ from .stream import InputStream, OutputStream
 
 __all__ = ["Node", "NodeStateError", "WidgetNode"]
 
+_NOT_RUNNING = ("new", "configured", "initialized", "stopped", "error")
+
 
 class Node(PyacqStates, _Node):
     """A Node with pyacq's life-cycle rules (see the module docstring)."""
+
+    # acqflow's life-cycle with pyacq's rules: configure() and initialize() in any state but
+    # running (configure() keeps the state), start() once initialized (and configured)
+    _transitions = {**_Node._transitions,
+                    "configure": (_NOT_RUNNING, None, "the node is running"),
+                    "initialize": (_NOT_RUNNING, "initialized", "the node is running"),
+                    "start": (("initialized", "stopped"), "running",
+                              "the node is not initialized or already running")}
 
     def __init__(self, name: str = "", parent=None):
         super().__init__(name or None)
@@ -34,18 +45,11 @@ class Node(PyacqStates, _Node):
                         for k, v in self._output_specs.items()}
         self.lock = self._state_lock
         self._configured = False
-        self._initialized = False
-
-    def _refuse(self, what: str, why: str) -> None:
-        raise NodeStateError(f"cannot {what} node {self.name!r}: {why}")
 
     def configure(self, **kargs) -> None:
         """Set parameters (``_configure``); allowed in any state but running."""
         with self.lock:
-            if self.running():
-                self._refuse("configure", "the node is running")
-            self._configure(**kargs)
-            self.config = dict(kargs)
+            super().configure(**kargs)
             self._configured = True
             if self.state == "new":
                 self.state = "configured"
@@ -53,49 +57,25 @@ class Node(PyacqStates, _Node):
     def initialize(self) -> None:
         """Check input/output specs, then ``_initialize`` (allocate, prepare devices)."""
         with self.lock:
-            if self.running():
-                self._refuse("initialize", "the node is running")
+            self._lifecycle_check("initialize")
             self.check_input_specs()
             self.check_output_specs()
-            try:
-                self._initialize()
-            except Exception as exc:
-                self.set_error(f"initialize() failed: {exc!r}")
-                raise
-            self._initialized = True
-            self.state = "initialized"
+            self._lifecycle_call("initialize", self._initialize)
 
     def start(self) -> None:
         with self.lock:
             if not self._configured:
-                self._refuse("start", "the node is not configured")
-            if not self._initialized:
-                self._refuse("start", "the node is not initialized")
-            if self.running():
-                self._refuse("start", "the node is already running")
-            self._start()
-            self.state = "running"
-
-    def stop(self) -> None:
-        with self.lock:
-            if not self.running():
-                self._refuse("stop", "the node is not running")
-            self._stop()
-            self.state = "stopped"
+                raise NodeStateError(f"cannot start() node {self.name!r}: the node is not configured")
+            super().start()
 
     def close(self) -> None:
         """Stop if running (pyacq refuses instead), ``_close``, close every stream."""
         with self.lock:
-            if self.running():
-                self.stop()
             super().close()
-            self._configured = self._initialized = False
+            self._configured = False
 
-    def configured(self) -> bool:
-        return self._configured
-
-    def initialized(self) -> bool:
-        return self._initialized
+    def _flag(self, name: str) -> bool:
+        return self._configured if name == "configured" else super()._flag(name)
 
     def check_input_specs(self) -> None:
         """Raise if the inputs are not as this node needs them (called by initialize)."""

@@ -5,6 +5,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ....dataflow.paramcheck import must_be, positive_number
 from ....dataflow.registry import register_node_type
 from ....devices.synthetic import SyntheticSignal
 from ..core.states import PyacqStates
@@ -26,8 +27,7 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
     def _configure(self, nb_channel: int = 16, sample_interval: float = 0.001, chunksize: int = 256,
                    buffer: np.ndarray | None = None,
                    channel_names: Sequence[str] | None = None, timeaxis: int = 0) -> None:
-        if not (isinstance(sample_interval, (int, float)) and sample_interval > 0):
-            raise ValueError(f"{self.name}: sample_interval must be a number > 0 s, got {sample_interval!r}")
+        positive_number(f"{self.name}: sample_interval", sample_interval, " s")
         if buffer is None:
             length = 40 * int(chunksize)
             t = np.arange(length) * sample_interval
@@ -36,7 +36,7 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
                       + np.sin(2 * np.pi * 440. * t)[:, None] * .5).astype("float32")
         buffer = np.asarray(buffer)
         if timeaxis not in (0, 1):
-            raise ValueError(f"{self.name}: timeaxis must be 0 or 1, got {timeaxis!r}")
+            must_be(f"{self.name}: timeaxis", "0 or 1", timeaxis)
         if timeaxis == 1:              # pyacq's (channel, time) buffer: streams are time first
             buffer = np.ascontiguousarray(buffer.T)
         self.outputs["signals"].spec["timeaxis"] = timeaxis     # read by a 'sharedarray' configure

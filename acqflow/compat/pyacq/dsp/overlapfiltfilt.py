@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ....dataflow.paramcheck import int_in
 from ....nodes.overlap import FiltfiltState
 from ....nodes.overlap import OverlapFiltfilt as _OverlapFiltfilt
 from ..core.states import PyacqStates
@@ -53,8 +54,8 @@ class OverlapFiltfilt(PyacqStates, _OverlapFiltfilt):
     def _configure(self, coefficients: Any = None, engine: str = "scipy", chunksize: int | None = None,
                    overlapsize: int | None = None, **kwargs: Any) -> None:
         check_engine(self.name, engine)
-        if overlapsize is not None and not (isinstance(overlapsize, int) and overlapsize >= 1):
-            raise ValueError(f"{self.name}: overlapsize must be an int >= 1 (samples), got {overlapsize!r}")
+        if overlapsize is not None:
+            int_in(f"{self.name}: overlapsize (samples)", overlapsize)
         if coefficients is not None:
             kwargs["sos"] = coefficients
         self.engine, self.chunksize, self.overlapsize = engine, chunksize, overlapsize

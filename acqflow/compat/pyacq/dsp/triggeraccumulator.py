@@ -1,15 +1,18 @@
-"""pyacq's TriggerAccumulator: a ring of signal sweeps around trigger events, set through ``params``."""
+"""pyacq's TriggerAccumulator: acqflow's Epocher keeping its last sweeps in a stack, set through ``params``."""
 from __future__ import annotations
 
 import threading
 from typing import Any
 
 import numpy as np
+from numpy.lib.recfunctions import rename_fields
 
-from ....dataflow.eventplace import EventPlacer, on_signal_clock
+from ....dataflow.eventplace import epoch_dtype
 from ....dataflow.node import Node
 from ....dataflow.registry import register_node_type
-from ....dataflow.threadpoll import Signal, ThreadPollInput
+from ....dataflow.spec import make_dtype
+from ....dataflow.threadpoll import Signal
+from ....nodes.epochs import Epocher
 from ..core.states import PyacqStates
 from ._params import make_params
 
@@ -22,32 +25,32 @@ ACCUMULATOR_PARAMS = [
 ]
 
 
-class TriggerAccumulator(PyacqStates, Node):
+class TriggerAccumulator(PyacqStates, Epocher):
     """Keeps the last ``stack_size`` sweeps of ``signals`` around each event of ``events``.
 
-    Inputs: ``signals`` (analogsignal) and ``events`` (int64 indexes, or a structured
-    dtype whose ``events_dtype_field`` holds the index, e.g. acqflow's ``'index'``;
-    markers with a ``time`` and index -1, as LSL's, land on the sample of that time, see
-    ``acqflow.dataflow.eventplace``).
+    An Epocher (its input ``signal`` named ``signals``, no output) whose window is
+    [``left_sweep``, ``right_sweep``) s around the event (either may be negative or
+    positive); events are int64 indexes, or a structured dtype whose ``events_dtype_field``
+    holds the index, or markers placed by their ``time`` (see Epocher).
     ``stack`` is (stack_size, nb_channel, samples), a ring along axis 0 at
     ``stack_pos``; ``total_trig`` counts sweeps since the last ``reset_stack()``;
-    ``new_chunk`` is emitted (with ``total_trig``) once a sweep is complete, i.e. when
-    the signal reached ``right_sweep`` after the event.  Changing ``left_sweep``,
-    ``right_sweep`` or ``stack_size`` in ``params`` rebuilds an empty stack.
+    ``new_chunk`` is emitted (with ``total_trig``, in the reading thread) once a sweep is
+    complete.  Changing ``left_sweep``, ``right_sweep`` or ``stack_size`` in ``params``
+    rebuilds an empty stack; ``max_xsize`` (s) is the signal kept for sweeps.
     """
 
-    _input_specs = {"signals": {"streamtype": "analogsignal"}, "events": {"streamtype": "event"}}
+    _input_specs = {"signals": Epocher._input_specs["signal"], "events": {"streamtype": "event"}}
     _output_specs: dict = {}
+    _signal_input = "signals"
 
     def __init__(self, name: str | None = None, **kwargs: Any):
         super().__init__(name=name)
         self.params = make_params("Accumulator options", ACCUMULATOR_PARAMS, self._params_changed)
         self.new_chunk = Signal()
-        self._lock = threading.RLock()
-        self.total_trig = 0
+        self._emit_lock = threading.Lock()         # new_chunk's totals go out in order
         self.stack_pos = 0            # where the next sweep goes (recreate_stack() sets up the stack)
-        self._generation = 0          # +1 per new stack: a sweep read for an older one is dropped
-
+        self._totals: list[int] = []
+        self.total_trig = 0
 
     def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,
                    events_dtype_field: str | None = None) -> None:
@@ -57,19 +60,21 @@ class TriggerAccumulator(PyacqStates, Node):
                              f"got {max_stack_size!r}")
         if not float(max_xsize) > 0:
             raise ValueError(f"{self.name}: max_xsize must be > 0 s, got {max_xsize!r}")
+        super()._configure(buffer_duration=float(max_xsize))
         self.max_stack_size = max_stack_size if max_stack_size == np.inf else int(max_stack_size)
         self.max_xsize = float(max_xsize)
         self.events_dtype_field = events_dtype_field
         self.params.param("stack_size").setLimits([1, self.max_stack_size])
 
     def after_input_connect(self, inputname: str) -> None:
-        params = self.inputs[inputname].params
-        if inputname == "signals":
+        if inputname == self._signal_input:
+            super().after_input_connect(inputname)       # Epocher's checks
+            params = self.inputs[inputname].params
             self.nb_channel = int(params["shape"][1])
             self.sample_rate = float(params["sample_rate"])
             return
-        dt = np.dtype(params["dtype"]) if not isinstance(params["dtype"], list) else \
-            np.dtype([tuple(f) for f in params["dtype"]])
+        Node.after_input_connect(self, inputname)          # the _input_specs checks
+        dt = make_dtype(self.inputs[inputname].params["dtype"])
         field = self.events_dtype_field if self.configured() else None
         if dt.names is None and field is not None:
             self.inputs[inputname].close()
@@ -79,92 +84,63 @@ class TriggerAccumulator(PyacqStates, Node):
             raise ValueError(f"{self.name}: events dtype {dt} needs events_dtype_field (one of "
                              f"{', '.join(dt.names)}), got {field!r}")
 
-    # -- life-cycle ----------------------------------------------------------
+    def _derive_output(self) -> None:
+        """The epoch window from ``left_sweep`` / ``right_sweep`` (pyacq's rounding)."""
+        params = self.inputs[self._signal_input].params
+        fs = float(params["sample_rate"])
+        l1, l2 = int(self.params["left_sweep"] * fs), int(self.params["right_sweep"] * fs)
+        self.n_pre, self.n_post = -l1, l2
+        self._epoch_dtype = epoch_dtype(l2 - l1, int(params["shape"][1]), make_dtype(params["dtype"]))
+        self.limit1, self.limit2, self.size = l1, l2, l2 - l1
+        self.t_vect = np.arange(self.size) / fs + self.params["left_sweep"]
+
     def _initialize(self) -> None:
-        size = max(2, int(self.sample_rate * self.max_xsize))
-        self.inputs["signals"].set_buffer(size=size, double=True)
-        self._pending: list[int] = []
-        self._placer = EventPlacer(self.sample_rate)
+        super()._initialize()
         self.recreate_stack()
 
-    def _start(self) -> None:
-        self._trig_poller = ThreadPollInput(self.inputs["events"], return_data=True,
-                                            name=f"{self.name} events", on_data=self.on_new_trig,
-                                            on_error=self.set_error)
-        self._sig_poller = ThreadPollInput(self.inputs["signals"], return_data=False,
-                                           name=f"{self.name} signals", on_data=self._on_signals,
-                                           on_error=self.set_error)
-        for poller in (self._trig_poller, self._sig_poller):
-            poller.start()
+    # -- the epochs go to the stack ------------------------------------------
+    def on_signal(self, index: int, data: np.ndarray, t: float | None = None) -> None:
+        super().on_signal(index, data, t)
+        self._emit_new_chunks()
 
-    def _stop(self) -> None:
-        for poller in (self._trig_poller, self._sig_poller):
-            poller.stop()
-        for poller in (self._trig_poller, self._sig_poller):
-            poller.join(5.0)
+    def on_events(self, index: int, events: np.ndarray) -> None:
+        field = self.events_dtype_field
+        if field is not None and field != "index":       # the index under acqflow's name
+            events = rename_fields(events, {field: "index"})
+        super().on_events(index, events)
+        self._emit_new_chunks()
 
-    # -- work ----------------------------------------------------------------
-    def on_new_trig(self, trig_num: int, trig_indexes: np.ndarray) -> None:
-        idx = trig_indexes if self.events_dtype_field is None else trig_indexes[self.events_dtype_field]
-        with self._lock:
-            if "time" in (trig_indexes.dtype.names or ()):        # markers: placed by their time
-                times = on_signal_clock(self.inputs["events"], self.inputs["signals"],
-                                        np.asarray(trig_indexes["time"], np.float64))
-                placed = self._placer.add(np.asarray(idx, np.int64), times, [b""] * len(idx))
-                idx = np.asarray([i for i, _ in placed], np.int64)
-            self._pending.extend(int(i) + self.limit2 for i in idx)
-
-    def _on_signals(self, pos: int, _data) -> None:
-        with self._lock:
-            placed = self._placer.signal(pos, self.inputs["signals"].last_sample_time)
-            self._placer.forget_before(pos - int(self.sample_rate * self.max_xsize))
-            self._pending.extend(i + self.limit2 for i, _ in placed)
-            due = [limit for limit in self._pending if pos >= limit]
-            if not due:
-                return
-            self._pending = [limit for limit in self._pending if pos < limit]
-        for limit in due:
-            self.on_limit_reached(limit)
-
-    def on_limit_reached(self, limit_index: int) -> None:
-        """The sweep ending at ``limit_index`` is in the buffer: put it in the stack."""
-        with self._lock:
-            size, generation = self.size, self._generation
-        try:
-            arr = self.inputs["signals"].get_data(limit_index - size, limit_index)
-        except IndexError:              # already overwritten: the sweep is lost, not faked
-            return
-        with self._lock:
-            if generation != self._generation:      # the stack was rebuilt meanwhile
-                return
-            self.stack[self.stack_pos] = np.asarray(arr).T
+    def _emit(self, epochs: np.ndarray) -> None:
+        for epoch in epochs["epoch"]:
+            self.stack[self.stack_pos] = epoch.T
             self.stack_pos = (self.stack_pos + 1) % self.params["stack_size"]
             self.total_trig += 1
-            total = self.total_trig
-        self.new_chunk.emit(total)
+            self._totals.append(self.total_trig)
+
+    def _emit_new_chunks(self) -> None:
+        """``new_chunk(total_trig)`` for each sweep stacked, outside the data lock, in order."""
+        with self._emit_lock:
+            with self._lock:
+                totals, self._totals = self._totals, []
+            for total in totals:
+                self.new_chunk.emit(total)
 
     def recreate_stack(self) -> None:
         """An empty stack for the current left_sweep / right_sweep / stack_size."""
         with self._lock:
-            self.limit1 = l1 = int(self.params["left_sweep"] * self.sample_rate)
-            self.limit2 = l2 = int(self.params["right_sweep"] * self.sample_rate)
-            self.size = l2 - l1
-            self.t_vect = np.arange(self.size) / self.sample_rate + self.params["left_sweep"]
+            self._derive_output()
             self.stack = np.zeros((self.params["stack_size"], self.nb_channel, self.size),
-                                  dtype=np.dtype(self.inputs["signals"].params["dtype"]))
-            self.stack_pos = 0
-            self.total_trig = 0
-            self._pending = []
-            self._generation = getattr(self, "_generation", 0) + 1
+                                  dtype=self._epoch_dtype["epoch"].base)
+            self.reset_stack()
 
     def reset_stack(self) -> None:
-        """Empty the stack (same size)."""
+        """Empty the stack (same size); events waiting for their signal are forgotten."""
         with self._lock:
             self.stack[:] = 0
             self.stack_pos = 0
             self.total_trig = 0
             self._pending = []
-            self._generation += 1
+            self._totals = []
 
     def _params_changed(self, values: dict) -> None:
         if self.params["left_sweep"] >= self.params["right_sweep"]:

@@ -11,56 +11,60 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import Any
 
 import numpy as np
 
 from ....dataflow.registry import register_node_type
-from ._common import StreamsRecorder
+from ._common import FilesWriter, PyacqRecorder
 
 __all__ = ["RawRecorder"]
 
 
-class RawRecorder(StreamsRecorder):
-    """``configure(streams=[...], autoconnect=True, dirname=path)``; ``dirname`` must not exist."""
+class RawWriter(FilesWriter):
+    """Appends each stream's samples to ``<name>.raw``; lost samples become zeros and ``gaps``."""
 
-    def _initialize(self) -> None:
-        self._init_properties()
-        self.files = {name: open(os.path.join(self.dirname, name + ".raw"), mode="wb")
-                      for name in self.inputs}
-        self._next: dict[str, int | None] = {name: None for name in self.inputs}
+    def __init__(self, node: Any, dirname: str):
+        super().__init__(node, dirname)
+        self.files: dict[str, Any] = {}
+        self._next: dict[str, int] = {}
         self._file_lock = threading.Lock()
 
-    def _start(self) -> None:
-        for name, f in list(self.files.items()):
-            if f.closed:                       # started again after stop(): append
-                self.files[name] = open(f.name, mode="ab")
-        self._start_threads(self._write)
+    def add_stream(self, name: str, params: dict, codec: Any = None) -> None:
+        super().add_stream(name, params, codec)
+        self.files[name] = open(os.path.join(self.dirname, name + ".raw"), mode="wb")
 
-    def _write(self, name: str, pos: int, data: np.ndarray) -> None:
+    def write_samples(self, name: str, data: Any, index: int) -> None:
         data = np.asarray(data)
-        start = int(pos) - len(data)
-        expected = self._next[name]
-        if expected is None:
-            self._set_property(name, "start_index", start)
-        elif start > expected:                 # lost upstream: zeros, and said so
+        start = int(index) - len(data)
+        expected = self._next.get(name, start)
+        if start > expected:                   # lost upstream: zeros, and said so
             with self._file_lock:
                 self.files[name].write(np.zeros((start - expected,) + data.shape[1:], data.dtype).tobytes())
-            gaps = self._stream_properties[name].setdefault("gaps", [])
-            self._set_property(name, "gaps", gaps + [[expected, start]])
+            gaps = self._properties[name].get("gaps", [])
+            self.set_property(name, "gaps", gaps + [[expected, start]])
         elif start < expected:                 # already written (a resend): keep the new part only
             data = data[expected - start:]
         with self._file_lock:
             self.files[name].write(np.ascontiguousarray(data).tobytes())
-        self._next[name] = int(pos)
+        self._next[name] = int(index)
 
-    def _stop(self) -> None:
-        self._stop_threads(self._write)
-        for f in self.files.values():
-            f.close()
+    def flush(self, timeout: float | None = None) -> None:
+        with self._file_lock:
+            for f in self.files.values():
+                f.flush()
 
-    def _close(self) -> None:
-        for f in getattr(self, "files", {}).values():
-            f.close()
+    def close(self) -> None:
+        with self._file_lock:
+            for f in self.files.values():
+                f.close()
+        super().close()
+
+
+class RawRecorder(PyacqRecorder):
+    """``configure(streams=[...], autoconnect=True, dirname=path)``; ``dirname`` must not exist."""
+
+    writer_class = RawWriter
 
 
 register_node_type(RawRecorder)

@@ -71,20 +71,9 @@ class ImageViewer(PyacqViewer, _ImageViewer):
                 continue
             index, chunk, _ = items[-1]
             frame = np.asarray(chunk)[-1]
-            self._shown[name] += 1
-            self._skipped[name] += len(items) - 1
-            self.skipped = sum(self._skipped.values())
             if self.images[name].image is None or self.images[name].image.shape[:2] != frame.shape[:2]:
                 self.views[name].setRange(xRange=(0, frame.shape[1]), yRange=(0, frame.shape[0]),
                                           padding=0)
-            self.images[name].setImage(self._frame(name, frame), autoLevels=self.levels is None,
-                                       levels=self.levels)
-            times = self._times[name]
-            times.append((now, index))
-            while len(times) > 2 and now - times[0][0] > 2.0:
-                times.pop(0)
-            if self.show_fps:
-                self.captions[name].setText(self._caption(name, times))
-            self.drawn_chunks += 1
+            self._show(name, frame, index, now, skipped=self._skipped[name] + len(items) - 1)
             drew = True
         return drew

@@ -5,6 +5,7 @@ from typing import Any
 
 import numpy as np
 
+from ....dataflow.paramcheck import positive_number
 from ....dataflow.registry import register_node_type
 from ....viewers.oscilloscope import Oscilloscope
 from ._widgetnode import PyacqViewer
@@ -21,9 +22,7 @@ class QOscilloscope(PyacqViewer, Oscilloscope):
     """
 
     def _configure_viewer(self, max_xsize: float = 60., **kwargs: Any) -> None:
-        if not float(max_xsize) > 0:
-            raise ValueError(f"{self.name}: max_xsize must be > 0 s, got {max_xsize!r}")
-        self.max_xsize = float(max_xsize)
+        self.max_xsize = positive_number(f"{self.name}: max_xsize", max_xsize, " s")
         super()._configure_viewer(**kwargs)
 
     def make_widget(self):

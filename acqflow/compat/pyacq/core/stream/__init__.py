@@ -1,6 +1,6 @@
 """pyacq.core.stream: streams, ring buffers, shared arrays and stream helpers (aliases
 onto :mod:`acqflow.dataflow`; pyacq-only behaviour lives in :mod:`.stream`)."""
-from acqflow import ThreadPollInput
+from ..tools import ThreadPollInput
 from acqflow.dataflow import (ChannelSplitter, ChunkResizer, OverrunError, StreamClosed,
                               StreamConverter, StreamError)
 from acqflow.dataflow.spec import make_dtype

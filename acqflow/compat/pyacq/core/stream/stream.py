@@ -22,6 +22,7 @@ import numpy as np
 
 from acqflow.dataflow.inputstream import InputStream as _InputStream
 from acqflow.dataflow.outputstream import OutputStream as _OutputStream
+from acqflow.dataflow.paramcheck import must_be
 from acqflow.dataflow.spec import make_dtype, short
 
 from .ringbuffer import RingBuffer
@@ -48,7 +49,7 @@ def from_pyacq(params: dict) -> dict:
                          f"not compressed (compression_methods == [''])")
     timeaxis = p.pop("timeaxis", 0)
     if timeaxis not in (0, 1):
-        raise ValueError(f"timeaxis must be 0 or 1, got {short(timeaxis)}")
+        must_be("timeaxis", "0 or 1", timeaxis)
     if p.get("transfermode") == "sharedarray":       # pyacq 0.1's name for sharedmem
         p = _from_sharedarray(p, timeaxis)
     shape = p.get("shape")

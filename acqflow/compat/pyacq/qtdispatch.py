@@ -1,9 +1,9 @@
-"""Delivers ThreadPollInput's ``new_data`` in the Qt GUI thread while its event loop runs.
+"""Runs a callback in the Qt GUI thread while its event loop runs: how pyacq's
+``ThreadPollInput`` (pyacq.core.tools) delivers ``new_data``, as pyacq's Qt signal did.
 
-``install()`` registers :func:`dispatch` with :func:`acqflow.dataflow.threadpoll.set_loop_dispatcher`
-(dataflow never imports Qt).  While the QApplication's loop runs, a chunk's callbacks are
-queued to the GUI thread, as pyacq's Qt signal delivered them; without a running loop they
-run in the polling thread, so code that never starts a Qt loop is not left waiting.
+Without a running loop :func:`dispatch` returns False and the caller runs the callback in
+its own thread, so code that never starts a Qt loop is not left waiting.  Only pyacq's
+ThreadPollInput uses it: acqflow's own ThreadPollInputs call back in their thread.
 """
 from __future__ import annotations
 
@@ -12,9 +12,7 @@ from typing import Callable
 
 from pyqtgraph.Qt import QtCore
 
-from ..dataflow.threadpoll import loop_dispatcher, set_loop_dispatcher
-
-__all__ = ["install", "uninstall", "dispatch"]
+__all__ = ["dispatch"]
 
 
 class _Relay(QtCore.QObject):
@@ -60,13 +58,3 @@ def dispatch(callback: Callable, args: tuple, on_exception: Callable) -> bool:
     relay.call.emit(callback, args, on_exception)
     return True
 
-
-def install() -> None:
-    """Make ThreadPollInput deliver ``new_data`` in the running Qt loop's thread."""
-    set_loop_dispatcher(dispatch)
-
-
-def uninstall() -> None:
-    """Go back to delivering ``new_data`` in the polling thread."""
-    if loop_dispatcher() is dispatch:
-        set_loop_dispatcher(None)
