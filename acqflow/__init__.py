@@ -7,8 +7,6 @@ from .dataflow import (ChannelSplitter, ChunkResizer, InputStream, Node, NodeSta
                        node_type_names, node_types, register_node_type)
 from .dataflow.cpulatency import CpuLatencyRequest
 
-__version__ = "0.1.0"
-
 __all__ = ["Error", "InputStream", "OutputStream", "RingBuffer", "StreamError", "StreamClosed",
            "OverrunError", "ThreadPollInput", "StreamConverter", "ChannelSplitter", "ChunkResizer",
            "Node", "NodeStateError", "ProcessingNode", "register_node_type", "get_node_type",
@@ -23,11 +21,30 @@ _LAZY = {"RPCServer": "acqflow.rpc", "RPCClient": "acqflow.rpc", "ProcessSpawner
 
 
 def __getattr__(name: str):
-    """Resolve the lazily imported names of ``_LAZY``."""
+    """Resolve the lazily imported names of ``_LAZY``, and ``__version__``."""
+    if name == "__version__":
+        globals()["__version__"] = version = _version()
+        return version
     if name in _LAZY:
         import importlib
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'acqflow' has no attribute {name!r}")
+
+
+def _version() -> str:
+    """The version pyproject.toml sets, from the installed package's metadata (read on first use:
+    importlib.metadata is slow to import); a source tree never installed reads its pyproject.toml."""
+    from importlib import metadata
+    try:
+        return metadata.version("acqflow")
+    except metadata.PackageNotFoundError:
+        import pathlib
+        import tomllib
+        pyproject = pathlib.Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"]
+        except (OSError, ValueError, KeyError):
+            return "0+unknown"
 
 
 # The hooks lower layers call without importing the layer above (acqflow/hooks.py): this root

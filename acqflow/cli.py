@@ -6,8 +6,6 @@ import importlib
 import os
 import sys
 
-from . import __version__
-
 __all__ = ["main"]
 
 # sub-command: (module, help); each module has main(argv) -> int
@@ -30,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, text) in COMMANDS.items():
         sub.add_parser(name, help=text, add_help=False)
-    parser.add_argument("--version", action="version", version=f"acqflow {__version__}")
+    parser.add_argument("--version", action="store_true", help="show acqflow's version and exit")
     if argv[:1] == ["--version"]:
+        from . import __version__             # package metadata: read only when asked for
         print(f"acqflow {__version__}")
         return 0
     if not argv or argv[0] in ("-h", "--help"):

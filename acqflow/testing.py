@@ -22,11 +22,13 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
+from .errors import Error
+
 __all__ = ["wait_for", "WaitTimeout", "process_events_until", "grab_array", "save_png",
            "run_python", "loaded_after_import"]
 
 
-class WaitTimeout(AssertionError, TimeoutError):
+class WaitTimeout(Error, AssertionError, TimeoutError):
     """A condition did not hold in time (outside pytest): both an AssertionError, as a
     failed check, and a TimeoutError."""
 

@@ -27,7 +27,7 @@ chunks = []
 while sum(len(c) for c in chunks) < RATE:                 # one second
     chunks.append(inp.recv(timeout=5000)[1])
 dev.stop()
-print("stats:", dev.stats())
+print("stats:", dev.stats().as_dict())
 dev.close()
 inp.close()
 

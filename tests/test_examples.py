@@ -186,6 +186,16 @@ def test_recording_roundtrip():
     assert line(out, "replayed samples equal to the recording at the same indexes:") == " True"
 
 
+def test_record_h264():
+    pytest.importorskip("av")
+    out = run("record_h264.py")
+    assert "1100 frames, dropped 0" in line(out, "recorded")
+    assert "codec 'h264'" in line(out, "1100 frames,") and "keyframes 37" in out
+    assert numbers(line(out, "frame 1000: shape"))[3] > 30              # PSNR, dB
+    assert line(out, "frame 1000 read at random equals it read in a row:").strip() == "True"
+    assert "by remux" in out
+
+
 def test_recording_video_events():
     out = run("recording_video_events.py")
     assert line(out, "30 frames, codec") == " 'png'"

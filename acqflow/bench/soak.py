@@ -23,7 +23,7 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -31,9 +31,12 @@ from ..dataflow.paramcheck import refusal
 from ..rpc import get_value
 from . import harness
 
+if TYPE_CHECKING:
+    from ..manager.manager import ManagerStats
+
 __all__ = ["run_soak", "main", "rss_mib", "fd_count", "open_fds", "shm_segments"]
 
-log = logging.getLogger("acqflow.soak")
+log = logging.getLogger(__name__)
 MODULE = "acqflow.bench.soaknodes"   # the node types, imported in each group when the soak runs
 
 
@@ -95,8 +98,8 @@ def _build(manager, rate: float, nchan: int, chunk: int, buffer_size: int) -> No
     sink.initialize()
 
 
-def _input_samples(stats: dict, group: str, node: str) -> int:
-    return stats["groups"][group]["nodes"][node]["inputs"]["input"]["samples"]
+def _input_samples(stats: ManagerStats, group: str, node: str) -> int:
+    return stats.groups[group]["nodes"][node]["inputs"]["input"]["samples"]
 
 
 def _settled_fds(baseline: int, timeout: float = 5.0) -> int:

@@ -39,7 +39,7 @@ def _write(path: Path, nch: int, total_mb: float, fsync: str, block_s: float) ->
     nbytes = n_chunks * chunk.nbytes
     return {"bytes": nbytes, "write_s": t1 - t0, "write_MBps": nbytes / 1e6 / (t1 - t0),
             "caller_us_per_write": (t_queued - t0) / n_chunks * 1e6,
-            "overflows": w.stats["overflows"], "blocks": w.stats["blocks"]}
+            "overflows": w.stats().overflows, "blocks": w.stats().blocks}
 
 
 def _read(path: Path, nbytes: int) -> dict:

@@ -14,6 +14,7 @@ import struct
 import sys
 from typing import Callable
 
+from ..errors import Error
 from .paramcheck import int_in
 
 __all__ = ["CpuLatencyRequest", "CpuLatencyError", "current_cpu_latency", "run_holding", "DEVICE"]
@@ -22,7 +23,7 @@ DEVICE = "/dev/cpu_dma_latency"
 _MAX_US = 2**31 - 1
 
 
-class CpuLatencyError(OSError):
+class CpuLatencyError(Error, OSError):
     """The request cannot be held (no PM QoS device, or no permission to write it)."""
 
 

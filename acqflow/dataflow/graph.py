@@ -29,6 +29,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import Error
 from .inputcheck import check_input, check_spin
 from .paramcheck import refusal
 from .registry import get_node_type
@@ -48,7 +49,7 @@ MAX_YAML_ALIASES = 1000         # anchors/aliases are fine; a "billion laughs" b
 MAX_YAML_VALUES = 1_000_000     # values once every alias is expanded
 
 
-class GraphError(ValueError):
+class GraphError(Error, ValueError):
     """A graph description is invalid; ``problems`` lists every issue found."""
 
     def __init__(self, problems: list[str], source: str = "graph"):

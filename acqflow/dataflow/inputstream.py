@@ -18,6 +18,7 @@ from .outputstream import planned_chunk_bytes, queue_hwm
 from .ringbuffer import RingBuffer
 from .sharedmem import ReaderSlots, nonce_problem
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
+from .stats import InputStats, quantile
 from .timemodel import StreamTimes
 from .transport import Subscriber
 from .wakeup import WakeReader, next_woken, open_reader
@@ -493,16 +494,14 @@ class InputStream(SenderClock, StreamTimes):
         return self._buffer if self._buffer is not None else self._shm
 
     # -- state ---------------------------------------------------------------
-    def stats(self) -> dict:
-        """Counters of this input in plain values: chunks, samples, dropped, gaps, malformed, stale,
-        stream changes and the latency p50/p99 (s) of recent chunks (what the run table shows)."""
+    def stats(self) -> InputStats:
+        """Counters of this input: chunks, samples, dropped, gaps, malformed, stale, stream
+        changes and the latency p50/p99 (s) of recent chunks (what the run table shows)."""
         lat = sorted(self.latencies)
-        pick = (lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]) if lat else (lambda q: None)
-        return {"chunks": self.received_chunks, "samples": self.received_samples,
-                "dropped": self.dropped, "gaps": self.gaps, "index": self._last_index,
-                "malformed": self.malformed, "stale": self.stale,
-                "stream_changes": self.stream_changes,
-                "latency_p50": pick(0.5), "latency_p99": pick(0.99)}
+        return InputStats(chunks=self.received_chunks, samples=self.received_samples,
+                          dropped=self.dropped, gaps=self.gaps, index=self._last_index,
+                          malformed=self.malformed, stale=self.stale, stream_changes=self.stream_changes,
+                          latency_p50=quantile(lat, 0.5), latency_p99=quantile(lat, 0.99))
 
     def _check_connected(self) -> None:
         if not self.connected:

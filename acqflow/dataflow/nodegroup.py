@@ -18,6 +18,7 @@ import psutil
 
 from .node import Node
 from .registry import get_node_type
+from .stats import GroupStats
 
 __all__ = ["NodeGroup"]
 
@@ -125,7 +126,7 @@ class NodeGroup:
                            "config": dict(node.config), "outputs": outputs, "inputs": inputs}
         return {"name": self.name, "pid": os.getpid(), "modules": list(self.modules), "nodes": nodes}
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> GroupStats:
         """Per node: state and CPU seconds; per input: counters and latency."""
         cpu: dict[str, float] = {}
         per_thread = _threads_cpu()
@@ -138,7 +139,7 @@ class NodeGroup:
             inputs = {}
             for k, inp in node.inputs.items():
                 if inp.connected:
-                    st = inp.stats()
+                    st = inp.stats().as_dict()
                     st["sample_rate"] = inp.params.get("sample_rate")
                     st["source"] = [inp.params.get("node"), inp.params.get("name")]
                     inputs[k] = st
@@ -148,5 +149,5 @@ class NodeGroup:
             nodes[name] = {"state": node.state, "error": node.error_reason, "cpu_s": cpu.get(name),
                            "ended": bool(ended is not None and ended.is_set()),
                            "inputs": inputs, "outputs": outputs}
-        return {"name": self.name, "pid": os.getpid(), "time": time.time(),
-                "process_cpu_s": time.process_time(), "nodes": nodes}
+        return GroupStats(name=self.name, pid=os.getpid(), time=time.time(),
+                          process_cpu_s=time.process_time(), nodes=nodes)

@@ -12,20 +12,13 @@ from typing import Any, Callable, NoReturn
 
 import numpy as np
 
+from .shortrepr import short_repr as short   # the one bounded repr, by its older name here
+
 __all__ = ["short", "did_you_mean", "check_plain", "one_of", "positive_int_or_none", "positive_number", "flag",
            "non_negative_number", "finite_number", "int_in", "non_empty_str", "a_callable", "less_than",
            "must_be", "refusal"]
 
 _MAX_META_DEPTH = 32
-
-
-def short(value: Any, limit: int = 80) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for one-line error messages."""
-    try:
-        text = repr(value)
-    except Exception:                     # a broken __repr__ must not hide the real error
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _is_int(v: Any) -> bool:

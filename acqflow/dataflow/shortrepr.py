@@ -13,11 +13,11 @@ _REPR.maxlevel = 2
 LIMIT = 200
 
 
-def short_repr(value: Any) -> str:
+def short_repr(value: Any, limit: int = LIMIT) -> str:
     """``repr(value)`` cut to about 60 characters per string, 8 items per container,
-    2 levels of nesting and 200 characters in all."""
+    2 levels of nesting and ``limit`` characters in all (the one bounded repr of acqflow)."""
     try:
         text = _REPR.repr(value)
     except Exception:             # noqa: BLE001 - a broken __repr__ still gets a name
         return f"<{type(value).__name__}>"
-    return text if len(text) <= LIMIT else text[:LIMIT - 3] + "..."
+    return text if len(text) <= limit else text[:max(limit - 3, 0)] + "..."

@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from ..errors import Error
 from .paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
                          _shape, _shape_or_none, check_plain, did_you_mean, flag, one_of,
                          must_be, positive_int_or_none, positive_number, short)
@@ -47,7 +48,7 @@ _CONTRACT_KEYS = ("streamtype", "dtype", "shape", "transfermode")
 
 # -- the dtype codec: dtype <-> plain (JSON/msgpack-able) value -----------------------
 
-class DtypeError(TypeError, ValueError):
+class DtypeError(Error, TypeError, ValueError):
     """Not a dtype (a TypeError, as ``np.dtype`` raises, and a ValueError for bad input)."""
 
 

@@ -45,7 +45,7 @@ class StoppableThread(threading.Thread):
     What ``loop()`` raises is kept in ``error`` and passed as a one-line message to
     ``on_error`` if set, otherwise raised to ``threading.excepthook``: never swallowed.
     ``loop()`` checks the ``stopping`` event (set by ``stop()``, which does not wait);
-    ``wait(ms)`` / ``join(s)`` wait for the end.
+    ``wait(s)`` / ``join(s)`` wait for the end.
     """
 
     on_error: Callable[[str], None] | None = None
@@ -85,10 +85,11 @@ class StoppableThread(threading.Thread):
         self.stopping.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """pyacq's (QThread's) wait: join, ``timeout`` in ms (None: forever); True once ended."""
+        """join, ``timeout`` in seconds as join's (None: forever); True once ended (pyacq's
+        QThread-style ``wait(ms)`` is ``pyacq.core.tools.ThreadPollInput.wait``)."""
         if self.ident is None:        # never started: nothing to wait for
             return True
-        self.join(None if timeout is None else timeout / 1000.0)
+        self.join(timeout)
         return not self.is_alive()
 
 
@@ -100,8 +101,8 @@ class ThreadPollInput(StoppableThread):
     and ``new_data``'s slots, run in this thread (pyacq's Qt-loop delivery is
     ``pyacq.core.tools.ThreadPollInput``'s, in acqflow.compat).  The thread ends on stop(),
     when the output closes (``closed`` set, then ``on_end()`` runs in this thread) or when
-    a callback raises (see :class:`StoppableThread`).  ``timeout`` is in ms and bounds how
-    long stop() waits.
+    a callback raises (see :class:`StoppableThread`).  ``timeout`` is the poll step in ms
+    (streams' unit): how long the thread takes at most to notice stop().
     """
 
     def __init__(self, input_stream: InputStream, timeout: float = 200, return_data: bool | None = None,

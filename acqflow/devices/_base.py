@@ -15,7 +15,7 @@ __all__ = ["require", "DeviceNode", "Worker", "current_worker"]
 
 log = logging.getLogger(__name__)
 
-_JOIN_TIMEOUT_MS = 5000
+_JOIN_TIMEOUT = 5.0   # s
 
 
 def require(module: str, extra: str, device: str) -> ModuleType:
@@ -50,9 +50,9 @@ class Worker(StoppableThread):
         log.error("%s failed", self.name, exc_info=exc)
         super().report(exc)
 
-    def stop(self, timeout: float = _JOIN_TIMEOUT_MS) -> bool:  # type: ignore[override]
-        """Ask the loop to end and wait up to ``timeout`` ms for it (threads' unit, as
-        ``wait``); False if it did not end in time."""
+    def stop(self, timeout: float = _JOIN_TIMEOUT) -> bool:  # type: ignore[override]
+        """Ask the loop to end and wait up to ``timeout`` seconds for it (threads' unit, as
+        ``wait`` and ``join``); False if it did not end in time."""
         self.stopping.set()
         if threading.current_thread() is not self:
             self.wait(timeout)
@@ -121,7 +121,7 @@ class DeviceNode(Node):
             w.stopping.set()
         for w in workers:
             if not w.stop():
-                log.error("%s did not stop within %s ms; abandoned", w.name, _JOIN_TIMEOUT_MS)
+                log.error("%s did not stop within %s s; abandoned", w.name, _JOIN_TIMEOUT)
 
     def device_lost(self, reason: str) -> None:
         """The device failed or disappeared: go to ``error``, end the workers, close outputs."""

@@ -10,6 +10,7 @@ from ..dataflow import clock
 from ..dataflow import paramcheck
 from ..dataflow.errors import StreamClosed
 from ._base import DeviceNode, require
+from .stats import AudioStats
 
 __all__ = ["AudioDevice", "AUDIO_DTYPES", "list_audio_devices"]
 
@@ -247,7 +248,7 @@ class AudioDevice(DeviceNode):
             self.underflows += 1
             log.warning("%s: output underflow (the card played silence)", self.name)
 
-    def stats(self) -> dict:
+    def stats(self) -> AudioStats:
         """Loss counters: overflows, lost_samples, underflows, silence_samples, played_samples."""
-        return {k: getattr(self, k, 0) for k in ("overflows", "lost_samples", "underflows",
-                                                   "silence_samples", "played_samples")}
+        return AudioStats(**{k: getattr(self, k, 0) for k in ("overflows", "lost_samples", "underflows",
+                                                            "silence_samples", "played_samples")})

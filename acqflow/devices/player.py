@@ -26,8 +26,10 @@ from ..dataflow.node import Node
 from ..dataflow.outputstream import OutputStream
 from ..dataflow.registry import register_node_type
 from ..dataflow.spec import replayed
+from ..dataflow.stats import quantile
 from ..dataflow.threadpoll import Signal
 from ..storage import LocalCache, Recording, StoredStream, open_recording
+from .stats import PlayerStats
 
 __all__ = ["Player", "player_params"]
 
@@ -367,17 +369,15 @@ class Player(Node):
         self.ended.set()
         self.end_of_recording.emit()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> PlayerStats:
         """Chunks/samples sent per stream, index offsets, and pacing lateness
         (send time minus due time, s: p50, p99, max) of the paced chunks."""
         late = sorted(self._lateness)
-        pick = (lambda q: late[min(len(late) - 1, int(q * len(late)))]) if late else \
-            (lambda q: None)
-        return {"position": self.position, "rate": self.rate, "ended": self.ended.is_set(),
-                "sent": {n: {"chunks": c, "samples": k} for n, (c, k) in self._sent.items()},
-                "index_offsets": dict(self.index_offsets),
-                "lateness_p50": pick(0.5), "lateness_p99": pick(0.99),
-                "lateness_max": late[-1] if late else None}
+        return PlayerStats(position=self.position, rate=self.rate, ended=self.ended.is_set(),
+                           sent={n: {"chunks": c, "samples": k} for n, (c, k) in self._sent.items()},
+                           index_offsets=dict(self.index_offsets),
+                           lateness_p50=quantile(late, 0.5), lateness_p99=quantile(late, 0.99),
+                           lateness_max=late[-1] if late else None)
 
 
 register_node_type(Player)

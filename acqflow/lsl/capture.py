@@ -20,7 +20,7 @@ from .info import channel_info, desc_channels, dtype_for_format, pylsl, stream_m
 
 __all__ = ["StreamCapture", "stream_key"]
 
-log = logging.getLogger("acqflow.lsl")
+log = logging.getLogger(__name__)
 _HISTORY_MAX = 100_000
 
 

@@ -20,7 +20,7 @@ from .info import clock_offset, pylsl
 
 __all__ = ["LSLRecorder", "record"]
 
-log = logging.getLogger("acqflow.lsl")
+log = logging.getLogger(__name__)
 
 
 def _matches(info, match: Iterable[str] | None) -> bool:
@@ -180,7 +180,7 @@ class LSLRecorder:
         """Where, how long, and per stream: samples, reconnects, offsets measured."""
         return {"path": str(self.path), "duration_s": time.monotonic() - self.started,
                 "streams": [c.summary() for c in self.captures],
-                "writer": {k: v for k, v in self.writer.stats.items() if k != "streams"}}
+                "writer": {k: v for k, v in self.writer.stats().as_dict().items() if k != "streams"}}
 
     def __enter__(self) -> "LSLRecorder":
         return self

@@ -25,16 +25,17 @@ from typing import Any, Callable
 
 from ..dataflow.graph import ConnectionSpec, GraphSpec
 from ..dataflow.registry import get_node_type
+from ..errors import Error
 from ..rpc.errors import RemoteCallError
 from ..rpc.security import is_loopback
 from .manager import Manager
 
 __all__ = ["build_graph", "GraphBuildError", "reachable_interface"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 
-class GraphBuildError(RuntimeError):
+class GraphBuildError(Error, RuntimeError):
     """A node or stream of a graph could not be set up; names which and why."""
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from .summary import summarize
@@ -25,9 +26,9 @@ class StatsTable:
     """Turns successive ``Manager.stats()`` snapshots into rates and a text table."""
 
     def __init__(self) -> None:
-        self._last: dict[str, Any] | None = None
+        self._last: Mapping[str, Any] | None = None
 
-    def update(self, stats: dict[str, Any]) -> list[str]:
+    def update(self, stats: Mapping[str, Any]) -> list[str]:
         """The table for ``stats`` (rates are since the previous call)."""
         prev, self._last = self._last, stats
         summary = summarize(stats, prev)

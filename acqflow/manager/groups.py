@@ -10,7 +10,7 @@ from ..rpc import ProcessSpawner
 
 __all__ = ["GroupHandle", "exit_reason"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 
 def exit_reason(code: int | None) -> str:

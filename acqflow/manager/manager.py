@@ -14,24 +14,35 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .. import hooks
 from ..dataflow.graph import topological_order
+from ..dataflow.stats import Stats
 from ..rpc.proxy import get_value
 from .groups import GroupHandle
 
 if TYPE_CHECKING:
     from .remote import RemoteGroupProcess
 
-__all__ = ["Manager", "create_manager"]
+__all__ = ["Manager", "ManagerStats", "create_manager"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 
 def create_manager(**kwargs: Any) -> "Manager":
     """pyacq's entry point: a Manager in this process."""
     return Manager(**kwargs)
+
+
+@dataclass(frozen=True)
+class ManagerStats(Stats):
+    """A graph's snapshot: per group its state, pid, restarts, clock and its GroupStats
+    (plain dicts, as they come from the group processes)."""
+
+    time: float
+    groups: dict[str, dict[str, Any]]
 
 
 class Manager:
@@ -176,10 +187,9 @@ class Manager:
                 node.stop()
         self.refresh()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> ManagerStats:
         """Per group and node: state, process/CPU counters, per-input stream counters."""
-        groups: dict[str, Any] = {}
-        out: dict[str, Any] = {"time": time.time(), "groups": groups}
+        out = ManagerStats(time=time.time(), groups={})
         clocks = self.clocks.by_peer()
         for name, group in list(self.groups.items()):
             entry = {"state": group.state, "pid": group.pid, "reason": group.reason,
@@ -194,7 +204,7 @@ class Manager:
                                       "outputs": {}, "cpu_s": None}
                                   for n, d in group.snapshot["nodes"].items()}
             entry["clock"] = clocks.get(name)
-            groups[name] = entry
+            out.groups[name] = entry
         return out
 
     def serve_web(self, address: str | int = "127.0.0.1:0", token: str | None = None,

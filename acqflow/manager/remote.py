@@ -30,7 +30,7 @@ from .groups import exit_reason
 
 __all__ = ["HostMonitor", "RemoteGroupProcess", "spawn_on_host", "LOST"]
 
-log = logging.getLogger("acqflow.manager")
+log = logging.getLogger(__name__)
 
 LOST = -1   # exit code reported for a process whose host cannot be reached
 

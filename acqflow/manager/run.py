@@ -28,7 +28,7 @@ from .progress import StartupProgress
 
 __all__ = ["main", "run_graph"]
 
-log = logging.getLogger("acqflow.run")
+log = logging.getLogger(__name__)
 
 
 def recording_paths(spec: GraphSpec) -> dict[str, str]:

@@ -6,6 +6,7 @@ state and CPU share.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = ["summarize", "shown_state"]
@@ -25,7 +26,7 @@ def shown_state(node: dict[str, Any]) -> str:
     return node["state"]
 
 
-def summarize(stats: dict[str, Any], prev: dict[str, Any] | None = None) -> dict[str, Any]:
+def summarize(stats: Mapping[str, Any], prev: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Plain values for ``stats`` (rates since ``prev``, None without it):
 
     ``streams``: one dict per connected input: source, output, target, input,

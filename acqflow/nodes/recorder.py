@@ -29,6 +29,7 @@ from ..dataflow.spec import recorded
 from ..dataflow.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
+from ..storage.stats import RecorderStats
 from ..storage.target import recording_run
 from ..storage.writer import MODES
 from .recordtime import RecordedTimeModel, check_align
@@ -180,8 +181,10 @@ class Recorder(Node):
         block_s / block_bytes: seal a block after this time or size.
         fsync: 'block', 'interval' (every ``fsync_interval`` s) or 'none'.
         queue_chunks / queue_bytes: bound of the writer queue (overflow drops, counted).
-        codecs: per-stream video codec, e.g. ``{'cam': 'png'}`` or ``{'cam':
-            {'name': 'jpg', 'quality': 85}}`` (default: raw frames).
+        codecs: per-stream video codec, e.g. ``{'cam': 'png'}``, ``{'cam':
+            {'name': 'jpg', 'quality': 85}}`` or compressed ``{'cam': {'name': 'h264',
+            'crf': 23, 'gop': 30, 'preset': 'ultrafast'}}`` (also hevc, ffv1; see
+            docs/recording.md#video; default: raw frames).
         metadata: free JSON metadata for the manifest.  on_seal: callback(BlockInfo)
             from the writer thread after each sealed block (same process only).
         run: id stored in the recording's manifest (default: a new one, kept in the
@@ -414,16 +417,16 @@ class Recorder(Node):
         if self.writer is not None:
             self.writer.flush(timeout)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> RecorderStats:
         """Writer counters (blocks, bytes, overflows, per-stream gaps and drops) and,
         per input, transport counters and whether its output has ended."""
         inputs = {}
         for name, inp in self.inputs.items():
-            st = inp.stats()
+            st = inp.stats().as_dict()
             poller = self._pollers.get(name)
             st.update(gap_log=list(inp.gap_log), resent=self._resent.get(name, 0),
                       ended=name in self._ended or bool(poller and poller.closed))
             inputs[name] = st
-        writer = self.writer.stats if self.writer is not None else {}
-        return {"path": str(getattr(self, "path", "")), "overflows": writer.get("overflows", 0),
-                "writer": writer, "inputs": inputs}
+        writer = self.writer.stats() if self.writer is not None else None
+        return RecorderStats(path=str(getattr(self, "path", "")), inputs=inputs, writer=writer,
+                             overflows=writer.overflows if writer is not None else 0)

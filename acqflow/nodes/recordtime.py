@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 from ..dataflow.inputstream import InputStream
+from ..dataflow.paramcheck import must_be
 from ..dataflow.shortrepr import short_repr
 from ..dataflow.timemodel import TimeModel
 
@@ -70,12 +71,10 @@ def check_align(align: Any, streams: list[str], node: str) -> dict[str, Any] | N
         return None
     from ..storage.align import parse_line
     if not isinstance(align, dict) or set(align) - set(_ALIGN_KEYS):
-        raise ValueError(f"{node}: align must be a dict with keys {', '.join(_ALIGN_KEYS)}, "
-                         f"not {short_repr(align)}")
+        must_be(f"{node}: align", f"a dict with keys {', '.join(_ALIGN_KEYS)}", align)
     lines = align.get("lines")
     if not isinstance(lines, list) or len(lines) < 2 or not all(isinstance(x, str) for x in lines):
-        raise ValueError(f"{node}: align.lines must be a list of two or more "
-                         f"'STREAM:CHANNEL[:BIT]', not {short_repr(lines)}")
+        must_be(f"{node}: align.lines", "a list of two or more 'STREAM:CHANNEL[:BIT]'", lines)
     for text in lines:
         name = parse_line(text)[0]
         if name not in streams:
@@ -86,7 +85,6 @@ def check_align(align: Any, streams: list[str], node: str) -> dict[str, Any] | N
         raise ValueError(f"{node}: align.reference {short_repr(reference)} has no sync line")
     same = align.get("same") or []
     if not isinstance(same, list) or not all(isinstance(x, str) for x in same):
-        raise ValueError(f"{node}: align.same must be a list of 'STREAM=LINESTREAM', "
-                         f"not {short_repr(same)}")
+        must_be(f"{node}: align.same", "a list of 'STREAM=LINESTREAM'", same)
     return {"lines": list(lines), "reference": reference,
             "barcodes": bool(align.get("barcodes", False)), "same": list(same)}

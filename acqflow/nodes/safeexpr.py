@@ -30,6 +30,7 @@ import numpy as np
 
 from ..dataflow.paramcheck import must_be
 from ..dataflow.shortrepr import short_repr
+from ..errors import Error
 
 __all__ = ["compile_expression", "ExpressionError", "FUNCTIONS", "MAX_CHARS", "MAX_NODES",
            "MAX_DEPTH", "GROWTH", "FLOOR"]
@@ -77,7 +78,7 @@ def _max_args(name: str) -> int:
     return func.nin if isinstance(func, np.ufunc) else _NONUFUNC_ARGS.get(name, 2)
 
 
-class ExpressionError(ValueError):
+class ExpressionError(Error, ValueError):
     """The expression is not valid Python, leaves the whitelist or its size bounds."""
 
 

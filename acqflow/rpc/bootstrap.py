@@ -121,8 +121,8 @@ def main() -> int:
     status.send_json({"status": "ok", "address": server.address, "pid": os.getpid(),
                       "server_key": server.server_key})
     status.close()
-    logging.getLogger("acqflow.rpc.bootstrap").debug("%s serving at %s", config["name"],
-                                                     server.address)
+    logging.getLogger(__spec__.name if __spec__ else __name__).debug(   # its module name under -m
+        "%s serving at %s", config["name"], server.address)
     try:
         server.run_forever()
         if config.get("qt"):

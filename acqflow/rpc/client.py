@@ -23,7 +23,7 @@ from .security import secure_client
 
 __all__ = ["RPCClient", "get_client"]
 
-logger = logging.getLogger("acqflow.rpc.client")
+logger = logging.getLogger(__name__)
 _local = threading.local()
 _NOBLOCK = int(zmq.NOBLOCK)
 

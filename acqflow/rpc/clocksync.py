@@ -34,7 +34,7 @@ from ..dataflow.paramcheck import int_in
 
 __all__ = ["ClockEstimator", "ClockMonitor", "probe", "main"]
 
-log = logging.getLogger("acqflow.rpc.clocksync")
+log = logging.getLogger(__name__)
 
 
 class ClockEstimator:

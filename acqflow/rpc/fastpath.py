@@ -24,13 +24,14 @@ from typing import Any
 import msgpack
 import zmq
 
+from ..errors import Error
 from . import refs, wire
 from .errors import mark_origin
 
 __all__ = ["RECV_STEP_MS", "SERVE_STEP_MS", "new_packer", "encode", "call_sync", "serve_one",
            "serve_plain", "request_plain", "encode_reply", "send_reply"]
 
-logger = logging.getLogger("acqflow.rpc.server")
+logger = logging.getLogger(__name__)
 
 RECV_STEP_MS = 200     # a waiting sync call checks liveness and timeout this often
 SERVE_STEP_MS = 100    # a server alone in its thread notices close() at least this often
@@ -192,7 +193,7 @@ def serve_one(server: Any) -> bool:
     return True
 
 
-class _NotPlain(Exception):
+class _NotPlain(Error):
     """A request holds an ext value (tuple, array, proxy...): for the general path."""
 
 

@@ -30,7 +30,7 @@ from .spawner import ProcessSpawner
 
 __all__ = ["Host", "HostClient", "RemoteProcess", "main"]
 
-logger = logging.getLogger("acqflow.rpc.host")
+logger = logging.getLogger(__spec__.name if __spec__ else __name__)   # its module name under -m too
 
 
 class Host:

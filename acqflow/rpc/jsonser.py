@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from ..dataflow.plain import to_plain
+from ..dataflow.stats import Stats
 from . import types
 from .errors import SerializationError
 from .serializer import MAX_JSON_DEPTH, Serializer, _simple_id
@@ -104,7 +106,7 @@ def _to_json(o: Any, server: Any, hooks: types.ProxyHooks) -> Any:
         if o.dtype.hasobject:
             return _to_json(o.item(), server, hooks)
     elif isinstance(o, (bool, str, int, float)):
-        return _plain(o)
+        return to_plain(o, deep=False)
     if isinstance(o, list):
         return [_to_json(v, server, hooks) for v in o]
     t = types.for_value(o, False)
@@ -119,16 +121,9 @@ def _to_json(o: Any, server: Any, hooks: types.ProxyHooks) -> Any:
         return d
     if isinstance(o, dict):
         return {k: _to_json(v, server, hooks) for k, v in o.items()}
+    if isinstance(o, Stats):              # stats travel by value, as their plain dict
+        return _to_json(o.as_dict(), server, hooks)
     return {"__type__": "proxy", **hooks.to_wire(o, server)}
-
-
-def _plain(o: Any) -> Any:
-    """The plain value of a subclass of bool, str, int or float."""
-    if isinstance(o, bool):
-        return bool(o)
-    if isinstance(o, str):
-        return str.__str__(o)
-    return int(o) if isinstance(o, int) else float(o)
 
 
 def _from_json(d: dict, errors: list, hooks: types.ProxyHooks) -> Any:

@@ -14,7 +14,7 @@ from .keys import KeyPair, authorized_dir, client_keys_for, load_server_keys
 
 __all__ = ["is_loopback", "check_bind", "secure_server", "secure_client"]
 
-logger = logging.getLogger("acqflow.rpc.security")
+logger = logging.getLogger(__name__)
 
 
 _warned_open = False
@@ -37,7 +37,7 @@ class _Authenticator(ThreadAuthenticator):
     """ZAP handler that re-reads the authorised keys and logs every refusal."""
 
     def __init__(self, context: zmq.Context, keys_dir: Path):
-        super().__init__(context, log=logging.getLogger("acqflow.rpc.zap"))
+        super().__init__(context, log=logger.getChild("zap"))
         self.keys_dir = keys_dir
         self._peer = ""
 

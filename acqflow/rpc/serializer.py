@@ -13,6 +13,8 @@ from typing import Any
 import msgpack
 import numpy as np
 
+from ..dataflow.plain import to_plain
+from ..dataflow.stats import Stats
 from . import codec, types
 from .errors import SerializationError
 from .proxy import PROXY_HOOKS
@@ -131,22 +133,12 @@ class _Encoder:
             return msgpack.ExtType(t.code, self.pack(fields[0] if len(fields) == 1
                                                      else list(fields)))
         if isinstance(o, (bool, int, float, str, bytes, bytearray, memoryview, dict, list)):
-            return _native(o)
+            return to_plain(o, deep=False)
         if isinstance(o, np.generic):     # holding a Python object
             return o.item()
+        if isinstance(o, Stats):          # stats travel by value, as their plain dict
+            return o.as_dict()
         return msgpack.ExtType(types.PROXY_CODE, self.pack(self.hooks.to_wire(o, self.server)))
-
-
-def _native(o: Any) -> Any:
-    """The plain Python value of a subclass of a type msgpack packs."""
-    for base in (bool, int, float):
-        if isinstance(o, base):
-            return base(o)
-    if isinstance(o, str):
-        return str.__str__(o)
-    if isinstance(o, (bytes, bytearray, memoryview)):
-        return bytes(o)
-    return dict(o) if isinstance(o, dict) else list(o)
 
 
 class _Decoder:

@@ -23,7 +23,7 @@ from .security import check_bind, secure_server
 
 __all__ = ["RPCServer"]
 
-logger = logging.getLogger("acqflow.rpc.server")
+logger = logging.getLogger(__name__)
 
 _BATCH = 64          # requests handled per readiness event before yielding to other sockets
 _BAD_LOG_PER_S = 5    # bad requests logged per second (the rest are counted)

@@ -23,7 +23,7 @@ from .private import private_address
 
 __all__ = ["ProcessSpawner"]
 
-logger = logging.getLogger("acqflow.rpc.spawner")
+logger = logging.getLogger(__name__)
 _counter = itertools.count(1)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 

@@ -11,6 +11,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..errors import Error
+
 __all__ = ["Edges", "EdgeScanner", "levels", "analog_edges", "digital_edges", "match_pulses", "AmbiguousPulses",
            "robust_line", "decode_barcodes", "barcode_signal"]
 
@@ -185,7 +187,7 @@ def _signature_pairs(r: np.ndarray, s: np.ndarray, tol: float, m: int,
     return np.stack([j[ok], k[ok]], axis=1).astype(np.int64)
 
 
-class AmbiguousPulses(ValueError):
+class AmbiguousPulses(Error, ValueError):
     """The pulse train is regular enough that more than one offset matches it."""
 
 

@@ -33,6 +33,7 @@ from acqflow.dataflow.paramcheck import must_be
 
 from .cacheconfig import (DEFAULT_SIZE_BYTES, CacheConfig, CacheConfigError,
                           default_cache_dir, load_cache_config)
+from .stats import CacheStats
 
 __all__ = ["LocalCache", "default_cache", "default_cache_dir", "DEFAULT_MAX_BYTES",
            "CacheConfigError"]
@@ -256,16 +257,16 @@ class LocalCache:
                     pass
             self._set_state(0, 0)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> CacheStats:
         """Directory, size cap, current size, entry count, load factor and this
         process's hit/miss/eviction/corrupt counters."""
         with self._locked():
             size, count = self._state()
-        return {"cache_dir": str(self.cache_dir), "max_bytes": self.max_bytes,
-                "current_size": size, "entries": count,
-                "load_factor": size / self.max_bytes if self.max_bytes else 0.0,
-                "hits": self.hits, "misses": self.misses, "evictions": self.evictions,
-                "corrupt": self.corrupt}
+        return CacheStats(cache_dir=str(self.cache_dir), max_bytes=self.max_bytes,
+                          current_size=size, entries=count,
+                          load_factor=size / self.max_bytes if self.max_bytes else 0.0,
+                          hits=self.hits, misses=self.misses, evictions=self.evictions,
+                          corrupt=self.corrupt)
 
 
 _DEFAULTS: dict[tuple[str, int], LocalCache] = {}

@@ -233,10 +233,11 @@ def _export(args: argparse.Namespace) -> int:
         parts = wav(stream, args.out, args.start, args.stop, fill=0 if fill is None else fill,
                     full_scale=args.full_scale, progress=progress, tolerance=tol,
                     overwrite=args.overwrite, times=args.times)
-    elif fmt in ("mp4", "avi"):
-        from .export_video import to_video
-        to_video(stream, args.out, args.start, args.stop, fourcc=args.fourcc,
-                 progress=progress, tolerance=tol, overwrite=args.overwrite, times=args.times)
+    elif fmt in ("mp4", "avi"):          # compressed streams are remuxed unless --reencode
+        from .export_remux import export_video_file
+        export_video_file(stream, args.out, args.start, args.stop, reencode=args.reencode,
+                          fourcc=args.fourcc, progress=progress, tolerance=tol,
+                          overwrite=args.overwrite, times=args.times)
     elif fmt == "xdf":
         from .export_xdf import to_xdf
         dropped: dict[str, int] = {}
@@ -247,7 +248,7 @@ def _export(args: argparse.Namespace) -> int:
             print(f"acqflow rec export: {name!r}: {n} samples without a finite time stamp "
                   "left out (--drop-unstamped)", file=sys.stderr)
     elif fmt == "nwb":
-        from .export_nwb import to_nwb
+        from .export_nwb import movie_path, to_nwb
         to_nwb(streams, args.out, args.start, args.stop, fill=fill, progress=progress,
                metadata=args.metadata, tolerance=tol, overwrite=args.overwrite,
                times=args.times)
@@ -268,7 +269,7 @@ def _export(args: argparse.Namespace) -> int:
             out = pathlib.Path(args.out)
             for s in streams:
                 if s.streamtype == "video":
-                    print(f"wrote {out.with_name(f'{out.stem}_{s.name}.mp4')} (the frames of "
+                    print(f"wrote {movie_path(out, s)} (the frames of "
                           f"{s.name!r}, referenced by the NWB file: keep them together)")
     return 0
 
@@ -359,8 +360,8 @@ def _cmd_cache(args: argparse.Namespace) -> int:
     if args.action == "clear":
         cache.clear()
     st = cache.stats()
-    print(f"{st['cache_dir']}: {st['entries']} entries, {st['current_size']} / "
-          f"{st['max_bytes']} bytes (load factor {st['load_factor']:.3f}; settings from "
+    print(f"{st.cache_dir}: {st.entries} entries, {st.current_size} / "
+          f"{st.max_bytes} bytes (load factor {st.load_factor:.3f}; settings from "
           f"{config.source})")
     return 0
 
@@ -382,7 +383,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("info", "streams, lengths, time range, gaps, committed/damage", _cmd_info)
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p = add("export", "write a stream to .npy, .csv, .wav, .mp4/.avi (video), .h5 (HDF5), "
+    p = add("export", "write a stream to .npy, .csv, .wav, .mkv/.mp4/.avi (video), .h5 (HDF5), "
             ".nwb (NWB) or .xdf (XDF)",
             _cmd_export)
     p.add_argument("stream", help="stream name; for .h5, .nwb and .xdf also 'a,b' or 'all'")
@@ -404,8 +405,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--times", choices=("stamps", "model"), help="sample times from each "
                    "stream's fitted time model ('model'; default for streams the Recorder "
                    "stored one for) or its raw chunk 'stamps'")
-    p.add_argument("--fourcc", help="mp4/mkv/avi: codec (default mp4v / FFV1 / MJPG; "
-                   "avc1 H.264; FFV1 and 'png ' lossless)")
+    p.add_argument("--fourcc", help="mp4/mkv/avi: re-encode with this codec (default mp4v / "
+                   "FFV1 / MJPG; avc1 H.264; FFV1 and 'png ' lossless)")
+    p.add_argument("--reencode", action="store_true", help="mkv/mp4: re-encode a stream "
+                   "stored as h264/hevc/ffv1 packets (default: copy its packets)")
     p.add_argument("--compression", help="h5: dataset compression, e.g. gzip")
     p.add_argument("--drop-unstamped", action="store_true", help="xdf: leave out (and count) "
                    "samples without a finite time stamp instead of refusing the export")

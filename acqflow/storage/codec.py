@@ -1,7 +1,8 @@
 """Per-frame video codecs (PNG lossless, JPEG lossy) via OpenCV, imported lazily.
 
 Each frame is encoded on its own so any frame of a stored video stays randomly
-accessible.  ``None``/'raw' stores frames uncompressed and never imports cv2.
+accessible.  ``None``/'raw' stores frames uncompressed and never imports cv2.  The
+compressed codecs stored as packets (h264, hevc, ffv1) are :mod:`.videocodec`'s.
 """
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+
+from acqflow.dataflow.paramcheck import did_you_mean, short as short_repr
+
+from .videocodec import ALIASES, PACKET_CODECS, normalize_packet_codec
 
 __all__ = ["CODECS", "normalize_codec", "encode_frames", "decode_frames"]
 
@@ -25,16 +30,24 @@ def _cv2() -> ModuleType:
 
 
 def normalize_codec(codec: str | dict[str, Any] | None, streamtype: str,
-                    shape: tuple[int, ...]) -> dict[str, Any] | None:
-    """Plain dict ``{'name': ..., 'quality'|'level': ...}`` or None for raw frames."""
+                    shape: tuple[int, ...], pixel_format: str | None = None
+                    ) -> dict[str, Any] | None:
+    """Plain dict ``{'name': ..., 'quality'|'level': ...}`` (packet codecs: see
+    :func:`.videocodec.normalize_packet_codec`) or None for raw frames."""
     if codec is None or codec == "raw":
         return None
+    if not isinstance(codec, (str, dict)):
+        raise ValueError(f"a codec is a name or a dict with 'name', got {short_repr(codec)}")
     spec = {"name": codec} if isinstance(codec, str) else dict(codec)
     name = str(spec.get("name", "")).lower()
-    if name not in CODECS:
-        raise ValueError(f"unknown video codec {name!r}; use one of raw, {', '.join(CODECS)}")
+    known = ("raw", *CODECS, *PACKET_CODECS)
+    if name not in CODECS and name not in PACKET_CODECS and name not in ALIASES:
+        raise ValueError(f"unknown video codec {short_repr(spec.get('name'))}; use one of "
+                         f"{', '.join(known)}{did_you_mean(name, known)}")
     if streamtype != "video":
         raise ValueError(f"codec {name!r} only applies to video streams, not {streamtype!r}")
+    if name not in CODECS:
+        return normalize_packet_codec(spec, tuple(shape), pixel_format)
     channels = shape[3] if len(shape) == 4 else 1
     if CODECS[name] == ".jpg" and channels not in (1, 3):
         raise ValueError(f"JPEG frames need 1 or 3 channels, stream has {channels}")

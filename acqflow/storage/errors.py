@@ -1,11 +1,13 @@
 """Exceptions raised by acqflow.storage (all subclass StorageError)."""
 from __future__ import annotations
 
+from ..errors import Error
+
 __all__ = ["StorageError", "RecordingExistsError", "NotARecordingError", "GapError",
            "DamagedBlockError", "WriterError", "DamagedManifestError"]
 
 
-class StorageError(Exception):
+class StorageError(Error):
     """Base class of every storage error."""
 
 

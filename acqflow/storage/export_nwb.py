@@ -21,7 +21,8 @@ Where each stream goes:
 * video -> ``/acquisition/<name>``, an ``ImageSeries`` with ``format='external'``: the
   stored frames go to ``<file stem>_<name>.mp4`` beside the NWB file (NWB's advice for
   video), with one timestamp per frame (the frame's time in the .mp4, from the same
-  :func:`.export_video.frame_times`).
+  :func:`.export_video.frame_times`).  A stream stored as h264/hevc/ffv1 packets is
+  remuxed there (:mod:`.export_remux`; FFV1 into ``.mkv``), not re-encoded.
 
 ``session_start_time`` is the earliest exported sample time (UTC), ``identifier`` the
 recording's uuid; every time is on the recorder's clock (``StoredStream.local_times``).
@@ -48,8 +49,9 @@ from .nwb_meta import VOLT_FACTORS, check_metadata, load_metadata
 from .progress import progress_bar
 from .stored import StoredStream
 from .timebase import TIMES, filled_sample_times, time_model_of, timebase
+from .videocodec import is_packet_codec
 
-__all__ = ["to_nwb", "filled_times"]
+__all__ = ["to_nwb", "filled_times", "movie_path"]
 
 _RESERVED = ("id", "timestamp", "duration")   # EventsTable's own columns
 
@@ -230,13 +232,19 @@ def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start:
         nwb.add_events_table(_events_table(stream, start, stop, t0))
         bar.update(stop - start)
     elif stream.streamtype == "video":
+        from .export_remux import remux_frames
         from .export_video import frame_times, to_video
-        movie = _movie(path, stream)
-        to_video(stream, movie_file or movie, start, stop, progress=progress,
-                 tolerance=tolerance, times=times)
+        movie = movie_path(path, stream)
+        if is_packet_codec(stream.codec):      # its packets copied, not re-encoded
+            frame_t = remux_frames(stream, movie_file or movie, start, stop, tolerance, times,
+                                   progress)[1]
+        else:
+            to_video(stream, movie_file or movie, start, stop, progress=progress,
+                     tolerance=tolerance, times=times)
+            frame_t = frame_times(stream, start, stop, tolerance, times)[1]
         nwb.add_acquisition(pynwb.image.ImageSeries(
             name=stream.name, external_file=[movie.name], format="external", starting_frame=[0],
-            timestamps=frame_times(stream, start, stop, tolerance, times)[1] - t0, unit="n/a",
+            timestamps=frame_t - t0, unit="n/a",
             description=_description(stream, start, stop, file=movie.name)))
         bar.update(stop - start)
     else:
@@ -324,7 +332,7 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     try:
         with ExitStack() as files:     # every file written beside, renamed at the end
             tmp = files.enter_context(output_file(path, overwrite))     # renamed last
-            movies = {s.name: files.enter_context(output_file(_movie(path, s), overwrite))
+            movies = {s.name: files.enter_context(output_file(movie_path(path, s), overwrite))
                       for s in streams if s.streamtype == "video" and not s.dtype.names}
             for s, (a, b), first in zip(streams, spans, firsts):
                 _write_stream(pynwb, nwb, path, s, a, b, first, fill, t0, bar, progress, meta,
@@ -336,6 +344,8 @@ def to_nwb(streams: StoredStream | Iterable[StoredStream], path: str | os.PathLi
     return path
 
 
-def _movie(path: Path, stream: StoredStream) -> Path:
-    """The .mp4 beside the NWB file that holds a video stream's frames."""
-    return path.with_name(f"{path.stem}_{stream.name}.mp4")
+def movie_path(path: Path, stream: StoredStream) -> Path:
+    """The video file beside the NWB file that holds a video stream's frames (.mp4;
+    .mkv for FFV1 packets, which MP4 does not carry)."""
+    ffv1 = is_packet_codec(stream.codec) and stream.codec["name"] == "ffv1"
+    return path.with_name(f"{path.stem}_{stream.name}{'.mkv' if ffv1 else '.mp4'}")

@@ -40,7 +40,7 @@ from .xdf import (FORMAT_NAMES, TAG_CLOCK_OFFSET, TAG_FILE_HEADER, TAG_SAMPLES,
                   TAG_STREAM_FOOTER, TAG_STREAM_HEADER, TIMESTAMPS_SUFFIX, chunk, varlen,
                   xml_text)
 
-log = logging.getLogger("acqflow.storage")
+log = logging.getLogger(__name__)
 
 __all__ = ["to_xdf", "xdf_streams"]
 

@@ -219,7 +219,8 @@ class ExternalStream:
         zeros = np.zeros(len(starts), np.int64)
         t._arrays = {"start": starts, "n": stops - starts, "stop": stops,
                      "t": self.ext["start_time"] + segs[seg, 1] + (stops - 1 - first[seg]) / rate,
-                     "block": zeros - 1, "poff": zeros, "nbytes": zeros, "crc": zeros}
+                     "block": zeros - 1, "poff": zeros, "nbytes": zeros, "crc": zeros,
+                     "flags": zeros}
         t.frames = [None] * len(starts)
         return t
 

@@ -7,8 +7,10 @@ A block is ``header | payload | table | crc``:
 * payload: the records' bytes, grouped by stream (so one stream's records in a
   block are one contiguous byte range);
 * table: msgpack list of records in arrival order, each
-  ``[stream, start, n, t, poff, nbytes, crc, frames]`` (``crc`` is the CRC32 of
-  the record's payload bytes, ``frames`` the encoded frame sizes or None);
+  ``[stream, start, n, t, poff, nbytes, crc, frames]`` or, with a ninth field,
+  ``[..., flags]`` (``crc`` is the CRC32 of the record's payload bytes, ``frames`` the
+  encoded frame sizes or None, ``flags`` bit 0: a compressed packet that is a keyframe;
+  written only when not 0);
 * crc: CRC32 of header + table.  Since the table holds every record's CRC, the
   final CRC transitively covers the whole block.
 
@@ -23,12 +25,15 @@ from typing import Iterator, NamedTuple, Sequence
 
 import msgpack
 
-__all__ = ["MAGIC", "VERSION", "HEADER_SIZE", "Record", "BlockInfo", "BlockFormatError",
+from ..errors import Error
+
+__all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_SIZE", "Record", "packed", "BlockInfo", "BlockFormatError",
            "build_block", "block_length", "parse_header", "decode_table", "verify_block",
            "scan_blocks", "encode_index_entry", "parse_index"]
 
 MAGIC = b"AFB1"
-VERSION = 1
+VERSION = 2          # written for blocks with a record that has flags; 1 otherwise
+VERSIONS = (1, 2)    # read
 _HEAD = struct.Struct("<4sHHQQI")
 _U32 = struct.Struct("<I")
 _ENTRY = struct.Struct("<II")
@@ -46,6 +51,7 @@ class Record(NamedTuple):
     nbytes: int          # payload byte count
     crc: int             # zlib.crc32 of the payload bytes
     frames: list[int] | None  # encoded frame sizes (video codecs) or None
+    flags: int = 0       # bit 0: keyframe packet (compressed video); version-2 blocks only
 
     @property
     def stop(self) -> int:
@@ -67,7 +73,7 @@ class BlockInfo(NamedTuple):
         return self.offset + self.length
 
 
-class BlockFormatError(ValueError):
+class BlockFormatError(Error, ValueError):
     """Bytes that are not a complete valid block; ``torn`` means merely cut short."""
 
     def __init__(self, message: str, torn: bool = False):
@@ -80,9 +86,14 @@ def block_length(payload_len: int, table_len: int) -> int:
     return HEADER_SIZE + payload_len + table_len + 4
 
 
-def build_block(seq: int, items: Sequence[tuple[int, int, int, float, bytes, list | None]]
-                ) -> tuple[list[bytes], list[Record]]:
-    """Encode items ``(stream, start, n, t, payload, frames)`` given in arrival order.
+def packed(rec: Record) -> list:
+    """The record as stored: 8 fields, or 9 when it has flags (so blocks and index
+    entries without flags stay byte-identical to version 1)."""
+    return list(rec) if rec.flags else list(rec)[:8]
+
+
+def build_block(seq: int, items: Sequence[tuple]) -> tuple[list[bytes], list[Record]]:
+    """Encode items ``(stream, start, n, t, payload, frames[, flags])`` in arrival order.
 
     Returns the byte parts to write in order (suitable for ``os.writev``) and the
     records (with payload offsets) for the index.
@@ -96,11 +107,12 @@ def build_block(seq: int, items: Sequence[tuple[int, int, int, float, bytes, lis
         offsets[k] = pos
         pos += len(payload)
         parts.append(payload)
-    records = [Record(s, int(start), int(n), float(t), offsets[k], len(p), zlib.crc32(p),
-                      frames)
-               for k, (s, start, n, t, p, frames) in enumerate(items)]
-    table = msgpack.packb([list(r) for r in records], use_bin_type=True)
-    fields = _HEAD.pack(MAGIC, VERSION, 0, seq, pos, len(table))
+    records = [Record(it[0], int(it[1]), int(it[2]), float(it[3]), offsets[k], len(it[4]),
+                      zlib.crc32(it[4]), it[5], int(it[6]) if len(it) > 6 else 0)
+               for k, it in enumerate(items)]
+    table = msgpack.packb([packed(r) for r in records], use_bin_type=True)
+    version = VERSION if any(r.flags for r in records) else 1
+    fields = _HEAD.pack(MAGIC, version, 0, seq, pos, len(table))
     header = fields + _U32.pack(zlib.crc32(fields))
     parts[0] = header
     parts.append(table)
@@ -117,7 +129,7 @@ def parse_header(buf: bytes | memoryview) -> tuple[int, int, int]:
     if zlib.crc32(fields) != crc:
         raise BlockFormatError("block header CRC mismatch")
     magic, version, _flags, seq, payload_len, table_len = _HEAD.unpack(fields)
-    if magic != MAGIC or version != VERSION or table_len > MAX_TABLE:
+    if magic != MAGIC or version not in VERSIONS or table_len > MAX_TABLE:
         raise BlockFormatError(f"bad block header (magic {magic!r}, version {version})")
     return seq, payload_len, table_len
 
@@ -127,11 +139,16 @@ def _records(obj: object, payload_len: int) -> list[Record]:
         raise BlockFormatError("block table is not a list")
     out = []
     for item in obj:
-        if not isinstance(item, list) or len(item) != 8:
+        if not isinstance(item, list) or len(item) not in (8, 9):
             raise BlockFormatError("malformed block record")
         rec = Record(*item)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in
+                   (rec.stream, rec.start, rec.n, rec.poff, rec.nbytes, rec.crc, rec.flags)):
+            raise BlockFormatError(f"block record with a non-integer field: {item[:9]!r:.120}")
         if rec.poff < 0 or rec.nbytes < 0 or rec.poff + rec.nbytes > payload_len or rec.n < 0:
             raise BlockFormatError("block record outside the payload")
+        if len(item) == 9 and not 0 < rec.flags < 2:
+            raise BlockFormatError(f"block record with unknown flags {rec.flags!r:.40}")
         out.append(rec)
     return out
 
@@ -191,7 +208,7 @@ def scan_blocks(buf: bytes | memoryview, segment: int, base: int, verify: bool =
 def encode_index_entry(info: BlockInfo) -> bytes:
     """One framed index entry for a sealed block."""
     body = msgpack.packb([info.segment, info.offset, info.length, info.seq,
-                          [list(r) for r in info.records]], use_bin_type=True)
+                          [packed(r) for r in info.records]], use_bin_type=True)
     return _ENTRY.pack(len(body), zlib.crc32(body)) + body
 
 

@@ -33,10 +33,10 @@ class StreamTable:
     appended, so a live follower does not rebuild everything on each refresh.
     """
 
-    _COLS = ("start", "n", "block", "poff", "nbytes", "crc")
+    _COLS = ("start", "n", "block", "poff", "nbytes", "crc", "flags")
 
     def __init__(self) -> None:
-        self._pending: list[tuple[int, int, int, int, int, int]] = []
+        self._pending: list[tuple[int, ...]] = []
         self._pending_t: list[float] = []
         self.frames: list[list[int] | None] = []
         self._arrays: dict[str, np.ndarray] = {
@@ -47,7 +47,8 @@ class StreamTable:
     def add(self, rec: Record, block: int) -> None:
         """Append one record (records arrive in index order)."""
         with self._lock:
-            self._pending.append((rec.start, rec.n, block, rec.poff, rec.nbytes, rec.crc))
+            self._pending.append((rec.start, rec.n, block, rec.poff, rec.nbytes, rec.crc,
+                                  rec.flags))
             self._pending_t.append(rec.t)
             self.frames.append(rec.frames)
 
@@ -56,7 +57,7 @@ class StreamTable:
 
     @property
     def arrays(self) -> dict[str, np.ndarray]:
-        """Columns ``start, n, stop, t (non-decreasing), block, poff, nbytes, crc``."""
+        """Columns ``start, n, stop, t (non-decreasing), block, poff, nbytes, crc, flags``."""
         with self._lock:
             if self._pending:
                 self._merge_pending()

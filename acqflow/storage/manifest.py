@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import reprlib
 import time
 import uuid as _uuid
 from typing import Any
@@ -13,6 +12,8 @@ import numpy as np
 
 from acqflow.dataflow.paramcheck import non_empty_str
 from acqflow.dataflow import spec
+from acqflow.dataflow.plain import to_plain
+from acqflow.dataflow.shortrepr import short_repr
 from acqflow.dataflow.spec import DEFAULT_CLOCK, NO_DEFAULT, STREAM, dtype_to_spec, make_dtype
 
 from .errors import DamagedManifestError, NotARecordingError
@@ -29,15 +30,6 @@ INDEX = "index.afidx"
 SEGMENTS = "segments"
 SEGMENT_SUFFIX = ".afseg"
 CHECKSUM = "checksum"      # "sha256:<hex>" of the manifest's canonical JSON without this key
-_REPR = reprlib.Repr()
-_REPR.maxstring = _REPR.maxother = 60
-
-
-def _short(value: Any) -> str:
-    """A bounded repr for messages (a damaged manifest may hold anything)."""
-    return _REPR.repr(value)[:200]
-
-
 _NOT_REBUILDABLE = ("the streams' names, dtypes (byte order included), shapes and sample rates "
                     "live only in the manifest and cannot be rebuilt from the blocks; restore "
                     "manifest.json from a copy (`acqflow rec verify` lists what the blocks hold)")
@@ -62,16 +54,11 @@ def segment_number(name: str) -> int | None:
 
 
 def _jsonable(key: str, value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, np.ndarray):
-        value = value.tolist()
-    if isinstance(value, tuple):
-        value = list(value)
+    value = to_plain(value)
     try:
         json.dumps(value, allow_nan=False)        # NaN/inf would make manifest.json invalid JSON
     except (TypeError, ValueError):
-        raise TypeError(f"stream metadata {key!r}={value!r} is not JSON-serialisable") from None
+        raise TypeError(f"stream metadata {key!r}={short_repr(value)} is not JSON-serialisable") from None
     return value
 
 
@@ -161,14 +148,14 @@ def loads(data: bytes, where: str = "") -> dict[str, Any]:
         # a damaged key name would make a new recording look like an old one
         odd = [k for k, v in m.items() if isinstance(v, str) and v.startswith("sha256:")]
         if odd:
-            raise _damaged(where, f"unknown key {_short(odd[0])} holds the checksum")
+            raise _damaged(where, f"unknown key {short_repr(odd[0])} holds the checksum")
     elif stored != manifest_checksum(m):
-        raise _damaged(where, f"checksum mismatch (stored {_short(stored)}, content gives "
+        raise _damaged(where, f"checksum mismatch (stored {short_repr(stored)}, content gives "
                               f"{manifest_checksum(m)}): some byte of it changed")
     if m.get("format") != FORMAT:
         raise NotARecordingError(f"{where}: not an acqflow recording manifest")
     if m.get("version") != FORMAT_VERSION:
-        raise NotARecordingError(f"{where}: unsupported recording version {_short(m.get('version'))}")
+        raise NotARecordingError(f"{where}: unsupported recording version {short_repr(m.get('version'))}")
     check_manifest(m, where)
     return m
 
@@ -176,32 +163,32 @@ def loads(data: bytes, where: str = "") -> dict[str, Any]:
 def check_manifest(m: dict[str, Any], where: str = "") -> None:
     """DamagedManifestError naming the first field readers cannot use."""
     if not isinstance(m.get("uuid"), str):
-        raise _damaged(where, f"uuid is {_short(m.get('uuid'))}")
+        raise _damaged(where, f"uuid is {short_repr(m.get('uuid'))}")
     streams = m.get("streams")
     if not isinstance(streams, list):
-        raise _damaged(where, f"streams is {_short(streams)}, not a list")
+        raise _damaged(where, f"streams is {short_repr(streams)}, not a list")
     for k, e in enumerate(streams):
         at = f"streams[{k}]"
         if not isinstance(e, dict):
-            raise _damaged(where, f"{at} is {_short(e)}, not a mapping")
+            raise _damaged(where, f"{at} is {short_repr(e)}, not a mapping")
         missing = [key for key in ("id", "name", "streamtype", "dtype", "shape", "sample_rate")
                    if key not in e]
         if missing:
             raise _damaged(where, f"{at} has no {', '.join(missing)}")
         if not isinstance(e["id"], int) or not isinstance(e["name"], str):
-            raise _damaged(where, f"{at}: id {_short(e['id'])} / name {_short(e['name'])}")
+            raise _damaged(where, f"{at}: id {short_repr(e['id'])} / name {short_repr(e['name'])}")
         try:
             make_dtype(e["dtype"])
         except Exception as exc:      # noqa: BLE001 - any failure means the same
-            raise _damaged(where, f"{at}.dtype {_short(e['dtype'])} is not a dtype ({exc})") from None
+            raise _damaged(where, f"{at}.dtype {short_repr(e['dtype'])} is not a dtype ({exc})") from None
         shape = e["shape"]
         if (not isinstance(shape, list) or not shape or shape[0] != -1
                 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in shape[1:])):
-            raise _damaged(where, f"{at}.shape is {_short(shape)} (expected [-1, n, ...])")
+            raise _damaged(where, f"{at}.shape is {short_repr(shape)} (expected [-1, n, ...])")
         rate = e["sample_rate"]
         if rate is not None and (not isinstance(rate, (int, float)) or isinstance(rate, bool)
                                  or not math.isfinite(rate) or rate <= 0):
-            raise _damaged(where, f"{at}.sample_rate is {_short(rate)}")
+            raise _damaged(where, f"{at}.sample_rate is {short_repr(rate)}")
 
 
 def stream_params(entry: dict[str, Any]) -> dict[str, Any]:

@@ -27,6 +27,8 @@ import re
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..dataflow.shortrepr import short_repr
+
 __all__ = ["load_metadata", "check_metadata", "VOLT_FACTORS", "SESSION_KEYS", "SUBJECT_KEYS"]
 
 # units of a voltage signal -> factor to volts (NWB stores ElectricalSeries in volts)
@@ -50,14 +52,9 @@ _DURATION = re.compile(r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d
                        r"(T(?=\d)(\d+(\.\d+)?H)?(\d+(\.\d+)?M)?(\d+(\.\d+)?S)?)?$")
 
 
-def _short(value: Any, n: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= n else text[:n - 3] + "..."
-
-
 def _fail(key: str, problem: str) -> None:
     if not key.isprintable() or len(key) > 80:        # a strange key is quoted, never raw
-        key = _short(key, 80)
+        key = short_repr(key, 80)
     raise ValueError(f"NWB metadata: {key}: {problem}")
 
 
@@ -88,7 +85,7 @@ def load_metadata(source: str | os.PathLike | dict | None) -> dict[str, Any]:
 
 def _known(key: str, mapping: Any, allowed: Iterable[str]) -> dict:
     if not isinstance(mapping, dict):
-        _fail(key, f"must be a mapping, got {_short(mapping)}")
+        _fail(key, f"must be a mapping, got {short_repr(mapping)}")
     allowed = tuple(allowed)
     for k in mapping:
         if k not in allowed:
@@ -98,7 +95,7 @@ def _known(key: str, mapping: Any, allowed: Iterable[str]) -> dict:
 
 def _text(key: str, value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
-        _fail(key, f"must be non-empty text, got {_short(value)}")
+        _fail(key, f"must be non-empty text, got {short_repr(value)}")
     return value
 
 
@@ -109,9 +106,9 @@ def _time(key: str, value: Any) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
         except ValueError:
-            _fail(key, f"not an ISO 8601 time: {_short(value)}")
+            _fail(key, f"not an ISO 8601 time: {short_repr(value)}")
     if not isinstance(value, dt.datetime):
-        _fail(key, f"must be an ISO 8601 time, got {_short(value)}")
+        _fail(key, f"must be an ISO 8601 time, got {short_repr(value)}")
     if value.tzinfo is None:
         _fail(key, f"{value.isoformat()} has no time zone; add one, e.g. +00:00")
     return value
@@ -129,7 +126,7 @@ def check_metadata(meta: dict[str, Any], channels: dict[str, list[str]]) -> dict
         if key in meta:
             value = [meta[key]] if isinstance(meta[key], str) else meta[key]
             if not isinstance(value, list) or not value:
-                _fail(key, f"must be text or a list of text, got {_short(meta[key])}")
+                _fail(key, f"must be text or a list of text, got {short_repr(meta[key])}")
             out[key] = [_text(f"{key}[{i}]", v) for i, v in enumerate(value)]
     if "session_start_time" in meta:
         out["session_start_time"] = _time("session_start_time", meta["session_start_time"])
@@ -146,37 +143,37 @@ def check_metadata(meta: dict[str, Any], channels: dict[str, list[str]]) -> dict
             out[section] = values
     subject = out.get("subject", {})
     if "sex" in subject and subject["sex"] not in ("M", "F", "U", "O"):
-        _fail("subject.sex", f"must be M, F, U or O, got {_short(subject['sex'])}")
+        _fail("subject.sex", f"must be M, F, U or O, got {short_repr(subject['sex'])}")
     if "age" in subject and not all(_DURATION.match(p) for p in subject["age"].split("/")):
         _fail("subject.age", f"must be an ISO 8601 duration such as 'P30Y' or 'P90D', "
-                             f"got {_short(subject['age'])}")
+                             f"got {short_repr(subject['age'])}")
     if "age__reference" in subject and subject["age__reference"] not in ("birth", "gestational"):
         _fail("subject.age__reference", f"must be 'birth' or 'gestational', "
-                                        f"got {_short(subject['age__reference'])}")
+                                        f"got {short_repr(subject['age__reference'])}")
     streams = _known("streams", meta.get("streams", {}), channels)
     out["streams"] = {}
     for name, entry in streams.items():
         entry = dict(_known(f"streams.{name}", entry, STREAM_KEYS))
         for k, v in entry.items():
             if k == "electrical" and not isinstance(v, bool):
-                _fail(f"streams.{name}.electrical", f"must be true or false, got {_short(v)}")
+                _fail(f"streams.{name}.electrical", f"must be true or false, got {short_repr(v)}")
             if k != "electrical":
                 _text(f"streams.{name}.{k}", v)
         out["streams"][name] = entry
     names = sorted({c for chans in channels.values() for c in chans})
     electrodes = meta.get("electrodes", {})
     if not isinstance(electrodes, dict):
-        _fail("electrodes", f"must map channel names to their fields, got {_short(electrodes)}")
+        _fail("electrodes", f"must map channel names to their fields, got {short_repr(electrodes)}")
     out["electrodes"] = {}
     for name, entry in electrodes.items():
         if name not in names:
             _fail(f"electrodes.{name}", f"no exported channel has this name (channels: "
-                                        f"{_short(', '.join(names), 80)})")
+                                        f"{short_repr(', '.join(names), 80)})")
         entry = dict(_known(f"electrodes.{name}", entry, ELECTRODE_KEYS))
         for k, v in entry.items():
             if k in ("x", "y", "z", "rel_x", "rel_y", "rel_z", "imp"):
                 if not isinstance(v, (int, float)) or isinstance(v, bool):
-                    _fail(f"electrodes.{name}.{k}", f"must be a number, got {_short(v)}")
+                    _fail(f"electrodes.{name}.{k}", f"must be a number, got {short_repr(v)}")
                 entry[k] = float(v)
             else:
                 _text(f"electrodes.{name}.{k}", v)

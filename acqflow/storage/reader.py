@@ -22,6 +22,8 @@ from .merge import merge
 from .prefetch import Prefetch, prefetch
 from .stored import StoredStream
 from .streamdata import StreamData
+from .videocodec import is_packet_codec
+from .videoread import PacketDecoder
 
 __all__ = ["Recording", "open_recording", "delete_recording", "block_layout"]
 
@@ -43,6 +45,7 @@ class Recording(Mapping[str, StoredStream]):
         self.url = backend.url
         self._lock = threading.RLock()
         self._ranges: OrderedDict[tuple[int, int], tuple[bytes, int]] = OrderedDict()
+        self._decoders: dict[int, PacketDecoder] = {}
         self._read_damage: list[Damage] = []
         self._streams: dict[str, StoredStream] = {}
         self.manifest = self._load_manifest()
@@ -251,14 +254,11 @@ class Recording(Mapping[str, StoredStream]):
                     self._ranges.popitem(last=False)
         return data, lo
 
-    def read_records(self, stream: StreamData, k0: int, k1: int) -> Iterator[np.ndarray]:
-        """Decoded samples of records ``k0..k1-1`` of ``stream``, one array per record
-        (read-only views when not decoded); one read per block touched."""
+    def record_payloads(self, stream: StreamData, k0: int, k1: int
+                        ) -> Iterator[tuple[int, memoryview]]:
+        """``(k, stored bytes)`` of records ``k0..k1-1`` of ``stream``, CRC-checked; one
+        read per block touched (a remote one through the local cache)."""
         table = self.stream_table(stream.sid)
-        ext = self._external.get(stream.sid)
-        if ext is not None:
-            yield from ext.records(table, k0, k1)
-            return
         a = table.arrays
         k = k0
         while k < k1:
@@ -267,17 +267,47 @@ class Recording(Mapping[str, StoredStream]):
             span = None if self.backend.whole_ranges else (k, end)
             data, lo = self._stream_range(stream.sid, block_no, table, span)
             for j in range(k, end):
-                p, nbytes, n = int(a["poff"][j]) - lo, int(a["nbytes"][j]), int(a["n"][j])
-                raw = memoryview(data)[p:p + nbytes]
-                if stream.codec:
-                    frames = table.frames[j]
-                    if frames is None:       # (a record of an encoded stream lists its frames)
-                        raise DamagedBlockError(f"{self.url}: a record of the {stream.codec} stream "
-                                                f"{stream.name!r} in block {block_no} has no frame sizes")
-                    yield decode_frames(raw, frames, stream.shape)
-                else:
-                    yield np.frombuffer(raw, stream.dtype).reshape((n,) + stream.shape[1:])
+                p = int(a["poff"][j]) - lo
+                yield j, memoryview(data)[p:p + int(a["nbytes"][j])]
             k = end
+
+    def read_records(self, stream: StreamData, k0: int, k1: int) -> Iterator[np.ndarray]:
+        """Decoded samples of records ``k0..k1-1`` of ``stream``, one array per record
+        (read-only views when not decoded); one read per block touched."""
+        table = self.stream_table(stream.sid)
+        ext = self._external.get(stream.sid)
+        if ext is not None:
+            yield from ext.records(table, k0, k1)
+            return
+        if is_packet_codec(stream.codec):
+            for frame in self.decoder(stream).frames(k0, k1):
+                yield frame[None]             # one frame per record
+            return
+        a = table.arrays
+        for j, raw in self.record_payloads(stream, k0, k1):
+            if stream.codec:
+                frames = table.frames[j]
+                if frames is None:       # (a record of an encoded stream lists its frames)
+                    raise DamagedBlockError(f"{self.url}: record {j} of the {stream.codec} stream "
+                                            f"{stream.name!r} has no frame sizes")
+                yield decode_frames(raw, frames, stream.shape)
+            else:
+                yield np.frombuffer(raw, stream.dtype).reshape((int(a["n"][j]),)
+                                                               + stream.shape[1:])
+
+    def decoder(self, stream: StreamData) -> PacketDecoder:
+        """The cached decoder of a compressed video stream (one per stream)."""
+        codec = stream.codec
+        if not is_packet_codec(codec):
+            raise ValueError(f"stream {stream.name!r} is not stored as compressed packets")
+        with self._lock:
+            dec = self._decoders.get(stream.sid)
+            if dec is None:
+                dec = self._decoders[stream.sid] = PacketDecoder(
+                    stream.name, codec, stream.shape,
+                    lambda: self.stream_table(stream.sid),
+                    lambda k0, k1: self.record_payloads(stream, k0, k1))
+            return dec
 
     # -- lifetime --------------------------------------------------------------------
     def close(self) -> None:
@@ -286,6 +316,7 @@ class Recording(Mapping[str, StoredStream]):
             ext.close()
         self.backend.close()
         self._ranges.clear()
+        self._decoders.clear()
 
     def delete(self) -> None:
         """Delete the whole recording (all files under its URL)."""

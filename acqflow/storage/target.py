@@ -35,7 +35,7 @@ from .segments import AppendPlan, plan_append, restore_sizes
 
 __all__ = ["WriteTarget", "recording_run"]
 
-log = logging.getLogger("acqflow.storage")
+log = logging.getLogger(__name__)
 
 
 def recording_run(path: str | os.PathLike) -> str | None:

@@ -4,7 +4,9 @@
 bounded queue drained by one writer thread that encodes video frames, builds
 blocks, seals one every ``block_s`` seconds or ``block_bytes`` bytes and appends
 it to the segment files.  A full queue drops the chunk, counts it and logs it;
-the dropped samples then read back as a gap.
+the dropped samples then read back as a gap.  A compressed video stream (h264, hevc,
+ffv1) has its own encoder thread and queue (:mod:`.videoenc`) whose packets join the
+writer's queue; a block holds whole GOPs of it (the open GOP waits for the next block).
 """
 from __future__ import annotations
 
@@ -29,11 +31,14 @@ from acqflow.dataflow.paramcheck import must_be, one_of
 from .format import BlockInfo
 from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
 from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
+from .stats import StreamStats, WriterStats
 from .target import WriteTarget
+from .videocodec import is_packet_codec
+from .videoenc import VideoEncoder, open_gops
 
 __all__ = ["RecordingWriter", "MODES"]
 
-log = logging.getLogger("acqflow.storage")
+log = logging.getLogger(__name__)
 MODES = ("create", "overwrite", "append")
 
 
@@ -53,13 +58,16 @@ class _Stream:
     dropped_chunks: int = 0     # lost to queue overflow
     dropped_samples: int = 0
     sealed_stop: int = 0        # writer-thread side: stop index of the last sealed record
+    encoder: VideoEncoder | None = None     # compressed video: its encoder thread
 
-    def stats(self) -> dict[str, Any]:
-        """Plain counters for the manifest and for callers."""
-        return {"first_index": self.first, "expected_stop": self.expected,
-                "sealed_stop": self.sealed_stop, "chunks": self.chunks,
-                "samples": self.samples, "gaps": self.gaps, "gap_samples": self.gap_samples,
-                "dropped_chunks": self.dropped_chunks, "dropped_samples": self.dropped_samples}
+    def stats(self) -> StreamStats:
+        """This stream's counters (and its encoder's), for the manifest and for callers."""
+        enc = self.encoder.stats() if self.encoder is not None else {}
+        return StreamStats(first_index=self.first, expected_stop=self.expected,
+                           sealed_stop=self.sealed_stop, chunks=self.chunks, samples=self.samples,
+                           gaps=self.gaps, gap_samples=self.gap_samples,
+                           dropped_chunks=self.dropped_chunks, dropped_samples=self.dropped_samples,
+                           **enc)
 
 
 @dataclass
@@ -159,6 +167,9 @@ class RecordingWriter:
     def _add_state(self, entry: dict[str, Any]) -> _Stream:
         st = _Stream(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
                      entry.get("codec"))
+        if is_packet_codec(st.codec):
+            st.encoder = VideoEncoder(st.sid, entry["name"], st.codec, st.shape,
+                                      float(entry["sample_rate"]), self._packet, self._fail)
         self._streams[entry["name"]] = st
         self._by_id.append(st)
         return st
@@ -169,12 +180,14 @@ class RecordingWriter:
         """Declare a stream from acqflow stream params; returns its id.
 
         In append mode an existing stream of the same name must match and is reused.
-        ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}) applies to video.
+        ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}, 'h264', 'hevc', 'ffv1',
+        {'name': 'h264', 'crf': 23, ...}: :mod:`.videocodec`) applies to video.
         """
         self._check_open()
         p = dict(params or {}, **kw)
         entry = stream_entry(len(self._by_id), name, p)
-        entry["codec"] = normalize_codec(codec, entry["streamtype"], stream_shape(entry))
+        entry["codec"] = normalize_codec(codec, entry["streamtype"], stream_shape(entry),
+                                         p.get("pixel_format"))
         if name in self._streams:
             old = self._streams[name]
             if not same_stream(old.entry, entry):
@@ -252,6 +265,8 @@ class RecordingWriter:
         if st.first is None:
             st.first = start
         t = clock.now() if timestamp is None else float(timestamp)
+        if st.encoder is not None:           # copied once, into the encoder's frames
+            return self._counted(st, start, stop, n, st.encoder.put(start, t, arr))
         payload = arr.copy() if st.codec else np.ascontiguousarray(arr).tobytes()
         size = arr.nbytes
         with self._lock:
@@ -264,23 +279,41 @@ class RecordingWriter:
                 else:
                     self._queued_bytes += size
                     self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
-            if full:
-                st.dropped_chunks += 1
-                st.dropped_samples += n
-                self.overflows += 1
-        if full:
-            now = time.monotonic()
-            if now - self._last_warning > 1.0:
-                self._last_warning = now
-                log.warning("%s: writer queue full, dropped chunk [%d:%d] of %r "
-                            "(%d overflows so far)", self.path, start, stop,
-                            st.entry["name"], self.overflows)
-            return False
-        st.chunks += 1
-        st.samples += n
-        return True
+        return self._counted(st, start, stop, n, not full)
+
+    def _counted(self, st: _Stream, start: int, stop: int, n: int, queued: bool) -> bool:
+        """Count a queued chunk, or a dropped one (logged at most once a second)."""
+        if queued:
+            st.chunks += 1
+            st.samples += n
+            return True
+        with self._lock:
+            st.dropped_chunks += 1
+            st.dropped_samples += n
+            self.overflows += 1
+        now = time.monotonic()
+        if now - self._last_warning > 1.0:
+            self._last_warning = now
+            what = "encoder" if st.encoder is not None else "writer"
+            log.warning("%s: %s queue full, dropped chunk [%d:%d] of %r (%d overflows so far)",
+                        self.path, what, start, stop, st.entry["name"], self.overflows)
+        return False
+
+    def _packet(self, sid: int, index: int, t: float, packet: bytes, flags: int) -> None:
+        """From an encoder thread: queue one packet for the writer thread (waits for room;
+        only that encoder waits)."""
+        while self._error is None:
+            try:
+                self._queue.put((sid, index, 1, t, packet, 0, flags), timeout=0.5)
+                return
+            except queue.Full:
+                continue
 
     def _control(self, kind: str, timeout: float | None) -> None:
+        for st in self._by_id if kind in ("flush", "close", "abort") else ():
+            if st.encoder is not None:       # their packets are queued before the control
+                st.encoder.flush(timeout) if kind == "flush" else \
+                    st.encoder.stop(timeout, drain=kind == "close")
         ctl = _Control(kind)
         self._queue.put(ctl, timeout=timeout)
         if not ctl.done.wait(timeout):
@@ -318,7 +351,7 @@ class RecordingWriter:
         self._thread.join(timeout)
         try:
             if failure is None and self._target.changes:
-                stats = self.stats
+                stats = self.stats().as_dict()
                 self._target.write_manifest(lambda: self.manifest.update(
                     state="closed", closed=time.time(), stats=stats))
                 self._target.publish()
@@ -354,14 +387,12 @@ class RecordingWriter:
         """True after close()."""
         return self._closed
 
-    @property
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> WriterStats:
         """Counters: blocks sealed, bytes, overflows, queue use, and per-stream counts."""
         written = self._segments.bytes_written if self._segments is not None else 0
-        return {"blocks": self.blocks_sealed, "bytes": written,
-                "overflows": self.overflows, "queue_high_water": self.queue_high_water,
-                "queued_bytes": self._queued_bytes,
-                "streams": {name: st.stats() for name, st in self._streams.items()}}
+        return WriterStats(blocks=self.blocks_sealed, bytes=written, overflows=self.overflows,
+                           queue_high_water=self.queue_high_water, queued_bytes=self._queued_bytes,
+                           streams={name: st.stats() for name, st in self._streams.items()})
 
     # -- writer thread -----------------------------------------------------------
     def _run(self) -> None:
@@ -380,7 +411,9 @@ class RecordingWriter:
                     item.done.set()
                     return
                 if self._error is None and items:
-                    items, size = self._seal(items), 0
+                    ended = isinstance(item, _Control) and item.kind in ("flush", "close")
+                    items, size = self._seal(items, whole_gops=not ended)
+                    deadline = time.monotonic() + self.block_s
                 if isinstance(item, _Control):
                     if item.kind == "close":
                         self._finish()
@@ -390,29 +423,37 @@ class RecordingWriter:
                         self._publish(item)
                     item.done.set()
                 continue
-            sid, start, n, t, payload, nbytes = item
+            sid, start, n, t, payload, nbytes, *flags = item
             with self._lock:
                 self._queued_bytes -= nbytes
             try:
                 st = self._by_id[sid]
                 frames = None
-                if st.codec:
+                if st.codec and st.encoder is None:
                     payload, frames = encode_frames(payload, st.codec)
                 if not items:
                     deadline = time.monotonic() + self.block_s
-                items.append((sid, start, n, t, payload, frames))
+                items.append((sid, start, n, t, payload, frames, *flags))
                 size += len(payload)
                 if size >= self.block_bytes:
-                    items, size = self._seal(items), 0
+                    items, size = self._seal(items, whole_gops=True)
+                    deadline = time.monotonic() + self.block_s
             except BaseException as exc:  # keep serving flush/close so callers never hang
                 self._fail(exc)
 
-    def _seal(self, items: list[tuple]) -> list[tuple]:
+    def _seal(self, items: list[tuple], whole_gops: bool = False) -> tuple[list[tuple], int]:
+        """Seal ``items`` as a block; with ``whole_gops`` each compressed stream's open GOP
+        (from its last keyframe) is kept back for the next block.  Returns what was kept
+        back and its size."""
+        items, kept = open_gops(items) if whole_gops else (items, [])
+        kept_size = sum(len(it[4]) for it in kept)
+        if not items:
+            return kept, kept_size
         try:
             info = self._open_segments().append(items)
         except BaseException as exc:
             self._fail(exc)
-            return []
+            return [], 0
         self.blocks_sealed += 1
         for rec in info.records:
             st = self._by_id[rec.stream]
@@ -422,7 +463,7 @@ class RecordingWriter:
                 self.on_seal(info)
             except Exception:
                 log.exception("%s: on_seal callback failed", self.path)
-        return []
+        return kept, kept_size
 
     def _publish(self, ctl: _Control) -> None:
         def moved(path: Path) -> None:

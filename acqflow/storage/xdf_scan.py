@@ -44,7 +44,7 @@ _WITH_ID = (TAG_STREAM_HEADER, TAG_SAMPLES, TAG_CLOCK_OFFSET, TAG_STREAM_FOOTER)
 _KNOWN_TAGS = (TAG_FILE_HEADER, TAG_STREAM_HEADER, TAG_SAMPLES, TAG_CLOCK_OFFSET, TAG_BOUNDARY,
                TAG_STREAM_FOOTER)
 _MAX_PROBLEMS = 20
-_log = logging.getLogger("acqflow.storage.import_xdf")
+_log = logging.getLogger(__name__)
 
 
 class XdfFormatError(StorageError, ValueError):

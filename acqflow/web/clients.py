@@ -10,7 +10,7 @@ from typing import Any
 
 __all__ = ["Subscriber"]
 
-log = logging.getLogger("acqflow.web")
+log = logging.getLogger(__name__)
 
 
 class Subscriber:

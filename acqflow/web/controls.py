@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import Error
 from ..rpc.proxy import get_value
 
 __all__ = ["ACTIONS", "ControlError", "node_action", "group_action", "recording_action",
@@ -18,7 +19,7 @@ ACTIONS = ("start", "stop", "restart")
 RECORDER_TYPES = ("Recorder",)
 
 
-class ControlError(Exception):
+class ControlError(Error):
     """A control the graph refused: ``status`` (404 unknown, 409 wrong state, 400 bad action)."""
 
     def __init__(self, status: int, message: str):

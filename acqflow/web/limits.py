@@ -22,7 +22,7 @@ from ..dataflow import paramcheck as check
 __all__ = ["Limits", "ConnectionGuard", "EveryMinute", "OneLineEveryMinute", "http_logger",
            "default_max_connections", "RESOURCE_ERRNOS"]
 
-log = logging.getLogger("acqflow.web")
+log = logging.getLogger(__name__)
 
 #: accept() errors that mean "out of descriptors or memory": wait, free some, retry
 RESOURCE_ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
@@ -116,7 +116,7 @@ class OneLineEveryMinute(logging.Filter):
 
 def http_logger() -> logging.Logger:
     """The logger the web monitor's HTTP layer reports through (see :class:`OneLineEveryMinute`)."""
-    logger = logging.getLogger("acqflow.web.http")
+    logger = logging.getLogger(__name__).getChild("http")
     if not any(isinstance(f, OneLineEveryMinute) for f in logger.filters):
         logger.addFilter(OneLineEveryMinute())
     return logger

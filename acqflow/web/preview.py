@@ -12,11 +12,12 @@ import numpy as np
 from ..dataflow import InputStream, RingBuffer
 from ..dataflow.spec import make_dtype
 from ..dataflow.threadpoll import ThreadPollInput
+from ..errors import Error
 
 __all__ = ["PreviewTap", "PreviewError"]
 
 
-class PreviewError(ValueError):
+class PreviewError(Error, ValueError):
     """This output cannot be previewed here (inproc, no fixed shape, not numeric)."""
 
 

@@ -7,10 +7,10 @@ import asyncio
 import hmac
 import json
 import logging
-import math
 import secrets
 import socket
 import threading
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
@@ -20,6 +20,7 @@ try:
 except ImportError as exc:          # the error names the extra
     raise ImportError(f"the web monitor needs aiohttp ({exc}): pip install acqflow[web]") from None
 
+from ..dataflow.plain import to_plain
 from ..manager.summary import summarize
 from ..rpc.security import is_loopback
 from .clients import Subscriber
@@ -30,7 +31,7 @@ from .preview import PreviewError, PreviewTap
 
 __all__ = ["WebMonitor", "parse_address"]
 
-log = logging.getLogger("acqflow.web")
+log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 MAX_PREVIEWS = 4
 MAX_CLIENT_MESSAGE = 65536     # bytes: clients only ever send a short list of previews
@@ -52,25 +53,12 @@ def parse_address(address: str | int) -> tuple[str, int]:
     return host, number
 
 
-def _plain(value: Any) -> Any:
-    """JSON-safe: non-finite floats become null (browsers reject NaN), numpy values plain."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _plain(value.tolist())
-    return value
-
-
 def dumps(value: Any) -> str:
-    """Strict JSON of ``value`` (see :func:`_plain`)."""
+    """Strict JSON of ``value`` (non-finite floats null, numpy values plain: :func:`to_plain`)."""
     try:
         return json.dumps(value, allow_nan=False)
     except (ValueError, TypeError):
-        return json.dumps(_plain(value), allow_nan=False, default=str)
+        return json.dumps(to_plain(value, json=True), allow_nan=False, default=str)
 
 
 def json_response(value: Any, status: int = 200) -> web.Response:
@@ -112,7 +100,7 @@ class WebMonitor:
         self.preview_seconds = preview_seconds
         self.summary: dict[str, Any] | None = None
         self.error: str | None = None
-        self._last_stats: dict[str, Any] | None = None
+        self._last_stats: Mapping[str, Any] | None = None
         self._clients: dict[web.WebSocketResponse, Subscriber] = {}
         self._taps: dict[str, PreviewTap | str] = {}
         self._polls = ThreadPoolExecutor(1, thread_name_prefix="acqflow-web-stats")

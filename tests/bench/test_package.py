@@ -36,9 +36,10 @@ def test_no_working_package_imports_the_benchmarks():
 
 
 def test_soak_node_types_register_only_when_asked():
-    code = ("import acqflow.bench.soak, acqflow.bench; from acqflow.dataflow.registry import _types; "
-            "assert 'SoakSource' not in _types; import acqflow.bench.soaknodes; "
-            "assert {'SoakSource', 'SoakRelay', 'SoakSink'} <= set(_types)")
+    code = ("import acqflow.bench.soak, acqflow.bench; from acqflow.dataflow.registry import _types, "
+            "get_node_type; assert 'SoakSource' not in _types; "
+            "assert [get_node_type(n).__module__ for n in ('SoakSource', 'SoakRelay', 'SoakSink')] "
+            "== ['acqflow.bench.soaknodes'] * 3")
     run_python(code)
 
 

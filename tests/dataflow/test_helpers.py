@@ -162,7 +162,7 @@ def test_thread_poll_input_callbacks_on_data_and_on_end():
     out.send(ramp(0, 4))
     out.send(ramp(4, 4))
     out.close()
-    assert ended.wait(10) and poller.wait(10000)
+    assert ended.wait(10) and poller.wait(10)
     assert got == [4, 8] and poller.closed and poller.error is None
     inp.close()
 
@@ -175,7 +175,7 @@ def test_thread_poll_input_reports_an_on_end_error_to_on_error():
     poller = ThreadPollInput(inp, on_end=lambda: 1 / 0, on_error=errors.append)
     poller.start()
     out.close()
-    assert poller.wait(10000)
+    assert poller.wait(10)
     assert errors == ["ZeroDivisionError: division by zero"]
     assert isinstance(poller.error, ZeroDivisionError)
     inp.close()

@@ -52,7 +52,7 @@ def main() -> None:
         say(ready=True)
         for w in node._workers:
             w.join(60)          # the playback worker ends when its input closes
-    state, reason, stats = node.state, node.error_reason, node.stats()
+    state, reason, stats = node.state, node.error_reason, node.stats().as_dict()
     try:
         if node.state == "running":
             node.stop()

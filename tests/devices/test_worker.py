@@ -37,7 +37,7 @@ def test_a_failing_step_is_the_device_loss_and_is_kept():
     index, _ = sink.recv(timeout=5000)
     assert index == 4
     node.unplug.set()
-    assert node.worker.wait(10000)
+    assert node.worker.wait(10)
     assert node.state == "error" and node.error_reason == "OSError: unplugged"
     assert isinstance(node.worker.error, OSError)
     node.close()
@@ -52,13 +52,13 @@ class Stuck(DeviceNode):
         self.worker = self.add_worker(lambda: self.release.wait(30) and False, "stuck")
 
 
-def test_worker_stop_timeout_is_in_ms_like_wait():
+def test_worker_stop_timeout_is_in_seconds_like_wait_and_join():
     node = Stuck(name="stuck")
     node.configure()
     node.initialize()
     node.start()
-    assert node.worker.stop(timeout=50) is False       # 50 ms, not 50 s: returns, loop still on
+    assert node.worker.stop(timeout=0.05) is False     # 50 ms: returns, loop still on
     node.release.set()
-    assert node.worker.stop(timeout=10_000) is True
+    assert node.worker.stop(timeout=10) is True
     assert node.worker.wait(0)
     node.close()

@@ -36,7 +36,7 @@ def main() -> None:
     rec = Recorder(name="rec")
 
     def on_seal(info):
-        st = rec.writer.stats["streams"]
+        st = rec.writer.stats()["streams"]
         sys.stdout.write(f"sealed {info.seq} {st['sig']['sealed_stop']} "
                          f"{st['ev']['sealed_stop']} {info.segment} {info.end}\n")
         sys.stdout.flush()

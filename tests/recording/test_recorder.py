@@ -56,8 +56,8 @@ def test_records_every_stream_type_with_params(tmp_path):
     for i in range(0, 1000, 100):
         shm.send(ramp[i:i + 100])
     shm.send(ramp[:50], index=1200)                   # a source gap of 150 samples
-    wait_for(lambda: rec.writer.stats["streams"]["shm"]["expected_stop"] == 1200 and
-             rec.writer.stats["streams"]["camj"]["expected_stop"] == 20 and
+    wait_for(lambda: rec.writer.stats()["streams"]["shm"]["expected_stop"] == 1200 and
+             rec.writer.stats()["streams"]["camj"]["expected_stop"] == 20 and
              rec.writer.stream_stop("sig") == stops[0] and rec.writer.stream_stop("ev") == stops[1],
              message="every chunk handed to the writer")
     rec.stop()
@@ -146,7 +146,7 @@ def test_overflow_is_counted_and_read_back_as_gap(tmp_path):
     dropped = stats["writer"]["streams"]["sig"]["dropped_samples"]
     assert dropped > 0 and stats["inputs"]["sig"]["dropped"] == 0
     release.set()
-    wait_for(lambda: rec.writer.stats["queued_bytes"] == 0, message="queue drained")
+    wait_for(lambda: rec.writer.stats()["queued_bytes"] == 0, message="queue drained")
     stop, _ = send_chunks(sig, None, 30, 40)          # recorded again after the drops
     wait_for(lambda: rec.writer.stream_stop("sig") == stop)
     rec.close()

@@ -45,7 +45,7 @@ def recorded(tmp_path):
     rec.start()
     send_drifting(out, 2000)                                    # [0, 40000)
     send_drifting(out, 500, first=40_000, t_shift=5.0, seed=1)  # the clock steps 5 s ahead
-    wait_for(lambda: rec.writer.stats["streams"]["eeg"]["expected_stop"] == 50_000, timeout=20)
+    wait_for(lambda: rec.writer.stats()["streams"]["eeg"]["expected_stop"] == 50_000, timeout=20)
     rec.stop()
     rec.close()
     out.close()

@@ -76,7 +76,7 @@ def make_recording(path, n_chunks: int = 100, flush_each: bool = False, **kw) ->
         w.add_stream("sig", SIG_PARAMS)
         w.add_stream("ev", EV_PARAMS)
         write_chunks(w, 0, n_chunks, flush_each)
-    return w.stats
+    return w.stats()
 
 
 def make_remote_recording(s3, local, key: str, n_chunks: int, **kw) -> tuple[str, dict]:

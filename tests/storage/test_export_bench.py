@@ -95,4 +95,5 @@ def test_optional_libraries_are_imported_lazily():
                     assert py.name in lazy.get(name, ()) and node.col_offset > 0, (py, name)
     assert loaded_after_import(["acqflow.storage", "acqflow.storage.export", "acqflow.storage.export_video",
                                 "acqflow.storage.export_hdf5", "acqflow.storage.cli"],
-                               ["cv2", "PyQt5", "h5py", "tqdm", "acqflow.rpc", "acqflow.nodes"]) == []
+                               ["cv2", "PyQt5", "h5py", "tqdm", "av", "acqflow.rpc",
+                                "acqflow.nodes"]) == []

@@ -47,7 +47,7 @@ def recorded(tmp_path_factory):
     send(outs["eeg"], 800)
     send(outs["step"], 500, seed=2)
     send(outs["step"], 300, first=10_000, t_shift=5.0, seed=3)
-    wait_for(lambda: all(rec.writer.stats["streams"][n]["expected_stop"] == 16_000
+    wait_for(lambda: all(rec.writer.stats()["streams"][n]["expected_stop"] == 16_000
                          for n in outs), timeout=20)
     rec.stop()
     rec.close()

@@ -57,7 +57,7 @@ def test_jpeg_is_lossy_but_close(tmp_path):
 def test_codec_validation(tmp_path):
     with RecordingWriter(tmp_path / "rec") as w:
         with pytest.raises(ValueError):
-            w.add_stream("cam", params(), codec="h264")
+            w.add_stream("cam", params(), codec="h266")
         with pytest.raises(ValueError):
             w.add_stream("rgba", params(4), codec="jpg")
         with pytest.raises(ValueError):

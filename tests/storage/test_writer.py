@@ -97,8 +97,8 @@ def test_gaps_and_default_index(tmp_path):
         w.write("sig", analog(200, 230))
         w.write("sig", np.zeros((0, 16), np.float32), 260)  # declared gap, no data
         w.write("sig", analog(260, 270))
-    assert w.stats["streams"]["sig"]["gaps"] == 2
-    assert w.stats["streams"]["sig"]["gap_samples"] == 80
+    assert w.stats()["streams"]["sig"]["gaps"] == 2
+    assert w.stats()["streams"]["sig"]["gap_samples"] == 80
     s = open_recording(path)["sig"]
     assert s.gaps == [(100, 150), (230, 260)] and len(s) == 270 and s.n_samples == 190
 
@@ -124,7 +124,7 @@ def test_overflow_is_counted_and_reads_back_as_gap(tmp_path):
             assert stalled.wait(10)
     release.set()
     w.close()
-    st = w.stats
+    st = w.stats()
     assert results.count(False) == st["overflows"] == st["streams"]["sig"]["dropped_chunks"] > 0
     assert st["streams"]["sig"]["dropped_samples"] == 10 * results.count(False)
     s = open_recording(path)["sig"]
@@ -143,7 +143,7 @@ def test_queue_bytes_cap(tmp_path):
     ok = [w.write("sig", analog(10 * k, 10 * k + 10)) for k in range(10)]  # 640 B each
     release.set()
     w.close()
-    assert False in ok and w.stats["overflows"] == ok.count(False)
+    assert False in ok and w.stats()["overflows"] == ok.count(False)
 
 
 @pytest.mark.parametrize("fsync", ["block", "interval", "none"])

@@ -20,7 +20,7 @@ def main() -> None:
     w = None
 
     def on_seal(info):
-        st = w.stats["streams"]
+        st = w.stats()["streams"]
         sys.stdout.write(f"sealed {info.seq} {st['sig']['sealed_stop']} "
                          f"{st['ev']['sealed_stop']} {info.segment} {info.end}\n")
         sys.stdout.flush()

@@ -14,3 +14,11 @@ __all__ = ["OutputStream", "InputStream", "RingBuffer", "SharedArray", "SharedMe
            "StreamConverter", "ChannelSplitter", "ChunkResizer", "ThreadPollInput",
            "StreamError", "StreamClosed", "OverrunError", "compression_methods", "default_stream",
            "make_dtype", "DataSender", "DataReceiver", "all_transfermodes", "register_transfermode"]
+
+
+def __getattr__(name: str):
+    """ThreadPollInput is pyacq.core.tools' (``wait`` in ms, as QThread's), imported on first use."""
+    if name == "ThreadPollInput":
+        from ..tools import ThreadPollInput
+        return ThreadPollInput
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
