@@ -18,7 +18,8 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
-from acqflow.dataflow.paramcheck import did_you_mean, short as short_repr
+from acqflow.dataflow.paramcheck import did_you_mean, flag, int_in
+from acqflow.dataflow.shortrepr import short_repr
 
 __all__ = ["PACKET_CODECS", "ALIASES", "PRESETS", "is_packet_codec", "normalize_packet_codec",
            "open_encoder", "open_decoder", "faster_preset", "input_format", "av_module"]
@@ -65,9 +66,7 @@ def input_format(shape: tuple[int, ...], pixel_format: str | None) -> str:
 
 
 def _int(name: str, key: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} {key}={short_repr(value)}: must be an int in [{lo}, {hi}]")
-    return int(value)
+    return int_in(f"{name} {key}", value, lo, hi)
 
 
 def _queue(shape: tuple[int, ...]) -> int:
@@ -103,9 +102,7 @@ def normalize_packet_codec(spec: dict[str, Any], shape: tuple[int, ...],
     if len(shape) not in (3, 4):
         raise ValueError(f"{name} codec needs video frames (h, w[, c]), stream shape {shape}")
     inp = input_format(shape, pixel_format)
-    lossless = spec.get("lossless", False)
-    if not isinstance(lossless, bool):
-        raise ValueError(f"{name} lossless={short_repr(lossless)}: must be True or False")
+    lossless = flag(f"{name} lossless", spec.get("lossless", False))
     out: dict[str, Any] = {"name": name, "input": inp,
                            "gop": _int(name, "gop", spec.get("gop", 30), 1, 10_000),
                            "threads": _int(name, "threads", spec.get("threads", 1), 0, 64),

@@ -23,7 +23,7 @@ def record(path: str, block_s: float) -> None:
     rec = Recorder(name="rec")
 
     def on_seal(info):
-        st = rec.writer.stats["streams"]["cam"]
+        st = rec.writer.stats()["streams"]["cam"]
         sys.stdout.write(f"sealed {st['sealed_stop']}\n")
         sys.stdout.flush()
 

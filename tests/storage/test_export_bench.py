@@ -88,7 +88,8 @@ def test_optional_libraries_are_imported_lazily():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             for name in names:
                 if name.startswith("acqflow.dataflow"):
-                    assert name in ("acqflow.dataflow", "acqflow.dataflow.spec",
+                    assert name in ("acqflow.dataflow", "acqflow.dataflow.spec", "acqflow.dataflow.plain",
+                                    "acqflow.dataflow.shortrepr", "acqflow.dataflow.stats",
                                     "acqflow.dataflow.clock", "acqflow.dataflow.paramcheck",
                                     "acqflow.dataflow.timemodel"), (py, name)
                 if name.startswith(("cv2", "h5py", "tqdm")):
