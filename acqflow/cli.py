@@ -12,7 +12,7 @@ __all__ = ["main"]
 COMMANDS = {
     "demo": ("acqflow.demo", "stream a synthetic signal across three processes (device, filter, recorder), live"),
     "run": ("acqflow.manager.run", "run a YAML graph file with a live console table"),
-    "bench": ("acqflow.bench", "measure streams (default), rpc, storage, rec, nodes, viewers; soak MINUTES"),
+    "bench": ("acqflow.bench", "measure streams (default), rpc, storage, rec, nodes, video, viewers; soak MINUTES"),
     "host": ("acqflow.rpc.hostdaemon", "serve spawn requests from remote managers"),
     "keys": ("acqflow.rpc.keys", "generate CurveZMQ key pairs for remote hosts"),
     "rec": ("acqflow.storage.cli", "inspect, verify, export and upload recordings"),

@@ -109,6 +109,18 @@ def test_devices_camera():
     assert line(out, "camera state:").startswith(" error (end of file")
 
 
+def test_two_cameras_eeg():
+    pytest.importorskip("cv2")
+    out = run("two_cameras_eeg.py")
+    for cam in ("cam0", "cam1"):
+        recorded, captured, skipped, interval = numbers(line(out, f"{cam}:"))
+        assert recorded == captured > 0 and skipped == 0 and "gaps []" in line(out, f"{cam}:")
+        assert interval > 0                                      # capture stamps, in order
+    samples, channels = numbers(line(out, "eeg:"))
+    assert samples > 0 and channels == 8 and "gaps []" in line(out, "eeg:")
+    assert line(out, "writer overflows:") == " 0; committed: True"
+
+
 def test_devices_lsl():
     pytest.importorskip("pylsl")
     out = run("devices_lsl.py")

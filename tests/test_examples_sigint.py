@@ -20,6 +20,7 @@ from tests.test_examples import EXAMPLES, ROOT
 
 BOUND = 10.0          # s: a hang guard (measured: 0.0-1.4 s), not a timing assertion
 NEEDS = {"devices_lsl.py": "pylsl", "devices_camera.py": "cv2", "nodes_video.py": "cv2",
+         "two_cameras_eeg.py": "cv2",
          "devices_audio.py": "sounddevice", "viewers_panel.py": "pyqtgraph",
          "viewers_qt_group.py": "pyqtgraph"}
 

@@ -20,6 +20,8 @@ AREAS = {
     "nodes": ("acqflow.bench.nodes", "in-process throughput of each processing node"),
     "rec": ("acqflow.bench.rec", "Recorder to local disk, random slices of a long recording"),
     "storage": ("acqflow.bench.storage", "recording write and read throughput"),
+    "video": ("acqflow.bench.video", "video into a Recorder per codec (frames/s, CPU, bytes, PSNR, random reads) "
+                                     "beside PyAV alone and OpenCV"),
     "viewers": ("acqflow.bench.viewers", "oscilloscope frames per second (Qt, offscreen)"),
     "startup": ("acqflow.bench.startup", "import times of acqflow, .nodes, .devices; acqflow run's README graph "
                                          "until its first table"),

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 import time
 from typing import Any, Callable, Sequence
@@ -19,7 +20,8 @@ import numpy as np
 
 from ..dataflow.cpulatency import current_cpu_latency
 
-__all__ = ["parser", "machine", "write_json", "Table", "pct", "best_rates", "paced"]
+__all__ = ["parser", "machine", "write_json", "Table", "pct", "best_rates", "paced", "spawn_source",
+           "record_source"]
 
 
 def parser(area: str, doc: str | None, **kwargs: Any) -> argparse.ArgumentParser:
@@ -119,3 +121,32 @@ def paced(seconds: float, rate: float | None):
             time.sleep(t0 + n * period - now)
         yield n
         n += 1
+
+
+def spawn_source(module: str, config: dict[str, Any]) -> tuple[subprocess.Popen, dict[str, Any]]:
+    """Start a source process (``python -m module --child``), give it ``config`` as a JSON
+    line; returns it and the params of its output, which it prints first."""
+    proc = subprocess.Popen([sys.executable, "-m", module, "--child"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None       # (pipes)
+    proc.stdin.write(json.dumps(config) + "\n")
+    proc.stdin.flush()
+    return proc, json.loads(proc.stdout.readline())
+
+
+def record_source(rec: Any, stream: str, proc: subprocess.Popen) -> tuple[float, float]:
+    """Start Recorder ``rec``, tell the source ``proc`` to send ('go'), wait until its input
+    ``stream`` has ended, stop and close the Recorder; (wall s, CPU s of this process)."""
+    rec.start()
+    t0, c0 = time.perf_counter(), time.process_time()
+    assert proc.stdin is not None                                   # (a pipe: spawn_source's)
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    while not rec.stats()["inputs"][stream]["ended"]:
+        if proc.poll():    # the source failed: its output never ends
+            rec.close()
+            raise RuntimeError(f"the source process failed (exit code {proc.returncode})")
+        time.sleep(0.02)   # a benchmark, not a test: polling the end is fine
+    rec.stop()
+    rec.close()
+    return time.perf_counter() - t0, time.process_time() - c0

@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,27 +64,14 @@ def bench_recorder(rate_mbps: float = 200.0, seconds: float = 10.0, channels: in
     n_chunks = max(1, int(rate_mbps * 1e6 * seconds / (chunk * channels * 4)))
     tmp = Path(tempfile.mkdtemp(prefix="acqflow-recbench-", dir=dirname))  # only ours is removed
     path = tmp / "rec"
-    proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.rec", "--child"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdin is not None and proc.stdout is not None       # (pipes)
+    proc, params = harness.spawn_source("acqflow.bench.rec", {
+        "chunk": chunk, "channels": channels, "n_chunks": n_chunks, "rate_mbps": rate_mbps})
     try:
-        proc.stdin.write(json.dumps({"chunk": chunk, "channels": channels, "n_chunks": n_chunks,
-                                     "rate_mbps": rate_mbps}) + "\n")
-        proc.stdin.flush()
-        params = json.loads(proc.stdout.readline())
         rec = Recorder(name="rec")
         rec.configure(streams=["sig"], dirname=path, mode="overwrite", fsync="block")
         rec.inputs["sig"].connect(params)
         rec.initialize()
-        rec.start()
-        t0 = time.perf_counter()
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-        while not rec.stats()["inputs"]["sig"]["ended"]:
-            time.sleep(0.05)   # a benchmark, not a test: polling the end is fine
-        rec.stop()
-        rec.close()
-        seconds = time.perf_counter() - t0
+        seconds, _ = harness.record_source(rec, "sig", proc)
         stats = rec.stats()
         proc.wait(30)
         recording = open_recording(path)

@@ -22,7 +22,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-__all__ = ["now", "clock_id", "ClockEstimate", "set_offsets", "offsets", "offset_to", "relative",
+__all__ = ["now", "monotonic_now", "clock_id", "ClockEstimate", "set_offsets", "offsets", "offset_to", "relative",
            "to_local", "TEST_OFFSET", "ENV_OFFSET", "ENV_ID", "SenderClock"]
 
 ENV_OFFSET = "ACQFLOW_CLOCK_OFFSET"
@@ -48,6 +48,16 @@ if TEST_OFFSET:
         return time.time() + TEST_OFFSET
 else:
     now = time.time
+
+
+_MONOTONIC_ANCHOR = now() - time.monotonic()
+
+
+def monotonic_now() -> float:
+    """:func:`now`'s timeline without its steps: ``now()`` at import plus ``time.monotonic()``
+    since.  For stamps whose intervals must be exact (a camera's frames): a wall clock set
+    or stepped meanwhile (NTP, a resumed VM, ``date -s``) moves ``now()`` but not these."""
+    return time.monotonic() + _MONOTONIC_ANCHOR
 
 
 def _boot_id() -> str:

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import StreamError
 from .paramcheck import non_negative_number
 from .spec import check_compatible, make_dtype
 
-__all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin"]
+__all__ = ["ACCEPT_KEYS", "stream_spec", "check_accepts", "check_input", "check_spin",
+           "output_params"]
 
 #: keys of an input spec that say what is accepted (not stream params themselves)
 ACCEPT_KEYS = ("ndim", "dtype_kinds", "dtypes", "min_channels")
@@ -67,3 +69,16 @@ def check_input(params: dict[str, Any], spec: dict[str, Any], output_name: str =
 def check_spin(ms: Any) -> float:
     """An input's ``spin`` (a finite number of ms >= 0), or a ValueError naming the bad value."""
     return non_negative_number("spin", ms, " ms") + 0.0        # -0.0 -> 0.0
+
+
+def output_params(output: Any) -> dict[str, Any]:
+    """A copy of the params of an OutputStream, of a proxy to one, or of a params dict (what
+    ``InputStream.connect`` takes); StreamError when it has none configured."""
+    if isinstance(output, dict):
+        return dict(output)
+    params = output.params
+    if not isinstance(params, dict) and hasattr(params, "_get_value"):
+        params = params._get_value()
+    if not isinstance(params, dict) or "url" not in params:
+        raise StreamError(f"cannot connect to {output!r}: it has no configured stream params")
+    return dict(params)

@@ -5,7 +5,7 @@ import collections
 import logging
 import math
 import time
-from typing import Any, Literal, Sequence, overload
+from typing import Any, Callable, Literal, Sequence, overload
 
 import msgpack
 import numpy as np
@@ -13,32 +13,20 @@ import numpy as np
 from . import clock
 from .clock import SenderClock
 from .errors import MalformedMessage, OverrunError, StreamClosed, StreamError
-from .inputcheck import check_spin
+from .inputcheck import check_spin, output_params
 from .outputstream import planned_chunk_bytes, queue_hwm
-from .ringbuffer import RingBuffer
-from .sharedmem import ReaderSlots, nonce_problem
+from .ringbuffer import RingBuffer, attach_output_ring
+from .sharedmem import ReaderSlots
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
 from .stats import InputStats, quantile
 from .timemodel import StreamTimes
 from .transport import Subscriber
-from .wakeup import WakeReader, next_woken, open_reader
+from .wakeup import WakeReader, open_reader
 from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, unpack_header
 
 __all__ = ["InputStream"]
 
 log = logging.getLogger(__name__)
-
-
-def _params_of(output: Any) -> dict:
-    """Params of an OutputStream, of a proxy to one, or a params dict itself."""
-    if isinstance(output, dict):
-        return dict(output)
-    params = output.params
-    if not isinstance(params, dict) and hasattr(params, "_get_value"):
-        params = params._get_value()
-    if not isinstance(params, dict) or "url" not in params:
-        raise StreamError(f"cannot connect to {output!r}: it has no configured stream params")
-    return dict(params)
 
 
 class InputStream(SenderClock, StreamTimes):
@@ -66,6 +54,8 @@ class InputStream(SenderClock, StreamTimes):
         self.name = name
         self.params: dict[str, Any] = {}
         self.filters: list = []
+        # what connect() reports to (a node's ports set it): raising refuses the connection
+        self.on_connect: Callable[[InputStream], None] | None = None
         self.connected = False
         self.dropped = 0
         self.gaps = 0
@@ -92,7 +82,6 @@ class InputStream(SenderClock, StreamTimes):
         self._peeked: tuple[Header, Any] | None = None
         self._shape: tuple[int, ...] | None = None
         self._max_age = math.inf
-        self._newest_send = -math.inf
 
     @property
     def spin(self) -> float:
@@ -109,10 +98,17 @@ class InputStream(SenderClock, StreamTimes):
         Refuses (ValueError naming both sides) an output this input's spec does
         not accept; returns once the output has acknowledged the connection
         (TimeoutError after ``timeout`` ms, streams' unit, as ``recv``/``poll``).
+
+        The sequence, each step owned here: check the params against ``spec``; attach
+        the shared ring (sharedmem) and subscribe; count from the position the output
+        answered with; mark connected; then report to ``on_connect(self)`` (a node's
+        ``after_input_connect``, wired by its ``inputs``).  If that raises, this input
+        closes itself (left unconnected, as before the call) and the error propagates:
+        the owner only observes and refuses, it never closes the input.
         """
         if self.connected:
             raise StreamError(f"{self._label()} is already connected; close() it first")
-        params = _params_of(output)
+        params = output_params(output)
         out_name = ".".join(str(p) for p in (params.get("node"), params.get("name")) if p)
         check_compatible(params, self.spec, output_name=f"output {out_name or params['url']}",
                          input_name=self._label())
@@ -121,9 +117,9 @@ class InputStream(SenderClock, StreamTimes):
         self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
         self._shape = None if params["shape"] is None else tuple(params["shape"])
         if params["transfermode"] == "sharedmem":
-            shm = self._attach_shm(params)
+            self._shm = shm = attach_output_ring(params, self._dtype, self._label())
             segment = shm.segment
-            assert segment is not None
+            assert segment is not None          # (attached: in shared memory)
             if params["backpressure"] == "block":
                 self._slots = ReaderSlots(segment)
                 self._slot = self._slots.register(shm.index())
@@ -156,9 +152,9 @@ class InputStream(SenderClock, StreamTimes):
         if self._wake is not None:   # records after the position the output answered with
             self._wake.join(sub, self._last_seq)
         self.connected = True
-        if self.node is not None and hasattr(self.node, "after_input_connect"):
+        if self.on_connect is not None:
             try:
-                self.node.after_input_connect(self.name)
+                self.on_connect(self)
             except BaseException:
                 self.close()      # a refused connection leaves the input unconnected
                 raise
@@ -189,27 +185,6 @@ class InputStream(SenderClock, StreamTimes):
         elif index > self._last_index:            # the same stream moved on meanwhile:
             self._catch_up(seq, index)            # a 'disconnected' gap (no _last_seq yet)
         self._last_index, self._last_seq = index, seq
-
-    def _attach_shm(self, params: dict) -> RingBuffer:
-        """Attach the output's shared ring and prove it is the output's (nonce check)."""
-        name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
-                                          "configure the output with transfermode='plaindata'")
-        if self._shape is None:          # (an output's sharedmem params always have one)
-            raise StreamError(f"{self._label()}: sharedmem params without a shape (shape=None); "
-                              f"a sharedmem output always has one")
-        try:
-            ring = RingBuffer((params["buffer_size"],) + self._shape[1:], self._dtype,
-                              double=params["double"], shmem=name, axisorder=params["axisorder"])
-        except FileNotFoundError as exc:
-            raise StreamError(f"{self._label()}: cannot attach shared memory segment {name!r} "
-                              f"({exc}); {hint}") from None
-        assert ring.segment is not None       # (attached: always in shared memory)
-        problem = nonce_problem(ring.segment, params.get("shm_nonce"))
-        if problem is not None:
-            ring.close()
-            raise StreamError(f"{self._label()}: {problem}; {hint}")
-        self._shm = ring
-        return ring
 
     def _label(self) -> str:
         """'input node.name' (or as much of it as is known) for messages."""
@@ -245,7 +220,7 @@ class InputStream(SenderClock, StreamTimes):
         """The next valid data or end-of-stream message as ``(header, frames)``, or None
         after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
         if self._wake is not None:   # same-host wake-up: records in the segment
-            return next_woken(self, timeout)
+            return self._next_woken(timeout)
         sub = self._sub
         assert sub is not None           # (callers check connected)
         wait = None if timeout is None else int(timeout)
@@ -268,6 +243,38 @@ class InputStream(SenderClock, StreamTimes):
                 if deadline is None:
                     deadline = now + wait / 1000
                 wait = max(0, int((deadline - now) * 1000))
+
+    def _next_woken(self, timeout: float | None) -> tuple[Header, Any] | None:
+        """_next on the same-host wake-up (wakeup.WakeReader): records from the segment, the
+        end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
+        wake, sub = self._wake, self._sub
+        assert wake is not None and sub is not None        # (connected, with the wake-up)
+        while True:
+            got = wake.next(sub, timeout, self._spin)
+            if got is None:
+                return None
+            what, item = got
+            if what == "died":
+                log.warning("%s: the output's process %d is gone", self._label(), wake.writer_pid)
+                return Header(CLOSED, (self._last_seq or 0) + 1, self._last_index or 0, 0,
+                              clock.now(), None, ()), None
+            try:
+                head = self._check_record(*item) if what == "record" else self._check(item)
+            except MalformedMessage as exc:
+                self._malformed(str(exc))
+                continue
+            if head.kind != HEARTBEAT:
+                return head, (None if what == "record" else item)
+
+    def _check_record(self, seq: int, index: int, n: int, send_time: float,
+                      sample_time: float) -> Header:
+        """The header of a shared-memory record, checked against this stream's state."""
+        assert self._shm is not None
+        if n < 0 or index < n or n > self._shm.size or \
+                (self._last_index is not None and index - n < self._last_index):
+            raise MalformedMessage(f"shared record seq {seq} [{index - n}:{index}] does not follow "
+                                   f"index {self._last_index}")
+        return Header(SHARED, seq, index, n, send_time, None, (), sample_time)
 
     def _check(self, frames: list[Any]) -> Header:
         """Validate a message against its own header and this stream's state."""
@@ -305,25 +312,8 @@ class InputStream(SenderClock, StreamTimes):
         """True when a chunk sent more than ``max_queue_s`` later is already queued behind
         this one.  Only asked for chunks that waited that long: it reads (and keeps, in
         order) what is queued now to find the newest send time."""
-        sub = self._sub
-        assert sub is not None
-        while len(sub.pending) < 100000:        # (the queue's own bound is far lower)
-            frames = sub.recv_more()
-            if frames is None:
-                break
-            sub.pending.append(frames)
-            self._note_newest(frames)
-        return self._newest_send - send_time > self._max_age
-
-    def _note_newest(self, frames: list[Any]) -> None:
-        raw = frames[0].bytes
-        if raw[1:2] in (DATA, SHARED):      # heartbeats and ends are stamped when idle
-            try:
-                t = unpack_header(raw).send_time
-            except MalformedMessage:
-                return                      # counted when it is read
-            if t > self._newest_send:
-                self._newest_send = t
+        assert self._sub is not None
+        return self._sub.read_ahead() - send_time > self._max_age
 
     def _malformed(self, problem: str) -> None:
         self.malformed += 1

@@ -46,11 +46,27 @@ class NodeStateError(StreamError):
 
 
 class Ports(dict):
-    """A node's inputs or outputs by name; a missing name's KeyError lists the ports."""
+    """A node's inputs or outputs by name; a missing name's KeyError lists the ports.
+
+    An input put here reports each connection to the node: its ``on_connect`` calls the
+    node's ``after_input_connect(name)``, whose error refuses the connection (see
+    :meth:`InputStream.connect`)."""
 
     def __init__(self, node: "Node", kind: str, streams: dict):
-        super().__init__(streams)
+        super().__init__()
         self._where = (getattr(node, "name", "?"), kind)
+        self._node = node if kind == "input" and hasattr(node, "after_input_connect") else None
+        self.update(streams)
+
+    def __setitem__(self, key: Any, stream: Any) -> None:
+        if self._node is not None and isinstance(stream, InputStream):
+            node = self._node
+            stream.on_connect = lambda inp: node.after_input_connect(key)
+        super().__setitem__(key, stream)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, stream in dict(*args, **kwargs).items():
+            self[key] = stream
 
     def __missing__(self, key: Any) -> Any:
         name, kind = self._where
@@ -281,21 +297,17 @@ class Node:
         pass
 
     def after_input_connect(self, inputname: str) -> None:
-        """Called once an input is connected: refuses what ``_input_specs`` does not accept
-        (see acqflow.dataflow.inputcheck).  Subclasses extend it (calling this first),
-        e.g. to derive output specs."""
+        """Called by an input of ``inputs`` once connected (its ``on_connect``): refuses what
+        ``_input_specs`` does not accept (see acqflow.dataflow.inputcheck) by raising, which
+        leaves the input unconnected.  Subclasses extend it (calling this first), e.g. to
+        derive output specs."""
         self.check_input(inputname)
 
     def check_input(self, inputname: str) -> None:
-        """Raise ValueError naming node, input and bad value (and leave the input
-        unconnected) if the connected input breaks its ``_input_specs`` entry."""
-        inp = self.inputs[inputname]
-        try:
-            check_accepts(inp.params, self._input_specs.get(inputname, {}),
-                          f"node {self.name!r} input {inputname!r}")
-        except ValueError:
-            inp.close()
-            raise
+        """Raise ValueError naming node, input and bad value if the connected input breaks
+        its ``_input_specs`` entry."""
+        check_accepts(self.inputs[inputname].params, self._input_specs.get(inputname, {}),
+                      f"node {self.name!r} input {inputname!r}")
 
     def after_output_configure(self, outputname: str) -> None:
         """Called once an output is configured."""

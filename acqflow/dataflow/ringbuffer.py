@@ -6,11 +6,11 @@ from typing import Any, Literal, Sequence, SupportsInt, overload
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-from .errors import OverrunError
-from .sharedmem import Segment
+from .errors import OverrunError, StreamError
+from .sharedmem import Segment, nonce_problem
 from .spec import default_fill
 
-__all__ = ["RingBuffer"]
+__all__ = ["RingBuffer", "attach_output_ring"]
 
 _HEAD, _PENDING, _START, _SIZE, _DOUBLE, _SAMPLE_BYTES = 1, 2, 3, 4, 5, 6
 
@@ -282,3 +282,25 @@ class RingBuffer:
         where = f" shm={self.shm_id}" if self._segment else ""
         return (f"<RingBuffer shape={self.shape} dtype={self.dtype} "
                 f"window=[{self.first_index()}:{self.index()}]{where}>")
+
+
+def attach_output_ring(params: dict, dtype: np.dtype, label: str) -> RingBuffer:
+    """Attach (read-only) the shared ring of the output whose ``params`` are given, proving
+    it is that output's (nonce check); StreamError starting with ``label`` otherwise."""
+    name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
+                                      "configure the output with transfermode='plaindata'")
+    if params.get("shape") is None:      # (an output's sharedmem params always have one)
+        raise StreamError(f"{label}: sharedmem params without a shape (shape=None); "
+                          f"a sharedmem output always has one")
+    try:
+        ring = RingBuffer((params["buffer_size"],) + tuple(params["shape"])[1:], dtype,
+                          double=params["double"], shmem=name, axisorder=params["axisorder"])
+    except FileNotFoundError as exc:
+        raise StreamError(f"{label}: cannot attach shared memory segment {name!r} "
+                          f"({exc}); {hint}") from None
+    assert ring.segment is not None      # (attached: always in shared memory)
+    problem = nonce_problem(ring.segment, params.get("shm_nonce"))
+    if problem is not None:
+        ring.close()
+        raise StreamError(f"{label}: {problem}; {hint}")
+    return ring

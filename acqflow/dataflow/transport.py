@@ -33,6 +33,7 @@ import collections
 import hashlib
 import hmac
 import logging
+import math
 import os
 import select
 import threading
@@ -42,9 +43,10 @@ from typing import Any, Callable, cast
 import zmq
 
 from . import clock
-from .errors import StreamClosed
+from .errors import MalformedMessage, StreamClosed
 from .private import is_loopback, private_address
-from .wire import ACK, CLOSE_ACK, CLOSED, HEARTBEAT, TOPIC, pack_header, pack_position, unpack_position
+from .wire import (ACK, CLOSE_ACK, CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, pack_header, pack_position,
+                   unpack_header, unpack_position)
 
 __all__ = ["Publisher", "Subscriber", "bind_address", "uses_curve", "new_stream_key"]
 
@@ -338,6 +340,7 @@ class Subscriber:
         sock.setsockopt(zmq.SUBSCRIBE, token)
         self._sock = sock
         self.pending: collections.deque = collections.deque()
+        self.newest_send = -math.inf   # the newest send time of a data message read ahead
         self._rcvtimeo = -1
         deadline = time.monotonic() + timeout / 1000.0
         while True:
@@ -398,15 +401,23 @@ class Subscriber:
             frames.append(sock.recv(0, copy=False))
         return frames
 
-    def recv_more(self) -> list | None:
-        """The next message from the socket only (not ``pending``), without waiting."""
+    def read_ahead(self, limit: int = 100000) -> float:
+        """Move what the socket holds now to ``pending`` (up to ``limit`` messages queued;
+        the socket's own bound is far lower), without waiting, for ``recv`` to return in
+        order; returns :attr:`newest_send`, the newest send time of a data message so far."""
         sock = self._sock
-        if not sock.poll(0):
-            return None
-        frames = [sock.recv(0, copy=False)]
-        while frames[-1].more:
-            frames.append(sock.recv(0, copy=False))
-        return frames
+        while len(self.pending) < limit and sock.poll(0):
+            frames = [sock.recv(0, copy=False)]
+            while frames[-1].more:
+                frames.append(sock.recv(0, copy=False))
+            self.pending.append(frames)
+            raw = frames[0].bytes
+            if raw[1:2] in (DATA, SHARED):      # heartbeats and ends are stamped when idle
+                try:
+                    self.newest_send = max(self.newest_send, unpack_header(raw).send_time)
+                except MalformedMessage:
+                    pass                        # counted when it is read
+        return self.newest_send
 
     def acknowledge_close(self) -> None:
         """Tell the output its end-of-stream message arrived."""

@@ -32,16 +32,13 @@ import select
 import time
 from typing import TYPE_CHECKING, Any
 
-from . import clock
-from .errors import MalformedMessage
 from .private import private_dir
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
-from .wire import CLOSED, HEARTBEAT, SHARED, Header
 
 if TYPE_CHECKING:
     from .transport import Subscriber
 
-__all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled", "next_woken"]
+__all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled", "open_reader"]
 
 log = logging.getLogger(__name__)
 
@@ -370,13 +367,14 @@ class WakeReader:
                 continue
             if self._zmq_maybe:
                 if sub.ready():
+                    # A record published before a ready message comes first: it was
+                    # published before that message was sent, so it shows by now.
+                    if self.published() >= self.next_seq:
+                        continue
                     frames = sub.recv(0)
                     if frames is not None:
-                        if self.published() >= self.next_seq:   # published before it: first
-                            sub.pending.appendleft(frames)
-                            continue
                         return "zmq", frames
-                self._zmq_maybe = bool(sub.pending)
+                self._zmq_maybe = False          # nothing waits (ready() counts what is queued)
                 continue
             now = time.monotonic()
             if now >= check_writer:
@@ -446,33 +444,3 @@ def open_reader(segment: Segment, label: str) -> WakeReader | None:
     except OSError as exc:
         log.info("%s: waiting on ZeroMQ (%s)", label, exc)
         return None
-
-
-def next_woken(inp: Any, timeout: float | None) -> tuple[Header, Any] | None:
-    """_next for an input on the same-host wake-up: records from the segment, the
-    end of the stream from ZeroMQ (or from the writer's death, never a hang).
-    (``inp``: the InputStream, whose module imports this one.)"""
-    while True:
-        got = inp._wake.next(inp._sub, timeout, inp._spin)
-        if got is None:
-            return None
-        what, item = got
-        if what == "record":
-            seq, index, n, t, ts = item
-            if n < 0 or index < n or n > inp._shm.size or \
-                    (inp._last_index is not None and index - n < inp._last_index):
-                inp._malformed(f"shared record seq {seq} [{index - n}:{index}] does not follow "
-                                f"index {inp._last_index}")
-                continue
-            return Header(SHARED, seq, index, n, t, None, (), ts), None
-        if what == "died":
-            log.warning("%s: the output's process %d is gone", inp._label(), inp._wake.writer_pid)
-            last = inp._last_index or 0
-            return Header(CLOSED, (inp._last_seq or 0) + 1, last, 0, clock.now(), None, ()), None
-        try:
-            head = inp._check(item)
-        except MalformedMessage as exc:
-            inp._malformed(str(exc))
-            continue
-        if head.kind != HEARTBEAT:
-            return head, item

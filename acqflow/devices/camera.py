@@ -10,10 +10,10 @@ from typing import Any
 import numpy as np
 
 from ..dataflow import clock
-from ..dataflow.registry import register_node_type
+from ..dataflow.paramcheck import int_in, must_be, positive_number
 from ._base import DeviceNode, current_worker, require
 
-__all__ = ["Camera", "PIXEL_FORMATS"]
+__all__ = ["Camera", "FrameNumbers", "PIXEL_FORMATS"]
 
 PIXEL_FORMATS = ("bgr", "rgb", "gray")
 
@@ -40,16 +40,53 @@ def _is_url(source: str) -> bool:
     return "://" in source
 
 
+class FrameNumbers:
+    """The camera's frame number of each grabbed frame, not the count of ``grab()`` calls.
+
+    Each grab adds one plus the frames skipped before it, seen as a jump of the backend's
+    frame position (``CAP_PROP_POS_FRAMES``, a sequence number where the backend keeps
+    one) or of its media time (``CAP_PROP_POS_MSEC``: a file's presentation time, a
+    driver's stamp) by more than one frame period.  A position or media time that does
+    not move (a backend without one) or moves back (a file that looped) skips nothing.
+    """
+
+    def __init__(self, fps: float):
+        self.period = 1.0 / float(fps)
+        self.last = -1                  # number of the last frame (-1: none yet)
+        self.skipped = 0                # frames counted as skipped so far
+        self._pos: float | None = None
+        self._media: float | None = None
+
+    def restart(self) -> None:
+        """The source restarted (a file looped): the next frame follows the last one."""
+        self._pos = self._media = None
+
+    def next(self, pos: float, media: float) -> int:
+        """Number of the frame just grabbed, whose position is ``pos`` and media time ``media`` (s)."""
+        skip = 0
+        if self._pos is not None and pos - self._pos > 1:
+            skip = int(round(pos - self._pos)) - 1
+        if self._media is not None and media - self._media > 1.5 * self.period:
+            skip = max(skip, int(round((media - self._media) / self.period)) - 1)
+        self._pos, self._media = pos, media
+        self.skipped += skip
+        self.last += 1 + skip
+        return self.last
+
+
 class Camera(DeviceNode):
     """Sends frames on output ``video`` and their time stamps on output ``timestamps``.
 
     ``video`` is a 'video' stream of uint8 frames ``(-1, h, w, 3)`` (``(-1, h, w)``
     for gray).  ``timestamps`` is a float64 'analogsignal' ``(-1, 2)`` with the same
-    absolute indexes: row ``i`` holds frame ``i``'s capture time on acqflow's clock
-    (taken when ``grab()`` returns) and its media time (position in a file, or the
-    driver's stamp, in s).  A file plays at its frame rate (``realtime=True``) or
-    as fast as the readers take it; at its end it loops (``loop=True``) or the node
-    goes to ``error`` with reason 'end of file' and closes its outputs.
+    absolute indexes: row ``i`` holds frame ``i``'s capture time (``clock.monotonic_now()``
+    taken when ``grab()`` returns, before decoding; also each chunk's sample time) and
+    its media time (position in a file, or the driver's stamp, in s).  The index is
+    the camera's frame number (:class:`FrameNumbers`): frames the driver, the camera
+    or the file skipped are a gap, counted in ``skipped``.  A file plays at its frame
+    rate (``realtime=True``) or as fast as the readers take it; at its end it loops
+    (``loop=True``) or the node goes to ``error`` with reason 'end of file' and closes
+    its outputs.
     """
 
     _output_specs = {"video": {"streamtype": "video"}, "timestamps": {"streamtype": "analogsignal"}}
@@ -79,10 +116,10 @@ class Camera(DeviceNode):
             raise ValueError(f"{self.name}: unknown pixel_format {pixel_format!r}; available: "
                              f"{', '.join(PIXEL_FORMATS)}")
         for key, value in (("width", width), ("height", height)):
-            if value is not None and not (isinstance(value, (int, np.integer)) and 0 < value <= 16384):
-                raise ValueError(f"{self.name}: {key} must be an int in 1..16384 or None, got {value!r}")
-        if fps is not None and not (isinstance(fps, (int, float)) and fps > 0):
-            raise ValueError(f"{self.name}: fps must be > 0 or None, got {fps!r}")
+            if value is not None:
+                int_in(f"{self.name}: {key}", value, 1, 16384)
+        if fps is not None:
+            positive_number(f"{self.name}: fps", fps)
         self._release()
         is_file = isinstance(device, str) and not _is_url(device)
         if isinstance(device, str) and device.isdigit():
@@ -90,8 +127,7 @@ class Camera(DeviceNode):
         if is_file and not os.path.exists(device):
             raise ValueError(f"{self.name}: video file {device!r} does not exist")
         if not isinstance(device, (str, int, np.integer)):
-            raise ValueError(f"{self.name}: device must be a camera index, a file or a URL, "
-                             f"got {device!r}")
+            must_be(f"{self.name}: device", "a camera index, a file or a URL", device)
         api = cv2.CAP_ANY if api_preference is None else api_preference
         cap = _quiet_open(cv2, device if isinstance(device, str) else int(device), api)
         if not cap.isOpened():
@@ -123,6 +159,7 @@ class Camera(DeviceNode):
         rate = float(fps or native_fps or 30.0)
         self._cap, self.device, self.is_file = cap, device, is_file
         self.size, self.native_size, self.fps = (w, h), (native_w, native_h), rate
+        self.native_fps = native_fps
         self.pixel_format, self.loop, self.realtime = pixel_format, bool(loop), bool(realtime)
         self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) if is_file else None
         shape = (-1, h, w) if pixel_format == "gray" else (-1, h, w, 3)
@@ -138,22 +175,32 @@ class Camera(DeviceNode):
         self._check_outputs()
         self.frames = 0
         self.loops = 0
+        # frame numbers follow the rate the source reports (a camera's after the request; a
+        # file's own, whatever rate it is played at)
+        self.numbers = FrameNumbers(self.native_fps if self.native_fps > 0 else self.fps)
+
+    @property
+    def skipped(self) -> int:
+        """Frames the driver, the camera or the file skipped (gaps in the indexes)."""
+        return self.numbers.skipped
 
     def _start(self) -> None:
         self._t0 = time.monotonic()
-        self._since_start = 0
+        self._first = self.numbers.last + 1       # frame number paced from (files)
         self.add_worker(self._step, "capture")
 
     def _step(self) -> bool | None:
         cv2 = _cv2()
         if self.is_file and self.realtime:
-            delay = self._t0 + self._since_start / self.fps - time.monotonic()
+            due = self._t0 + (self.numbers.last + 1 - self._first) / self.fps
+            delay = due - time.monotonic()
             if delay > 0 and current_worker().stopping.wait(delay):
                 return False
         if not self._cap.grab():
             if self.is_file and self.loop and self.frames > 0:
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
                 self.loops += 1
+                self.numbers.restart()
                 if self._cap.grab():
                     self._send(cv2)
                     return None
@@ -165,11 +212,12 @@ class Camera(DeviceNode):
         return None
 
     def _send(self, cv2) -> None:
-        stamp = clock.now()
+        stamp = clock.monotonic_now()           # at capture: before retrieve() decodes
         media = self._cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+        number = self.numbers.next(self._cap.get(cv2.CAP_PROP_POS_FRAMES), media)
         ok, frame = self._cap.retrieve()
         if not ok or frame is None:
-            raise RuntimeError(f"{self.device!r}: frame {self.frames} could not be decoded")
+            raise RuntimeError(f"{self.device!r}: frame {number} could not be decoded")
         if frame.ndim == 2:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         if (frame.shape[1], frame.shape[0]) != self.size:
@@ -179,10 +227,11 @@ class Camera(DeviceNode):
         elif self.pixel_format == "gray":
             frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         frame = np.ascontiguousarray(frame)
-        self.outputs["video"].send(frame[np.newaxis])
-        self.outputs["timestamps"].send(np.array([[stamp, media]], dtype=np.float64))
+        # index: the camera's frame number (a skip is a gap); time: the capture stamp
+        self.outputs["video"].send(frame[np.newaxis], index=number + 1, time=stamp)
+        self.outputs["timestamps"].send(np.array([[stamp, media]], dtype=np.float64),
+                                        index=number + 1, time=stamp)
         self.frames += 1
-        self._since_start += 1
 
     def _release(self) -> None:
         if self._cap is not None:
@@ -191,6 +240,3 @@ class Camera(DeviceNode):
 
     def _close_device(self) -> None:
         self._release()
-
-
-register_node_type(Camera)

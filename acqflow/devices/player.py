@@ -3,7 +3,9 @@
 One output per stored stream (or a chosen subset), created at configure time
 from the stored params.  Chunks are sent as they were recorded, in time order
 across streams, each when its last sample's time comes (stored timestamps
-scaled by ``rate``), with its original absolute index, so gaps stay gaps.  The
+scaled by ``rate``), with its original absolute index, so gaps stay gaps.  A
+read-ahead thread reads and decodes the chunks ahead (a bounded queue), so the
+send thread only waits for each chunk's time and sends it.  The
 end of the recording moves the node to 'stopped' (``ended`` is set and the
 ``end_of_recording`` signal emitted; the run table and monitors show 'ended');
 ``end_of_stream=True`` also closes the outputs so downstream inputs see StreamClosed.
@@ -12,6 +14,7 @@ See docs/recording.md.
 from __future__ import annotations
 
 import collections
+import functools
 import heapq
 import logging
 import math
@@ -24,11 +27,12 @@ import numpy as np
 
 from ..dataflow.node import Node
 from ..dataflow.outputstream import OutputStream
-from ..dataflow.registry import register_node_type
+from ..dataflow.paramcheck import positive_number
 from ..dataflow.spec import replayed
 from ..dataflow.stats import quantile
 from ..dataflow.threadpoll import Signal
 from ..storage import LocalCache, Recording, StoredStream, open_recording
+from .readahead import STOPPED, ReadAhead
 from .stats import PlayerStats
 
 __all__ = ["Player", "player_params"]
@@ -36,6 +40,7 @@ __all__ = ["Player", "player_params"]
 log = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT = 2.0
+FRAME_CODECS = ("png", "jpg", "jpeg", "mjpg")     # each frame coded on its own: decoded in parallel
 
 
 def player_params(stream: StoredStream) -> dict[str, Any]:
@@ -45,13 +50,26 @@ def player_params(stream: StoredStream) -> dict[str, Any]:
 
 
 def _pieces(order: int, stream: StoredStream, start: int
-            ) -> Iterator[tuple[float, int, str, int, np.ndarray]]:
-    """Stored chunks of ``stream`` from ``start``: (last sample time, order, name, stop, data)."""
+            ) -> Iterator[tuple[float, int, str, int, Any]]:
+    """Stored chunks of ``stream`` from ``start``: (last sample time, order, name, stop, data).
+    Frames coded each on its own (png, jpg) come with ``data`` a read to run (the
+    read-ahead decodes several at once); other streams are read in a row."""
     if start >= stream.stop_index:
+        return
+    if stream.codec and stream.codec.get("name") in FRAME_CODECS:
+        table = stream.record_table(start, stream.stop_index)
+        for s, e in zip(table["start"].tolist(), table["stop"].tolist()):
+            lo = max(s, start)
+            yield stream.time_at(e - 1), order, stream.name, e, functools.partial(_chunk, stream, lo, e)
         return
     for s, data in stream.chunks(start, stream.stop_index):
         stop = s + len(data)
         yield stream.time_at(stop - 1), order, stream.name, stop, data
+
+
+def _chunk(stream: StoredStream, start: int, stop: int) -> np.ndarray:
+    """Samples ``[start, stop)`` of one stored record, decoded (no copy beyond the decoder's)."""
+    return next(stream.chunks(start, stop))[1]
 
 
 class Player(Node):
@@ -80,6 +98,7 @@ class Player(Node):
         self._lateness: collections.deque = collections.deque(maxlen=10000)
         self._gen = 0               # replay thread generation
         self._stuck: threading.Thread | None = None
+        self._reader: ReadAhead | None = None   # reads and decodes ahead of the send thread
 
     # -- configuration ---------------------------------------------------------
     def _configure(self, url: str | os.PathLike = "", streams: list[str] | None = None,
@@ -124,9 +143,7 @@ class Player(Node):
         self._vpos = self.start_time if start is None else float(start)
 
     def _check_rate(self, rate: float) -> None:
-        if not (isinstance(rate, (int, float)) and rate > 0):
-            raise ValueError(f"{self.name}: rate must be a number > 0 (inf: no pacing), "
-                             f"got {rate!r}")
+        positive_number(f"{self.name}: rate (inf: no pacing)", rate, inf_ok=True)
 
     # -- time and positions ----------------------------------------------------
     @property
@@ -245,6 +262,7 @@ class Player(Node):
             self._vpos = self._now_pos()
             self._halt = True
             self._cv.notify_all()
+        self._stop_reading()
         thread, self._thread = self._thread, None
         if thread is not None and thread is not threading.current_thread():
             thread.join(_JOIN_TIMEOUT)
@@ -295,11 +313,30 @@ class Player(Node):
         finally:
             self._state_lock.release()
 
-    def _next_chunk(self, chunks):
-        """The next chunk, read outside the lock (remote reads may take a while)."""
-        return next(chunks, None)
+    def _read_ahead(self, starts: dict[str, int]) -> ReadAhead:
+        """A new read-ahead thread over the merged chunks from ``starts`` (the old one ends)."""
+        self._stop_reading()
+        reader = self._reader = ReadAhead(self._iterate(starts), f"{self.name} read-ahead")
+        reader.start()
+        return reader
+
+    def _stop_reading(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.stop()
+
+    def _next_chunk(self, chunks: ReadAhead):
+        """The next chunk, read and decoded ahead by the read-ahead thread (None: the end)."""
+        return chunks.get()
 
     def _play(self, gen: int) -> None:
+        try:
+            self._play_chunks(gen)
+        finally:
+            if gen == self._gen:
+                self._stop_reading()
+
+    def _play_chunks(self, gen: int) -> None:
         chunks, pending = None, None
         while True:
             with self._cv:
@@ -309,7 +346,7 @@ class Player(Node):
                     self._next, self._seek_to = self._seek_to, None
                     chunks = pending = None
                 if chunks is None:
-                    chunks = self._iterate(self._next)
+                    chunks = self._read_ahead(self._next)
                 if self._paused:
                     self._cv.wait()
                     continue
@@ -317,6 +354,9 @@ class Player(Node):
                 item = self._next_chunk(chunks)
                 with self._cv:
                     if self._seek_to is not None or self._halt or gen != self._gen:
+                        continue
+                    if item is STOPPED:           # stopped from outside: read again from here
+                        chunks = None
                         continue
                     if item is None:
                         if self.loop and any(s.n_records for s in self.streams.values()):
@@ -378,6 +418,3 @@ class Player(Node):
                            index_offsets=dict(self.index_offsets),
                            lateness_p50=quantile(late, 0.5), lateness_p99=quantile(late, 0.99),
                            lateness_max=late[-1] if late else None)
-
-
-register_node_type(Player)

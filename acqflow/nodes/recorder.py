@@ -3,9 +3,10 @@
 pyacq's RawRecorder shape: ``configure(streams=[...], dirname=...)`` creates one
 input per stream, connect them, ``initialize()`` opens the recording (stream
 params go into its manifest), ``start()`` records, ``stop()`` seals what is
-queued, ``close()`` commits.  Writing never blocks the inputs: chunks go to the
-storage engine's bounded queue (:class:`acqflow.storage.RecordingWriter`), and
-a full queue drops them, counted in ``stats()`` and read back as gaps.
+queued, ``close()`` commits.  Writing never blocks the inputs: chunks and the manifest's
+clock updates go to the storage engine's bounded queue (:class:`acqflow.storage.RecordingWriter`),
+whose thread does every file write; a full queue drops chunks, counted in ``stats()`` and
+read back as gaps.
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ from ..dataflow.inputstream import InputStream
 from ..dataflow.node import Node
 from ..dataflow import paramcheck as check
 from ..dataflow.shortrepr import short_repr
-from ..dataflow.spec import recorded
+from ..dataflow.spec import make_dtype, recorded
 from ..dataflow.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
+from ..storage.manifest import stream_dtype, stream_shape
 from ..storage.stats import RecorderStats
 from ..storage.target import recording_run
 from ..storage.writer import MODES
@@ -297,7 +299,8 @@ class Recorder(Node):
             poller.start()
 
     def _update_clocks(self) -> None:
-        """Store each stream's current clock offset estimate in the manifest."""
+        """Store each stream's current clock offset estimate in the manifest (the writer's
+        thread writes it: this never waits on a file)."""
         if not self._clock_lock.acquire(blocking=False):
             return                      # another input's thread is doing it
         try:
@@ -324,6 +327,13 @@ class Recorder(Node):
     def _writer_for(self, name: str, inp: InputStream) -> Callable[[int, Any], None]:
         writer = self.writer
         assert writer is not None            # (made by initialize())
+        # The input checked each chunk against its params where it came off the wire, and
+        # what it returns is never modified: when the recorded stream has the same dtype and
+        # sample shape (not so after a reconnect to another output) and no filter ran, the
+        # writer takes the chunk as it is, neither checked nor copied again.
+        entry = writer.streams[name]
+        same = make_dtype(inp.params["dtype"]) == stream_dtype(entry) and \
+            tuple(inp.params["shape"])[1:] == stream_shape(entry)[1:]
 
         def process_data(index: int, data: Any) -> None:
             # The chunk's time: when its last sample was taken, on the source's clock
@@ -333,7 +343,7 @@ class Recorder(Node):
                 data = self._trim_resent(name, index, data)
                 if not len(data):
                     return
-            writer.write(name, data, index, t)
+            writer.write(name, data, index, t, checked=same and not inp.filters)
             if name in self._fits:
                 self._fits[name].update(index, t)
             if clock.now() - self._clock_updated > CLOCK_UPDATE_S:

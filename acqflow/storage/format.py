@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import struct
 import zlib
-from typing import Iterator, NamedTuple, Sequence
+from dataclasses import dataclass
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import msgpack
 
 from ..errors import Error
 
-__all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_SIZE", "Record", "packed", "BlockInfo", "BlockFormatError",
+__all__ = ["MAGIC", "VERSION", "VERSIONS", "HEADER_SIZE", "Chunk", "Record", "packed", "BlockInfo", "BlockFormatError",
            "build_block", "block_length", "parse_header", "decode_table", "verify_block",
            "scan_blocks", "encode_index_entry", "parse_index"]
 
@@ -39,6 +40,18 @@ _U32 = struct.Struct("<I")
 _ENTRY = struct.Struct("<II")
 HEADER_SIZE = _HEAD.size + 4
 MAX_TABLE = 1 << 28
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One chunk of one stream on its way into a block (what the writer queues and seals)."""
+    stream: int          # stream id (manifest order)
+    start: int           # absolute index of the first sample
+    n: int               # number of samples
+    t: float             # chunk timestamp (time of its last sample)
+    payload: Any         # 1-D bytes-like: the samples' bytes, or the encoded frames (video)
+    frames: list[int] | None = None  # encoded frame sizes (video codecs) or None
+    flags: int = 0       # per-packet flags (KEYFRAME) of compressed video, else 0
 
 
 class Record(NamedTuple):
@@ -92,24 +105,24 @@ def packed(rec: Record) -> list:
     return list(rec) if rec.flags else list(rec)[:8]
 
 
-def build_block(seq: int, items: Sequence[tuple]) -> tuple[list[bytes], list[Record]]:
-    """Encode items ``(stream, start, n, t, payload, frames[, flags])`` in arrival order.
+def build_block(seq: int, items: Sequence[Chunk]) -> tuple[list[bytes], list[Record]]:
+    """Encode chunks given in arrival order.
 
     Returns the byte parts to write in order (suitable for ``os.writev``) and the
     records (with payload offsets) for the index.
     """
-    order = sorted(range(len(items)), key=lambda k: items[k][0])  # stable: groups streams
+    order = sorted(range(len(items)), key=lambda k: items[k].stream)  # stable: groups streams
     offsets = [0] * len(items)
     parts: list[bytes] = [b""]
     pos = 0
     for k in order:
-        payload = items[k][4]
+        payload = items[k].payload
         offsets[k] = pos
         pos += len(payload)
         parts.append(payload)
-    records = [Record(it[0], int(it[1]), int(it[2]), float(it[3]), offsets[k], len(it[4]),
-                      zlib.crc32(it[4]), it[5], int(it[6]) if len(it) > 6 else 0)
-               for k, it in enumerate(items)]
+    records = [Record(c.stream, int(c.start), int(c.n), float(c.t), offsets[k], len(c.payload),
+                      zlib.crc32(c.payload), c.frames, int(c.flags))
+               for k, c in enumerate(items)]
     table = msgpack.packb([packed(r) for r in records], use_bin_type=True)
     version = VERSION if any(r.flags for r in records) else 1
     fields = _HEAD.pack(MAGIC, version, 0, seq, pos, len(table))

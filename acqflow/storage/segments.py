@@ -16,7 +16,7 @@ from acqflow.dataflow.paramcheck import one_of
 
 from .backends import LocalBackend, fsync_dir, is_being_written, local_path, write_atomic
 from .errors import StorageError
-from .format import BlockInfo, build_block, encode_index_entry
+from .format import BlockInfo, Chunk, build_block, encode_index_entry
 from .index import BlockIndex
 from .manifest import INDEX, SEGMENTS, segment_name
 
@@ -66,8 +66,8 @@ class SegmentWriter:
             fsync_dir(path.parent)
         return fd
 
-    def append(self, items: Sequence[tuple]) -> BlockInfo:
-        """Seal ``items`` (stream, start, n, t, payload, frames) as the next block."""
+    def append(self, items: Sequence[Chunk]) -> BlockInfo:
+        """Seal ``items`` as the next block."""
         if self.offset >= self.segment_bytes and self.offset > 0:
             self._sync(force=True)
             os.close(self._seg_fd)

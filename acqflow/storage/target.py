@@ -58,6 +58,7 @@ class WriteTarget:
         self.run = run
         self.deferred = deferred
         self.lock = threading.Lock()          # manifest writes and the swap
+        self.pending: list[Callable[[], Any]] = []   # changes kept for the next manifest write
         self.lock_fd: int | None = None
         self.plan: AppendPlan | None = None
         self.files_open = False               # append: repaired and marked open on disk
@@ -165,10 +166,19 @@ class WriteTarget:
                 write_owner(self.lock_fd)
             self.files_open = True
 
-    def write_manifest(self, change: Callable[[], Any] | None = None) -> None:
-        """Apply ``change`` to the manifest and write it now (append mode: the writing is
-        deferred until data is appended)."""
+    def defer(self, change: Callable[[], Any]) -> None:
+        """Keep ``change`` for the next :meth:`write_manifest` (the writer thread's): no
+        file is written now."""
         with self.lock:
+            self.pending.append(change)
+
+    def write_manifest(self, change: Callable[[], Any] | None = None) -> None:
+        """Apply the deferred changes, then ``change``, to the manifest and write it now
+        (append mode: the writing is deferred until data is appended)."""
+        with self.lock:
+            pending, self.pending = self.pending, []
+            for deferred in pending:
+                deferred()
             if change is not None:
                 change()
             if self.plan is None or self.files_open:

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .format import Chunk
 from .videocodec import av_module, faster_preset, open_encoder
 
 __all__ = ["VideoEncoder", "KEYFRAME", "open_gops"]
@@ -26,14 +27,14 @@ KEYFRAME = 1          # record flag bit: the packet is a keyframe (a GOP starts 
 Emit = Callable[[int, int, float, bytes, int], None]   # (sid, index, time, packet, flags)
 
 
-def open_gops(items: list[tuple]) -> tuple[list[tuple], list[tuple]]:
-    """Split the writer's pending items ``(sid, start, n, t, payload, frames[, flags])``
-    into what can be sealed and each packet stream's open GOP (from its last keyframe on),
-    kept for the next block so that every block starts each stream on a keyframe."""
-    last_key = {it[0]: k for k, it in enumerate(items) if len(it) > 6 and it[6] & KEYFRAME}
+def open_gops(items: list[Chunk]) -> tuple[list[Chunk], list[Chunk]]:
+    """Split the writer's pending chunks into what can be sealed and each packet stream's
+    open GOP (from its last keyframe on), kept for the next block so that every block
+    starts each stream on a keyframe."""
+    last_key = {c.stream: k for k, c in enumerate(items) if c.flags & KEYFRAME}
     if not last_key:
         return items, []
-    cut = [k >= last_key.get(it[0], len(items)) for k, it in enumerate(items)]
+    cut = [k >= last_key.get(c.stream, len(items)) for k, c in enumerate(items)]
     return ([it for it, c in zip(items, cut) if not c], [it for it, c in zip(items, cut) if c])
 
 

@@ -1,21 +1,24 @@
 """RecordingWriter: the engine the Recorder node drives.
 
-``write()`` never blocks: it validates and copies the chunk, then hands it to a
+``write()`` never blocks: it validates and copies the chunk (a chunk already checked at
+the wire and never modified, the Recorder's, is taken as it is), then hands it to a
 bounded queue drained by one writer thread that encodes video frames, builds
 blocks, seals one every ``block_s`` seconds or ``block_bytes`` bytes and appends
 it to the segment files.  A full queue drops the chunk, counts it and logs it;
 the dropped samples then read back as a gap.  A compressed video stream (h264, hevc,
 ffv1) has its own encoder thread and queue (:mod:`.videoenc`) whose packets join the
 writer's queue; a block holds whole GOPs of it (the open GOP waits for the next block).
+Every file write while recording (segments, index, manifest updates) happens on the
+writer thread.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -24,57 +27,23 @@ import numpy as np
 from acqflow.dataflow import clock
 
 from .backends import is_local, local_path
-from .codec import encode_frames, normalize_codec
-from .errors import WriterError
 from acqflow.dataflow.paramcheck import must_be, one_of
 
-from .format import BlockInfo
+from .codec import encode_frames, normalize_codec
+from .errors import WriterError
+from .format import BlockInfo, Chunk
 from .manifest import same_stream, stream_dtype, stream_entry, stream_shape
 from .segments import FSYNC_POLICIES, AppendPlan, SegmentWriter
-from .stats import StreamStats, WriterStats
+from .stats import WriterStats
 from .target import WriteTarget
 from .videocodec import is_packet_codec
 from .videoenc import VideoEncoder, open_gops
+from .writerstate import MANIFEST, Control, StreamState
 
 __all__ = ["RecordingWriter", "MODES"]
 
 log = logging.getLogger(__name__)
 MODES = ("create", "overwrite", "append")
-
-
-@dataclass
-class _Stream:
-    sid: int
-    entry: dict[str, Any]
-    dtype: np.dtype
-    shape: tuple[int, ...]
-    codec: dict[str, Any] | None
-    expected: int = 0           # stop index claimed by the last write() (caller side)
-    first: int | None = None
-    chunks: int = 0
-    samples: int = 0
-    gaps: int = 0               # index jumps in the source
-    gap_samples: int = 0
-    dropped_chunks: int = 0     # lost to queue overflow
-    dropped_samples: int = 0
-    sealed_stop: int = 0        # writer-thread side: stop index of the last sealed record
-    encoder: VideoEncoder | None = None     # compressed video: its encoder thread
-
-    def stats(self) -> StreamStats:
-        """This stream's counters (and its encoder's), for the manifest and for callers."""
-        enc = self.encoder.stats() if self.encoder is not None else {}
-        return StreamStats(first_index=self.first, expected_stop=self.expected,
-                           sealed_stop=self.sealed_stop, chunks=self.chunks, samples=self.samples,
-                           gaps=self.gaps, gap_samples=self.gap_samples,
-                           dropped_chunks=self.dropped_chunks, dropped_samples=self.dropped_samples,
-                           **enc)
-
-
-@dataclass
-class _Control:
-    kind: str
-    done: threading.Event = field(default_factory=threading.Event)
-    error: BaseException | None = None
 
 
 class RecordingWriter:
@@ -112,8 +81,8 @@ class RecordingWriter:
         self.path = local_path(url).absolute()
         self.block_s, self.block_bytes = float(block_s), int(block_bytes)
         self.on_seal = on_seal
-        self._streams: dict[str, _Stream] = {}
-        self._by_id: list[_Stream] = []
+        self._streams: dict[str, StreamState] = {}
+        self._by_id: list[StreamState] = []
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, int(queue_chunks)))
         self._queue_bytes_max = int(queue_bytes)
         self._queued_bytes = 0
@@ -164,8 +133,8 @@ class RecordingWriter:
                                            *self._target.start)
         return self._segments
 
-    def _add_state(self, entry: dict[str, Any]) -> _Stream:
-        st = _Stream(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
+    def _add_state(self, entry: dict[str, Any]) -> StreamState:
+        st = StreamState(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
                      entry.get("codec"))
         if is_packet_codec(st.codec):
             st.encoder = VideoEncoder(st.sid, entry["name"], st.codec, st.shape,
@@ -201,11 +170,18 @@ class RecordingWriter:
                          time_model: dict[str, Any] | None = None) -> None:
         """Replace a stream's ``clock_sync`` entry in the manifest (the estimated offset
         of its source's clock to the recorder's) and, when given, its ``time_model`` (the
-        fitted ``time(index)`` and its history, see storage.streamtime); write it now."""
+        fitted ``time(index)`` and its history, see storage.streamtime).  Never waits on
+        the file: the writer thread writes the manifest, soon (at the latest with the next
+        block, or close())."""
         self._check_open()
         st = self._stream(stream)
         extra = {} if time_model is None else {"time_model": dict(time_model)}
-        self._target.write_manifest(lambda: st.entry.update(clock_sync=dict(info), **extra))
+        info = dict(info)
+        self._target.defer(lambda: st.entry.update(clock_sync=info, **extra))
+        try:
+            self._queue.put_nowait(MANIFEST)
+        except queue.Full:
+            pass                  # the thread is busy: it writes them after its next block
 
     @property
     def streams(self) -> dict[str, dict[str, Any]]:
@@ -216,7 +192,7 @@ class RecordingWriter:
         """Absolute index after the last sample written (or recovered, in append mode)."""
         return self._stream(stream).expected
 
-    def _stream(self, stream: str | int) -> _Stream:
+    def _stream(self, stream: str | int) -> StreamState:
         try:
             if isinstance(stream, int):
                 if stream < 0:
@@ -233,23 +209,18 @@ class RecordingWriter:
             raise WriterError(f"{self.path}: writer is closed")
 
     def write(self, stream: str | int, data: Any, index: int | None = None,
-              timestamp: float | None = None) -> bool:
+              timestamp: float | None = None, *, checked: bool = False) -> bool:
         """Queue one chunk; ``index`` is the absolute count after it.
 
         Returns False when the queue was full and the chunk was dropped (counted
-        in ``stats`` and read back as a gap).  Never blocks.
+        in ``stats`` and read back as a gap).  Never blocks.  ``checked=True``: ``data``
+        is an array of the stream's dtype and sample shape that nobody modifies afterwards
+        (a chunk from ``InputStream.recv``, checked where it came off the wire): queued as
+        it is, neither checked nor copied again.
         """
         self._check_open()
         st = self._stream(stream)
-        arr = np.asarray(data)
-        if arr.dtype != st.dtype:
-            if not np.can_cast(arr.dtype, st.dtype, "same_kind"):
-                raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got "
-                                f"{arr.dtype}")
-            arr = arr.astype(st.dtype)
-        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
-            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
-                             f"{st.shape}, got {arr.shape}")
+        arr = data if checked else self._own_copy(st, data)
         n = arr.shape[0]
         stop = st.expected + n if index is None else int(index)
         start = stop - n
@@ -267,13 +238,14 @@ class RecordingWriter:
         t = clock.now() if timestamp is None else float(timestamp)
         if st.encoder is not None:           # copied once, into the encoder's frames
             return self._counted(st, start, stop, n, st.encoder.put(start, t, arr))
-        payload = arr.copy() if st.codec else np.ascontiguousarray(arr).tobytes()
+        # per-frame codecs take the frames as they are; samples go as their bytes (a view)
+        payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
         size = arr.nbytes
         with self._lock:
             full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
             if not full:
                 try:
-                    self._queue.put_nowait((st.sid, start, n, t, payload, size))
+                    self._queue.put_nowait(Chunk(st.sid, start, n, t, payload))
                 except queue.Full:
                     full = True
                 else:
@@ -281,7 +253,7 @@ class RecordingWriter:
                     self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
         return self._counted(st, start, stop, n, not full)
 
-    def _counted(self, st: _Stream, start: int, stop: int, n: int, queued: bool) -> bool:
+    def _counted(self, st: StreamState, start: int, stop: int, n: int, queued: bool) -> bool:
         """Count a queued chunk, or a dropped one (logged at most once a second)."""
         if queued:
             st.chunks += 1
@@ -304,17 +276,29 @@ class RecordingWriter:
         only that encoder waits)."""
         while self._error is None:
             try:
-                self._queue.put((sid, index, 1, t, packet, 0, flags), timeout=0.5)
+                self._queue.put(Chunk(sid, index, 1, t, packet, None, flags), timeout=0.5)
                 return
             except queue.Full:
                 continue
+
+    @staticmethod
+    def _own_copy(st: StreamState, data: Any) -> np.ndarray:
+        """``data`` checked against the stream's dtype (a same-kind cast allowed) and sample
+        shape, as a C-contiguous array of the writer's own (one copy)."""
+        arr = np.asarray(data)
+        if arr.dtype != st.dtype and not np.can_cast(arr.dtype, st.dtype, "same_kind"):
+            raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got {arr.dtype}")
+        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
+            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
+                             f"{st.shape}, got {arr.shape}")
+        return arr.astype(st.dtype, order="C", copy=True)
 
     def _control(self, kind: str, timeout: float | None) -> None:
         for st in self._by_id if kind in ("flush", "close", "abort") else ():
             if st.encoder is not None:       # their packets are queued before the control
                 st.encoder.flush(timeout) if kind == "flush" else \
                     st.encoder.stop(timeout, drain=kind == "close")
-        ctl = _Control(kind)
+        ctl = Control(kind)
         self._queue.put(ctl, timeout=timeout)
         if not ctl.done.wait(timeout):
             raise TimeoutError(f"{self.path}: writer did not {kind} within {timeout} s")
@@ -396,7 +380,7 @@ class RecordingWriter:
 
     # -- writer thread -----------------------------------------------------------
     def _run(self) -> None:
-        items: list[tuple] = []
+        items: list[Chunk] = []
         size = 0
         deadline = 0.0
         while True:
@@ -405,16 +389,20 @@ class RecordingWriter:
                 item = self._queue.get(timeout=timeout)
             except queue.Empty:
                 item = None
-            if isinstance(item, _Control) or item is None or self._error is not None:
-                if isinstance(item, _Control) and item.kind == "abort":
+            if item is MANIFEST:
+                self._write_deferred()
+                continue
+            if isinstance(item, Control) or item is None or self._error is not None:
+                if isinstance(item, Control) and item.kind == "abort":
                     self._finish(abort=True)          # what is queued is dropped
                     item.done.set()
                     return
                 if self._error is None and items:
-                    ended = isinstance(item, _Control) and item.kind in ("flush", "close")
+                    ended = isinstance(item, Control) and item.kind in ("flush", "close")
                     items, size = self._seal(items, whole_gops=not ended)
                     deadline = time.monotonic() + self.block_s
-                if isinstance(item, _Control):
+                if isinstance(item, Control):
+                    self._write_deferred()
                     if item.kind == "close":
                         self._finish()
                         item.done.set()
@@ -423,30 +411,30 @@ class RecordingWriter:
                         self._publish(item)
                     item.done.set()
                 continue
-            sid, start, n, t, payload, nbytes, *flags = item
-            with self._lock:
-                self._queued_bytes -= nbytes
+            if isinstance(item.payload, np.ndarray):     # (encoder packets are not counted)
+                with self._lock:
+                    self._queued_bytes -= item.payload.nbytes
             try:
-                st = self._by_id[sid]
-                frames = None
+                st = self._by_id[item.stream]
                 if st.codec and st.encoder is None:
-                    payload, frames = encode_frames(payload, st.codec)
+                    payload, frames = encode_frames(item.payload, st.codec)
+                    item = dataclasses.replace(item, payload=payload, frames=frames)
                 if not items:
                     deadline = time.monotonic() + self.block_s
-                items.append((sid, start, n, t, payload, frames, *flags))
-                size += len(payload)
+                items.append(item)
+                size += len(item.payload)
                 if size >= self.block_bytes:
                     items, size = self._seal(items, whole_gops=True)
                     deadline = time.monotonic() + self.block_s
             except BaseException as exc:  # keep serving flush/close so callers never hang
                 self._fail(exc)
 
-    def _seal(self, items: list[tuple], whole_gops: bool = False) -> tuple[list[tuple], int]:
+    def _seal(self, items: list[Chunk], whole_gops: bool = False) -> tuple[list[Chunk], int]:
         """Seal ``items`` as a block; with ``whole_gops`` each compressed stream's open GOP
         (from its last keyframe) is kept back for the next block.  Returns what was kept
         back and its size."""
         items, kept = open_gops(items) if whole_gops else (items, [])
-        kept_size = sum(len(it[4]) for it in kept)
+        kept_size = sum(len(c.payload) for c in kept)
         if not items:
             return kept, kept_size
         try:
@@ -458,6 +446,7 @@ class RecordingWriter:
         for rec in info.records:
             st = self._by_id[rec.stream]
             st.sealed_stop = max(st.sealed_stop, rec.stop)
+        self._write_deferred()
         if self.on_seal is not None:
             try:
                 self.on_seal(info)
@@ -465,7 +454,15 @@ class RecordingWriter:
                 log.exception("%s: on_seal callback failed", self.path)
         return kept, kept_size
 
-    def _publish(self, ctl: _Control) -> None:
+    def _write_deferred(self) -> None:
+        """Writer thread: write the manifest with the changes deferred to it, if any."""
+        if self._target.pending:
+            try:
+                self._target.write_manifest()
+            except Exception as exc:   # applied in memory: the next write (or the commit) has it
+                log.warning("%s: could not write the manifest: %s", self.path, exc)
+
+    def _publish(self, ctl: Control) -> None:
         def moved(path: Path) -> None:
             if self._segments is not None:
                 self._segments.root = path    # later segment files open there

@@ -171,6 +171,31 @@ def test_refused_connection_leaves_the_input_unconnected():
     good.close()
 
 
+def test_an_input_reports_its_connection_only_to_its_on_connect():
+    """Connecting is one-way: an input never calls up into the node it names; the node's
+    ports hand it the callback, and a refusal leaves it to the input to close itself."""
+    class Owner:
+        name = "owner"
+
+        def after_input_connect(self, inputname):
+            raise AssertionError("the input called up into its node")
+    src = source()
+    inp = InputStream(node=Owner(), name="x")
+    seen = []
+    inp.on_connect = seen.append
+    inp.connect(src)
+    assert seen == [inp] and inp.connected
+    inp.close()
+    node = Gain(name="gain")
+    node.inputs["extra"] = InputStream(node=node, name="other")   # wired by the ports
+    calls = []
+    node.after_input_connect = calls.append
+    node.inputs["extra"].connect(src)
+    assert calls == ["extra"]
+    node.close()
+    src.close()
+
+
 def test_spec_mismatch_names_the_node_and_port():
     class Analog(ProcessingNode):
         _input_specs = {"input": {"streamtype": "analogsignal"}}

@@ -21,12 +21,9 @@ OWN_WORDING = {
     "rpc/proxy.py": "a peer's malformed proxy map, not a parameter",
     "dataflow/ringbuffer.py": "indexing, in Python's own wording ('indices must be integers or slices')",
     "storage/streamdata.py": "indexing, in Python's own wording ('indices must be integers or slices')",
-    "storage/nwb_meta.py": "the NWB metadata file's validator ('NWB metadata: <key path>: ...'), "
-                           "its bounded repr being replaced on another branch: to route after that merge",
-    # on other branches at the time of writing: to route once they are merged
-    "compat/pyacq/dsp/triggeraccumulator.py": "rewritten over acqflow's Epocher on the compat branch",
-    "devices/camera.py": "reworked on the video branch",
-    "devices/player.py": "reworked on the video branch",
+    "compat/pyacq/dsp/triggeraccumulator.py": "pyacq's params tree (left_sweep, right_sweep, ...), "
+                                              "as pyacq words it",
+    "storage/nwb_meta.py": "the NWB metadata file's validator: each message names the file's key path",
 }
 
 

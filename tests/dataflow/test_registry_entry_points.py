@@ -23,7 +23,7 @@ PYACQ = ROOT / "compat" / "pyacq"
 # modules that define the API, not node types
 OWNERS = {ROOT / "dataflow" / "registry.py"}
 # still registering in files of the video work, whose entry points exist already: empty at merge
-PENDING = {ROOT / "devices" / "camera.py", ROOT / "devices" / "player.py"}
+PENDING: set = set()
 # packages holding acqflow's node classes (compat/pyacq aside)
 PACKAGES = ["acqflow.dataflow", "acqflow.nodes", "acqflow.devices", "acqflow.viewers", "acqflow.lsl",
             "acqflow.bench"]

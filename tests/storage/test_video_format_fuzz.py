@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from acqflow.storage import open_recording
 from acqflow.storage.errors import StorageError
-from acqflow.storage.format import BlockFormatError, _records, build_block, decode_table
+from acqflow.storage.format import BlockFormatError, Chunk, _records, build_block, decode_table
 from acqflow.storage.manifest import segment_name
 from tests.storage.videopk import record
 
@@ -33,8 +33,8 @@ def test_random_record_fields_are_rejected_or_valid(items):
 
 
 def test_flags_round_trip_and_old_tables_still_read():
-    parts, recs = build_block(3, [(0, 0, 1, 1.0, b"key", None, 1), (0, 1, 1, 2.0, b"p", None),
-                                  (1, 0, 5, 2.0, b"abcde", None)])
+    parts, recs = build_block(3, [Chunk(0, 0, 1, 1.0, b"key", None, 1), Chunk(0, 1, 1, 2.0, b"p", None),
+                                  Chunk(1, 0, 5, 2.0, b"abcde", None)])
     seq, got = decode_table(b"".join(parts))
     assert seq == 3 and [r.flags for r in got] == [1, 0, 0]
     table = msgpack.unpackb(parts[-2])

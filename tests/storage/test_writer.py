@@ -88,6 +88,38 @@ def test_validation(tmp_path):
         w.write("sig", np.zeros((1, 16), np.float32))
 
 
+def test_write_keeps_a_copy_of_its_own(tmp_path):
+    """Unless told the chunk is checked and never modified, write() copies it: the caller
+    may reuse its array at once (any memory layout)."""
+    path = tmp_path / "rec"
+    with RecordingWriter(path, block_s=3600) as w:
+        w.add_stream("sig", SIG_PARAMS)
+        a, b = analog(0, 100), np.asfortranarray(analog(100, 200))
+        w.write("sig", a)
+        w.write("sig", b)
+        a[:], b[:] = 0, 0
+    np.testing.assert_array_equal(open_recording(path)["sig"][0:200], analog(0, 200))
+
+
+def test_manifest_changes_are_written_by_the_writer_thread(tmp_path, monkeypatch):
+    """set_stream_clock() never waits on the file: the writer thread writes the manifest."""
+    from acqflow.storage import target
+    writers, real = [], target.write_atomic
+
+    def write_atomic(path, data):
+        writers.append(threading.current_thread().name)
+        return real(path, data)
+    path = tmp_path / "rec"
+    with RecordingWriter(path) as w:
+        w.add_stream("sig", SIG_PARAMS)
+        monkeypatch.setattr(target, "write_atomic", write_atomic)
+        w.set_stream_clock("sig", {"id": "amp", "offset": 0.5})
+        w.flush(timeout=10)
+        assert writers and all(name.startswith("acqflow-writer:") for name in writers)
+        assert json.loads((path / MANIFEST).read_text())["streams"][0]["clock_sync"] == \
+            {"id": "amp", "offset": 0.5}
+
+
 def test_gaps_and_default_index(tmp_path):
     path = tmp_path / "rec"
     with RecordingWriter(path) as w:

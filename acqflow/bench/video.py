@@ -1,0 +1,221 @@
+"""`acqflow bench video`: video into a Recorder per codec, beside PyAV alone and OpenCV.
+
+For each codec (``--codecs``: raw, png, jpg and the compressed ones, h264, hevc, ffv1,
+where the Recorder has them) a source process sends ``--seconds`` of 30 fps frames
+(``--size`` 720p, 1080p or WxH; a moving pattern plus noise) over tcp (``backpressure=
+'block'``) into a Recorder in this process, as fast as it takes them.  Per codec: frames/s
+stored (first frame to the recording closed; a full writer queue drops frames, counted),
+CPU per frame of the recording process, bytes per frame on disk, PSNR against the source,
+the median of ``--reads`` random ``stream[i]`` reads through acqflow.storage, and frames/s
+read in a row.  Then the same frames through PyAV alone (libx264 ultrafast, crf 23, GOP 30,
+one thread) and OpenCV's VideoWriter (mp4v).  A codec this build's Recorder does not have
+gets a row saying so, with the Recorder's own error.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..dataflow.paramcheck import refusal
+from . import harness
+from .videoref import FPS, opencv_writer, parse_size, psnr, pyav_alone, source_frames, timed
+
+__all__ = ["main", "bench_codec", "CODEC_SPECS"]
+
+# what each codec name is asked as (the Recorder's ``codecs`` parameter)
+CODEC_SPECS: dict[str, Any] = {
+    "raw": "raw", "png": "png", "jpg": "jpg",
+    "h264": {"name": "h264", "crf": 23, "gop": 30, "preset": "ultrafast"},
+    "hevc": {"name": "hevc", "crf": 28, "gop": 30, "preset": "ultrafast"},
+    "ffv1": {"name": "ffv1"},
+}
+NOT_AVAILABLE = "codec not available in this build"
+
+
+def _child() -> None:
+    """Source process: frames from a JSON config; print params, wait for 'go', send, close."""
+    from ..dataflow import OutputStream
+    cfg = json.loads(sys.stdin.readline())
+    frames = source_frames(cfg["w"], cfg["h"], cfg["distinct"])
+    out = OutputStream(name="cam")
+    out.configure(protocol="tcp", streamtype="video", dtype="uint8", shape=(-1, cfg["h"], cfg["w"], 3),
+                  sample_rate=float(FPS), backpressure="block")
+    print(json.dumps(out.params), flush=True)
+    sys.stdin.readline()
+    t0 = time.perf_counter()
+    for k in range(cfg["n"]):
+        if cfg.get("rate"):          # a camera's pace; late frames go out back to back
+            time.sleep(max(0.0, t0 + k / cfg["rate"] - time.perf_counter()))
+        out.send(frames[k % len(frames)][np.newaxis])
+    out.close()
+    print("done", flush=True)
+
+
+def _dir_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def replay(path: Path, stream: str = "cam") -> dict[str, Any]:
+    """Replay ``stream`` of the recording at ``path`` at its original timing (Player, rate 1)
+    to a reader taking every frame: wall time against the recorded span."""
+    from ..dataflow import InputStream
+    from ..devices.player import Player
+    player = Player(name="replay")
+    player.configure(url=str(path), streams=[stream])
+    player.outputs[stream].configure(protocol="inproc", backpressure="block")
+    player.initialize()
+    inp = InputStream()
+    inp.connect(player.outputs[stream])
+    got = [0]
+
+    def take() -> None:
+        while not player.ended.is_set() or inp.poll(0):
+            if inp.poll(100):
+                got[0] += len(inp.recv(return_data=True)[1])
+    reader = threading.Thread(target=take, name="replay reader", daemon=True)
+    reader.start()
+    span = player.end_time - player.start_time
+    t0 = time.perf_counter()
+    player.start()
+    player.wait_end()
+    wall = time.perf_counter() - t0
+    reader.join(30)
+    player.close()
+    inp.close()
+    return {"replay_s": wall, "recorded_s": span, "replayed": got[0],
+            "replay_ratio": wall / span if span > 0 else None}
+
+
+def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
+                dirname: str | None = None, rate: float | None = None) -> dict[str, Any]:
+    """Record ``n`` frames (``frames`` cycled) sent by another process (at ``rate`` frames/s,
+    or as fast as taken) with codec ``name`` (see CODEC_SPECS); frames/s, CPU and bytes per
+    frame, cores used, PSNR, random and in-a-row reads."""
+    from ..nodes.recorder import Recorder
+    from ..storage import open_recording
+    h, w = frames.shape[1:3]
+    tmp = Path(tempfile.mkdtemp(prefix="acqflow-videobench-", dir=dirname))   # only ours is removed
+    path = tmp / "rec"
+    row: dict[str, Any] = {"codec": name, "frames": n}
+    proc, params = harness.spawn_source("acqflow.bench.video",
+                                        {"w": w, "h": h, "n": n, "distinct": len(frames), "rate": rate})
+    rec = Recorder(name="rec")
+    try:
+        node_log = logging.getLogger("acqflow.dataflow.node")
+        level = node_log.level
+        node_log.setLevel(logging.CRITICAL)     # the row says it, once
+        try:
+            rec.configure(streams=["cam"], dirname=path, codecs={"cam": CODEC_SPECS.get(name, name)})
+            rec.inputs["cam"].connect(params)
+            rec.initialize()
+        except (ValueError, ImportError) as exc:
+            row["error"] = f"{NOT_AVAILABLE}: {exc}"
+            return row
+        finally:
+            node_log.setLevel(level)
+        wall, cpu = harness.record_source(rec, "cam", proc)
+        stats = rec.stats()
+        proc.wait(30)
+        recording = open_recording(path)
+        stream = recording["cam"]
+        stored = stream.n_samples
+        row.update(stored=stored, dropped=n - stored, overflows=stats["overflows"],
+                   fps=stored / wall, cpu_ms_per_frame=cpu / max(stored, 1) * 1e3, cores=cpu / wall,
+                   bytes_per_frame=_dir_bytes(path) / max(stored, 1))
+        kept = [i for i in reads if i < stream.stop_index and not stream.gaps_in(i, i + 1)]
+        got = [timed(lambda: stream[i])[0:2] for i in kept]
+        row["random_ms_median"] = statistics.median(ms for _, ms in got) if got else None
+        pairs = [(data[0] if data.ndim == 4 else data, frames[i % len(frames)])
+                 for (data, _), i in zip(got, kept)]
+        row["psnr"] = psnr(pairs) if pairs else None
+        count, ms = timed(lambda: sum(len(d) for _, d in stream.chunks()))
+        row["read_fps"] = count / ms * 1e3 if ms > 0 else None
+        recording.close()
+        if rate:                   # recorded at a camera's pace: replayed at it
+            row.update(replay(path))
+        return row
+    finally:
+        if rec.state not in ("closed", "new"):
+            rec.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+COLUMNS = [("codec", "codec", "{}", 13), ("fps", "frames/s", "{:.1f}"),
+           ("cpu_ms_per_frame", "CPU ms/frame", "{:.1f}"), ("cores", "cores", "{:.2f}"),
+           ("bytes_per_frame", "bytes/frame", "{:.0f}", 11),
+           ("psnr", "PSNR dB", "{:.1f}"), ("random_ms_median", "random ms", "{:.1f}"),
+           ("read_fps", "read frames/s", "{:.0f}"), ("dropped", "dropped", "{}"),
+           ("replay_ratio", "replay/recorded", "{:.2f}")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv == ["--child"]:
+        _child()
+        return 0
+    parser = harness.parser("video", __doc__)
+    parser.add_argument("--size", default="720p", help="720p, 1080p or WxH (default 720p)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of 30 fps video per codec")
+    parser.add_argument("--codecs", default=",".join(CODEC_SPECS),
+                        help=f"comma list (default {','.join(CODEC_SPECS)})")
+    parser.add_argument("--reads", type=int, default=30, help="random frame reads per codec")
+    parser.add_argument("--rate", type=float, help="pace the source at this many frames/s, as a "
+                                                   "camera (default: as fast as the Recorder takes them)")
+    parser.add_argument("--no-references", action="store_true", help="skip PyAV alone and OpenCV")
+    parser.add_argument("--dir", help="where to write (default: a temporary directory)")
+    args = parser.parse_args(argv)
+    try:
+        w, h = parse_size(args.size)
+    except ValueError as exc:
+        parser.error(str(exc))
+    codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
+    for key, value, ok, what in (("--seconds", args.seconds, args.seconds > 0, "> 0"),
+                                 ("--rate", args.rate, args.rate is None or args.rate > 0, "> 0"),
+                                 ("--reads", args.reads, args.reads >= 0, ">= 0"),
+                                 ("--codecs", args.codecs, bool(codecs), "a non-empty list")):
+        if not ok:
+            parser.error(refusal(key, what, value))
+    n = max(2, int(round(args.seconds * FPS)))
+    frames = source_frames(w, h)
+    reads = [int(i) for i in np.random.default_rng(1).integers(0, n, args.reads)]
+    print(f"video {w}x{h} BGR, {n} frames ({args.seconds:g} s at {FPS} fps; moving pattern + noise), "
+          f"{args.reads} random reads; source {f'paced at {args.rate:g} fps' if args.rate else 'unpaced'}:")
+    table = harness.Table(COLUMNS)
+    table.print_header()
+    results = []
+    for name in codecs:
+        row = bench_codec(name, frames, n, reads, dirname=args.dir, rate=args.rate)
+        results.append(row)
+        table.print_row(row) if "error" not in row else print(f"{name:>13} {row['error']}")
+    if not args.no_references:
+        tmp = Path(tempfile.mkdtemp(prefix="acqflow-videobench-", dir=args.dir))
+        try:
+            for ref, file, label in ((pyav_alone, "pyav.mkv", "pyav libx264"),
+                                     (opencv_writer, "opencv.mp4", "opencv mp4v")):
+                try:
+                    row = ref(frames, n, str(tmp / file), reads)
+                except ImportError as exc:
+                    row = {"codec": label, "error": f"not installed: {exc}"}
+                results.append(row)
+                table.print_row(row) if "error" not in row else print(f"{row['codec']:>13} {row['error']}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    harness.write_json(args.json, results, size=[w, h], frames=n, reads=args.reads, rate=args.rate)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
