@@ -31,14 +31,14 @@ class PyacqStates(_MixedInto):
                 output.__class__ = OutputStream
 
     # pyacq's methods in place of acqflow's read-only attributes (incompatible on purpose)
-    def configured(self) -> bool:
+    def configured(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("configured")
 
-    def initialized(self) -> bool:
+    def initialized(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("initialized")
 
-    def running(self) -> bool:
+    def running(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("running")
 
-    def closed(self) -> bool:
+    def closed(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("closed")

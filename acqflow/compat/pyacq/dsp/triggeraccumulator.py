@@ -52,7 +52,7 @@ class TriggerAccumulator(PyacqStates, Epocher):
         self._totals: list[int] = []
         self.total_trig = 0
 
-    def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,
+    def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,  # type: ignore[override]  # pyacq's arguments
                    events_dtype_field: str | None = None) -> None:
         if not (isinstance(max_stack_size, (int, np.integer)) and max_stack_size >= 1) and \
                 max_stack_size != np.inf:

@@ -103,7 +103,7 @@ class PyacqRecorder(PyacqStates, Recorder):
     writer_class: type[FilesWriter] = FilesWriter
     _must_not_exist = True
 
-    def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None
+    def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None  # type: ignore[override]  # pyacq's arguments
                    ) -> None:
         if dirname is None:
             raise ValueError(f"{self.name}: dirname is required")
@@ -125,7 +125,7 @@ class PyacqRecorder(PyacqStates, Recorder):
     def _input_name(i: int) -> str:
         return f"input{i}"
 
-    def _open_writer(self) -> FilesWriter:
+    def _open_writer(self) -> FilesWriter:  # type: ignore[override]  # duck-typed RecordingWriter: lacks streams, write(checked=)
         writer = self.writer_class(self, self.dirname)
         if self._early_annotations:
             writer.add_annotations(**self._early_annotations)

@@ -24,7 +24,7 @@ class PyacqViewer(PyacqStates, _MixedInto):
         self.with_user_dialog = True
         self.params_controller = None
 
-    def _configure(self, with_user_dialog: bool = True, show: bool = False, **kwargs: Any) -> None:
+    def _configure(self, with_user_dialog: bool = True, show: bool = False, **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         self.with_user_dialog = bool(with_user_dialog)
         super()._configure(show=show, **kwargs)
 

@@ -47,7 +47,7 @@ class QTimeFreq(PyacqViewer, TimeFrequencyViewer):
         self.worker: TimeFrequency | None = None
         self._tf_input: InputStream | None = None
 
-    def _configure_viewer(self, max_xsize: float = 60., nodegroup_friends: Any = None,
+    def _configure_viewer(self, max_xsize: float = 60., nodegroup_friends: Any = None,  # type: ignore[override]  # pyacq's arguments
                           xsize: float = 10., **kwargs: Any) -> None:
         self.max_xsize, self.nodegroup_friends = float(max_xsize), nodegroup_friends
         super()._configure_viewer(xsize=xsize, **kwargs)

@@ -142,7 +142,7 @@ class InputStream(_InputStream):
         """pyacq's receiver: only ``buffer`` (the output's shared ring, or None) is real."""
         return DataReceiver(None, self.params, buffer=self._shm)
 
-    def set_buffer(self, size=None, double=True, axisorder=None,
+    def set_buffer(self, size=None, double=True, axisorder=None,  # type: ignore[override]  # pyacq's arguments
                    shmem=None, fill=None) -> None:
         """Keep at least ``size`` samples: the output's shared ring when it fits, else a
         local RingBuffer (pyacq's fill semantics)."""
