@@ -5,12 +5,15 @@ that need them.
 
 - :func:`wait_for`: poll a condition until it holds or a timeout passes (never
   sleep to synchronise with another thread or process: wait on a condition).
-- :func:`process_events_until`: the same with the Qt event loop running.
+- :func:`wait_qt`: the same with the Qt event loop running (viewers, Qt timers).
+- :func:`process_events_until`: run the Qt event loop until a condition holds (True/False).
 - :func:`grab_array`, :func:`save_png`: what a widget shows, as an RGBA array or a PNG.
 - :func:`run_python`: run code in a fresh interpreter (what importing something pulls
   in, what a missing extra says), optionally with modules blocked as if not installed.
 - :func:`loaded_after_import`: which of some modules a fresh interpreter has loaded after
   importing others ("importing acqflow.rpc loads no Qt").
+- :func:`examples`: a hypothesis test's ``max_examples``, full under the ``ci`` profile and
+  capped by any other (the quick ``dev`` profile of acqflow's suite).
 """
 from __future__ import annotations
 
@@ -24,8 +27,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from .errors import Error
 
-__all__ = ["wait_for", "WaitTimeout", "process_events_until", "grab_array", "save_png",
-           "run_python", "loaded_after_import"]
+__all__ = ["wait_for", "wait_qt", "WaitTimeout", "process_events_until", "grab_array", "save_png",
+           "run_python", "loaded_after_import", "examples"]
 
 
 class WaitTimeout(Error, AssertionError, TimeoutError):
@@ -55,6 +58,13 @@ def wait_for(condition: Callable[[], Any], timeout: float = 10.0, interval: floa
         if time.monotonic() > deadline:
             _fail(f"timed out after {timeout} s waiting for {message or condition}")
         time.sleep(interval)
+
+
+def wait_qt(condition: Callable[[], Any], timeout: float = 10.0, message: str = "") -> None:
+    """:func:`wait_for` with the Qt event loop running (a viewer draws, a Qt timer fires):
+    fail the test (or raise :class:`WaitTimeout`) after ``timeout`` s."""
+    if not process_events_until(condition, timeout):
+        _fail(f"timed out after {timeout} s waiting for {message or condition}")
 
 
 def process_events_until(condition: Callable[[], Any], timeout: float = 10.0) -> bool:
@@ -124,3 +134,12 @@ def loaded_after_import(modules: str | Iterable[str], watch: Iterable[str],
             f"any(m == w or m.startswith(w + '.') for w in watch)))\n")
     out = run_python(code, block=block, **kwargs)
     return ast.literal_eval(out.stdout.strip().splitlines()[-1])
+
+
+def examples(ci: int) -> int:
+    """``max_examples`` for a hypothesis test: ``ci`` under hypothesis's ``ci`` profile, and at
+    most the loaded profile's ``max_examples`` under any other (a quick inner loop)."""
+    from hypothesis import settings
+    if settings.get_current_profile_name() == "ci":
+        return ci
+    return min(ci, settings().max_examples)      # (a fresh settings: the loaded profile's)

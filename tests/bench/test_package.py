@@ -59,9 +59,3 @@ def test_wait_for_fails_the_test_under_pytest():
         wait_for(lambda: False, timeout=0.05, message="the moon")
     assert issubclass(WaitTimeout, AssertionError) and issubclass(WaitTimeout, TimeoutError)
 
-
-def test_conftest_re_exports_the_helpers():
-    from tests import conftest
-    from acqflow import testing
-    for name in ("wait_for", "grab_array", "save_png", "process_events_until"):
-        assert getattr(conftest, name) is getattr(testing, name)

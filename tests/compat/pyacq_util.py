@@ -1,6 +1,7 @@
 """Helpers for running pyacq's own tests on acqflow (adapted only where noted in each test)."""
 from __future__ import annotations
 
+import functools
 import os
 import threading
 
@@ -8,6 +9,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+
+from acqflow.testing import wait_qt  # noqa: E402
+
+# wait_qt with pyacq's patience: pyacq's nodes run Qt timers, and its tests wait up to 30 s
+wait = functools.partial(wait_qt, timeout=30.0)
 
 
 @pytest.fixture(scope="module")
@@ -52,13 +58,6 @@ class Collector:
         self.thread.stop()
         self.thread.join(5)
         self.input.close()
-
-
-def wait(condition, timeout: float = 30.0, message: str = "") -> None:
-    """Run the Qt loop (pyacq's nodes may use Qt timers) until ``condition()``; fail on timeout."""
-    from acqflow.viewers import process_events_until
-    if not process_events_until(condition, timeout):
-        pytest.fail(f"timed out after {timeout} s waiting for {message or condition}")
 
 
 def trigger_buffer(nb_channel: int, last_pulse: int, sample_rate: float = 1000., seconds: float = 20.):

@@ -174,6 +174,9 @@ def test_disconnect_host(local_manager):
         local_manager.create_nodegroup("there", host=h, qt=False)
         local_manager.disconnect_host(h)
         assert local_manager.list_hosts() == [] and len(host.spawners) == 0
+        # regression: the closed group stayed listed, and closing the Manager then waited 30 s
+        # for it to answer
+        assert local_manager.list_nodegroups() == []
     finally:
         proc.stop()
 

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.dataflow.test_seed_example import EXAMPLE as SIMPLE_EXAMPLE
 from tests.dataflow.test_seed_example import SEED
 from tests.rpc.test_seed_rpc import SEED_EXAMPLE

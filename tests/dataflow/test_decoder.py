@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from acqflow import InputStream
 from acqflow.dataflow.errors import MalformedMessage, StreamClosed
 from acqflow.dataflow.wire import CLOSED, DATA, HEARTBEAT, SHARED, unpack_header
+from acqflow.testing import examples
 from tests.dataflow.rawpeer import RawPeer
 
 
@@ -160,7 +161,7 @@ def fuzz_pair():
     yield from connected((5, 100), "fuzzed")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_fuzz_decoder_never_crashes_never_returns_wrong_data(fuzz_pair, data):
     """Random and mutated frames from a raw peer, each followed by a valid chunk: the

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream, StreamClosed, StreamError
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 
 def pair(**params):

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from acqflow.dataflow import ringbuffer, spec
 from acqflow.storage import manifest, streamdata
+from acqflow.testing import examples
 
 # The four hand-kept lists this table replaced (relays, recorder, manifest, player), as they
 # were: every key in them is still kept out of what they copied.
@@ -93,7 +94,7 @@ def _dtypes(draw, depth=0):
                      "itemsize": at + draw(st.integers(0, 3))})
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(_dtypes())
 def test_dtype_codec_round_trips_through_json_and_msgpack(dt):
     plain = spec.dtype_to_spec(dt)
@@ -109,7 +110,7 @@ _JUNK = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | s
                      max_leaves=20)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(_JUNK)
 def test_dtype_decoder_answers_junk_with_a_dtype_or_dtype_error(value):
     try:

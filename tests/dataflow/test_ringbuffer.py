@@ -4,6 +4,7 @@ from hypothesis import given, settings, strategies as st
 
 from acqflow import RingBuffer
 from acqflow.dataflow.errors import OverrunError
+from acqflow.testing import examples
 
 
 def ramp(start, n, ch=2, dtype="float32"):
@@ -115,7 +116,7 @@ def test_shared_ring_attach_read_only_and_overrun():
         RingBuffer((8, 2), "float32", shmem=w.shm_id or "acqflow_gone")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(size=st.integers(1, 12), double=st.booleans(),
        ops=st.lists(st.tuples(st.integers(0, 12), st.integers(0, 5)), min_size=1, max_size=25),
        q=st.tuples(st.integers(-30, 80), st.integers(-30, 80),

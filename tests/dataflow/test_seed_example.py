@@ -4,7 +4,7 @@ import io
 import os
 import re
 
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 EXAMPLE = '''\
 import numpy as np

@@ -7,7 +7,7 @@ import pytest
 
 from acqflow import InputStream, OutputStream
 from acqflow.dataflow.errors import StreamError
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 SHM = "/dev/shm"
 pytestmark = pytest.mark.skipif(not os.path.isdir(SHM), reason="needs /dev/shm (Linux)")

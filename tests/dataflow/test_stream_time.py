@@ -9,6 +9,7 @@ from acqflow import InputStream, OutputStream
 from acqflow.dataflow import clock
 from acqflow.dataflow.errors import MalformedMessage, StreamError
 from acqflow.dataflow.wire import DATA, pack_header, unpack_header
+from acqflow.testing import examples
 from tests.dataflow.conftest import Peer
 
 FS = 1000.0
@@ -146,7 +147,7 @@ def test_header_sample_time_round_trips_and_is_checked():
     assert unpack_header(pack_header(DATA, 1, 10, 10, 5.0, "<f4", [10, 1])).sample_time is None
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.one_of(st.none(), st.booleans(), st.integers(-(1 << 63), (1 << 64) - 1), st.floats(), st.text(max_size=5),
                  st.binary(max_size=5), st.lists(st.integers(-5, 5), max_size=2)),
        st.integers(0, 2))

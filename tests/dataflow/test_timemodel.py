@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from acqflow.dataflow.timemodel import TimeModel
+from acqflow.testing import examples
 
 
 def feed_chunks(tm, fs, drift_ppm, jitter, seconds, chunk, t0=100.0, i0=0, seed=0):
@@ -105,7 +106,7 @@ def test_bad_nominal_rate_is_refused_naming_it(bad):
 finite = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(rate=st.floats(min_value=1e-3, max_value=1e7),
        stamps=st.lists(st.tuples(st.integers(-(1 << 63), 1 << 63), finite), max_size=200),
        per_sample=st.booleans())

@@ -21,7 +21,7 @@ from acqflow import InputStream, OutputStream, StreamClosed
 from acqflow.dataflow.inputcheck import check_spin
 from acqflow.dataflow.threadpoll import ThreadPollInput
 from acqflow.dataflow.wakeup import RECORDS
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 pytestmark = pytest.mark.skipif(not os.path.isdir("/dev/shm"), reason="needs /dev/shm (Linux)")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -7,7 +7,7 @@ import pytest
 from acqflow import InputStream
 from acqflow.dataflow.node import NodeStateError
 from acqflow.testing import run_python
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 board_shim = pytest.importorskip("brainflow.board_shim")
 from brainflow.data_filter import DataFilter  # noqa: E402

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, StreamClosed
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 cv2 = pytest.importorskip("cv2")
 from acqflow.devices import Camera  # noqa: E402

@@ -10,7 +10,7 @@ import pytest
 
 from acqflow import InputStream, OutputStream, StreamClosed
 from acqflow.dataflow import clock
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 pylsl = pytest.importorskip("pylsl")
 from acqflow.devices import EventSource, LSLInlet  # noqa: E402

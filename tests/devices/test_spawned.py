@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream, StreamClosed
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.devices.test_audio import alsa_home
 from tests.devices.test_camera import N, frame_for, number_in
 

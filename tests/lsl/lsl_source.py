@@ -36,8 +36,10 @@ def main(cfg: dict) -> None:
     stop = threading.Event()
     threading.Thread(target=lambda: (sys.stdin.readline(), stop.set()), daemon=True).start()
     say(ready=True, uid=info.uid())
-    if cfg.get("wait_consumer", True):
-        out.wait_for_consumers(60)
+    if cfg.get("wait_consumer", True):     # up to 60 s; a 'stop' line ends the wait at once
+        for _ in range(600):
+            if stop.is_set() or out.wait_for_consumers(0.1):
+                break
     k, n, chunk = cfg.get("start", 0), cfg.get("n", 10**9), cfg.get("chunk", 10)
     period = 1.0 / rate if rate > 0 else 0.05
     t0 = cfg.get("t0") or pylsl.local_clock()

@@ -8,7 +8,7 @@ import pytest
 from acqflow import OutputStream
 from acqflow.dataflow import clock
 from acqflow.testing import run_python
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.lsl.conftest import ROOT, Peer
 
 pylsl = pytest.importorskip("pylsl")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from acqflow.storage import open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.lsl.conftest import ROOT
 
 pytest.importorskip("pylsl")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from acqflow.dataflow.graph import GraphError, GraphSpec, load_graph
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GOOD = {
@@ -121,16 +121,23 @@ def test_run_rejects_invalid_graph_before_starting(tmp_path):
     assert proc.returncode == 2 and "input 'input' is not connected" in err
 
 
+def segments_of(pids) -> set[str]:
+    """The shared-memory segments in /dev/shm made by the processes ``pids`` (acqflow_PID_...):
+    other tests, and other runs on the machine, have their own."""
+    pids = {str(p) for p in pids}
+    return {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_") and n.split("_")[1] in pids}
+
+
 def test_run_shows_table_and_stops_cleanly_on_sigterm(tmp_path):
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump(graph()))
-    before = {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")}
     proc = run_cli(str(path), "--interval", "0.3")
     lines = []
     wait_for(lambda: lines.append(proc.stdout.readline()) or "src.signals -> gain.input" in lines[-1],
              timeout=60, message="the stream row of the live table")
     pids = [child.pid for child in psutil.Process(proc.pid).children()]
     assert len(pids) >= 2                                 # one process per group
+    made = [proc.pid, *pids]
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
@@ -139,8 +146,8 @@ def test_run_shows_table_and_stops_cleanly_on_sigterm(tmp_path):
         wait_for(lambda: not psutil.pid_exists(pid), timeout=10, message=f"group process {pid} to exit")
     # A process killed at shutdown leaves its segments to Python's resource tracker,
     # which unlinks them a moment after it exits: wait for that, with a bound.
-    wait_for(lambda: {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")} <= before,
-             timeout=10, message="every shared-memory segment of the run to be released")
+    wait_for(lambda: not segments_of(made), timeout=30,
+             message="every shared-memory segment of the run to be released")
 
 
 def test_run_with_sharedmem_streams_releases_segments(tmp_path):
@@ -148,17 +155,27 @@ def test_run_with_sharedmem_streams_releases_segments(tmp_path):
     data["connections"][0]["params"] = {"transfermode": "sharedmem", "buffer_size": 10000}
     path = tmp_path / "g.yaml"
     path.write_text(yaml.safe_dump(data))
-    before = {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")}
     proc = run_cli(str(path), "--duration", "1.5", "--interval", "0.5")
+    made = {proc.pid}
+
+    def ended() -> bool:                 # the run's processes, gathered while they run
+        try:
+            made.update(c.pid for c in psutil.Process(proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            pass
+        return proc.poll() is not None
+
+    wait_for(ended, timeout=60, interval=0.05, message="the run to end")
     out, err = proc.communicate(timeout=60)
+    assert len(made) >= 3, made                                  # the run and its groups
     assert proc.returncode == 0, err
     rows = [line.split() for line in out.splitlines() if line.startswith("src.signals -> gain.input")]
     assert rows and all(r[-2:] == ["0", "0"] for r in rows)     # no gaps, no drops
     assert float(rows[-1][3]) > 500                              # about 1000 samples/s
     # A process killed at shutdown leaves its segments to Python's resource tracker,
     # which unlinks them a moment after it exits: wait for that, with a bound.
-    wait_for(lambda: {n for n in os.listdir("/dev/shm") if n.startswith("acqflow_")} <= before,
-             timeout=10, message="every shared-memory segment of the run to be released")
+    wait_for(lambda: not segments_of(made), timeout=30,
+             message="every shared-memory segment of the run to be released")
 
 
 def test_run_holds_a_cpu_latency_request_while_the_graph_runs(tmp_path):

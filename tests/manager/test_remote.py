@@ -9,7 +9,7 @@ import pytest
 
 from acqflow import InputStream
 from acqflow.manager import Manager
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from acqflow.storage import open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.test_examples import _readme_block
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -61,40 +61,38 @@ CASES = [("first group spawned", signal.SIGINT), ("every group spawned", signal.
          ("recorder initialized", signal.SIGINT), ("recorder initialized", signal.SIGKILL)]
 
 
-def test_interrupted_start_up_leaves_nothing_and_the_graph_runs_again(tmp_path):
-    (tmp_path / "tmp").mkdir()
-    gated = _graph(tmp_path, gate=True)
-    for moment, sig in CASES:
-        (tmp_path / "gate").unlink(missing_ok=True)
-        proc = _run(gated)
-        seen: list = []
-        try:
-            wait_for(lambda: MOMENTS[moment](proc, tmp_path) or proc.poll() is not None,
-                     timeout=90, message=f"start-up moment: {moment}")
-            assert proc.poll() is None, proc.communicate()
-            seen = _children(proc)
-            os.killpg(proc.pid, sig)            # what a terminal (Ctrl-C) or systemd does
-            (tmp_path / "gate").touch()         # lets a held build finish
-            out, err = proc.communicate(timeout=90)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
-                                 for p in seen), timeout=30,
-                 message="the group processes to end")
-        what = f"{moment}, {signal.Signals(sig).name}: {out}{err}"
-        assert not (tmp_path / "rec").exists(), what            # no recording made
-        if sig == signal.SIGKILL:      # no clean-up possible: at most a hidden skeleton
-            leftovers = [n for n in os.listdir(tmp_path) if ".rec.creating-" in n]
-            assert len(leftovers) <= 1, what
-            for name in leftovers:
-                assert not any(os.path.getsize(f.path) for f in
-                               os.scandir(tmp_path / name / "segments")), what
-        else:
-            assert proc.returncode == 0 and "KeyboardInterrupt" not in err, what
-            assert "stopping before start" in out and "none made" in out, what
-            assert not _preparing(tmp_path), what
+@pytest.mark.parametrize("moment, sig", CASES, ids=[f"{m.replace(' ', '-')}-{sig.name}" for m, sig in CASES])
+def test_interrupted_start_up_leaves_nothing_and_the_graph_runs_again(tmp_path, moment, sig):
+    proc = _run(_graph(tmp_path, gate=True))
+    seen: list = []
+    try:
+        wait_for(lambda: MOMENTS[moment](proc, tmp_path) or proc.poll() is not None,
+                 timeout=90, message=f"start-up moment: {moment}")
+        assert proc.poll() is None, proc.communicate()
+        seen = _children(proc)
+        os.killpg(proc.pid, sig)            # what a terminal (Ctrl-C) or systemd does
+        (tmp_path / "gate").touch()         # lets a held build finish
+        out, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    wait_for(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE
+                             for p in seen), timeout=30,
+             message="the group processes to end")
+    what = f"{moment}, {signal.Signals(sig).name}: {out}{err}"
+    assert not (tmp_path / "rec").exists(), what            # no recording made
+    if sig != signal.SIGKILL:
+        assert proc.returncode == 0 and "KeyboardInterrupt" not in err, what
+        assert "stopping before start" in out and "none made" in out, what
+        assert not _preparing(tmp_path), what
+        return
+    # no clean-up possible: at most a hidden skeleton, and the same graph runs again beside it
+    leftovers = [n for n in os.listdir(tmp_path) if ".rec.creating-" in n]
+    assert len(leftovers) <= 1, what
+    for name in leftovers:
+        assert not any(os.path.getsize(f.path) for f in
+                       os.scandir(tmp_path / name / "segments")), what
     proc = _run(_graph(tmp_path, gate=False), "--duration", "0.5")
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, out + err
@@ -104,6 +102,6 @@ def test_interrupted_start_up_leaves_nothing_and_the_graph_runs_again(tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def _sockets_in_tmp(tmp_path, monkeypatch):
-    """ipc socket files of the runs go to the test's directory."""
-    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+def _sockets_in_tmp(short_tmp_path, monkeypatch):
+    """ipc socket files of the runs go to the test's own directory."""
+    monkeypatch.setenv("TMPDIR", str(short_tmp_path))

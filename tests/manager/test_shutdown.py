@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from acqflow.storage import open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,12 +35,11 @@ def flowing(line: str) -> bool:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_signal_to_the_process_group_commits_the_recording(tmp_path, sig):
+def test_signal_to_the_process_group_commits_the_recording(tmp_path, short_tmp_path, sig):
     rec = tmp_path / "rec"
     graph = tmp_path / "g.yaml"
     graph.write_text(yaml.safe_dump(recorder_graph(rec)))
-    tmp = tmp_path / "tmp"          # ipc socket files go to the private dir $TMPDIR/acqflow-UID
-    tmp.mkdir()
+    tmp = short_tmp_path            # ipc socket files go to the private dir $TMPDIR/acqflow-UID
     sockets = tmp / f"acqflow-{os.getuid()}"
     env = {k: v for k, v in os.environ.items() if k not in ("XDG_RUNTIME_DIR", "ACQFLOW_PRIVATE_DIR")}
     proc = subprocess.Popen([sys.executable, "-m", "acqflow.cli", "run", str(graph), "--interval", "0.3"],

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -120,16 +119,6 @@ class Daemon:
 
     def log(self) -> str:
         return open(self.logfile).read()
-
-
-def wait_until(condition, timeout: float, interval: float = 0.01):
-    """Poll ``condition`` until true; returns its value, or None after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
 
 
 @pytest.fixture

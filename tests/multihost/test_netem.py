@@ -14,7 +14,7 @@ import time
 import pytest
 
 from acqflow.manager import Manager
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.multihost.faultnet import rig  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.timeout(180)

@@ -7,7 +7,7 @@ from acqflow.dataflow import clock
 from acqflow.dataflow.spec import EVENT_DTYPE
 from acqflow.devices.events import event_dtype
 from acqflow.nodes import AnalogTrigger, Epocher
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.nodes.util import Sink, source
 
 FS = 1000.0

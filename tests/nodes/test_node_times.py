@@ -4,7 +4,7 @@ clock (and an Epocher downstream places markers on it)."""
 import numpy as np
 
 from acqflow.nodes import SosFilter
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.nodes.util import Pipeline, Sink
 
 

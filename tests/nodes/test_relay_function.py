@@ -5,7 +5,7 @@ import pytest
 import acqflow
 from acqflow.nodes import (ChannelSplitterNode, ChunkResizerNode, Expression, Function,
                            StreamConverterNode)
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.nodes.util import Pipeline, Sink, source
 
 

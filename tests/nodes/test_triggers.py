@@ -5,6 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 from acqflow.nodes import AnalogTrigger, DigitalTrigger
 from acqflow.nodes.triggers import EdgeDetector
+from acqflow.testing import examples
 from tests.nodes.util import Pipeline, source
 
 FS = 1000.0
@@ -66,7 +67,7 @@ def initialized(**config):
     return node, src
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(sizes=st.lists(st.integers(1, 1200), min_size=1, max_size=60),
        mode=st.sampled_from(list(EXPECTED)))
 def test_results_identical_for_any_chunking(sizes, mode):
@@ -77,7 +78,7 @@ def test_results_identical_for_any_chunking(sizes, mode):
     src.close()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(on=st.lists(st.booleans(), min_size=1, max_size=300), d=st.integers(0, 12),
        cuts=st.lists(st.integers(1, 300), max_size=20),
        mode=st.sampled_from(list(EXPECTED)))

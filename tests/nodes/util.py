@@ -6,7 +6,7 @@ import threading
 import numpy as np
 
 from acqflow import InputStream, OutputStream, ThreadPollInput
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 
 class Sink:

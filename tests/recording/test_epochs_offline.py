@@ -9,7 +9,7 @@ from acqflow.devices.synthetic import SyntheticSignal
 from acqflow.nodes import Epocher
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import cut_epochs, open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 PRE, POST = 0.05, 0.1
 

@@ -9,7 +9,7 @@ from acqflow.devices.synthetic import SyntheticSignal
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
 from acqflow.storage.timebase import timebase
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 h5py = pytest.importorskip("h5py")
 PAUSE = 1.0

@@ -10,6 +10,7 @@ from acqflow.storage import open_recording
 from acqflow.storage.cli import main
 from acqflow.storage.errors import DamagedManifestError, NotARecordingError
 from acqflow.storage.manifest import CHECKSUM, loads
+from acqflow.testing import examples
 from tests.storage.source import make_recording
 
 
@@ -118,7 +119,7 @@ def test_damaged_old_manifests_give_one_line_never_a_crash(recording, tmp_path):
     del manifest[CHECKSUM]
     good = json.dumps(manifest, indent=1).encode()
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples(150), deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.lists(st.tuples(st.integers(0, len(good) - 1), st.integers(0, 255)), min_size=1, max_size=4))
     def damage(edits):
         data = bytearray(good)

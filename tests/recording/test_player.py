@@ -6,7 +6,7 @@ from acqflow import InputStream
 from acqflow.dataflow import get_node_type
 from acqflow.devices.player import Player
 from acqflow.storage import NotARecordingError, open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.recording.common import Sink
 from tests.storage.source import make_recording
 

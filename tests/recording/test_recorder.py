@@ -8,7 +8,7 @@ from acqflow import OutputStream
 from acqflow.dataflow import NodeStateError, get_node_type
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import RecordingExistsError, open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.recording.common import check_recorded, make_outputs, send_chunks
 from tests.storage.source import chunk_range, skipped
 

@@ -17,7 +17,7 @@ from acqflow.nodes import Recorder
 from acqflow.nodes.recorder import expand_dirname
 from acqflow.rpc.proxy import get_value
 from acqflow.storage import open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 SIG = dict(dtype="float32", shape=(-1, 2), sample_rate=100.0)
 

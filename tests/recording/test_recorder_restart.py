@@ -13,7 +13,7 @@ from acqflow.manager.build import build_graph
 from acqflow.manager.manager import Manager
 from acqflow.rpc.proxy import get_value
 from acqflow.storage import RecordingWriter, open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 KILLS = 10
 RATE = 1000

@@ -4,7 +4,7 @@ import pytest
 
 from acqflow.devices.player import Player
 from acqflow.storage import LocalCache, open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.recording.common import Sink
 from tests.storage.source import make_remote_recording
 

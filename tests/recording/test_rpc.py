@@ -5,7 +5,7 @@ import pytest
 from acqflow import InputStream
 from acqflow.rpc import ProcessSpawner
 from acqflow.storage import open_recording
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.recording.common import check_recorded, make_outputs, send_chunks
 
 

@@ -13,7 +13,7 @@ from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main
 from acqflow.storage.errors import StorageError
 from acqflow.storage.streamtime import model_from_history
-from tests.conftest import wait_for
+from acqflow.testing import examples, wait_for
 
 FS = 1000.0
 DRIFT = 60e-6          # the device's clock runs 60 ppm fast
@@ -131,7 +131,7 @@ json_values = st.recursive(st.none() | st.booleans() | st.integers(-(1 << 70), 1
                            lambda inner: st.lists(inner, max_size=6), max_leaves=30)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(history=json_values, t=st.floats(allow_nan=False, allow_infinity=False,
                                         min_value=-1e10, max_value=1e10))
 def test_any_stored_history_gives_a_model_or_none_never_a_crash(history, t):

@@ -12,19 +12,20 @@ import pytest
 
 from acqflow.storage import open_recording
 from acqflow.testing import wait_for
-from tests.recording.test_crash import ROOT, RecorderProcess
+from tests.storage.sigkill import ROOT, LineProcess
 from tests.storage.videopk import pattern
 
 pytest.importorskip("av")
 N_KILLS = 20
 
 
-class ForkServer(RecorderProcess):
+class ForkServer(LineProcess):
     """tests/recording/video_recorder_proc.py: forks a recorder process per round (the
     imports are paid once)."""
 
     def __init__(self):
         import selectors
+        self.module = "tests.recording.video_recorder_proc"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.recording.video_recorder_proc"], cwd=ROOT,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from acqflow.rpc import ObjectProxy, RemoteCallError, RPCClient, RPCDisconnected, RPCServer
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 pytestmark = pytest.mark.timeout(60)
 

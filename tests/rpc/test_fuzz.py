@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from acqflow.rpc import JsonSerializer, MsgpackSerializer, RPCServer, SerializationError
 from acqflow.rpc.serializer import EXT, MAX_EXT_DEPTH
+from acqflow.testing import examples
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -31,7 +32,7 @@ def decode_ok_or_serialization_error(ser, body, buffers=()):
         pass
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(body=st.binary(max_size=200), buffers=st.lists(st.binary(max_size=64), max_size=2))
 def test_decoder_garbage_bytes(body, buffers):
     decode_ok_or_serialization_error(MSGPACK, body, buffers)
@@ -45,7 +46,7 @@ ext_payload = st.one_of(st.binary(max_size=40), st.builds(
                  lambda inner: st.lists(inner, max_size=5), max_leaves=12)))
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(code=st.sampled_from(sorted(EXT.values()) + [0, 99, 127]), payload=ext_payload,
        buffers=st.lists(st.binary(max_size=32), max_size=2))
 def test_decoder_structured_ext_garbage(code, payload, buffers):
@@ -64,7 +65,7 @@ json_junk = st.recursive(
                                             inner, max_size=5)), max_leaves=15)
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(value=json_junk)
 def test_json_decoder_tagged_junk(value):
     decode_ok_or_serialization_error(JSON, json.dumps(value).encode())
@@ -162,7 +163,7 @@ requests = st.fixed_dictionaries({"action": action_names}, optional={
                               "return_type", "refs", "value"]})
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frames=st.lists(st.binary(max_size=64), min_size=1, max_size=4))
 def test_server_survives_garbage_frames(harness, frames):
     harness.fuzzer.send_multipart(frames)
@@ -170,7 +171,7 @@ def test_server_survives_garbage_frames(harness, frames):
     harness.drain_fuzzer()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(msg=requests, ser=st.sampled_from([b"msgpack", b"json"]), cut=st.integers(0, 200))
 def test_server_survives_malformed_requests(harness, msg, ser, cut):
     body = msgpack.packb(msg, use_bin_type=True) if ser == b"msgpack" else \
@@ -262,7 +263,7 @@ edit_lists = st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.int
                       min_size=1, max_size=6)
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=examples(600), deadline=None)
 @given(value=values, edits=edit_lists, ser=st.sampled_from([MSGPACK, JSON]))
 def test_decoders_on_mutated_valid_frames(value, edits, ser):
     frames = ser.dumps({"action": "call", "req_id": 1, "args": [value]})
@@ -276,7 +277,7 @@ def nest_msgpack(levels: int, kind: int) -> bytes:
     return body
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(levels=st.integers(0, 400), kind=st.sampled_from([3, 10, 11, 99]),
        edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.integers(0, 255)),
                       max_size=3))
@@ -289,7 +290,7 @@ def test_msgpack_decoder_on_deep_ext_nesting(levels, kind, edits):
         assert edits or kind == 99 or (kind == 10 and levels > 1) or levels > MAX_EXT_DEPTH, exc
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(levels=st.integers(0, 3000), opener=st.sampled_from(["[", '{"a":', '{"__type__":"tuple","items":[']),
        edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.integers(0, 255)),
                       max_size=3))
@@ -299,7 +300,7 @@ def test_json_decoder_on_deep_nesting(levels, opener, edits):
     decode_ok_or_serialization_error(JSON, mutate(body, edits) if edits else body)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=values, edits=edit_lists, ser=st.sampled_from([b"msgpack", b"json"]),
        levels=st.integers(0, 250))
 def test_server_answers_or_counts_mutated_and_deep_requests(harness, value, edits, ser, levels):

@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from acqflow.rpc import JsonSerializer, MsgpackSerializer, SerializationError
 from acqflow.rpc.serializer import LARGE_ARRAY
+from acqflow.testing import examples
 
 SERIALIZERS = [MsgpackSerializer(), JsonSerializer()]
 IDS = ["msgpack", "json"]
@@ -89,7 +90,7 @@ def test_arrays_round_trip(ser, arr):
         assert back.flags.writeable
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(arr=hnp.arrays(dtype=st.one_of(hnp.scalar_dtypes(), hnp.nested_dtypes(), hnp.array_dtypes()),
                       shape=hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)),
        use_json=st.booleans())
@@ -129,7 +130,7 @@ nested = st.recursive(json_leaf, lambda inner: st.one_of(
                     inner, max_size=4)), max_leaves=20)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(value=nested, use_json=st.booleans())
 def test_nested_values_round_trip(value, use_json):
     back = roundtrip(SERIALIZERS[use_json], value)

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from acqflow.rpc import MsgpackSerializer, ProcessSpawner, RPCClient, RPCDisconnected, RPCServer
 from acqflow.rpc import fastpath
 from acqflow.rpc.reactor import Reactor
+from acqflow.testing import examples
 
 from .util import in_fresh_thread, wait_for
 
@@ -160,7 +161,7 @@ plain = st.recursive(
     max_leaves=12)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(value=plain)
 def test_packer_frames_equal_the_serializers(value):
     ser = MsgpackSerializer()

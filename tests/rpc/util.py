@@ -3,7 +3,7 @@ import threading
 
 import psutil
 
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 __all__ = ["pid_gone", "in_fresh_thread", "wait_for"]   # wait_for re-exported for the rpc tests
 

@@ -22,6 +22,7 @@ from acqflow.storage.align_edges import EdgeScanner, analog_edges, barcode_signa
     decode_barcodes, digital_edges, levels
 from acqflow.storage.backends import lock_writer
 from acqflow.storage.cli import main
+from acqflow.testing import examples
 from tests.storage.sync_sim import EPOCH, Device, pulse_train, write_devices
 
 DURATION = 600.0
@@ -309,7 +310,7 @@ def test_no_sync_line_and_lines_that_do_not_match(tmp_path, capsys):
     assert "stream 'cam' line 'cam:0' does not match reference 'eeg' line 'eeg:sync'" in err
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.booleans(), min_size=0, max_size=400),
        st.lists(st.floats(-1e6, 1e6) | st.just(float("nan")), min_size=0, max_size=400),
        st.lists(st.integers(0, 2 ** 32 - 1), min_size=1, max_size=4))
@@ -328,7 +329,7 @@ def test_edge_and_barcode_decoders_take_any_line(bits, floats, values):
     np.testing.assert_allclose(pos / 1000.0, starts, atol=1e-3)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.floats(-5, 5), min_size=2, max_size=300),
        st.lists(st.integers(1, 40), min_size=1, max_size=20))
 def test_edges_do_not_depend_on_the_blocks(values, cuts):

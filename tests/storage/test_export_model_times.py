@@ -8,7 +8,7 @@ from acqflow import OutputStream
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.timebase import sample_times, timebase
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 FS = 1000.0
 DRIFT = 50e-6          # the device's clock runs 50 ppm fast

@@ -6,7 +6,9 @@ import signal
 
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main as rec_main
-from tests.storage.test_crash import WriterProcess
+from tests.storage.sigkill import LineProcess
+
+WRITER = "tests.storage.writer_proc"
 
 
 def _info(capsys, path, *extra):
@@ -16,7 +18,7 @@ def _info(capsys, path, *extra):
 
 def test_info_being_written_then_killed(tmp_path, capsys):
     path = tmp_path / "rec"
-    w = WriterProcess(path, "create", 0.02, 2000, paced=True)
+    w = LineProcess(WRITER, path, "create", 0.02, 2000, paced=True)
     try:
         assert w.line().startswith("ready")
         assert w.line().startswith("sealed")
@@ -39,7 +41,7 @@ def test_info_being_written_then_killed(tmp_path, capsys):
     assert json.loads(_info(capsys, path, "--json"))["writer"] == {"state": "did not close"}
     assert rec_main(["verify", str(path)]) == 0
     assert "writer did not close (crashed or killed" in capsys.readouterr().out
-    w = WriterProcess(path, "append", 0.02, 2000, paced=True)   # continued by another writer
+    w = LineProcess(WRITER, path, "append", 0.02, 2000, paced=True)   # continued by another writer
     try:
         assert w.line().startswith("ready")
         assert w.line().startswith("sealed")

@@ -7,6 +7,7 @@ import pytest
 
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.cli import main as rec_main
+from acqflow.testing import examples
 from tests.storage.source import NCH, T0, make_recording
 
 pynwb = pytest.importorskip("pynwb")
@@ -185,7 +186,7 @@ def test_metadata_checker_fuzzed():
     from hypothesis import strategies as st
     from acqflow.storage.nwb_meta import check_metadata
 
-    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=examples(200), deadline=None, suppress_health_check=list(HealthCheck))
     @given(st.dictionaries(_metadata_strategy().filter(lambda k: isinstance(k, str)) | st.text(),
                            _metadata_strategy(), max_size=5))
     def run(meta):

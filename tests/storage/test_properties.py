@@ -8,12 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from acqflow.storage import GapError, RecordingWriter, open_recording
+from acqflow.testing import examples
 
 chunks = st.lists(st.tuples(st.integers(1, 40), st.integers(0, 30), st.booleans()),
                   min_size=1, max_size=25)
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(chunks=chunks, block_bytes=st.sampled_from([1, 300, 10_000]),
        slices=st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=8))
 def test_roundtrip_any_chunking(chunks, block_bytes, slices):

@@ -5,7 +5,7 @@ import pytest
 
 from acqflow.storage import StorageError, open_recording
 from acqflow.storage.cli import main as rec_main
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 from tests.lsl.conftest import Source
 
 pyxdf = pytest.importorskip("pyxdf")

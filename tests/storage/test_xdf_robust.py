@@ -310,7 +310,7 @@ def test_lsl_record_cuts_marker_labels_at_a_character_boundary(tmp_path):
     import uuid
 
     from acqflow.lsl import LSLRecorder
-    from tests.conftest import wait_for
+    from acqflow.testing import wait_for
     from tests.lsl.conftest import Source
     name = f"cut-{uuid.uuid4().hex[:8]}"
     src = Source(name=name, type="Markers", channels=1, rate=0, n=5, format="cf_string",

@@ -16,13 +16,6 @@ def qapp():
     return get_app()
 
 
-def wait_qt(condition, timeout: float = 10.0, message: str = ""):
-    """Process Qt events until ``condition()`` holds; fail the test after ``timeout`` s."""
-    from acqflow.viewers import process_events_until
-    if not process_events_until(condition, timeout):
-        pytest.fail(f"timed out after {timeout} s waiting for {message or condition}")
-
-
 def shot(viewer_or_widget, name: str) -> np.ndarray:
     """Save test-output/viewers/<name>.png and return the RGBA pixels."""
     from acqflow.viewers import grab_array, save_png

@@ -4,7 +4,9 @@ import pytest
 
 from acqflow.viewers import ImageViewer
 
-from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
+from acqflow.testing import wait_qt
+
+from .conftest import close_all, color_mask, shot, to_pixel
 
 cv2 = pytest.importorskip("cv2")
 from acqflow.devices import Camera  # noqa: E402

@@ -6,8 +6,9 @@ import acqflow
 from acqflow.devices.synthetic import SyntheticSignal
 from acqflow.nodes.timefreq import TimeFrequency
 from acqflow.viewers import DigitalOscilloscope, TimeFrequencyViewer
+from acqflow.testing import wait_qt
 
-from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
+from .conftest import close_all, color_mask, shot, to_pixel
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -6,8 +6,9 @@ import acqflow
 from acqflow.dataflow import clock
 from acqflow.devices.events import event_dtype
 from acqflow.viewers import EventRaster
+from acqflow.testing import wait_qt
 
-from .conftest import close_all, wait_qt
+from .conftest import close_all
 
 pytestmark = pytest.mark.timeout(60)
 

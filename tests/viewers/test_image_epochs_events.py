@@ -8,8 +8,9 @@ from acqflow.devices.synthetic import SyntheticSignal
 from acqflow.nodes.epochs import Epocher
 from acqflow.nodes.triggers import AnalogTrigger
 from acqflow.viewers import EpochViewer, EventRaster, ImageViewer
+from acqflow.testing import wait_qt
 
-from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
+from .conftest import close_all, color_mask, shot, to_pixel
 
 pytestmark = pytest.mark.timeout(60)
 

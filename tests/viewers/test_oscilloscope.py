@@ -4,10 +4,10 @@ import pytest
 
 import acqflow
 from acqflow.devices.synthetic import SyntheticSignal
+from acqflow.testing import wait_for, wait_qt
 from acqflow.viewers import Oscilloscope
 
-from ..conftest import wait_for
-from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
+from .conftest import close_all, color_mask, shot, to_pixel
 
 pytestmark = pytest.mark.timeout(60)
 

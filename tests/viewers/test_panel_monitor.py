@@ -8,8 +8,9 @@ import pytest
 import acqflow
 from acqflow.viewers import EventRaster, Oscilloscope, ViewerPanel
 from acqflow.viewers.monitor import STATE_COLORS, GraphMonitor, graph_layout
+from acqflow.testing import wait_qt
 
-from .conftest import color_mask, shot, to_pixel, wait_qt
+from .conftest import color_mask, shot, to_pixel
 
 pytestmark = pytest.mark.timeout(60)
 

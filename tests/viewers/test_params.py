@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from acqflow.viewers import TimeFrequencyViewer
+from acqflow.testing import wait_qt
 
-from .conftest import close_all, color_mask, shot, to_pixel, wait_qt
+from .conftest import close_all, color_mask, shot, to_pixel
 from .test_oscilloscope import scope, source
 
 pytestmark = pytest.mark.timeout(90)

@@ -7,10 +7,10 @@ import pytest
 import acqflow
 from acqflow.manager import Manager
 from acqflow.rpc import ProcessSpawner
+from acqflow.testing import wait_for, wait_qt
 from acqflow.viewers import GraphMonitor
 
-from ..conftest import wait_for
-from .conftest import SHOTS, shot, wait_qt
+from .conftest import SHOTS, shot
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from acqflow.web import WebMonitor
 from acqflow.web.limits import EveryMinute, Limits
-from tests.conftest import wait_for
+from acqflow.testing import examples, wait_for
 
 from .conftest import TOKEN, call
 
@@ -208,7 +208,7 @@ def test_malformed_query_token_gets_401(monitor):
                       b"authorization: bearer " + TOKEN.encode() + b"\r\n") == 200     # scheme: any case
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(60), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=st.binary(min_size=0, max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b))
 def test_no_authorization_value_gives_a_server_error(monitor, value):
     status = raw_status(monitor.port, b"POST /" + CONTROL.encode() + b" HTTP/1.1\r\nAuthorization: " + value + b"\r\n")

@@ -11,7 +11,7 @@ import pytest
 from acqflow.web import WebMonitor, serve_web
 from acqflow.web.preview import frame_rgba
 from acqflow.web.server import parse_address
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 from .conftest import TOKEN, call
 

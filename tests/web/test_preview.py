@@ -5,7 +5,7 @@ import pytest
 
 from acqflow import OutputStream
 from acqflow.web.preview import PreviewError, PreviewTap
-from tests.conftest import wait_for
+from acqflow.testing import wait_for
 
 
 def _output(**kw):

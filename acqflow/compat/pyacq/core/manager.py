@@ -55,6 +55,7 @@ class Manager:
     def __init__(self):
         self.hosts: dict[str, Any] = {}        # address -> Host proxy
         self.nodegroups: dict[str, Any] = {}   # name -> NodeGroup proxy
+        self._group_hosts: dict[str, Any] = {}  # name -> the Host it runs on
         self.default_host = Host("default_host")
         self._next_nodegroup_name = 0
         server = rpc_registry.thread_server()
@@ -78,11 +79,16 @@ class Manager:
         return list(self.hosts.values())
 
     def disconnect_host(self, host) -> None:
-        """Close the node groups of ``host`` and forget it."""
+        """Close the node groups of ``host`` and forget it, and them (closing this Manager
+        later does not call the closed groups)."""
         host.close_all_nodegroups()
         for addr, h in list(self.hosts.items()):
             if h == host:
                 del self.hosts[addr]
+        for name, h in list(self._group_hosts.items()):
+            if h == host:
+                del self._group_hosts[name]
+                self.nodegroups.pop(name, None)
 
     def create_nodegroup(self, name: str | None = None, host: Any = None, qt: bool = True,
                          **kwds: Any):
@@ -101,6 +107,7 @@ class Manager:
             host = self.default_host
         ng = host.create_nodegroup(name=name, manager=self, qt=qt, **kwds)
         self.nodegroups[name] = ng
+        self._group_hosts[name] = host
         return ng
 
     def list_nodegroups(self) -> list:
@@ -122,6 +129,7 @@ class Manager:
             except Exception as exc:   # noqa: BLE001 - a group already gone is closed
                 log.debug("closing node group %s: %s", name, exc)
         self.nodegroups = {}
+        self._group_hosts = {}
         self.default_host.close_all_nodegroups()     # reaps the processes it started
 
     def close(self) -> None:

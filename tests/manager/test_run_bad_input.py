@@ -1,5 +1,5 @@
-"""Bad input at `acqflow run`: one clear line naming the bad value, never a traceback
-(issue 14, points 10, 12 and 13)."""
+"""Bad input at `acqflow run` and `acqflow check`: one clear line naming the bad value, never a
+traceback (bad values, an existing recording, non-UTF-8, duplicates, YAML bombs, long chains)."""
 import os
 import subprocess
 import sys
@@ -11,7 +11,7 @@ import yaml
 from acqflow.dataflow.graph import GraphError, load_graph
 from acqflow.manager.run import main as run_main
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BASE = {
     "nodes": {
         "gen": {"type": "SyntheticSignal", "params": {"channels": 4}},
