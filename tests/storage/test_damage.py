@@ -147,7 +147,7 @@ def test_missing_middle_segment(tmp_path):
 def test_encoded_record_without_frame_sizes_is_damage(tmp_path):
     """Regression (found by mypy): a record of an encoded (video) stream whose table lists no
     frame sizes, well-formed and CRC-valid, made the reader raise TypeError from its decoder."""
-    from acqflow.storage.format import HEADER_SIZE, build_block, scan_blocks
+    from acqflow.storage.format import HEADER_SIZE, Chunk, build_block, scan_blocks
     from acqflow.storage.manifest import SEGMENTS
     from tests.storage.video import H, W, smooth
     path = tmp_path / "rec"
@@ -160,7 +160,7 @@ def test_encoded_record_without_frame_sizes_is_damage(tmp_path):
         out = []
         for info in scan_blocks(raw, 0, 0):
             body = memoryview(raw)[info.offset + HEADER_SIZE:]
-            items = [(r.stream, r.start, r.n, r.t, bytes(body[r.poff:r.poff + r.nbytes]), None)
+            items = [Chunk(r.stream, r.start, r.n, r.t, bytes(body[r.poff:r.poff + r.nbytes]), None)
                      for r in info.records]
             out += build_block(info.seq, items)[0]
         seg.write_bytes(b"".join(out))
