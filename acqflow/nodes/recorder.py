@@ -26,11 +26,10 @@ from ..dataflow.inputstream import InputStream
 from ..dataflow.node import Node
 from ..dataflow import paramcheck as check
 from ..dataflow.shortrepr import short_repr
-from ..dataflow.spec import make_dtype, recorded
+from ..dataflow.spec import recorded
 from ..dataflow.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
-from ..storage.manifest import stream_dtype, stream_shape
 from ..storage.stats import RecorderStats
 from ..storage.target import recording_run
 from ..storage.writer import MODES
@@ -331,9 +330,7 @@ class Recorder(Node):
         # what it returns is never modified: when the recorded stream has the same dtype and
         # sample shape (not so after a reconnect to another output) and no filter ran, the
         # writer takes the chunk as it is, neither checked nor copied again.
-        entry = writer.streams[name]
-        same = make_dtype(inp.params["dtype"]) == stream_dtype(entry) and \
-            tuple(inp.params["shape"])[1:] == stream_shape(entry)[1:]
+        same = writer.takes_unchecked(name, inp.params)
 
         def process_data(index: int, data: Any) -> None:
             # The chunk's time: when its last sample was taken, on the source's clock

@@ -68,7 +68,11 @@ class FilesWriter:
             self._annotations.update(kwargs)
             flush_dict(os.path.join(self.dirname, "annotations.json"), self._annotations)
 
-    def write(self, name: str, data: Any, index: int, t: float | None) -> None:
+    def takes_unchecked(self, name: str, params: dict[str, Any]) -> bool:
+        """pyacq's files take every chunk through ``write_samples`` (see RecordingWriter)."""
+        return False
+
+    def write(self, name: str, data: Any, index: int, t: float | None, checked: bool = False) -> None:
         """Record a chunk ending at sample ``index``; the first sets ``start_index``."""
         if self._first[name]:
             self._first[name] = False
@@ -125,7 +129,7 @@ class PyacqRecorder(PyacqStates, Recorder):
     def _input_name(i: int) -> str:
         return f"input{i}"
 
-    def _open_writer(self) -> FilesWriter:  # type: ignore[override]  # duck-typed RecordingWriter: lacks streams, write(checked=)
+    def _open_writer(self) -> FilesWriter:  # type: ignore[override]  # duck-typed RecordingWriter
         writer = self.writer_class(self, self.dirname)
         if self._early_annotations:
             writer.add_annotations(**self._early_annotations)
