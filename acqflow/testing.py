@@ -142,4 +142,4 @@ def examples(ci: int) -> int:
     from hypothesis import settings
     if settings.get_current_profile_name() == "ci":
         return ci
-    return min(ci, settings.default.max_examples)
+    return min(ci, settings().max_examples)      # (a fresh settings: the loaded profile's)

@@ -101,3 +101,15 @@ def test_bench_double_ring_option(tmp_path):
     rows = json.loads(out.read_text())["results"]
     assert {r["double_ring"] for r in rows if r["transfermode"] == "sharedmem"} == {True}
     assert all(r["mb_per_s"] > 0 for r in rows)
+
+
+def test_demo_summary_of_a_recording_with_an_empty_stream(tmp_path):
+    """Regression (found by mypy): the demo's summary unpacked ``time_range``, None for
+    a stream that recorded nothing (a demo stopped before its first chunk): a TypeError."""
+    from acqflow.commands.demo import _summary
+    from acqflow.storage import RecordingWriter
+    with RecordingWriter(tmp_path / "rec") as w:
+        w.add_stream("raw", streamtype="analogsignal", dtype="float32", shape=(-1, 2),
+                     sample_rate=1000.0)
+    lines = _summary(str(tmp_path / "rec"))
+    assert "raw" in lines[1] and "0 samples" in lines[1]

@@ -56,7 +56,7 @@ def _publisher(address: str, nbytes: int, hwm: int, seconds: float) -> None:
     """Child: an XPUB (no drop, same high-water mark) that waits for one subscriber,
     sends ``nbytes`` messages for ``seconds``, then an empty end message, and exits once
     the subscriber has left (so that no zero-copy payload is freed while in flight)."""
-    sock = zmq.Context.instance().socket(zmq.XPUB)
+    sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.XPUB)
     sock.setsockopt(zmq.LINGER, 1000)
     sock.setsockopt(zmq.SNDHWM, hwm)
     sock.setsockopt(zmq.XPUB_NODROP, 1)
@@ -70,7 +70,7 @@ def _publisher(address: str, nbytes: int, hwm: int, seconds: float) -> None:
     head = b"\0" * 64                           # the size of acqflow's header
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:
-        sock.send_multipart([head, payload], copy=False)
+        sock.send_multipart([head, payload], copy=False)  # type: ignore[list-item]  # (an ndarray is a buffer; numpy's stubs do not say so)
     sock.send_multipart([b"", b""])
     sock.setsockopt(zmq.RCVTIMEO, 30000)
     sock.recv()                               # the unsubscription: everything was received
@@ -90,14 +90,15 @@ def zmq_pubsub_rate(nbytes: int, protocol: str = "tcp", hwm: int = 16, seconds: 
         address = "tcp://127.0.0.1:*"
     proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.ceilings", address, str(nbytes),
                              str(hwm), str(seconds)], stdout=subprocess.PIPE, text=True)
-    sock = zmq.Context.instance().socket(zmq.SUB)
+    assert proc.stdout is not None               # (a pipe)
+    sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.SUB)
     sock.setsockopt(zmq.LINGER, 0)
     sock.setsockopt(zmq.RCVHWM, hwm)
     try:
         sock.connect(proc.stdout.readline().strip())
         sock.setsockopt(zmq.SUBSCRIBE, b"")
         dst = np.empty(nbytes, np.uint8)
-        n, first, last = 0, None, None
+        n, first, last = 0, None, 0.0
         while True:
             frames = sock.recv_multipart(copy=False)
             if not frames[0].bytes:
@@ -109,7 +110,7 @@ def zmq_pubsub_rate(nbytes: int, protocol: str = "tcp", hwm: int = 16, seconds: 
             n += 1
         sock.close()                          # the publisher exits once we have left
         proc.wait(30)
-        return (n - 1) * nbytes / (last - first) if n > 1 and last > first else 0.0
+        return (n - 1) * nbytes / (last - first) if n > 1 and first is not None and last > first else 0.0
     finally:
         sock.close()
         if proc.poll() is None:
@@ -131,11 +132,13 @@ def bare_hop_latency(rate: float = 2000.0, seconds: float = 3.0) -> np.ndarray:
     from multiprocessing import shared_memory
     from .harness import paced
     shm = shared_memory.SharedMemory(create=True, size=64 + _HOP_RING * 64)
+    assert shm.buf is not None                   # (open)
     words = shm.buf[:64].cast("q")
     ring = np.ndarray((_HOP_RING,) + _HOP_SHAPE[1:], np.float64, buffer=shm.buf, offset=64)
     r, w = os.pipe()
     proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.ceilings", "hop", shm.name, str(r)],
                             stdout=subprocess.PIPE, text=True, pass_fds=(r,))
+    assert proc.stdout is not None               # (a pipe)
     os.close(r)
     try:
         proc.stdout.readline()                                # attached
@@ -171,6 +174,7 @@ def _hop_reader(name: str, fd: int) -> None:
     from multiprocessing import resource_tracker, shared_memory
     shm = shared_memory.SharedMemory(name=name)
     resource_tracker.unregister(shm._name, "shared_memory")  # type: ignore[attr-defined]
+    assert shm.buf is not None                   # (open)
     words = shm.buf[:64].cast("q")
     ring = np.ndarray((_HOP_RING,) + _HOP_SHAPE[1:], np.float64, buffer=shm.buf, offset=64)
     poller = select.poll()

@@ -93,7 +93,7 @@ class Table:
         return "\n".join([self.header()] + [self.format(r) for r in rows])
 
 
-def pct(values: Sequence[float], q: float) -> float | None:
+def pct(values: Sequence[float] | np.ndarray, q: float) -> float | None:
     """The ``q``-th percentile of ``values`` (None when empty)."""
     return float(np.percentile(values, q)) if len(values) else None
 
@@ -128,6 +128,7 @@ def spawn_source(module: str, config: dict[str, Any]) -> tuple[subprocess.Popen,
     line; returns it and the params of its output, which it prints first."""
     proc = subprocess.Popen([sys.executable, "-m", module, "--child"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdin is not None and proc.stdout is not None       # (pipes)
     proc.stdin.write(json.dumps(config) + "\n")
     proc.stdin.flush()
     return proc, json.loads(proc.stdout.readline())
@@ -138,6 +139,7 @@ def record_source(rec: Any, stream: str, proc: subprocess.Popen) -> tuple[float,
     ``stream`` has ended, stop and close the Recorder; (wall s, CPU s of this process)."""
     rec.start()
     t0, c0 = time.perf_counter(), time.process_time()
+    assert proc.stdin is not None                                   # (a pipe: spawn_source's)
     proc.stdin.write("go\n")
     proc.stdin.flush()
     while not rec.stats()["inputs"][stream]["ended"]:

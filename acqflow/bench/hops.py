@@ -75,19 +75,22 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
     ``spin`` (ms): every reader's InputStream.spin (busy-wait before sleeping)."""
     int_in("--hops", hops)
     cfg = dict(protocol=protocol, mode=mode, rate=rate, seconds=seconds, spin=spin)
-    procs = [_spawn("device", cfg)]
+    device = _spawn("device", cfg)
+    assert device.stdin is not None and device.stdout is not None     # (pipes)
+    procs = [device]
     try:
-        params = json.loads(procs[0].stdout.readline())
+        params = json.loads(device.stdout.readline())
         for _ in range(hops - 1):
             relay = _spawn("relay", cfg)
+            assert relay.stdin is not None and relay.stdout is not None
             relay.stdin.write(json.dumps(params) + "\n")
             relay.stdin.flush()
             params = json.loads(relay.stdout.readline())
             procs.append(relay)
         inp = InputStream(spin=spin)
         inp.connect(params)
-        procs[0].stdin.write("go\n")
-        procs[0].stdin.flush()
+        device.stdin.write("go\n")
+        device.stdin.flush()
         lat = []
         dst = np.empty(SHAPE)
         while True:
@@ -97,10 +100,11 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
                 break
             lat.append(clock.now() - data[0, 0])
             np.copyto(dst, data)
-        sent = json.loads(procs[0].stdout.readline())["sent"]
+        sent = json.loads(device.stdout.readline())["sent"]
         dropped = inp.dropped
         inp.close()
         for p in procs:
+            assert p.stdin is not None
             p.stdin.close()
             p.wait(30)
     finally:
@@ -114,7 +118,7 @@ def run_chain(hops: int, rate: float = 2000.0, seconds: float = 5.0, protocol: s
             "chunk_bytes": int(np.prod(SHAPE)) * 8, "sent": sent, "received": len(lat), "dropped": dropped,
             "p50_us": harness.pct(kept, 50), "p90_us": harness.pct(kept, 90),
             "p99_us": harness.pct(kept, 99), "max_us": float(kept.max()) if len(kept) else None,
-            "per_hop_p50_us": harness.pct(kept, 50) / hops if len(kept) else None}
+            "per_hop_p50_us": (harness.pct(kept, 50) or 0.0) / hops if len(kept) else None}
 
 
 def main_hops(args) -> int:

@@ -14,7 +14,7 @@ import os
 import platform
 import sys
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -44,7 +44,7 @@ def _analog_cases(fs: float) -> list[tuple[str, str, dict]]:
     ]
 
 
-_VIDEO_CASES = [
+_VIDEO_CASES: list[tuple[str, str, dict[str, Any]]] = [
     ("ColorConvert", "BGR2GRAY", dict(code="BGR2GRAY")),
     ("Resize", "scale 0.5", dict(scale=0.5)),
     ("Blur", "gaussian 5x5", dict(ksize=5)),

@@ -58,8 +58,8 @@ class BareEcho:
         # started like the RPC child (same interpreter, unbuffered), alive beside it
         self.proc = subprocess.Popen([sys.executable, "-u", "-c", _RAW_ECHO], stdout=subprocess.PIPE,
                                      text=True)
-        self.sock = zmq.Context.instance().socket(zmq.DEALER)
-        self.sock.linger = 0
+        self.sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.DEALER)
+        self.sock.setsockopt(zmq.LINGER, 0)
         assert self.proc.stdout is not None
         self.sock.connect(f"tcp://127.0.0.1:{int(self.proc.stdout.readline())}")
 
@@ -96,7 +96,7 @@ def alternating(a: Callable[[int], int], b: Callable[[int], int], n: int,
 
 
 def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
-                   scale: float = 1.0, block: int = 300) -> dict[str, dict[str, float]]:
+                   scale: float = 1.0, block: int = 300) -> dict[str, dict[str, float | None]]:
     """Run every measurement; ``{name: {best, median, target}}``."""
     from ..rpc.spawner import ProcessSpawner
     n_sync, n_async, n_arr = int(3000 * scale), int(20000 * scale), max(10, int(100 * scale))
@@ -146,7 +146,7 @@ def run_benchmarks(address: str = "tcp://127.0.0.1:*", repeats: int = 3,
             for k, v in results.items()}
 
 
-def format_table(results: dict[str, dict[str, float]]) -> str:
+def format_table(results: dict[str, dict[str, Any]]) -> str:
     """A text table: metric, best, median, target, verdict."""
     rows = [f"{'metric':<28}{'best':>12}{'median':>12}{'target':>10}  ok"]
     for name, r in results.items():

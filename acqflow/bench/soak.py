@@ -23,13 +23,16 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
 from ..dataflow.paramcheck import refusal
 from ..rpc import get_value
 from . import harness
+
+if TYPE_CHECKING:
+    from ..manager.manager import ManagerStats
 
 __all__ = ["run_soak", "main", "rss_mib", "fd_count", "open_fds", "shm_segments"]
 
@@ -95,8 +98,8 @@ def _build(manager, rate: float, nchan: int, chunk: int, buffer_size: int) -> No
     sink.initialize()
 
 
-def _input_samples(stats: dict, group: str, node: str) -> int:
-    return stats["groups"][group]["nodes"][node]["inputs"]["input"]["samples"]
+def _input_samples(stats: ManagerStats, group: str, node: str) -> int:
+    return stats.groups[group]["nodes"][node]["inputs"]["input"]["samples"]
 
 
 def _settled_fds(baseline: int, timeout: float = 5.0) -> int:
@@ -175,6 +178,7 @@ def run_soak(seconds: float, mb_per_s: float = 100.0, nchan: int = 16, chunk: in
         report = sink.report()
         relay_in = manager.stats()["groups"]["soak-relay"]["nodes"]["relay"]["inputs"]["input"]
     # -- after close ---------------------------------------------------------
+    assert t_warm is not None and n_warm is not None     # (the deadline comes after the warm-up)
     elapsed = t_end - t_warm
     streams = [(n_end[i] - n_warm[i]) * sample_bytes / elapsed / 1e6 for i in range(2)]
     res.update({"sent_samples": sent, "received_samples": report["samples"],

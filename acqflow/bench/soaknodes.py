@@ -85,7 +85,7 @@ class SoakSink(Node):
         self.next_index: int | None = None
         self.jumps: list[tuple[int, int]] = []
         self.bad: list[str] = []
-        self._poller = None
+        self._poller: ThreadPollInput | None = None
 
     def _start(self) -> None:
         self._poller = ThreadPollInput(self.inputs["input"], return_data=True, name=f"{self.name} worker",
@@ -97,7 +97,7 @@ class SoakSink(Node):
         start = index - n
         if self.first_index is None:
             self.first_index = start
-        elif start != self.next_index:
+        elif start != self.next_index and self.next_index is not None:
             self.jumps.append((self.next_index, start))
         if self.check and n and not np.array_equal(data, counter(start, index, data.shape[1])):
             self.bad_chunks += 1

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -104,6 +105,7 @@ class Reader:
         if self.touch:
             if self.view:    # a zero-copy view on the ring (held until the next recv), then out of it
                 data = self.inp.get_array_slice(index, self.rows)
+            assert data is not None              # (returned, or the view)
             if self.dst is None or self.dst.shape != data.shape:
                 self.dst = np.empty_like(data)
             np.copyto(self.dst, data)
@@ -135,19 +137,21 @@ class _Peer:
     def __init__(self):
         self.proc = subprocess.Popen([sys.executable, "-m", "acqflow.bench.streams", "--child"],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdin is not None and self.proc.stdout is not None    # (pipes)
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
 
     def start(self, cfg: dict) -> InputStream:
-        self.proc.stdin.write(json.dumps(cfg) + "\n")
-        self.proc.stdin.flush()
-        params = json.loads(self.proc.stdout.readline())
+        self.stdin.write(json.dumps(cfg) + "\n")
+        self.stdin.flush()
+        params = json.loads(self.stdout.readline())
         inp = InputStream()
         inp.connect(params)
-        self.proc.stdin.write("go\n")
-        self.proc.stdin.flush()
+        self.stdin.write("go\n")
+        self.stdin.flush()
         return inp
 
     def sent(self) -> int:
-        return json.loads(self.proc.stdout.readline())["sent"]
+        return json.loads(self.stdout.readline())["sent"]
 
     def run(self, cfg: dict, latencies: list | None) -> tuple[int, float]:
         inp = self.start(cfg)
@@ -159,7 +163,7 @@ class _Peer:
         return n, last - first
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        self.stdin.close()
         self.proc.wait()
 
 
@@ -169,7 +173,7 @@ def _run_threads(cfg: dict, latencies: list | None) -> tuple[int, float]:
     out.configure(**_params(cfg["label"], "inproc", cfg["mode"], chunk, cfg.get("double", False)))
     inp = InputStream()
     inp.connect(out)
-    result = {}
+    result: dict[str, Any] = {}
     t = threading.Thread(target=lambda: result.update(sent=_send(out, chunk, cfg["seconds"], cfg.get("rate"))))
     t.start()
     reader = Reader(inp, chunk.shape[0], cfg["touch"])
@@ -237,8 +241,8 @@ def run(seconds: float = 1.0, protocols=("tcp", "ipc", "inproc"), modes=("plaind
                     rows.append(dict(
                         size=label, chunk_bytes=nbytes, protocol=protocol, transfermode=mode,
                         chunks_per_s=n / dt if dt else None, mb_per_s=mb,
-                        latency_rate=rate, latency_p50_us=harness.pct(lat, 50) * 1e6 if lat else None,
-                        latency_p99_us=harness.pct(lat, 99) * 1e6 if lat else None,
+                        latency_rate=rate, latency_p50_us=(harness.pct(lat, 50) or 0.0) * 1e6 if lat else None,
+                        latency_p99_us=(harness.pct(lat, 99) or 0.0) * 1e6 if lat else None,
                         memcpy_mb_per_s=ref / 1e6, pct_memcpy=100 * mb / (ref / 1e6) if mb else None,
                         ceiling=None if ceiling is None else ("ring in+out" if mode == "sharedmem"
                                                               else "bare pyzmq"),

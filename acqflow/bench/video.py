@@ -81,7 +81,7 @@ def replay(path: Path, stream: str = "cam") -> dict[str, Any]:
     def take() -> None:
         while not player.ended.is_set() or inp.poll(0):
             if inp.poll(100):
-                got[0] += len(inp.recv()[1])
+                got[0] += len(inp.recv(return_data=True)[1])
     reader = threading.Thread(target=take, name="replay reader", daemon=True)
     reader.start()
     span = player.end_time - player.start_time

@@ -88,6 +88,7 @@ def pyav_alone(frames: np.ndarray, n: int, path: str, reads: list[int]) -> dict[
         vs.thread_count = 1
         decoded, t_row = timed(lambda: [f.to_ndarray(format="bgr24") for f in inp.decode(vs)])
         tb = vs.time_base
+        assert tb is not None                # (a video stream read from a file has one)
 
         def read(i: int) -> np.ndarray:
             inp.seek(int(round(i / FPS / tb)), stream=vs, backward=True, any_frame=False)
@@ -108,7 +109,7 @@ def opencv_writer(frames: np.ndarray, n: int, path: str, reads: list[int]) -> di
     distinct = len(frames)
     h, w = frames.shape[1:3]
     t0, c0 = time.perf_counter(), time.process_time()
-    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), FPS, (w, h))
+    writer = cv2.VideoWriter(path, cv2.VideoWriter.fourcc(*"mp4v"), FPS, (w, h))
     if not writer.isOpened():
         return {"codec": "opencv mp4v", "error": "cv2.VideoWriter cannot write mp4v here"}
     for k in range(n):
@@ -119,7 +120,7 @@ def opencv_writer(frames: np.ndarray, n: int, path: str, reads: list[int]) -> di
     cap = cv2.VideoCapture(path)
 
     def all_frames() -> list[np.ndarray]:
-        out = []
+        out: list[np.ndarray] = []
         while True:
             ok, f = cap.read()
             if not ok:

@@ -45,6 +45,7 @@ def bench_oscilloscope(channels: int, rate: float = 30000.0, seconds: float = 3.
         scope.start()
         scope._timer.stop()                              # frames are driven below, back to back
         src.start()
+        assert scope.widget is not None              # (made by initialize())
         try:
             warm = time.monotonic() + 1.0
             while time.monotonic() < warm:
@@ -70,7 +71,7 @@ def bench_oscilloscope(channels: int, rate: float = 30000.0, seconds: float = 3.
                       "waveform": waveform, "xsize": xsize, "size": list(size), "fps": frames / elapsed,
                       "update_ms": 1e3 * t_update / max(1, frames),
                       "paint_ms": 1e3 * t_paint / max(1, frames),
-                      "decimation": scope.env.k, "received_rate": received,
+                      "decimation": scope.env.k if scope.env is not None else None, "received_rate": received,
                       "skipped": scope.skipped - skipped0, "dropped": scope.input.dropped}
         finally:
             src.stop()

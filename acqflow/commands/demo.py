@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def demo_graph(dirname: str, channels: int = 16, sample_rate: float = 1000.0,
     """The demo's graph: device -> band-pass -> recorder (raw and filtered), and with
     ``viewer`` an oscilloscope of the filtered signal in a Qt process."""
     freqs = [3.0 + 2.5 * k for k in range(channels)]
-    graph = {
+    graph: dict[str, Any] = {
         "groups": {"acquisition": {}, "processing": {}, "recording": {}},
         "nodes": {
             "device": {"type": "SyntheticSignal", "group": "acquisition",
@@ -107,7 +108,7 @@ def _summary(dirname: str) -> list[str]:
     rec = open_recording(dirname)
     lines = [f"recording {dirname}: committed={rec.committed}"]
     for name, stream in rec.streams.items():
-        t0, t1 = stream.time_range
+        t0, t1 = stream.time_range or (0.0, 0.0)      # (an empty stream: nothing recorded)
         rate = "events" if stream.streamtype == "event" else f"@ {stream.params['sample_rate']:g} Hz"
         lines.append(f"  {name:<9} {len(stream):7d} samples x {stream.params['shape'][1]} ch "
                      f"{rate}, {t1 - t0:5.1f} s, gaps {len(stream.gaps)}")
@@ -171,7 +172,7 @@ def _run(args: argparse.Namespace, viewer: bool, dirname: str) -> int:
                 for ch, name in shown.items():
                     for label, inp in (("raw", raw), ("filtered", filtered)):
                         ring = inp.buffer
-                        if ring.index() - ring.first_index() >= 200:
+                        if ring is not None and ring.index() - ring.first_index() >= 200:
                             lines.append(f"{name:<{width}} {label:<8} {sparkline(ring[-200::5][:, ch])}")
                 view.show(f"--- {time.monotonic() - started:5.1f} s ---\n" + "\n".join(lines))
                 if args.duration is not None and time.monotonic() - started >= args.duration:

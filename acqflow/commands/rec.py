@@ -15,7 +15,7 @@ import pathlib
 import socket
 import sys
 import time
-from typing import Any
+from typing import Any, Callable
 
 from ..dataflow.paramcheck import must_be, refusal
 from . import rec_align
@@ -262,6 +262,7 @@ def _export(args: argparse.Namespace) -> int:
         print(f"wrote {args.out} ({label}, stream{'s' if len(names) > 1 else ''} "
               f"{', '.join(map(repr, names))})")
         for path, seg in parts[1:] if isinstance(parts, list) else ():
+            assert seg is not None       # (None only for a stream of one part)
             print(f"wrote {path} (wav, samples [{seg.start}:{seg.stop}] from t={seg.t0!r})")
         if fmt == "nwb":
             out = pathlib.Path(args.out)
@@ -369,7 +370,7 @@ def _parser() -> argparse.ArgumentParser:
                                      description="inspect, export, verify and upload recordings")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, text: str, func) -> argparse.ArgumentParser:
+    def add(name: str, text: str, func: Callable[[argparse.Namespace], Any]) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text, description=text)
         p.set_defaults(func=func)
         p.add_argument("path", metavar="PATH" if name == "upload" else "PATH|URL")

@@ -161,7 +161,7 @@ def non_empty_str(key: str, value: Any) -> str:
     return value
 
 
-def a_callable(key: str, value: Any, what: str = "") -> Any:
+def a_callable(key: str, value: Any, what: str = "") -> Callable[..., Any]:
     """Check: a callable (``what`` says what it is called with); TypeError otherwise."""
     if not callable(value):
         raise TypeError(f"{key} must be a callable{what}, got {short(value)}")

@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["to_plain"]
 
-_EXACT = (bool, int, float, str, bytes)
+_EXACT: tuple[type, ...] = (bool, int, float, str, bytes)
 
 
 def to_plain(value: Any, deep: bool = True, json: bool = False) -> Any:

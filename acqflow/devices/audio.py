@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ def _describe(devices: list[dict], kind: str) -> str:
     return "; ".join(found) or "none"
 
 
-def find_device(device: int | str, kind: str) -> dict:
+def find_device(device: int | str | None, kind: str) -> dict:
     """Resolve a device index, exact name, unique name substring or 'default'.
 
     ``kind`` is 'input' or 'output'; ValueError lists the available devices.
@@ -45,9 +46,10 @@ def find_device(device: int | str, kind: str) -> dict:
     devices = list_audio_devices()
     key = f"max_{kind}_channels"
     if device in ("default", None):
-        device = sd.default.device[0 if kind == "input" else 1]
-        if device is None or device < 0:
+        default = sd.default.device[0 if kind == "input" else 1]
+        if default is None or default < 0:
             raise ValueError(f"no default {kind} audio device; available: {_describe(devices, kind)}")
+        device = default
     if isinstance(device, (int, np.integer)):
         matches = [d for d in devices if d["index"] == device]
     elif isinstance(device, str):
@@ -80,7 +82,12 @@ class AudioDevice(DeviceNode):
     def __init__(self, name: str | None = None):
         super().__init__(name=name)
         self._all_inputs, self._all_outputs = dict(self.inputs), dict(self.outputs)
-        self._in_stream = self._out_stream = None
+        self._in_stream: Any = None      # sounddevice streams once initialized
+        self._out_stream: Any = None
+        self._t_start = 0.0              # capture: the input stream's start time,
+        self._captured = 0               # samples read since,
+        self._next_index = 0             # and the index of the next one sent
+        self._played_index: int | None = None
 
     def _configure(self, input_device: int | str | None = None, output_device: int | str | None = None,
                    channels: int = 2, sample_rate: float = 44100.0, dtype: str = "float32",
@@ -128,10 +135,10 @@ class AudioDevice(DeviceNode):
         self.channels, self.sample_rate, self.dtype = int(channels), float(sample_rate), np.dtype(dtype)
         self.blocksize, self.latency = int(blocksize), latency
         if "input" in found:
-            info = [{"name": f"{found['input']['name']}:{i}"} for i in range(self.channels)]
+            channel_info = [{"name": f"{found['input']['name']}:{i}"} for i in range(self.channels)]
             self._set_output_spec("signals", streamtype="analogsignal", dtype=self.dtype.str,
                                   shape=(-1, self.channels), sample_rate=self.sample_rate,
-                                  channel_info=info, device=found["input"]["name"])
+                                  channel_info=channel_info, device=found["input"]["name"])
         if "output" in found:
             spec = self.inputs["signals"].spec
             spec.update(streamtype="analogsignal", dtype=self.dtype.str, shape=(-1, self.channels))

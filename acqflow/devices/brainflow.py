@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import difflib
 from types import ModuleType
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -83,12 +83,12 @@ class BrainFlowBoard(DeviceNode):
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)
-        self._board = None
+        self._board: Any = None          # a brainflow BoardShim once prepared
         self._aux_out = self.outputs["aux"]
 
     def _configure(self, board_id: int | str = "SYNTHETIC_BOARD", poll_interval: float = 0.02,
                    buffer_size: int = 450000, label_size: int = 16,
-                   config_board: str | list[str] = (), **input_params: Any) -> None:
+                   config_board: str | Sequence[str] = (), **input_params: Any) -> None:
         """Parameters:
 
         board_id: a BrainFlow ``BoardIds`` name (``SYNTHETIC_BOARD``, ``CYTON_BOARD``...)

@@ -5,6 +5,7 @@ import glob
 import os
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -94,7 +95,7 @@ class Camera(DeviceNode):
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)
-        self._cap = None
+        self._cap: Any = None            # a cv2.VideoCapture once opened
         self.end_of_file = threading.Event()
 
     def _configure(self, device: int | str = 0, width: int | None = None, height: int | None = None,
@@ -201,12 +202,14 @@ class Camera(DeviceNode):
                 self.loops += 1
                 self.numbers.restart()
                 if self._cap.grab():
-                    return self._send(cv2)
+                    self._send(cv2)
+                    return None
             self.end_of_file.set()
             what = "end of file" if self.is_file else "camera stopped delivering frames"
             self.device_lost(f"{what} {self.device!r} after {self.frames} frames")
             return False
-        return self._send(cv2)
+        self._send(cv2)
+        return None
 
     def _send(self, cv2) -> None:
         stamp = clock.monotonic_now()           # at capture: before retrieve() decodes

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -45,7 +45,7 @@ class LSLInlet(DeviceNode):
 
     def __init__(self, name: str | None = None):
         super().__init__(name=name)
-        self._inlet = None
+        self._inlet: Any = None          # a pylsl StreamInlet once resolved
 
     def _configure(self, name: str | None = None, type: str | None = None,
                    source_id: str | None = None, resolve_timeout: float = 5.0,
@@ -123,7 +123,7 @@ class LSLInlet(DeviceNode):
             self._offset = clock_offset()
             self._synced = time.monotonic()
 
-    def _pull(self) -> tuple[np.ndarray | None, np.ndarray]:
+    def _pull(self) -> tuple[Any, np.ndarray]:
         """One chunk as (data, lsl stamps); data is a fresh array (or labels for strings)."""
         if self.dtype is None:
             labels, stamps = self._inlet.pull_chunk(timeout=0.2, max_samples=self.max_chunk)

@@ -31,7 +31,7 @@ from ..dataflow.paramcheck import positive_number
 from ..dataflow.streams.spec import replayed
 from ..dataflow.stats import quantile
 from ..dataflow.streams.threadpoll import Signal
-from ..storage import LocalCache, StoredStream, open_recording
+from ..storage import LocalCache, Recording, StoredStream, open_recording
 from .readahead import STOPPED, ReadAhead
 from .stats import PlayerStats
 
@@ -84,7 +84,7 @@ class Player(Node):
         super().__init__(name=name)
         self.end_of_recording = Signal()
         self.ended = threading.Event()
-        self.recording = None
+        self.recording: Recording | None = None
         self.index_offsets: dict[str, int] = {}
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -193,6 +193,7 @@ class Player(Node):
             starts = self._starts_at_time(t)
             starts[name] = i
         else:
+            assert t is not None             # (either t or index: checked above)
             starts = self._starts_at_time(float(t))
         with self._cv:
             self._seek_to = starts

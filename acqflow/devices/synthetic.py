@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -62,18 +62,19 @@ class SyntheticSignal(DeviceNode):
             buf = None
             int_in(f"{self.name}: channels", channels)
         channels = int(channels)
+        freqs: np.ndarray | None
         if frequencies is None:
             freqs = np.arange(1, channels + 1, dtype=np.float64)
         else:
             freqs = np.broadcast_to(np.asarray(frequencies, dtype=np.float64), (channels,)).copy() \
-                if np.ndim(frequencies) == 0 or len(frequencies) == channels else None
+                if np.ndim(frequencies) == 0 or np.size(frequencies) == channels else None
             if freqs is None:
-                raise ValueError(f"{self.name}: {len(frequencies)} frequencies for {channels} "
+                raise ValueError(f"{self.name}: {np.size(frequencies)} frequencies for {channels} "
                                  f"channels; give one per channel or a single value")
         if channel_names is not None and len(channel_names) != channels:
             raise ValueError(f"{self.name}: {len(channel_names)} channel_names for {channels} channels")
         names = list(channel_names) if channel_names is not None else [f"ch{i}" for i in range(channels)]
-        info = [{"name": n, "units": units} for n in names]
+        info: list[dict[str, Any]] = [{"name": n, "units": units} for n in names]
         if waveform in ("sine", "square"):
             for d, f in zip(info, freqs):
                 d["frequency"] = float(f)
@@ -98,6 +99,7 @@ class SyntheticSignal(DeviceNode):
     def generate(self, start: int, n: int) -> np.ndarray:
         """Samples ``start`` to ``start + n - 1`` (absolute indexes) of the signal."""
         if self.waveform == "buffer":
+            assert self._buffer is not None      # (configured with the waveform)
             rows = np.arange(start, start + n) % len(self._buffer)
             return self._buffer[rows]
         if self.waveform == "noise":

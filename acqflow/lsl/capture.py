@@ -53,7 +53,7 @@ class StreamCapture:
         self._last_stamp: float | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._inlet = None
+        self._inlet: Any = None          # a pylsl StreamInlet once opened
         self._attach(info, first=True)
 
     # -- attaching -----------------------------------------------------------------

@@ -115,6 +115,7 @@ def clock_offset() -> float:
         b = clock.now()
         if best is None or b - a < best[0]:
             best = (b - a, (a + b) / 2 - mid)
+    assert best is not None
     return best[1]
 
 

@@ -45,7 +45,7 @@ class LSLRecorder:
         self.match = list(match or [])
         self.watch = watch
         self.on_stream = on_stream
-        self._opts = dict(sync_interval=sync_interval, label_size=label_size,
+        self._opts: dict[str, Any] = dict(sync_interval=sync_interval, label_size=label_size,
                           max_buflen=max_buflen)
         meta = {"lsl_recorder": {"hostname": socket.gethostname(), "match": self.match,
                                  "watch": watch, "sync_interval": sync_interval,
@@ -59,7 +59,7 @@ class LSLRecorder:
         self._mlock = threading.Lock()
         self._lock = threading.Lock()
         self._closed = threading.Event()
-        self._resolver = None
+        self._resolver: Any = None       # a pylsl ContinuousResolver once started
         self._thread: threading.Thread | None = None
         self.started = time.monotonic()
 

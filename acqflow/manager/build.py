@@ -21,11 +21,12 @@ import ipaddress
 import logging
 import os
 import socket
-from typing import Callable
+from typing import Any, Callable
 
-from ..dataflow.graph.graphspec import GraphSpec
+from ..dataflow.graph.graphspec import ConnectionSpec, GraphSpec
 from ..dataflow.graph.registry import get_node_type
 from ..errors import Error
+from ..rpc.errors import RemoteCallError
 from ..rpc.security import is_loopback
 from .manager import Manager
 
@@ -38,18 +39,18 @@ class GraphBuildError(Error, RuntimeError):
     """A node or stream of a graph could not be set up; names which and why."""
 
 
-def _step(what: str, call, *args, **kwargs):
+def _step(what: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return call(*args, **kwargs)
     except Exception as exc:
         # one line: a remote error's type and message (its traceback stays in __cause__)
-        text = (f"{exc.remote_type}: {exc.remote_message}" if hasattr(exc, "remote_message")
+        text = (f"{exc.remote_type}: {exc.remote_message}" if isinstance(exc, RemoteCallError)
                 else str(exc) or type(exc).__name__)
         lines = text.strip().splitlines() or [type(exc).__name__]
         raise GraphBuildError(f"{what}: {lines[0][:300]}") from exc
 
 
-def _connect(manager: Manager, c) -> None:
+def _connect(manager: Manager, c: ConnectionSpec) -> None:
     """Connect with the output's params fetched here: the input's process may not be
     able to reach the output's process over RPC (another host, other Curve keys)."""
     (src, out), (dst, inp) = c.source, c.target

@@ -54,7 +54,7 @@ def check_graph(spec: GraphSpec) -> list[str]:
 
 def check_node_params(cls: type, params: dict[str, Any]) -> list[str]:
     """Problems of ``params`` for node type ``cls`` (each 'params.NAME: what')."""
-    problems = []
+    problems: list[str] = []
     try:
         sig = configure_signature(cls)      # what configure() takes, forwarded hooks included
     except (TypeError, ValueError):

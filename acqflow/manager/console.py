@@ -25,7 +25,7 @@ def clock_cell(info: dict | None) -> str:
 class StatsTable:
     """Turns successive ``Manager.stats()`` snapshots into rates and a text table."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._last: Mapping[str, Any] | None = None
 
     def update(self, stats: Mapping[str, Any]) -> list[str]:

@@ -72,10 +72,10 @@ def _port_problems(spec: GraphSpec, nodes: dict[str, Node]) -> list[str]:
                 problems.append(f"connections[{k}].{end}: {spec.nodes[node].type} node {short_repr(node)} "
                                 f"has no {kind} {short_repr(port)}{did_you_mean(port, made)} "
                                 f"({kind}s: {', '.join(made) or 'none'})")
-    for name, node in nodes.items():
-        for inp in node.inputs:
-            if (name, inp) not in fed:
-                problems.append(f"nodes.{name}: input {short_repr(inp)} is not connected")
+    for node_name, made_node in nodes.items():
+        for inp in made_node.inputs:
+            if (node_name, inp) not in fed:
+                problems.append(f"nodes.{node_name}: input {short_repr(inp)} is not connected")
     return problems
 
 

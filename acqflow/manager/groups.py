@@ -33,8 +33,8 @@ class GroupHandle:
     the group's last ``describe()``, used to rebuild it after a crash.
     """
 
-    def __init__(self, manager, name: str, host: str | None, qt: bool, restart: bool,
-                 wait: bool = True, preload: tuple[str, ...] = ()):
+    def __init__(self, manager: Any, name: str, host: str | None, qt: bool, restart: bool,
+                 wait: bool = True, preload: tuple[str, ...] = ()) -> None:
         self.manager = manager
         self.name = name
         self.host = host
@@ -81,7 +81,7 @@ class GroupHandle:
         """Import a module in the group's process (e.g. to register node types)."""
         self.proxy.import_module(module)
 
-    def create_node(self, type_name: str, name: str | None = None):
+    def create_node(self, type_name: str, name: str | None = None) -> Any:
         """Create a node of a registered type in this group; returns its proxy."""
         name = name or f"{type_name}{len(self.manager._node_groups)}"
         if name in self.manager._node_groups:

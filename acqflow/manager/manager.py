@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .. import hooks
 from ..dataflow.graph.graphspec import topological_order
@@ -23,12 +23,15 @@ from ..dataflow.stats import Stats
 from ..rpc.proxy import get_value
 from .groups import GroupHandle
 
+if TYPE_CHECKING:
+    from .remote import RemoteGroupProcess
+
 __all__ = ["Manager", "ManagerStats", "create_manager"]
 
 log = logging.getLogger(__name__)
 
 
-def create_manager(**kwargs) -> "Manager":
+def create_manager(**kwargs: Any) -> "Manager":
     """pyacq's entry point: a Manager in this process."""
     return Manager(**kwargs)
 
@@ -68,7 +71,7 @@ class Manager:
         keys_dir = os.path.expanduser(str(keys_dir)) if keys_dir else None
         self.hosts[name] = {"address": address, "keys_dir": keys_dir}
 
-    def _spawn_remote(self, group: str, host: str, qt: bool):
+    def _spawn_remote(self, group: str, host: str, qt: bool) -> RemoteGroupProcess:
         if host not in self.hosts:
             raise KeyError(f"unknown host {host!r}; add_host() it first (hosts: {', '.join(self.hosts)})")
         from .remote import spawn_on_host
@@ -107,7 +110,7 @@ class Manager:
             raise
         return launched
 
-    def node(self, name: str):
+    def node(self, name: str) -> Any:
         """The current proxy of node ``name`` (new after a group restart)."""
         try:
             return self.groups[self._node_groups[name]].nodes[name]
@@ -150,7 +153,7 @@ class Manager:
 
     def order(self) -> list[str]:
         """Node names, sources before the nodes they feed."""
-        deps = {n: set() for n in self._node_groups}
+        deps: dict[str, set[str]] = {n: set() for n in self._node_groups}
         for src, _, dst, _ in self.connections():
             if dst in deps and src in deps and src != dst:
                 deps[dst].add(src)
@@ -204,7 +207,8 @@ class Manager:
             out.groups[name] = entry
         return out
 
-    def serve_web(self, address: str | int = "127.0.0.1:0", token: str | None = None, **kwargs: Any):
+    def serve_web(self, address: str | int = "127.0.0.1:0", token: str | None = None,
+                  **kwargs: Any) -> Any:
         """Serve the web monitor of this graph (acqflow.web, docs/monitor.md); returns it."""
         serve_web = hooks.get(hooks.WEB_MONITOR)     # acqflow.web, provided from above
         return serve_web(self, address, token=token, **kwargs)
@@ -232,7 +236,7 @@ class Manager:
                         continue
                     group.died(group.death_reason(code))
                     for callback in self.on_group_death:
-                        callback(group.name, group.reason)
+                        callback(group.name, group.reason or "")
                     if group.restart and group.ready_to_restart():
                         self._try_restart(group)
 
@@ -337,5 +341,5 @@ class Manager:
     def __enter__(self) -> "Manager":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

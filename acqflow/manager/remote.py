@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
 
 from ..dataflow.paramcheck import positive_number
 from ..rpc.client import RPCClient
@@ -76,7 +77,7 @@ class HostMonitor:
         return RPCClient.get_client(self.host.client.address, server_key=self._server_key(),
                                     client_keys=self.host.client_keys, timeout=self.timeout)
 
-    def _server_key(self):
+    def _server_key(self) -> Any:
         ref = self.host.host._ref
         return ref.server_key
 
@@ -92,7 +93,8 @@ class HostMonitor:
                 self._missed(f"host {self.name} unreachable: no answer within {self.timeout:g} s")
             except RPCDisconnected as exc:
                 self._missed(f"host {self.name} unreachable: {exc}")
-                client.close()          # a restarted daemon needs a fresh connection
+                if client is not None:
+                    client.close()      # a restarted daemon needs a fresh connection
                 client = None
             except Exception as exc:     # noqa: BLE001 - any failure means we cannot vouch for it
                 self._missed(f"host {self.name} unreachable: {exc!r}")
@@ -164,7 +166,7 @@ class _Busy:
         with self.monitor._lock:
             self.monitor._busy += 1
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self.monitor._lock:
             self.monitor._busy -= 1
 
@@ -225,7 +227,7 @@ class RemoteGroupProcess:
     def alive(self) -> bool:
         return self.exit_code is None
 
-    def _ask(self, action: str, *args) -> int:
+    def _ask(self, action: str, *args: Any) -> int:
         """``host.stop``/``host.kill`` of this process; LOST when the host is gone."""
         if not self.monitor.reachable:
             log.warning("cannot %s %s: %s (it may still run there)", action, self.name,

@@ -7,11 +7,13 @@ every shared-memory segment.
 """
 from __future__ import annotations
 
+import io
 import logging
 import os
 import sys
 import threading
 import time
+from typing import Any, Callable, TextIO
 
 from ..dataflow.graph.graphspec import GraphSpec
 from .build import GraphBuildError, build_graph
@@ -59,8 +61,8 @@ def recording_summary(path: str) -> tuple[bool, str]:
                    f"the writer did not close)")
 
 
-class _NullStream:
-    """Where the progress of a run_graph() not given one goes."""
+class _NullStream(io.StringIO):
+    """Where the progress of a run_graph() not given one goes (nothing is kept)."""
 
     def write(self, text: str) -> int:
         return len(text)
@@ -75,8 +77,9 @@ def first_line(exc: BaseException) -> str:
 
 
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,
-              restart: bool = False, out=sys.stdout, stop: threading.Event | None = None,
-              on_started=None, keys_dir: str | None = None, web: str | None = None,
+              restart: bool = False, out: TextIO = sys.stdout, stop: threading.Event | None = None,
+              on_started: Callable[[Manager], Any] | None = None, keys_dir: str | None = None,
+              web: str | None = None,
               web_token: str | None = None, debug: bool = False,
               progress: StartupProgress | None = None) -> int:
     """Run ``spec`` until ``stop`` is set or ``duration`` s pass; print the live table.

@@ -43,7 +43,7 @@ class Decimate(StreamNode):
         check.int_in("factor", factor)
         check.one_of("zeros", "steady")("init", init)
         self.factor = int(factor)
-        self._filter = dict(order=order, ftype=ftype, rp=rp, rs=rs)
+        self._filter: dict[str, Any] = dict(order=order, ftype=ftype, rp=rp, rs=rs)
         self._sos_given = None if sos is None else design_sos(1.0, sos=sos)
         self.init, self._dtype = init, dtype
 
@@ -62,6 +62,7 @@ class Decimate(StreamNode):
 
     def _initialize(self) -> None:
         self.q = self._factor_for(self.input_params)
+        self.sos: np.ndarray | None
         if self._sos_given is not None:
             self.sos = self._sos_given
         elif self.q > 1:

@@ -189,7 +189,8 @@ class Epocher(Node):
 
     def _cut(self) -> None:
         ring, head = self._ring, self._ring.index()
-        ready, waiting = [], []
+        ready: list = []
+        waiting: list = []
         for ev in self._pending:
             (ready if ev[0] + self.n_post <= head else waiting).append(ev)
         self._pending = waiting

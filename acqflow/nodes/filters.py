@@ -104,6 +104,7 @@ class SosFilter(StreamNode):
         super()._initialize()
 
     def reset(self) -> None:
+        assert self._sos is not None     # (designed by initialize())
         self._state = SosState(self._sos, self.input_params["shape"][1], self.init)
         self._last: np.ndarray | None = None
         if self._history is not None:
@@ -131,6 +132,7 @@ class SosFilter(StreamNode):
         sos = design_sos(self.sample_rate, **design)
         with self._lock:
             self._design, self._sos = design, sos
+            assert self._state is not None       # (initialized: it has a state)
             state = SosState(sos, self._state.n_channels, self.init)
             hist = self._history
             if hist is not None and hist.index() > hist.first_index():
@@ -142,6 +144,7 @@ class SosFilter(StreamNode):
             self._state = state
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray:
+        assert self._state is not None
         y = self._state(data)
         if len(data):
             self._last = np.array(data[-1], np.float64)

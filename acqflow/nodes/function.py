@@ -37,8 +37,8 @@ class Function(StreamNode):
 
     def _configure(self, func: Callable[[np.ndarray], np.ndarray] | None = None,
                    output_params: dict | None = None) -> None:
-        check.a_callable("func", func, " array -> array")
-        self.func, self._forced = func, dict(output_params or {})
+        self.func = check.a_callable("func", func, " array -> array")
+        self._forced = dict(output_params or {})
 
     def validate(self, input_params: dict) -> None:
         self._probe(input_params)
@@ -73,7 +73,7 @@ class Function(StreamNode):
         self._out_dtype = make_dtype(params["dtype"])
         super()._initialize()
 
-    def process(self, index: int, data: np.ndarray) -> np.ndarray:
+    def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
         out = np.asarray(self.func(data))
         if out.shape[0] != data.shape[0]:
             raise ValueError(f"node {self.name!r}: func returned {out.shape[0]} samples for a chunk "
@@ -102,7 +102,8 @@ class Expression(Function):
             return [f"params.expr: {exc}"]
         return []
 
-    def _configure(self, expr: str = "x", output_params: dict | None = None) -> None:
+    def _configure(self, expr: str = "x",  # type: ignore[override]  # an expression, not a func
+                   output_params: dict | None = None) -> None:
         try:
             func = compile_expression(expr)
         except ExpressionError as exc:

@@ -108,6 +108,7 @@ class Resize(_FrameNode):
         if self.scale is not None:
             size = (max(1, round(frame.shape[1] * self.scale)), max(1, round(frame.shape[0] * self.scale)))
         else:
+            assert self.width is not None and self.height is not None   # (checked at configure)
             size = (int(self.width), int(self.height))
         out = cv2.resize(frame, size, interpolation=flag)
         return out.reshape(out.shape[:2] + frame.shape[2:])

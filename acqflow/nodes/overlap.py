@@ -41,8 +41,8 @@ class FiltfiltState:
         self._raw: list[np.ndarray] = []      # input held until the forward pass can start
         self._raw_n = 0
         self._zi: np.ndarray | None = None    # forward state
-        self._y = None                         # forward output from out_pos to the end
-        self._tail = None                      # last padlen+1 raw samples (right extension)
+        self._y = np.empty(0)                  # forward output from out_pos to the end (with _zi)
+        self._tail = np.empty(0)               # last padlen+1 raw samples (right extension)
         self.out_pos = 0                       # samples of the segment already returned
         self.n = 0                             # samples of the segment received
 
@@ -149,9 +149,11 @@ class OverlapFiltfilt(StreamNode):
     @property
     def delay_s(self) -> float:
         """The look-ahead latency in seconds."""
+        assert self.delay is not None, "the delay is known once initialized"
         return self.delay / self.sample_rate
 
     def reset(self) -> None:
+        assert self.delay is not None        # (set by initialize())
         self._seg = FiltfiltState(self.sos, self.delay, self.block)
         self._seg_start: int | None = None
 

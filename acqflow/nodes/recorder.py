@@ -26,11 +26,10 @@ from ..dataflow.streams.inputstream import InputStream
 from ..dataflow.graph.node import Node
 from ..dataflow import paramcheck as check
 from ..dataflow.shortrepr import short_repr
-from ..dataflow.streams.spec import make_dtype, recorded
+from ..dataflow.streams.spec import recorded
 from ..dataflow.streams.threadpoll import ThreadPollInput
 from ..storage import RecordingExistsError, RecordingWriter
 from ..storage.backends import local_path
-from ..storage.manifest import stream_dtype, stream_shape
 from ..storage.stats import RecorderStats
 from ..storage.target import recording_run
 from ..storage.writer import MODES
@@ -222,7 +221,7 @@ class Recorder(Node):
         self.codecs = codecs
         self._align = check_align(align, [name for name, _, _ in entries], self.name)
         self.alignment: dict[str, Any] | str | None = None   # result (or error) at close
-        self._writer_kw = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
+        self._writer_kw: dict[str, Any] = dict(mode=mode, block_s=block_s, block_bytes=block_bytes,
                                fsync=fsync, fsync_interval=fsync_interval,
                                segment_bytes=segment_bytes, queue_chunks=queue_chunks,
                                queue_bytes=queue_bytes, metadata=metadata, on_seal=on_seal)
@@ -288,12 +287,12 @@ class Recorder(Node):
         return RecordingWriter(self.path, run=self.run, deferred=True, **self._writer_kw)
 
     def _start(self) -> None:
+        assert self.writer is not None       # (made by initialize())
         self.writer.publish()        # the recording appears (overwrite: replaces the old one)
         self._started = True
         for name, inp in self.inputs.items():
             poller = ThreadPollInput(inp, timeout=100, return_data=True,
-                                     name=f"{self.name} {name}")
-            poller.process_data = self._writer_for(name, inp)
+                                     name=f"{self.name} {name}", on_data=self._writer_for(name, inp))
             poller.on_error = self.set_error
             self._pollers[name] = poller
             poller.start()
@@ -326,13 +325,12 @@ class Recorder(Node):
 
     def _writer_for(self, name: str, inp: InputStream) -> Callable[[int, Any], None]:
         writer = self.writer
+        assert writer is not None            # (made by initialize())
         # The input checked each chunk against its params where it came off the wire, and
         # what it returns is never modified: when the recorded stream has the same dtype and
         # sample shape (not so after a reconnect to another output) and no filter ran, the
         # writer takes the chunk as it is, neither checked nor copied again.
-        entry = writer.streams[name]
-        same = make_dtype(inp.params["dtype"]) == stream_dtype(entry) and \
-            tuple(inp.params["shape"])[1:] == stream_shape(entry)[1:]
+        same = writer.takes_unchecked(name, inp.params)
 
         def process_data(index: int, data: Any) -> None:
             # The chunk's time: when its last sample was taken, on the source's clock
@@ -352,6 +350,7 @@ class Recorder(Node):
     def _trim_resent(self, name: str, index: int, data: Any) -> Any:
         """A source rebuilt with this Recorder (same group) resumes from its last
         snapshot and re-sends indexes already recorded: keep the recorded ones."""
+        assert self.writer is not None
         start, done = index - len(data), self.writer.stream_stop(name)
         if start >= done:
             return data
@@ -411,6 +410,7 @@ class Recorder(Node):
     def _align_at_close(self) -> None:
         from ..storage import open_recording
         from ..storage.align import align_recording
+        assert self._align is not None           # (called only with one)
         try:
             self.alignment = align_recording(open_recording(self.path), **self._align)
         except Exception as exc:

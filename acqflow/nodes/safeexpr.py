@@ -52,7 +52,7 @@ FLOOR = 65_536          # ... or FLOOR values, whichever is larger
 INT_LIMIT = 2 ** 63     # Python ints stay in (-2**63, 2**63): numpy never makes object arrays
 
 _NAMES = {"pi": np.pi, "e": np.e, "inf": np.inf, "nan": np.nan}
-_OPS: dict[type, Callable[[Any, Any], Any]] = {
+_OPS: dict[type[ast.AST], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow, ast.BitAnd: operator.and_, ast.BitOr: operator.or_,
@@ -325,7 +325,7 @@ class _Guard:
         return value[index]
 
 
-def _constant_parts(tree: ast.AST, variables: tuple[str, ...]) -> list[ast.expr]:
+def _constant_parts(tree: ast.Expression, variables: tuple[str, ...]) -> list[ast.expr]:
     """The largest sub-expressions that do not use ``variables`` and compute something."""
     found, stack = [], [tree.body]
     while stack:

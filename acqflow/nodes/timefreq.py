@@ -18,20 +18,20 @@ __all__ = ["TimeFrequency", "morlet_kernels"]
 _BLOCK_ELEMENTS = 1 << 22        # complex values per inverse-FFT batch (64 MiB)
 
 
-def morlet_kernels(freqs: Sequence[float], sample_rate: float, f0: float = 2.5,
+def morlet_kernels(freqs: Sequence[float] | np.ndarray, sample_rate: float, f0: float = 2.5,
                    n_sigma: float = 3.0) -> tuple[np.ndarray, int]:
     """Complex Morlet kernels (n_freqs, 2 half + 1), centred, and ``half``.
 
     Envelope sigma is ``f0 / f`` seconds (``f0`` periods); each kernel is scaled
     so that a sinusoid of amplitude A at its frequency gives a magnitude of A.
     """
-    freqs = np.asarray(freqs, np.float64)
-    half = int(np.ceil(n_sigma * f0 / freqs.min() * sample_rate))
+    fr = np.asarray(freqs, np.float64)
+    half = int(np.ceil(n_sigma * f0 / fr.min() * sample_rate))
     t = np.arange(-half, half + 1) / sample_rate
-    sigma = f0 / freqs[:, None]
+    sigma = f0 / fr[:, None]
     env = np.exp(-0.5 * (t[None, :] / sigma) ** 2)
     env[np.abs(t)[None, :] > n_sigma * sigma] = 0.0
-    kernels = env * np.exp(2j * np.pi * freqs[:, None] * t[None, :])
+    kernels = env * np.exp(2j * np.pi * fr[:, None] * t[None, :])
     return kernels * (2.0 / env.sum(axis=1, keepdims=True)), half
 
 
@@ -67,15 +67,14 @@ class TimeFrequency(StreamNode):
             if not 0 < f_start < f_stop or not deltafreq > 0:
                 raise ValueError(f"need 0 < f_start < f_stop and deltafreq > 0, got "
                                  f"{f_start!r}, {f_stop!r}, {deltafreq!r}")
-            freqs = np.arange(f_start, f_stop, deltafreq)
-        freqs = np.asarray(freqs, np.float64)
-        if freqs.ndim != 1 or not len(freqs) or np.any(freqs <= 0):
-            check.must_be("freqs", "a non-empty list of positive frequencies", freqs)
+        fr = np.asarray(np.arange(f_start, f_stop, deltafreq) if freqs is None else freqs, np.float64)
+        if fr.ndim != 1 or not len(fr) or np.any(fr <= 0):
+            check.must_be("freqs", "a non-empty list of positive frequencies", fr)
         check.one_of("amplitude", "power")("output", output)
         for key, value in (("f0", f0), ("n_sigma", n_sigma), ("out_rate", out_rate), ("hop", hop)):
             if value is not None or key != "hop":
                 check.positive_number(key, value)
-        self.channels, self.freqs, self.f0, self.n_sigma = channels, freqs, float(f0), float(n_sigma)
+        self.channels, self.freqs, self.f0, self.n_sigma = channels, fr, float(f0), float(n_sigma)
         self.out_rate, self._hop_s, self.output_kind = float(out_rate), hop, output
 
     def _factor(self, input_params: dict) -> int:
@@ -119,7 +118,7 @@ class TimeFrequency(StreamNode):
         """FFT of the kernels laid out circularly (centre at 0), cached per size."""
         if nfft not in self._spectra:
             h = self.delay
-            buf = np.zeros((len(self.freqs), nfft), complex)
+            buf = np.zeros((len(self.freqs), nfft), np.complex128)
             buf[:, :h + 1] = self._kernels[:, h:]
             buf[:, nfft - h:] = self._kernels[:, :h]
             if len(self._spectra) > 8:
@@ -147,6 +146,7 @@ class TimeFrequency(StreamNode):
     def _compute(self, stop: int) -> None:
         """Output for input samples [_done, stop); the buffer reaches stop + delay."""
         h, start = self.delay, self._done
+        assert self._buf is not None     # (process() made it)
         first = start - h - self._buf_start
         window = self._buf[first:stop + h - self._buf_start]
         keep = np.arange(-(-start // self.q) * self.q, stop, self.q)   # absolute, multiples of q

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NoReturn
 
 from .. import hooks
 from ..dataflow.paramcheck import one_of
@@ -178,7 +179,7 @@ class ObjectProxy:
     def __bool__(self) -> bool:
         return True
 
-    def __iter__(self):
+    def __iter__(self) -> NoReturn:
         raise TypeError("an ObjectProxy is not iterable; iterate over acqflow.rpc.get_value(proxy)")
 
     # -- identity ------------------------------------------------------------
@@ -209,11 +210,11 @@ class ObjectProxy:
         return f"<ObjectProxy {self._ref.type_name or 'object'} #{self._ref.obj_id}{path} " \
                f"at {self._ref.address}>"
 
-    def __reduce__(self):
+    def __reduce__(self) -> NoReturn:
         raise TypeError("ObjectProxy cannot be pickled; send it through RPC instead")
 
 
-def _remote_operator(name: str):
+def _remote_operator(name: str) -> Callable[[ObjectProxy, Any], Any]:
     def op(self: ObjectProxy, other: Any) -> Any:
         return self._remote_op(name, other)
     op.__name__ = name

@@ -7,6 +7,8 @@ interpolated between the two samples around it.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from ..errors import Error
@@ -92,8 +94,8 @@ class EdgeScanner:
             self._falling.append(down + base - 0.5)
         else:
             xe = np.concatenate([self._x, x])
-            self._rising.append(_crossing(xe, up, self.level[0], 1) + base)
-            self._falling.append(_crossing(xe, down, self.level[0], -1) + base)
+            self._rising.append(_crossing(xe, up, mid, 1) + base)
+            self._falling.append(_crossing(xe, down, mid, -1) + base)
             self._x = xe[-self._TAIL:]
         self._s = held[-self._TAIL:]
         if x is None:
@@ -258,7 +260,8 @@ def match_pulses(r: np.ndarray, s: np.ndarray, tol: float, m: int = 4,
 
 
 # -- barcodes --------------------------------------------------------------------------
-def barcode_signal(n: int, rate: float, t_of_index, starts: np.ndarray, values: np.ndarray,
+def barcode_signal(n: int, rate: float, t_of_index: Callable[[np.ndarray], np.ndarray],
+                   starts: np.ndarray, values: np.ndarray,
                    bit: float = 0.03, nbits: int = 32) -> np.ndarray:
     """A boolean line of ``n`` samples carrying barcodes (for tests and generators):
     at each start time a start pulse (high ``bit`` s, low ``bit`` s), then ``nbits``

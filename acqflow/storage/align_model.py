@@ -33,7 +33,8 @@ def alignment_of(stream: StreamData) -> dict[str, Any] | None:
     if not isinstance(al, dict):
         return None
     a, b = al.get("a"), al.get("b")
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in (a, b)) or not b > 0:
+    if not (isinstance(a, (int, float)) and math.isfinite(a) and isinstance(b, (int, float))
+            and math.isfinite(b) and b > 0):
         return None
     pieces = al.get("pieces")
     if pieces is not None and not (isinstance(pieces, list) and pieces and all(

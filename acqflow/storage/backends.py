@@ -267,7 +267,7 @@ class LocalBackend(Backend):
             return None
 
     def segments(self) -> dict[int, int]:
-        out = {}
+        out: dict[int, int] = {}
         try:
             entries = list(os.scandir(self.root / SEGMENTS))
         except FileNotFoundError:

@@ -6,6 +6,7 @@ compressed codecs stored as packets (h264, hevc, ffv1) are :mod:`.videocodec`'s.
 """
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,7 @@ __all__ = ["CODECS", "normalize_codec", "encode_frames", "decode_frames"]
 CODECS = {"png": ".png", "jpg": ".jpg", "jpeg": ".jpg", "mjpg": ".jpg"}
 
 
-def _cv2():
+def _cv2() -> ModuleType:
     try:
         import cv2
     except ImportError:  # pragma: no cover - depends on the install

@@ -20,6 +20,7 @@ import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ _MAX_OPEN = 64                        # recordings kept open per process (least 
 _OPEN_LOCK = threading.Lock()
 
 
-def _require(module: str, extra: str = "dask"):
+def _require(module: str, extra: str = "dask") -> ModuleType:
     import importlib
     try:
         return importlib.import_module(module)
@@ -107,7 +108,7 @@ def block_boundaries(stream: StreamData, start: int, stop: int,
 
 def to_dask(stream: StreamData, start: int | None = None, stop: int | None = None,
             fill: Any = "auto", chunk_bytes: int = 32 << 20,
-            storage_options: dict[str, Any] | None = None, cache: Any = None):
+            storage_options: dict[str, Any] | None = None, cache: Any = None) -> Any:
     """A lazy ``dask.array.Array`` of samples ``[start, stop)`` (see module docstring).
 
     ``storage_options``/``cache``: how other processes open a remote recording (as
@@ -136,7 +137,7 @@ def to_dask(stream: StreamData, start: int | None = None, stop: int | None = Non
 
 def to_xarray(stream: StreamData, start: int | None = None, stop: int | None = None,
               fill: Any = "auto", chunk_bytes: int = 32 << 20, clock: str = "recorder",
-              storage_options: dict[str, Any] | None = None, cache: Any = None):
+              storage_options: dict[str, Any] | None = None, cache: Any = None) -> Any:
     """An ``xarray.DataArray`` over :func:`to_dask`: dims ``("time", "channel")`` with
     coordinates ``time`` (s; ``clock='recorder'``: the recorder's clock, ``'source'``: as
     stored; inside gaps interpolated from their neighbours), ``index`` (absolute sample

@@ -81,7 +81,7 @@ def atomic_export(export: Callable[..., Any]) -> Callable[..., Path]:
     at = len(params) - (params[-1].kind == inspect.Parameter.VAR_KEYWORD if params else 0)
     params.insert(at, inspect.Parameter("overwrite", inspect.Parameter.KEYWORD_ONLY,
                                         default=False, annotation="bool"))
-    wrapper.__signature__ = inspect.signature(export).replace(parameters=params)
+    wrapper.__signature__ = inspect.signature(export).replace(parameters=params)  # type: ignore[attr-defined]  # (functools.wraps' type lacks it)
     wrapper.__doc__ = (export.__doc__ or "").rstrip() + (
         "  ``overwrite``: replace an existing file (default: FileExistsError).")
     return wrapper

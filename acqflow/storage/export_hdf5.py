@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterable
 
 import numpy as np
@@ -41,7 +42,7 @@ from .timebase import alignment_for, sample_times, time_model_of, timebase
 __all__ = ["to_hdf5"]
 
 
-def _h5py():
+def _h5py() -> ModuleType:
     try:
         import h5py
     except ImportError:
@@ -49,7 +50,7 @@ def _h5py():
     return h5py
 
 
-def _write_stream(h5py, f: Any, stream: StoredStream, start: int | None, stop: int | None,
+def _write_stream(h5py: ModuleType, f: Any, stream: StoredStream, start: int | None, stop: int | None,
                   fill: Any, compression: str | None, bar: Any, tolerance: float | None,
                   times: str | None = None) -> None:
     start, stop = stream.bounds(start, stop)

@@ -37,6 +37,7 @@ import math
 import os
 from contextlib import ExitStack
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterable
 
 import numpy as np
@@ -55,7 +56,7 @@ __all__ = ["to_nwb", "filled_times", "movie_path"]
 _RESERVED = ("id", "timestamp", "duration")   # EventsTable's own columns
 
 
-def _pynwb():
+def _pynwb() -> ModuleType:
     try:
         import pynwb
     except ImportError:
@@ -86,7 +87,7 @@ def _description(stream: StoredStream, start: int, stop: int, **extra: Any) -> s
                        "gaps": stream.gaps_in(start, stop) if stop > start else [], **extra})
 
 
-def _signal_data(stream: StoredStream, start: int, stop: int, fill: Any, bar: Any):
+def _signal_data(stream: StoredStream, start: int, stop: int, fill: Any, bar: Any) -> Any:
     """The samples as an hdmf chunk iterator: whole rows per buffer, read with gaps filled."""
     from hdmf.data_utils import GenericDataChunkIterator
     n = stop - start
@@ -114,7 +115,7 @@ def _signal_data(stream: StoredStream, start: int, stop: int, fill: Any, bar: An
 
 
 def _timestamps(stream: StoredStream, start: int, stop: int, t0: float,
-                times: str | None = None):
+                times: str | None = None) -> Any:
     """Each sample's stored time minus ``t0`` (gaps interpolated), as an hdmf chunk iterator."""
     from hdmf.data_utils import GenericDataChunkIterator
     n = stop - start
@@ -135,7 +136,7 @@ def _timestamps(stream: StoredStream, start: int, stop: int, t0: float,
     return _Times(buffer_shape=(rows,), chunk_shape=(rows,))
 
 
-def _events_table(stream: StoredStream, start: int, stop: int, t0: float):
+def _events_table(stream: StoredStream, start: int, stop: int, t0: float) -> Any:
     from pynwb.event import EventsTable, TimestampVectorData
     from hdmf.common import VectorData
     pieces = list(stream.chunks(start, stop)) if stop > start else []
@@ -146,7 +147,7 @@ def _events_table(stream: StoredStream, start: int, stop: int, t0: float):
     columns = [TimestampVectorData(name="timestamp", data=times,
                                    description="time of the event record, s from session start")]
     for field in records.dtype.names or ():
-        values = records[field]
+        values: Any = records[field]
         if values.dtype.kind == "S":
             values = [v.decode("utf-8", "replace") for v in values]
         name = f"{field}_" if field in _RESERVED else field
@@ -252,7 +253,8 @@ def _write_stream(pynwb: Any, nwb: Any, path: Path, stream: StoredStream, start:
         if tb.regular:      # the time of sample ``start`` on the grid of the first stored one
             when = dict(rate=float(tb.segments[0].rate) if tb.segments else
                         float(stream.sample_rate),
-                        starting_time=0.0 if first is None else tb.starting_time - t0)
+                        starting_time=0.0 if first is None or tb.starting_time is None
+                        else tb.starting_time - t0)
         else:
             when = dict(timestamps=_timestamps(stream, start, stop, t0, times))
         extra = meta["streams"].get(stream.name, {})

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 from fractions import Fraction
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 from acqflow.dataflow.paramcheck import must_be
@@ -45,7 +46,7 @@ _ORDER = {"bgr": "bgr", "bgra": "bgr", "rgb": "rgb", "rgba": "rgb", "gray": "bgr
 PIXEL_FORMATS = tuple(_ORDER)
 
 
-def _av():
+def _av() -> ModuleType:
     try:
         import av
     except ImportError:
@@ -124,14 +125,14 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     codec, colour, gray = _codec(path, fourcc)
     av = _av()
     start, stop = stream.bounds(start, stop)
-    idx, times = frame_times(stream, start, stop, tolerance, times)
+    idx, frame_t = frame_times(stream, start, stop, tolerance, times)
     rate = Fraction(fps or stream.sample_rate).limit_denominator(1001)
     avi = path.suffix.lower() == ".avi"
     tbase = 1 / rate if avi or fps else _TIME_BASE.get(codec, Fraction(1, 90000))
     if fps:
         pts = np.arange(len(idx), dtype=np.int64)
     else:
-        pts = np.round((times - (times[0] if len(times) else 0.0)) / float(tbase)).astype(np.int64)
+        pts = np.round((frame_t - (frame_t[0] if len(frame_t) else 0.0)) / float(tbase)).astype(np.int64)
         pts = _strictly_increasing(pts)
     try:
         container = av.open(os.fspath(path), "w")
@@ -144,9 +145,9 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
         out.pix_fmt = gray if channels == 1 else colour
         out.codec_context.time_base = tbase
         out.time_base = tbase
-        if len(times):
+        if len(frame_t):
             container.metadata["comment"] = (f"acqflow stream {stream.name!r}: first frame "
-                                             f"at {float(times[0])!r} s (Unix time)")
+                                             f"at {float(frame_t[0])!r} s (Unix time)")
         k = 0
         for s, data in stream.chunks(start, stop):
             if channels == 1:            # (n, h, w, 1) -> (n, h, w): PyAV's gray is 2-D

@@ -34,6 +34,7 @@ from .errors import StorageError
 from .export import output_file
 from .progress import progress_bar
 from .stored import StoredStream
+from .streamdata import StreamData
 from .timebase import TIMES, alignment_for, time_model_of
 from .xdf import (FORMAT_NAMES, TAG_CLOCK_OFFSET, TAG_FILE_HEADER, TAG_SAMPLES,
                   TAG_STREAM_FOOTER, TAG_STREAM_HEADER, TIMESTAMPS_SUFFIX, chunk, varlen,
@@ -141,7 +142,7 @@ def _header_xml(stream: StoredStream, rec_uuid: str) -> str:
     return '<?xml version="1.0"?>' + ET.tostring(info, encoding="unicode")
 
 
-def _companion_stamps(ts: StoredStream, a: int, b: int) -> np.ndarray:
+def _companion_stamps(ts: StreamData, a: int, b: int) -> np.ndarray:
     """Stamps ``[a, b)`` from a ``NAME.timestamps`` stream; NaN where it has none."""
     out = np.full(b - a, np.nan)
     lo, hi = max(a, ts.first_index), min(b, ts.stop_index)
@@ -190,6 +191,7 @@ def _samples_chunk(sid: int, values: np.ndarray, stamps: np.ndarray, string: boo
             label = bytes(v).rstrip(b"\0")
             body.append(b"\x08" + np.float64(t).tobytes() + varlen(len(label)) + label)
     else:
+        assert fmt is not None           # (numeric streams have a format)
         vals = values.reshape(n, -1).astype(fmt.newbyteorder("<"), copy=False)
         rec = np.empty(n, dtype=[("nb", "u1"), ("t", "<f8"), ("v", vals.dtype, (vals.shape[1],))])
         rec["nb"], rec["t"], rec["v"] = 8, stamps, vals

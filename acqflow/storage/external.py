@@ -29,6 +29,7 @@ import struct
 import threading
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterator
 
 import numpy as np
@@ -86,7 +87,7 @@ def _parse_wav(path: Path) -> dict[str, Any]:
                 f.seek(size + (size & 1), os.SEEK_CUR)
 
 
-def _cv2():
+def _cv2() -> ModuleType:
     try:
         import cv2
     except ImportError:

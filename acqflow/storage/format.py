@@ -231,7 +231,8 @@ def parse_index(buf: bytes | memoryview) -> tuple[list[tuple[BlockInfo, int]], i
     Stops at a torn tail (damaged=False) or at the first bad entry (damaged=True).
     """
     view = memoryview(buf)
-    pos, out = 0, []
+    pos = 0
+    out: list[tuple[BlockInfo, int]] = []
     while pos + _ENTRY.size <= len(view):
         length, crc = _ENTRY.unpack_from(view, pos)
         body = view[pos + _ENTRY.size:pos + _ENTRY.size + length]

@@ -70,7 +70,7 @@ class StreamTable:
         if len(old["t"]):
             t[0] = max(t[0], old["t"][-1])
         t = np.maximum.accumulate(t)
-        new = {c: rows[:, k] for k, c in enumerate(self._COLS)}
+        new: dict[str, np.ndarray] = {c: rows[:, k] for k, c in enumerate(self._COLS)}
         new["stop"] = new["start"] + new["n"]
         new["t"] = t
         self._arrays = {c: np.concatenate([old[c], new[c]]) for c in old}

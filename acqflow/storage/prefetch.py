@@ -64,6 +64,7 @@ def prefetch(backend: Backend, url: str, streams: Iterable[StreamData],
         if not len(s):
             continue
         tr = s.time_range
+        assert tr is not None            # (not empty)
         i0, i1 = s.time_to_indexes(tr[0] if t0 is None else t0,
                                    np.inf if t1 is None else t1)
         result.streams[s.name] = (i0, i1)

@@ -286,18 +286,25 @@ class Recording(Mapping[str, StoredStream]):
         a = table.arrays
         for j, raw in self.record_payloads(stream, k0, k1):
             if stream.codec:
-                yield decode_frames(raw, table.frames[j], stream.shape)
+                frames = table.frames[j]
+                if frames is None:       # (a record of an encoded stream lists its frames)
+                    raise DamagedBlockError(f"{self.url}: record {j} of the {stream.codec} stream "
+                                            f"{stream.name!r} has no frame sizes")
+                yield decode_frames(raw, frames, stream.shape)
             else:
                 yield np.frombuffer(raw, stream.dtype).reshape((int(a["n"][j]),)
                                                                + stream.shape[1:])
 
     def decoder(self, stream: StreamData) -> PacketDecoder:
         """The cached decoder of a compressed video stream (one per stream)."""
+        codec = stream.codec
+        if not is_packet_codec(codec):
+            raise ValueError(f"stream {stream.name!r} is not stored as compressed packets")
         with self._lock:
             dec = self._decoders.get(stream.sid)
             if dec is None:
                 dec = self._decoders[stream.sid] = PacketDecoder(
-                    stream.name, stream.codec, stream.shape,
+                    stream.name, codec, stream.shape,
                     lambda: self.stream_table(stream.sid),
                     lambda k0, k1: self.record_payloads(stream, k0, k1))
             return dec
@@ -359,7 +366,7 @@ def delete_recording(url: str | os.PathLike,
 
 
 def block_layout(url: str | os.PathLike, storage_options: dict[str, Any] | None = None
-                 ) -> dict[int, dict[str, int]]:
+                 ) -> dict[int, dict[str, int | None]]:
     """What the CRC-checked blocks alone tell of each stream id, without the manifest:
     first and stop index, samples stored and payload bytes per sample (when constant).
     Names, dtypes, shapes and rates are not in the blocks."""

@@ -15,7 +15,7 @@ stream's own clock, as its stored stamps (``StreamData.to_recorder_clock`` conve
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -145,7 +145,7 @@ def _monotone(knots: list[list[float]]) -> list[list[float]]:
 
 
 def model_from_history(history: list, nominal_rate: float, first: int, stop: int,
-                       chunk_start=None) -> StreamTimeModel:
+                       chunk_start: Callable[[int], int] | None = None) -> StreamTimeModel:
     """Segments from the Recorder's history rows ``[since, index, time, rate, jitter]``;
     ``chunk_start(i)`` gives the first index of the stored chunk holding ``i`` (a segment
     starts with the chunk whose last sample began its fit)."""

@@ -162,6 +162,7 @@ class WriteTarget:
             if self.plan is not None:
                 self._restore = self.plan.apply()
                 write_atomic(self.root / MANIFEST, dumps(self.manifest))
+                assert self.lock_fd is not None      # (append mode: locked when opened)
                 write_owner(self.lock_fd)
             self.files_open = True
 
@@ -223,7 +224,8 @@ class WriteTarget:
                 shutil.rmtree(self.root, ignore_errors=True)
             elif self._restore is not None:
                 restore_sizes(self.path, self._restore)
-                write_atomic(self.path / MANIFEST, self._original)
+                if self._original is not None:       # (append mode: always read)
+                    write_atomic(self.path / MANIFEST, self._original)
         self.release()
 
     def _release_old(self) -> None:

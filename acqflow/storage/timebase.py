@@ -98,7 +98,7 @@ class Timebase:
     @property
     def starting_time(self) -> float | None:
         """Time of sample ``start`` on the first segment's grid (None when nothing stored)."""
-        return self.segments[0].time(self.start) if self.segments else None
+        return float(self.segments[0].time(self.start)) if self.segments else None
 
     def breaks(self) -> list[str]:
         """One phrase per step between segments: where, and by how much time jumps."""
@@ -113,9 +113,9 @@ class Timebase:
         if self.regular:
             return ""
         if self.aligned:
-            steps = f", {len(self.segments) - 1} clock step(s)" if len(self.segments) > 1 else ""
+            jumps = f", {len(self.segments) - 1} clock step(s)" if len(self.segments) > 1 else ""
             return (f"stream {self.name!r}: aligned to the clock of {self.aligned!r} by a sync "
-                    f"line ({self.segments[0].rate:.9g} Hz on it{steps})")
+                    f"line ({self.segments[0].rate:.9g} Hz on it{jumps})")
         if not self.segments:
             return f"stream {self.name!r}: events, one time per record"
         steps = self.breaks()
@@ -246,8 +246,11 @@ def sample_times(stream: StreamData, start: int, stop: int, local: bool = True,
         if m is None and al is None:
             yield np.asarray(stream.local_times(a, b) if local else stream.times(a, b), float)
             continue
-        t = (_model_block(stream, m, a, b, local) if m is not None
-             else model_times(al, np.arange(a, b, dtype=float)))
+        if m is not None:
+            t = _model_block(stream, m, a, b, local)
+        else:
+            assert al is not None        # (neither: handled above)
+            t = model_times(al, np.arange(a, b, dtype=float))
         for g0, g1 in stream.gaps_in(a, b):
             t[g0 - a:g1 - a] = np.nan
         yield t

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -50,9 +50,9 @@ def av_module() -> Any:
     return av
 
 
-def is_packet_codec(codec: dict[str, Any] | None) -> bool:
+def is_packet_codec(codec: dict[str, Any] | None) -> TypeGuard[dict[str, Any]]:
     """True for a stream stored as compressed packets (h264, hevc, ffv1)."""
-    return bool(codec) and codec.get("name") in PACKET_CODECS
+    return codec is not None and codec.get("name") in PACKET_CODECS
 
 
 def input_format(shape: tuple[int, ...], pixel_format: str | None) -> str:
@@ -131,6 +131,7 @@ def normalize_packet_codec(spec: dict[str, Any], shape: tuple[int, ...],
         if "bitrate" in spec:
             out["bitrate"] = _bitrate(name, spec["bitrate"])
         else:
+            assert crf_max is not None               # (h264 and hevc have a crf range)
             out["crf"] = 0 if lossless else _int(name, "crf", spec.get("crf", crf_default),
                                                  0, crf_max)
         encoder = _choose_encoder(name, cpu, spec.get("encoder", "auto"), lossless)
@@ -202,7 +203,7 @@ def _probe(encoder: str) -> str | None:
         return f"{type(exc).__name__}: {str(exc)[:80]}" or type(exc).__name__
 
 
-def faster_preset(preset: str) -> str | None:
+def faster_preset(preset: str | None) -> str | None:
     """The next faster x264/x265 preset (None at ultrafast)."""
     k = PRESETS.index(preset) if preset in PRESETS else 0
     return PRESETS[k - 1] if k > 0 else None
@@ -228,6 +229,7 @@ def open_encoder(codec: dict[str, Any], width: int, height: int, rate: float,
         ctx.bit_rate = int(codec["bitrate"])
     preset = preset or codec.get("preset")
     if enc.startswith("libx26"):
+        assert preset is not None            # (normalize_codec gives x264/x265 one)
         key = "x265-params" if enc == "libx265" else "x264-params"
         extra = ":log-level=error" if enc == "libx265" else ""
         lossless = ":lossless=1" if enc == "libx265" and codec.get("lossless") else ""

@@ -92,6 +92,7 @@ class PacketDecoder:
         av, ctx = self._av, self._ctx
         got: dict[int, np.ndarray] = {}
         start = self._next
+        assert start is not None             # (set by frames() before a run)
         self._next = None                    # unknown until this run completes
         for j, data in self._payloads(start, stop):
             packet = av.Packet(bytes(data))

@@ -28,6 +28,7 @@ from acqflow.dataflow.streams import clock
 
 from .backends import is_local, local_path
 from acqflow.dataflow.paramcheck import must_be, one_of
+from acqflow.dataflow.streams.spec import make_dtype
 
 from .codec import encode_frames, normalize_codec
 from .errors import WriterError
@@ -207,6 +208,14 @@ class RecordingWriter:
             raise WriterError(f"writer thread failed: {self._error!r}") from self._error
         if self._closed:
             raise WriterError(f"{self.path}: writer is closed")
+
+    def takes_unchecked(self, stream: str, params: dict[str, Any]) -> bool:
+        """Whether chunks of a stream with these params (already checked against them where
+        they came off the wire) can be written as they are (``write(..., checked=True)``):
+        the recorded stream has the same dtype and sample shape."""
+        entry = self.streams[stream]
+        return (make_dtype(params["dtype"]) == stream_dtype(entry)
+                and tuple(params["shape"])[1:] == stream_shape(entry)[1:])
 
     def write(self, stream: str | int, data: Any, index: int | None = None,
               timestamp: float | None = None, *, checked: bool = False) -> bool:

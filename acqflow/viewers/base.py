@@ -173,15 +173,15 @@ class ViewerNode(Node):
         self.drawn_chunks = 0
         self.skipped = 0
         self.paused = False
-        self._timer = None
+        self._timer: Any = None          # a QTimer once the widget exists
         self._fps_times: collections.deque = collections.deque(maxlen=60)
         self.refresh_rate = 30.0
         self.show_window = True
-        self.title = None
-        self.size = self._default_size
+        self.title: str | None = None
+        self.size: tuple[int, ...] = self._default_size
         #: the viewer's settings as a pyqtgraph Parameter tree (built at initialize by the
         #: viewers that have one; changing a value takes effect at once)
-        self.params = None
+        self.params: Any = None          # a pyqtgraph Parameter tree (viewers that have one)
 
     # -- configuration -------------------------------------------------------
     @passes_kwargs_to("_configure_viewer")

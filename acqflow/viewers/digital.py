@@ -24,8 +24,8 @@ class DigitalOscilloscope(Oscilloscope):
     _input_specs: dict[str, dict] = {"signals": {"streamtype": ("digitalsignal",), "ndim": 2}}
     scalable = False
 
-    def _configure_viewer(self, bits: Sequence[int] | None = None, auto_scale: bool = False,
-                          **kwargs: Any) -> None:
+    def _configure_viewer(self, bits: Sequence[int] | None = None,  # type: ignore[override]  # bits first; the rest forwarded by keyword
+                          auto_scale: bool = False, **kwargs: Any) -> None:
         super()._configure_viewer(auto_scale=auto_scale, **kwargs)
         self.auto_scale_on = False
         self.bits = None if bits is None else [int(b) for b in bits]

@@ -67,6 +67,7 @@ class MinMaxEnvelope:
             cut = n - self.window
             data, start, n = data[cut:], start + cut, n - cut
         first_b = start // k
+        assert self.next is not None             # (reset() or the last feed set it)
         fresh = start % k == 0 or self.next <= first_b * k   # first bucket not begun yet
         i = 0
         if start % k:                                # finish the partial first bucket

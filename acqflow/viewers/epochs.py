@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from typing import Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -45,7 +45,7 @@ class EpochViewer(ViewerNode):
         self._sum: np.ndarray | None = None
 
     def check_params(self, inputname: str, params: dict) -> None:
-        fields = make_dtype(params["dtype"]).fields or {}
+        fields: Mapping[str, Any] = make_dtype(params["dtype"]).fields or {}
         if "epoch" not in fields or len(fields["epoch"][0].shape) != 2:
             raise ValueError(f"node {self.name!r} input {inputname!r}: needs records with an "
                              f"'epoch' (n_samples, n_channels) field (an Epocher's output), got "
@@ -81,7 +81,8 @@ class EpochViewer(ViewerNode):
     # -- drawing -------------------------------------------------------------
     def make_widget(self) -> QtWidgets.QWidget:
         params = self.inputs["epochs"].params
-        shape = make_dtype(params["dtype"]).fields["epoch"][0].shape
+        fields: Mapping[str, Any] = make_dtype(params["dtype"]).fields or {}
+        shape = fields["epoch"][0].shape              # (checked at connect)
         self.n_samples, nchan = shape
         sr = float(params.get("sample_rate", 1.0))
         pre = float(params.get("pre", 0.0))
@@ -95,7 +96,9 @@ class EpochViewer(ViewerNode):
         columns = self.columns or (1 if len(chans) <= 4 else 2)
         widget = pg.GraphicsLayoutWidget()
         widget.setBackground("k")
-        self.plots, self.epoch_curves, self.mean_curves = [], [], []
+        self.plots: list[Any] = []
+        self.epoch_curves: list[Any] = []
+        self.mean_curves: list[Any] = []
         self._recent: collections.deque = collections.deque(maxlen=self.max_epochs)
         for j, c in enumerate(chans):
             plot = widget.addPlot(row=j // columns, col=j % columns)
@@ -127,7 +130,7 @@ class EpochViewer(ViewerNode):
         items = reader.take()
         if not items:
             return False
-        new = []
+        new: list[Any] = []
         for _, data, _ in items:
             if self.labels is not None:
                 data = data[np.isin(data["label"], list(self.labels))]

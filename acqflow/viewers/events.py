@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import collections
+from typing import Any, Mapping
+
 import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtWidgets
@@ -41,7 +43,7 @@ class EventRaster(ViewerNode):
         self.max_events = int(max_events)
 
     def check_params(self, inputname: str, params: dict) -> None:
-        fields = make_dtype(params["dtype"]).fields or {}
+        fields: Mapping[str, Any] = make_dtype(params["dtype"]).fields or {}
         if "time" not in fields and "index" not in fields:
             raise ValueError(f"node {self.name!r} input {inputname!r}: events need a 'time' or an "
                              f"'index' field, got dtype {params['dtype']!r}")
@@ -51,7 +53,7 @@ class EventRaster(ViewerNode):
 
     def make_widget(self) -> QtWidgets.QWidget:
         params = self.inputs["events"].params
-        fields = make_dtype(params["dtype"]).fields
+        fields: Mapping[str, Any] = make_dtype(params["dtype"]).fields or {}
         self._has_time, self._has_label = "time" in fields, "label" in fields
         self._rate = float(params.get("reference_rate") or params.get("sample_rate") or 1.0)
         self._events: collections.deque = collections.deque(maxlen=self.max_events)   # (t, lane, label)

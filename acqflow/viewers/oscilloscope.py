@@ -178,7 +178,7 @@ class Oscilloscope(ViewerNode):
             lo, hi = -0.5, 0.5
         self.viewbox.setRange(xRange=xr, yRange=(lo, hi), padding=0)
 
-    def _centre(self, c: int) -> float:
+    def _centre(self, c: int | np.integer) -> float:
         return float(self._centres[c]) if self._centres is not None else float(self.offsets[c])
 
     # -- runtime settings --------------------------------------------------------
@@ -216,10 +216,10 @@ class Oscilloscope(ViewerNode):
             self.gains[:] = 1.0
             self.offsets[:] = 0.0
             self._centres = None
-            lo, hi = self.env.range() if self.env is not None else (np.zeros(1), np.ones(1))
+            lows, highs = self.env.range() if self.env is not None else (np.zeros(1), np.ones(1))
             vis = np.flatnonzero(self.visible)
-            lo, hi = np.nan_to_num(lo, nan=0.0), np.nan_to_num(hi, nan=1.0)
-            lo, hi = (float(lo[vis].min()), float(hi[vis].max())) if len(vis) and len(lo) == len(self.gains) \
+            lows, highs = np.nan_to_num(lows, nan=0.0), np.nan_to_num(highs, nan=1.0)
+            lo, hi = (float(lows[vis].min()), float(highs[vis].max())) if len(vis) and len(lows) == len(self.gains) \
                 else (-1.0, 1.0)
             if hi <= lo:
                 lo, hi = lo - 1.0, hi + 1.0
@@ -265,7 +265,8 @@ class Oscilloscope(ViewerNode):
     def auto_scale(self) -> None:
         """Stack the visible channels top-down and fit each one's range in its lane."""
         vis = np.flatnonzero(self.visible)
-        lo = hi = None
+        lo: np.ndarray | None = None
+        hi: np.ndarray | None = None
         if self.env is not None:
             with np.errstate(all="ignore"):
                 import warnings
@@ -311,6 +312,7 @@ class Oscilloscope(ViewerNode):
             self.env = None
             self._new_envelope(head)
         env = self.env
+        assert env is not None                  # (_new_envelope made it)
         if env.next == head:
             return False
         ring = reader.ring
@@ -325,12 +327,14 @@ class Oscilloscope(ViewerNode):
                 env.feed(self.transform(data), start)
                 break
             except (IndexError, OverrunError):
-                chunks, head = reader.snapshot()
+                chunks, new_head = reader.snapshot()
+                head = new_head if new_head is not None else head
         else:
             return False
         self.drawn_chunks = chunks
         if self._fed_from is None:
             self._fed_from = start
+        assert env.next is not None             # (fed)
         seen = env.next - self._fed_from
         due = (env.window // 4, env.window)
         if self.auto_scale_on and self._autoscales < 2 and seen >= due[self._autoscales]:

@@ -104,7 +104,7 @@ class TimeFrequencyViewer(ViewerNode):
                                                   interactive=False, width=12))
             self.plots.append(plot)
             self.images.append(image)
-        self._drawn_head = None
+        self._drawn_head: int | None = None
 
     def _make_params(self):
         from pyqtgraph.parametertree import Parameter

@@ -66,9 +66,11 @@ class PreviewTap:
                 if len(data):
                     self._frame = (index, np.array(data[-1]))
             else:
-                if self.ring.index() == 0 and index > len(data):
-                    self.ring.reset_index(index - len(data))    # joined a running stream
-                self.ring.new_chunk(data.reshape(len(data), -1)[:, :self.ring.shape[1]], index)
+                ring = self.ring
+                assert ring is not None          # (signals have one)
+                if ring.index() == 0 and index > len(data):
+                    ring.reset_index(index - len(data))    # joined a running stream
+                ring.new_chunk(data.reshape(len(data), -1)[:, :ring.shape[1]], index)
 
     def _on_end(self) -> None:
         self.error = f"{self.key} was closed"
@@ -86,6 +88,7 @@ class PreviewTap:
 
     def _read_signal(self) -> dict[str, Any]:
         ring = self.ring
+        assert ring is not None                  # (signals have one)
         stop = ring.index()
         n = min(stop - ring.first_index(), int((self.rate or 1000.0) * self.seconds))
         step = max(1, n // self.points)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 try:
     from aiohttp import WSMsgType, web
@@ -273,6 +273,8 @@ class WebMonitor:
 
     async def _control(self, request: web.Request) -> web.Response:
         m = request.match_info
+        call: Callable[..., Any]
+        args: tuple[str, ...]
         if request.path.startswith("/api/nodes/"):
             call, args, what = node_action, (m["name"], m["action"]), f"node {m['name']}"
         elif request.path.startswith("/api/groups/"):

@@ -148,3 +148,24 @@ def test_AviRecorder_refuses_unavailable_codec(tmp_path):
     rec = AviRecorder()
     with pytest.raises(ValueError, match="codec_name 'divx' is not one of"):
         rec.configure(streams=[], dirname=str(tmp_path), codec_name='divx')
+
+
+def test_annotations_given_before_initialize_are_written(tmp_path):
+    """Regression (found by mypy): pyacq's recorders take add_annotations() once configured;
+    before initialize() acqflow's raised AttributeError (no writer yet)."""
+    import json
+    from acqflow import OutputStream
+    from pyacq.rec import RawRecorder
+    out = OutputStream()
+    out.configure(protocol='inproc', dtype='float32', shape=(-1, 2), sample_rate=100.)
+    rec = RawRecorder()
+    rec.configure(streams=[out], dirname=str(tmp_path / 'rec'))
+    try:
+        rec.add_annotations(subject='S1', session=2)
+        rec.initialize()
+        rec.add_annotations(session=3)
+        with open(tmp_path / 'rec' / 'annotations.json') as f:
+            assert json.load(f) == {'subject': 'S1', 'session': 3}
+    finally:
+        rec.close()
+        out.close()

@@ -61,6 +61,21 @@ def test_compat_buffer_reads_fill_before_the_first_sample():
     out.close()
 
 
+def test_compat_set_buffer_on_a_stream_without_a_shape_says_so():
+    """Regression (found by mypy): pyacq's InputStream.set_buffer() on a connected stream
+    with no fixed shape raised TypeError ('NoneType' object is not subscriptable)."""
+    from acqflow.dataflow.errors import StreamError
+    from acqflow.dataflow.streams.outputstream import OutputStream as PlainOutput
+    out = PlainOutput()
+    out.configure(dtype='float32', shape=None, protocol='inproc')
+    inp = InputStream()
+    inp.connect(out)
+    with pytest.raises(StreamError, match="needs a stream with a fixed shape"):
+        inp.set_buffer(10)
+    inp.close()
+    out.close()
+
+
 def test_input_socket_polls_readable_on_data_only():
     """pyacq code polls ``input.socket`` before ``recv()``: 0 while only heartbeats came."""
     out = OutputStream()

@@ -158,3 +158,12 @@ def test_negative_step_bounds_are_not_read_twice_as_from_the_head():
     with pytest.raises(IndexError, match=r"\[-1:1\]"):
         ring[0:-3:-1]
     np.testing.assert_array_equal(ring[0:-2:-1], np.ones((1, 2), "float32"))
+
+
+def test_shmem_false_is_a_local_ring():
+    """Regression (found by mypy): shmem=False, pyacq's 'not shared', raised a TypeError
+    from trying to attach a segment named False."""
+    ring = RingBuffer((4, 2), "float32", shmem=False)
+    assert ring.segment is None and ring.writable
+    ring.new_chunk(ramp(0, 3))
+    np.testing.assert_array_equal(ring[0:3], ramp(0, 3))

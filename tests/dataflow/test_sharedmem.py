@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from acqflow import InputStream, OutputStream
+from acqflow.dataflow.errors import StreamError
 from acqflow.testing import wait_for
 
 SHM = "/dev/shm"
@@ -215,3 +216,18 @@ def test_without_a_cleaner_the_resource_tracker_unlinks():
     wait_for(lambda: not os.path.exists(path), timeout=15, message=f"{path} to be unlinked")
     err = proc.stderr.read()
     assert "Traceback" not in err and "KeyError" not in err, err
+
+
+def test_sharedmem_params_without_a_shape_are_refused_by_name():
+    """Regression (found by mypy): a sharedmem params dict with shape None (edited by hand)
+    made connect() raise TypeError ('NoneType' object is not subscriptable)."""
+    out = OutputStream()
+    out.configure(protocol="inproc", transfermode="sharedmem", dtype="float32", shape=(-1, 2))
+    params = dict(out.params, shape=None)
+    inp = InputStream()
+    try:
+        with pytest.raises(StreamError, match=r"sharedmem params without a shape"):
+            inp.connect(params)
+        assert not inp.connected
+    finally:
+        out.close()

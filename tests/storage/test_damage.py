@@ -142,3 +142,29 @@ def test_missing_middle_segment(tmp_path):
     assert not rec.intact
     assert {b.segment for b in rec._index.blocks} == {segs[0]}
     check_stream_data(rec)
+
+
+def test_encoded_record_without_frame_sizes_is_damage(tmp_path):
+    """Regression (found by mypy): a record of an encoded (video) stream whose table lists no
+    frame sizes, well-formed and CRC-valid, made the reader raise TypeError from its decoder."""
+    from acqflow.storage.format import HEADER_SIZE, Chunk, build_block, scan_blocks
+    from acqflow.storage.manifest import SEGMENTS
+    from tests.storage.video import H, W, smooth
+    path = tmp_path / "rec"
+    with RecordingWriter(path, block_s=3600) as w:
+        w.add_stream("cam", {"streamtype": "video", "shape": (-1, H, W, 3), "sample_rate": 25.0},
+                     codec="png")
+        w.write("cam", smooth(0, 3), index=3, timestamp=100.0)
+    for seg in sorted((path / SEGMENTS).iterdir()):
+        raw = seg.read_bytes()
+        out = []
+        for info in scan_blocks(raw, 0, 0):
+            body = memoryview(raw)[info.offset + HEADER_SIZE:]
+            items = [Chunk(r.stream, r.start, r.n, r.t, bytes(body[r.poff:r.poff + r.nbytes]), None)
+                     for r in info.records]
+            out += build_block(info.seq, items)[0]
+        seg.write_bytes(b"".join(out))
+    (path / INDEX).unlink(missing_ok=True)
+    rec = open_recording(path)
+    with pytest.raises(DamagedBlockError, match="has no frame sizes"):
+        rec["cam"].read(0, 3)

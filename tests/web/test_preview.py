@@ -71,7 +71,7 @@ def test_a_failing_chunk_is_shown_not_raised():
     out = _output(shape=(-1, 2))
     tap = PreviewTap("dev.sig", out.params, seconds=1.0)
     try:
-        tap.ring = None                                     # the next chunk fails in the reader
+        tap.ring = object()                                 # the next chunk fails in the reader
         out.send(np.zeros((10, 2), "float32"))
         wait_for(lambda: tap.error is not None, timeout=30, message="the reader's error kept")
         assert tap.read()["error"].startswith("AttributeError: ")

@@ -30,7 +30,7 @@ def add_old_names(qt: ModuleType) -> None:
                 setattr(gui, name, getattr(widgets, name))
     core = getattr(qt, "QtCore", None)
     thread = getattr(core, "QThread", None)
-    if thread is not None and not hasattr(thread, "terminated"):
+    if core is not None and thread is not None and not hasattr(thread, "terminated"):
         core.QThread = type("QThread", (thread,), {"terminated": core.Signal(),
                                                    "__module__": __name__})
 

@@ -95,6 +95,7 @@ class GraphSpec:
             _check_cycles(graph, problems)
         if problems:
             raise GraphError(problems, source)
+        assert graph is not None        # (_parse returns None only with a problem listed)
         return graph
 
     def order(self) -> list[str]:
@@ -167,19 +168,19 @@ def _yaml_problem(exc: Exception) -> str:
     return f"{context + ': ' if context else ''}{problem}{where}"
 
 
-def _limited_loader(yaml):
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml's parser when there
+def _limited_loader(yaml: Any) -> type:
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)     # libyaml's parser when there
 
     class LimitedLoader(base):
-        def get_single_data(self):
+        def get_single_data(self) -> Any:
             node = self.get_single_node()
             if node is None:
                 return None
             _check_tree(yaml, node)
             return self.construct_document(node)
 
-        def construct_mapping(self, node, deep=False):
-            seen = {}
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: dict[Any, int] = {}
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=True)
                 try:
@@ -197,7 +198,7 @@ def _limited_loader(yaml):
     return LimitedLoader
 
 
-def _check_tree(yaml, root) -> None:
+def _check_tree(yaml: Any, root: Any) -> None:
     """Refuse documents with more than MAX_YAML_ALIASES aliases or that expand to more
     than MAX_YAML_VALUES values (an alias is a node met again)."""
     weight: dict[int, int] = {}
@@ -224,7 +225,7 @@ def _check_tree(yaml, root) -> None:
         stack.extend((c, False) for c in _children(yaml, node))
 
 
-def _children(yaml, node) -> list:
+def _children(yaml: Any, node: Any) -> list:
     if isinstance(node, yaml.SequenceNode):
         return list(node.value)
     if isinstance(node, yaml.MappingNode):
@@ -313,20 +314,20 @@ def _parse(data: Any, problems: list, run_imports: bool = True) -> GraphSpec | N
         where = f"connections[{k}]"
         conn = _mapping(conn, where, problems)
         _unknown(where, conn, _CONNECTION_KEYS, problems)
-        ends = [_port(conn.get(key), f"{where}.{key}", nodes, raw_nodes, problems) for key in ("from", "to")]
+        src, dst = (_port(conn.get(key), f"{where}.{key}", nodes, raw_nodes, problems) for key in ("from", "to"))
         try:
             spin = check_spin(conn.get("spin", 0.0))
         except ValueError as exc:
             problems.append(f"{where}.{exc}")
             spin = 0.0
-        if None not in ends:
-            connections.append(ConnectionSpec(ends[0], ends[1],
+        if src is not None and dst is not None:
+            connections.append(ConnectionSpec(src, dst,
                                               _mapping(conn.get("params"), f"{where}.params", problems),
                                               bool(conn.get("feedback", False)), spin))
     return GraphSpec(imports, hosts, groups, nodes, connections, unchecked)
 
 
-def _port(value: Any, where: str, nodes: dict, raw_nodes: dict, problems: list):
+def _port(value: Any, where: str, nodes: dict, raw_nodes: dict, problems: list) -> tuple[str, str] | None:
     if not isinstance(value, str) or value.count(".") != 1:
         problems.append(f"{where}: expected 'node.port', got {short_repr(value)}")
         return None

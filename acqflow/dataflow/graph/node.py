@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 import threading
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .configsig import install_configure
 from ..errors import StreamError
@@ -148,7 +148,7 @@ class Node:
                                  f"stream: connect() takes an OutputStream, a proxy to one or its "
                                  f"params dict, e.g. {outs or 'one of its outputs'}")
         prop = getattr(type(self), name, None)
-        if isinstance(prop, property):      # a property's own AttributeError, not this one
+        if isinstance(prop, property) and prop.fget is not None:   # its own AttributeError, not this one
             return prop.fget(self)
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
@@ -163,7 +163,7 @@ class Node:
         """The only output; AttributeError naming the outputs when there is not exactly one."""
         return self._only_stream(self.outputs, "output")
 
-    def _only_stream(self, streams: dict, kind: str):
+    def _only_stream(self, streams: dict, kind: str) -> Any:
         if len(streams) != 1:
             raise AttributeError(f"node {self.name!r} has {len(streams)} {kind}s "
                                  f"({', '.join(streams) or 'none'}); use .{kind}s[name]")
@@ -177,7 +177,7 @@ class Node:
             raise NodeStateError(f"cannot {method}() node {self.name!r} in state "
                                  f"{self.state!r}{reason}: {hint}")
 
-    def _lifecycle_call(self, method: str, hook, *args, **kwargs) -> None:
+    def _lifecycle_call(self, method: str, hook: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         with self._state_lock:
             self._lifecycle_check(method)
             try:
@@ -231,7 +231,7 @@ class Node:
                     stream.close()
                 self.state = "closed"
 
-    def reconnect_input(self, name: str, output) -> None:
+    def reconnect_input(self, name: str, output: Any) -> None:
         """Connect input ``name`` to another output (e.g. a restarted node's),
         pausing the node meanwhile if it runs."""
         with self._state_lock:

@@ -10,7 +10,7 @@ preserved, so gaps pass through as gaps.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class _Relay(ProcessingNode):
                 self._given = before          # a refused configure() leaves the node as it was
                 raise
 
-    def _refuse(self, message: str) -> None:
+    def _refuse(self, message: str) -> NoReturn:
         raise ValueError(f"node {self.name!r}: {message}")
 
     def _output_specs_for(self, input_params: dict) -> dict[str, dict]:

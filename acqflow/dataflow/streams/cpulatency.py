@@ -27,7 +27,7 @@ class CpuLatencyError(Error, OSError):
     """The request cannot be held (no PM QoS device, or no permission to write it)."""
 
 
-def _check(max_us) -> int:
+def _check(max_us: object) -> int:
     return int_in("CPU latency (microseconds)", max_us, 0, _MAX_US)
 
 
@@ -74,7 +74,7 @@ class CpuLatencyRequest:
     def __enter__(self) -> CpuLatencyRequest:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def __del__(self) -> None:

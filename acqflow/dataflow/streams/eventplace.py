@@ -11,7 +11,7 @@ chunks offline (``acqflow.storage.epochs``) places every event on the same sampl
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -22,7 +22,7 @@ __all__ = ["EventPlacer", "epoch_dtype", "epoch_window", "event_fields", "split_
            "on_signal_clock"]
 
 
-def epoch_dtype(n_samples: int, n_channels: int, dtype="float32") -> np.dtype:
+def epoch_dtype(n_samples: int, n_channels: int, dtype: Any = "float32") -> np.dtype:
     """Records of the epoch stream: trigger ``index``, ``label`` and the ``epoch`` window."""
     return np.dtype([("index", "int64"), ("label", "S16"),
                      ("epoch", make_dtype(dtype), (n_samples, n_channels))])
@@ -44,7 +44,7 @@ def event_fields(dtype: Any) -> str | None:
     """Why an events dtype cannot be placed on samples (None when it can): it needs an
     integer ``index`` field, a float ``time`` field, or to be bare integer indexes."""
     dt = make_dtype(dtype)
-    fields = dt.fields or {}
+    fields: Mapping[str, Any] = dt.fields or {}
     if dt.fields is None:
         return None if dt.kind in "iu" else f"dtype {dt} is neither integer indexes nor records"
     if "index" in fields and fields["index"][0].kind in "iu":

@@ -5,7 +5,7 @@ import collections
 import logging
 import math
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Literal, Sequence, overload
 
 import msgpack
 import numpy as np
@@ -79,7 +79,8 @@ class InputStream(SenderClock, StreamTimes):
         self._last_seq: int | None = None
         self._last_index: int | None = None
         self._foreign_clock: str | None = None
-        self._peeked = None
+        self._peeked: tuple[Header, Any] | None = None
+        self._shape: tuple[int, ...] | None = None
         self._max_age = math.inf
 
     @property
@@ -91,7 +92,7 @@ class InputStream(SenderClock, StreamTimes):
     def spin(self, ms: float) -> None:
         self._spin = check_spin(ms)
 
-    def connect(self, output, timeout: float = 5000) -> None:
+    def connect(self, output: Any, timeout: float = 5000) -> None:
         """Connect to an OutputStream, a proxy to one, or its params dict.
 
         Refuses (ValueError naming both sides) an output this input's spec does
@@ -116,11 +117,13 @@ class InputStream(SenderClock, StreamTimes):
         self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
         self._shape = None if params["shape"] is None else tuple(params["shape"])
         if params["transfermode"] == "sharedmem":
-            self._shm = attach_output_ring(params, self._dtype, self._label())
+            self._shm = shm = attach_output_ring(params, self._dtype, self._label())
+            segment = shm.segment
+            assert segment is not None          # (attached: in shared memory)
             if params["backpressure"] == "block":
-                self._slots = ReaderSlots(self._shm.segment)
-                self._slot = self._slots.register(self._shm.index())
-            self._wake = open_reader(self._shm.segment, self._label())   # None: ZeroMQ wakes it
+                self._slots = ReaderSlots(segment)
+                self._slot = self._slots.register(shm.index())
+            self._wake = open_reader(segment, self._label())   # None: ZeroMQ wakes it
         drop = params.get("backpressure", "drop") == "drop"
         hwm = params.get("hwm") or 1000
         budget = params.get("max_queue_bytes") or DEFAULT_PARAMS["max_queue_bytes"]
@@ -133,9 +136,9 @@ class InputStream(SenderClock, StreamTimes):
         else:
             self._max_age = math.inf
         try:
-            self._sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
-                                   topic=TOPIC + CLOSED if self._wake else TOPIC,
-                                   key=params.get("stream_key"), curve_key=params.get("curve_key"))
+            self._sub = sub = Subscriber(params["url"], hwm=hwm, timeout=timeout,
+                                         topic=TOPIC + CLOSED if self._wake else TOPIC,
+                                         key=params.get("stream_key"), curve_key=params.get("curve_key"))
         except Exception:
             self._release_shm()
             raise
@@ -144,9 +147,10 @@ class InputStream(SenderClock, StreamTimes):
         cid = params.get("clock_id")
         self._foreign_clock = cid if cid and cid != clock.clock_id() else None
         self._peeked = None
-        self._join(self._sub.position, params.get("stream_id"))
+        self._newest_send = -math.inf
+        self._join(sub.position, params.get("stream_id"))
         if self._wake is not None:   # records after the position the output answered with
-            self._wake.join(self._sub, self._last_seq)
+            self._wake.join(sub, self._last_seq)
         self.connected = True
         if self.on_connect is not None:
             try:
@@ -155,7 +159,7 @@ class InputStream(SenderClock, StreamTimes):
                 self.close()      # a refused connection leaves the input unconnected
                 raise
 
-    def _join(self, position, stream_id: str | None) -> None:
+    def _join(self, position: tuple[int, int, str | None] | None, stream_id: str | None) -> None:
         """Count from the output's answered position: what was sent while away, or a new stream."""
         if stream_id is not None and self.stream_id is not None and stream_id != self.stream_id:
             self.stream_changes += 1
@@ -187,7 +191,8 @@ class InputStream(SenderClock, StreamTimes):
         parts = [str(p) for p in (getattr(self.node, "name", None), self.name) if p]
         return f"input {'.'.join(parts)}" if parts else "input"
 
-    def set_buffer(self, size: int, double: bool = True, axisorder=None, fill=None) -> None:
+    def set_buffer(self, size: int, double: bool = True, axisorder: Sequence[int] | None = None,
+                   fill: Any = None) -> None:
         """Keep the last ``size`` received samples in a local ring for get_data()."""
         if not self.connected:
             raise StreamError("connect() before set_buffer()")
@@ -198,7 +203,7 @@ class InputStream(SenderClock, StreamTimes):
         if self._last_index is not None:
             self._buffer.reset_index(self._last_index)
 
-    def set_filters(self, filters) -> None:
+    def set_filters(self, filters: Any) -> None:
         """Post-receive callables applied to each chunk's data, in order."""
         self.filters = check_filters(filters)
 
@@ -211,12 +216,13 @@ class InputStream(SenderClock, StreamTimes):
             self._peeked = self._next(timeout)
         return self._peeked is not None
 
-    def _next(self, timeout: float | None):
+    def _next(self, timeout: float | None) -> tuple[Header, Any] | None:
         """The next valid data or end-of-stream message as ``(header, frames)``, or None
         after ``timeout`` ms.  Heartbeats are accounted; malformed messages counted, skipped."""
         if self._wake is not None:   # same-host wake-up: records in the segment
             return self._next_woken(timeout)
         sub = self._sub
+        assert sub is not None           # (callers check connected)
         wait = None if timeout is None else int(timeout)
         deadline = None
         while True:
@@ -238,16 +244,18 @@ class InputStream(SenderClock, StreamTimes):
                     deadline = now + wait / 1000
                 wait = max(0, int((deadline - now) * 1000))
 
-    def _next_woken(self, timeout: float | None):
+    def _next_woken(self, timeout: float | None) -> tuple[Header, Any] | None:
         """_next on the same-host wake-up (wakeup.WakeReader): records from the segment, the
         end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
+        wake, sub = self._wake, self._sub
+        assert wake is not None and sub is not None        # (connected, with the wake-up)
         while True:
-            got = self._wake.next(self._sub, timeout, self._spin)
+            got = wake.next(sub, timeout, self._spin)
             if got is None:
                 return None
             what, item = got
             if what == "died":
-                log.warning("%s: the output's process %d is gone", self._label(), self._wake.writer_pid)
+                log.warning("%s: the output's process %d is gone", self._label(), wake.writer_pid)
                 return Header(CLOSED, (self._last_seq or 0) + 1, self._last_index or 0, 0,
                               clock.now(), None, ()), None
             try:
@@ -258,15 +266,17 @@ class InputStream(SenderClock, StreamTimes):
             if head.kind != HEARTBEAT:
                 return head, (None if what == "record" else item)
 
-    def _check_record(self, seq: int, index: int, n: int, send_time: float, sample_time: float):
+    def _check_record(self, seq: int, index: int, n: int, send_time: float,
+                      sample_time: float) -> Header:
         """The header of a shared-memory record, checked against this stream's state."""
+        assert self._shm is not None
         if n < 0 or index < n or n > self._shm.size or \
                 (self._last_index is not None and index - n < self._last_index):
             raise MalformedMessage(f"shared record seq {seq} [{index - n}:{index}] does not follow "
                                    f"index {self._last_index}")
         return Header(SHARED, seq, index, n, send_time, None, (), sample_time)
 
-    def _check(self, frames):
+    def _check(self, frames: list[Any]) -> Header:
         """Validate a message against its own header and this stream's state."""
         head = unpack_header(frames[0].bytes)
         kind, n = head.kind, head.nsamples
@@ -302,6 +312,7 @@ class InputStream(SenderClock, StreamTimes):
         """True when a chunk sent more than ``max_queue_s`` later is already queued behind
         this one.  Only asked for chunks that waited that long: it reads (and keeps, in
         order) what is queued now to find the newest send time."""
+        assert self._sub is not None
         return self._sub.read_ahead() - send_time > self._max_age
 
     def _malformed(self, problem: str) -> None:
@@ -321,13 +332,23 @@ class InputStream(SenderClock, StreamTimes):
             self._account(seq + 1, index, index)
             self._last_index = index
             if self._buffer is not None:
-                self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), index)
+                self._buffer.new_chunk(np.empty((0,) + self._buffer.shape[1:], self._dtype), index)
         self._last_seq = seq
 
-    def _heartbeat(self, head) -> None:
+    def _heartbeat(self, head: Header) -> None:
         self._catch_up(head.seq, head.index)
 
-    def recv(self, timeout: float | None = None, return_data: bool | None = None):
+    @overload
+    def recv(self, timeout: float | None = None, *,
+             return_data: Literal[True]) -> tuple[int, np.ndarray]: ...
+    @overload
+    def recv(self, timeout: float | None, return_data: Literal[True]) -> tuple[int, np.ndarray]: ...
+    @overload
+    def recv(self, timeout: float | None = None,
+             return_data: bool | None = None) -> tuple[int, np.ndarray | None]: ...
+
+    def recv(self, timeout: float | None = None,
+             return_data: bool | None = None) -> tuple[int, np.ndarray | None]:
         """Next chunk as ``(index, data)``; waits up to ``timeout`` ms (None: forever).
 
         For sharedmem streams data is returned only with ``return_data=True`` (a
@@ -339,7 +360,7 @@ class InputStream(SenderClock, StreamTimes):
         shm = self._shm
         if return_data is None:
             return_data = shm is None
-        if self._slot is not None and self._last_index is not None:
+        if self._slot is not None and self._last_index is not None and self._slots is not None:
             self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
         while True:
             got, self._peeked = self._peeked, None
@@ -349,14 +370,16 @@ class InputStream(SenderClock, StreamTimes):
                     raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
             head, frames = got
             if head.kind == CLOSED:
-                self._sub.acknowledge_close()
+                if self._sub is not None:
+                    self._sub.acknowledge_close()
                 self._catch_up(head.seq - 1, head.index)
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
             start = head.index - head.nsamples
             self._account(head.seq, start, head.index)
             self._last_seq = head.seq
-            sent, off = head.send_time, 0.0    # off: the sender's clock - ours (None: unknown)
+            sent = head.send_time
+            off: float | None = 0.0            # the sender's clock - ours (None: unknown)
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
                 est = clock.offset_to(self._foreign_clock, sent)
                 off = est[0] if est is not None else None
@@ -412,7 +435,7 @@ class InputStream(SenderClock, StreamTimes):
         self._gap(start, stop, cause)
         self._last_index = stop
         if self._buffer is not None:
-            self._buffer.new_chunk(np.empty((0,) + self._shape[1:], self._dtype), stop)
+            self._buffer.new_chunk(np.empty((0,) + self._buffer.shape[1:], self._dtype), stop)
 
     def _gap(self, start: int, stop: int, cause: str) -> None:
         if cause == "source":
@@ -431,12 +454,23 @@ class InputStream(SenderClock, StreamTimes):
             return self._shm
         raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
 
-    def get_data(self, start: int, stop: int, copy: bool = False, join: bool = True):
+    @overload
+    def get_data(self, start: int, stop: int, copy: bool = False,
+                 join: Literal[True] = True) -> np.ndarray: ...
+    @overload
+    def get_data(self, start: int, stop: int, copy: bool = False, *,
+                 join: Literal[False]) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def get_data(self, start: int, stop: int, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+
+    def get_data(self, start: int, stop: int, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Samples [start, stop) by absolute index, from the local or shared ring
         (see :meth:`RingBuffer.get_data`)."""
         return self._ring().get_data(start, stop, copy=copy, join=join)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> np.ndarray:
         """``input[i:j]`` (and any RingBuffer index) on the local or shared ring."""
         return self._ring()[key]
 
@@ -465,10 +499,11 @@ class InputStream(SenderClock, StreamTimes):
 
     def _release_shm(self) -> None:
         if self._wake is not None:
-            self._wake = self._wake.close()   # (None)
-        if self._slot is not None:
+            self._wake.close()
+            self._wake = None
+        if self._slot is not None and self._slots is not None:
             self._slots.release(self._slot)
-            self._slot = self._slots = None
+        self._slot = self._slots = None
         if self._shm is not None:
             self._shm.close()
             self._shm = None
@@ -478,7 +513,8 @@ class InputStream(SenderClock, StreamTimes):
         if not self.connected:
             return
         self.connected = False
-        self._sub.close()
+        if self._sub is not None:
+            self._sub.close()
         self._sub = None
         self._peeked = None
         self._release_shm()

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgpack
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import clock
 from ..errors import StreamError
@@ -21,7 +22,7 @@ from .wire import CLOSED, DATA, SHARED, pack_header
 __all__ = ["OutputStream"]
 
 
-def _check_time(time, label: str) -> float:
+def _check_time(time: Any, label: str) -> float:
     """A chunk's sample time as a finite float, else ValueError naming it."""
     return finite_number(f"{label}: time", time, " of seconds on clock.now()'s clock")
 
@@ -102,7 +103,7 @@ class OutputStream:
         self._hwm_chunk_bytes = 1 << 62
 
     # -- set-up --------------------------------------------------------------
-    def configure(self, **kwargs) -> None:
+    def configure(self, **kwargs: Any) -> None:
         """Set stream params (see DESIGN.md), bind, and publish them in ``params``."""
         if self.configured:
             raise StreamError(f"output {self.name or ''} is already configured; close() it first")
@@ -119,7 +120,7 @@ class OutputStream:
         params.pop("curve_key", None)
         params["stream_key"] = new_stream_key()      # fresh per configure: old params stop working
         dtype = make_dtype(params["dtype"])
-        sample_shape = None if params["shape"] is None else tuple(params["shape"][1:])
+        sample_shape: tuple[int, ...] | None = None if params["shape"] is None else tuple(params["shape"][1:])
         sample_bytes = int(np.prod(sample_shape or (), dtype=np.int64)) * dtype.itemsize
         drop = params["backpressure"] == "drop"
         planned = planned_chunk_bytes(params)
@@ -134,6 +135,7 @@ class OutputStream:
         self._hwm_chunk_bytes = planned if drop and params["transfermode"] == "plaindata" else -1
         ring = None
         if params["transfermode"] == "sharedmem":
+            assert sample_shape is not None      # (normalize_params: sharedmem needs a shape)
             if params["buffer_size"] is None:
                 params["buffer_size"] = max(params["chunksize"] or 1, _SHM_BYTES // max(1, sample_bytes))
             ring_bytes = params["buffer_size"] * sample_bytes * (2 if params["double"] else 1)
@@ -152,6 +154,7 @@ class OutputStream:
                                  ) from None
             ring.reset_index(self._index)
             params["shm_name"] = ring.shm_id
+            assert ring.segment is not None
             # Inputs check it, so a same-named segment elsewhere is never mistaken for ours.
             params["shm_nonce"] = ring.segment.header[NONCE_WORD] = new_nonce()
         try:
@@ -166,8 +169,9 @@ class OutputStream:
         params["url"] = publisher.url
         params["curve_key"] = publisher.curve_key
         self._publisher, self._ring = publisher, ring
-        self._slots = ReaderSlots(ring.segment) if ring is not None else None
-        self._wake = WakeWriter(ring.segment) if ring is not None else None
+        segment = ring.segment if ring is not None else None
+        self._slots = ReaderSlots(segment) if segment is not None else None
+        self._wake = WakeWriter(segment) if segment is not None else None
         self._dtype, self._dtype_spec, self._sample_shape = dtype, params["dtype"], sample_shape
         self._chunksize = params["chunksize"] or 0
         self._video = params["streamtype"] == "video"
@@ -191,7 +195,7 @@ class OutputStream:
         """Number of inputs currently connected."""
         return self._publisher.n_inputs if self._publisher else 0
 
-    def send(self, data, index: int | None = None, time: float | None = None) -> None:
+    def send(self, data: ArrayLike, index: int | None = None, time: float | None = None) -> None:
         """Send a chunk (time on axis 0); ``index`` is the absolute count after it.
 
         ``index`` larger than the running count leaves a gap that inputs report.
@@ -243,7 +247,7 @@ class OutputStream:
             hwm = queue_hwm(self.params["max_queue_bytes"], chunk_bytes)
         else:
             hwm = min(self._hwm_user, queue_hwm(self.params["max_queue_bytes"], chunk_bytes, None))
-        if hwm > self.params["hwm"]:
+        if hwm > self.params["hwm"] and self._publisher is not None:
             self.params["hwm"] = hwm
             self._publisher.set_hwm(hwm)
 
@@ -274,26 +278,30 @@ class OutputStream:
 
     def _send_chunk(self, data: np.ndarray, end: int, sample_time: float | None = None) -> None:
         n = data.shape[0]
+        publisher = self._publisher
+        if publisher is None:
+            raise StreamError(f"{self._label()} is closed")
         self._seq += 1
         if self._ring is None:
             data = np.ascontiguousarray(data)
             header = pack_header(DATA, self._seq, end, n, clock.now(), self._dtype_spec, data.shape,
                                  self._packb, sample_time)
-            self._publisher.send(header, data, (self._seq, end))
+            publisher.send(header, data, (self._seq, end))
         else:
             if n > self._ring.size:
                 raise ValueError(f"chunk of {n} samples does not fit the shared ring "
                                  f"(buffer_size={self._ring.size})")
-            seq = self._seq
-            if self._publisher.block:     # nor the data nor the record a reader still needs
-                self._slots.wait_until(max(end - self._ring.size, self._wake.index_to_overwrite(seq)),
-                                       lambda: not self.configured)
+            seq, slots, wake = self._seq, self._slots, self._wake
+            assert slots is not None and wake is not None      # made with the ring
+            if publisher.block:     # nor the data nor the record a reader still needs
+                slots.wait_until(max(end - self._ring.size, wake.index_to_overwrite(seq)),
+                                 lambda: not self.configured)
             self._ring.append(data, end)             # dtype and shape checked in send()
             t = clock.now()
-            self._wake.publish(seq, end, n, t, sample_time)    # same-host inputs: records + wake-up
-            self._publisher.announce(lambda: pack_header(SHARED, seq, end, n, t, self._dtype_spec,
-                                                         data.shape, self._packb, sample_time),
-                                     (seq, end))
+            wake.publish(seq, end, n, t, sample_time)    # same-host inputs: records + wake-up
+            publisher.announce(lambda: pack_header(SHARED, seq, end, n, t, self._dtype_spec,
+                                                   data.shape, self._packb, sample_time),
+                               (seq, end))
         self._index = end
         self.sent_chunks += 1
         self.sent_samples += n
@@ -314,11 +322,13 @@ class OutputStream:
             return
         self.flush()
         self.configured = False
-        self._publisher.close(pack_header(CLOSED, self._seq + 1, self._index, 0, clock.now(), None, ()),
-                              timeout)
+        if self._publisher is not None:
+            self._publisher.close(pack_header(CLOSED, self._seq + 1, self._index, 0, clock.now(), None, ()),
+                                  timeout)
         self._publisher = None
         if self._ring is not None:
-            self._wake.close()
+            if self._wake is not None:
+                self._wake.close()
             self._wake = None
             self._ring.close()
             self._ring = self._slots = None

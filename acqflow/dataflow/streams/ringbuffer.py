@@ -1,9 +1,10 @@
 """A ring buffer addressed by absolute sample index, in local or shared memory."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, Sequence, SupportsInt, overload
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from ..errors import OverrunError, StreamError
 from .sharedmem import Segment, nonce_problem
@@ -26,8 +27,9 @@ class RingBuffer:
     ``shm_id``); ``shmem=<name>`` attaches read-only to an existing one.
     """
 
-    def __init__(self, shape, dtype, double: bool = True, shmem: str | None = None,
-                 fill: Any = None, axisorder=None):
+    def __init__(self, shape: Sequence[int], dtype: DTypeLike, double: bool = True,
+                 shmem: str | bool | None = None, fill: Any = None,
+                 axisorder: Sequence[int] | None = None) -> None:
         shape = tuple(int(s) for s in shape)
         if not shape or shape[0] < 1:
             raise ValueError(f"ring shape must start with a positive length, got {shape}")
@@ -46,6 +48,8 @@ class RingBuffer:
         self._segment: Segment | None = None
         if shmem is True:
             shmem = "create"
+        elif shmem is False:             # (pyacq's flag: False is local memory, as None)
+            shmem = None
         # ring state words (memoryviews: scalar access per chunk costs a third of numpy's)
         if shmem is None:
             self._meta = memoryview(bytearray(64)).cast("q")
@@ -57,7 +61,6 @@ class RingBuffer:
             self._meta = self._segment.words
             found = (int(self._meta[_SIZE]), bool(self._meta[_DOUBLE]), int(self._meta[_SAMPLE_BYTES]))
             if found != (self.size, self.double, sample_bytes):
-                self._meta = None
                 self._segment.close()
                 raise ValueError(f"shared ring {shmem!r} has (size, double, bytes/sample)={found}, "
                                  f"expected {(self.size, self.double, sample_bytes)}")
@@ -67,6 +70,7 @@ class RingBuffer:
         if shmem is None:
             raw = np.empty(memory_shape, self.dtype)
         else:
+            assert self._segment is not None
             raw = np.ndarray(memory_shape, self.dtype, buffer=self._segment.data)
         self._buffer = raw.transpose(np.argsort(self.axisorder))
         self.writable = shmem is None or shmem == "create"
@@ -98,7 +102,7 @@ class RingBuffer:
         self._meta[_HEAD] = self._meta[_PENDING] = self._meta[_START] = int(index)
 
     # -- writing -------------------------------------------------------------
-    def new_chunk(self, data, index: int | None = None) -> None:
+    def new_chunk(self, data: ArrayLike, index: int | None = None) -> None:
         """Append ``data``; ``index`` is the absolute count after it (default: head+len).
 
         A jump forward leaves a gap filled with ``fill``; going backwards is refused.
@@ -155,7 +159,7 @@ class RingBuffer:
             buf[:n - first] = data[first:]
 
     # -- reading -------------------------------------------------------------
-    def _bounds(self, start, stop) -> tuple[int, int]:
+    def _bounds(self, start: SupportsInt | None, stop: SupportsInt | None) -> tuple[int, int]:
         head = self.index()
         first = self.first_index()
         start = first if start is None else self._absolute(start, head)
@@ -173,11 +177,11 @@ class RingBuffer:
         return start, stop
 
     @staticmethod
-    def _absolute(i, head: int) -> int:
+    def _absolute(i: SupportsInt, head: int) -> int:
         i = int(i)
         return i + head if i < 0 else i
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> np.ndarray:
         rest = None
         if isinstance(key, tuple):
             key, rest = key[0], key[1:]
@@ -223,7 +227,18 @@ class RingBuffer:
         out[len(a):] = b
         return out
 
-    def get_data(self, start, stop, copy: bool = False, join: bool = True):
+    @overload
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
+                 join: Literal[True] = True) -> np.ndarray: ...
+    @overload
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False, *,
+                 join: Literal[False]) -> tuple[np.ndarray, np.ndarray]: ...
+    @overload
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
+
+    def get_data(self, start: SupportsInt | None, stop: SupportsInt | None, copy: bool = False,
+                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Samples [start, stop) as a view when possible (``copy=True`` for a safe copy).
 
         ``join=False`` returns two arrays, the part before and the part after the
@@ -258,7 +273,7 @@ class RingBuffer:
     def close(self) -> None:
         """Release the shared segment (the creator also unlinks it)."""
         if self._segment is not None:
-            self._buffer = None
+            del self._buffer             # (used after close: AttributeError)
             self._meta = memoryview(bytearray(self._meta[:8].tobytes())).cast("q")
             self._segment.close()
             self._segment = None
@@ -274,12 +289,16 @@ def attach_output_ring(params: dict, dtype: np.dtype, label: str) -> RingBuffer:
     it is that output's (nonce check); StreamError starting with ``label`` otherwise."""
     name, hint = params["shm_name"], ("sharedmem only works when both ends share a machine; "
                                       "configure the output with transfermode='plaindata'")
+    if params.get("shape") is None:      # (an output's sharedmem params always have one)
+        raise StreamError(f"{label}: sharedmem params without a shape (shape=None); "
+                          f"a sharedmem output always has one")
     try:
         ring = RingBuffer((params["buffer_size"],) + tuple(params["shape"])[1:], dtype,
                           double=params["double"], shmem=name, axisorder=params["axisorder"])
     except FileNotFoundError as exc:
         raise StreamError(f"{label}: cannot attach shared memory segment {name!r} "
                           f"({exc}); {hint}") from None
+    assert ring.segment is not None      # (attached: always in shared memory)
     problem = nonce_problem(ring.segment, params.get("shm_nonce"))
     if problem is not None:
         ring.close()

@@ -30,6 +30,7 @@ import threading
 import time
 import weakref
 from multiprocessing import resource_tracker, shared_memory
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -49,7 +50,7 @@ _unclosed: list[shared_memory.SharedMemory] = []   # mappings with views still a
 
 
 @contextlib.contextmanager
-def _untracked():
+def _untracked() -> Iterator[None]:
     """Python's resource tracker neither registers nor unregisters inside (Python < 3.13
     registers attached segments too, and would unlink them when a reader exits)."""
     with _register_lock:
@@ -196,15 +197,18 @@ class Segment:
     """One shared-memory segment: ``header`` (int64 words) then ``data`` bytes."""
 
     def __init__(self, shm: shared_memory.SharedMemory, owner: bool):
-        self.shm = shm
+        self.shm: shared_memory.SharedMemory | None = shm      # None once closed
         self.owner = owner
         self.name = shm.name
-        self.header = np.ndarray((HEADER_WORDS,), np.int64, buffer=shm.buf)
+        buf = shm.buf
+        assert buf is not None           # (None only once closed)
+        self.header = np.ndarray((HEADER_WORDS,), np.int64, buffer=buf)
         # the same words as a memoryview: a scalar read or write costs a third of numpy's
         # (the per-chunk paths use it)
-        self.words = shm.buf[:HEADER_BYTES].cast("q")
-        self.data = shm.buf[HEADER_BYTES:]
-        self.views = weakref.WeakSet()   # other views into shm (with a release()), released on close
+        self.words = buf[:HEADER_BYTES].cast("q")
+        self.data = buf[HEADER_BYTES:]
+        # other views into shm (with a release()), released on close
+        self.views: weakref.WeakSet[Any] = weakref.WeakSet()
 
     @classmethod
     def create(cls, data_bytes: int) -> "Segment":
@@ -227,15 +231,17 @@ class Segment:
             raise ValueError(f"shared memory segment {name!r} is not an acqflow ring")
         return seg
 
-    def lock(self):
+    def lock(self) -> _FileLock:
         """A cross-process lock on the segment (flock on its /dev/shm file)."""
+        if self.shm is None:
+            raise ValueError(f"shared memory segment {self.name!r} is closed")
         return _FileLock(self.shm._fd)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Detach; the owner also unlinks so the name disappears from /dev/shm."""
         if self.shm is None:
             return
-        self.header = None
+        del self.header                  # (used after close: AttributeError)
         self.words.release()
         shm, self.shm = self.shm, None
         for view in list(self.views):   # (weak: they keep the segment alive, not it them)
@@ -308,10 +314,10 @@ class _FileLock:
     def __init__(self, fd: int):
         self.fd = fd
 
-    def __enter__(self):
+    def __enter__(self) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_EX)
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
@@ -350,7 +356,7 @@ class ReaderSlots:
     def release(self, slot: int) -> None:
         self._words()[slot, 0] = 0
 
-    def wait_until(self, needed: int, should_stop) -> None:
+    def wait_until(self, needed: int, should_stop: Callable[[], bool]) -> None:
         """Block until every live reader's cursor is >= ``needed``.
 
         Yields the CPU for the first ~100 us (a reader is usually just behind),

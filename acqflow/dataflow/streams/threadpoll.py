@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import StreamClosed
+
+if TYPE_CHECKING:
+    from .inputstream import InputStream
 
 __all__ = ["Signal", "StoppableThread", "ThreadPollInput"]
 
@@ -14,7 +17,7 @@ log = logging.getLogger(__name__)
 class Signal:
     """A Qt-free signal: ``connect(callback)`` then ``emit(*args)`` calls every callback."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._slots: list[Callable] = []
         self._lock = threading.Lock()
 
@@ -28,7 +31,7 @@ class Signal:
         with self._lock:
             self._slots.remove(slot)
 
-    def emit(self, *args) -> None:
+    def emit(self, *args: Any) -> None:
         """Call every connected slot with ``args``, in the order they were connected."""
         with self._lock:
             slots = list(self._slots)
@@ -102,7 +105,7 @@ class ThreadPollInput(StoppableThread):
     (streams' unit): how long the thread takes at most to notice stop().
     """
 
-    def __init__(self, input_stream, timeout: float = 200, return_data: bool | None = None,
+    def __init__(self, input_stream: InputStream, timeout: float = 200, return_data: bool | None = None,
                  name: str | None = None, *, on_data: Callable[[int, Any], None] | None = None,
                  on_end: Callable[[], None] | None = None,
                  on_error: Callable[[str], None] | None = None):
@@ -134,7 +137,7 @@ class ThreadPollInput(StoppableThread):
         if self.closed and self.on_end is not None:
             self.on_end()
 
-    def process_data(self, index: int, data) -> None:
+    def process_data(self, index: int, data: Any) -> None:
         """Handle one received chunk: emit ``new_data(index, data)``; subclasses override
         it to do their work here."""
         self.new_data.emit(index, data)

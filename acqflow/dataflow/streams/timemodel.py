@@ -224,6 +224,7 @@ class TimeModel:
     def _sum(self, idx: np.ndarray, ts: np.ndarray, sign: int) -> None:
         if idx.size == 0:
             return
+        assert self._anchor is not None      # set by the first add()
         x = (idx - self._anchor[0]).astype(np.float64)
         y = ts - self._anchor[1]
         s = self._sums
@@ -246,13 +247,14 @@ class TimeModel:
         if n < 1:
             self._robust()
             return
+        assert self._anchor is not None      # sums exist: so does their anchor
         ai, at = self._anchor
         mx, my = sx / n, sy / n
         vxx = sxx - sx * mx
         slope = self._slope((sxy - sx * my) / vxx if vxx > 0 else math.nan, vxx, n)
         self._set_fit(ai, at, mx, my, slope)
 
-    def _slope(self, slope: float, vxx: float, n: int) -> float:
+    def _slope(self, slope: float, vxx: float, n: float) -> float:
         """The fitted seconds per sample when the stamps determine it well (enough of them to
         know their jitter, a standard error under 200 ppm), else the nominal one."""
         nominal = 1.0 / self.nominal_rate

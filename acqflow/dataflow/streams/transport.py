@@ -38,6 +38,7 @@ import os
 import select
 import threading
 import time
+from typing import Any, Callable, cast
 
 import zmq
 
@@ -66,7 +67,7 @@ MAX_SUBSCRIPTION = 4096        # bytes: longer messages to an output disconnect 
 _DATA_TOPICS = (TOPIC, TOPIC + CLOSED)
 
 
-def bind_address(protocol: str, interface: str, port) -> str:
+def bind_address(protocol: str, interface: str, port: int | str) -> str:
     """The address an output binds to: ipc in this user's private 0700 directory, inproc,
     or tcp."""
     if protocol == "tcp":
@@ -120,7 +121,7 @@ class Publisher:
         self.zmq_readers = False
         self.refused = 0                         # subscriptions without a valid proof
         self._acked = threading.Event()
-        sock = zmq.Context.instance().socket(zmq.XPUB)
+        sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.XPUB)
         sock.setsockopt(zmq.XPUB_MANUAL, 1)      # subscriptions apply only once accepted
         self.curve_key: str | None = None
         if curve:
@@ -148,7 +149,7 @@ class Publisher:
         self.url = sock.getsockopt_string(zmq.LAST_ENDPOINT)
         self._ipc_path = self.url[len("ipc://"):] if self.url.startswith("ipc://") else None
         self._sock = sock
-        self._fd = sock.getsockopt(zmq.FD)
+        self._fd = cast(int, sock.getsockopt(zmq.FD))
         self._wake_r, self._wake_w = os.pipe()
         self._keeper = threading.Thread(target=self._keep, name=f"acqflow-keeper {self.url}",
                                         daemon=True)
@@ -205,7 +206,7 @@ class Publisher:
         """Read subscription messages: new inputs (accepted only with a valid proof of the
         stream key), departures, end-of-stream acks.  Anything else is ignored."""
         sock = self._sock
-        while sock.getsockopt(zmq.EVENTS) & _POLLIN:
+        while cast(int, sock.getsockopt(zmq.EVENTS)) & _POLLIN:
             msg = sock.recv(zmq.NOBLOCK)
             subscribe, kind, token = msg[:1] == b"\x01", msg[1:2], msg[2:2 + _TOKEN]
             if kind == ACK and subscribe:
@@ -238,7 +239,8 @@ class Publisher:
         except zmq.Again:
             pass   # the input times out and reports it
 
-    def send(self, header: bytes, payload=None, position: tuple[int, int] | None = None) -> None:
+    def send(self, header: bytes, payload: Any = None,
+             position: tuple[int, int] | None = None) -> None:
         """Send one message (header frame, optional payload frame) to every input.
 
         ``position`` is the message's (seq, index), kept for heartbeats.  In blocking
@@ -262,7 +264,7 @@ class Publisher:
                     if not self.block:
                         raise
 
-    def announce(self, make_header, position: tuple[int, int]) -> None:
+    def announce(self, make_header: Callable[[], bytes], position: tuple[int, int]) -> None:
         """A chunk published elsewhere (the shared ring's wake-up records): send its
         header, made by ``make_header()``, only to inputs reading data from ZeroMQ."""
         with self._lock:
@@ -323,7 +325,7 @@ class Subscriber:
         takes only end-of-stream, ``TOPIC + CLOSED``).  ``key``: the output's
         ``stream_key`` param, without which the output does not answer.  ``curve_key``: its
         ``curve_key`` param (an encrypted output's public key; this end uses a fresh pair)."""
-        sock = zmq.Context.instance().socket(zmq.SUB)
+        sock: zmq.Socket[bytes] = zmq.Context.instance().socket(zmq.SUB)
         sock.setsockopt(zmq.LINGER, 0)
         sock.setsockopt(zmq.RCVHWM, hwm)
         if curve_key:
@@ -333,7 +335,7 @@ class Subscriber:
         sock.connect(url)
         sock.setsockopt(zmq.SUBSCRIBE, topic)        # (this end's filter; the output decides)
         self._token = os.urandom(_TOKEN)
-        self.position = None     # (seq, index, stream_id) the output answered with
+        self.position: tuple[int, int, str | None] | None = None   # (seq, index, stream_id) answered
         token = ACK + self._token + _proof(key, self._token) + topic
         sock.setsockopt(zmq.SUBSCRIBE, token)
         self._sock = sock
@@ -362,17 +364,20 @@ class Subscriber:
         ``fd``, also returns (True) when that descriptor becomes readable."""
         if self.pending:
             return True
-        items = [(self._sock, _POLLIN)] if fd is None else [(self._sock, _POLLIN), (fd, _POLLIN)]
+        items: list[tuple[Any, int]] = [(self._sock, _POLLIN)]
+        if fd is not None:
+            items.append((fd, _POLLIN))
         return bool(zmq.zmq_poll(items, -1 if timeout_ms is None else timeout_ms))
 
     @property
     def fd(self) -> int:
         """ZeroMQ's descriptor for this socket (edge-triggered: check ready() after it fires)."""
-        return self._sock.getsockopt(zmq.FD)
+        return cast(int, self._sock.getsockopt(zmq.FD))
 
     def ready(self) -> bool:
         """Whether a message waits (without waiting)."""
-        return bool(self.pending) or bool(self._sock.getsockopt(_EVENTS) & _POLLIN)
+        # (pyzmq types getsockopt as int | bytes | str; EVENTS is an int)
+        return bool(self.pending) or bool(self._sock.getsockopt(_EVENTS) & _POLLIN)  # type: ignore[operator]
 
     def recv(self, timeout_ms: int | None) -> list | None:
         """The next message's frames, or None after ``timeout_ms`` (None: wait forever)."""

@@ -30,9 +30,13 @@ import os
 import secrets
 import select
 import time
+from typing import TYPE_CHECKING, Any
 
 from .private import private_dir
 from .sharedmem import HEADER_BYTES, Segment, pid_alive
+
+if TYPE_CHECKING:
+    from .transport import Subscriber
 
 __all__ = ["RECORDS", "WAKE_SLOTS", "WakeWriter", "WakeReader", "enabled", "open_reader"]
 
@@ -82,6 +86,7 @@ class _Views:
     a scalar access costs a third of numpy's)."""
 
     def __init__(self, segment: Segment):
+        assert segment.shm is not None and segment.shm.buf is not None, "segment is closed"
         buf = segment.shm.buf
         self.segment = segment
         self.words = buf[:WAKE_OFFSET].cast("q")
@@ -112,7 +117,7 @@ class WakeWriter:
     """The output's side: publishes records and wakes every registered reader."""
 
     def __init__(self, segment: Segment):
-        self._v = _Views(segment)
+        self._v: _Views | None = _Views(segment)       # None once closed
         words = self._v.words
         words[W_PUBLISHED] = 0
         words[W_GEN] = 0
@@ -125,13 +130,16 @@ class WakeWriter:
     def index_to_overwrite(self, seq: int) -> int:
         """The end index of the record that publishing ``seq`` overwrites (0: none), for a
         blocking writer to wait until every reader consumed it."""
-        old = self._v.rec[(seq % RECORDS) * _REC_WORDS + 1]
-        return old if self._v.rec[(seq % RECORDS) * _REC_WORDS] == seq - RECORDS else 0
+        v = self._v
+        assert v is not None, "wake-up writer is closed"
+        old = v.rec[(seq % RECORDS) * _REC_WORDS + 1]
+        return old if v.rec[(seq % RECORDS) * _REC_WORDS] == seq - RECORDS else 0
 
     def publish(self, seq: int, index: int, nsamples: int, send_time: float,
                 sample_time: float | None = None) -> None:
         """Append the record of a chunk now in the ring, then wake the readers."""
         v = self._v
+        assert v is not None, "wake-up writer is closed"
         base = (seq % RECORDS) * _REC_WORDS
         rec = v.rec
         rec[base] = seq                  # first: a reader reading this slot sees it change
@@ -160,6 +168,7 @@ class WakeWriter:
     def _refresh(self) -> None:
         """Open the FIFOs of newly registered readers, close those of departed ones."""
         v = self._v
+        assert v is not None
         with v.segment.lock():
             self._gen = v.words[W_GEN]
             live = {}
@@ -178,19 +187,21 @@ class WakeWriter:
                 if exc.errno in (errno.ENXIO, errno.ENOENT):
                     self._free(key, path)         # a reader that died before we met it
 
-    def _forget(self, key) -> None:
+    def _forget(self, key: tuple[int, int]) -> None:
         fd = self._fds.pop(key, None)
         if fd is not None:
             os.close(fd)
         v = self._v
+        assert v is not None
         with v.segment.lock():
             for k in range(WAKE_SLOTS):
                 if (v.slot_word(k, 0), v.slot_word(k, 1)) == key:
                     self._free(key, v.slot_path(k), k)
 
-    def _free(self, key, path: str, k: int | None = None) -> None:
+    def _free(self, key: tuple[int, int], path: str, k: int | None = None) -> None:
         """Clear a dead reader's slot and remove its FIFO (caller may hold the lock)."""
         v = self._v
+        assert v is not None
         if k is None:
             with v.segment.lock():
                 for j in range(WAKE_SLOTS):
@@ -226,7 +237,7 @@ class WakeReader:
         if v.words[W_VERSION] != VERSION:
             v.release()
             raise OSError("the output does not publish wake-up records")
-        self._v = v
+        self._v: _Views | None = v       # None once closed
         self.path = os.path.join(private_dir(), f"wake-{os.getpid()}-{secrets.token_hex(6)}")
         if len(self.path.encode()) > _MAX_PATH:
             v.release()
@@ -247,6 +258,7 @@ class WakeReader:
 
     def _register(self) -> int:
         v = self._v
+        assert v is not None
         with v.segment.lock():
             for attempt in range(2):
                 for k in range(WAKE_SLOTS):
@@ -268,20 +280,22 @@ class WakeReader:
                                 pass
         raise OSError(f"all {WAKE_SLOTS} wake slots of {v.segment.name} are taken")
 
-    def join(self, sub, seq: int | None) -> None:
+    def join(self, sub: Subscriber, seq: int | None) -> None:
         """Read the records after ``seq`` (the position the output answered with; None:
         from now) and wait on ``sub``'s socket too (a transport.Subscriber)."""
         self.next_seq = (self.published() if seq is None else seq) + 1
         self.watch(sub.fd)
 
     def published(self) -> int:
+        assert self._v is not None, "wake-up reader is closed"
         return self._v.words[W_PUBLISHED]
 
-    def take(self):
+    def take(self) -> tuple[int, int, int, float, float] | None:
         """The next record ``(seq, index, nsamples, send_time, sample_time)``, or None when none is
         published yet.  Records overwritten before being read are skipped: the seq jump
         tells the caller they were lost."""
         v = self._v
+        assert v is not None, "wake-up reader is closed"
         rec = v.rec
         while True:
             s = self.next_seq
@@ -313,7 +327,8 @@ class WakeReader:
         self._zmq_maybe = True
         self._fifo_maybe = True
 
-    def next(self, sub, timeout_ms: float | None, spin_ms: float = 0.0):
+    def next(self, sub: Subscriber, timeout_ms: float | None,
+             spin_ms: float = 0.0) -> tuple[str, Any] | None:
         """Wait for the next record or ZeroMQ message, whichever comes first.
 
         Returns ``("record", (seq, index, nsamples, send_time, sample_time))``, ``("zmq", frames)``
@@ -389,9 +404,9 @@ class WakeReader:
         return os.path.exists(os.path.join("/dev/shm", v.segment.name))
 
     def _cleanup(self) -> None:
-        if getattr(self, "fd", None) is not None:
+        if getattr(self, "fd", -1) >= 0:
             os.close(self.fd)
-            self.fd = None
+            self.fd = -1                 # closed
         try:
             os.unlink(self.path)
         except OSError:

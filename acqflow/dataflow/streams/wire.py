@@ -28,7 +28,7 @@ naming the problem); the input checks the rest against its own state.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import msgpack
 
@@ -49,7 +49,7 @@ _INT_MAX = 1 << 62
 class Header(NamedTuple):
     kind: bytes
     seq: int
-    index: int
+    index: int       # type: ignore[assignment]  # the sample index, shadowing tuple.index on purpose
     nsamples: int
     send_time: float
     dtype: object
@@ -58,7 +58,8 @@ class Header(NamedTuple):
 
 
 def pack_header(kind: bytes, seq: int, index: int, nsamples: int, send_time: float,
-                dtype, shape, packb=msgpack.packb, sample_time: float | None = None) -> bytes:
+                dtype: Any, shape: Any, packb: Callable[[Any], bytes] = msgpack.packb,
+                sample_time: float | None = None) -> bytes:
     """Encode a header frame.  A sender may pass its own ``msgpack.Packer().pack``
     as ``packb`` (half the cost of a fresh packer per call; not thread-safe)."""
     if sample_time is None:

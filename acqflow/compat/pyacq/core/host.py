@@ -66,7 +66,7 @@ class Host(hostdaemon.Host):
         if kwds:
             log.debug("Host.create_nodegroup: ignoring %s", ", ".join(kwds))
         info = self.spawn(name, qt, [_NODEGROUP_MODULE])
-        proc = self._children[info["name"]]
+        proc: Any = self._children[info["name"]]     # carries pyacq's _nodegroup and _manager too
         try:
             proc.client._import(_COMPAT).install()     # pyacq there too, and in its children
             rng = proc.client._import(_NODEGROUP_MODULE)

@@ -27,7 +27,7 @@ class NodeGroup(_NodeGroup):
         if server is not None:          # pyacq publishes the group for other clients
             server["nodegroup"] = self
 
-    def create_node(self, node_class: str, *args: Any, **kwds: Any):
+    def create_node(self, node_class: str, *args: Any, **kwds: Any):  # type: ignore[override]  # pyacq's arguments
         """Create a node of the registered type ``node_class`` with these arguments."""
         if not isinstance(node_class, str):
             raise TypeError(f"create_node() takes a registered type name, got {node_class!r}")

@@ -8,15 +8,20 @@ so pyacq code keeps calling them.  The mixin also makes the node's outputs take 
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ....dataflow.streams.outputstream import OutputStream as _OutputStream
 from .stream.stream import OutputStream
 
+if TYPE_CHECKING:                 # a mixin, always taken first by a Node class
+    from ....dataflow.graph.node import Node as _MixedInto
+else:
+    _MixedInto = object
+
 __all__ = ["PyacqStates"]
 
 
-class PyacqStates:
+class PyacqStates(_MixedInto):
     """pyacq's method forms of acqflow Node's state flags (from ``state``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -25,14 +30,15 @@ class PyacqStates:
             if type(output) is _OutputStream:     # the same stream, taking pyacq's arguments
                 output.__class__ = OutputStream
 
-    def configured(self) -> bool:
+    # pyacq's methods in place of acqflow's read-only attributes (incompatible on purpose)
+    def configured(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("configured")
 
-    def initialized(self) -> bool:
+    def initialized(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("initialized")
 
-    def running(self) -> bool:
+    def running(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("running")
 
-    def closed(self) -> bool:
+    def closed(self) -> bool:  # type: ignore[override]  # pyacq's state methods
         return self._flag("closed")

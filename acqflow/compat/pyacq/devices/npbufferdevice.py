@@ -24,7 +24,7 @@ class NumpyDeviceBuffer(PyacqStates, SyntheticSignal):
     pyacq sends it as ``analogsignal``, the default here too.
     """
 
-    def _configure(self, nb_channel: int = 16, sample_interval: float = 0.001, chunksize: int = 256,
+    def _configure(self, nb_channel: int = 16, sample_interval: float = 0.001, chunksize: int = 256,  # type: ignore[override]  # pyacq's arguments
                    buffer: np.ndarray | None = None,
                    channel_names: Sequence[str] | None = None, timeaxis: int = 0) -> None:
         positive_number(f"{self.name}: sample_interval", sample_interval, " s")

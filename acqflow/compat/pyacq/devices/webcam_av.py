@@ -16,5 +16,5 @@ HAVE_AV = importlib.util.find_spec("av") is not None
 class WebCamAV(PyacqStates, Camera):
     """``configure(camera_num=0)`` as pyacq's; frames on ``video`` (``output``)."""
 
-    def _configure(self, camera_num: int = 0, **kwargs: Any) -> None:
+    def _configure(self, camera_num: int = 0, **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         super()._configure(device=camera_num, **kwargs)

@@ -51,7 +51,7 @@ class OverlapFiltfilt(PyacqStates, _OverlapFiltfilt):
         super().__init__(name=name)
         alias_streams(self, {"signals": "input"}, {"signals": "output"})
 
-    def _configure(self, coefficients: Any = None, engine: str = "scipy", chunksize: int | None = None,
+    def _configure(self, coefficients: Any = None, engine: str = "scipy", chunksize: int | None = None,  # type: ignore[override]  # pyacq's arguments
                    overlapsize: int | None = None, **kwargs: Any) -> None:
         check_engine(self.name, engine)
         if overlapsize is not None:

@@ -52,7 +52,7 @@ class SosFilter(PyacqStates, _SosFilter):
         super().__init__(name=name)
         alias_streams(self, {"signals": "input"}, {"signals": "output"})
 
-    def _configure(self, coefficients: Any = None, engine: str = "scipy", chunksize: int | None = None,
+    def _configure(self, coefficients: Any = None, engine: str = "scipy", chunksize: int | None = None,  # type: ignore[override]  # pyacq's arguments
                    **kwargs: Any) -> None:
         check_engine(self.name, engine)
         if coefficients is not None:

@@ -7,7 +7,7 @@ values in ``configure()``.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,10 +19,15 @@ from ..core.states import PyacqStates
 from ._names import alias_streams
 from ._params import make_params
 
+if TYPE_CHECKING:                 # a mixin, always taken first by one of acqflow's triggers
+    from ....nodes.triggers import _Trigger as _MixedInto
+else:
+    _MixedInto = object
+
 __all__ = ["AnalogTrigger", "DigitalTrigger", "TRIGGER_PARAMS"]
 
 #: pyacq's trigger parameters and defaults.
-TRIGGER_PARAMS = [
+TRIGGER_PARAMS: list[dict[str, Any]] = [
     {"name": "channel", "type": "int", "value": 0},
     {"name": "threshold", "type": "float", "value": 0.},
     {"name": "front", "type": "list", "value": "+", "limits": ["+", "-"]},
@@ -32,10 +37,11 @@ TRIGGER_PARAMS = [
 ]
 
 
-class _PyacqTrigger(PyacqStates):
+class _PyacqTrigger(PyacqStates, _MixedInto):
     """Mixin: pyacq's configure(max_size, emit_qt_signal), ``params`` tree, int64 event output."""
 
     _output_specs = {"output": {"streamtype": "event"}}
+    _own_keys: tuple[str, ...]        # the trigger's settings in ``params`` (per class)
 
     def __init__(self, name: str | None = None, **kwargs: Any):
         super().__init__(name=name)
@@ -86,7 +92,7 @@ class _PyacqTrigger(PyacqStates):
         return n * 8 if isinstance(self, DigitalTrigger) else n
 
 
-class AnalogTrigger(_PyacqTrigger, _AnalogTrigger):
+class AnalogTrigger(_PyacqTrigger, _AnalogTrigger):  # type: ignore[misc]  # pyacq's configure arguments
     """Threshold crossings of one channel.
 
     ``params``: channel, threshold, front, debounce_mode, debounce_time."""
@@ -94,7 +100,7 @@ class AnalogTrigger(_PyacqTrigger, _AnalogTrigger):
     _own_keys = ("channel", "threshold", "front", "debounce_mode", "debounce_time")
 
 
-class DigitalTrigger(_PyacqTrigger, _DigitalTrigger):
+class DigitalTrigger(_PyacqTrigger, _DigitalTrigger):  # type: ignore[misc]  # pyacq's configure arguments
     """Changes of one bit (``channel``) of a uint8 stream; ``params`` as AnalogTrigger's (threshold unused).
 
     As pyacq's, the input may be an ``analogsignal`` of uint8 as well as a ``digitalsignal``.

@@ -48,10 +48,11 @@ class TriggerAccumulator(PyacqStates, Epocher):
         self.params = make_params("Accumulator options", ACCUMULATOR_PARAMS, self._params_changed)
         self.new_chunk = Signal()
         self._emit_lock = threading.Lock()         # new_chunk's totals go out in order
+        self.stack_pos = 0            # where the next sweep goes (recreate_stack() sets up the stack)
         self._totals: list[int] = []
         self.total_trig = 0
 
-    def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,
+    def _configure(self, max_stack_size: int = 10, max_xsize: float = 2.,  # type: ignore[override]  # pyacq's arguments
                    events_dtype_field: str | None = None) -> None:
         if not (isinstance(max_stack_size, (int, np.integer)) and max_stack_size >= 1) and \
                 max_stack_size != np.inf:

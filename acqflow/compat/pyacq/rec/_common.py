@@ -68,7 +68,11 @@ class FilesWriter:
             self._annotations.update(kwargs)
             flush_dict(os.path.join(self.dirname, "annotations.json"), self._annotations)
 
-    def write(self, name: str, data: Any, index: int, t: float | None) -> None:
+    def takes_unchecked(self, name: str, params: dict[str, Any]) -> bool:
+        """pyacq's files take every chunk through ``write_samples`` (see RecordingWriter)."""
+        return False
+
+    def write(self, name: str, data: Any, index: int, t: float | None, checked: bool = False) -> None:
         """Record a chunk ending at sample ``index``; the first sets ``start_index``."""
         if self._first[name]:
             self._first[name] = False
@@ -103,7 +107,7 @@ class PyacqRecorder(PyacqStates, Recorder):
     writer_class: type[FilesWriter] = FilesWriter
     _must_not_exist = True
 
-    def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None
+    def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None  # type: ignore[override]  # pyacq's arguments
                    ) -> None:
         if dirname is None:
             raise ValueError(f"{self.name}: dirname is required")
@@ -115,6 +119,7 @@ class PyacqRecorder(PyacqStates, Recorder):
             streams = {name: {} for name in streams}       # inputs the caller connects
         super()._configure(streams=streams, dirname=dirname, mode="overwrite")
         self.streams, self.dirname = list(streams.values()), str(dirname)
+        self._early_annotations: dict[str, Any] = {}     # given before the files exist
 
     def configure(self, **kwargs: Any) -> None:
         super().configure(**kwargs)
@@ -124,9 +129,16 @@ class PyacqRecorder(PyacqStates, Recorder):
     def _input_name(i: int) -> str:
         return f"input{i}"
 
-    def _open_writer(self) -> FilesWriter:
-        return self.writer_class(self, self.dirname)
+    def _open_writer(self) -> FilesWriter:  # type: ignore[override]  # duck-typed RecordingWriter
+        writer = self.writer_class(self, self.dirname)
+        if self._early_annotations:
+            writer.add_annotations(**self._early_annotations)
+        return writer
 
     def add_annotations(self, **kwargs: Any) -> None:
-        """Add key/values to ``annotations.json`` (JSON-serialisable values)."""
-        self.writer.add_annotations(**kwargs)
+        """Add key/values to ``annotations.json`` (JSON-serialisable values); before
+        ``initialize()`` too (as pyacq's), written when the files are made."""
+        if isinstance(self.writer, FilesWriter):
+            self.writer.add_annotations(**kwargs)
+        else:
+            self._early_annotations.update(kwargs)

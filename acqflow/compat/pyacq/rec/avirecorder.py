@@ -89,7 +89,7 @@ class AviRecorder(PyacqRecorder):
     def _input_name(i: int) -> str:
         return f"video{i}"
 
-    def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None,
+    def _configure(self, streams: Any = (), autoconnect: bool = True, dirname: str | None = None,  # type: ignore[override]  # pyacq's arguments
                    codec_name: str = "mpeg4") -> None:
         if codec_name not in CODECS:
             raise ValueError(f"{self.name}: codec_name {codec_name!r} is not one of {', '.join(CODECS)}")
@@ -98,7 +98,8 @@ class AviRecorder(PyacqRecorder):
 
     def _stop(self) -> None:
         super()._stop()
-        self.writer.finish()
+        if isinstance(self.writer, AviWriter):       # (made by initialize())
+            self.writer.finish()
 
 
 register_node_type(AviRecorder)

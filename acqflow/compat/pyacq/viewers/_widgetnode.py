@@ -1,14 +1,19 @@
 """What pyacq's viewers share: pyacq's configure arguments, the user dialog, the widget's methods."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.states import PyacqStates
+
+if TYPE_CHECKING:                 # a mixin, always taken first by a ViewerNode class
+    from ....viewers.base import ViewerNode as _MixedInto
+else:
+    _MixedInto = object
 
 __all__ = ["PyacqViewer"]
 
 
-class PyacqViewer(PyacqStates):
+class PyacqViewer(PyacqStates, _MixedInto):
     """Mixin for an acqflow ViewerNode: ``configure(with_user_dialog=True, ...)``, no window shown
     until ``show()`` (pyacq's viewers are widgets), ``params_controller`` (a window with the
     ``params`` trees, opened by ``show_params_controller()``), and the widget's own methods
@@ -19,7 +24,7 @@ class PyacqViewer(PyacqStates):
         self.with_user_dialog = True
         self.params_controller = None
 
-    def _configure(self, with_user_dialog: bool = True, show: bool = False, **kwargs: Any) -> None:
+    def _configure(self, with_user_dialog: bool = True, show: bool = False, **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         self.with_user_dialog = bool(with_user_dialog)
         super()._configure(show=show, **kwargs)
 

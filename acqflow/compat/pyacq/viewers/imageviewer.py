@@ -27,7 +27,7 @@ class ImageViewer(PyacqViewer, _ImageViewer):
         super().__init__(name=name)
         self.inputs = AliasDict(self, "input", self.inputs, {"video0": "video"})
 
-    def _configure_viewer(self, num_video: int = 1, nb_column: int | None = None, **kwargs: Any) -> None:
+    def _configure_viewer(self, num_video: int = 1, nb_column: int | None = None, **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         kwargs.setdefault("n_inputs", num_video)
         kwargs.setdefault("columns", nb_column)
         super()._configure_viewer(**kwargs)

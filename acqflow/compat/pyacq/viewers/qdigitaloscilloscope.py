@@ -18,7 +18,7 @@ class QDigitalOscilloscope(PyacqViewer, DigitalOscilloscope):
     _input_specs: dict[str, dict] = {"signals": {"streamtype": ("digitalsignal", "analogsignal"),
                                                  "ndim": 2, "dtypes": ("uint8",)}}
 
-    def _configure_viewer(self, max_xsize: float = 60., **kwargs: Any) -> None:
+    def _configure_viewer(self, max_xsize: float = 60., **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         self.max_xsize = float(max_xsize)
         super()._configure_viewer(**kwargs)
 

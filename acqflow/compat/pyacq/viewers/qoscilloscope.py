@@ -21,7 +21,7 @@ class QOscilloscope(PyacqViewer, Oscilloscope):
     offset, visible); ``max_xsize`` bounds ``xsize``.
     """
 
-    def _configure_viewer(self, max_xsize: float = 60., **kwargs: Any) -> None:
+    def _configure_viewer(self, max_xsize: float = 60., **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         self.max_xsize = positive_number(f"{self.name}: max_xsize", max_xsize, " s")
         super()._configure_viewer(**kwargs)
 

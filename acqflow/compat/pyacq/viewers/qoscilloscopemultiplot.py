@@ -22,7 +22,7 @@ class QOscilloscopeMultiPlot(QOscilloscope):
     ``[ylim_min, ylim_max]`` fills the band; ``auto_scale()`` fits each range to the data shown.
     """
 
-    def _configure_viewer(self, auto_scale: bool = False, **kwargs: Any) -> None:
+    def _configure_viewer(self, auto_scale: bool = False, **kwargs: Any) -> None:  # type: ignore[override]  # pyacq's arguments
         super()._configure_viewer(auto_scale=auto_scale, **kwargs)
 
     def make_widget(self):

@@ -47,7 +47,7 @@ class QTimeFreq(PyacqViewer, TimeFrequencyViewer):
         self.worker: TimeFrequency | None = None
         self._tf_input: InputStream | None = None
 
-    def _configure_viewer(self, max_xsize: float = 60., nodegroup_friends: Any = None,
+    def _configure_viewer(self, max_xsize: float = 60., nodegroup_friends: Any = None,  # type: ignore[override]  # pyacq's arguments
                           xsize: float = 10., **kwargs: Any) -> None:
         self.max_xsize, self.nodegroup_friends = float(max_xsize), nodegroup_friends
         super()._configure_viewer(xsize=xsize, **kwargs)
@@ -81,6 +81,7 @@ class QTimeFreq(PyacqViewer, TimeFrequencyViewer):
         self.params.param("timefreq").sigTreeStateChanged.connect(self._on_timefreq_change)
 
     def _start(self) -> None:
+        assert self.worker is not None       # (made by initialize())
         self.worker.start()
         super()._start()
 
@@ -107,17 +108,18 @@ class QTimeFreq(PyacqViewer, TimeFrequencyViewer):
         try:
             if running:
                 super()._stop()
+                assert self.worker is not None   # (running: it has one)
                 self.worker.stop()
             self._close_worker()
             self._start_worker(tf)
         except ValueError as exc:                 # e.g. f_stop above Nyquist: refused, logged
             log.error("%s: timefreq %s refused: %s", self.name, tf, exc)
             return
-        self.freqs = None
         old_params, self.params = self.params, None
         self.make_widget_plots()
         self.params = old_params
         if running:
+            assert self.worker is not None       # (just made)
             self.worker.start()
             super()._start()
 

@@ -19,7 +19,7 @@ from ._widgetnode import PyacqViewer
 
 __all__ = ["QTriggeredOscilloscope"]
 
-_PARAMS = [
+_PARAMS: list[dict[str, Any]] = [
     {"name": "ylim_max", "type": "float", "value": 10.},
     {"name": "ylim_min", "type": "float", "value": -10.},
     {"name": "background_color", "type": "color", "value": "k"},

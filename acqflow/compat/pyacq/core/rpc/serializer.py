@@ -5,17 +5,22 @@ pyacq's ``Serializer(server=None, client=None)``; ``dumps(obj)`` gives what
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from acqflow.rpc import jsonser as _json
 from acqflow.rpc import serializer as _msgpack
+
+if TYPE_CHECKING:                 # a mixin, always taken first by one of acqflow's serializers
+    from acqflow.rpc.serializer import Serializer as _MixedInto
+else:
+    _MixedInto = object
 
 __all__ = ["MsgpackSerializer", "JsonSerializer", "HAVE_MSGPACK", "all_serializers"]
 
 HAVE_MSGPACK = True
 
 
-class _PyacqArgs:
+class _PyacqArgs(_MixedInto):
     """pyacq's constructor: ``server`` publishes unserializable values as proxies."""
 
     def __init__(self, server: Any = None, client: Any = None):

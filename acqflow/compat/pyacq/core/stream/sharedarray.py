@@ -8,6 +8,8 @@ creator unlinks the segment on ``close()`` or when it is garbage-collected.
 """
 from __future__ import annotations
 
+from multiprocessing import shared_memory
+
 import numpy as np
 
 from acqflow.dataflow.streams.sharedmem import open_shared, release_shared
@@ -22,12 +24,13 @@ class SharedMem:
     def __init__(self, nbytes: int, shm_id: str | None = None):
         self.nbytes = int(nbytes)
         self._owner = shm_id is None
-        self._shm = open_shared(shm_id, max(1, self.nbytes))
+        self._shm: shared_memory.SharedMemory | None = open_shared(shm_id, max(1, self.nbytes))
         self.shm_id = self._shm.name
 
     @property
     def mmap(self) -> memoryview:
         """The mapped bytes (pyacq's name)."""
+        assert self._shm is not None and self._shm.buf is not None, "SharedMem is closed"
         return self._shm.buf
 
     def to_dict(self) -> dict:
@@ -36,7 +39,7 @@ class SharedMem:
 
     def to_numpy(self, offset, dtype, shape, strides=None) -> np.ndarray:
         """A view of part of the buffer (read-only unless this process created it)."""
-        arr = np.ndarray(buffer=self._shm.buf, shape=shape, strides=strides, offset=offset,
+        arr = np.ndarray(buffer=self.mmap, shape=shape, strides=strides, offset=offset,
                          dtype=dtype)
         if not self._owner:
             arr.flags.writeable = False

@@ -142,7 +142,8 @@ class InputStream(_InputStream):
         """pyacq's receiver: only ``buffer`` (the output's shared ring, or None) is real."""
         return DataReceiver(None, self.params, buffer=self._shm)
 
-    def set_buffer(self, size=None, double=True, axisorder=None, shmem=None, fill=None) -> None:
+    def set_buffer(self, size=None, double=True, axisorder=None,  # type: ignore[override]  # pyacq's arguments
+                   shmem=None, fill=None) -> None:
         """Keep at least ``size`` samples: the output's shared ring when it fits, else a
         local RingBuffer (pyacq's fill semantics)."""
         shm = self._shm
@@ -151,8 +152,9 @@ class InputStream(_InputStream):
             self._buffer = None
             self._own_buffer = False
             return
-        if not self.connected:
+        if not self.connected or self._shape is None:
             super().set_buffer(size, double=double, axisorder=axisorder, fill=fill)  # names it
+        assert self._shape is not None
         shape = (int(size),) + tuple(self._shape[1:])
         self._buffer = RingBuffer(shape, self._dtype, double=double, shmem=shmem, fill=fill,
                                   axisorder=axisorder)

@@ -15,7 +15,7 @@ class NoneRegisteredClass(_MyTest, Node):
 
 
 class FakeSender(Node):
-    _output_specs = {'signals': {}}
+    _output_specs: dict[str, dict] = {'signals': {}}
     
     def _configure(self, sample_interval=0.001):
         self.sample_interval = sample_interval
@@ -45,7 +45,7 @@ class FakeSender(Node):
 
 
 class FakeReceiver(Node):
-    _input_specs = {'signals': {}}
+    _input_specs: dict[str, dict] = {'signals': {}}
 
     def _configure(self, **kargs):
         pass
@@ -72,7 +72,7 @@ class FakeReceiver(Node):
 
 
 class ReceiverWidget(WidgetNode):
-    _input_specs = {'signals': {}}
+    _input_specs: dict[str, dict] = {'signals': {}}
     
     def __init__(self, tag='label', **kargs):
         WidgetNode.__init__(self, **kargs)
