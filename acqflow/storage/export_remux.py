@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .export import atomic_export
-from .export_video import _strictly_increasing, frame_times, to_video
+from .export_video import frame_times, open_container, times_to_pts, to_video
 from .progress import progress_bar
 from .stored import StoredStream
 from .videocodec import av_module, is_packet_codec
@@ -104,12 +104,8 @@ def remux_frames(stream: StoredStream, path: str | os.PathLike, start: int | Non
         raise ValueError(f"stream {stream.name!r}: records are not one frame each; "
                          "cannot remux")
     tbase = Fraction(1, 1000) if suffix == ".mkv" else Fraction(1, 90000)
-    pts = _strictly_increasing(np.round((t - (t[0] if len(t) else 0.0)) / float(tbase))
-                               .astype(np.int64))
-    try:
-        container = av.open(os.fspath(path), "w")
-    except Exception as exc:      # av.FFmpegError and OSError: a one-line reason
-        raise ValueError(f"cannot write video {path}: {exc}") from None
+    pts = times_to_pts(t, tbase)
+    container = open_container(av, path)
     bar = progress_bar(k1 - k0, f"remux {stream.name}", "frame", progress)
     try:
         if len(t):

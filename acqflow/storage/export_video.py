@@ -19,6 +19,7 @@ import os
 from fractions import Fraction
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 from acqflow.dataflow.paramcheck import must_be
@@ -132,12 +133,8 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
     if fps:
         pts = np.arange(len(idx), dtype=np.int64)
     else:
-        pts = np.round((frame_t - (frame_t[0] if len(frame_t) else 0.0)) / float(tbase)).astype(np.int64)
-        pts = _strictly_increasing(pts)
-    try:
-        container = av.open(os.fspath(path), "w")
-    except Exception as exc:      # av.FFmpegError and OSError: a one-line reason
-        raise ValueError(f"cannot write video {path}: {exc}") from None
+        pts = times_to_pts(frame_t, tbase)
+    container = open_container(av, path)
     bar = progress_bar(stop - start, f"export {stream.name}", "frame", progress)
     try:
         out = container.add_stream(codec, rate=rate)
@@ -163,6 +160,21 @@ def to_video(stream: StoredStream, path: str | os.PathLike, start: int | None = 
         container.close()
         bar.close()
     return path
+
+
+def times_to_pts(t: np.ndarray, tbase: Fraction) -> np.ndarray:
+    """Presentation stamps in ``tbase`` ticks from the first frame's time, each above the
+    previous one (see :func:`_strictly_increasing`)."""
+    return _strictly_increasing(np.round((t - (t[0] if len(t) else 0.0)) / float(tbase))
+                                .astype(np.int64))
+
+
+def open_container(av: Any, path: str | os.PathLike) -> Any:
+    """A PyAV output container; ValueError with a one-line reason when it cannot be opened."""
+    try:
+        return av.open(os.fspath(path), "w")
+    except Exception as exc:      # av.FFmpegError and OSError: a one-line reason
+        raise ValueError(f"cannot write video {path}: {exc}") from None
 
 
 def _strictly_increasing(pts: np.ndarray) -> np.ndarray:
