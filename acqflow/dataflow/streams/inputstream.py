@@ -15,6 +15,7 @@ from .clock import SenderClock
 from ..errors import MalformedMessage, OverrunError, StreamClosed, StreamError
 from .inputcheck import check_spin, output_params
 from .outputstream import planned_chunk_bytes, queue_hwm
+from .inputring import RingAccess
 from .ringbuffer import RingBuffer, attach_output_ring
 from .sharedmem import ReaderSlots
 from .spec import DEFAULT_PARAMS, check_compatible, check_filters, make_dtype
@@ -29,7 +30,7 @@ __all__ = ["InputStream"]
 log = logging.getLogger(__name__)
 
 
-class InputStream(SenderClock, StreamTimes):
+class InputStream(SenderClock, StreamTimes, RingAccess):
     """Receives the chunks of one OutputStream, in order, and reports any loss.
 
     ``recv()`` returns ``(index, data)``: ``index`` is the absolute count after the
@@ -445,43 +446,6 @@ class InputStream(SenderClock, StreamTimes):
         else:
             self.gaps += 1
         self.gap_log.append((start, stop, cause))
-
-    # -- buffered access -----------------------------------------------------
-    def _ring(self) -> RingBuffer:
-        if self._buffer is not None:
-            return self._buffer
-        if self._shm is not None:
-            return self._shm
-        raise StreamError("no buffer: call set_buffer(size) first (plaindata streams)")
-
-    @overload
-    def get_data(self, start: int, stop: int, copy: bool = False,
-                 join: Literal[True] = True) -> np.ndarray: ...
-    @overload
-    def get_data(self, start: int, stop: int, copy: bool = False, *,
-                 join: Literal[False]) -> tuple[np.ndarray, np.ndarray]: ...
-    @overload
-    def get_data(self, start: int, stop: int, copy: bool = False,
-                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]: ...
-
-    def get_data(self, start: int, stop: int, copy: bool = False,
-                 join: bool = True) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Samples [start, stop) by absolute index, from the local or shared ring
-        (see :meth:`RingBuffer.get_data`)."""
-        return self._ring().get_data(start, stop, copy=copy, join=join)
-
-    def __getitem__(self, key: Any) -> np.ndarray:
-        """``input[i:j]`` (and any RingBuffer index) on the local or shared ring."""
-        return self._ring()[key]
-
-    def get_array_slice(self, index: int, length: int) -> np.ndarray:
-        """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
-        return self._ring()[index - length:index]
-
-    @property
-    def buffer(self) -> RingBuffer | None:
-        """The ring this input reads (its own, from set_buffer(), or the shared one); None before either."""
-        return self._buffer if self._buffer is not None else self._shm
 
     # -- state ---------------------------------------------------------------
     def stats(self) -> InputStats:
