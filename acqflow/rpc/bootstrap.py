@@ -100,8 +100,21 @@ def _make_server(config: dict) -> Any:
     return RPCServer(config["address"], **kwargs)
 
 
+def _discard_terminal_signals() -> None:
+    """The spawner forks us with SIGINT/SIGTERM blocked (a Ctrl-C to its group could land
+    before we left it): drop any that arrived meanwhile, then take them as usual."""
+    terminal = {signal.SIGINT, signal.SIGTERM}
+    before = {sig: signal.getsignal(sig) for sig in terminal}
+    for sig in terminal:
+        signal.signal(sig, signal.SIG_IGN)      # discards a pending one
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, terminal)
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
+
+
 def main() -> int:
     """Run the child: returns the process exit code."""
+    _discard_terminal_signals()
     line = sys.stdin.buffer.readline()
     config = json.loads(line)
     die_with_parent(config["parent_pid"], config.get("pdeathsig", True), sys.stdin.fileno())

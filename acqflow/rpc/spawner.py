@@ -5,6 +5,7 @@ import itertools
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +26,7 @@ __all__ = ["ProcessSpawner"]
 
 logger = logging.getLogger(__name__)
 _counter = itertools.count(1)
+_TERMINAL_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -76,9 +78,16 @@ class ProcessSpawner:
         child_env.setdefault("PYTHONUNBUFFERED", "1")
         # Its own process group: a terminal's Ctrl-C (SIGINT) or a SIGTERM sent to our
         # group reaches only us, and we stop the child in order (it dies with us anyway).
-        self.proc = subprocess.Popen([python, "-u", "-m", "acqflow.rpc.bootstrap"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, env=child_env, process_group=0)
+        # ... and until it has left our group (between fork and setpgid, or not yet scheduled
+        # on a loaded machine) a Ctrl-C sent to our group must not kill it: it is forked with
+        # SIGINT/SIGTERM blocked, and the bootstrap discards what arrived meanwhile.
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _TERMINAL_SIGNALS)
+        try:
+            self.proc = subprocess.Popen([python, "-u", "-m", "acqflow.rpc.bootstrap"],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, env=child_env, process_group=0)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         assert self.proc.stdin and self.proc.stdout and self.proc.stderr  # PIPEs
         self._stdout = PipeLogger(self.proc.stdout, self.name, logging.INFO)
         self._stderr = PipeLogger(self.proc.stderr, self.name, logging.WARNING)

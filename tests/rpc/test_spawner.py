@@ -154,3 +154,16 @@ def test_a_launched_child_that_fails_is_reported_when_waited_for():
     with pytest.raises(SpawnError, match="ModuleNotFoundError"):
         child.wait_started()
     assert not child.alive
+
+
+def test_a_ctrl_c_that_reaches_a_child_before_it_left_our_group_does_not_kill_it():
+    """A child is forked with SIGINT/SIGTERM blocked and discards what arrived before it
+    left the spawner's process group (a terminal's Ctrl-C to the group, on a loaded machine)."""
+    child = ProcessSpawner(name="early-sigint", wait=False)
+    try:
+        os.kill(child.proc.pid, signal.SIGINT)     # still starting: the signal is blocked
+        os.kill(child.proc.pid, signal.SIGTERM)
+        child.wait_started()
+        assert child.client.ping() == "pong"
+    finally:
+        child.stop()
