@@ -72,6 +72,7 @@ class _NullStream(io.StringIO):
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
 
