@@ -38,22 +38,24 @@ print("gray frames:", gray.output.params["shape"], "motion stream:", motion.outp
 
 sink = acqflow.InputStream()
 sink.connect(motion.output)
-for node in (motion, blur, gray):
-    node.start()
+try:
+    for node in (motion, blur, gray):
+        node.start()
 
-for k in range(30):
-    frame = np.zeros((H, W, 3), np.uint8)
-    x = 20 + 5 * min(max(k - 10, 0), 10)                   # moves during frames 10..19
-    frame[40:80, x:x + 30] = (0, 200, 255)
-    cam.send(frame)                                         # one frame, no time axis needed
+    for k in range(30):
+        frame = np.zeros((H, W, 3), np.uint8)
+        x = 20 + 5 * min(max(k - 10, 0), 10)                   # moves during frames 10..19
+        frame[40:80, x:x + 30] = (0, 200, 255)
+        cam.send(frame)                                         # one frame, no time axis needed
 
-energy = []
-while len(energy) < 30:
-    index, data = sink.recv(timeout=5000)
-    energy += data[:, 0].tolist()
-energy = np.array(energy)
-print("motion energy per frame:", np.round(energy, 2))
-moving = np.flatnonzero(energy > 0.1)
-print(f"motion detected in frames {moving.min()}..{moving.max()}")
-for node in (gray, blur, motion, cam, sink):
-    node.close()
+    energy = []
+    while len(energy) < 30:
+        index, data = sink.recv(timeout=5000)
+        energy += data[:, 0].tolist()
+    energy = np.array(energy)
+    print("motion energy per frame:", np.round(energy, 2))
+    moving = np.flatnonzero(energy > 0.1)
+    print(f"motion detected in frames {moving.min()}..{moving.max()}")
+finally:                                        # also on Ctrl-C: threads stopped, streams closed
+    for node in (gray, blur, motion, cam, sink):
+        node.close()

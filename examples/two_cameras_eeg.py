@@ -58,15 +58,17 @@ rec.configure(streams={"cam0": cams[0].outputs["video"], "cam1": cams[1].outputs
               dirname=os.path.join(folder, "session"), codecs={"cam0": "jpg", "cam1": "jpg"})
 rec.initialize()
 rec.start()
-for node in cams + [eeg]:
-    node.start()
-print(f"recording cam0, cam1 ({W}x{H} at {FPS:g} fps) and eeg (8 ch at 500 Hz) for {SECONDS:g} s")
-time.sleep(SECONDS)                             # acquisition runs in the nodes' threads
-for node in cams + [eeg]:
-    node.stop()
-rec.stop()
-stats = rec.stats()
-rec.close()
+try:
+    for node in cams + [eeg]:
+        node.start()
+    print(f"recording cam0, cam1 ({W}x{H} at {FPS:g} fps) and eeg (8 ch at 500 Hz) for {SECONDS:g} s")
+    time.sleep(SECONDS)                         # acquisition runs in the nodes' threads
+finally:                                        # also on Ctrl-C: cameras released, recording closed
+    for node in cams + [eeg]:
+        node.close()                            # stops it and releases the device
+    rec.stop()
+    stats = rec.stats()
+    rec.close()
 
 recording = open_recording(os.path.join(folder, "session"))
 for i, cam in enumerate(cams):
@@ -82,5 +84,3 @@ j = eeg_stored.index_at(t_frame)
 print(f"cam0 frame 10 was captured {t_frame - recording['cam0'].time_range[0]:.3f} s in, "
       f"beside eeg sample {j}")
 print(f"writer overflows: {stats['overflows']}; committed: {recording.committed}")
-for node in cams + [eeg]:
-    node.close()

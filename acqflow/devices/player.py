@@ -90,6 +90,7 @@ class Player(Node):
         self._thread: threading.Thread | None = None
         self._halt = False
         self._paused = False
+        self._sending = False       # the replay thread is in send() (pause() waits for it)
         self._seek_to: dict[str, int] | None = None
         self._next: dict[str, int] = {}   # per stream: next stored index to send
         self._vpos = 0.0            # virtual recording time at wall reference
@@ -203,12 +204,16 @@ class Player(Node):
         return float(t)
 
     def pause(self) -> None:
-        """Hold the replay (the node stays 'running'); resume() continues from here."""
+        """Hold the replay (the node stays 'running'); resume() continues from here.
+        Returns once no chunk is being sent (up to a few seconds for a blocked send), so
+        ``stats()`` then counts every chunk this replay will send until resume()."""
         with self._cv:
             if not self._paused:
                 self._vpos = self._now_pos()
                 self._paused = True
                 self._cv.notify_all()
+            if self._thread is not threading.current_thread():
+                self._cv.wait_for(lambda: not self._sending, _JOIN_TIMEOUT)
 
     def resume(self) -> None:
         """Continue after pause(), at the same replay position."""
@@ -375,13 +380,19 @@ class Player(Node):
                     continue
                 t, _, name, stop, data = pending
                 pending = None
+                self._sending = True
                 if math.isinf(self.rate):
                     self._vpos = t
                 else:
                     self._lateness.append(-delay)
                 offset = self.index_offsets[name]
             # the chunk's time: its recorded time (the recording's clock), not the replay's
-            self.outputs[name].send(np.ascontiguousarray(data), index=stop + offset, time=t)
+            try:
+                self.outputs[name].send(np.ascontiguousarray(data), index=stop + offset, time=t)
+            finally:
+                with self._cv:
+                    self._sending = False
+                    self._cv.notify_all()
             with self._cv:
                 if gen != self._gen:
                     return

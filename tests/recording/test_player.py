@@ -115,9 +115,11 @@ def test_pause_seek_resume_and_offsets(recording):
     a, b, data = received(sink)[n_before]
     assert a == head and b - offset == sig.record_bounds(3)[1]
     np.testing.assert_array_equal(data, sig[target:b - offset])
-    gaps_before = sink.input.gaps
     # Forward seek (by time): skipped samples show as one gap, the offset is kept.
     player.pause()
+    sent = player.stats()["sent"]["sig"]["samples"]
+    wait_for(lambda: sum(len(d) for _, d, _ in sink.chunks) == sent, message="sink caught up")
+    gaps_before = sink.input.gaps       # read once paused: replay crosses recorded gaps
     n_mid = len(sink.chunks)
     t = sig.time_at(sig.record_bounds(50)[0])
     player.seek(t)
@@ -239,3 +241,21 @@ def test_the_run_table_shows_a_normal_end_as_ended_not_an_error(recording):
     player.start()                    # replays again: no longer 'ended' while it runs
     assert player.wait_end(20)
     group.close()
+
+
+def test_pause_returns_once_nothing_more_is_sent(recording):
+    """After pause() returns, stats() counts every chunk sent: none is still in flight."""
+    player, sinks = play(recording, rate=float("inf"))
+    sink = sinks["sig"]
+    player.start()
+    for _ in range(20):
+        wait_for(lambda: sink.chunks, message="replay under way")
+        player.pause()
+        sent = player.stats()["sent"]["sig"]["samples"]
+        wait_for(lambda: sum(len(d) for _, d, _ in sink.chunks) >= sent, message="sink caught up")
+        assert player.stats()["sent"]["sig"]["samples"] == sent
+        if player.ended.is_set():
+            break
+        player.resume()
+    player.stop()
+    finish(player, sinks)
