@@ -38,10 +38,13 @@ def test_image_grid_of_two_cameras_colours_fps_and_skipped_frames(qapp):
         frame[:, :W // 2] = (255, 0, 0)            # left half red, right half blue (RGB)
         frame[:, W // 2:] = (0, 0, 255)
         for i in range(30):
+            if i % 3 == 0:
+                v.pause()       # no refresh until the three frames of each input have arrived
             plain.send(frame[None])
             shared.send(frame[None, :, :, ::-1].copy())  # the same picture, as BGR
             if i % 3 == 2:
                 wait_qt(lambda: v.received_chunks == 2 * (i + 1))
+                v.resume()
                 wait_qt(lambda: all(v._last_head[k] == i + 1 for k in v.inputs))
         assert v.skipped == 2 * 20                   # 2 of every 3 frames were never shown
         img = shot(v, "image_grid")
