@@ -173,6 +173,7 @@ class WebMonitor:
         assert self._runner.server is not None
         self._conn_guard = ConnectionGuard(self._sock, self._runner.server, self.limits)
         self._tap_lock = asyncio.Lock()
+        self._polled = asyncio.Event()      # set once the ticker's first poll has ended
         self._ticker = asyncio.ensure_future(self._tick())
 
     async def _stop(self) -> None:
@@ -268,7 +269,9 @@ class WebMonitor:
 
     async def _stats(self, request: web.Request) -> web.Response:
         if self.summary is None:
-            await self._poll()
+            # wait for the ticker's first poll: a poll of our own, right after it, would give
+            # rates over the few ms between the two instead of over ``interval``
+            await self._polled.wait()
         return json_response({**stats_json(self.summary), "web": self._counts_now()})
 
     async def _control(self, request: web.Request) -> web.Response:
@@ -340,8 +343,10 @@ class WebMonitor:
             stats = await self._loop.run_in_executor(self._polls, self.manager.stats)
         except Exception as exc:            # a closing manager, a dead group's timeout
             self.error = f"stats unavailable: {type(exc).__name__}: {exc}"
-            return
-        self.summary, self._last_stats, self.error = summarize(stats, self._last_stats), stats, None
+        else:
+            self.summary, self._last_stats, self.error = summarize(stats, self._last_stats), stats, None
+        finally:
+            self._polled.set()
 
     async def _tick(self) -> None:
         """Poll, then queue one update per client (never waiting for any of them)."""

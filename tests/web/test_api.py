@@ -4,10 +4,12 @@ import base64
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
+from acqflow.manager import Manager
 from acqflow.web import WebMonitor, serve_web
 from acqflow.web.preview import frame_rgba
 from acqflow.web.server import parse_address
@@ -53,17 +55,48 @@ def test_graph_lists_nodes_groups_and_connections(web):
     assert {g["name"] for g in graph["groups"]} == {"acquisition", "processing", "recording", "camera"}
 
 
-def test_stats_give_rates_latency_losses_and_cpu(web):
-    def rates():
-        st = call(web.url + "api/stats")[1]
-        return st if st["streams"] and all(s["rate"] for s in st["streams"]) else None
-    stats = wait_for(rates, timeout=30, message="rates in /api/stats")
+def test_stats_give_rates_latency_losses_and_cpu(manager):
+    # Its own monitor polling every second: a rate is samples received between two polls
+    # over the time between them, and chunks delivered a few 100 ms late on a loaded
+    # machine would move a rate over the shared monitor's 0.25 s by a factor 2.
+    web = manager.serve_web("127.0.0.1:0", token=TOKEN, announce=False, interval=1.0)
+    try:
+        def rates():
+            st = call(web.url + "api/stats")[1]
+            return st if st["streams"] and all(s["rate"] for s in st["streams"]) else None
+        stats = wait_for(rates, timeout=60, message="rates in /api/stats")
+    finally:
+        web.close()
+    assert stats["interval"] >= 1.0
     for s in stats["streams"]:
         assert 500 < s["rate"] < 2000, s            # about 1000 samples/s
         assert s["sample_rate"] == 1000.0 and s["latency"] is not None
         assert s["gaps"] == 0 and s["dropped"] == 0
     assert set(stats["nodes"]) == NODES
     assert all(n["state"] == "running" and n["cpu"] is not None for n in stats["nodes"].values())
+
+
+class SlowStatsManager(Manager):
+    """A Manager whose groups answer stats() 1 s late, as on a loaded machine."""
+
+    def stats(self):
+        time.sleep(1.0)
+        return super().stats()
+
+
+def test_the_first_stats_request_waits_for_the_first_poll():
+    """A request made while the monitor's first poll is under way used to poll again right
+    after it: rates over the length of one poll instead of over ``interval``."""
+    with SlowStatsManager() as slow:
+        monitor = WebMonitor(slow, token=TOKEN, interval=3.0)
+        try:
+            status, stats = call(monitor.url + "api/stats")
+            assert status == 200 and stats["interval"] is None, stats   # one poll: no rates yet
+            stats = wait_for(lambda: call(monitor.url + "api/stats")[1]["interval"], timeout=60,
+                             message="a second poll")
+            assert stats >= 3.0
+        finally:
+            monitor.close()
 
 
 def test_controls_need_the_token(web, manager):
