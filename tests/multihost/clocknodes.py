@@ -1,19 +1,22 @@
 """Node types for the multi-host clock tests (imported in the group processes too)."""
 import threading
-import time
 
 import numpy as np
 
 from acqflow import Node, register_node_type
+from acqflow.dataflow.streams import clock
 
 
 class TrueTimeSource(Node):
-    """Sends one sample per ``period`` s holding ``[time.time(), index]``.
+    """Sends one sample per ``period`` s holding ``[true time, index]``, stamped with the
+    same instant on the process's clock.
 
-    ``time.time()`` is the kernel's clock, which two network namespaces share;
-    the chunk's header stamp is ``clock.now()``, which ACQFLOW_CLOCK_OFFSET
-    shifts.  So the data says when a chunk really was sent, whatever the
-    process's (simulated) clock says.
+    The stamp is one ``clock.now()`` reading, passed to ``send`` as the chunk's sample
+    time; the true time is that reading minus the simulated offset (ACQFLOW_CLOCK_OFFSET),
+    i.e. the kernel's clock, which two network namespaces share.  So the data says when
+    the chunk was stamped, whatever the process's (simulated) clock says.  (Two separate
+    readings, one for the data and one in ``send``, drift apart by whatever the scheduler
+    puts between them: tens of ms on a loaded machine.)
     """
 
     _output_specs = {"signals": {"dtype": "float64", "shape": (-1, 2), "sample_rate": 200.0}}
@@ -30,7 +33,8 @@ class TrueTimeSource(Node):
     def _run(self):
         out = self.outputs["signals"]
         while not self._halt.wait(self.period):
-            out.send(np.array([[time.time(), float(out.index)]]))
+            t = clock.now()
+            out.send(np.array([[t - clock.TEST_OFFSET, float(out.index)]]), time=t)
 
     def _stop(self):
         self._halt.set()
