@@ -90,8 +90,9 @@ def test_inlet_receives_exact_values_and_converted_times(peer, fmt, dtype):
     np.testing.assert_allclose(np.diff(times[:, 0]), 1 / rate, atol=1e-6)
     offset = times[0, 0] - t0           # local_clock -> time.time(), same machine
     assert abs(offset - (clock.now() - pylsl.local_clock())) < 0.05
-    # each chunk's time is its last sample's converted stamp; the input's model follows them
-    assert sig.last_sample_time == ts.last_sample_time == times[-1, 0]
+    # each chunk's time is its last sample's time (exact stamps: its converted stamp); the
+    # input's model follows them
+    assert sig.last_sample_time == ts.last_sample_time == pytest.approx(times[-1, 0], abs=1e-6)
     np.testing.assert_allclose(sig.time_of(np.arange(n)), times[:, 0], atol=1e-5)
     assert abs(sig.time_model.drift_ppm) < 1
     # the outlet closing is a lost device: error state, outputs closed (no hang)
@@ -177,6 +178,32 @@ def test_events_round_trip_through_lsl():
         n_.close()
     assert [e.decode() for e in events["label"]] == ["go", "halt"]
     assert abs(events["time"][0] - stamp) < 0.01           # our clock -> LSL -> our clock
+
+
+def test_a_chunk_time_is_fitted_to_all_its_stamps():
+    """LSL stamps jitter: a chunk stamped with its last sample's stamp alone moved the time
+    model fitted to chunk times by that stamp's error, and every marker placed on it (a
+    loaded machine pulls one big chunk at start: the markers in it were all off by it)."""
+    name, n, rate = unique("acq-jitter"), 1000, 1000.0
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo(name, "EEG", 1, rate, pylsl.cf_float32, name))
+    node, sig, ts = connect_inlet(name=name, max_chunk=n, resolve_timeout=10.0)
+    try:
+        assert outlet.wait_for_consumers(10)
+        t0 = pylsl.local_clock()
+        true = t0 + np.arange(n) / rate
+        stamps = true + np.random.default_rng(1).normal(0, 0.001, n)
+        stamps[-1] = true[-1] + 0.005                  # the last stamp 5 ms late
+        outlet.push_chunk(np.arange(n, dtype=np.float32)[:, None], stamps.tolist())
+        wait_for(lambda: node._inlet.samples_available() >= n, timeout=30)
+        node.start()                                   # one pull: the whole chunk
+        index, data = sig.recv(timeout=30000)
+        times = ts.recv(timeout=30000)[1][:, 0]
+    finally:
+        node.close()
+    assert index == n and len(data) == n
+    to_ours = times[0] - stamps[0]                     # LSL clock -> ours, as converted
+    np.testing.assert_allclose(times - to_ours, stamps, atol=1e-6)   # the raw stamps, each
+    assert abs(sig.last_sample_time - to_ours - true[-1]) < 0.3e-3   # the chunk: its true end
 
 
 def test_resolve_timeout_lists_visible_streams(peer):
