@@ -48,6 +48,7 @@ def test_a_declared_streamtype_is_checked_before_anything_runs():
         "nodes.eeg.params.streamtype: 'evnt' is not one of 'analogsignal', 'event' or null"]
 
 
+@pytest.mark.timeout(300)     # a hang guard: two processes and a 10 s run, slow on a loaded machine
 def test_lsl_markers_epoch_at_their_sample(tmp_path):
     pytest.importorskip("pylsl")
     tag = uuid.uuid4().hex[:8]
@@ -64,7 +65,7 @@ def test_lsl_markers_epoch_at_their_sample(tmp_path):
                                                                            f"name: {markers}"))
         run = subprocess.run([sys.executable, "-m", "acqflow.commands", "run", str(graph), "--duration", "10"],
                              cwd=tmp_path, env=dict(os.environ, PYTHONPATH=ROOT), capture_output=True,
-                             text=True, timeout=120)
+                             text=True, timeout=240)
         assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
     finally:
         if peer.poll() is None:

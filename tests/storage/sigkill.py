@@ -37,7 +37,7 @@ class LineProcess:
         self._sel = selectors.DefaultSelector()
         self._sel.register(self.proc.stdout, selectors.EVENT_READ)
 
-    def line(self, timeout: float = 30.0) -> str:
+    def line(self, timeout: float = 120.0) -> str:
         deadline = time.monotonic() + timeout
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
@@ -93,7 +93,7 @@ def random_sigkills(tmp_path: Path, module: str, n_kills: int, seed: int,
             seg_file = path / "segments" / f"{end[0]:06d}.afseg"
             next_file = path / "segments" / f"{end[0] + 1:06d}.afseg"
             torn_at = end[1] + rng.randint(0, 1 << 20)
-            wait_for(lambda: seg_file.stat().st_size > torn_at or next_file.exists(), timeout=30,
+            wait_for(lambda: seg_file.stat().st_size > torn_at or next_file.exists(), timeout=120,
                      interval=0.001, message="the next block being written")
         w.kill()
 
