@@ -2,6 +2,7 @@
 open with every sealed block intact and equal to the source at the same absolute
 indexes, the torn tail dropped, and committed False."""
 import numpy as np
+import pytest
 
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import open_recording
@@ -44,6 +45,7 @@ def check_recording(rec, exact_gaps: bool = True) -> tuple[int, int]:
     return stop, ev.stop_index
 
 
+@pytest.mark.timeout(600)      # a hang guard: ~15 s idle, several times that on a loaded CI machine
 def test_random_sigkills_of_recorder_process(tmp_path):
     path = random_sigkills(tmp_path, "tests.recording.recorder_proc", N_KILLS, seed=7, max_burst_seals=3,
                            check=lambda rec, burst: check_recording(rec, exact_gaps=not burst))
