@@ -13,7 +13,7 @@ from ..dataflow.streams import clock
 from ..dataflow.paramcheck import int_in, must_be, positive_number
 from ._base import DeviceNode, current_worker, require
 
-__all__ = ["Camera", "FrameNumbers", "PIXEL_FORMATS"]
+__all__ = ["Camera", "FrameNumbers", "PIXEL_FORMATS", "timestamps_spec"]
 
 PIXEL_FORMATS = ("bgr", "rgb", "gray")
 
@@ -38,6 +38,13 @@ def _quiet_open(cv2, source, api):
 
 def _is_url(source: str) -> bool:
     return "://" in source
+
+
+def timestamps_spec(rate: float) -> dict[str, Any]:
+    """Params of a camera's ``timestamps`` output: (capture time, media time) per frame."""
+    return dict(streamtype="analogsignal", dtype="float64", shape=(-1, 2), sample_rate=rate,
+                channel_info=[{"name": "capture_time", "units": "s", "clock": "acqflow"},
+                              {"name": "media_time", "units": "s"}])
 
 
 class FrameNumbers:
@@ -165,10 +172,7 @@ class Camera(DeviceNode):
         shape = (-1, h, w) if pixel_format == "gray" else (-1, h, w, 3)
         self._set_output_spec("video", streamtype="video", dtype="uint8", shape=shape,
                               sample_rate=rate, pixel_format=pixel_format, source=str(device))
-        self._set_output_spec("timestamps", streamtype="analogsignal", dtype="float64",
-                              shape=(-1, 2), sample_rate=rate,
-                              channel_info=[{"name": "capture_time", "units": "s", "clock": "acqflow"},
-                                            {"name": "media_time", "units": "s"}])
+        self._set_output_spec("timestamps", **timestamps_spec(rate))
 
     # -- life-cycle ----------------------------------------------------------
     def _initialize(self) -> None:

@@ -39,12 +39,14 @@ from .stats import WriterStats
 from .target import WriteTarget
 from .videocodec import is_packet_codec
 from .videoenc import VideoEncoder, open_gops
+from .videopackets import PacketIntake, is_packet_stream, stored_params
 from .writerstate import MANIFEST, Control, StreamState
 
 __all__ = ["RecordingWriter", "MODES"]
 
 log = logging.getLogger(__name__)
 MODES = ("create", "overwrite", "append")
+_OPEN_GOP_BLOCKS = 8      # an open GOP kept back for the next block: at most this many blocks' bytes
 
 
 class RecordingWriter:
@@ -137,7 +139,9 @@ class RecordingWriter:
     def _add_state(self, entry: dict[str, Any]) -> StreamState:
         st = StreamState(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
                      entry.get("codec"))
-        if is_packet_codec(st.codec):
+        if st.codec and st.codec.get("source") == "packets":     # stored as received
+            st.intake = PacketIntake(entry["name"], st.codec)
+        elif is_packet_codec(st.codec):
             st.encoder = VideoEncoder(st.sid, entry["name"], st.codec, st.shape,
                                       float(entry["sample_rate"]), self._packet, self._fail)
         self._streams[entry["name"]] = st
@@ -151,13 +155,17 @@ class RecordingWriter:
 
         In append mode an existing stream of the same name must match and is reused.
         ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}, 'h264', 'hevc', 'ffv1',
-        {'name': 'h264', 'crf': 23, ...}: :mod:`.videocodec`) applies to video.
+        {'name': 'h264', 'crf': 23, ...}: :mod:`.videocodec`) applies to video.  A packet
+        stream (streamtype 'packets') is stored as it comes (:mod:`.videopackets`).
         """
         self._check_open()
         p = dict(params or {}, **kw)
+        packet_codec = None
+        if is_packet_stream(p):
+            p, packet_codec = stored_params(p, codec)
         entry = stream_entry(len(self._by_id), name, p)
-        entry["codec"] = normalize_codec(codec, entry["streamtype"], stream_shape(entry),
-                                         p.get("pixel_format"))
+        entry["codec"] = packet_codec or normalize_codec(codec, entry["streamtype"],
+                                                         stream_shape(entry), p.get("pixel_format"))
         if name in self._streams:
             old = self._streams[name]
             if not same_stream(old.entry, entry):
@@ -213,6 +221,8 @@ class RecordingWriter:
         """Whether chunks of a stream with these params (already checked against them where
         they came off the wire) can be written as they are (``write(..., checked=True)``):
         the recorded stream has the same dtype and sample shape."""
+        if self._stream(stream).intake is not None:
+            return True                  # packets: each chunk is one, checked when taken
         entry = self.streams[stream]
         return (make_dtype(params["dtype"]) == stream_dtype(entry)
                 and tuple(params["shape"])[1:] == stream_shape(entry)[1:])
@@ -229,6 +239,8 @@ class RecordingWriter:
         """
         self._check_open()
         st = self._stream(stream)
+        if st.intake is not None:
+            return self._write_packet(st, data if checked else np.array(data), index, timestamp)
         arr = data if checked else self._own_copy(st, data)
         n = arr.shape[0]
         stop = st.expected + n if index is None else int(index)
@@ -249,18 +261,41 @@ class RecordingWriter:
             return self._counted(st, start, stop, n, st.encoder.put(start, t, arr))
         # per-frame codecs take the frames as they are; samples go as their bytes (a view)
         payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
-        size = arr.nbytes
+        return self._counted(st, start, stop, n, self._enqueue(Chunk(st.sid, start, n, t, payload),
+                                                                arr.nbytes))
+
+    def _enqueue(self, chunk: Chunk, size: int) -> bool:
+        """Queue a chunk of ``size`` bytes for the writer thread; False when the queue is full."""
         with self._lock:
-            full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
-            if not full:
-                try:
-                    self._queue.put_nowait(Chunk(st.sid, start, n, t, payload))
-                except queue.Full:
-                    full = True
-                else:
-                    self._queued_bytes += size
-                    self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
-        return self._counted(st, start, stop, n, not full)
+            if self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0:
+                return False
+            try:
+                self._queue.put_nowait(chunk)
+            except queue.Full:
+                return False
+            self._queued_bytes += size
+            self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
+        return True
+
+    def _write_packet(self, st: StreamState, data: Any, index: int | None,
+                      timestamp: float | None) -> bool:
+        """write() of a packet stream: one packet, stored as it is (:mod:`.videopackets`)."""
+        stop = st.expected + 1 if index is None else int(index)
+        start = stop - 1
+        if start < st.expected:
+            raise ValueError(f"stream {st.entry['name']!r}: packet {start} overlaps frames "
+                             f"already written (up to {st.expected})")
+        t = clock.now() if timestamp is None else float(timestamp)
+        chunk = st.intake.chunk(st.sid, start, t, data) if st.intake is not None else None
+        if chunk is None:                # before the first keyframe: the recording starts later
+            return True
+        if start > st.expected and (st.first is not None or st.expected > 0):
+            st.gaps += 1
+            st.gap_samples += start - st.expected
+        st.expected = stop
+        if st.first is None:
+            st.first = start
+        return self._counted(st, start, stop, 1, self._enqueue(chunk, len(chunk.payload)))
 
     def _counted(self, st: StreamState, start: int, stop: int, n: int, queued: bool) -> bool:
         """Count a queued chunk, or a dropped one (logged at most once a second)."""
@@ -425,7 +460,7 @@ class RecordingWriter:
                     self._queued_bytes -= item.payload.nbytes
             try:
                 st = self._by_id[item.stream]
-                if st.codec and st.encoder is None:
+                if st.codec and st.encoder is None and st.intake is None:
                     payload, frames = encode_frames(item.payload, st.codec)
                     item = dataclasses.replace(item, payload=payload, frames=frames)
                 if not items:
@@ -442,8 +477,11 @@ class RecordingWriter:
         """Seal ``items`` as a block; with ``whole_gops`` each compressed stream's open GOP
         (from its last keyframe) is kept back for the next block.  Returns what was kept
         back and its size."""
+        every = items
         items, kept = open_gops(items) if whole_gops else (items, [])
         kept_size = sum(len(c.payload) for c in kept)
+        if kept_size > _OPEN_GOP_BLOCKS * self.block_bytes:    # a source with rare keyframes:
+            items, kept, kept_size = every, [], 0                # memory stays bounded
         if not items:
             return kept, kept_size
         try:

@@ -9,6 +9,7 @@ import numpy as np
 
 from .stats import StreamStats
 from .videoenc import VideoEncoder
+from .videopackets import PacketIntake
 
 __all__ = ["StreamState", "Control", "MANIFEST"]
 
@@ -30,10 +31,12 @@ class StreamState:
     dropped_samples: int = 0
     sealed_stop: int = 0        # writer-thread side: stop index of the last sealed record
     encoder: VideoEncoder | None = None     # compressed video: its encoder thread
+    intake: PacketIntake | None = None      # a packet stream: stored as it comes
 
     def stats(self) -> StreamStats:
         """This stream's counters (and its encoder's), for the manifest and for callers."""
-        enc = self.encoder.stats() if self.encoder is not None else {}
+        enc = self.encoder.stats() if self.encoder is not None else \
+            self.intake.stats() if self.intake is not None else {}
         return StreamStats(first_index=self.first, expected_stop=self.expected,
                            sealed_stop=self.sealed_stop, chunks=self.chunks, samples=self.samples,
                            gaps=self.gaps, gap_samples=self.gap_samples,

@@ -10,7 +10,7 @@ from typing import Any, Callable, Literal, Sequence, overload
 import msgpack
 import numpy as np
 
-from . import clock
+from . import clock, packets
 from .clock import SenderClock
 from ..errors import MalformedMessage, OverrunError, StreamClosed, StreamError
 from .inputcheck import check_spin, output_params
@@ -82,6 +82,7 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
         self._foreign_clock: str | None = None
         self._peeked: tuple[Header, Any] | None = None
         self._shape: tuple[int, ...] | None = None
+        self._packets = False           # a packet stream: one frame per chunk (packets.py)
         self._max_age = math.inf
 
     @property
@@ -117,6 +118,7 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
         # The dtype as it arrives in headers (msgpack turns the tuples of a descr into lists).
         self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
         self._shape = None if params["shape"] is None else tuple(params["shape"])
+        self._packets = params["streamtype"] == packets.STREAMTYPE
         if params["transfermode"] == "sharedmem":
             self._shm = shm = attach_output_ring(params, self._dtype, self._label())
             segment = shm.segment
@@ -297,6 +299,8 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
                     (self._shape is not None and (shape[1:] != self._shape[1:])):
                 raise MalformedMessage(f"chunk of {n} samples, dtype {head.dtype!r} shape {shape} "
                                        f"does not fit the stream ({self.params['dtype']} {self._shape})")
+            if self._packets and packets.check_wire_shape(n, shape):
+                raise MalformedMessage(packets.check_wire_shape(n, shape))
             nbytes = len(frames[1])
             if nbytes != math.prod(shape) * self._dtype.itemsize:
                 raise MalformedMessage(f"payload of {nbytes} bytes for a chunk of shape {shape}")
