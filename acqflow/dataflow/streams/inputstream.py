@@ -299,11 +299,12 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
                     (self._shape is not None and (shape[1:] != self._shape[1:])):
                 raise MalformedMessage(f"chunk of {n} samples, dtype {head.dtype!r} shape {shape} "
                                        f"does not fit the stream ({self.params['dtype']} {self._shape})")
-            if self._packets and packets.check_wire_shape(n, shape):
-                raise MalformedMessage(packets.check_wire_shape(n, shape))
             nbytes = len(frames[1])
             if nbytes != math.prod(shape) * self._dtype.itemsize:
                 raise MalformedMessage(f"payload of {nbytes} bytes for a chunk of shape {shape}")
+            problem = packets.check_message(n, shape, frames[1].buffer) if self._packets else None
+            if problem:
+                raise MalformedMessage(problem)
         elif len(frames) != 1:
             raise MalformedMessage(f"{kind!r} message with {len(frames)} frames (1 expected)")
         elif kind == SHARED:

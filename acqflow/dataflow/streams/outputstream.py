@@ -213,6 +213,8 @@ class OutputStream:
         for f in self.filters:
             data = f(data)
         data = np.asarray(data)
+        if self._packets:
+            packets.check_chunk(data, self._label())      # one packet: one frame of the index
         if self._video and self._sample_shape is not None and data.ndim == len(self._sample_shape):
             data = data[np.newaxis]
         if data.dtype != self._dtype:
@@ -222,8 +224,6 @@ class OutputStream:
                 data.ndim == 0 or (self._ndim is not None and data.ndim != self._ndim):
             raise ValueError(f"{self._label()}: chunk shape {data.shape} does not match the "
                              f"stream shape {self.params['shape']} (time axis first)")
-        if self._packets:
-            packets.check_chunk(data, self._label())      # one packet: one frame of the index
         if data.nbytes < self._hwm_chunk_bytes:
             self._fit_queue(data.nbytes)
         n = data.shape[0]

@@ -23,7 +23,8 @@ import numpy as np
 from ..paramcheck import int_in, short
 
 __all__ = ["STREAMTYPE", "CODECS", "KEYFRAME", "FLAGS", "Packet", "MalformedPacket",
-           "packet", "split", "check_params", "check_chunk", "check_wire_shape", "planned_bytes"]
+           "packet", "split", "check_params", "check_codec", "check_chunk", "check_message",
+           "planned_bytes"]
 
 STREAMTYPE = "packets"
 CODECS = ("h264", "hevc", "mjpeg")
@@ -49,7 +50,7 @@ def packet(data: bytes | bytearray | memoryview | np.ndarray, keyframe: bool = F
     ``output.send(packet(data, keyframe=True), index=frame + 1, time=t)``."""
     raw = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else data
     if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise ValueError(f"a packet is bytes (or 1-D uint8), got {short(raw)}")
+        raise ValueError(f"a packet is bytes (or 1-D uint8), got {_what(raw)}")
     if not 0 < raw.size <= MAX_PACKET:
         raise ValueError(f"a packet has 1 to {MAX_PACKET} bytes, got {raw.size}")
     out = np.empty((1, raw.size + 1), np.uint8)
@@ -58,10 +59,17 @@ def packet(data: bytes | bytearray | memoryview | np.ndarray, keyframe: bool = F
     return out
 
 
+def _what(value: Any) -> str:
+    """One line naming what ``value`` is (an array by dtype and shape)."""
+    if isinstance(value, np.ndarray):
+        return f"a {value.dtype} array of shape {value.shape}"
+    return short(value)
+
+
 def split(chunk: np.ndarray) -> Packet:
     """The packet in a received chunk; :class:`MalformedPacket` when it is not one."""
     if not isinstance(chunk, np.ndarray) or chunk.dtype != np.uint8 or chunk.ndim != 2:
-        raise MalformedPacket(f"a packet chunk is a (1, n) uint8 array, got {short(chunk)}")
+        raise MalformedPacket(f"a packet chunk is a (1, n) uint8 array, got {_what(chunk)}")
     if chunk.shape[0] != 1 or chunk.shape[1] < 2:
         raise MalformedPacket(f"a packet chunk holds one flags byte and at least one packet "
                               f"byte in one row, got shape {chunk.shape}")
@@ -81,10 +89,14 @@ def check_chunk(data: np.ndarray, label: str) -> None:
         raise ValueError(f"{label}: {exc} (build it with packets.packet(data, keyframe))") from None
 
 
-def check_wire_shape(nsamples: int, shape: tuple) -> str | None:
-    """Receiver side: why a data message's header does not describe one packet (None: it does)."""
+def check_message(nsamples: int, shape: tuple, payload: Any) -> str | None:
+    """Receiver side: why a data message (header fields and its checked-length payload) is
+    not one packet (None: it is).  What an input returns of a packet stream always splits."""
     if nsamples != 1 or len(shape) != 2 or shape[1] < 2:
         return f"packet message of {nsamples} samples, shape {shape} (one (1, n >= 2) packet expected)"
+    flags = payload[0]
+    if flags & ~FLAGS:
+        return f"packet flags 0x{flags:02x} has unknown bits (known: 0x{FLAGS:02x} keyframe)"
     return None
 
 
