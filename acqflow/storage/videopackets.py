@@ -63,13 +63,18 @@ class PacketIntake:
         self.packets = 0
         self.skipped = 0                             # before the first keyframe
 
-    def chunk(self, sid: int, start: int, t: float, data: Any) -> Chunk | None:
-        """The record of packet ``start`` (None: before the first keyframe, not stored);
-        ValueError (one line) for a chunk that is not one packet."""
+    def check(self, data: Any) -> np.ndarray:
+        """``data`` if it is one packet chunk, else ValueError (one line)."""
         try:
-            pkt = packets.split(np.asarray(data))
+            packets.split(data)
         except packets.MalformedPacket as exc:
             raise ValueError(f"stream {self.name!r}: {exc}") from None
+        return data
+
+    def chunk(self, sid: int, start: int, t: float, data: np.ndarray) -> Chunk | None:
+        """The record of packet ``start`` (a checked packet chunk); None before the first
+        keyframe (not stored)."""
+        pkt = packets.split(data)
         if not self.started:
             if not pkt.keyframe:
                 self.skipped += 1

@@ -222,7 +222,7 @@ class RecordingWriter:
         they came off the wire) can be written as they are (``write(..., checked=True)``):
         the recorded stream has the same dtype and sample shape."""
         if self._stream(stream).intake is not None:
-            return True                  # packets: each chunk is one, checked when taken
+            return True                  # a packet stream: the intake checks each packet
         entry = self.streams[stream]
         return (make_dtype(params["dtype"]) == stream_dtype(entry)
                 and tuple(params["shape"])[1:] == stream_shape(entry)[1:])
@@ -239,9 +239,7 @@ class RecordingWriter:
         """
         self._check_open()
         st = self._stream(stream)
-        if st.intake is not None:
-            return self._write_packet(st, data if checked else np.array(data), index, timestamp)
-        arr = data if checked else self._own_copy(st, data)
+        arr = data if checked and st.intake is None else st.own_copy(data, checked)
         n = arr.shape[0]
         stop = st.expected + n if index is None else int(index)
         start = stop - n
@@ -254,48 +252,30 @@ class RecordingWriter:
         st.expected = stop
         if n == 0:
             return True
+        t = clock.now() if timestamp is None else float(timestamp)
+        chunk = st.intake.chunk(st.sid, start, t, arr) if st.intake is not None else None
+        if st.intake is not None and chunk is None:
+            return True                 # before a packet stream's first keyframe: not stored
         if st.first is None:
             st.first = start
-        t = clock.now() if timestamp is None else float(timestamp)
         if st.encoder is not None:           # copied once, into the encoder's frames
             return self._counted(st, start, stop, n, st.encoder.put(start, t, arr))
         # per-frame codecs take the frames as they are; samples go as their bytes (a view)
-        payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
-        return self._counted(st, start, stop, n, self._enqueue(Chunk(st.sid, start, n, t, payload),
-                                                                arr.nbytes))
-
-    def _enqueue(self, chunk: Chunk, size: int) -> bool:
-        """Queue a chunk of ``size`` bytes for the writer thread; False when the queue is full."""
+        if chunk is None:
+            payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+            chunk = Chunk(st.sid, start, n, t, payload)
+        size = chunk.payload.nbytes
         with self._lock:
-            if self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0:
-                return False
-            try:
-                self._queue.put_nowait(chunk)
-            except queue.Full:
-                return False
-            self._queued_bytes += size
-            self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
-        return True
-
-    def _write_packet(self, st: StreamState, data: Any, index: int | None,
-                      timestamp: float | None) -> bool:
-        """write() of a packet stream: one packet, stored as it is (:mod:`.videopackets`)."""
-        stop = st.expected + 1 if index is None else int(index)
-        start = stop - 1
-        if start < st.expected:
-            raise ValueError(f"stream {st.entry['name']!r}: packet {start} overlaps frames "
-                             f"already written (up to {st.expected})")
-        t = clock.now() if timestamp is None else float(timestamp)
-        chunk = st.intake.chunk(st.sid, start, t, data) if st.intake is not None else None
-        if chunk is None:                # before the first keyframe: the recording starts later
-            return True
-        if start > st.expected and (st.first is not None or st.expected > 0):
-            st.gaps += 1
-            st.gap_samples += start - st.expected
-        st.expected = stop
-        if st.first is None:
-            st.first = start
-        return self._counted(st, start, stop, 1, self._enqueue(chunk, len(chunk.payload)))
+            full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
+            if not full:
+                try:
+                    self._queue.put_nowait(chunk)
+                except queue.Full:
+                    full = True
+                else:
+                    self._queued_bytes += size
+                    self.queue_high_water = max(self.queue_high_water, self._queue.qsize())
+        return self._counted(st, start, stop, n, not full)
 
     def _counted(self, st: StreamState, start: int, stop: int, n: int, queued: bool) -> bool:
         """Count a queued chunk, or a dropped one (logged at most once a second)."""
@@ -324,18 +304,6 @@ class RecordingWriter:
                 return
             except queue.Full:
                 continue
-
-    @staticmethod
-    def _own_copy(st: StreamState, data: Any) -> np.ndarray:
-        """``data`` checked against the stream's dtype (a same-kind cast allowed) and sample
-        shape, as a C-contiguous array of the writer's own (one copy)."""
-        arr = np.asarray(data)
-        if arr.dtype != st.dtype and not np.can_cast(arr.dtype, st.dtype, "same_kind"):
-            raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got {arr.dtype}")
-        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
-            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
-                             f"{st.shape}, got {arr.shape}")
-        return arr.astype(st.dtype, order="C", copy=True)
 
     def _control(self, kind: str, timeout: float | None) -> None:
         for st in self._by_id if kind in ("flush", "close", "abort") else ():
@@ -477,11 +445,9 @@ class RecordingWriter:
         """Seal ``items`` as a block; with ``whole_gops`` each compressed stream's open GOP
         (from its last keyframe) is kept back for the next block.  Returns what was kept
         back and its size."""
-        every = items
-        items, kept = open_gops(items) if whole_gops else (items, [])
+        items, kept = open_gops(items, _OPEN_GOP_BLOCKS * self.block_bytes) if whole_gops \
+            else (items, [])
         kept_size = sum(len(c.payload) for c in kept)
-        if kept_size > _OPEN_GOP_BLOCKS * self.block_bytes:    # a source with rare keyframes:
-            items, kept, kept_size = every, [], 0                # memory stays bounded
         if not items:
             return kept, kept_size
         try:

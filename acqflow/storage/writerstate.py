@@ -33,6 +33,20 @@ class StreamState:
     encoder: VideoEncoder | None = None     # compressed video: its encoder thread
     intake: PacketIntake | None = None      # a packet stream: stored as it comes
 
+    def own_copy(self, data: Any, checked: bool = False) -> np.ndarray:
+        """``data`` checked against the stream's dtype (a same-kind cast allowed) and sample
+        shape, as a C-contiguous array of the writer's own (one copy); a packet stream's one
+        packet chunk (copied unless ``checked``)."""
+        if self.intake is not None:
+            return self.intake.check(data if checked else np.array(data))
+        arr = np.asarray(data)
+        if arr.dtype != self.dtype and not np.can_cast(arr.dtype, self.dtype, "same_kind"):
+            raise TypeError(f"stream {self.entry['name']!r} has dtype {self.dtype}, got {arr.dtype}")
+        if arr.ndim != len(self.shape) or arr.shape[1:] != self.shape[1:]:
+            raise ValueError(f"stream {self.entry['name']!r} takes chunks of shape "
+                             f"{self.shape}, got {arr.shape}")
+        return arr.astype(self.dtype, order="C", copy=True)
+
     def stats(self) -> StreamStats:
         """This stream's counters (and its encoder's), for the manifest and for callers."""
         enc = self.encoder.stats() if self.encoder is not None else \

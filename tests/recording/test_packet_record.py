@@ -124,3 +124,18 @@ def test_writer_starts_at_the_first_keyframe_and_refuses_a_codec(files, tmp_path
     cam = open_recording(tmp_path / "rec")["cam"]
     assert (cam.first_index, cam.stop_index) == (10, N)
     np.testing.assert_array_equal(cam[12], source_frames(files["h264"])[12])
+
+
+def test_a_source_with_rare_keyframes_still_seals_blocks(files, tmp_path):
+    """Blocks keep each open GOP for the next one, but not past 8 blocks' bytes."""
+    src = source_packets(files["h264"])
+    assert sum(len(d) for d, _ in src) > 8 * 2000
+    params = {"streamtype": "packets", "sample_rate": 30.0,
+              "codec": {"name": "h264", "width": W, "height": H}}
+    with RecordingWriter(tmp_path / "rec", block_s=60, block_bytes=2000) as w:
+        w.add_stream("cam", params)
+        for i, (data, _) in enumerate(src):          # one keyframe, at the start
+            w.write("cam", packets.packet(data, keyframe=i == 0), index=i + 1)
+        wait_for(lambda: w.stats().blocks >= 1, timeout=10)    # sealed before the close
+    cam = open_recording(tmp_path / "rec")["cam"]
+    np.testing.assert_array_equal(cam[N - 1], source_frames(files["h264"])[N - 1])
