@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from typing import Any
 
 import numpy as np
 
 from ..dataflow.paramcheck import int_in, must_be, positive_number
 from ..dataflow.streams import clock, packets
-from ._base import DeviceNode, current_worker, require
-from .camera import FrameNumbers, _is_url, timestamps_spec
+from ._base import require
+from .camera import FrameSource, _is_url, timestamps_spec
 
 __all__ = ["PacketCamera", "INPUT_FORMATS"]
 
@@ -39,7 +38,7 @@ def _device(device: Any) -> tuple[str, bool]:
     return device, device.startswith("/dev/video")
 
 
-class PacketCamera(DeviceNode):
+class PacketCamera(FrameSource):
     """Sends compressed frames on output ``packets`` and their stamps on ``timestamps``.
 
     ``packets`` is a packet stream (one frame per chunk, index = the camera's frame number;
@@ -149,29 +148,9 @@ class PacketCamera(DeviceNode):
         self._stream = stream
         return container, stream
 
-    # -- life-cycle ----------------------------------------------------------
-    def _initialize(self) -> None:
-        self._check_outputs()
-        self.frames = 0
-        self.loops = 0
-        self.numbers = FrameNumbers(self.native_fps if self.native_fps > 0 else self.fps)
-
-    @property
-    def skipped(self) -> int:
-        """Frames the driver, the camera or the file skipped (gaps in the indexes)."""
-        return self.numbers.skipped
-
-    def _start(self) -> None:
-        self._t0 = time.monotonic()
-        self._first = self.numbers.last + 1
-        self.add_worker(self._step, "capture")
-
     def _step(self) -> bool | None:
-        if self.is_file and self.realtime:
-            due = self._t0 + (self.numbers.last + 1 - self._first) / self.fps
-            delay = due - time.monotonic()
-            if delay > 0 and current_worker().stopping.wait(delay):
-                return False
+        if not self._paced():
+            return False
         for _ in range(2):
             got = self._read()
             if got is not None:
