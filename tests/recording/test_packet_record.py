@@ -3,12 +3,14 @@ live PacketDecoder here.  The stored records are the received packets byte for b
 access and remux export work as on video the recorder encoded; MJPEG is stored as jpg."""
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from acqflow import InputStream
 from acqflow.dataflow.streams import packets
 from acqflow.nodes import PacketDecoder
 from acqflow.nodes.recorder import Recorder
 from acqflow.storage import RecordingWriter, open_recording
+from acqflow.storage.errors import StorageError
 from acqflow.storage.export_remux import nal_units, to_remux
 from acqflow.storage.videoenc import KEYFRAME
 from acqflow.testing import wait_for
@@ -139,3 +141,61 @@ def test_a_source_with_rare_keyframes_still_seals_blocks(files, tmp_path):
         wait_for(lambda: w.stats().blocks >= 1, timeout=10)    # sealed before the close
     cam = open_recording(tmp_path / "rec")["cam"]
     np.testing.assert_array_equal(cam[N - 1], source_frames(files["h264"])[N - 1])
+
+
+def mutated(data: bytes, draw) -> bytes:
+    b = bytearray(data)
+    for _ in range(draw(st.integers(1, 6))):
+        k = draw(st.integers(0, max(0, len(b) - 1)))
+        if draw(st.booleans()):
+            b[k:k + 1] = bytes([draw(st.integers(0, 255))])
+        else:
+            del b[k:k + draw(st.integers(1, 200))]
+    return bytes(b) or b"\xff"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(data=st.data())
+@pytest.mark.parametrize("codec", ["h264", "mjpeg"])
+def test_hostile_packets_read_back_as_frames_or_a_clear_error(files, tmp_path_factory, codec, data):
+    """Whatever a peer sent is stored as it came; reading a frame gives that frame or a
+    StorageError/ValueError naming it, never a crash or a frame of another shape."""
+    src = source_packets(files[codec])
+    name = {"h264": "h264", "mjpeg": "mjpeg"}[codec]
+    params = {"streamtype": "packets", "sample_rate": 30.0,
+              "codec": {"name": name, "width": W, "height": H}}
+    path = tmp_path_factory.mktemp("hostile") / "rec"
+    n = data.draw(st.integers(2, 14))
+    with RecordingWriter(path, block_s=0.05) as w:
+        w.add_stream("cam", params)
+        for i in range(n):
+            raw, key = src[i]
+            kind = data.draw(st.sampled_from(["good", "mutated", "random"]))
+            if kind == "mutated":
+                raw = mutated(raw, data.draw)
+            elif kind == "random":
+                raw = data.draw(st.binary(min_size=1, max_size=3000))
+            w.write("cam", packets.packet(raw, key if i == 0 else data.draw(st.booleans())),
+                    index=i + 1)
+    cam = open_recording(path)["cam"]
+    for i in data.draw(st.lists(st.integers(cam.first_index, cam.stop_index - 1), max_size=6)):
+        try:
+            frame = cam[i]
+        except (StorageError, ValueError) as exc:
+            assert "\n" not in str(exc) and str(exc)
+        else:
+            assert frame.shape == (H, W, 3) and frame.dtype == np.uint8
+
+
+def test_a_jpeg_of_another_size_reads_back_as_a_clear_error(tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    params = {"streamtype": "packets", "sample_rate": 30.0,
+              "codec": {"name": "mjpeg", "width": W, "height": H}}
+    small = cv2.imencode(".jpg", np.zeros((H // 2, W // 2, 3), np.uint8))[1].tobytes()
+    with RecordingWriter(tmp_path / "rec") as w:
+        w.add_stream("cam", params)
+        w.write("cam", packets.packet(small, True), index=1)
+    with pytest.raises(ValueError, match=r"decodes to shape \(48, 64, 3\), the stream's frames are "
+                                         r"\(96, 128, 3\)"):
+        open_recording(tmp_path / "rec")["cam"][0]
