@@ -185,7 +185,7 @@ class PacketCamera(FrameSource):
 
     def _send(self, stamp: float, pkts: list, media: float) -> None:
         number = self.numbers.next(0, media)
-        data = b"".join(bytes(p) for p in pkts) if len(pkts) > 1 else bytes(pkts[0])
+        data = b"".join(bytes(p) for p in pkts) if len(pkts) > 1 else pkts[0]     # (one copy: packet())
         key = self.codec_name == "mjpeg" or any(p.is_keyframe for p in pkts)
         self.outputs["packets"].send(packets.packet(data, keyframe=key), index=number + 1,
                                      time=stamp)

@@ -70,6 +70,8 @@ def test_send_takes_only_one_packet_per_chunk():
             out.send(bad)
     with pytest.raises(ValueError, match="1 to"):
         packets.packet(b"")
+    with pytest.raises(ValueError, match="a packet is bytes .*, got 'abc'"):
+        packets.packet("abc")
     out.close()
 
 

@@ -45,11 +45,15 @@ class Packet(NamedTuple):
     keyframe: bool
 
 
-def packet(data: bytes | bytearray | memoryview | np.ndarray, keyframe: bool = False) -> np.ndarray:
-    """The chunk that sends ``data`` (one compressed frame) on a packet stream:
+def packet(data: Any, keyframe: bool = False) -> np.ndarray:
+    """The chunk that sends ``data`` (one compressed frame: bytes, 1-D uint8 or any buffer)
+    on a packet stream:
     ``output.send(packet(data, keyframe=True), index=frame + 1, time=t)``."""
-    raw = np.frombuffer(data, np.uint8) if not isinstance(data, np.ndarray) else data
-    if raw.dtype != np.uint8 or raw.ndim != 1:
+    try:
+        raw = data if isinstance(data, np.ndarray) else np.frombuffer(data, np.uint8)
+    except (TypeError, ValueError):
+        raw = data
+    if not isinstance(raw, np.ndarray) or raw.dtype != np.uint8 or raw.ndim != 1:
         raise ValueError(f"a packet is bytes (or 1-D uint8), got {_what(raw)}")
     if not 0 < raw.size <= MAX_PACKET:
         raise ValueError(f"a packet has 1 to {MAX_PACKET} bytes, got {raw.size}")
