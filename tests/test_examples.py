@@ -208,6 +208,16 @@ def test_record_h264():
     assert "by remux" in out
 
 
+def test_record_packets():
+    pytest.importorskip("av")
+    out = run("record_packets.py")
+    assert line(out, "live view:").startswith(" 90 frames decoded on the side, last index 90")
+    assert "stored 90 frames, codec 'h264' from packets, keyframes 3" in out
+    assert line(out, "frame 60 read back equals the camera's frame 60:") == " True"
+    assert line(out, "stored packets are the camera's, byte for byte:") == " True"
+    assert "by remux" in out
+
+
 def test_recording_video_events():
     out = run("recording_video_events.py")
     assert line(out, "30 frames, codec") == " 'png'"

@@ -13,7 +13,7 @@ from ..dataflow.streams import clock
 from ..dataflow.paramcheck import int_in, must_be, positive_number
 from ._base import DeviceNode, current_worker, require
 
-__all__ = ["Camera", "FrameNumbers", "PIXEL_FORMATS"]
+__all__ = ["Camera", "FrameNumbers", "FrameSource", "PIXEL_FORMATS", "timestamps_spec"]
 
 PIXEL_FORMATS = ("bgr", "rgb", "gray")
 
@@ -38,6 +38,13 @@ def _quiet_open(cv2, source, api):
 
 def _is_url(source: str) -> bool:
     return "://" in source
+
+
+def timestamps_spec(rate: float) -> dict[str, Any]:
+    """Params of a camera's ``timestamps`` output: (capture time, media time) per frame."""
+    return dict(streamtype="analogsignal", dtype="float64", shape=(-1, 2), sample_rate=rate,
+                channel_info=[{"name": "capture_time", "units": "s", "clock": "acqflow"},
+                              {"name": "media_time", "units": "s"}])
 
 
 class FrameNumbers:
@@ -74,7 +81,50 @@ class FrameNumbers:
         return self.last
 
 
-class Camera(DeviceNode):
+class FrameSource(DeviceNode):
+    """What the cameras share: frame numbers, a capture worker, files paced at ``fps``.
+
+    A subclass sets ``fps``, ``native_fps``, ``is_file`` and ``realtime`` when configured
+    and defines ``_step`` (one frame; False ends the worker)."""
+
+    fps: float
+    native_fps: float
+    is_file: bool
+    realtime: bool
+
+    def _step(self) -> bool | None:
+        raise NotImplementedError
+
+    def _initialize(self) -> None:
+        self._check_outputs()
+        self.frames = 0
+        self.loops = 0
+        # frame numbers follow the rate the source reports (a camera's after the request; a
+        # file's own, whatever rate it is played at)
+        self.numbers = FrameNumbers(self.native_fps if self.native_fps > 0 else self.fps)
+
+    @property
+    def skipped(self) -> int:
+        """Frames the driver, the camera or the file skipped (gaps in the indexes)."""
+        return self.numbers.skipped
+
+    def _start(self) -> None:
+        self._t0 = time.monotonic()
+        self._first = self.numbers.last + 1       # frame number paced from (files)
+        self.add_worker(self._step, "capture")
+
+    def _paced(self) -> bool:
+        """A file played in real time: wait until its next frame is due; False when the
+        worker is stopped meanwhile."""
+        if self.is_file and self.realtime:
+            due = self._t0 + (self.numbers.last + 1 - self._first) / self.fps
+            delay = due - time.monotonic()
+            if delay > 0 and current_worker().stopping.wait(delay):
+                return False
+        return True
+
+
+class Camera(FrameSource):
     """Sends frames on output ``video`` and their time stamps on output ``timestamps``.
 
     ``video`` is a 'video' stream of uint8 frames ``(-1, h, w, 3)`` (``(-1, h, w)``
@@ -165,37 +215,12 @@ class Camera(DeviceNode):
         shape = (-1, h, w) if pixel_format == "gray" else (-1, h, w, 3)
         self._set_output_spec("video", streamtype="video", dtype="uint8", shape=shape,
                               sample_rate=rate, pixel_format=pixel_format, source=str(device))
-        self._set_output_spec("timestamps", streamtype="analogsignal", dtype="float64",
-                              shape=(-1, 2), sample_rate=rate,
-                              channel_info=[{"name": "capture_time", "units": "s", "clock": "acqflow"},
-                                            {"name": "media_time", "units": "s"}])
-
-    # -- life-cycle ----------------------------------------------------------
-    def _initialize(self) -> None:
-        self._check_outputs()
-        self.frames = 0
-        self.loops = 0
-        # frame numbers follow the rate the source reports (a camera's after the request; a
-        # file's own, whatever rate it is played at)
-        self.numbers = FrameNumbers(self.native_fps if self.native_fps > 0 else self.fps)
-
-    @property
-    def skipped(self) -> int:
-        """Frames the driver, the camera or the file skipped (gaps in the indexes)."""
-        return self.numbers.skipped
-
-    def _start(self) -> None:
-        self._t0 = time.monotonic()
-        self._first = self.numbers.last + 1       # frame number paced from (files)
-        self.add_worker(self._step, "capture")
+        self._set_output_spec("timestamps", **timestamps_spec(rate))
 
     def _step(self) -> bool | None:
         cv2 = _cv2()
-        if self.is_file and self.realtime:
-            due = self._t0 + (self.numbers.last + 1 - self._first) / self.fps
-            delay = due - time.monotonic()
-            if delay > 0 and current_worker().stopping.wait(delay):
-                return False
+        if not self._paced():
+            return False
         if not self._cap.grab():
             if self.is_file and self.loop and self.frames > 0:
                 self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)

@@ -10,8 +10,9 @@ from .timefreq import TimeFrequency
 from ..dataflow.graph.relays import ChannelSplitter, ChunkResizer, StreamConverter
 from .function import Expression, Function
 from .imageops import Blur, ColorConvert, Crop, FrameDiff, MotionEnergy, Resize
+from .packetdecode import PacketDecoder
 
 __all__ = ["LSLOutlet", "Recorder", "SosFilter", "OverlapFiltfilt", "Decimate", "Resample",
            "AnalogTrigger", "DigitalTrigger", "Epocher", "TimeFrequency", "ChannelSplitter",
            "ChunkResizer", "StreamConverter", "Expression", "Function", "Blur",
-           "ColorConvert", "Crop", "FrameDiff", "MotionEnergy", "Resize"]
+           "ColorConvert", "Crop", "FrameDiff", "MotionEnergy", "Resize", "PacketDecoder"]

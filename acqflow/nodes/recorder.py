@@ -263,7 +263,7 @@ class Recorder(Node):
     # -- life-cycle ------------------------------------------------------------
     def _initialize(self) -> None:
         for name, inp in self.inputs.items():
-            if inp.params.get("shape") is None:
+            if inp.params.get("shape") is None and inp.params.get("streamtype") != "packets":
                 raise ValueError(f"{self.name}: input {name!r} is connected to an output "
                                  "without a fixed shape; configure it with shape=(-1, ...)")
         self._continued = recording_run(self.path) == self.run    # rebuilt: carry on

@@ -90,6 +90,9 @@ def decode_frames(data: bytes | memoryview, sizes: list[int], shape: tuple[int, 
         frame = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
         if frame is None:
             raise ValueError(f"frame {k} of a record could not be decoded")
+        if frame.size != out[k].size:
+            raise ValueError(f"frame {k} of a record decodes to shape {frame.shape}, the "
+                             f"stream's frames are {out.shape[1:]}")
         out[k] = frame.reshape(out.shape[1:])
         pos += size
     return out

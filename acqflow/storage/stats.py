@@ -28,6 +28,7 @@ class StreamStats(Stats):
     frames_encoded: int = 0
     packets: int = 0
     encoder_queue_high_water: int = 0
+    skipped_before_keyframe: int = 0    # a packet stream's packets before its first keyframe
 
 
 @dataclass(frozen=True)

@@ -27,15 +27,19 @@ KEYFRAME = 1          # record flag bit: the packet is a keyframe (a GOP starts 
 Emit = Callable[[int, int, float, bytes, int], None]   # (sid, index, time, packet, flags)
 
 
-def open_gops(items: list[Chunk]) -> tuple[list[Chunk], list[Chunk]]:
+def open_gops(items: list[Chunk], limit: int | None = None) -> tuple[list[Chunk], list[Chunk]]:
     """Split the writer's pending chunks into what can be sealed and each packet stream's
     open GOP (from its last keyframe on), kept for the next block so that every block
-    starts each stream on a keyframe."""
+    starts each stream on a keyframe; past ``limit`` bytes kept (a source whose keyframes
+    are rare), nothing is kept: memory stays bounded."""
     last_key = {c.stream: k for k, c in enumerate(items) if c.flags & KEYFRAME}
     if not last_key:
         return items, []
     cut = [k >= last_key.get(c.stream, len(items)) for k, c in enumerate(items)]
-    return ([it for it, c in zip(items, cut) if not c], [it for it, c in zip(items, cut) if c])
+    kept = [it for it, c in zip(items, cut) if c]
+    if limit is not None and sum(len(c.payload) for c in kept) > limit:
+        return items, []
+    return [it for it, c in zip(items, cut) if not c], kept
 
 
 class VideoEncoder:

@@ -39,12 +39,14 @@ from .stats import WriterStats
 from .target import WriteTarget
 from .videocodec import is_packet_codec
 from .videoenc import VideoEncoder, open_gops
+from .videopackets import PacketIntake, is_packet_stream, stored_params
 from .writerstate import MANIFEST, Control, StreamState
 
 __all__ = ["RecordingWriter", "MODES"]
 
 log = logging.getLogger(__name__)
 MODES = ("create", "overwrite", "append")
+_OPEN_GOP_BLOCKS = 8      # an open GOP kept back for the next block: at most this many blocks' bytes
 
 
 class RecordingWriter:
@@ -137,7 +139,9 @@ class RecordingWriter:
     def _add_state(self, entry: dict[str, Any]) -> StreamState:
         st = StreamState(entry["id"], entry, stream_dtype(entry), stream_shape(entry),
                      entry.get("codec"))
-        if is_packet_codec(st.codec):
+        if st.codec and st.codec.get("source") == "packets":     # stored as received
+            st.intake = PacketIntake(entry["name"], st.codec)
+        elif is_packet_codec(st.codec):
             st.encoder = VideoEncoder(st.sid, entry["name"], st.codec, st.shape,
                                       float(entry["sample_rate"]), self._packet, self._fail)
         self._streams[entry["name"]] = st
@@ -151,13 +155,17 @@ class RecordingWriter:
 
         In append mode an existing stream of the same name must match and is reused.
         ``codec`` ('png', 'jpg', {'name': 'jpg', 'quality': 80}, 'h264', 'hevc', 'ffv1',
-        {'name': 'h264', 'crf': 23, ...}: :mod:`.videocodec`) applies to video.
+        {'name': 'h264', 'crf': 23, ...}: :mod:`.videocodec`) applies to video.  A packet
+        stream (streamtype 'packets') is stored as it comes (:mod:`.videopackets`).
         """
         self._check_open()
         p = dict(params or {}, **kw)
+        packet_codec = None
+        if is_packet_stream(p):
+            p, packet_codec = stored_params(p, codec)
         entry = stream_entry(len(self._by_id), name, p)
-        entry["codec"] = normalize_codec(codec, entry["streamtype"], stream_shape(entry),
-                                         p.get("pixel_format"))
+        entry["codec"] = packet_codec or normalize_codec(codec, entry["streamtype"],
+                                                         stream_shape(entry), p.get("pixel_format"))
         if name in self._streams:
             old = self._streams[name]
             if not same_stream(old.entry, entry):
@@ -213,6 +221,8 @@ class RecordingWriter:
         """Whether chunks of a stream with these params (already checked against them where
         they came off the wire) can be written as they are (``write(..., checked=True)``):
         the recorded stream has the same dtype and sample shape."""
+        if self._stream(stream).intake is not None:
+            return True                  # a packet stream: the intake checks each packet
         entry = self.streams[stream]
         return (make_dtype(params["dtype"]) == stream_dtype(entry)
                 and tuple(params["shape"])[1:] == stream_shape(entry)[1:])
@@ -229,7 +239,7 @@ class RecordingWriter:
         """
         self._check_open()
         st = self._stream(stream)
-        arr = data if checked else self._own_copy(st, data)
+        arr = data if checked and st.intake is None else st.own_copy(data, checked)
         n = arr.shape[0]
         stop = st.expected + n if index is None else int(index)
         start = stop - n
@@ -242,19 +252,24 @@ class RecordingWriter:
         st.expected = stop
         if n == 0:
             return True
+        t = clock.now() if timestamp is None else float(timestamp)
+        chunk = st.intake.chunk(st.sid, start, t, arr) if st.intake is not None else None
+        if st.intake is not None and chunk is None:
+            return True                 # before a packet stream's first keyframe: not stored
         if st.first is None:
             st.first = start
-        t = clock.now() if timestamp is None else float(timestamp)
         if st.encoder is not None:           # copied once, into the encoder's frames
             return self._counted(st, start, stop, n, st.encoder.put(start, t, arr))
         # per-frame codecs take the frames as they are; samples go as their bytes (a view)
-        payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
-        size = arr.nbytes
+        if chunk is None:
+            payload = arr if st.codec else np.ascontiguousarray(arr).reshape(-1).view(np.uint8)
+            chunk = Chunk(st.sid, start, n, t, payload)
+        size = chunk.payload.nbytes
         with self._lock:
             full = self._queued_bytes + size > self._queue_bytes_max and self._queued_bytes > 0
             if not full:
                 try:
-                    self._queue.put_nowait(Chunk(st.sid, start, n, t, payload))
+                    self._queue.put_nowait(chunk)
                 except queue.Full:
                     full = True
                 else:
@@ -289,18 +304,6 @@ class RecordingWriter:
                 return
             except queue.Full:
                 continue
-
-    @staticmethod
-    def _own_copy(st: StreamState, data: Any) -> np.ndarray:
-        """``data`` checked against the stream's dtype (a same-kind cast allowed) and sample
-        shape, as a C-contiguous array of the writer's own (one copy)."""
-        arr = np.asarray(data)
-        if arr.dtype != st.dtype and not np.can_cast(arr.dtype, st.dtype, "same_kind"):
-            raise TypeError(f"stream {st.entry['name']!r} has dtype {st.dtype}, got {arr.dtype}")
-        if arr.ndim != len(st.shape) or arr.shape[1:] != st.shape[1:]:
-            raise ValueError(f"stream {st.entry['name']!r} takes chunks of shape "
-                             f"{st.shape}, got {arr.shape}")
-        return arr.astype(st.dtype, order="C", copy=True)
 
     def _control(self, kind: str, timeout: float | None) -> None:
         for st in self._by_id if kind in ("flush", "close", "abort") else ():
@@ -425,7 +428,7 @@ class RecordingWriter:
                     self._queued_bytes -= item.payload.nbytes
             try:
                 st = self._by_id[item.stream]
-                if st.codec and st.encoder is None:
+                if st.codec and st.encoder is None and st.intake is None:
                     payload, frames = encode_frames(item.payload, st.codec)
                     item = dataclasses.replace(item, payload=payload, frames=frames)
                 if not items:
@@ -442,7 +445,8 @@ class RecordingWriter:
         """Seal ``items`` as a block; with ``whole_gops`` each compressed stream's open GOP
         (from its last keyframe) is kept back for the next block.  Returns what was kept
         back and its size."""
-        items, kept = open_gops(items) if whole_gops else (items, [])
+        items, kept = open_gops(items, _OPEN_GOP_BLOCKS * self.block_bytes) if whole_gops \
+            else (items, [])
         kept_size = sum(len(c.payload) for c in kept)
         if not items:
             return kept, kept_size

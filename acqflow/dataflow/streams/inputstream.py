@@ -10,7 +10,7 @@ from typing import Any, Callable, Literal, Sequence, overload
 import msgpack
 import numpy as np
 
-from . import clock
+from . import clock, packets
 from .clock import SenderClock
 from ..errors import MalformedMessage, OverrunError, StreamClosed, StreamError
 from .inputcheck import check_spin, output_params
@@ -82,6 +82,7 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
         self._foreign_clock: str | None = None
         self._peeked: tuple[Header, Any] | None = None
         self._shape: tuple[int, ...] | None = None
+        self._packets = False           # a packet stream: one frame per chunk (packets.py)
         self._max_age = math.inf
 
     @property
@@ -117,6 +118,7 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
         # The dtype as it arrives in headers (msgpack turns the tuples of a descr into lists).
         self._header_dtype = msgpack.unpackb(msgpack.packb(params["dtype"]))
         self._shape = None if params["shape"] is None else tuple(params["shape"])
+        self._packets = params["streamtype"] == packets.STREAMTYPE
         if params["transfermode"] == "sharedmem":
             self._shm = shm = attach_output_ring(params, self._dtype, self._label())
             segment = shm.segment
@@ -300,6 +302,9 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
             nbytes = len(frames[1])
             if nbytes != math.prod(shape) * self._dtype.itemsize:
                 raise MalformedMessage(f"payload of {nbytes} bytes for a chunk of shape {shape}")
+            problem = packets.check_message(n, shape, frames[1].buffer) if self._packets else None
+            if problem:
+                raise MalformedMessage(problem)
         elif len(frames) != 1:
             raise MalformedMessage(f"{kind!r} message with {len(frames)} frames (1 expected)")
         elif kind == SHARED:

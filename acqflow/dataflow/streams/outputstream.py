@@ -9,7 +9,7 @@ import msgpack
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import clock
+from . import clock, packets
 from ..errors import StreamError
 from .ringbuffer import RingBuffer
 from .sharedmem import NONCE_WORD, ReaderSlots, new_nonce, shm_free_bytes
@@ -57,6 +57,8 @@ def planned_chunk_bytes(params: dict) -> int:
     ASSUMED_CHUNK_BYTES."""
     if params["transfermode"] == "sharedmem":
         return 0                       # messages carry no payload: the ring holds the data
+    if params["streamtype"] == packets.STREAMTYPE:
+        return packets.planned_bytes(params)
     if params.get("shape") is None:
         return ASSUMED_CHUNK_BYTES
     sample = int(np.prod(params["shape"][1:], dtype=np.int64)) * make_dtype(params["dtype"]).itemsize
@@ -175,8 +177,9 @@ class OutputStream:
         self._dtype, self._dtype_spec, self._sample_shape = dtype, params["dtype"], sample_shape
         self._chunksize = params["chunksize"] or 0
         self._video = params["streamtype"] == "video"
-        self._ndim = {"analogsignal": 2, "event": 1}.get(params["streamtype"]) if sample_shape is None \
-            else len(sample_shape) + 1
+        self._packets = params["streamtype"] == packets.STREAMTYPE
+        self._ndim = {"analogsignal": 2, "event": 1, packets.STREAMTYPE: 2}.get(params["streamtype"]) \
+            if sample_shape is None else len(sample_shape) + 1
         self.filters = filters
         self.params = params
         self.configure_kwargs = {k: v for k, v in kwargs.items() if k != "filters"}
@@ -210,6 +213,8 @@ class OutputStream:
         for f in self.filters:
             data = f(data)
         data = np.asarray(data)
+        if self._packets:
+            packets.check_chunk(data, self._label())      # one packet: one frame of the index
         if self._video and self._sample_shape is not None and data.ndim == len(self._sample_shape):
             data = data[np.newaxis]
         if data.dtype != self._dtype:

@@ -16,6 +16,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from ..errors import Error
+from . import packets
 from ..paramcheck import (_axisorder, _callables, _interface, _port, _positive_bytes,
                          _shape, _shape_or_none, check_plain, did_you_mean, flag, one_of,
                          must_be, positive_int_or_none, positive_number, short)
@@ -32,7 +33,7 @@ __all__ = [
 
 PROTOCOLS = ("tcp", "inproc", "ipc")
 TRANSFERMODES = ("plaindata", "sharedmem")
-STREAMTYPES = ("analogsignal", "digitalsignal", "event", "video")
+STREAMTYPES = ("analogsignal", "digitalsignal", "event", "video", "packets")
 BACKPRESSURES = ("drop", "block")
 
 EVENT_DTYPE = [("index", "int64"), ("label", "S16")]
@@ -310,6 +311,7 @@ _STREAMTYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     "event": {"dtype": EVENT_DTYPE, "shape": (-1,)},
     "digitalsignal": {"dtype": "uint8"},
     "video": {"dtype": "uint8"},
+    "packets": {"dtype": "uint8"},
 }
 
 
@@ -331,6 +333,9 @@ def normalize_params(params: Mapping[str, Any]) -> dict[str, Any]:
 
 def _check_contract(p: dict[str, Any]) -> None:
     """The checks that involve several params: streamtype against dtype and shape, ..."""
+    if p["streamtype"] == packets.STREAMTYPE:
+        packets.check_params(p)             # compressed frames of any length (packets.py)
+        return
     dt = make_dtype(p["dtype"])
     if p["shape"] is None:
         if p["transfermode"] == "sharedmem":
