@@ -28,6 +28,7 @@ class StreamStats(Stats):
     frames_encoded: int = 0
     packets: int = 0
     encoder_queue_high_water: int = 0
+    encoder_cpu_s: float = 0.0  # CPU of its frame copies and its encoder thread
 
 
 @dataclass(frozen=True)
