@@ -56,17 +56,20 @@ def store_packets(path: Path, w: int, h: int, n: int, scene: str = "pattern") ->
     return time.perf_counter() - t0
 
 
-def export_hour(w: int, h: int, scene: str, dirname: str | None, json_path: str | None) -> int:
-    """Store one hour of 30 fps, export it by remux to .mkv and .mp4; print and return 0."""
+def export_hour(w: int, h: int, scene: str, dirname: str | None, json_path: str | None,
+                frames: int = HOUR) -> int:
+    """Store one hour of 30 fps (``frames``), export it by remux to .mkv and .mp4; print
+    and return 0."""
     from ..storage import open_recording
     from ..storage.export_remux import to_remux
     tmp = Path(tempfile.mkdtemp(prefix="acqflow-videobench-", dir=dirname))
     results: list[dict[str, Any]] = []
     try:
-        stored_s = store_packets(tmp / "rec", w, h, HOUR, scene)
+        stored_s = store_packets(tmp / "rec", w, h, frames, scene)
         rec = open_recording(tmp / "rec")
         cam = rec["cam"]
-        print(f"one hour of {w}x{h} h264 at {FPS} fps ({cam.n_samples} frames, "
+        what = "one hour" if frames == HOUR else f"{frames / FPS:g} s"
+        print(f"{what} of {w}x{h} h264 at {FPS} fps ({cam.n_samples} frames, "
               f"{sum(f.stat().st_size for f in (tmp / 'rec').rglob('*') if f.is_file()) / 1e6:.0f} MB, "
               f"stored in {stored_s:.1f} s), exported without re-encoding (target: <= 6 s):")
         for suffix in (".mkv", ".mp4"):
@@ -83,5 +86,5 @@ def export_hour(w: int, h: int, scene: str, dirname: str | None, json_path: str 
         rec.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    harness.write_json(json_path, results, size=[w, h], frames=HOUR, mode="export-hour")
+    harness.write_json(json_path, results, size=[w, h], frames=frames, mode="export-hour")
     return 0

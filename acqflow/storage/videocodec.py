@@ -144,7 +144,11 @@ def normalize_packet_codec(spec: dict[str, Any], shape: tuple[int, ...],
     if lossless:
         out["lossless"] = True
     av = av_module()
-    formats = [f.name for f in av.codec.Codec(encoder, "w").video_formats or ()]
+    try:
+        formats = [f.name for f in av.codec.Codec(encoder, "w").video_formats or ()]
+    except Exception as exc:  # noqa: BLE001 - UnknownCodecError: not in this build
+        raise ValueError(f"{name} encoder={short_repr(encoder)}: {hardware_failure(encoder, exc)}; "
+                         "use encoder='auto' or 'cpu'") from None
     if formats and pix not in formats:
         raise ValueError(f"{name} pix_fmt={short_repr(pix)}: {encoder} takes "
                          f"{', '.join(formats[:12])}")
@@ -160,8 +164,10 @@ def normalize_packet_codec(spec: dict[str, Any], shape: tuple[int, ...],
             log.info("%s: %s does not open at %dx%d (%s); encoding on the CPU with %s",
                      name, encoder, w, h, str(exc)[:80], cpu)
             return normalize_packet_codec({**spec, "encoder": "cpu"}, shape, pixel_format)
-        raise ValueError(f"{name}: {encoder} does not open with {short_repr(spec)}: "
-                         f"{str(exc)[:200]}") from None
+        why = hardware_failure(encoder, exc) if encoder != cpu else str(exc)[:200]
+        raise ValueError(f"{name}: {encoder} does not open with {short_repr(spec)}: {why}"
+                         + ("; use encoder='auto' (the CPU when no hardware encoder opens) "
+                            "or 'cpu'" if encoder != cpu else "")) from None
     if ctx.extradata:
         out["extradata"] = bytes(ctx.extradata).hex()
     return out
@@ -186,7 +192,7 @@ def _choose_encoder(name: str, cpu: str, asked: Any, lossless: bool) -> str:
             log.info("%s: using the hardware encoder %s", name, hw)
             return hw
         reasons.append(f"{hw}: {_probed[hw]}")
-    log.info("%s: no hardware encoder opens here (%s); encoding on the CPU with %s",
+    log.info("%s: no hardware encoder here (%s); encoding on the CPU with %s",
              name, "; ".join(reasons), cpu)
     return cpu
 
@@ -205,7 +211,18 @@ def _probe(encoder: str) -> str | None:
         ctx.encode(None)
         return None
     except Exception as exc:  # noqa: BLE001 - any failure means "not usable here"
-        return f"{type(exc).__name__}: {str(exc)[:80]}" or type(exc).__name__
+        return hardware_failure(encoder, exc)
+
+
+def hardware_failure(encoder: str, exc: BaseException) -> str:
+    """Why a hardware encoder did not open, in words: not in this FFmpeg build, or no
+    device/driver for it here, with FFmpeg's own short reason."""
+    if type(exc).__name__ == "UnknownCodecError":
+        return "not in this PyAV/FFmpeg build"
+    device = {"nvenc": "NVIDIA GPU and driver", "vaapi": "VAAPI device (/dev/dri)",
+              "qsv": "Intel Quick Sync device"}.get(encoder.rsplit("_", 1)[-1], "device")
+    reason = getattr(exc, "strerror", None) or str(exc).split(":")[0]
+    return f"no usable {device} here (FFmpeg: {str(reason)[:60]})"
 
 
 def faster_preset(preset: str | None) -> str | None:
