@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import harness
-from .videoref import FPS, source_frames
+from .videoref import CODEC_SPECS, FPS, source_frames
 
 __all__ = ["export_hour", "store_packets"]
 
@@ -26,7 +26,6 @@ def _one_gop(w: int, h: int, scene: str) -> tuple[dict[str, Any], list[tuple[byt
     """The h264 codec entry and the (packet, flags) of one GOP of ``scene``."""
     from ..storage.videocodec import av_module, normalize_packet_codec, open_encoder
     from ..storage.videoenc import KEYFRAME
-    from .video import CODEC_SPECS
     av = av_module()
     codec = normalize_packet_codec(dict(CODEC_SPECS["h264"]), (-1, h, w, 3))
     ctx = open_encoder(codec, w, h, FPS)
@@ -77,11 +76,11 @@ def export_hour(w: int, h: int, scene: str, dirname: str | None, json_path: str 
             t0 = time.perf_counter()
             to_remux(cam, out)
             s = time.perf_counter() - t0
-            row = {"format": suffix[1:], "frames": cam.n_samples, "seconds": s,
-                   "frames_per_s": cam.n_samples / s, "bytes": out.stat().st_size}
-            results.append(row)
-            print(f"  {suffix[1:]:>4}: {s:6.2f} s  ({row['frames_per_s']:,.0f} frames/s, "
-                  f"{row['bytes'] / 1e6:.0f} MB)")
+            size = out.stat().st_size
+            results.append({"format": suffix[1:], "frames": cam.n_samples, "seconds": s,
+                            "frames_per_s": cam.n_samples / s, "bytes": size})
+            print(f"  {suffix[1:]:>4}: {s:6.2f} s  ({cam.n_samples / s:,.0f} frames/s, "
+                  f"{size / 1e6:.0f} MB)")
             out.unlink()
         rec.close()
     finally:

@@ -12,8 +12,16 @@ import numpy as np
 
 from ..dataflow.paramcheck import must_be
 
-__all__ = ["SIZES", "SCENES", "parse_size", "source_frames", "psnr", "pyav_alone", "opencv_writer", "timed"]
+__all__ = ["CODEC_SPECS", "SIZES", "SCENES", "parse_size", "source_frames", "psnr", "pyav_alone",
+           "opencv_writer", "timed"]
 
+# what each codec name is asked as (the Recorder's ``codecs`` parameter)
+CODEC_SPECS: dict[str, Any] = {
+    "raw": "raw", "png": "png", "jpg": "jpg",
+    "h264": {"name": "h264", "crf": 23, "gop": 30, "preset": "ultrafast"},
+    "hevc": {"name": "hevc", "crf": 28, "gop": 30, "preset": "ultrafast"},
+    "ffv1": {"name": "ffv1"},
+}
 SIZES = {"720p": (1280, 720), "1080p": (1920, 1080)}
 FPS = 30
 
@@ -77,10 +85,12 @@ def _encoded(name: str, n: int, wall: float, cpu: float, nbytes: int) -> dict[st
             "cores": cpu / wall, "bytes_per_frame": nbytes / n}
 
 
-def pyav_alone(frames: np.ndarray, n: int, path: str, reads: list[int]) -> dict[str, Any]:
+def pyav_alone(frames: np.ndarray, n: int, path: str, reads: list[int],
+               rate: float | None = None) -> dict[str, Any]:
     """libx264 ultrafast crf 23, GOP 30, no B-frames, yuv420p, one thread (the Recorder's
     h264 row's settings), into Matroska: encode n frames (``enc_cpu_ms_per_frame``: CPU of
-    this one thread per frame: the frame copies, the encoder, the muxer), then random frames
+    this one thread per frame: the frame copies, the encoder, the muxer; at ``rate`` frames/s
+    when given, as a camera's frames come, else as fast as it goes), then random frames
     (seek to the keyframe before, decode to the frame) and all in a row."""
     import av
     distinct = len(frames)
@@ -92,6 +102,8 @@ def pyav_alone(frames: np.ndarray, n: int, path: str, reads: list[int]) -> dict[
         s.width, s.height, s.pix_fmt = w, h, "yuv420p"
         s.codec_context.thread_count = 1
         for k in range(n):
+            if rate:             # a camera's pace (the encoder waits for each frame)
+                time.sleep(max(0.0, t0 + k / rate - time.perf_counter()))
             f = av.VideoFrame.from_ndarray(frames[k % distinct], format="bgr24")
             f.pts = k
             out.mux(s.encode(f))

@@ -275,13 +275,15 @@ def open_encoder(codec: dict[str, Any], width: int, height: int, rate: float,
     return ctx
 
 
-def decoder_threads() -> int:
-    """Threads of a reading decoder: 2 where there are 2 cores, else 1;
-    ``ACQFLOW_VIDEO_DECODE_THREADS`` overrides."""
+def decoder_threads(codec: dict[str, Any]) -> int:
+    """Threads of a reading decoder: ``ACQFLOW_VIDEO_DECODE_THREADS``, else 2 slice threads
+    for FFV1 (where there are 2 cores) and 1 for h264/hevc (frame threads cost a frame of
+    decoding more per random read and pay only with a free core: `acqflow bench video`
+    measures both)."""
     env = os.environ.get("ACQFLOW_VIDEO_DECODE_THREADS")
     if env:
         return int_in("ACQFLOW_VIDEO_DECODE_THREADS", int(env) if env.isdigit() else env, 1, 16)
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
+    return min(2, os.cpu_count() or 1) if codec["name"] == "ffv1" else 1
 
 
 def frame_lag(codec: dict[str, Any], threads: int) -> int:

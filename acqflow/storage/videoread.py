@@ -40,7 +40,7 @@ class PacketDecoder:
         self._ctx: Any = None
         self._next: int | None = None        # record the decoder takes next
         self._out: int | None = None         # record whose frame comes out next
-        self.threads = decoder_threads() if threads is None else max(1, int(threads))
+        self.threads = decoder_threads(codec) if threads is None else max(1, int(threads))
         self._lag = frame_lag(codec, self.threads)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_bytes = 0
