@@ -276,14 +276,13 @@ def open_encoder(codec: dict[str, Any], width: int, height: int, rate: float,
 
 
 def decoder_threads(codec: dict[str, Any]) -> int:
-    """Threads of a reading decoder: ``ACQFLOW_VIDEO_DECODE_THREADS``, else 2 slice threads
-    for FFV1 (where there are 2 cores) and 1 for h264/hevc (frame threads cost a frame of
-    decoding more per random read and pay only with a free core: `acqflow bench video`
-    measures both)."""
+    """Threads of a reading decoder: ``ACQFLOW_VIDEO_DECODE_THREADS``, else 2 where there
+    are 2 cores (h264/hevc: frame threads, a random 1080p frame in about 0.65x the time of
+    one thread; FFV1: slice threads), else 1."""
     env = os.environ.get("ACQFLOW_VIDEO_DECODE_THREADS")
     if env:
         return int_in("ACQFLOW_VIDEO_DECODE_THREADS", int(env) if env.isdigit() else env, 1, 16)
-    return min(2, os.cpu_count() or 1) if codec["name"] == "ffv1" else 1
+    return min(2, os.cpu_count() or 1)
 
 
 def frame_lag(codec: dict[str, Any], threads: int) -> int:
