@@ -25,6 +25,7 @@ class StreamStats(Stats):
     encoder: str | None = None
     preset: str | None = None
     slowdowns: int = 0
+    encoder_cpu_s: float = 0.0  # CPU of its encoder thread and of handing frames to it
     frames_encoded: int = 0
     packets: int = 0
     encoder_queue_high_water: int = 0

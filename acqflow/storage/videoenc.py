@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -57,10 +58,13 @@ class VideoEncoder:
         self.frames = 0
         self.packets = 0
         self.high_water = 0
+        self.encode_cpu_s = 0.0      # CPU of the encoder thread (encoding, handing packets over)
+        self.prepare_cpu_s = 0.0     # CPU of put(): the callers' copies into encoder frames
         self._ctx: Any = None
         self._pending: dict[int, tuple[int, float]] = {}   # pts -> (index, time)
         self._pts = 0
         self._av = av_module()
+        self._wrap = codec["pix_fmt"] != codec["input"]      # see put()
         self._warned_fastest = False
         self._speedup = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True,
@@ -71,19 +75,27 @@ class VideoEncoder:
         """Encoder counters for the writer's stats."""
         return {"encoder": self.codec["encoder"], "preset": self.preset,
                 "slowdowns": self.slowdowns, "frames_encoded": self.frames,
-                "packets": self.packets, "encoder_queue_high_water": self.high_water}
+                "packets": self.packets, "encoder_queue_high_water": self.high_water,
+                "encoder_cpu_s": self.encode_cpu_s + self.prepare_cpu_s}
 
     # -- caller side ------------------------------------------------------------
     def put(self, start: int, t: float, frames: np.ndarray) -> bool:
-        """Copy frames ``start, start+1, ...`` into encoder frames and queue them (the
-        chunk's time ``t`` is its last frame's); False when the queue is full (nothing
-        queued).  The one copy of the caller's data: the encoder reads these frames."""
+        """Queue frames ``start, start+1, ...`` as encoder frames (the chunk's time ``t`` is
+        its last frame's); False when the queue is full (nothing queued).  ``frames`` is the
+        writer's own array, never modified: where the encoder converts the pixel format
+        (yuv420p from BGR: the usual case) the frames only wrap it, and the conversion in
+        the encoder thread is the one copy; otherwise they are copied here."""
         if self.queue.full():
             return False
+        c0 = time.thread_time()
         fmt, av = self.codec["input"], self._av
         if fmt == "gray" and frames.ndim == 4:
             frames = frames[..., 0]
-        prepared = [av.VideoFrame.from_ndarray(f, format=fmt) for f in frames]
+        if self._wrap and frames.flags.c_contiguous:
+            prepared = [av.VideoFrame.from_numpy_buffer(f, format=fmt) for f in frames]
+        else:     # the encoder may keep the frame itself: it gets FFmpeg's own copy
+            prepared = [av.VideoFrame.from_ndarray(f, format=fmt) for f in frames]
+        self.prepare_cpu_s += time.thread_time() - c0
         try:
             self.queue.put_nowait((start, t, prepared))
         except queue.Full:
@@ -146,6 +158,7 @@ class VideoEncoder:
                     except BaseException as exc:   # reported; the caller is released
                         failed = True
                         self.on_error(exc)
+                self.encode_cpu_s = time.thread_time()
                 done.set()
                 if kind in ("stop", "abort"):
                     return
@@ -158,6 +171,7 @@ class VideoEncoder:
             except BaseException as exc:
                 failed = True
                 self.on_error(exc)
+            self.encode_cpu_s = time.thread_time()
 
     def _encode(self, start: int, t: float, frames: list) -> None:
         n = len(frames)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .errors import StorageError
 from .index import StreamTable
-from .videocodec import av_module, open_decoder
+from .videocodec import av_module, decoder_threads, frame_lag, open_decoder
 from .videoenc import KEYFRAME
 
 __all__ = ["PacketDecoder", "CACHE_BYTES"]
@@ -33,12 +33,15 @@ class PacketDecoder:
 
     def __init__(self, name: str, codec: dict[str, Any], shape: tuple[int, ...],
                  table: Callable[[], StreamTable], payloads: Payloads,
-                 cache_bytes: int = CACHE_BYTES):
+                 cache_bytes: int = CACHE_BYTES, threads: int | None = None):
         self.name, self.codec, self.shape = name, codec, tuple(shape)
         self._table, self._payloads = table, payloads
         self._fmt = codec["input"]
         self._ctx: Any = None
-        self._next: int | None = None        # record the decoder expects next
+        self._next: int | None = None        # record the decoder takes next
+        self._out: int | None = None         # record whose frame comes out next
+        self.threads = decoder_threads(codec) if threads is None else max(1, int(threads))
+        self._lag = frame_lag(codec, self.threads)
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self._cache_bytes = 0
         self.cache_bytes = int(cache_bytes)
@@ -47,6 +50,9 @@ class PacketDecoder:
         self._lock = threading.Lock()
         self.seeks = 0                       # decodes started again at a keyframe
         self._av = av_module()
+        # one pixel-format converter for every frame: PyAV's frame.to_ndarray(format=...)
+        # builds a new swscale context per frame (~5 ms at 1080p, more than the conversion)
+        self._reformat = self._av.video.reformatter.VideoReformatter().reformat
 
     def frames(self, k0: int, k1: int) -> Iterator[np.ndarray]:
         """Decoded frames of records ``k0..k1-1`` in order (cached arrays: read-only)."""
@@ -78,25 +84,35 @@ class PacketDecoder:
                     out.append(self._cache[k + len(out)])
                 return out
             key = self.keyframe_before(k)
-            if self._ctx is None or self._next is None or not key <= self._next <= k:
-                if self._ctx is not None and self._next is not None:
+            if self._ctx is None or self._out is None or not key <= self._out <= k:
+                if self._ctx is not None and self._out is not None:
                     self._ctx.flush_buffers()        # the same decoder, at a new keyframe
                 else:
-                    self._ctx = open_decoder(self.codec, self.shape[2], self.shape[1])
-                self._next = key
+                    self._ctx = open_decoder(self.codec, self.shape[2], self.shape[1],
+                                             self.threads)
+                self._next = self._out = key
                 self.seeks += 1
             return self._run(k, stop)
 
     def _run(self, k: int, stop: int) -> list[np.ndarray]:
-        """Feed records ``self._next..stop-1``; frames of ``[k, stop)`` in order."""
+        """Feed records from ``self._next`` on until frames ``[k, stop)`` are out (a
+        frame-threaded decoder gives frame j once it has later packets: up to its lag past
+        ``stop`` are fed, their frames kept); frames of ``[k, stop)``."""
         av, ctx = self._av, self._ctx
         got: dict[int, np.ndarray] = {}
-        start = self._next
-        assert start is not None             # (set by frames() before a run)
-        self._next = None                    # unknown until this run completes
-        for j, data in self._payloads(start, stop):
-            packet = av.Packet(bytes(data))
+        start, out = self._next, self._out
+        assert start is not None and out is not None   # (set by _decode before a run)
+        self._next = self._out = None        # unknown until this run completes
+        last = min(len(self._table()), stop + self._lag)
+        for j, data in self._payloads(start, last):
+            if out >= stop:
+                break
+            # FFmpeg owns the packet's buffer: a frame-threaded decoder freed while a worker
+            # still holds a Python-owned packet deadlocks on the GIL (PyAV)
+            packet = av.Packet(len(data))
+            memoryview(packet)[:] = data
             packet.pts = packet.dts = j
+            start = j + 1
             try:
                 decoded = ctx.decode(packet)
             except av.FFmpegError as exc:
@@ -104,16 +120,16 @@ class PacketDecoder:
                 raise StorageError(f"stream {self.name!r}: record {j} does not decode: "
                                    f"{str(exc)[:160]}") from None
             for frame in decoded:            # pre-roll frames are decoded, not converted
+                out = int(frame.pts) + 1
                 if frame.pts >= k:
                     got[int(frame.pts)] = self._array(frame)
-        missing = [j for j in range(k, stop) if j not in got]
-        if missing:                          # a decoder that holds frames back: drain it
+        if out < stop:                       # the stream's end: drain the decoder
             for frame in ctx.decode(None):
                 if frame.pts >= k:
                     got[int(frame.pts)] = self._array(frame)
             self._ctx = None
         else:
-            self._next = stop
+            self._next, self._out = start, out
         for j, arr in got.items():
             self._keep(j, arr)
         try:
@@ -126,7 +142,7 @@ class PacketDecoder:
         if self._fmt == "gray" and frame.format.name in ("yuv420p", "yuvj420p"):
             arr = frame.to_ndarray()[:frame.height]     # the Y plane, as encoded (no range change)
         else:
-            arr = frame.to_ndarray(format=self._fmt)
+            arr = self._reformat(frame, format=self._fmt).to_ndarray()
         arr = arr.reshape(self.shape[1:])
         arr.flags.writeable = False
         return arr
@@ -144,6 +160,6 @@ class PacketDecoder:
     def clear(self) -> None:
         """Drop the decoder and the cached frames."""
         with self._lock:
-            self._ctx, self._next = None, None
+            self._ctx, self._next, self._out = None, None, None
             self._cache.clear()
             self._cache_bytes = 0

@@ -10,6 +10,11 @@ pytest.importorskip("cv2")
 from acqflow.bench import video  # noqa: E402
 
 MEASURES = {"fps", "cpu_ms_per_frame", "cores", "bytes_per_frame", "psnr", "random_ms_median", "read_fps"}
+av = None
+try:
+    import av
+except ImportError:
+    pass
 
 
 def test_video_bench_rows_per_codec_and_references(tmp_path, capsys):
@@ -45,6 +50,45 @@ def test_video_bench_rows_per_codec_and_references(tmp_path, capsys):
     (["--rate", "-30"], "--rate must be > 0, got -30.0"),
 ])
 def test_video_bench_rejects_bad_options(argv, message, capsys):
+    with pytest.raises(SystemExit):
+        video.main(argv)
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.skipif(av is None, reason="PyAV not installed")
+def test_two_cameras_encoder_cpu_and_ratios_to_pyav(tmp_path, capsys):
+    out = tmp_path / "video.json"
+    assert cli_main(["bench", "video", "--size", "64x48", "--seconds", "0.2", "--reads", "2", "--cameras", "2",
+                     "--scene", "smooth", "--codecs", "h264", "--rate", "100", "--json", str(out),
+                     "--dir", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    assert "2 cameras" in text and "enc CPU ms/frame" in text
+    assert "h264 x2 / pyav libx264" in text and "bytes per frame x" in text and "overhead" in text
+    data = json.loads(out.read_text())
+    assert data["cameras"] == 2 and data["scene"] == "smooth"
+    rows = {r["codec"]: r for r in data["results"]}
+    assert rows["h264 x2"]["stored"] == 12 and rows["h264 x2"]["dropped"] == 0
+    assert rows["h264 x2"]["enc_cpu_ms_per_frame"] > 0 and rows["pyav libx264"]["enc_cpu_ms_per_frame"] > 0
+
+
+@pytest.mark.skipif(av is None, reason="PyAV not installed")
+def test_export_hour_mode_stores_packets_and_times_the_remux(tmp_path, capsys):
+    from acqflow.bench.videoexport import export_hour
+    out = tmp_path / "hour.json"
+    assert export_hour(64, 48, "pattern", str(tmp_path), str(out), frames=95) == 0
+    text = capsys.readouterr().out
+    assert "95 frames" in text and "mkv:" in text and "mp4:" in text
+    rows = json.loads(out.read_text())["results"]
+    assert [r["format"] for r in rows] == ["mkv", "mp4"] and all(r["frames"] == 95 for r in rows)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hour.json"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--cameras", "0"], "--cameras must be in 1..8, got 0"),
+    (["--minutes", "0"], "--minutes must be > 0, got 0.0"),
+    (["--scene", "noise"], "invalid choice: 'noise'"),
+])
+def test_video_bench_rejects_bad_mode_options(argv, message, capsys):
     with pytest.raises(SystemExit):
         video.main(argv)
     assert message in capsys.readouterr().err

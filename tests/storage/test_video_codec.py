@@ -114,8 +114,16 @@ def test_no_hardware_encoder_here_says_so_and_uses_the_cpu(tmp_path, caplog):
             w.add_stream("cam", params(), codec="h264")
     entry = open_recording(tmp_path / "rec")["cam"].codec
     used = entry["encoder"]
-    if used == "libx264":
-        assert any("h264_nvenc" in r.message and "libx264" in r.message for r in caplog.records)
+    if used == "libx264":                   # each hardware encoder, and why not, in words
+        said = [r.message for r in caplog.records if "no hardware encoder here" in r.message]
+        assert len(said) == 1 and "encoding on the CPU with libx264" in said[0], said
+        assert all(f"{hw}: " in said[0] for hw in ("h264_nvenc", "h264_vaapi", "h264_qsv"))
+        assert ("not in this PyAV/FFmpeg build" in said[0] or "no usable" in said[0]) \
+            and "Error" not in said[0], said        # words, not exception class names
+        with pytest.raises(ValueError, match=r"h264_nvenc.*(no usable NVIDIA GPU and driver|not "
+                                             r"in this PyAV/FFmpeg build).*encoder='auto'"):
+            with RecordingWriter(tmp_path / "nvenc") as w:
+                w.add_stream("cam", params(), codec={"name": "h264", "encoder": "h264_nvenc"})
     else:                                   # a machine with a working hardware encoder
         assert any(used in r.message for r in caplog.records)
     with RecordingWriter(tmp_path / "cpu") as w:
