@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:      # noqa: BLE001 - one line, the traceback with --debug
         if args.debug:
             raise
-        print(f"acqflow run: {type(exc).__name__}: {first_line(exc)[:300]} "
+        print(f"acqflow run: {type(exc).__name__}: {first_line(exc)} "
               f"(--debug shows the traceback)", file=sys.stderr)
         return 1
 

@@ -71,10 +71,11 @@ class _NullStream(io.StringIO):
         pass
 
 
-def first_line(exc: BaseException) -> str:
-    """The first line of an error's message (its type's name when it has none)."""
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message, without a (remote) traceback, cut at ``limit``
+    characters (its type's name when it has none): a one-line report of any error."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return text[0][:limit] if text else type(exc).__name__
 
 
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,

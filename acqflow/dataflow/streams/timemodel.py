@@ -358,29 +358,27 @@ class TimeModel:
         self._current()
         return self._hi - self._lo
 
-    def _time_one(self, index: int) -> float:
+    def _line(self) -> tuple[int, float, float]:
+        """The fitted line (index, time, seconds per sample); ValueError before any stamp."""
         fit = self._current()
         if fit is None:
             raise ValueError("the time model has no stamps yet")
-        i_ref, t_ref, dt = fit
+        return fit
+
+    def _time_one(self, index: int) -> float:
+        i_ref, t_ref, dt = self._line()
         return t_ref + (index - i_ref) * dt
 
     def time_of(self, index: Any) -> Any:
         """Time of sample ``index`` (an int or an array of them) on the fitted line."""
-        fit = self._current()
-        if fit is None:
-            raise ValueError("the time model has no stamps yet")
-        i_ref, t_ref, dt = fit
+        i_ref, t_ref, dt = self._line()
         if np.ndim(index) == 0:
             return t_ref + (int(index) - i_ref) * dt
         return t_ref + (np.asarray(index, dtype=np.int64) - i_ref) * dt
 
     def index_at(self, t: Any) -> Any:
         """Index of the sample nearest time ``t`` (a float or an array of them)."""
-        fit = self._current()
-        if fit is None:
-            raise ValueError("the time model has no stamps yet")
-        i_ref, t_ref, dt = fit
+        i_ref, t_ref, dt = self._line()
         if np.ndim(t) == 0:
             return i_ref + int(round((float(t) - t_ref) / dt))
         return i_ref + np.rint((np.asarray(t, dtype=np.float64) - t_ref) / dt).astype(np.int64)
