@@ -16,10 +16,11 @@ import threading
 
 from .. import hooks
 from ..dataflow.graph.graphspec import GraphError, GraphSpec, load_graph
+from ..errors import first_line
 from ..dataflow.streams.cpulatency import run_holding
 from ..manager.check import check_graph
 from ..manager.progress import StartupProgress
-from ..manager.run import first_line, run_graph
+from ..manager.run import run_graph
 
 __all__ = ["main"]
 

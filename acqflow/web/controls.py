@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Error
-from ..manager.run import first_line
+from ..errors import Error, first_line
 from ..rpc.proxy import get_value
 
 __all__ = ["ACTIONS", "ControlError", "node_action", "group_action", "recording_action",
