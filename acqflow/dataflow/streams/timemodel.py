@@ -35,9 +35,10 @@ class TimeModel:
     """Online estimate of ``time(index)`` and its inverse for one stream.
 
     ``nominal_rate``: the stream's declared sample rate (Hz), used until the stamps determine
-    the rate better than 200 ppm (at once where they contradict it: a wrong or default rate).  ``window``: seconds of stamps the fit looks at.  ``step``: a
-    stamp further than this many seconds (and 10 jitters) off the line, ``step_count`` times in
-    a row, is a clock step and restarts the fit.  ``refit``: seconds of stamps between robust
+    the rate better than 200 ppm (at once where they contradict it: a wrong or default rate).
+    ``window``: seconds of stamps the fit looks at.  ``step``: a stamp further than this many
+    seconds (and 10 jitters) off the line, ``step_count`` times in a row, is a clock step and
+    restarts the fit.  ``refit``: seconds of stamps between robust
     refits (outlier rejection, jitter estimate), at least.
 
     ``since`` is the index of the current fit's first stamp, ``starts`` every fit's (restarts
