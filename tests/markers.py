@@ -16,6 +16,7 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
         "test_soak_30s_no_loss_no_growth_no_leaks",
     ],
     "bench/test_startup.py": ["test_startup_bench_times_imports_and_the_readme_graph"],
+    "bench/test_video.py": ["test_video_bench_rows_per_codec_and_references"],
     "bench/test_streams.py": [
         "test_ceilings_measure_something",
         "test_hops_command_line",
@@ -60,7 +61,10 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
         "test_QTriggeredOscilloscope",
         "test_qtimefreq_local_worker",
     ],
-    "dataflow/test_wakeup.py": ["test_many_reader_processes_lose_nothing"],
+    "dataflow/test_wakeup.py": [
+        "test_a_reader_whose_fifo_filled_up_still_wakes_for_the_next_chunk",
+        "test_many_reader_processes_lose_nothing",
+    ],
     "devices/test_brainflow.py": [
         "test_playback_file_board_replays_the_file",
         "test_synthetic_board_outputs_and_metadata",
@@ -107,6 +111,7 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
     "recording/test_player.py": ["test_close_does_not_hang_on_a_stalled_blocking_reader"],
     "recording/test_recorder_naming.py": ["test_the_name_survives_restarts_of_the_recorder_group"],
     "recording/test_recorder_restart.py": ALL,
+    "recording/test_video_crash.py": ["test_sigkill_at_random_moments_every_sealed_frame_decodes"],
     "rpc/test_client_server.py": ["test_timeout_raises"],
     "rpc/test_fuzz.py": ["test_atheris_decoder_fuzz"],
     "rpc/test_hostdaemon.py": ["test_two_hosts_with_different_key_directories_from_one_process"],
@@ -119,15 +124,16 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
     "rpc/test_refcount.py": ["test_no_leak_over_10000_proxies"],
     "rpc/test_security.py": ["test_curve_server_accepts_authorised_and_refuses_others"],
     "rpc/test_syncpath.py": ["test_timeouts_shorter_and_longer_than_a_wait_step"],
-    "storage/test_align.py": [
+    "storage/test_align.py": [           # the three clocks' 10-minute recording (module fixture)
         "test_exports_write_the_common_clock",
+        "test_readers_and_merge_in_common_time",
         "test_three_devices_on_one_clock",
     ],
     "storage/test_cache.py": ["test_two_processes_share_one_cache"],
     "storage/test_crash.py": ["test_random_sigkills"],
     "storage/test_damage.py": ["test_random_byte_flips_in_segments"],
     "storage/test_dask.py": ["test_many_recordings_on_a_distributed_cluster"],
-    "storage/test_xdf_import.py": ["test_import_holds_exactly_what_pyxdf_reads"],
+    "storage/test_xdf_import.py": ALL,   # LabRecorder's file (module fixture); test_xdf_robust stays
     "storage/test_xdf_robust.py": [
         "test_every_truncation_imports_every_complete_chunk",
         "test_fuzzed_files_under_a_memory_limit",
@@ -151,9 +157,11 @@ SLOW: dict[str, tuple[str, ...] | list[str]] = {
         "test_nodes_custom",
         "test_nodes_filters",
         "test_readme_graph_file_runs",
+        "test_record_h264",
         "test_recording_roundtrip",
         "test_recording_video_events",
         "test_streams_closed_loop",
+        "test_two_cameras_eeg",
         "test_viewers_panel",
         "test_viewers_qt_group",
     ],

@@ -79,3 +79,14 @@ def test_a_remote_acqflow_error_keeps_its_class_and_round_trips(module, name):
     assert isinstance(exc, acqflow.rpc.RemoteCallError)
     again = pickle.loads(pickle.dumps(exc))
     assert type(again) is type(exc) and str(again) == str(exc) == "bad value 3 (in node 'n')"
+
+
+def test_first_line_is_one_bounded_line_of_any_error():
+    """The one-line report of `acqflow run`, its final summary and the web monitor's refusals."""
+    from acqflow.errors import first_line
+    remote = RuntimeError("\n  node 'f' is not running\nTraceback (most recent call last):\n  ...\n")
+    assert first_line(remote) == "node 'f' is not running"
+    assert first_line(ValueError("x" * 1000)) == "x" * 300
+    assert first_line(ValueError("x" * 1000), limit=10) == "x" * 10
+    assert first_line(KeyError()) == "KeyError"
+    assert first_line(OSError("   \n ")) == "OSError"

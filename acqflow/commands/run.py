@@ -16,10 +16,11 @@ import threading
 
 from .. import hooks
 from ..dataflow.graph.graphspec import GraphError, GraphSpec, load_graph
+from ..errors import first_line
 from ..dataflow.streams.cpulatency import run_holding
 from ..manager.check import check_graph
 from ..manager.progress import StartupProgress
-from ..manager.run import first_line, run_graph
+from ..manager.run import run_graph
 
 __all__ = ["main"]
 
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:      # noqa: BLE001 - one line, the traceback with --debug
         if args.debug:
             raise
-        print(f"acqflow run: {type(exc).__name__}: {first_line(exc)[:300]} "
+        print(f"acqflow run: {type(exc).__name__}: {first_line(exc)} "
               f"(--debug shows the traceback)", file=sys.stderr)
         return 1
 

@@ -16,12 +16,13 @@ import time
 from typing import Any, Callable, TextIO
 
 from ..dataflow.graph.graphspec import GraphSpec
+from ..errors import first_line
 from .build import GraphBuildError, build_graph
 from .console import LiveView, StatsTable
 from .manager import Manager
 from .progress import StartupProgress
 
-__all__ = ["run_graph", "recording_summary", "first_line"]
+__all__ = ["run_graph", "recording_summary"]
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,6 @@ class _NullStream(io.StringIO):
 
     def flush(self) -> None:
         pass
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an error's message (its type's name when it has none)."""
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def run_graph(spec: GraphSpec, duration: float | None = None, interval: float = 1.0,

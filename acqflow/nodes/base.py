@@ -149,18 +149,26 @@ class StreamNode(ProcessingNode):
             self.outputs["output"].send(out, index=out_index,
                                         time=self._output_time(taken, index, out_index))
 
+    def _samples_per_output(self) -> int | None:
+        """``q`` when output sample ``k`` is input sample ``k * q`` (1 at the same rate;
+        Decimate: its factor); None where the samples do not map so (another rate)."""
+        rate = self.inputs["input"].params.get("sample_rate")
+        return 1 if rate and self.outputs["output"].params.get("sample_rate") == rate else None
+
     def _output_time(self, taken: float | None, index: int, out_index: int | None) -> float | None:
-        """When the last sample of an output chunk ending at ``out_index`` was taken: the
-        input's time passed on (shifted for a delayed chunk at the same rate); None (now)
-        where the node counts its own samples or changes the rate."""
+        """When the last sample of an output chunk ending at ``out_index`` was taken, from
+        ``taken`` (input sample ``index - 1``'s): output sample ``out_index - 1`` is input sample
+        ``(out_index - 1) * q`` (_samples_per_output), that many input periods earlier; None
+        (sent at now) where the node counts its own samples or its samples do not map."""
         if taken is None or out_index is None:
             return None
         if out_index == index:
             return taken
+        q = self._samples_per_output()
         rate = self.inputs["input"].params.get("sample_rate")
-        if rate and self.outputs["output"].params.get("sample_rate") == rate:
-            return taken - (index - out_index) / float(rate)
-        return None
+        if q is None or not rate:
+            return None
+        return taken - ((index - 1) - (out_index - 1) * q) / float(rate)
 
     def _end(self) -> None:
         for out_index, out in self.finish():

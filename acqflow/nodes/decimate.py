@@ -80,13 +80,9 @@ class Decimate(StreamNode):
         """Output samples up to input ``index``: one every ``q`` input samples."""
         return -(-index // self.q)
 
-    def _output_time(self, taken: float | None, index: int, out_index: int | None) -> float | None:
-        """Output sample ``k`` is input sample ``k * q``: the last one sent (``out_index - 1``)
-        was taken ``(index - 1 - (out_index - 1) * q)`` input periods before ``taken``."""
-        rate = self.inputs["input"].params.get("sample_rate")
-        if taken is None or out_index is None or not rate:
-            return None
-        return taken - ((index - 1) - (out_index - 1) * self.q) / float(rate)
+    def _samples_per_output(self) -> int:
+        """Output sample ``k`` is input sample ``k * q``."""
+        return self.q
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
         start = index - len(data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Error
+from ..errors import Error, first_line
 from ..rpc.proxy import get_value
 
 __all__ = ["ACTIONS", "ControlError", "node_action", "group_action", "recording_action",
@@ -25,12 +25,6 @@ class ControlError(Error):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status = status
-
-
-def _first_line(exc: BaseException) -> str:
-    """The message without a (remote) traceback, for a one-line answer."""
-    lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
-    return lines[0][:300] if lines else type(exc).__name__
 
 
 def _check_action(action: str) -> None:
@@ -67,7 +61,7 @@ def _do(manager: Any, names: list[str], action: str) -> dict[str, str]:
     except ControlError:
         raise
     except Exception as exc:            # a NodeStateError from the node's process, an RPC timeout
-        raise ControlError(409, f"{action} {', '.join(names)}: {_first_line(exc)}") from exc
+        raise ControlError(409, f"{action} {', '.join(names)}: {first_line(exc)}") from exc
     finally:
         manager.refresh()               # snapshots (used to rebuild a crashed group) see the states
     return {n: _state(manager, n) for n in names}
@@ -94,7 +88,7 @@ def group_action(manager: Any, name: str, action: str) -> dict[str, str]:
         try:
             manager.restart_group(name)
         except Exception as exc:
-            raise ControlError(409, f"restarting node group {name!r}: {_first_line(exc)}") from exc
+            raise ControlError(409, f"restarting node group {name!r}: {first_line(exc)}") from exc
         return {n: _state(manager, n) for n in group.nodes}
     if group.state != "running":
         raise ControlError(409, f"node group {name!r} is {group.state}")

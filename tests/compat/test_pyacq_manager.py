@@ -9,9 +9,15 @@ from acqflow.rpc import RemoteCallError
 @pytest.fixture
 def local_manager():
     from pyacq import create_manager
+
+    from acqflow.rpc import RPCServer
+    before = RPCServer.get_server()
     man = create_manager("local", auto_close_at_exit=False)
     yield man
     man.close()
+    lazy = RPCServer.get_server()
+    if lazy is not None and lazy is not before:    # the one create_manager started to serve
+        lazy.close()                               # this thread: a later test expects none
 
 
 def test_create_manager_refuses_an_unknown_mode():

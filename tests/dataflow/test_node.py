@@ -256,3 +256,36 @@ def test_ctrl_c_during_close_is_raised_after_the_close():
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.strip() == "interrupted after close: closed []", result.stderr[-3000:]
+
+
+def test_a_node_group_warms_only_modules_not_imported_yet(tmp_path, monkeypatch):
+    """NodeGroup.create_node imports a node's warm_imports in a thread, once: not again for
+    modules already imported (under `acqflow run` the group's process preloads them)."""
+    import threading
+
+    from acqflow.dataflow.graph.nodegroup import NodeGroup
+    from acqflow.testing import wait_for
+    (tmp_path / "warm_probe_mod.py").write_text("import threading\nBY = threading.current_thread().name\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "warm_probe_mod", raising=False)
+
+    class Warm(Node):
+        warm_imports = ("warm_probe_mod",)
+    acqflow.register_node_type(Warm)
+    started: list[str] = []
+
+    def tracer(*args):         # threading sets it first thing in every thread it starts
+        sys.settrace(None)
+        started.append(threading.current_thread().name)
+    threading.settrace(tracer)
+    try:
+        group = NodeGroup("warm")
+        group.create_node("Warm", "w1")
+        module = wait_for(lambda: sys.modules.get("warm_probe_mod"), message="the warm import")
+        assert module.BY == "acqflow-warm-imports"
+        assert started.count("acqflow-warm-imports") == 1
+        group.create_node("Warm", "w2")           # imported already: no thread
+        assert started.count("acqflow-warm-imports") == 1
+    finally:
+        threading.settrace(None)
+        registry._types.pop("Warm")

@@ -44,6 +44,19 @@ def test_nominal_rate_until_the_stamps_determine_it():
     assert tm.time_of(19) == pytest.approx(5.00515 + 0.005)   # their mean, nominal slope
 
 
+@pytest.mark.parametrize("fs", [1000.0, 3.2e6])
+def test_a_wrong_nominal_rate_gives_way_to_the_stamps(fs):
+    """A stream left at the default sample_rate (1 Hz) that really runs at ``fs``: the fit
+    follows its stamps.  It restarted at every third stamp (each was a 'clock step' off the
+    nominal line), so it never knew the rate and cost ~25 us per chunk on the data path."""
+    tm = TimeModel(1.0)
+    jitter = 1e-3 if fs < 1e4 else 5e-6
+    true_rate = feed_chunks(tm, fs, 0.0, jitter, 20_000 * 32 / fs, 32)
+    assert tm.resets <= 1 and tm.rate == pytest.approx(true_rate, rel=1e-3)
+    last = 20_000 * 32 - 33                           # the newest stamp's sample
+    assert abs(tm.time_of(last) - (100.0 + last / true_rate)) < jitter
+
+
 def test_index_at_and_time_of_are_inverse():
     tm = TimeModel(30000.0)
     feed_chunks(tm, 30000.0, 30.0, 2e-4, 20, 900, t0=12345.0)

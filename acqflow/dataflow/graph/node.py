@@ -101,9 +101,10 @@ class Node:
 
     _input_specs: dict[str, dict] = {}
     _output_specs: dict[str, dict] = {}
-    #: heavy modules the node imports when it initializes (e.g. scipy.signal): a
-    #: NodeGroup starts importing them when it creates the node, so the import
-    #: overlaps the rest of the graph's build instead of delaying initialize()
+    #: heavy modules the node imports when it initializes (e.g. scipy.signal): a group
+    #: process started by build_graph imports them as it starts, while the other groups
+    #: start; a NodeGroup starts importing those not imported yet when it creates the node,
+    #: so the import overlaps the rest of the graph's build instead of delaying initialize()
     warm_imports: tuple[str, ...] = ()
     _transitions = _TRANSITIONS
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -41,9 +42,11 @@ def _import_quietly(modules: tuple[str, ...]) -> None:
 
 
 def _warm_imports(modules: tuple[str, ...]) -> None:
-    """Import ``modules`` in a background thread (see Node.warm_imports)."""
+    """Import ``modules`` in a background thread (see Node.warm_imports), those not imported
+    yet: under ``acqflow run`` the group's process imported them as it started (its preload)."""
+    modules = tuple(m for m in modules if m not in sys.modules)
     if modules:
-        threading.Thread(target=_import_quietly, args=(tuple(modules),),
+        threading.Thread(target=_import_quietly, args=(modules,),
                          name="acqflow-warm-imports", daemon=True).start()
 
 

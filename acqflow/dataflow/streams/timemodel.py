@@ -28,15 +28,17 @@ __all__ = ["TimeModel", "StreamTimes"]
 _BATCH = 1024          # queued stamps folded in at once (the fit reads the queue first)
 _MAX_SLOPE_SE = 2e-4   # relative standard error under which the fitted rate replaces the nominal one
 _MIN_GATE = 1e-4       # s: stamps this close to the line always count as inliers
+_WRONG_RATE = 0.1      # a fitted rate this far (relative) from the nominal one: the nominal is wrong
 
 
 class TimeModel:
     """Online estimate of ``time(index)`` and its inverse for one stream.
 
     ``nominal_rate``: the stream's declared sample rate (Hz), used until the stamps determine
-    the rate better than 200 ppm.  ``window``: seconds of stamps the fit looks at.  ``step``: a
-    stamp further than this many seconds (and 10 jitters) off the line, ``step_count`` times in
-    a row, is a clock step and restarts the fit.  ``refit``: seconds of stamps between robust
+    the rate better than 200 ppm (at once where they contradict it: a wrong or default rate).
+    ``window``: seconds of stamps the fit looks at.  ``step``: a stamp further than this many
+    seconds (and 10 jitters) off the line, ``step_count`` times in a row, is a clock step and
+    restarts the fit.  ``refit``: seconds of stamps between robust
     refits (outlier rejection, jitter estimate), at least.
 
     ``since`` is the index of the current fit's first stamp, ``starts`` every fit's (restarts
@@ -256,12 +258,16 @@ class TimeModel:
 
     def _slope(self, slope: float, vxx: float, n: float) -> float:
         """The fitted seconds per sample when the stamps determine it well (enough of them to
-        know their jitter, a standard error under 200 ppm), else the nominal one."""
+        know their jitter, a standard error under 200 ppm) or contradict the nominal one (more
+        than 10 % and 5 standard errors off: a wrong or default sample rate, on whose line
+        every stamp would be a clock step), else the nominal one."""
         nominal = 1.0 / self.nominal_rate
         if not (math.isfinite(slope) and slope > 0) or vxx <= 0 or n < 8:
             return nominal
         se = self._sigma / math.sqrt(vxx)
-        return slope if se <= _MAX_SLOPE_SE * slope else nominal
+        if se <= _MAX_SLOPE_SE * slope or abs(slope - nominal) > max(_WRONG_RATE * nominal, 5 * se):
+            return slope
+        return nominal
 
     def _set_fit(self, ai: int, at: float, mx: float, my: float, slope: float) -> None:
         i_ref = int(self._i[self._hi - 1])
@@ -358,29 +364,27 @@ class TimeModel:
         self._current()
         return self._hi - self._lo
 
-    def _time_one(self, index: int) -> float:
+    def _line(self) -> tuple[int, float, float]:
+        """The fitted line (index, time, seconds per sample); ValueError before any stamp."""
         fit = self._current()
         if fit is None:
             raise ValueError("the time model has no stamps yet")
-        i_ref, t_ref, dt = fit
+        return fit
+
+    def _time_one(self, index: int) -> float:
+        i_ref, t_ref, dt = self._line()
         return t_ref + (index - i_ref) * dt
 
     def time_of(self, index: Any) -> Any:
         """Time of sample ``index`` (an int or an array of them) on the fitted line."""
-        fit = self._current()
-        if fit is None:
-            raise ValueError("the time model has no stamps yet")
-        i_ref, t_ref, dt = fit
+        i_ref, t_ref, dt = self._line()
         if np.ndim(index) == 0:
             return t_ref + (int(index) - i_ref) * dt
         return t_ref + (np.asarray(index, dtype=np.int64) - i_ref) * dt
 
     def index_at(self, t: Any) -> Any:
         """Index of the sample nearest time ``t`` (a float or an array of them)."""
-        fit = self._current()
-        if fit is None:
-            raise ValueError("the time model has no stamps yet")
-        i_ref, t_ref, dt = fit
+        i_ref, t_ref, dt = self._line()
         if np.ndim(t) == 0:
             return i_ref + int(round((float(t) - t_ref) / dt))
         return i_ref + np.rint((np.asarray(t, dtype=np.float64) - t_ref) / dt).astype(np.int64)
