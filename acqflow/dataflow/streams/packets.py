@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..errors import Error
 from ..paramcheck import int_in, short
 
 __all__ = ["STREAMTYPE", "CODECS", "KEYFRAME", "FLAGS", "Packet", "MalformedPacket",
@@ -35,7 +36,7 @@ _CODEC_KEYS = ("name", "width", "height", "pix_fmt", "extradata")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
 
 
-class MalformedPacket(ValueError):
+class MalformedPacket(Error, ValueError):
     """A packet chunk that is not one flags byte and a packet (one line, naming the problem)."""
 
 
