@@ -419,9 +419,10 @@ class _Evaluator:
             guard = _Guard(max(GROWTH * size, FLOOR))
             out = self.run(dict(zip(self.variables, args), _g=guard))
             guard.check(math.prod(_shape(out)), lambda: "the result")   # e.g. a list of x's
+            out = np.asarray(out)
             if plain is not None:
-                self.proven.add(args)
-            return np.asarray(out)
+                self.proven.add(args)           # (only once everything passed)
+            return out
         except ExpressionError as exc:
             raise ExpressionError(f"expr {short_repr(self.expr)}: {exc}") from None
         except Exception as exc:        # noqa: BLE001 - numpy's errors, MemoryError, ...
