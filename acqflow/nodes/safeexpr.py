@@ -31,7 +31,7 @@ import numpy as np
 from ..dataflow.paramcheck import must_be
 from ..dataflow.shortrepr import short_repr
 from ..errors import Error
-from .safeexpr_fast import ProvenShapes, static_shapes, unguarded
+from .safeexpr_fast import ProvenShapes, shapes_key, static_shapes, unguarded
 
 __all__ = ["compile_expression", "ExpressionError", "FUNCTIONS", "MAX_CHARS", "MAX_NODES",
            "MAX_DEPTH", "GROWTH", "FLOOR"]
@@ -410,18 +410,18 @@ class _Evaluator:
         self.proven = ProvenShapes()
 
     def __call__(self, *args: Any) -> Any:
-        plain = self.plain if len(args) == len(self.variables) else None
         try:
-            if plain is not None and args in self.proven:
-                out = plain(*args)           # these shapes passed every check before
-                return out if type(out) is np.ndarray else np.asarray(out)
+            plain = self.plain
+            key = shapes_key(args) if plain is not None else None
+            if key in self.proven.keys and plain is not None:
+                return np.asarray(plain(*args))  # these shapes passed every check before
             size = sum(math.prod(_shape(a)) for a in args)
             guard = _Guard(max(GROWTH * size, FLOOR))
             out = self.run(dict(zip(self.variables, args), _g=guard))
             guard.check(math.prod(_shape(out)), lambda: "the result")   # e.g. a list of x's
             out = np.asarray(out)
-            if plain is not None:
-                self.proven.add(args)           # (only once everything passed)
+            if plain is not None and len(args) == len(self.variables):
+                self.proven.add(key, args)       # (only once everything passed)
             return out
         except ExpressionError as exc:
             raise ExpressionError(f"expr {short_repr(self.expr)}: {exc}") from None

@@ -17,7 +17,7 @@ from typing import Any, Callable, Hashable
 
 import numpy as np
 
-__all__ = ["static_shapes", "unguarded", "ProvenShapes", "MAX_PROVEN"]
+__all__ = ["static_shapes", "unguarded", "shapes_key", "ProvenShapes", "MAX_PROVEN"]
 
 MAX_PROVEN = 64             # shapes remembered per expression (then forgotten all at once)
 _PLAIN_KINDS = "biufc"      # bool, ints, floats, complex: elementwise ops keep no references
@@ -76,33 +76,32 @@ def unguarded(text: str, variables: tuple[str, ...], scope: dict) -> Callable[..
     return func
 
 
+def shapes_key(args: tuple) -> Hashable:
+    """What a guarded run's checks depend on: each argument's shape and dtype (None when
+    one is not a plain ndarray)."""
+    if len(args) == 1:
+        a = args[0]
+        return (a.shape, a.dtype) if type(a) is np.ndarray else None
+    if all(type(a) is np.ndarray for a in args):
+        return tuple([(a.shape, a.dtype) for a in args])
+    return None
+
+
 class ProvenShapes:
-    """The inputs (type, shape and dtype of each argument) on which a guarded run passed."""
+    """The input shapes (:func:`shapes_key`) on which a guarded run passed, at most MAX_PROVEN."""
 
     __slots__ = ("keys",)
 
     def __init__(self) -> None:
         self.keys: set[Hashable] = set()
 
-    @staticmethod
-    def key(args: tuple) -> Hashable:
-        """What a guarded run's checks depend on: each argument's shape and dtype (None when
-        one is not a plain ndarray)."""
-        if len(args) == 1:
-            a = args[0]
-            return (a.shape, a.dtype) if type(a) is np.ndarray else None
-        if all(type(a) is np.ndarray for a in args):
-            return tuple([(a.shape, a.dtype) for a in args])
-        return None
-
-    def add(self, args: tuple) -> None:
-        """Remember ``args``' shapes after a guarded run on them passed (plain ndarrays of
-        numbers only)."""
-        key = self.key(args)
+    def add(self, key: Hashable, args: tuple) -> None:
+        """Remember ``key`` (of ``args``) after a guarded run on ``args`` passed (plain
+        ndarrays of numbers only)."""
         if key is not None and all(a.dtype.kind in _PLAIN_KINDS for a in args):
             if len(self.keys) >= MAX_PROVEN:
                 self.keys.clear()
             self.keys.add(key)
 
     def __contains__(self, args: tuple) -> bool:
-        return self.key(args) in self.keys
+        return shapes_key(args) in self.keys
