@@ -15,7 +15,10 @@ on Python ints); the parts that do not depend on ``x`` are evaluated once at com
 time, so an overflow or division by zero there is refused before running.  At run time
 every operation that can grow an array (broadcasting, indexing, calls, stacking a list)
 is checked *before* it allocates: no intermediate may hold more than ``GROWTH`` times
-the input's values (or ``FLOOR`` values for small inputs), see :class:`_Guard`.
+the input's values (or ``FLOOR`` values for small inputs), see :class:`_Guard`.  When
+the expression's shapes follow from its input's alone, an input shape and dtype on which
+every check passed once runs without the checks after (:mod:`.safeexpr_fast`); any other
+shape, such as a longer chunk, is checked again.
 """
 from __future__ import annotations
 

@@ -20,11 +20,12 @@ import numpy as np
 __all__ = ["static_shapes", "unguarded", "shapes_key", "ProvenShapes", "MAX_PROVEN"]
 
 MAX_PROVEN = 64             # shapes remembered per expression (then forgotten all at once)
-_PLAIN_KINDS = "biufc"      # bool, ints, floats, complex: elementwise ops keep no references
+_PLAIN_KINDS = "biufc"      # bool, ints, floats, complex: the size of such an array is its memory
 _BROADCASTING = ("where", "clip", "dot")   # non-ufuncs whose output shape follows their arguments'
 
 
 def _uses(node: ast.AST, variables: tuple[str, ...]) -> bool:
+    """Whether ``node``'s value depends on ``variables``."""
     return any(isinstance(n, ast.Name) and n.id in variables for n in ast.walk(node))
 
 
@@ -57,6 +58,8 @@ def _pow(a: Any, b: Any) -> Any:
 
 
 class _FloatPowers(ast.NodeTransformer):
+    """Rewrites ``a ** b`` into ``_pow(a, b)``."""
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         if isinstance(node.op, ast.Pow):
