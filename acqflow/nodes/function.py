@@ -34,6 +34,8 @@ class Function(StreamNode):
     _input_specs = {"input": {"streamtype": ("analogsignal", "digitalsignal", "video"),
                               "ndim": (2, 3, 4)}}
     _output_specs = {"output": {}}
+    #: exceptions of ``func`` that drop the chunk (``_dropped``) instead of stopping the node
+    _drops: tuple[type[Exception], ...] = ()
 
     def _configure(self, func: Callable[[np.ndarray], np.ndarray] | None = None,
                    output_params: dict | None = None) -> None:
@@ -74,11 +76,19 @@ class Function(StreamNode):
         super()._initialize()
 
     def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
-        out = np.asarray(self.func(data))
+        try:
+            out = np.asarray(self.func(data))
+        except self._drops as exc:
+            self._dropped(index, exc)
+            return None
         if out.shape[0] != data.shape[0]:
             raise ValueError(f"node {self.name!r}: func returned {out.shape[0]} samples for a chunk "
                              f"of {data.shape[0]}")
         return out if out.dtype == self._out_dtype else out.astype(self._out_dtype)
+
+    def _dropped(self, index: int, exc: Exception) -> None:
+        """What a chunk on which ``func`` raised one of ``_drops`` becomes: nothing (a gap)."""
+        return None
 
 
 class Expression(Function):
@@ -92,6 +102,8 @@ class Expression(Function):
     expression fails (e.g. past that bound) is dropped (a gap downstream), counted in
     ``errors`` and reported in one log line (at most every ``REPORT_EVERY_S``).
     """
+
+    _drops = (ExpressionError,)
 
     @classmethod
     def check_config(cls, params: dict) -> list[str]:
@@ -112,14 +124,11 @@ class Expression(Function):
         self.errors, self._reported = 0, -REPORT_EVERY_S
         super()._configure(func=func, output_params=output_params)
 
-    def process(self, index: int, data: np.ndarray) -> np.ndarray | None:
-        try:
-            return super().process(index, data)
-        except ExpressionError as exc:           # counted and reported; the node goes on
-            self.errors += 1
-            now = time.monotonic()
-            if now - self._reported >= REPORT_EVERY_S:
-                self._reported = now
-                log.error("node %r: %s (chunk ending at %d dropped; %d so far)",
-                          self.name, exc, index, self.errors)
-            return None
+    def _dropped(self, index: int, exc: Exception) -> None:
+        """Counts and reports (at most every REPORT_EVERY_S) a chunk the expression failed on."""
+        self.errors += 1
+        now = time.monotonic()
+        if now - self._reported >= REPORT_EVERY_S:
+            self._reported = now
+            log.error("node %r: %s (chunk ending at %d dropped; %d so far)",
+                      self.name, exc, index, self.errors)

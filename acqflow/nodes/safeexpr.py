@@ -15,7 +15,10 @@ on Python ints); the parts that do not depend on ``x`` are evaluated once at com
 time, so an overflow or division by zero there is refused before running.  At run time
 every operation that can grow an array (broadcasting, indexing, calls, stacking a list)
 is checked *before* it allocates: no intermediate may hold more than ``GROWTH`` times
-the input's values (or ``FLOOR`` values for small inputs), see :class:`_Guard`.
+the input's values (or ``FLOOR`` values for small inputs), see :class:`_Guard`.  When
+the expression's shapes follow from its input's alone, an input shape and dtype on which
+every check passed once runs without the checks after (:mod:`.safeexpr_fast`); any other
+shape, such as a longer chunk, is checked again.
 """
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ import numpy as np
 from ..dataflow.paramcheck import must_be
 from ..dataflow.shortrepr import short_repr
 from ..errors import Error
+from .safeexpr_fast import ProvenShapes, shapes_key, static_shapes, unguarded
 
 __all__ = ["compile_expression", "ExpressionError", "FUNCTIONS", "MAX_CHARS", "MAX_NODES",
            "MAX_DEPTH", "GROWTH", "FLOOR"]
@@ -355,11 +359,13 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
 
 
-def compile_expression(expr: Any, variables: tuple[str, ...] = ("x",)) -> Callable[..., Any]:
+def compile_expression(expr: Any, variables: tuple[str, ...] = ("x",), *,
+                       fast: bool = True) -> Callable[..., Any]:
     """A function of ``variables`` evaluating ``expr``; ExpressionError when ``expr`` is
     not a valid expression or leaves the whitelist or the size bounds (nothing of it that
     depends on the variables has run then).  The function returns an array and raises
-    only ExpressionError."""
+    only ExpressionError.  With ``fast`` an input shape on which the checks passed once
+    skips them after (:mod:`acqflow.nodes.safeexpr_fast`); without, every call checks."""
     if not isinstance(expr, str):
         must_be("expr", "a string expression of x", expr, ExpressionError)
     if len(expr) > MAX_CHARS:
@@ -387,22 +393,42 @@ def compile_expression(expr: Any, variables: tuple[str, ...] = ("x",)) -> Callab
             except Exception as exc:        # noqa: BLE001 - any failure refuses the expression
                 raise ExpressionError(f"{short_repr(part)} fails ({_one_line(exc)})") from None
         run = _compile(expr.strip(), scope)
+        plain = unguarded(expr.strip(), variables, scope) if fast and static_shapes(tree, variables) else None
     except ExpressionError as exc:
         raise ExpressionError(f"expr {short_repr(expr)}: {exc}") from None
     except (RecursionError, MemoryError) as exc:
         raise ExpressionError(f"expr {short_repr(expr)}: {_one_line(exc)}") from None
 
-    def evaluate(*args: Any) -> Any:
-        size = sum(math.prod(_shape(a)) for a in args)
-        guard = _Guard(max(GROWTH * size, FLOOR))
+    return _Evaluator(expr, variables, run, plain)
+
+
+class _Evaluator:
+    """``expr`` as a function of its variables: guarded, or plain on proven input shapes."""
+
+    __slots__ = ("expr", "variables", "run", "plain", "proven")
+
+    def __init__(self, expr: str, variables: tuple[str, ...], run: Callable[[dict], Any],
+                 plain: Callable[..., Any] | None):
+        self.expr, self.variables, self.run, self.plain = expr, variables, run, plain
+        self.proven = ProvenShapes()
+
+    def __call__(self, *args: Any) -> Any:
         try:
-            out = run(dict(zip(variables, args), _g=guard))
+            plain = self.plain
+            key = shapes_key(args) if plain is not None else None
+            if key in self.proven.keys and plain is not None:
+                return np.asarray(plain(*args))  # these shapes passed every check before
+            size = sum(math.prod(_shape(a)) for a in args)
+            guard = _Guard(max(GROWTH * size, FLOOR))
+            out = self.run(dict(zip(self.variables, args), _g=guard))
             guard.check(math.prod(_shape(out)), lambda: "the result")   # e.g. a list of x's
-            return np.asarray(out)
+            out = np.asarray(out)
+            if plain is not None and len(args) == len(self.variables):
+                self.proven.add(key, args)       # (only once everything passed)
+            return out
         except ExpressionError as exc:
-            raise ExpressionError(f"expr {short_repr(expr)}: {exc}") from None
+            raise ExpressionError(f"expr {short_repr(self.expr)}: {exc}") from None
         except Exception as exc:        # noqa: BLE001 - numpy's errors, MemoryError, ...
             shapes = ", ".join(str(_shape(a)) for a in args)
-            raise ExpressionError(f"expr {short_repr(expr)} failed on an input of shape "
+            raise ExpressionError(f"expr {short_repr(self.expr)} failed on an input of shape "
                                   f"{shapes}: {_one_line(exc)}") from None
-    return evaluate
