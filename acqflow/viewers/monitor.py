@@ -257,7 +257,12 @@ def run_monitor(manager: Any, stop_event: threading.Event, interval: float = 0.5
         with stop_on_signals(stop_event.set):      # Ctrl-C / SIGTERM: stop, no traceback
             if announce is not None:
                 QtCore.QTimer.singleShot(0, lambda: print(announce, flush=True))
-            loop.exec_()
+            while not (stop_event.is_set() or (done and done())):
+                if loop.exec_() == -1:
+                    # QCoreApplication.quit() was called outside exec_() earlier in this
+                    # process: every local loop now returns at once; pump events instead
+                    app.processEvents(QtCore.QEventLoop.AllEvents, 50)
+                    stop_event.wait(0.02)
     finally:
         check.stop()
         monitor.stop()

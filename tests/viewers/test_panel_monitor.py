@@ -175,3 +175,26 @@ def test_run_graph_with_monitor_runs_the_graph_in_a_thread_and_returns_its_code(
         assert run_graph_with_monitor(runs_until_stopped, "g.yaml", stop=threading.Event()) == 0
     finally:
         closer.stop()
+
+
+def test_the_monitor_runs_after_the_application_was_told_to_quit(qapp):
+    """An earlier app.quit() outside exec_() makes every QEventLoop.exec_() return at once:
+    the monitor still polls and shows until the graph ends."""
+    import threading
+    from acqflow.viewers import run_graph_with_monitor
+
+    seen = {}
+
+    def fake_run_graph(spec, stop=None, on_started=None):
+        manager = ScriptedManager()
+        on_started(manager)
+        deadline = time.monotonic() + 30
+        while manager.calls < 3 and time.monotonic() < deadline and not stop.wait(0.02):
+            pass
+        seen["calls"] = manager.calls
+        return 7
+
+    qapp.quit()
+    assert run_graph_with_monitor(fake_run_graph, "graph.yaml", stop=threading.Event(),
+                                  monitor_interval=0.1) == 7
+    assert seen["calls"] >= 3
