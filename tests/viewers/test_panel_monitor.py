@@ -133,24 +133,28 @@ def test_graph_monitor_draws_nodes_by_state_and_streams_with_rates(qapp):
         mon.close()
 
 
-def test_run_graph_with_monitor_runs_the_graph_in_a_thread_and_returns_its_code(qapp):
-    import threading
-    from acqflow.viewers import run_graph_with_monitor
-
-    seen = {}
-
+def polled_three_times(seen: dict):
+    """A run_graph stand-in: like run_graph until stop, here until the monitor has polled
+    stats 3 times (a loaded machine may poll fewer than duration/interval times); it
+    notes the polls and the spec in ``seen`` and returns 7."""
     def fake_run_graph(spec, duration=None, stop=None, on_started=None):
         manager = ScriptedManager()
         on_started(manager)
-        # like run_graph until stop; here until the monitor has polled stats 3 times (a
-        # loaded machine may poll fewer than duration/interval times)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 30       # a hang guard, under the test's timeout
         while manager.calls < 3 and time.monotonic() < deadline and not stop.wait(0.02):
             pass
         seen["calls"] = manager.calls
         seen["spec"] = spec
         return 7
+    return fake_run_graph
 
+
+def test_run_graph_with_monitor_runs_the_graph_in_a_thread_and_returns_its_code(qapp):
+    import threading
+    from acqflow.viewers import run_graph_with_monitor
+
+    seen = {}
+    fake_run_graph = polled_three_times(seen)
     stop = threading.Event()
     assert run_graph_with_monitor(fake_run_graph, "graph.yaml", duration=1.5, stop=stop,
                                   monitor_interval=0.1) == 7
@@ -184,16 +188,7 @@ def test_the_monitor_runs_after_the_application_was_told_to_quit(qapp):
     from acqflow.viewers import run_graph_with_monitor
 
     seen = {}
-
-    def fake_run_graph(spec, stop=None, on_started=None):
-        manager = ScriptedManager()
-        on_started(manager)
-        deadline = time.monotonic() + 30
-        while manager.calls < 3 and time.monotonic() < deadline and not stop.wait(0.02):
-            pass
-        seen["calls"] = manager.calls
-        return 7
-
+    fake_run_graph = polled_three_times(seen)
     qapp.quit()
     assert run_graph_with_monitor(fake_run_graph, "graph.yaml", stop=threading.Event(),
                                   monitor_interval=0.1) == 7
