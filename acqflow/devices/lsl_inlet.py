@@ -25,10 +25,9 @@ def chunk_end_time(times: np.ndarray, step: float = 0.05) -> float:
     n = len(times)
     if n < 3:
         return float(times[-1])
-    x = np.arange(n, dtype=np.float64) - (n - 1) / 2
+    x = np.arange(n, dtype=np.float64)
     y = times - times[-1]
-    slope = float(x @ y) / float(x @ x)
-    line = y.mean() + slope * x
+    line = np.polyval(np.polyfit(x, y, 1), x)
     if np.abs(y - line).max() > step:
         return float(times[-1])
     return float(times[-1] + line[-1])
