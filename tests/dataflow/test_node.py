@@ -281,7 +281,8 @@ def test_a_node_group_warms_only_modules_not_imported_yet(tmp_path, monkeypatch)
     try:
         group = NodeGroup("warm")
         group.create_node("Warm", "w1")
-        module = wait_for(lambda: sys.modules.get("warm_probe_mod"), message="the warm import")
+        module = wait_for(lambda: getattr(sys.modules.get("warm_probe_mod"), "BY", None) and
+                          sys.modules["warm_probe_mod"], message="the warm import")  # in sys.modules before BY is set
         assert module.BY == "acqflow-warm-imports"
         assert started.count("acqflow-warm-imports") == 1
         group.create_node("Warm", "w2")           # imported already: no thread
