@@ -47,7 +47,10 @@ class RingAccess:
 
     def get_array_slice(self, index: int, length: int) -> np.ndarray:
         """The ``length`` samples that end at absolute ``index`` (zero-copy when possible)."""
-        return self._ring()[index - length:index]
+        ring = self._buffer if self._buffer is not None else self._shm   # (_ring(), inlined)
+        if ring is None:
+            ring = self._ring()              # (raises)
+        return ring[index - length:index]
 
     @property
     def buffer(self) -> RingBuffer | None:

@@ -23,7 +23,7 @@ from ..stats import InputStats, quantile
 from .timemodel import StreamTimes
 from .transport import Subscriber
 from .wakeup import WakeReader, open_reader
-from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, unpack_header
+from .wire import CLOSED, DATA, HEARTBEAT, SHARED, TOPIC, Header, new_header, unpack_header
 
 __all__ = ["InputStream"]
 
@@ -248,36 +248,35 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
                 wait = max(0, int((deadline - now) * 1000))
 
     def _next_woken(self, timeout: float | None) -> tuple[Header, Any] | None:
-        """_next on the same-host wake-up (wakeup.WakeReader): records from the segment, the
-        end of the stream from ZeroMQ (or from the writer's death, never a hang)."""
-        wake, sub = self._wake, self._sub
-        assert wake is not None and sub is not None        # (connected, with the wake-up)
+        """_next on the same-host wake-up (wakeup.WakeReader): records from the segment,
+        checked against this stream's state, the end of the stream from ZeroMQ (or from the
+        writer's death, never a hang)."""
+        wake, sub, shm = self._wake, self._sub, self._shm
+        assert wake is not None and sub is not None and shm is not None   # (connected, sharedmem)
         while True:
             got = wake.next(sub, timeout, self._spin)
             if got is None:
                 return None
             what, item = got
+            if what == "record":
+                seq, index, n, send_time, sample_time = item
+                last = self._last_index
+                if n < 0 or index < n or n > shm.size or (last is not None and index - n < last):
+                    self._malformed(f"shared record seq {seq} [{index - n}:{index}] does not "
+                                    f"follow index {last}")
+                    continue
+                return new_header((SHARED, seq, index, n, send_time, None, (), sample_time)), None
             if what == "died":
                 log.warning("%s: the output's process %d is gone", self._label(), wake.writer_pid)
-                return Header(CLOSED, (self._last_seq or 0) + 1, self._last_index or 0, 0,
-                              clock.now(), None, ()), None
+                return new_header((CLOSED, (self._last_seq or 0) + 1, self._last_index or 0, 0,
+                                   clock.now(), None, (), None)), None
             try:
-                head = self._check_record(*item) if what == "record" else self._check(item)
+                head = self._check(item)
             except MalformedMessage as exc:
                 self._malformed(str(exc))
                 continue
             if head.kind != HEARTBEAT:
-                return head, (None if what == "record" else item)
-
-    def _check_record(self, seq: int, index: int, n: int, send_time: float,
-                      sample_time: float) -> Header:
-        """The header of a shared-memory record, checked against this stream's state."""
-        assert self._shm is not None
-        if n < 0 or index < n or n > self._shm.size or \
-                (self._last_index is not None and index - n < self._last_index):
-            raise MalformedMessage(f"shared record seq {seq} [{index - n}:{index}] does not follow "
-                                   f"index {self._last_index}")
-        return Header(SHARED, seq, index, n, send_time, None, (), sample_time)
+                return head, item
 
     def _check(self, frames: list[Any]) -> Header:
         """Validate a message against its own header and this stream's state."""
@@ -362,16 +361,18 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
         Raises TimeoutError when nothing arrives, StreamClosed when the output closed
         (after counting what was lost before its end).
         """
-        self._check_connected()
+        if not self.connected:
+            self._check_connected()
         shm = self._shm
         if return_data is None:
             return_data = shm is None
-        if self._slot is not None and self._last_index is not None and self._slots is not None:
-            self._slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
+        slots = self._slots
+        if slots is not None and self._slot is not None and self._last_index is not None:
+            slots.set_cursor(self._slot, self._last_index)   # previous chunk consumed
         while True:
             got, self._peeked = self._peeked, None
             if got is None:
-                got = self._next(timeout)
+                got = self._next_woken(timeout) if self._wake is not None else self._next(timeout)
                 if got is None:
                     raise TimeoutError(f"{self._label()}: no data within {timeout} ms")
             head, frames = got
@@ -381,34 +382,36 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
                 self._catch_up(head.seq - 1, head.index)
                 raise StreamClosed(f"output {self.params.get('name', self.params['url'])} was closed "
                                    f"at index {head.index}")
-            start = head.index - head.nsamples
-            self._account(head.seq, start, head.index)
+            index = head.index
+            start = index - head.nsamples
+            last = self._last_index
+            if last is not None and start > last:
+                self._account(head.seq, start, index)
             self._last_seq = head.seq
-            sent = head.send_time
             off: float | None = 0.0            # the sender's clock - ours (None: unknown)
             if self._foreign_clock is not None:    # latency on one clock: the receiver's
-                est = clock.offset_to(self._foreign_clock, sent)
+                est = clock.offset_to(self._foreign_clock, head.send_time)
                 off = est[0] if est is not None else None
-            latency = None if off is None else clock.now() - (sent - off)
+            latency = None if off is None else clock.now() - (head.send_time - off)
             data = None
             if shm is not None:
                 if return_data or self._buffer is not None:
                     try:
-                        data = shm.read(start, head.index)     # checked against overwrites
+                        data = shm.read(start, index)     # checked against overwrites
                     except OverrunError:
-                        self._lost(start, head.index, "overrun")
+                        self._lost(start, index, "overrun")
                         continue
                 elif start < shm.first_index():
-                    self._lost(start, head.index, "overrun")
+                    self._lost(start, index, "overrun")
                     continue
             else:
                 if latency is not None and latency > self._max_age and self._is_stale(head.send_time):
                     self.stale += 1               # the queue spans more than max_queue_s: drop it
-                    self._lost(start, head.index, "dropped")
+                    self._lost(start, index, "dropped")
                     continue
                 data = np.frombuffer(frames[1].buffer, self._dtype).reshape(head.shape)
                 data.flags.writeable = False   # may be the sender's (or another input's) memory
-            self._last_index = head.index
+            self._last_index = index
             self.received_chunks += 1
             self.received_samples += head.nsamples
             self._stamp(head, off)        # last_send_time, last_sample_time, time_model
@@ -419,8 +422,8 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
                 for f in self.filters:
                     data = f(data)
                 if self._buffer is not None:
-                    self._buffer.new_chunk(data, head.index)
-            return head.index, (data if return_data else None)
+                    self._buffer.new_chunk(data, index)
+            return index, (data if return_data else None)
 
     def _account(self, seq: int, start: int, stop: int) -> None:
         """Count the samples before ``start`` that never arrived (a gap), by cause."""

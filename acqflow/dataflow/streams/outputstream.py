@@ -299,8 +299,8 @@ class OutputStream:
             seq, slots, wake = self._seq, self._slots, self._wake
             assert slots is not None and wake is not None      # made with the ring
             if publisher.block:     # nor the data nor the record a reader still needs
-                slots.wait_until(max(end - self._ring.size, wake.index_to_overwrite(seq)),
-                                 lambda: not self.configured)
+                needed, old = end - self._ring.size, wake.index_to_overwrite(seq)
+                slots.wait_until(old if old > needed else needed, self._unconfigured)
             self._ring.append(data, end)             # dtype and shape checked in send()
             t = clock.now()
             wake.publish(seq, end, n, t, sample_time)    # same-host inputs: records + wake-up
@@ -310,6 +310,10 @@ class OutputStream:
         self._index = end
         self.sent_chunks += 1
         self.sent_samples += n
+
+    def _unconfigured(self) -> bool:
+        """Whether close() was called (a blocked send stops waiting)."""
+        return not self.configured
 
     def _label(self) -> str:
         """How errors name this output: by name when it has one."""

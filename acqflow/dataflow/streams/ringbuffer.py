@@ -160,11 +160,26 @@ class RingBuffer:
 
     # -- reading -------------------------------------------------------------
     def _bounds(self, start: SupportsInt | None, stop: SupportsInt | None) -> tuple[int, int]:
-        head = self.index()
-        first = self.first_index()
-        start = first if start is None else self._absolute(start, head)
-        stop = head if stop is None else self._absolute(stop, head)
-        return self._in_window(start, stop, first, head)
+        """Absolute [start, stop) (None: the window's end; negative: back from the head),
+        checked against the readable window.  Inlined: it runs for every chunk read."""
+        meta = self._meta
+        head = meta[_HEAD]
+        first = max(meta[_START], meta[_PENDING] - self.size)
+        if start is None:
+            start = first
+        else:
+            start = int(start)
+            if start < 0:
+                start += head
+        if stop is None:
+            stop = head
+        else:
+            stop = int(stop)
+            if stop < 0:
+                stop += head
+        if first <= start <= stop <= head:
+            return start, stop
+        return self._in_window(start, stop, first, head)      # (raises)
 
     def _in_window(self, start: int, stop: int, first: int, head: int) -> tuple[int, int]:
         """Absolute [start, stop) checked against the readable window [first, head)."""
@@ -182,6 +197,9 @@ class RingBuffer:
         return i + head if i < 0 else i
 
     def __getitem__(self, key: Any) -> np.ndarray:
+        if type(key) is slice and key.step is None:      # ring[i:j]: every chunk a reader views
+            start, stop = self._bounds(key.start, key.stop)
+            return self._view(start, stop)
         rest = None
         if isinstance(key, tuple):
             key, rest = key[0], key[1:]
@@ -216,9 +234,12 @@ class RingBuffer:
         return self._buffer[p:], self._buffer[:n - (self.size - p)]
 
     def _view(self, start: int, stop: int) -> np.ndarray:
+        size = self.size
+        p = start % size
+        if self.double or p + stop - start <= size:        # one piece (_pieces, inlined)
+            return self._buffer[p:p + stop - start]
         a, b = self._pieces(start, stop)
-        if b is None:
-            return a
+        assert b is not None
         # joined in the ring's memory order, so axisorder's contiguous axis stays contiguous
         logical = (stop - start,) + self.shape[1:]
         out = np.empty(tuple(logical[k] for k in self.axisorder), self.dtype)

@@ -15,6 +15,7 @@ O(1) per stamp.
 """
 from __future__ import annotations
 
+import array
 import math
 from collections import deque
 from typing import Any
@@ -58,7 +59,10 @@ class TimeModel:
         self._jitter = 0.0
         self.starts: deque[int] = deque(maxlen=10000)   # first stamp index of each fit (restarts)
         self.ended: deque[dict] = deque(maxlen=100)      # the last line of each fit a reset ended
-        self._queue: list[tuple[int, float]] = []
+        # stamps not yet folded in: (index_stop, t) in two flat arrays (no object per chunk
+        # for the garbage collector to walk; numpy reads them without a copy)
+        self._queue_i = array.array("q")
+        self._queue_t = array.array("d")
         self._clear()
 
     def _clear(self) -> None:
@@ -84,9 +88,17 @@ class TimeModel:
     def update(self, index_stop: int, t: float) -> None:
         """A chunk ending before ``index_stop`` whose last sample was taken at ``t`` (cheap:
         queued, folded in by batches or when the model is read)."""
-        q = self._queue
-        q.append((index_stop - 1, t))
-        if len(q) >= _BATCH:
+        qi = self._queue_i
+        try:
+            qi.append(index_stop)         # (the last sample's index is index_stop - 1: _absorb)
+        except (TypeError, OverflowError):
+            return                        # not an int64 index: no stamp to fold in
+        try:
+            self._queue_t.append(t)
+        except TypeError:
+            qi.pop()
+            return
+        if len(qi) >= _BATCH:
             self._absorb()
 
     def add(self, indexes: Any, times: Any) -> None:
@@ -95,7 +107,7 @@ class TimeModel:
         ts = np.asarray(times, dtype=np.float64).reshape(-1)
         if idx.shape != ts.shape:
             raise ValueError(f"{idx.size} indexes for {ts.size} times")
-        if self._queue:
+        if self._queue_i:
             self._absorb()
         step = 1 << 16
         for k in range(0, idx.size, step):
@@ -105,31 +117,22 @@ class TimeModel:
         """Forget every stamp (a gap, a new clock): the next stamps start a new fit."""
         if self._fit is not None:
             self.ended.append(self._summary())
-        self._queue.clear()
+        del self._queue_i[:], self._queue_t[:]
         self._clear()
         self._resets += 1
 
     def refit(self) -> None:
         """A robust fit over the whole window now (offline use: the final line)."""
-        if self._queue:
+        if self._queue_i:
             self._absorb()
         if self._hi > self._lo:
             self._robust()
 
     def _absorb(self) -> None:
-        queue, self._queue = self._queue, []
-        try:
-            idx = np.array([q[0] for q in queue], dtype=np.int64)
-            ts = np.array([q[1] for q in queue], dtype=np.float64)
-        except (TypeError, ValueError, OverflowError):     # a bad stamp: sort them one by one
-            good = []
-            for i, t in queue:
-                try:
-                    good.append((int(np.int64(i)), float(t)))
-                except (TypeError, ValueError, OverflowError):
-                    pass
-            idx = np.array([g[0] for g in good], dtype=np.int64)
-            ts = np.array([g[1] for g in good], dtype=np.float64)
+        """Fold the queued ``(index_stop, t)`` stamps in (the sample's index: index_stop - 1)."""
+        idx = np.frombuffer(self._queue_i, np.int64) - 1       # (a copy: the queue is reused)
+        ts = np.array(self._queue_t, np.float64)
+        del self._queue_i[:], self._queue_t[:]
         self._take(idx, ts)
 
     def _take(self, idx: np.ndarray, ts: np.ndarray) -> None:
@@ -333,7 +336,7 @@ class TimeModel:
         return self._jitter
 
     def _current(self) -> tuple[int, float, float] | None:
-        if self._queue:
+        if self._queue_i:
             self._absorb()
         return self._fit
 
@@ -431,13 +434,18 @@ class StreamTimes:
 
     def _stamp(self, head: Any, off: float | None) -> None:
         """A received chunk's times (wire Header); ``off``: the sender's clock minus this
-        process's (None while unknown: the model waits for it)."""
-        self.last_send_time = head.send_time
-        taken = head.send_time if head.sample_time is None else head.sample_time
+        process's (None while unknown: the model waits for it).  Runs for every chunk."""
+        sent = self.last_send_time = head.send_time
+        taken = head.sample_time
+        if taken is None:
+            taken = sent
         self.last_sample_time = taken
-        self.local_sample_time = None if off is None else taken - off
-        if self.time_model is not None and off is not None:
-            self.time_model.update(head.index, taken - off)
+        if off is None:
+            self.local_sample_time = None
+            return
+        local = self.local_sample_time = taken - off
+        if self.time_model is not None:
+            self.time_model.update(head.index, local)
 
     def _restart_times(self) -> None:
         if self.time_model is not None:
