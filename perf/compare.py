@@ -1,5 +1,7 @@
 """Side-by-side table of the `acqflow bench` JSON files perf/compare.sh wrote to DIR:
-base-AREA-ROUND.json and head-AREA-ROUND.json; each figure is the best of the rounds.
+base-AREA-ROUND.json and head-AREA-ROUND.json: each tree's best and median over the rounds,
+and ``worse`` where head is more than 10 % worse than base in both (a change in the code moves
+both; a noisy round on a shared machine moves one, mostly the median).
 
 usage: python perf/compare.py DIR
 """
@@ -8,6 +10,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import statistics
 import sys
 from typing import Any, Callable, Iterator
 
@@ -21,6 +24,12 @@ def _streams(res: dict) -> Iterator[Row]:
         yield case, "MB/s", r["mb_per_s"], True
         if r.get("latency_p50_us") is not None:
             yield case, "p50 us", r["latency_p50_us"], False
+
+
+def _chunkcost(res: dict) -> Iterator[Row]:
+    for r in res.get("results", []):
+        yield r["case"], "send us/chunk", r["send_us"], False
+        yield r["case"], "recv us/chunk", r["recv_us"], False
 
 
 def _rec(res: dict) -> Iterator[Row]:
@@ -43,20 +52,28 @@ def _nodes(res: dict) -> Iterator[Row]:
         yield f"{r['node']} {r['config']}", "RTF", r["rtf"], True
 
 
-AREAS: dict[str, Callable[[dict], Iterator[Row]]] = {"streams": _streams, "rec": _rec, "nodes": _nodes}
+AREAS: dict[str, Callable[[dict], Iterator[Row]]] = {"chunkcost": _chunkcost, "streams": _streams,
+                                                     "rec": _rec, "nodes": _nodes}
 
 
-def best(paths: list[str], rows: Callable[[dict], Iterator[Row]]) -> dict[tuple[str, str], tuple[float, bool]]:
-    """(case, metric) -> (the best value over the runs, higher is better)."""
-    out: dict[tuple[str, str], tuple[float, bool]] = {}
+def gather(paths: list[str], rows: Callable[[dict], Iterator[Row]]) -> dict[tuple[str, str], tuple[list[float], bool]]:
+    """(case, metric) -> (its value in each run, higher is better)."""
+    out: dict[tuple[str, str], tuple[list[float], bool]] = {}
     for path in paths:
         with open(path) as f:
             res: dict[str, Any] = json.load(f)
         for case, metric, value, higher in rows(res):
-            old = out.get((case, metric))
-            if old is None or (value > old[0] if higher else value < old[0]):
-                out[(case, metric)] = (float(value), higher)
+            out.setdefault((case, metric), ([], higher))[0].append(float(value))
     return out
+
+
+def summary(values: list[float], higher: bool) -> tuple[float, float]:
+    """(best, median) of one tree's runs."""
+    return (max(values) if higher else min(values)), statistics.median(values)
+
+
+def _worse(head: float, base: float, higher: bool) -> bool:
+    return bool(base) and (head < 0.9 * base if higher else head > 1.1 * base + 1e-9)
 
 
 def main(argv: list[str]) -> int:
@@ -65,21 +82,26 @@ def main(argv: list[str]) -> int:
         return 2
     d = argv[0]
     worse = 0
-    print(f"{'area':<8} {'case':<44} {'metric':<16} {'base':>12} {'head':>12} {'head/base':>9}")
+    print(f"{'area':<8} {'case':<40} {'metric':<15} {'base best':>10} {'head best':>10} {'ratio':>6} "
+          f"{'base med':>10} {'head med':>10} {'ratio':>6}")
     for area, rows in AREAS.items():
-        base = best(sorted(glob.glob(os.path.join(d, f"base-{area}-*.json"))), rows)
-        head = best(sorted(glob.glob(os.path.join(d, f"head-{area}-*.json"))), rows)
+        base = gather(sorted(glob.glob(os.path.join(d, f"base-{area}-*.json"))), rows)
+        head = gather(sorted(glob.glob(os.path.join(d, f"head-{area}-*.json"))), rows)
         for key in list(base) + [k for k in head if k not in base]:
-            b, h = base.get(key), head.get(key)
-            higher = (b or h)[1]                      # type: ignore[index]
-            ratio = "" if not (b and h and b[0]) else f"{h[0] / b[0]:9.2f}"
+            higher = (base.get(key) or head[key])[1]
+            b = summary(base[key][0], higher) if key in base else None
+            h = summary(head[key][0], higher) if key in head else None
+            cells = []
+            for k in (0, 1):
+                ratio = f"{h[k] / b[k]:6.2f}" if b and h and b[k] else ""
+                cells.append(f"{'-' if b is None else f'{b[k]:,.1f}':>10} "
+                             f"{'-' if h is None else f'{h[k]:,.1f}':>10} {ratio:>6}")
             flag = ""
-            if b and h and b[0] and (h[0] < 0.9 * b[0] if higher else h[0] > 1.1 * b[0] + 1e-9):
+            if b and h and _worse(h[0], b[0], higher) and _worse(h[1], b[1], higher):
                 flag, worse = "  worse", worse + 1
-            fmt = lambda v: "-" if v is None else f"{v[0]:12,.1f}"   # noqa: E731
-            print(f"{area:<8} {key[0][:44]:<44} {key[1]:<16} {fmt(b):>12} {fmt(h):>12} {ratio:>9}{flag}")
-    print(f"\n{worse} figures worse by more than 10 % (best of each tree's runs; noise on a busy "
-          f"machine is larger than that)")
+            print(f"{area:<8} {key[0][:40]:<40} {key[1]:<15} {cells[0]} {cells[1]}{flag}")
+    print(f"\n{worse} figures more than 10 % worse in both the best and the median of each tree's "
+          f"runs")
     return 0
 
 

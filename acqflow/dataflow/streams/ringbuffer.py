@@ -162,9 +162,8 @@ class RingBuffer:
     def _bounds(self, start: SupportsInt | None, stop: SupportsInt | None) -> tuple[int, int]:
         """Absolute [start, stop) (None: the window's end; negative: back from the head),
         checked against the readable window.  Inlined: it runs for every chunk read."""
-        meta = self._meta
-        head = meta[_HEAD]
-        first = max(meta[_START], meta[_PENDING] - self.size)
+        head = self._meta[_HEAD]
+        first = self.first_index()       # (a method: pyacq's ring widens the window)
         if start is None:
             start = first
         else:
