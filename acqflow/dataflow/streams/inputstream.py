@@ -411,9 +411,7 @@ class InputStream(SenderClock, StreamTimes, RingAccess):
                     self.stale += 1               # the queue spans more than max_queue_s: drop it
                     self._lost(start, index, "dropped")
                     continue
-                # read-only: may be the sender's (or another input's) memory; the size was
-                # checked against the shape (_check).  (Half the cost of frombuffer + reshape
-                # + clearing the writeable flag.)
+                # read-only: may be the sender's (or another input's) memory; size checked in _check
                 data = np.ndarray(head.shape, self._dtype, frames[1].buffer.toreadonly())
             self._last_index = index
             self.received_chunks += 1
