@@ -136,3 +136,15 @@ def test_never_raises_nor_goes_non_positive(rate, stamps, per_sample):
         assert math.isfinite(d["offset"]) or abs(d["index"]) > 1e15
         tm.index_at(d["time"])
         tm.time_of(d["index"])
+
+
+def test_update_takes_numpy_and_float_indexes_and_skips_what_is_not_a_stamp():
+    tm = TimeModel(100.0)
+    for k in range(1, 200):
+        index = (np.int64(k * 10), float(k * 10), k * 10)[k % 3]
+        tm.update(index, k * 0.1)
+    tm.update("ten", 1.0)              # neither is a stamp: skipped, nothing else lost
+    tm.update(10 ** 30, 1.0)
+    tm.update(2000, "later")
+    assert tm.ready and tm.rate == pytest.approx(100.0)
+    assert tm.time_of(1989) == pytest.approx(19.9)

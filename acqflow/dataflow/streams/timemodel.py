@@ -91,8 +91,13 @@ class TimeModel:
         qi = self._queue_i
         try:
             qi.append(index_stop)         # (the last sample's index is index_stop - 1: _absorb)
-        except (TypeError, OverflowError):
-            return                        # not an int64 index: no stamp to fold in
+        except TypeError:                 # a float index: as numpy converts it
+            try:
+                qi.append(int(np.int64(index_stop)))
+            except (TypeError, ValueError, OverflowError):
+                return                    # no int64 index: no stamp to fold in
+        except OverflowError:
+            return
         try:
             self._queue_t.append(t)
         except TypeError:
