@@ -166,16 +166,12 @@ class RingBuffer:
         first = self.first_index()       # (a method: pyacq's ring widens the window)
         if start is None:
             start = first
-        else:
-            start = int(start)
-            if start < 0:
-                start += head
+        elif (start := int(start)) < 0:          # counted back from the head
+            start += head
         if stop is None:
             stop = head
-        else:
-            stop = int(stop)
-            if stop < 0:
-                stop += head
+        elif (stop := int(stop)) < 0:
+            stop += head
         if first <= start <= stop <= head:
             return start, stop
         return self._in_window(start, stop, first, head)      # (raises)
