@@ -21,7 +21,7 @@ import numpy as np
 from ..dataflow.streams.cpulatency import current_cpu_latency
 
 __all__ = ["parser", "machine", "write_json", "Table", "pct", "best_rates", "paced", "spawn_source",
-           "record_source"]
+           "record_sources"]
 
 
 def parser(area: str, doc: str | None, **kwargs: Any) -> argparse.ArgumentParser:
@@ -134,18 +134,21 @@ def spawn_source(module: str, config: dict[str, Any]) -> tuple[subprocess.Popen,
     return proc, json.loads(proc.stdout.readline())
 
 
-def record_source(rec: Any, stream: str, proc: subprocess.Popen) -> tuple[float, float]:
-    """Start Recorder ``rec``, tell the source ``proc`` to send ('go'), wait until its input
-    ``stream`` has ended, stop and close the Recorder; (wall s, CPU s of this process)."""
+def record_sources(rec: Any, streams: list[str], procs: list[subprocess.Popen]) -> tuple[float, float]:
+    """Start Recorder ``rec``, tell every source in ``procs`` to send ('go', all at once),
+    wait until each of its inputs ``streams`` has ended, stop and close the Recorder;
+    (wall s, CPU s of this process)."""
     rec.start()
     t0, c0 = time.perf_counter(), time.process_time()
-    assert proc.stdin is not None                                   # (a pipe: spawn_source's)
-    proc.stdin.write("go\n")
-    proc.stdin.flush()
-    while not rec.stats()["inputs"][stream]["ended"]:
-        if proc.poll():    # the source failed: its output never ends
+    for proc in procs:
+        assert proc.stdin is not None                               # (a pipe: spawn_source's)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    while not all(rec.stats()["inputs"][stream]["ended"] for stream in streams):
+        failed = next((proc for proc in procs if proc.poll()), None)
+        if failed is not None:    # the source failed: its output never ends
             rec.close()
-            raise RuntimeError(f"the source process failed (exit code {proc.returncode})")
+            raise RuntimeError(f"the source process failed (exit code {failed.returncode})")
         time.sleep(0.02)   # a benchmark, not a test: polling the end is fine
     rec.stop()
     rec.close()

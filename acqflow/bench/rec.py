@@ -71,7 +71,7 @@ def bench_recorder(rate_mbps: float = 200.0, seconds: float = 10.0, channels: in
         rec.configure(streams=["sig"], dirname=path, mode="overwrite", fsync="block")
         rec.inputs["sig"].connect(params)
         rec.initialize()
-        seconds, _ = harness.record_source(rec, "sig", proc)
+        seconds, _ = harness.record_sources(rec, ["sig"], [proc])
         stats = rec.stats()
         proc.wait(30)
         recording = open_recording(path)

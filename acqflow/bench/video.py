@@ -133,23 +133,6 @@ def _random_reads(path: Path, name: str, kept: list[int], packets: bool) -> dict
     return best
 
 
-def _record_sources(rec: Any, names: list[str], procs: list[Any]) -> tuple[float, float]:
-    """:func:`harness.record_source` for several sources, all told 'go' at once."""
-    rec.start()
-    t0, c0 = time.perf_counter(), time.process_time()
-    for proc in procs:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
-    while not all(rec.stats()["inputs"][name]["ended"] for name in names):
-        if any(proc.poll() for proc in procs):
-            rec.close()
-            raise RuntimeError("a source process failed")
-        time.sleep(0.02)   # a benchmark, not a test: polling the end is fine
-    rec.stop()
-    rec.close()
-    return time.perf_counter() - t0, time.process_time() - c0
-
-
 def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
                 dirname: str | None = None, rate: float | None = None, cameras: int = 1,
                 scene: str = "pattern") -> dict[str, Any]:
@@ -187,7 +170,7 @@ def bench_codec(name: str, frames: np.ndarray, n: int, reads: list[int],
             return row
         finally:
             node_log.setLevel(level)
-        wall, cpu = _record_sources(rec, names, procs)
+        wall, cpu = harness.record_sources(rec, names, procs)
         writer = rec.stats().writer
         for proc in procs:
             proc.wait(30)
