@@ -79,9 +79,9 @@ def split(chunk: np.ndarray) -> Packet:
         raise MalformedPacket(f"a packet chunk holds one flags byte and at least one packet "
                               f"byte in one row, got shape {chunk.shape}")
     flags = int(chunk[0, 0])
-    if flags & ~FLAGS:
-        raise MalformedPacket(f"packet flags 0x{flags:02x} has unknown bits "
-                              f"(known: 0x{FLAGS:02x} keyframe)")
+    problem = _flags_problem(flags)
+    if problem:
+        raise MalformedPacket(problem)
     row: Any = np.ascontiguousarray(chunk[0])
     return Packet(memoryview(row)[1:], bool(flags & KEYFRAME))
 
@@ -99,7 +99,11 @@ def check_message(nsamples: int, shape: tuple, payload: Any) -> str | None:
     not one packet (None: it is).  What an input returns of a packet stream always splits."""
     if nsamples != 1 or len(shape) != 2 or shape[1] < 2:
         return f"packet message of {nsamples} samples, shape {shape} (one (1, n >= 2) packet expected)"
-    flags = payload[0]
+    return _flags_problem(payload[0])
+
+
+def _flags_problem(flags: int) -> str | None:
+    """Why a packet's flags byte is refused (bits no flag defines), or None."""
     if flags & ~FLAGS:
         return f"packet flags 0x{flags:02x} has unknown bits (known: 0x{FLAGS:02x} keyframe)"
     return None
