@@ -51,7 +51,7 @@ class PacketDecoder:
         self.seeks = 0                       # decodes started again at a keyframe
         self._av = av_module()
         # one pixel-format converter for every frame: PyAV's frame.to_ndarray(format=...)
-        # builds a new swscale context per frame (~5 ms at 1080p, more than the conversion)
+        # builds a new swscale context per decoded frame (1080p to BGR: 1.0 ms, 0.65 reused)
         self._reformat = self._av.video.reformatter.VideoReformatter().reformat
 
     def frames(self, k0: int, k1: int) -> Iterator[np.ndarray]:
