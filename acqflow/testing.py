@@ -14,6 +14,8 @@ that need them.
   importing others ("importing acqflow.rpc loads no Qt").
 - :func:`examples`: a hypothesis test's ``max_examples``, full under the ``ci`` profile and
   capped by any other (the quick ``dev`` profile of acqflow's suite).
+- :func:`read_node`: a node configured and initialized in this process, an input connected
+  to each of its named outputs (a device's streams read directly, without a graph).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .errors import Error
 
 __all__ = ["wait_for", "wait_qt", "WaitTimeout", "process_events_until", "grab_array", "save_png",
-           "run_python", "loaded_after_import", "examples"]
+           "run_python", "loaded_after_import", "examples", "read_node"]
 
 
 class WaitTimeout(Error, AssertionError, TimeoutError):
@@ -143,3 +145,20 @@ def examples(ci: int) -> int:
     if settings.get_current_profile_name() == "ci":
         return ci
     return min(ci, settings().max_examples)      # (a fresh settings: the loaded profile's)
+
+
+def read_node(node: Any, outputs: Iterable[str], **params: Any) -> list[Any]:
+    """Configure ``node`` with ``params`` in this process, put every output on ``inproc``,
+    initialize it and connect an InputStream to each of ``outputs``; returns those inputs in
+    that order (start the node to make it send)."""
+    from .dataflow.streams.inputstream import InputStream
+    node.configure(**params)
+    for out in node.outputs.values():
+        out.configure(protocol="inproc")
+    node.initialize()
+    inputs = []
+    for name in outputs:
+        inp = InputStream()
+        inp.connect(node.outputs[name])
+        inputs.append(inp)
+    return inputs

@@ -98,3 +98,16 @@ def test_every_marker_table_entry_names_a_test_that_exists():
         if not (path.is_dir() if rel.endswith("/") else path.is_file()) or (name and name not in _functions(path)):
             stale.append(key)
     assert not stale, f"not in the suite any more: {stale}"
+
+
+def test_read_node_gives_inputs_on_the_named_outputs_of_an_initialized_node():
+    from acqflow.devices import SyntheticSignal
+    node = SyntheticSignal(name="sig")
+    signals, = testing.read_node(node, ["signals"], channels=3, sample_rate=1000.0, chunksize=10)
+    assert node.state == "initialized" and node.outputs["signals"].params["protocol"] == "inproc"
+    node.start()
+    try:
+        index, data = signals.recv(timeout=5000)
+    finally:
+        node.close()
+    assert (index, data.shape) == (10, (10, 3))

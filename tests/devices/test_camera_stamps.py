@@ -6,9 +6,8 @@ import fractions
 import numpy as np
 import pytest
 
-from acqflow import InputStream
 from acqflow.dataflow.streams import clock
-from acqflow.testing import wait_for
+from acqflow.testing import read_node, wait_for
 
 cv2 = pytest.importorskip("cv2")
 av = pytest.importorskip("av")
@@ -36,19 +35,10 @@ def dropped_video(tmp_path_factory):
 
 
 def camera(path, **kw):
+    """A Camera on ``path``, initialized, and inputs on its video and timestamps."""
     node = Camera(name="cam")
-    node.configure(device=path, **kw)
-    for out in node.outputs.values():
-        out.configure(protocol="inproc")
-    node.initialize()
-    return node
-
-
-def connect(node):
-    video, stamps = InputStream(), InputStream()
-    video.connect(node.outputs["video"])
-    stamps.connect(node.outputs["timestamps"])
-    return video, stamps
+    video, stamps = read_node(node, ["video", "timestamps"], device=path, **kw)
+    return node, video, stamps
 
 
 def receive(video, stamps, n):
@@ -63,8 +53,7 @@ def receive(video, stamps, n):
 
 @pytest.mark.parametrize("kw", [{"realtime": False}, {"fps": 300.0}], ids=["fast", "paced"])
 def test_frames_the_source_skipped_are_a_gap_and_indexes_are_frame_numbers(dropped_video, kw):
-    node = camera(dropped_video, **kw)
-    video, stamps = connect(node)
+    node, video, stamps = camera(dropped_video, **kw)
     node.start()
     got = receive(video, stamps, len(KEPT))
     node.close()
@@ -79,8 +68,7 @@ def test_capture_stamps_and_chunk_times_ignore_a_wall_clock_step(dropped_video, 
     stepped = []
     wall = clock.now
     monkeypatch.setattr(clock, "now", lambda: wall() + (29.0 if stepped else 0.0))
-    node = camera(dropped_video, realtime=False)
-    video, stamps = connect(node)
+    node, video, stamps = camera(dropped_video, realtime=False)
     node.start()
     got = receive(video, stamps, 5)
     stepped.append(True)                          # the wall clock jumps 29 s forward (NTP, VM resume)

@@ -8,9 +8,9 @@ import uuid
 import numpy as np
 import pytest
 
-from acqflow import InputStream, OutputStream, StreamClosed
+from acqflow import OutputStream, StreamClosed
 from acqflow.dataflow.streams import clock
-from acqflow.testing import wait_for
+from acqflow.testing import read_node, wait_for
 
 pylsl = pytest.importorskip("pylsl")
 from acqflow.devices import EventSource, LSLInlet  # noqa: E402
@@ -53,13 +53,7 @@ def unique(prefix: str) -> str:
 
 def connect_inlet(**kw):
     node = LSLInlet(name="lsl")
-    node.configure(**kw)
-    for out in node.outputs.values():
-        out.configure(protocol="inproc")
-    node.initialize()
-    sig, ts = InputStream(), InputStream()
-    sig.connect(node.outputs["signals"])
-    ts.connect(node.outputs["timestamps"])
+    sig, ts = read_node(node, ["signals", "timestamps"], **kw)
     return node, sig, ts
 
 

@@ -4,8 +4,9 @@ frames missing from the file are gaps."""
 import numpy as np
 import pytest
 
-from acqflow import InputStream, StreamClosed
+from acqflow import StreamClosed
 from acqflow.dataflow.streams import packets
+from acqflow.testing import read_node
 from tests.devices.packetvideo import FPS, H, W, source_packets, write_video
 
 av = pytest.importorskip("av")
@@ -24,13 +25,7 @@ def files(tmp_path_factory):
 
 def open_camera(**kw):
     node = PacketCamera(name="pcam")
-    node.configure(**kw)
-    for out in node.outputs.values():
-        out.configure(protocol="inproc")
-    node.initialize()
-    pk, ts = InputStream(), InputStream()
-    pk.connect(node.outputs["packets"])
-    ts.connect(node.outputs["timestamps"])
+    pk, ts = read_node(node, ["packets", "timestamps"], **kw)
     return node, pk, ts
 
 

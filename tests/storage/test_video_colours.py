@@ -3,9 +3,9 @@ whatever the stream's pixel_format (read back with OpenCV, BGR, and PyAV, RGB)."
 import numpy as np
 import pytest
 
-from acqflow import InputStream
 from acqflow.storage import RecordingWriter, open_recording
 from acqflow.storage.export_video import frame_format, to_video
+from acqflow.testing import read_node
 
 cv2 = pytest.importorskip("cv2")
 av = pytest.importorskip("av")
@@ -28,12 +28,7 @@ def camera_frames(tmp_path) -> tuple[dict, np.ndarray]:
         writer.write(np.full((H, W, 3), RED["bgr"], np.uint8))
     writer.release()
     node = Camera(name="cam")
-    node.configure(device=src, realtime=False, loop=True, pixel_format="rgb")
-    for out in node.outputs.values():
-        out.configure(protocol="inproc")
-    node.initialize()
-    video = InputStream()
-    video.connect(node.outputs["video"])
+    video, = read_node(node, ["video"], device=src, realtime=False, loop=True, pixel_format="rgb")
     node.start()
     try:
         frames = np.concatenate([video.recv(timeout=10000)[1] for _ in range(N)])
